@@ -1,0 +1,28 @@
+@{
+    RootModule           = 'Analysis.PowerShell.dll'
+    ModuleVersion        = '0.1.0'
+    GUID                 = '6f0d7a4e-3c1b-4c7e-9f7a-2b8c5d1e9a30'
+    Author               = 'Analysis contributors'
+    CompanyName          = 'Analysis'
+    Copyright            = '(c) Analysis contributors. MIT license.'
+    Description          = 'Incident analysis of .NET dumps and traces and Go artifacts: threads, deadlocks, heap statistics.'
+    PowerShellVersion    = '7.4'
+    CompatiblePSEditions = @('Core')
+    FormatsToProcess     = @('Analysis.format.ps1xml')
+    TypesToProcess       = @('Analysis.types.ps1xml')
+    CmdletsToExport      = @(
+        'Open-Dump'
+        'Close-Dump'
+        'New-Dump'
+        'Get-DumpThreads'
+        'Get-HeapTop'
+    )
+    FunctionsToExport    = @()
+    AliasesToExport      = @()
+    VariablesToExport    = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags = @('dump', 'clrmd', 'deadlock', 'heap', 'diagnostics', 'incident')
+        }
+    }
+}

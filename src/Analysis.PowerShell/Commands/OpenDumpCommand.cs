@@ -1,0 +1,32 @@
+using System.Management.Automation;
+using Analysis.Dumps;
+
+namespace Analysis.PowerShell.Commands;
+
+/// <summary>Opens a dump and returns a session that later commands reuse (the heap is walked at most once).</summary>
+[Cmdlet(VerbsCommon.Open, "Dump")]
+[OutputType(typeof(DumpSession))]
+public sealed class OpenDumpCommand : AnalysisCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("PSPath", "FullName")]
+    [ValidateNotNullOrEmpty]
+    public string Path { get; set; } = "";
+
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? DacPath { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        try
+        {
+            var options = new DumpOpenOptions { DacPath = DacPath is null ? null : ResolveFilePath(DacPath) };
+            WriteObject(DumpSessionCache.Shared.GetOrOpen(ResolveFilePath(Path), options, keepOpen: true));
+        }
+        catch (AnalysisException e)
+        {
+            WriteAnalysisError(e, "Dump", Path);
+        }
+    }
+}

@@ -1,0 +1,50 @@
+namespace Analysis;
+
+/// <summary>What went wrong, as a stable identifier. Surfaces map it to their own error ids.</summary>
+public enum AnalysisErrorKind
+{
+    /// <summary>The input file does not exist.</summary>
+    FileNotFound,
+    /// <summary>The path names a directory where a file was expected.</summary>
+    PathIsDirectory,
+    /// <summary>The file exists but has no content.</summary>
+    FileEmpty,
+    /// <summary>The file is not in the expected format (for dumps: not an ELF core, minidump or Mach-O core).</summary>
+    WrongFormat,
+    /// <summary>The file is shorter than its own headers say: it was cut off while being written or copied.</summary>
+    Truncated,
+    /// <summary>A dump of a process that has no .NET runtime loaded.</summary>
+    NotDotNet,
+    /// <summary>No data-access library (DAC) matching the dump's runtime could be found.</summary>
+    DacNotFound,
+    /// <summary>A DAC was found or given but could not be loaded for this dump.</summary>
+    DacLoadFailed,
+    /// <summary>The dump holds no GC heap memory (a mini/normal or triage dump).</summary>
+    NoHeap,
+    /// <summary>The file could not be read.</summary>
+    ReadFailed,
+    /// <summary>The session was closed before the question was asked.</summary>
+    SessionClosed,
+    /// <summary>No process with the given id exists, or it has no .NET diagnostics endpoint.</summary>
+    ProcessNotFound,
+    /// <summary>Capturing a dump or trace from a live process failed.</summary>
+    CaptureFailed,
+}
+
+/// <summary>
+/// The one exception type of the library. The message names the file, says what was expected and what to do.
+/// </summary>
+public sealed class AnalysisException : Exception
+{
+    public AnalysisException(AnalysisErrorKind kind, string? path, string message, Exception? inner = null)
+        : base(message, inner)
+    {
+        Kind = kind;
+        Path = path;
+    }
+
+    public AnalysisErrorKind Kind { get; }
+
+    /// <summary>The input file the error is about, when there is one.</summary>
+    public string? Path { get; }
+}

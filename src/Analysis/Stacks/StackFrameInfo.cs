@@ -1,0 +1,41 @@
+namespace Analysis.Stacks;
+
+/// <summary>Where a frame's code lives.</summary>
+public enum FrameKind
+{
+    /// <summary>A managed (.NET) method.</summary>
+    Managed,
+    /// <summary>A runtime-internal transition frame (e.g. InlinedCallFrame), shown in brackets.</summary>
+    Runtime,
+    /// <summary>A native function.</summary>
+    Native,
+    /// <summary>A Go function.</summary>
+    Go,
+}
+
+/// <summary>
+/// One frame of a stack, the same shape for .NET threads and Go goroutines so stacks from both runtimes
+/// can be grouped and compared. <see cref="Function"/> is the full name (namespace, type, method and
+/// parameter types for .NET; package path and function for Go).
+/// </summary>
+public sealed record StackFrameInfo(string Function, string? Module, FrameKind Kind = FrameKind.Managed)
+{
+    /// <summary>Source file, when the artifact records it (Go dumps do; .NET dumps do not).</summary>
+    public string? File { get; init; }
+
+    /// <summary>Source line, 0 when unknown.</summary>
+    public int Line { get; init; }
+
+    public ulong InstructionPointer { get; init; }
+
+    public ulong StackPointer { get; init; }
+
+    /// <summary><c>Module!Function</c>, or the function alone when the module is unknown; runtime frames in brackets.</summary>
+    public override string ToString() => Kind switch
+    {
+        FrameKind.Runtime => $"[{Function}]",
+        _ when File is not null => $"{Function} ({File}:{Line})",
+        _ when Module is not null => $"{Module}!{Function}",
+        _ => Function,
+    };
+}

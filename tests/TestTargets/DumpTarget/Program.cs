@@ -1,0 +1,217 @@
+// Test target: builds a process state with facts the tests know exactly, prints READY and waits
+// until it is killed. Modes:
+//   facts      (default) leaked objects, a 3-thread deadlock, a thread inside a catch, waiting/named threads
+//   bulk <n>   n live small objects (benchmark heap), plus the facts of "facts" mode
+// Every number here is mirrored in tests/Analysis.Testing/TargetFacts.cs.
+using System.Runtime.CompilerServices;
+using Contoso.Orders;
+using Contoso.Sync;
+
+namespace DumpTarget;
+
+public static class Program
+{
+    public const int LeakedOrderCount = 12_345;
+    public const int InvoiceCount = 777;
+
+    // Rooted so nothing here is collected before the dump.
+    private static readonly List<object> s_roots = new();
+    private static readonly ManualResetEvent s_never = new(false);
+    private static Lock? s_ledger;
+
+    public static int Main(string[] args)
+    {
+        string mode = args.Length > 0 ? args[0] : "facts";
+        if (mode == "bulk")
+        {
+            int n = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10_000_000;
+            s_roots.Add(BulkNodes(n));
+        }
+        else if (mode != "facts")
+        {
+            Console.Error.WriteLine($"unknown mode '{mode}' (expected: facts | bulk <n>)");
+            return 2;
+        }
+
+        SetUpFacts();
+        Console.WriteLine($"READY {Environment.ProcessId}");
+        Console.Out.Flush();
+        // Main thread waits forever on an event: a "waiting" thread with a known top frame.
+        s_never.WaitOne();
+        return 0;
+    }
+
+    private static void SetUpFacts()
+    {
+        // 1. Exactly N instances of named classes, rooted by a static list.
+        var orders = new LeakedOrder[LeakedOrderCount];
+        for (int i = 0; i < orders.Length; i++)
+            orders[i] = new LeakedOrder(i, 100 + i);
+        s_roots.Add(orders);
+        var invoices = new List<Invoice>();
+        for (int i = 0; i < InvoiceCount; i++)
+            invoices.Add(new Invoice(i));
+        s_roots.Add(invoices);
+
+        // 2. A deadlock cycle of three threads over two Monitor locks and one System.Threading.Lock:
+        //    worker-a holds account#1, waits account#2; worker-b holds account#2, waits the ledger Lock;
+        //    worker-c holds the ledger Lock, waits account#1.
+        var account1 = new AccountLock(1);
+        var account2 = new AccountLock(2);
+        var ledger = new Lock();
+        s_roots.Add(account1); s_roots.Add(account2); s_ledger = ledger;
+        using var allHold = new Barrier(3);
+        StartNamed("worker-a", background: true, () => Deadlock.MonitorThenMonitor(account1, account2, allHold));
+        StartNamed("worker-b", background: true, () => Deadlock.MonitorThenLock(account2, ledger, allHold));
+        StartNamed("worker-c", background: true, () => Deadlock.LockThenMonitor(ledger, account1, allHold));
+
+        // 3. A thread inside a catch block (exception in flight), holding an uncontended (thin) lock,
+        //    waiting on an event.
+        var gate = new PaymentGate();
+        s_roots.Add(gate);
+        using var inCatch = new ManualResetEventSlim(false);
+        StartNamed("payments", background: false, () => Payments.ProcessInsideCatch(gate, inCatch, s_never));
+        inCatch.Wait();
+
+        // 4. A named thread waiting on an event (not a lock).
+        using var waiting = new ManualResetEventSlim(false);
+        StartNamed("event-waiter", background: true, () => Waiters.WaitForSignal(waiting, s_never));
+        waiting.Wait();
+
+        // 5. A thread that was created but never started, and one that ran and finished.
+        var unstarted = new Thread(() => { }) { Name = "never-started" };
+        s_roots.Add(unstarted);
+        var finished = new Thread(() => { }) { Name = "finished-worker" };
+        finished.Start();
+        finished.Join();
+        s_roots.Add(finished);
+
+        // 6. A thread-pool work item blocked on an event.
+        using var poolStarted = new ManualResetEventSlim(false);
+        ThreadPool.UnsafeQueueUserWorkItem(_ => Waiters.PoolItemWaits(poolStarted, s_never), null);
+        poolStarted.Wait();
+
+        // Wait until all three workers are blocked on their second lock.
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!Deadlock.AllBlocked && DateTime.UtcNow < deadline)
+            Thread.Sleep(10);
+        // Give them time to move from spinning into the blocking wait.
+        Thread.Sleep(300);
+    }
+
+    private static object BulkNodes(int n)
+    {
+        // n small objects in a linked chain of arrays: every node is live.
+        var chunks = new BulkNode[(n + 65535) / 65536][];
+        int made = 0;
+        for (int c = 0; c < chunks.Length; c++)
+        {
+            int size = Math.Min(65536, n - made);
+            chunks[c] = new BulkNode[size];
+            for (int i = 0; i < size; i++)
+                chunks[c][i] = new BulkNode(made++);
+        }
+        return chunks;
+    }
+
+    private static void StartNamed(string name, bool background, Action body)
+    {
+        var t = new Thread(() => body()) { Name = name, IsBackground = background };
+        s_roots.Add(t);
+        t.Start();
+    }
+}
+
+internal sealed class BulkNode(int value)
+{
+    public int Value = value;
+}
+
+internal static class Deadlock
+{
+    private static int s_blocked;
+    public static bool AllBlocked => Volatile.Read(ref s_blocked) == 3;
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void MonitorThenMonitor(AccountLock first, AccountLock second, Barrier allHold)
+    {
+        lock (first)
+        {
+            allHold.SignalAndWait();
+            Interlocked.Increment(ref s_blocked);
+            lock (second)
+            {
+                Console.WriteLine("unreachable");
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void MonitorThenLock(AccountLock first, Lock second, Barrier allHold)
+    {
+        lock (first)
+        {
+            allHold.SignalAndWait();
+            Interlocked.Increment(ref s_blocked);
+            lock (second)
+            {
+                Console.WriteLine("unreachable");
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void LockThenMonitor(Lock first, AccountLock second, Barrier allHold)
+    {
+        lock (first)
+        {
+            allHold.SignalAndWait();
+            Interlocked.Increment(ref s_blocked);
+            lock (second)
+            {
+                Console.WriteLine("unreachable");
+            }
+        }
+    }
+}
+
+internal static class Payments
+{
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void ProcessInsideCatch(PaymentGate gate, ManualResetEventSlim inCatch, WaitHandle never)
+    {
+        lock (gate)
+        {
+            try
+            {
+                Charge(42);
+            }
+            catch (InvalidOperationException)
+            {
+                inCatch.Set();
+                never.WaitOne();
+            }
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void Charge(int orderId) =>
+        throw new InvalidOperationException($"payment declined for order {orderId}");
+}
+
+internal static class Waiters
+{
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void WaitForSignal(ManualResetEventSlim started, WaitHandle never)
+    {
+        started.Set();
+        never.WaitOne();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void PoolItemWaits(ManualResetEventSlim started, WaitHandle never)
+    {
+        started.Set();
+        never.WaitOne();
+    }
+}
