@@ -2,6 +2,8 @@
 // until it is killed. Modes:
 //   facts      (default) leaked objects, a 3-thread deadlock, a thread inside a catch, waiting/named threads
 //   bulk <n>   n live small objects (benchmark heap), plus the facts of "facts" mode
+// Options: --watch-stdin   exit when standard input closes (the parent test host died)
+//          --exit-after s  exit after s seconds (default 1800) so a forgotten target never lingers
 // Every number here is mirrored in tests/Analysis.Testing/TargetFacts.cs.
 using System.Runtime.CompilerServices;
 using Contoso.Orders;
@@ -18,13 +20,28 @@ public static class Program
     private static readonly List<object> s_roots = new();
     private static readonly ManualResetEvent s_never = new(false);
     private static Lock? s_ledger;
+    private static Timer? s_lifetime;
 
     public static int Main(string[] args)
     {
-        string mode = args.Length > 0 ? args[0] : "facts";
+        var positional = new List<string>();
+        int exitAfterSeconds = 1800;
+        for (int i = 0; i < args.Length; i++)
+        {
+            if (args[i] == "--watch-stdin")
+                WatchStdin();
+            else if (args[i] == "--exit-after" && i + 1 < args.Length)
+                exitAfterSeconds = int.Parse(args[++i], System.Globalization.CultureInfo.InvariantCulture);
+            else
+                positional.Add(args[i]);
+        }
+
+        s_lifetime = new Timer(_ => Environment.Exit(3), null, TimeSpan.FromSeconds(exitAfterSeconds), Timeout.InfiniteTimeSpan);
+
+        string mode = positional.Count > 0 ? positional[0] : "facts";
         if (mode == "bulk")
         {
-            int n = args.Length > 1 ? int.Parse(args[1], System.Globalization.CultureInfo.InvariantCulture) : 10_000_000;
+            int n = positional.Count > 1 ? int.Parse(positional[1], System.Globalization.CultureInfo.InvariantCulture) : 10_000_000;
             s_roots.Add(BulkNodes(n));
         }
         else if (mode != "facts")
@@ -97,6 +114,20 @@ public static class Program
             Thread.Sleep(10);
         // Give them time to move from spinning into the blocking wait.
         Thread.Sleep(300);
+    }
+
+    private static void WatchStdin()
+    {
+        var watcher = new Thread(() =>
+        {
+            while (Console.In.ReadLine() is not null)
+            {
+            }
+
+            Environment.Exit(4);
+        })
+        { Name = "stdin-watch", IsBackground = true };
+        watcher.Start();
     }
 
     private static object BulkNodes(int n)

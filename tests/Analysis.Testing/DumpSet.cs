@@ -1,0 +1,123 @@
+using System.Diagnostics;
+using Microsoft.Diagnostics.NETCore.Client;
+
+namespace Analysis.Testing;
+
+/// <summary>How a test dump was captured.</summary>
+public enum CapturedDump
+{
+    /// <summary>createdump --withheap (the runtime's own tool; its default kind).</summary>
+    CreateDumpWithHeap,
+    /// <summary>createdump --full.</summary>
+    CreateDumpFull,
+    /// <summary>DiagnosticsClient.WriteDump(DumpType.WithHeap) (what dotnet-dump collect does).</summary>
+    ClientWithHeap,
+    /// <summary>DiagnosticsClient.WriteDump(DumpType.Full).</summary>
+    ClientFull,
+    /// <summary>DiagnosticsClient.WriteDump(DumpType.Normal): stacks but no GC heap.</summary>
+    ClientMini,
+}
+
+/// <summary>
+/// Dumps of one DumpTarget run, captured once per test run with the runtime's tools (not with the code under
+/// test), shared by all tests of an assembly and deleted when the test process exits.
+/// </summary>
+public sealed class DumpSet : IDisposable
+{
+    private static readonly Lazy<DumpSet> s_facts = new(() => Capture("facts", Enum.GetValues<CapturedDump>()));
+    private readonly Dictionary<CapturedDump, string> _paths;
+
+    private DumpSet(string directory, int processId, Dictionary<CapturedDump, string> paths, TimeSpan elapsed)
+    {
+        Folder = directory;
+        ProcessId = processId;
+        _paths = paths;
+        CaptureTime = elapsed;
+    }
+
+    /// <summary>Dumps of the "facts" target, captured on first use.</summary>
+    public static DumpSet Facts => s_facts.Value;
+
+    public string Folder { get; }
+
+    public int ProcessId { get; }
+
+    public TimeSpan CaptureTime { get; }
+
+    public string this[CapturedDump kind] => _paths[kind];
+
+    /// <summary>A scratch directory for files a test makes (bad inputs); removed with the dumps.</summary>
+    public string Scratch => Path.Combine(Folder, "scratch");
+
+    public static DumpSet Capture(string mode, IReadOnlyCollection<CapturedDump> kinds)
+    {
+        var sw = Stopwatch.StartNew();
+        string dir = RepoPaths.NewScratchDirectory("analysis-dumps");
+        Directory.CreateDirectory(Path.Combine(dir, "scratch"));
+        using var target = TargetProcess.Start("DumpTarget", TimeSpan.FromSeconds(120), mode);
+        var paths = new Dictionary<CapturedDump, string>();
+        foreach (var kind in kinds)
+        {
+            string path = Path.Combine(dir, $"{kind}.dmp");
+            WriteDump(target.Id, kind, path);
+            paths[kind] = path;
+        }
+
+        var set = new DumpSet(dir, target.Id, paths, sw.Elapsed);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => set.Dispose();
+        return set;
+    }
+
+    /// <summary>Captures one dump of a live process with createdump or the diagnostics client.</summary>
+    public static void WriteDump(int processId, CapturedDump kind, string path)
+    {
+        switch (kind)
+        {
+            case CapturedDump.CreateDumpWithHeap:
+                RunCreateDump(processId, "--withheap", path);
+                break;
+            case CapturedDump.CreateDumpFull:
+                RunCreateDump(processId, "--full", path);
+                break;
+            default:
+                var type = kind switch
+                {
+                    CapturedDump.ClientWithHeap => DumpType.WithHeap,
+                    CapturedDump.ClientFull => DumpType.Full,
+                    _ => DumpType.Normal,
+                };
+                new DiagnosticsClient(processId).WriteDump(type, path, logDumpGeneration: false);
+                break;
+        }
+
+        if (!File.Exists(path) || new FileInfo(path).Length == 0)
+            throw new InvalidOperationException($"{kind} capture of {processId} produced no file at {path}");
+    }
+
+    private static void RunCreateDump(int processId, string kindFlag, string path)
+    {
+        string createDump = Path.Combine(System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), "createdump");
+        var psi = new ProcessStartInfo(createDump) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in new[] { kindFlag, "-f", path, processId.ToString(System.Globalization.CultureInfo.InvariantCulture) })
+            psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        string output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0)
+            throw new InvalidOperationException($"createdump {kindFlag} failed ({p.ExitCode}): {output}");
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Folder, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+}

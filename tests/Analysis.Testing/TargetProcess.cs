@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Analysis.Testing;
+
+/// <summary>
+/// A running target program (tests/TestTargets): started with dotnet, ready when it prints "READY &lt;pid&gt;",
+/// killed by PID on dispose. It also exits by itself if our stdin pipe closes (the test host died).
+/// </summary>
+public sealed class TargetProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly List<string> _output = new();
+
+    private TargetProcess(Process process) => _process = process;
+
+    public int Id => _process.Id;
+
+    public IReadOnlyList<string> Output
+    {
+        get
+        {
+            lock (_output)
+                return _output.ToArray();
+        }
+    }
+
+    public static TargetProcess Start(string target, TimeSpan readyTimeout, params string[] args)
+    {
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        psi.ArgumentList.Add(RepoPaths.TargetDll(target));
+        foreach (string a in args)
+            psi.ArgumentList.Add(a);
+        psi.ArgumentList.Add("--watch-stdin");
+        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+
+        var process = Process.Start(psi) ?? throw new InvalidOperationException("dotnet did not start");
+        var target_ = new TargetProcess(process);
+        var ready = new TaskCompletionSource<int>(TaskCreationOptions.RunContinuationsAsynchronously);
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is null)
+            {
+                ready.TrySetException(new InvalidOperationException("target closed its output before READY"));
+                return;
+            }
+
+            lock (target_._output)
+                target_._output.Add(e.Data);
+            if (e.Data.StartsWith("READY ", StringComparison.Ordinal))
+                ready.TrySetResult(int.Parse(e.Data[6..], CultureInfo.InvariantCulture));
+        };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+            {
+                lock (target_._output)
+                    target_._output.Add("stderr: " + e.Data);
+            }
+        };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        if (!ready.Task.Wait(readyTimeout))
+        {
+            target_.Dispose();
+            throw new TimeoutException($"{target} did not print READY within {readyTimeout}: {string.Join(" | ", target_.Output)}");
+        }
+
+        if (ready.Task.Result != process.Id)
+            throw new InvalidOperationException($"{target} reported pid {ready.Task.Result}, expected {process.Id}");
+        return target_;
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            if (!_process.HasExited)
+            {
+                _process.Kill(entireProcessTree: true);
+                _process.WaitForExit(10_000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // already gone
+        }
+
+        _process.Dispose();
+    }
+}
