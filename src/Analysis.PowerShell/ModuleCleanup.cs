@@ -6,5 +6,5 @@ namespace Analysis.PowerShell;
 /// <summary>Closes open sessions when the module is removed.</summary>
 public sealed class ModuleCleanup : IModuleAssemblyCleanup
 {
-    public void OnRemove(PSModuleInfo psModuleInfo) => DumpSessionCache.Shared.CloseAll();
+    public void OnRemove(PSModuleInfo psModuleInfo) => RunspaceSessions.Current.CloseAll();
 }

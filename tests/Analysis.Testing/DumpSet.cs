@@ -24,7 +24,12 @@ public enum CapturedDump
 /// </summary>
 public sealed class DumpSet : IDisposable
 {
-    private static readonly Lazy<DumpSet> s_facts = new(() => Capture("facts", Enum.GetValues<CapturedDump>()));
+    private static readonly Lazy<DumpSet> s_facts = new(() => Capture(["facts"], Enum.GetValues<CapturedDump>()));
+    private static readonly Lazy<DumpSet> s_factsLite = new(() => Capture(["facts"], [CapturedDump.ClientWithHeap, CapturedDump.CreateDumpWithHeap, CapturedDump.ClientMini]));
+    private static readonly Lazy<DumpSet> s_bulk = new(() => Capture(["bulk", BulkObjectCount.ToString(System.Globalization.CultureInfo.InvariantCulture)], [CapturedDump.ClientWithHeap]));
+
+    /// <summary>Live BulkNode objects in the <see cref="Bulk"/> dump: enough for a heap walk that takes a while.</summary>
+    public const int BulkObjectCount = 5_000_000;
     private readonly Dictionary<CapturedDump, string> _paths;
 
     private DumpSet(string directory, int processId, Dictionary<CapturedDump, string> paths, TimeSpan elapsed)
@@ -35,8 +40,14 @@ public sealed class DumpSet : IDisposable
         CaptureTime = elapsed;
     }
 
-    /// <summary>Dumps of the "facts" target, captured on first use.</summary>
+    /// <summary>Dumps of the "facts" target in every capture kind, captured on first use.</summary>
     public static DumpSet Facts => s_facts.Value;
+
+    /// <summary>Dumps of the "facts" target: WithHeap from both tools and a mini dump.</summary>
+    public static DumpSet FactsLite => s_factsLite.Value;
+
+    /// <summary>A WithHeap dump of the target holding <see cref="BulkObjectCount"/> extra objects.</summary>
+    public static DumpSet Bulk => s_bulk.Value;
 
     public string Folder { get; }
 
@@ -49,12 +60,12 @@ public sealed class DumpSet : IDisposable
     /// <summary>A scratch directory for files a test makes (bad inputs); removed with the dumps.</summary>
     public string Scratch => Path.Combine(Folder, "scratch");
 
-    public static DumpSet Capture(string mode, IReadOnlyCollection<CapturedDump> kinds)
+    public static DumpSet Capture(string[] targetArgs, IReadOnlyCollection<CapturedDump> kinds)
     {
         var sw = Stopwatch.StartNew();
         string dir = RepoPaths.NewScratchDirectory("analysis-dumps");
         Directory.CreateDirectory(Path.Combine(dir, "scratch"));
-        using var target = TargetProcess.Start("DumpTarget", TimeSpan.FromSeconds(120), mode);
+        using var target = TargetProcess.Start("DumpTarget", TimeSpan.FromSeconds(180), targetArgs);
         var paths = new Dictionary<CapturedDump, string>();
         foreach (var kind in kinds)
         {

@@ -19,11 +19,11 @@ public sealed class CloseDumpCommand : AnalysisCmdlet
     {
         if (All)
         {
-            DumpSessionCache.Shared.CloseAll();
+            RunspaceSessions.Current.CloseAll();
             return;
         }
 
         foreach (var session in Dump)
-            DumpSessionCache.Shared.Close(session);
+            RunspaceSessions.Current.Close(session);
     }
 }

@@ -4,7 +4,7 @@ using Analysis.Dumps;
 namespace Analysis.PowerShell.Commands;
 
 /// <summary>Lists the managed threads of a dump: names, states, stacks, exceptions, locks and deadlocks.</summary>
-[Cmdlet(VerbsCommon.Get, "DumpThreads", DefaultParameterSetName = PathSet)]
+[Cmdlet(VerbsCommon.Get, "DumpThreads", DefaultParameterSetName = DumpSet)]
 [OutputType(typeof(DumpThread))]
 public sealed class GetDumpThreadsCommand : DumpCmdlet
 {

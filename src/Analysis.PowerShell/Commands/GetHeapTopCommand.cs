@@ -4,7 +4,7 @@ using Analysis.Dumps;
 namespace Analysis.PowerShell.Commands;
 
 /// <summary>The types holding the most heap memory (or the most objects), like SOS dumpheap -stat.</summary>
-[Cmdlet(VerbsCommon.Get, "HeapTop", DefaultParameterSetName = PathSet)]
+[Cmdlet(VerbsCommon.Get, "HeapTop", DefaultParameterSetName = DumpSet)]
 [OutputType(typeof(HeapTypeStat))]
 public sealed class GetHeapTopCommand : DumpCmdlet
 {

@@ -18,9 +18,6 @@ public sealed class DumpSessionCache
         _implicitCapacity = implicitCapacity;
     }
 
-    /// <summary>The cache the PowerShell module and notebooks share.</summary>
-    public static DumpSessionCache Shared { get; } = new();
-
     private sealed record Key(string Path, long Length, DateTime WriteTimeUtc, string? DacPath, string Roots);
 
     private sealed class Entry(Key key, DumpSession session, bool pinned)

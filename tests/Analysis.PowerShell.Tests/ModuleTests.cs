@@ -1,0 +1,78 @@
+using System.Xml.Linq;
+using Analysis.Testing;
+using Xunit;
+
+namespace Analysis.PowerShell.Tests;
+
+public class ModuleTests
+{
+    private static readonly string[] Cmdlets = ["Close-Dump", "Get-DumpThreads", "Get-HeapTop", "New-Dump", "Open-Dump"];
+
+    [Fact]
+    public void Import_ExportsExactlyTheManifestCmdlets()
+    {
+        using var host = new PwshHost();
+        var names = host.Run("(Get-Module Analysis).ExportedCmdlets.Keys").Strings.Order(StringComparer.Ordinal);
+        Assert.Equal(Cmdlets, names);
+    }
+
+    [Fact]
+    public void ModuleFolder_HoldsOurAssembliesAndClrMdButNotPowerShell()
+    {
+        string dir = Path.GetDirectoryName(RepoPaths.ModuleManifest)!;
+        foreach (string file in new[] { "Analysis.psd1", "Analysis.format.ps1xml", "Analysis.types.ps1xml", "Analysis.PowerShell.dll", "Analysis.dll", "Microsoft.Diagnostics.Runtime.dll", "Microsoft.Diagnostics.NETCore.Client.dll", "en-US/Analysis.PowerShell.dll-Help.xml" })
+            Assert.True(File.Exists(Path.Combine(dir, file)), $"missing {file}");
+        Assert.False(File.Exists(Path.Combine(dir, "System.Management.Automation.dll")));
+        Assert.False(Directory.Exists(Path.Combine(dir, "runtimes", "linux-x64", "native")), "PowerShell's native runtime must not be shipped");
+    }
+
+    [Theory]
+    [InlineData("Open-Dump")]
+    [InlineData("Close-Dump")]
+    [InlineData("New-Dump")]
+    [InlineData("Get-DumpThreads")]
+    [InlineData("Get-HeapTop")]
+    public void Help_EachCmdlet_HasSynopsisParametersAndExamples(string cmdlet)
+    {
+        using var host = new PwshHost();
+        var r = host.Run("$h = Get-Help $name -Full; $h.Synopsis; @($h.examples.example).Count; @($h.parameters.parameter).Count; $h.examples.example[0].code",
+            new Dictionary<string, object?> { ["name"] = cmdlet });
+        var lines = r.Strings.ToArray();
+        Assert.Empty(r.Errors);
+        Assert.True(lines[0].Length > 20, $"synopsis of {cmdlet}: '{lines[0]}'");
+        Assert.True(int.Parse(lines[1], System.Globalization.CultureInfo.InvariantCulture) >= 1);
+        Assert.True(int.Parse(lines[2], System.Globalization.CultureInfo.InvariantCulture) >= 1);
+        Assert.Contains(cmdlet, lines[3]);
+    }
+
+    [Fact]
+    public void FormatViews_ReferToPropertiesTheObjectsHave_AndTheirScriptsEvaluate()
+    {
+        using var host = new PwshHost();
+        string dump = DumpSet.FactsLite[CapturedDump.ClientWithHeap];
+        var samples = new Dictionary<string, string>
+        {
+            ["Analysis.Dumps.DumpThread"] = "Get-DumpThreads $d",
+            ["Analysis.Dumps.HeapTypeStat"] = "Get-HeapTop $d -Top 3",
+            ["Analysis.Dumps.DumpSession"] = "Open-Dump $d",
+        };
+        var format = XDocument.Load(Path.Combine(Path.GetDirectoryName(RepoPaths.ModuleManifest)!, "Analysis.format.ps1xml"));
+        var views = format.Descendants("View").ToList();
+        Assert.Equal(samples.Keys.Order(), views.Select(v => (string)v.Element("ViewSelectedBy")!.Element("TypeName")!).Order());
+
+        foreach (var view in views)
+        {
+            string type = (string)view.Element("ViewSelectedBy")!.Element("TypeName")!;
+            var items = view.Descendants("TableColumnItem").ToList();
+            Assert.Equal(view.Descendants("TableColumnHeader").Count(), items.Count);
+            foreach (var item in items)
+            {
+                string script = item.Element("PropertyName") is { } p ? $"$_.PSObject.Properties['{p.Value}'] -ne $null" : $"$null = & {{ {item.Element("ScriptBlock")!.Value} }}; $true";
+                var r = host.Run($"{samples[type]} | ForEach-Object {{ {script} }}", new Dictionary<string, object?> { ["d"] = dump });
+                Assert.True(r.Errors.Count == 0, $"{type} column '{item}': {string.Join("; ", r.Errors)}");
+                Assert.NotEmpty(r.Output);
+                Assert.All(r.Strings, s => Assert.Equal("True", s));
+            }
+        }
+    }
+}
