@@ -159,7 +159,9 @@ public sealed record DumpThread
     public override string ToString()
     {
         string name = Name is { Length: > 0 } ? $" '{Name}'" : "";
-        string top = TopFrame is { } f ? $" at {f.Function}" : "";
-        return string.Create(CultureInfo.InvariantCulture, $"thread {ManagedThreadId}{name} [{State}]{top}");
+        string where = BlockedOn is { } lk
+            ? string.Create(CultureInfo.InvariantCulture, $" waits for {lk.TypeName} 0x{lk.Address:x}{(lk.OwnerThreadId is int o ? $" held by thread {o}" : "")}")
+            : TopFrame is { } f ? $" at {f.Function}" : "";
+        return string.Create(CultureInfo.InvariantCulture, $"thread {ManagedThreadId}{name} [{State}]{where}");
     }
 }

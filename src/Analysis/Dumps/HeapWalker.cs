@@ -77,7 +77,7 @@ internal static class HeapWalker
             int percent = (int)(now * 100 / total);
             int seen = Volatile.Read(ref lastPercent);
             if (percent > seen && Interlocked.CompareExchange(ref lastPercent, percent, seen) == seen)
-                progress.Report(new WorkProgress("Walking the GC heap", string.Create(CultureInfo.InvariantCulture, $"{now / (1024 * 1024):N0} of {total / (1024 * 1024):N0} MB"), now, total));
+                progress.Report(new WorkProgress("Walking the GC heap", $"{Bytes.Format(now)} of {Bytes.Format(total)}", now, total));
         }
 
         var results = new SegmentResult[segments.Length];

@@ -1,0 +1,148 @@
+// Build script: dotnet fsi build.fsx <target> [options]
+//   build      Release build of Analysis.sln; leaves the module in artifacts/module/Analysis
+//   test       build, run every test project, write TRX to artifacts/test-results, print "N passed, N failed"
+//   demo       build, start the demo target, capture a dump, run the module on it in a hosted runspace, print a triage
+//   bench      build, create a ~10M-object dump, time heap-top against a naive ClrMD loop (ratios)
+//   clean      remove artifacts/
+// Plain F# with no package references, so the script itself needs no restore.
+
+open System
+open System.Diagnostics
+open System.IO
+open System.Xml.Linq
+
+let root = __SOURCE_DIRECTORY__
+let artifacts = Path.Combine(root, "artifacts")
+let config = "Release"
+
+let log (msg: string) =
+    Console.ForegroundColor <- ConsoleColor.Cyan
+    printfn "==> %s" msg
+    Console.ResetColor()
+
+let fail (msg: string) =
+    eprintfn "build.fsx: %s" msg
+    exit 1
+
+/// Runs a program, streaming its output; returns the exit code.
+let run (exe: string) (args: string list) =
+    let psi = ProcessStartInfo(exe, WorkingDirectory = root, UseShellExecute = false)
+    args |> List.iter psi.ArgumentList.Add
+    use p = Process.Start psi
+    p.WaitForExit()
+    p.ExitCode
+
+let runOrFail exe args =
+    let code = run exe args
+    if code <> 0 then fail (sprintf "%s %s exited with %d" exe (String.Join(" ", args)) code)
+
+let dotnet args = runOrFail "dotnet" args
+
+/// A running target program from tests/TestTargets, ready once it printed "READY <pid>".
+type Target(name: string, args: string list) =
+    let dll = Path.Combine(artifacts, "bin", name, config.ToLowerInvariant(), name + ".dll")
+    let psi =
+        let p = ProcessStartInfo("dotnet", UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardInput = true)
+        p.ArgumentList.Add dll
+        args |> List.iter p.ArgumentList.Add
+        p.ArgumentList.Add "--watch-stdin"
+        p
+    let proc = Process.Start psi
+    let ready =
+        let deadline = DateTime.UtcNow.AddMinutes 3.0
+        let mutable line = proc.StandardOutput.ReadLine()
+        while not (isNull line) && not (line.StartsWith "READY ") && DateTime.UtcNow < deadline do
+            line <- proc.StandardOutput.ReadLine()
+        if isNull line || not (line.StartsWith "READY ") then fail (sprintf "%s did not become ready" name)
+    member _.Id = proc.Id
+    interface IDisposable with
+        member _.Dispose() =
+            if not proc.HasExited then
+                proc.Kill true
+                proc.WaitForExit()
+
+let createDump (pid: int) (path: string) (kind: string) =
+    let createdump = Path.Combine(Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), "createdump")
+    runOrFail createdump [ kind; "-f"; path; string pid ]
+
+let build () =
+    log "Building Analysis.sln (Release)"
+    dotnet [ "build"; Path.Combine(root, "Analysis.sln"); "-c"; config; "--nologo"; "-v"; "minimal" ]
+    log (sprintf "Module ready: %s" (Path.Combine(artifacts, "module", "Analysis", "Analysis.psd1")))
+
+/// Counts outcomes in the TRX files of this run.
+let summarize (resultsDir: string) =
+    let ns = XNamespace.Get "http://microsoft.com/schemas/VisualStudio/TeamTest/2010"
+    let results =
+        Directory.GetFiles(resultsDir, "*.trx")
+        |> Array.collect (fun f -> XDocument.Load(f).Descendants(ns + "UnitTestResult") |> Seq.toArray)
+    let count outcome = results |> Array.filter (fun r -> r.Attribute(XName.Get "outcome").Value = outcome) |> Array.length
+    let failedNames =
+        results
+        |> Array.filter (fun r -> r.Attribute(XName.Get "outcome").Value <> "Passed" && r.Attribute(XName.Get "outcome").Value <> "NotExecuted")
+        |> Array.map (fun r -> r.Attribute(XName.Get "testName").Value)
+    count "Passed", results.Length - count "Passed" - count "NotExecuted", failedNames
+
+let test () =
+    build ()
+    let resultsDir = Path.Combine(artifacts, "test-results")
+    if Directory.Exists resultsDir then Directory.Delete(resultsDir, true)
+    let projects = [ "tests/Analysis.Tests/Analysis.Tests.csproj"; "tests/Analysis.PowerShell.Tests/Analysis.PowerShell.Tests.csproj" ]
+    let codes =
+        projects
+        |> List.map (fun proj ->
+            log (sprintf "Testing %s" proj)
+            run "dotnet" [ "test"; Path.Combine(root, proj); "-c"; config; "--no-build"; "--nologo"
+                           "--logger"; sprintf "trx;LogFileName=%s.trx" (Path.GetFileNameWithoutExtension proj)
+                           "--results-directory"; resultsDir ])
+    let passed, failed, failedNames = summarize resultsDir
+    for name in failedNames do eprintfn "FAILED: %s" name
+    // A project that crashed before writing results still counts as a failure.
+    let crashed = if passed + failed = 0 || (failed = 0 && List.exists ((<>) 0) codes) then 1 else 0
+    printfn "%d passed, %d failed" passed (failed + crashed)
+    if failed + crashed > 0 then exit 1
+
+let demo () =
+    build ()
+    let dir = Path.Combine(artifacts, "demo")
+    Directory.CreateDirectory dir |> ignore
+    let dump = Path.Combine(dir, "demo.dmp")
+    log "Starting the demo target (tests/TestTargets/DumpTarget): a deadlock, leaked orders, an exception in a catch"
+    use target = new Target("DumpTarget", [ "facts" ])
+    log (sprintf "Capturing a dump of process %d and triaging it with the Analysis module in a hosted runspace" target.Id)
+    let shell = Path.Combine(artifacts, "bin", "Analysis.Shell", config.ToLowerInvariant(), "Analysis.Shell.dll")
+    let script = Path.Combine(root, "module", "Analysis", "Examples", "Triage.ps1")
+    let code = run "dotnet" [ shell; "-File"; script; "-ProcessId"; string target.Id; "-DumpPath"; dump ]
+    if File.Exists dump then File.Delete dump
+    if code <> 0 then fail "the triage script reported errors"
+    log "Try it yourself:  dotnet artifacts/bin/Analysis.Shell/release/Analysis.Shell.dll -Command \"Get-HeapTop <your.dmp> -Top 10\""
+
+let bench () =
+    build ()
+    let dir = Path.Combine(artifacts, "bench")
+    Directory.CreateDirectory dir |> ignore
+    let dump = Path.Combine(dir, "heap-10m.dmp")
+    let objects = Environment.GetEnvironmentVariable "BENCH_OBJECTS" |> Option.ofObj |> Option.defaultValue "10000000"
+    log (sprintf "Creating a dump with %s live objects" objects)
+    (
+        use target = new Target("DumpTarget", [ "bulk"; objects ])
+        createDump target.Id dump "--withheap"
+    )
+    log "heap-top: ours vs a naive single-pass ClrMD loop, same dump, separate processes"
+    let code = run "dotnet" [ Path.Combine(artifacts, "bin", "Analysis.Bench", config.ToLowerInvariant(), "Analysis.Bench.dll"); "heaptop"; dump; "3" ]
+    File.Delete dump
+    if code <> 0 then fail "benchmark failed"
+
+let clean () =
+    if Directory.Exists artifacts then Directory.Delete(artifacts, true)
+    log "Removed artifacts/"
+
+let targets =
+    dict [ "build", build; "test", test; "demo", demo; "bench", bench; "clean", clean ]
+
+let args = fsi.CommandLineArgs |> Array.skip 1
+match args with
+| [| name |] when targets.ContainsKey name -> targets.[name] ()
+| _ ->
+    eprintfn "usage: dotnet fsi build.fsx <%s>" (String.Join("|", targets.Keys))
+    exit 2
