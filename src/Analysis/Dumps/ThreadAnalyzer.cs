@@ -75,14 +75,13 @@ internal static class ThreadAnalyzer
 
         var cycles = FindCycles(blockedOn);
 
-        var names = threadObjects;
         var result = new List<DumpThread>(work.Count);
         foreach (var w in work)
         {
             var t = w.Thread;
             int id = t.ManagedThreadId;
-            names.TryGetValue(t.Address, out var tobj);
-            var state = (ClrThreadState)(int)t.State;
+            threadObjects.TryGetValue(t.Address, out var tobj);
+            var state = t.State;
             DeadlockCycle? cycle = cycles.GetValueOrDefault(id);
             blockedOn.TryGetValue(id, out var waitsFor);
             var frames = ToFrames(w.Frames, modules);
@@ -285,37 +284,28 @@ internal static class ThreadAnalyzer
 
     // ---- locks ----
 
+    /// <summary>
+    /// The Monitor/Lock enter frames at the top of a stack (below any wait plumbing), and the caller that entered:
+    /// [First, End) where End includes the caller frame when there is one.
+    /// </summary>
     private static EnterFrames? FindEnterFrames(IReadOnlyList<ClrStackFrame> frames)
     {
-        var managed = frames.Where(f => f.Method is not null).ToList();
+        static bool IsEnter(ClrMethod m) => WaitMethods.IsMonitorEnter(m) || WaitMethods.IsLockEnter(m);
+
         int i = 0;
-        while (i < managed.Count && WaitMethods.IsWaitPlumbing(managed[i].Method!))
+        while (i < frames.Count && (frames[i].Method is not { } m || WaitMethods.IsWaitPlumbing(m)))
             i++;
         int first = i;
         bool isLock = false;
-        while (i < managed.Count && (WaitMethods.IsMonitorEnter(managed[i].Method!) || WaitMethods.IsLockEnter(managed[i].Method!)))
+        while (i < frames.Count && (frames[i].Method is not { } m || IsEnter(m)))
         {
-            isLock |= WaitMethods.IsLockEnter(managed[i].Method!);
+            isLock |= frames[i].Method is { } e && WaitMethods.IsLockEnter(e);
             i++;
         }
 
-        if (i == first)
+        if (!frames.Skip(first).Take(i - first).Any(f => f.Method is not null))
             return null;
-        // Translate back to indices in the full frame list via stack pointers.
-        int firstIndex = IndexOf(frames, managed[first]);
-        int end = i < managed.Count ? IndexOf(frames, managed[i]) + 1 : frames.Count; // include the caller
-        return new EnterFrames(firstIndex, end, isLock);
-    }
-
-    private static int IndexOf(IReadOnlyList<ClrStackFrame> frames, ClrStackFrame frame)
-    {
-        for (int i = 0; i < frames.Count; i++)
-        {
-            if (ReferenceEquals(frames[i], frame))
-                return i;
-        }
-
-        return -1;
+        return new EnterFrames(first, Math.Min(i + 1, frames.Count), isLock);
     }
 
     private static LockInfo? FindAwaitedLock(ThreadWork w, EnterFrames enter, LockIndex locks)
