@@ -28,46 +28,26 @@ public static class DumpFile
     public static DumpFormat Validate(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        if (Directory.Exists(path))
-            throw new AnalysisException(AnalysisErrorKind.PathIsDirectory, path, $"'{path}' is a directory; {Expected}.");
-        if (!File.Exists(path))
-            throw new AnalysisException(AnalysisErrorKind.FileNotFound, path, $"Dump file '{path}' does not exist. Check the path (relative paths are resolved against the current directory).");
+        long length = InputFile.CheckExists(path, "Dump file", Expected);
+        using var stream = InputFile.OpenRead(path, "Dump file");
+        Span<byte> head = stackalloc byte[16];
+        int got = stream.Read(head);
+        head = head[..got];
 
-        FileStream stream;
-        try
+        if (ElfFile.HasElfMagic(head))
+            return ValidateElf(path, stream, length);
+        if (head.Length >= 4 && head[..4].SequenceEqual("MDMP"u8))
+            return ValidateMinidump(path, stream, length);
+        if (head.Length >= 16 && BinaryPrimitives.ReadUInt32LittleEndian(head) == 0xfeedfacf)
         {
-            stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            uint fileType = BinaryPrimitives.ReadUInt32LittleEndian(head[12..]);
+            if (fileType == 4)
+                return DumpFormat.MachOCore;
+            throw new AnalysisException(AnalysisErrorKind.WrongFormat, path, $"'{path}' is a Mach-O file of type {fileType}, not a core dump (type 4); {Expected}.");
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new AnalysisException(AnalysisErrorKind.ReadFailed, path, $"Could not open dump file '{path}' for reading: {e.Message}", e);
-        }
 
-        using (stream)
-        {
-            long length = stream.Length;
-            if (length == 0)
-                throw new AnalysisException(AnalysisErrorKind.FileEmpty, path, $"Dump file '{path}' is empty (0 bytes); {Expected}. The capture probably failed: capture it again.");
-
-            Span<byte> head = stackalloc byte[16];
-            int got = stream.Read(head);
-            head = head[..got];
-
-            if (ElfFile.HasElfMagic(head))
-                return ValidateElf(path, stream, length);
-            if (head.Length >= 4 && head[..4].SequenceEqual("MDMP"u8))
-                return ValidateMinidump(path, stream, length);
-            if (head.Length >= 16 && BinaryPrimitives.ReadUInt32LittleEndian(head) == 0xfeedfacf)
-            {
-                uint fileType = BinaryPrimitives.ReadUInt32LittleEndian(head[12..]);
-                if (fileType == 4)
-                    return DumpFormat.MachOCore;
-                throw new AnalysisException(AnalysisErrorKind.WrongFormat, path, $"'{path}' is a Mach-O file of type {fileType}, not a core dump (type 4); {Expected}.");
-            }
-
-            throw new AnalysisException(AnalysisErrorKind.WrongFormat, path,
-                $"'{path}' is not a dump file: it starts with {Describe(head)}; {Expected}.");
-        }
+        throw new AnalysisException(AnalysisErrorKind.WrongFormat, path,
+            $"'{path}' is not a dump file: it starts with {InputFile.Describe(head)}{(InputFile.Guess(head) is { } g ? $", which looks like {g}" : "")}; {Expected}.");
     }
 
     private static DumpFormat ValidateElf(string path, FileStream stream, long length)
@@ -149,24 +129,4 @@ public static class DumpFile
         new(AnalysisErrorKind.Truncated, path,
             $"Dump file '{path}' is truncated: its headers describe {required:N0} bytes but the file has {length:N0}. " +
             "It was cut off while being written or copied: capture or copy it again.");
-
-    /// <summary>Quotes the first bytes of a file: as text when printable, else as hex.</summary>
-    internal static string Describe(ReadOnlySpan<byte> head)
-    {
-        if (head.IsEmpty)
-            return "nothing";
-        bool printable = true;
-        foreach (byte b in head)
-            printable &= b is >= 0x20 and < 0x7f or (byte)'\n' or (byte)'\r' or (byte)'\t';
-        if (printable)
-        {
-            string text = Encoding.ASCII.GetString(head).Replace("\r", "\\r", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal).Replace("\t", "\\t", StringComparison.Ordinal);
-            return $"the text \"{text}\"";
-        }
-
-        var sb = new StringBuilder("the bytes ");
-        foreach (byte b in head[..Math.Min(8, head.Length)])
-            sb.Append(b.ToString("X2", CultureInfo.InvariantCulture)).Append(' ');
-        return sb.ToString().TrimEnd();
-    }
 }

@@ -1,0 +1,534 @@
+using System.Globalization;
+using Analysis.Stacks;
+using Microsoft.Diagnostics.Tracing;
+using Microsoft.Diagnostics.Tracing.Analysis;
+using Microsoft.Diagnostics.Tracing.Analysis.GC;
+using Microsoft.Diagnostics.Tracing.EventPipe;
+using Microsoft.Diagnostics.Tracing.Parsers.Clr;
+
+namespace Analysis.Traces;
+
+/// <summary>Which samples a CPU view counts.</summary>
+public enum SampleFilter
+{
+    /// <summary>Only samples of threads running managed code: CPU use (the default).</summary>
+    Managed,
+    /// <summary>All samples, including threads waiting or in native code: wall-clock time (what dotnet-trace report shows).</summary>
+    All,
+}
+
+/// <summary>
+/// Everything a trace says, read in one streaming pass over the .nettrace file: GCs (TraceEvent's GC analysis),
+/// CPU samples, exceptions and contention with their stacks, and data-quality warnings. Stacks are resolved at the
+/// end from the method load and rundown events, without converting the trace to .etlx.
+/// </summary>
+public sealed class TraceAnalysis
+{
+    private readonly MethodTable _methods;
+    private readonly StackTable _stacks;
+    private readonly Dictionary<(int Stack, int Thread, bool Managed), long> _samples;
+    private readonly ChunkedList<ExceptionRow> _exceptions;
+    private readonly Utf8Heap _messages;
+    private readonly List<ContentionRow> _contention;
+    private readonly string[] _strings;
+
+    private TraceAnalysis(Reader r)
+    {
+        _methods = r.Methods;
+        _stacks = r.Stacks;
+        _samples = r.Samples;
+        _exceptions = r.Exceptions;
+        _messages = r.Messages;
+        _contention = r.Contention;
+        _strings = r.Strings.ToArray();
+        Gcs = r.Gcs;
+        TotalAllocatedMB = r.TotalAllocatedMB;
+        DurationMSec = r.DurationMSec;
+        EventCount = r.EventCount;
+        EventsLost = r.EventsLost;
+        Warnings = r.Warnings;
+        ProcessId = r.ProcessId;
+        RuntimeVersion = r.RuntimeVersion;
+        IsTruncated = r.TruncatedAt is not null;
+    }
+
+    public int ProcessId { get; }
+
+    public string? RuntimeVersion { get; }
+
+    /// <summary>Time between the first and last event (ms).</summary>
+    public double DurationMSec { get; }
+
+    public long EventCount { get; }
+
+    /// <summary>Events the runtime dropped (buffers full). Non-zero means counts are lower bounds.</summary>
+    public int EventsLost { get; }
+
+    /// <summary>The file ended before the trace did; what was read is kept.</summary>
+    public bool IsTruncated { get; }
+
+    /// <summary>Data-quality problems: truncation, lost events, missing rundown, incomplete GCs. Never silent.</summary>
+    public IReadOnlyList<string> Warnings { get; }
+
+    /// <summary>Completed GCs in order.</summary>
+    public IReadOnlyList<GcEvent> Gcs { get; }
+
+    public double TotalAllocatedMB { get; }
+
+    public int ExceptionCount => _exceptions.Count;
+
+    public int ContentionCount => _contention.Count;
+
+    /// <summary>Number of CPU samples (all kinds) in the trace.</summary>
+    public long SampleCount => _samples.Values.Sum();
+
+    /// <summary>OS thread ids that have samples.</summary>
+    public IReadOnlyList<int> SampledThreads => _samples.Keys.Select(k => k.Thread).Distinct().Order().ToArray();
+
+    /// <summary>Reads a trace. Throws <see cref="AnalysisException"/> for unreadable files; truncation after the header is a warning.</summary>
+    public static TraceAnalysis Read(string path, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        string full = Path.GetFullPath(path);
+        long length = TraceFile.Validate(full);
+        var reader = new Reader(full, length);
+        reader.Run(progress, cancellationToken);
+        return new TraceAnalysis(reader);
+    }
+
+    // ---- GC ----
+
+    /// <summary>Totals and anomalies: pauses over <paramref name="pauseThresholdMSec"/>, induced gen2s, gen2 storms, a high paused share.</summary>
+    public GcSummary GetGcSummary(double pauseThresholdMSec = 50) => GcAnalyzer.Summarize(Gcs, DurationMSec, TotalAllocatedMB, pauseThresholdMSec);
+
+    // ---- CPU ----
+
+    /// <summary>Top functions by exclusive (default) or inclusive samples.</summary>
+    public IReadOnlyList<CpuFunction> GetCpuTop(int top = 20, bool inclusive = false, SampleFilter filter = SampleFilter.Managed, IReadOnlyCollection<int>? threads = null)
+    {
+        var exclusive = new Dictionary<int, long>();
+        var inclusiveCounts = new Dictionary<int, long>();
+        long total = 0;
+        var seen = new HashSet<int>();
+        foreach (var ((stack, thread, managed), count) in _samples)
+        {
+            if (!Selected(thread, managed, filter, threads))
+                continue;
+            total += count;
+            var ids = _stacks.Methods(stack, _methods);
+            if (ids.Length == 0)
+                continue;
+            exclusive[ids[0]] = exclusive.GetValueOrDefault(ids[0]) + count;
+            seen.Clear();
+            foreach (int id in ids)
+            {
+                if (seen.Add(id))
+                    inclusiveCounts[id] = inclusiveCounts.GetValueOrDefault(id) + count;
+            }
+        }
+
+        var rows = inclusiveCounts.Select(kv =>
+        {
+            long ex = exclusive.GetValueOrDefault(kv.Key);
+            var frame = StackTable.Frame(kv.Key, _methods);
+            return new CpuFunction(frame.Function, frame.Module, ex, kv.Value, Percent(ex, total), Percent(kv.Value, total));
+        });
+        var ordered = inclusive
+            ? rows.OrderByDescending(r => r.InclusiveSamples).ThenByDescending(r => r.ExclusiveSamples)
+            : rows.OrderByDescending(r => r.ExclusiveSamples).ThenByDescending(r => r.InclusiveSamples);
+        return ordered.ThenBy(r => r.Function, StringComparer.Ordinal).Take(top).ToArray();
+    }
+
+    /// <summary>Samples counted by <paramref name="filter"/> and <paramref name="threads"/>.</summary>
+    public long CountSamples(SampleFilter filter = SampleFilter.Managed, IReadOnlyCollection<int>? threads = null) =>
+        _samples.Where(kv => Selected(kv.Key.Thread, kv.Key.Managed, filter, threads)).Sum(kv => kv.Value);
+
+    /// <summary>Stacks in folded form ("root;…;leaf"), largest first, for flame graphs.</summary>
+    public IReadOnlyList<FoldedStack> GetFoldedStacks(SampleFilter filter = SampleFilter.Managed, IReadOnlyCollection<int>? threads = null, bool perThread = false)
+    {
+        var folded = new Dictionary<string, long>(StringComparer.Ordinal);
+        foreach (var ((stack, thread, managed), count) in _samples)
+        {
+            if (!Selected(thread, managed, filter, threads))
+                continue;
+            var frames = _stacks.Frames(stack, _methods);
+            var names = frames.Reverse().Select(f => FoldName(f));
+            if (perThread)
+                names = names.Prepend(string.Create(CultureInfo.InvariantCulture, $"thread {thread}"));
+            string key = string.Join(';', names);
+            if (key.Length == 0)
+                key = "[no stack]";
+            folded[key] = folded.GetValueOrDefault(key) + count;
+        }
+
+        return folded.Select(kv => new FoldedStack(kv.Key, kv.Value))
+            .OrderByDescending(f => f.Samples).ThenBy(f => f.Stack, StringComparer.Ordinal).ToArray();
+    }
+
+    /// <summary>Per-thread sampled stacks as frame lists (root first) with counts, for exporters.</summary>
+    internal IEnumerable<(int Thread, IReadOnlyList<StackFrameInfo> RootFirst, long Samples)> EnumerateSampledStacks(SampleFilter filter, IReadOnlyCollection<int>? threads)
+    {
+        foreach (var ((stack, thread, managed), count) in _samples.OrderBy(kv => kv.Key.Thread).ThenBy(kv => kv.Key.Stack))
+        {
+            if (Selected(thread, managed, filter, threads))
+                yield return (thread, _stacks.Frames(stack, _methods).Reverse().ToArray(), count);
+        }
+    }
+
+    internal static string FoldName(StackFrameInfo frame) =>
+        (frame.Module is null || frame.Kind != FrameKind.Managed ? frame.Function : $"{frame.Module}!{frame.Function}").Replace(';', ':');
+
+    private static bool Selected(int thread, bool managed, SampleFilter filter, IReadOnlyCollection<int>? threads) =>
+        (filter == SampleFilter.All || managed) && (threads is null || threads.Count == 0 || threads.Contains(thread));
+
+    private static double Percent(long part, long total) => total == 0 ? 0 : Math.Round(part * 100.0 / total, 2);
+
+    // ---- exceptions and contention ----
+
+    /// <summary>Exceptions in time order, with throw stacks.</summary>
+    public IEnumerable<TraceException> EnumerateExceptions()
+    {
+        for (int i = 0; i < _exceptions.Count; i++)
+        {
+            var e = _exceptions[i];
+            yield return new TraceException(e.TimeMSec, e.Thread, _strings[e.Type], _messages.Get(e.Message), e.HResult) { Stack = _stacks.Frames(e.Stack, _methods) };
+        }
+    }
+
+    /// <summary>Lock contention in time order, with the waiting stacks.</summary>
+    public IEnumerable<ContentionEvent> EnumerateContention()
+    {
+        foreach (var c in _contention)
+        {
+            yield return new ContentionEvent(c.TimeMSec, c.Thread, c.DurationMSec, c.Native ? "native" : "managed")
+            {
+                Stack = _stacks.Frames(c.Stack, _methods),
+                OwnerThreadId = c.Owner,
+                LockAddress = c.Lock,
+            };
+        }
+    }
+
+    /// <summary>Compact: a trace can hold millions of exceptions; strings are interned ids.</summary>
+    private readonly record struct ExceptionRow(double TimeMSec, int Thread, int Type, long Message, int HResult, int Stack);
+
+    private sealed class ContentionRow(double timeMSec, int thread, bool native, ulong lockAddress, long? owner, int stack)
+    {
+        public double TimeMSec { get; } = timeMSec;
+        public int Thread { get; } = thread;
+        public bool Native { get; } = native;
+        public ulong Lock { get; } = lockAddress;
+        public long? Owner { get; } = owner;
+        public int Stack { get; } = stack;
+        public double DurationMSec { get; set; } = double.NaN;
+    }
+
+    /// <summary>The streaming pass.</summary>
+    private sealed class Reader(string path, long length)
+    {
+        public MethodTable Methods { get; } = new();
+        public StackTable Stacks { get; } = new();
+        public Dictionary<(int, int, bool), long> Samples { get; } = new();
+        public ChunkedList<ExceptionRow> Exceptions { get; } = new();
+        public Utf8Heap Messages { get; } = new();
+        public List<ContentionRow> Contention { get; } = new();
+        public List<string> Strings { get; } = new();
+        public List<GcEvent> Gcs { get; } = new();
+        public List<string> Warnings { get; } = new();
+        public double TotalAllocatedMB { get; private set; }
+        public double DurationMSec { get; private set; }
+        public long EventCount { get; private set; }
+        public int EventsLost { get; private set; }
+        public int ProcessId { get; private set; }
+        public string? RuntimeVersion { get; private set; }
+        public long? TruncatedAt { get; private set; }
+
+        private readonly Dictionary<string, int> _stringIds = new(StringComparer.Ordinal);
+        private readonly Dictionary<int, ContentionRow> _pendingContention = new();
+        private ulong[] _buffer = new ulong[256];
+        private bool _sawRundown;
+        private double _first = double.NaN;
+        private double _last;
+
+        public void Run(IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
+        {
+            using var file = InputFile.OpenRead(path, "Trace file", 1 << 20, FileOptions.SequentialScan);
+            using var counting = new ProgressStream(file, length, progress, cancellationToken);
+            EventPipeEventSource source;
+            try
+            {
+                source = new EventPipeEventSource(counting);
+            }
+            catch (Exception e) when (e is FormatException or EndOfStreamException or InvalidOperationException or System.Runtime.Serialization.SerializationException)
+            {
+                throw Unreadable(e, counting.Position);
+            }
+
+            using (source)
+            {
+                Subscribe(source);
+                source.NeedLoadedDotNetRuntimes();
+                try
+                {
+                    source.Process();
+                }
+                catch (Exception e) when (e is FormatException or EndOfStreamException or System.Runtime.Serialization.SerializationException)
+                {
+                    if (EventCount == 0)
+                        throw Unreadable(e, counting.Position);
+                    TruncatedAt = counting.Position;
+                    Warnings.Add(string.Create(CultureInfo.InvariantCulture,
+                        $"Trace '{path}' is truncated: reading stopped near byte {counting.Position:N0} of {length:N0} ({e.Message}). The {EventCount:N0} events before that are analyzed; later events, and the rundown that names methods, are missing."));
+                }
+
+                EventsLost = source.EventsLost;
+                CollectGcs(source);
+            }
+
+            Finish();
+        }
+
+        private AnalysisException Unreadable(Exception e, long position) =>
+            position >= length
+                ? new AnalysisException(AnalysisErrorKind.Truncated, path, $"Trace file '{path}' is truncated: it ends after {length:N0} bytes, before any event ({e.Message}). Capture it again.", e)
+                : new AnalysisException(AnalysisErrorKind.WrongFormat, path, $"Trace file '{path}' could not be read as a .nettrace stream at byte {position:N0}: {e.Message}", e);
+
+        private void Subscribe(EventPipeEventSource source)
+        {
+            var clr = source.Clr;
+            var rundown = new ClrRundownTraceEventParser(source);
+            var sampler = new SampleProfilerTraceEventParser(source);
+
+            source.AllEvents += data =>
+            {
+                EventCount++;
+                double t = data.TimeStampRelativeMSec;
+                if (double.IsNaN(_first))
+                    _first = t;
+                if (t > _last)
+                    _last = t;
+                if (ProcessId == 0 && data.ProcessID > 0)
+                    ProcessId = data.ProcessID;
+            };
+
+            clr.MethodLoadVerbose += d => Methods.AddMethod(d.MethodStartAddress, d.MethodSize, d.MethodNamespace, d.MethodName, d.MethodSignature, d.ModuleID);
+            rundown.MethodDCStopVerbose += d =>
+            {
+                _sawRundown = true;
+                Methods.AddMethod(d.MethodStartAddress, d.MethodSize, d.MethodNamespace, d.MethodName, d.MethodSignature, d.ModuleID);
+            };
+            rundown.MethodDCStartVerbose += d => Methods.AddMethod(d.MethodStartAddress, d.MethodSize, d.MethodNamespace, d.MethodName, d.MethodSignature, d.ModuleID);
+            clr.LoaderModuleLoad += d => Methods.AddModule(d.ModuleID, d.ModuleILPath);
+            rundown.LoaderModuleDCStop += d => Methods.AddModule(d.ModuleID, d.ModuleILPath);
+            rundown.LoaderModuleDCStart += d => Methods.AddModule(d.ModuleID, d.ModuleILPath);
+
+            sampler.ThreadSample += d =>
+            {
+                if (d.Type == ClrThreadSampleType.Error)
+                    return;
+                int stack = Stacks.Intern(Stack(d));
+                var key = (stack, d.ThreadID, d.Type == ClrThreadSampleType.Managed);
+                Samples[key] = Samples.GetValueOrDefault(key) + 1;
+            };
+
+            clr.ExceptionStart += d =>
+                Exceptions.Add(new ExceptionRow(d.TimeStampRelativeMSec, d.ThreadID, Intern(d.ExceptionType), Messages.Add(d.ExceptionMessage), d.ExceptionHRESULT, Stacks.Intern(Stack(d))));
+
+            clr.ContentionStart += d =>
+            {
+                var row = new ContentionRow(d.TimeStampRelativeMSec, d.ThreadID, (d.ContentionFlags & ContentionFlags.Native) != 0,
+                    SafeLockAddress(d), SafeOwner(d), Stacks.Intern(Stack(d)));
+                Contention.Add(row);
+                _pendingContention[d.ThreadID] = row;
+            };
+            clr.ContentionStop += d =>
+            {
+                if (!_pendingContention.Remove(d.ThreadID, out var row))
+                    return;
+                double ns = SafeDurationNs(d);
+                row.DurationMSec = ns > 0 ? ns / 1_000_000.0 : d.TimeStampRelativeMSec - row.TimeMSec;
+            };
+        }
+
+        private ReadOnlySpan<ulong> Stack(TraceEvent data)
+        {
+            int n = EventStacks.Read(data, ref _buffer);
+            return _buffer.AsSpan(0, n);
+        }
+
+        private int Intern(string? s)
+        {
+            s ??= "";
+            if (!_stringIds.TryGetValue(s, out int id))
+            {
+                id = Strings.Count;
+                Strings.Add(s);
+                _stringIds[s] = id;
+            }
+
+            return id;
+        }
+
+        private static ulong SafeLockAddress(ContentionStartTraceData d)
+        {
+            try
+            {
+                return d.Version >= 2 ? d.LockID : 0;
+            }
+            catch (Exception e) when (e is ArgumentOutOfRangeException or IndexOutOfRangeException)
+            {
+                return 0;
+            }
+        }
+
+        private static long? SafeOwner(ContentionStartTraceData d)
+        {
+            try
+            {
+                return d.Version >= 2 && d.LockOwnerThreadID != 0 ? d.LockOwnerThreadID : null;
+            }
+            catch (Exception e) when (e is ArgumentOutOfRangeException or IndexOutOfRangeException)
+            {
+                return null;
+            }
+        }
+
+        private static double SafeDurationNs(ContentionStopTraceData d)
+        {
+            try
+            {
+                return d.Version >= 1 ? d.DurationNs : 0;
+            }
+            catch (Exception e) when (e is ArgumentOutOfRangeException or IndexOutOfRangeException)
+            {
+                return 0;
+            }
+        }
+
+        private void CollectGcs(EventPipeEventSource source)
+        {
+            foreach (var process in source.Processes())
+            {
+                var runtime = process.LoadedDotNetRuntime();
+                if (runtime is null)
+                    continue;
+                RuntimeVersion ??= runtime.RuntimeVersion;
+                if (ProcessId == 0)
+                    ProcessId = process.ProcessID;
+                int incomplete = 0;
+                foreach (TraceGC gc in runtime.GC.GCs)
+                {
+                    if (!gc.IsComplete)
+                    {
+                        incomplete++;
+                        continue;
+                    }
+
+                    Gcs.Add(new GcEvent
+                    {
+                        Number = gc.Number,
+                        Generation = gc.Generation,
+                        Type = gc.Type switch
+                        {
+                            GCType.BackgroundGC => "Background",
+                            GCType.ForegroundGC => "Foreground",
+                            _ => "Blocking",
+                        },
+                        Reason = gc.Reason.ToString(),
+                        StartMSec = gc.StartRelativeMSec,
+                        PauseMSec = gc.PauseDurationMSec,
+                        SuspendMSec = gc.SuspendDurationMSec,
+                        DurationMSec = gc.DurationMSec,
+                        HeapSizeBeforeMB = gc.HeapSizeBeforeMB,
+                        HeapSizeAfterMB = gc.HeapSizeAfterMB,
+                        PromotedMB = gc.PromotedMB,
+                        AllocatedSinceLastGcMB = gc.AllocedSinceLastGCMB,
+                        GenerationSizesAfterMB = [gc.GenSizeAfterMB(Gens.Gen0), gc.GenSizeAfterMB(Gens.Gen1), gc.GenSizeAfterMB(Gens.Gen2), gc.GenSizeAfterMB(Gens.GenLargeObj), gc.GenSizeAfterMB(Gens.GenPinObj)],
+                    });
+                }
+
+                TotalAllocatedMB += runtime.GC.Stats().TotalAllocatedMB;
+                if (incomplete > 0)
+                    Warnings.Add(string.Create(CultureInfo.InvariantCulture, $"{incomplete} GC(s) started but did not end within the trace; they are not counted."));
+            }
+
+            Gcs.Sort((a, b) => a.Number.CompareTo(b.Number));
+        }
+
+        private void Finish()
+        {
+            DurationMSec = double.IsNaN(_first) ? 0 : _last - _first;
+            Stacks.Seal();
+            if (EventsLost > 0)
+                Warnings.Add(string.Create(CultureInfo.InvariantCulture, $"The runtime dropped {EventsLost:N0} events (its buffers were full): counts are lower bounds. Capture with a larger buffer or fewer providers."));
+            foreach (var row in Contention.Where(r => double.IsNaN(r.DurationMSec)))
+                row.DurationMSec = 0;
+            if (Samples.Count > 0 && !_sawRundown)
+            {
+                Warnings.Add("The trace has no method rundown (the session was not stopped cleanly or rundown was disabled): " +
+                    "frames of methods compiled before the trace started are unresolved. Capture with rundown (Start-TraceCapture and dotnet-trace do by default).");
+            }
+
+            if (Samples.Count > 0)
+            {
+                long frames = 0, unresolved = 0;
+                foreach (var ((stack, _, _), count) in Samples)
+                {
+                    foreach (int m in Stacks.Methods(stack, Methods))
+                    {
+                        frames += count;
+                        if (m == StackTable.Unresolved)
+                            unresolved += count;
+                    }
+                }
+
+                if (frames > 0 && unresolved * 100 / frames >= 20)
+                    Warnings.Add(string.Create(CultureInfo.InvariantCulture, $"{unresolved * 100.0 / frames:F0}% of sampled frames have no method name (native code or missing rundown); they appear as '[native or unresolved code]'."));
+            }
+        }
+    }
+
+    /// <summary>Counts bytes read for progress and checks cancellation per read.</summary>
+    private sealed class ProgressStream(Stream inner, long length, IProgress<WorkProgress>? progress, CancellationToken cancellationToken) : Stream
+    {
+        private long _position;
+        private int _lastPercent = -1;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => length;
+
+        public override long Position
+        {
+            get => _position;
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int n = inner.Read(buffer);
+            _position += n;
+            int percent = length == 0 ? 100 : (int)(_position * 100 / length);
+            if (progress is not null && percent != _lastPercent)
+            {
+                _lastPercent = percent;
+                progress.Report(new WorkProgress("Reading trace", $"{Bytes.Format(_position)} of {Bytes.Format(length)}", _position, length));
+            }
+
+            return n;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}

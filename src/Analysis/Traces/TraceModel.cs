@@ -1,0 +1,137 @@
+using System.Globalization;
+using Analysis.Stacks;
+
+namespace Analysis.Traces;
+
+/// <summary>One garbage collection, as PerfView's GCStats shows it.</summary>
+public sealed record GcEvent
+{
+    public required int Number { get; init; }
+
+    /// <summary>The condemned generation: 0, 1 or 2.</summary>
+    public required int Generation { get; init; }
+
+    /// <summary>Blocking, Background or Foreground (a blocking GC during a background one).</summary>
+    public required string Type { get; init; }
+
+    /// <summary>Why it ran: AllocSmall, Induced, LowMemory, AllocLarge, …</summary>
+    public required string Reason { get; init; }
+
+    /// <summary>Induced by code (GC.Collect) or the runtime on request, not by allocation.</summary>
+    public bool IsInduced => Reason.StartsWith("Induced", StringComparison.Ordinal);
+
+    /// <summary>Start, in milliseconds from the start of the trace.</summary>
+    public double StartMSec { get; init; }
+
+    /// <summary>How long managed threads were paused (suspension included).</summary>
+    public double PauseMSec { get; init; }
+
+    /// <summary>How long suspending the threads took (part of the pause).</summary>
+    public double SuspendMSec { get; init; }
+
+    public double DurationMSec { get; init; }
+
+    public double HeapSizeBeforeMB { get; init; }
+
+    public double HeapSizeAfterMB { get; init; }
+
+    public double PromotedMB { get; init; }
+
+    public double AllocatedSinceLastGcMB { get; init; }
+
+    /// <summary>Size of each generation after the GC: gen0, gen1, gen2, large object heap, pinned object heap (MB).</summary>
+    public IReadOnlyList<double> GenerationSizesAfterMB { get; init; } = [];
+
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"GC #{Number} gen{Generation} {Type} {Reason} at {StartMSec:F1} ms: pause {PauseMSec:F2} ms, heap {HeapSizeBeforeMB:F1} → {HeapSizeAfterMB:F1} MB");
+}
+
+/// <summary>Something about the GCs worth a look, with the GCs that show it.</summary>
+public sealed record GcAnomaly(string Kind, string Description, IReadOnlyList<int> GcNumbers)
+{
+    public override string ToString() => $"{Kind}: {Description}";
+}
+
+/// <summary>Totals over all GCs of a trace, and the anomalies found.</summary>
+public sealed record GcSummary
+{
+    public int Count { get; init; }
+
+    public int Gen0Count { get; init; }
+
+    public int Gen1Count { get; init; }
+
+    public int Gen2Count { get; init; }
+
+    public int InducedCount { get; init; }
+
+    public int InducedGen2Count { get; init; }
+
+    public int BackgroundCount { get; init; }
+
+    public double TotalPauseMSec { get; init; }
+
+    public double MeanPauseMSec { get; init; }
+
+    public double MaxPauseMSec { get; init; }
+
+    /// <summary>Share of the traced time the process spent paused for GC.</summary>
+    public double PercentTimePaused { get; init; }
+
+    public double TotalAllocatedMB { get; init; }
+
+    public double AllocationRateMBPerSec { get; init; }
+
+    public double PeakHeapSizeMB { get; init; }
+
+    /// <summary>The traced time span the percentages refer to.</summary>
+    public double TraceDurationMSec { get; init; }
+
+    public double PauseThresholdMSec { get; init; }
+
+    /// <summary>GC numbers whose pause exceeded <see cref="PauseThresholdMSec"/>.</summary>
+    public IReadOnlyList<int> GcsOverThreshold { get; init; } = [];
+
+    public IReadOnlyList<GcAnomaly> Anomalies { get; init; } = [];
+
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"{Count} GCs (gen0 {Gen0Count}, gen1 {Gen1Count}, gen2 {Gen2Count}, induced {InducedCount}); pause total {TotalPauseMSec:F1} ms, max {MaxPauseMSec:F1} ms, {PercentTimePaused:F2}% of {TraceDurationMSec / 1000:F1} s; {AllocationRateMBPerSec:F1} MB/s allocated; peak heap {PeakHeapSizeMB:F1} MB");
+}
+
+/// <summary>A function's share of CPU samples.</summary>
+public sealed record CpuFunction(string Function, string? Module, long ExclusiveSamples, long InclusiveSamples, double ExclusivePercent, double InclusivePercent)
+{
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"{ExclusivePercent,6:F2}% {InclusivePercent,6:F2}%  {(Module is null ? "" : Module + "!")}{Function}");
+}
+
+/// <summary>One stack in folded form ("root;…;leaf") and how many samples it had.</summary>
+public sealed record FoldedStack(string Stack, long Samples)
+{
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Stack} {Samples}");
+}
+
+/// <summary>An exception thrown during the trace.</summary>
+public sealed record TraceException(double TimeMSec, int ThreadId, string Type, string Message, int HResult)
+{
+    /// <summary>Where it was thrown, top first (empty when the trace has no stacks).</summary>
+    public IReadOnlyList<StackFrameInfo> Stack { get; init; } = [];
+
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"{TimeMSec,10:F1} ms  thread {ThreadId}  {Type}: {Message}");
+}
+
+/// <summary>A thread that had to wait for a lock.</summary>
+public sealed record ContentionEvent(double TimeMSec, int ThreadId, double DurationMSec, string LockKind)
+{
+    /// <summary>Where the thread waited, top first.</summary>
+    public IReadOnlyList<StackFrameInfo> Stack { get; init; } = [];
+
+    /// <summary>The thread that held the lock, when the runtime reported it (.NET 8+).</summary>
+    public long? OwnerThreadId { get; init; }
+
+    public ulong LockAddress { get; init; }
+
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"{TimeMSec,10:F1} ms  thread {ThreadId} waited {DurationMSec:F2} ms on a {LockKind} lock{(Stack.FirstOrDefault(f => f.Kind == FrameKind.Managed && !f.Function.StartsWith("System.Threading.", StringComparison.Ordinal)) is { } f ? " in " + f.Function : "")}");
+}

@@ -1,0 +1,213 @@
+// Test target for traces. Prints "READY <pid>", waits for a line "go" on stdin (the tracer is attached by then),
+// runs the workload once, prints "DONE" and waits until killed (or stdin closes). Modes:
+//   facts            the workload below, with exact counts mirrored in tests/Analysis.Testing/TraceFacts.cs
+//   bulk <seconds>   a longer, event-heavy workload for the trace benchmark (allocations, GCs, exceptions, CPU)
+using System.Globalization;
+using System.Runtime.CompilerServices;
+
+namespace Contoso.TraceTarget;
+
+public static class Program
+{
+    public const int InducedGen2Count = 5;
+    public const int ExceptionCount = 17;
+    public const int ContentionRounds = 6;
+    public const int HotMilliseconds = 1500;
+
+    public static int Main(string[] args)
+    {
+        string mode = args.Length > 0 ? args[0] : "facts";
+        double seconds = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 20;
+        Console.WriteLine($"READY {Environment.ProcessId}");
+        Console.Out.Flush();
+
+        string? line;
+        while ((line = Console.In.ReadLine()) is not null && line != "go")
+        {
+        }
+
+        if (line is null)
+            return 4;
+
+        if (mode == "bulk")
+            Bulk.Run(TimeSpan.FromSeconds(seconds));
+        else
+            Facts.Run();
+
+        Console.WriteLine("DONE");
+        Console.Out.Flush();
+        while (Console.In.ReadLine() is not null)
+        {
+        }
+
+        return 0;
+    }
+}
+
+public static class Facts
+{
+    public static void Run()
+    {
+        // Settle: whatever the runtime did at start-up is over before the counted work begins.
+        Thread.Sleep(200);
+
+        // 1. Exactly N induced, blocking gen2 collections.
+        for (int i = 0; i < Program.InducedGen2Count; i++)
+        {
+            Garbage.Make(2_000);
+            GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
+        }
+
+        // 2. A CPU-hot method with a distinctive name.
+        Hot.SpinPrimeSieve(Program.HotMilliseconds);
+
+        // 3. A known exception thrown and caught M times.
+        for (int i = 0; i < Program.ExceptionCount; i++)
+        {
+            try
+            {
+                Billing.Reject(i);
+            }
+            catch (Billing.InvoiceRejectedException)
+            {
+            }
+        }
+
+        // 4. A lock another thread holds, once per round.
+        Contention.Run(Program.ContentionRounds);
+        Thread.Sleep(200);
+    }
+}
+
+public static class Garbage
+{
+    public static object? Sink;
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void Make(int count)
+    {
+        for (int i = 0; i < count; i++)
+            Sink = new byte[100 + (i % 50)];
+    }
+}
+
+public static class Hot
+{
+    public static long Result;
+
+    /// <summary>Burns CPU in this very frame (no calls in the loop) for the given time.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void SpinPrimeSieve(int milliseconds)
+    {
+        long start = Environment.TickCount64;
+        long found = 0;
+        long candidate = 3;
+        while (Environment.TickCount64 - start < milliseconds)
+        {
+            for (int k = 0; k < 2000; k++)
+            {
+                bool prime = true;
+                for (long d = 3; d * d <= candidate; d += 2)
+                {
+                    if (candidate % d == 0)
+                    {
+                        prime = false;
+                        break;
+                    }
+                }
+
+                if (prime)
+                    found++;
+                candidate += 2;
+                if (candidate > 2_000_000)
+                    candidate = 3;
+            }
+        }
+
+        Result = found;
+    }
+}
+
+public static class Billing
+{
+    public sealed class InvoiceRejectedException(string message) : Exception(message);
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void Reject(int invoice) => throw new InvoiceRejectedException($"invoice {invoice} rejected");
+}
+
+public static class Contention
+{
+    private static readonly object s_ledger = new();
+
+    public static void Run(int rounds)
+    {
+        for (int i = 0; i < rounds; i++)
+        {
+            using var held = new ManualResetEventSlim();
+            var holder = new Thread(() => HoldLedger(held)) { Name = "ledger-holder" };
+            holder.Start();
+            held.Wait();
+            WaitForLedger();
+            holder.Join();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void HoldLedger(ManualResetEventSlim held)
+    {
+        lock (s_ledger)
+        {
+            held.Set();
+            Thread.Sleep(60);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static void WaitForLedger()
+    {
+        lock (s_ledger)
+        {
+            Garbage.Sink = null;
+        }
+    }
+}
+
+public static class Bulk
+{
+    public static void Run(TimeSpan duration)
+    {
+        var end = DateTime.UtcNow + duration;
+        var workers = new List<Thread>();
+        for (int w = 0; w < 2; w++)
+        {
+            var t = new Thread(() =>
+            {
+                int n = 0;
+                while (DateTime.UtcNow < end)
+                {
+                    Garbage.Make(2_000);
+                    Hot.SpinPrimeSieve(1);
+                    for (int e = 0; e < 40; e++)
+                    {
+                        try
+                        {
+                            Billing.Reject(n++);
+                        }
+                        catch (Billing.InvoiceRejectedException)
+                        {
+                        }
+                    }
+
+                    if (n % 20_000 == 0)
+                        GC.Collect(2, GCCollectionMode.Forced, blocking: true);
+                }
+            }) { Name = $"bulk-{w}" };
+            t.Start();
+            workers.Add(t);
+        }
+
+        foreach (var t in workers)
+            t.Join();
+    }
+}
