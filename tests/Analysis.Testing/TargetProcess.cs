@@ -25,7 +25,9 @@ public sealed class TargetProcess : IDisposable
         }
     }
 
-    public static TargetProcess Start(string target, TimeSpan readyTimeout, params string[] args)
+    public static TargetProcess Start(string target, TimeSpan readyTimeout, params string[] args) => Start(target, readyTimeout, null, args);
+
+    public static TargetProcess Start(string target, TimeSpan readyTimeout, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -39,6 +41,8 @@ public sealed class TargetProcess : IDisposable
             psi.ArgumentList.Add(a);
         psi.ArgumentList.Add("--watch-stdin");
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            psi.Environment[name] = value;
 
         var process = Process.Start(psi) ?? throw new InvalidOperationException("dotnet did not start");
         var target_ = new TargetProcess(process);
@@ -76,6 +80,25 @@ public sealed class TargetProcess : IDisposable
         if (ready.Task.Result != process.Id)
             throw new InvalidOperationException($"{target} reported pid {ready.Task.Result}, expected {process.Id}");
         return target_;
+    }
+
+    /// <summary>Writes a line to the target's standard input.</summary>
+    public void Send(string line)
+    {
+        _process.StandardInput.WriteLine(line);
+        _process.StandardInput.Flush();
+    }
+
+    /// <summary>Waits until the target printed a line starting with <paramref name="prefix"/>.</summary>
+    public void WaitForLine(string prefix, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (!Output.Any(l => l.StartsWith(prefix, StringComparison.Ordinal)))
+        {
+            if (DateTime.UtcNow > deadline || _process.HasExited)
+                throw new TimeoutException($"target did not print '{prefix}' within {timeout}: {string.Join(" | ", Output)}");
+            Thread.Sleep(20);
+        }
     }
 
     public void Dispose()

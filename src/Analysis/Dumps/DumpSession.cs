@@ -7,7 +7,7 @@ namespace Analysis.Dumps;
 /// An open dump: owns the ClrMD DataTarget and ClrRuntime, and caches what it has computed (threads, heap
 /// statistics) so a second question does not walk again. Thread-safe; dispose to release the file.
 /// </summary>
-public sealed class DumpSession : IDisposable
+public sealed class DumpSession : IAnalysisSession
 {
     private readonly DataTarget _target;
     private readonly ClrRuntime _runtime;

@@ -1,123 +1,14 @@
 namespace Analysis.Dumps;
 
-/// <summary>
-/// Keeps dump sessions open between questions so a second question about the same file reuses the first
-/// one's work (threads, heap walk). Sessions opened explicitly are kept until closed; sessions opened
-/// implicitly (a cmdlet given -Path) are kept in a small most-recently-used set and closed when pushed out.
-/// A file that changed on disk (length or write time) is opened afresh. Thread-safe.
-/// </summary>
-public sealed class DumpSessionCache
+/// <summary>Open dump sessions reused between questions (see <see cref="SessionCache{TSession}"/>).</summary>
+public sealed class DumpSessionCache(int implicitCapacity = 3) : SessionCache<DumpSession>(implicitCapacity)
 {
-    private readonly object _sync = new();
-    private readonly List<Entry> _entries = new();
-    private readonly int _implicitCapacity;
-
-    public DumpSessionCache(int implicitCapacity = 3)
-    {
-        ArgumentOutOfRangeException.ThrowIfNegative(implicitCapacity);
-        _implicitCapacity = implicitCapacity;
-    }
-
-    private sealed record Key(string Path, long Length, DateTime WriteTimeUtc, string? DacPath, string Roots);
-
-    private sealed class Entry(Key key, DumpSession session, bool pinned)
-    {
-        public Key Key { get; } = key;
-        public DumpSession Session { get; } = session;
-        public bool Pinned { get; set; } = pinned;
-    }
-
-    /// <summary>Open sessions, most recently used first.</summary>
-    public IReadOnlyList<DumpSession> Sessions
-    {
-        get
-        {
-            lock (_sync)
-                return _entries.Select(e => e.Session).ToArray();
-        }
-    }
-
-    /// <summary>Returns the open session for this file and options, or opens one.</summary>
-    /// <param name="keepOpen">Keep it until <see cref="Close"/> (an explicit Open-Dump); otherwise it may be evicted.</param>
+    /// <summary>Returns the open session for this dump and options, or opens one.</summary>
     public DumpSession GetOrOpen(string path, DumpOpenOptions? options = null, bool keepOpen = false)
     {
         options ??= new DumpOpenOptions();
-        string full = System.IO.Path.GetFullPath(path);
-        // Validate first so a missing or bad file reports its own error rather than a cache miss.
-        DumpFile.Validate(full);
-        var info = new FileInfo(full);
-        var key = new Key(full, info.Length, info.LastWriteTimeUtc, options.DacPath is null ? null : System.IO.Path.GetFullPath(options.DacPath),
-            options.RuntimeSearchRoots is null ? "" : string.Join("\n", options.RuntimeSearchRoots));
-
-        lock (_sync)
-        {
-            int index = _entries.FindIndex(e => e.Key == key && !e.Session.IsClosed);
-            if (index >= 0)
-            {
-                var hit = _entries[index];
-                hit.Pinned |= keepOpen;
-                _entries.RemoveAt(index);
-                _entries.Insert(0, hit);
-                return hit.Session;
-            }
-        }
-
-        // Open outside the lock: it can take seconds, and other files need not wait.
-        var session = DumpSession.Open(full, options);
-        var evicted = new List<DumpSession>();
-        lock (_sync)
-        {
-            int raced = _entries.FindIndex(e => e.Key == key && !e.Session.IsClosed);
-            if (raced >= 0)
-            {
-                evicted.Add(session);
-                session = _entries[raced].Session;
-                _entries[raced].Pinned |= keepOpen;
-            }
-            else
-            {
-                _entries.Insert(0, new Entry(key, session, keepOpen));
-                // Closed sessions and stale versions of the same file go; then the oldest implicit ones beyond capacity.
-                foreach (var stale in _entries.Where(e => e.Session.IsClosed || (e.Key.Path == key.Path && e.Key != key && !e.Pinned)).ToArray())
-                {
-                    _entries.Remove(stale);
-                    evicted.Add(stale.Session);
-                }
-
-                var implicitOnes = _entries.Where(e => !e.Pinned).ToList();
-                foreach (var old in implicitOnes.Skip(_implicitCapacity))
-                {
-                    _entries.Remove(old);
-                    evicted.Add(old.Session);
-                }
-            }
-        }
-
-        foreach (var s in evicted)
-            s.Dispose();
-        return session;
-    }
-
-    /// <summary>Closes a session and forgets it.</summary>
-    public void Close(DumpSession session)
-    {
-        ArgumentNullException.ThrowIfNull(session);
-        lock (_sync)
-            _entries.RemoveAll(e => ReferenceEquals(e.Session, session));
-        session.Dispose();
-    }
-
-    /// <summary>Closes every session (module unload).</summary>
-    public void CloseAll()
-    {
-        DumpSession[] all;
-        lock (_sync)
-        {
-            all = _entries.Select(e => e.Session).ToArray();
-            _entries.Clear();
-        }
-
-        foreach (var s in all)
-            s.Dispose();
+        string key = (options.DacPath is null ? "" : Path.GetFullPath(options.DacPath)) + "\n" +
+            (options.RuntimeSearchRoots is null ? "<default roots>" : string.Join("\n", options.RuntimeSearchRoots));
+        return GetOrOpen(path, key, p => DumpFile.Validate(p), p => DumpSession.Open(p, options), keepOpen);
     }
 }

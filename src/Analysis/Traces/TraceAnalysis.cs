@@ -54,6 +54,7 @@ public sealed class TraceAnalysis
 
     public int ProcessId { get; }
 
+    /// <summary>The traced runtime's file version, e.g. "10.0.1226.42308" (from the runtime start/rundown events).</summary>
     public string? RuntimeVersion { get; }
 
     /// <summary>Time between the first and last event (ms).</summary>
@@ -411,7 +412,7 @@ public sealed class TraceAnalysis
                 var runtime = process.LoadedDotNetRuntime();
                 if (runtime is null)
                     continue;
-                RuntimeVersion ??= runtime.RuntimeVersion;
+                RuntimeVersion ??= runtime.RuntimeVersion?.TrimStart('V', ' ');
                 if (ProcessId == 0)
                     ProcessId = process.ProcessID;
                 int incomplete = 0;

@@ -16,8 +16,10 @@ public static class Program
 
     public static int Main(string[] args)
     {
-        string mode = args.Length > 0 ? args[0] : "facts";
-        double seconds = args.Length > 1 ? double.Parse(args[1], CultureInfo.InvariantCulture) : 20;
+        // Options such as --watch-stdin are accepted and ignored: this program always exits when stdin closes.
+        var positional = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
+        string mode = positional.Length > 0 ? positional[0] : "facts";
+        double seconds = positional.Length > 1 ? double.Parse(positional[1], CultureInfo.InvariantCulture) : 20;
         Console.WriteLine($"READY {Environment.ProcessId}");
         Console.Out.Flush();
 
@@ -68,7 +70,7 @@ public static class Facts
             {
                 Billing.Reject(i);
             }
-            catch (Billing.InvoiceRejectedException)
+            catch (InvoiceRejectedException)
             {
             }
         }
@@ -128,10 +130,10 @@ public static class Hot
     }
 }
 
+public sealed class InvoiceRejectedException(string message) : Exception(message);
+
 public static class Billing
 {
-    public sealed class InvoiceRejectedException(string message) : Exception(message);
-
     [MethodImpl(MethodImplOptions.NoInlining)]
     public static void Reject(int invoice) => throw new InvoiceRejectedException($"invoice {invoice} rejected");
 }
@@ -194,7 +196,7 @@ public static class Bulk
                         {
                             Billing.Reject(n++);
                         }
-                        catch (Billing.InvoiceRejectedException)
+                        catch (InvoiceRejectedException)
                         {
                         }
                     }

@@ -1,0 +1,76 @@
+using System.Globalization;
+
+namespace Analysis.Traces;
+
+/// <summary>
+/// A .nettrace file and, once read, everything it says (<see cref="TraceAnalysis"/>). The file is read once per
+/// session; every later question is answered from memory. Thread-safe; dispose to drop the cached analysis.
+/// </summary>
+public sealed class TraceSession : IAnalysisSession
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private TraceAnalysis? _analysis;
+    private volatile bool _closed;
+
+    private TraceSession(string path, long length)
+    {
+        Path = path;
+        Length = length;
+    }
+
+    public string Path { get; }
+
+    public long Length { get; }
+
+    public bool IsClosed => _closed;
+
+    /// <summary>Whether the file has been read.</summary>
+    public bool IsRead => _analysis is not null;
+
+    /// <summary>Checks the file and opens a session; reading happens on the first question.</summary>
+    public static TraceSession Open(string path)
+    {
+        string full = System.IO.Path.GetFullPath(path);
+        return new TraceSession(full, TraceFile.Validate(full));
+    }
+
+    /// <summary>Reads the trace on first use (one streaming pass); later calls return the same analysis.</summary>
+    public TraceAnalysis GetAnalysis(IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ThrowIfClosed();
+        if (_analysis is { } cached)
+            return cached;
+        _gate.Wait(cancellationToken);
+        try
+        {
+            ThrowIfClosed();
+            return _analysis ??= TraceAnalysis.Read(Path, progress, cancellationToken);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"{System.IO.Path.GetFileName(Path)} ({Bytes.Format(Length)}{(_analysis is { } a ? $", pid {a.ProcessId}, {a.DurationMSec / 1000:F1} s, {a.EventCount:N0} events" : ", not read yet")})");
+
+    public void Dispose()
+    {
+        _closed = true;
+        _analysis = null;
+    }
+
+    private void ThrowIfClosed()
+    {
+        if (_closed)
+            throw new AnalysisException(AnalysisErrorKind.SessionClosed, Path, $"The session for trace '{Path}' was closed. Import the trace again (Import-Trace).");
+    }
+}
+
+/// <summary>Open trace sessions reused between questions.</summary>
+public sealed class TraceSessionCache(int implicitCapacity = 3) : SessionCache<TraceSession>(implicitCapacity)
+{
+    public TraceSession GetOrOpen(string path, bool keepOpen = false) =>
+        GetOrOpen(path, "", p => TraceFile.Validate(p), TraceSession.Open, keepOpen);
+}

@@ -1,0 +1,31 @@
+namespace Analysis.Testing;
+
+/// <summary>What TraceTarget does between "go" and "DONE" (tests/TestTargets/TraceTarget/Program.cs). Keep both in step.</summary>
+public static class TraceFacts
+{
+    public const int InducedGen2Count = 5;
+    public const int ExceptionCount = 17;
+    public const string ExceptionType = "Contoso.TraceTarget.InvoiceRejectedException";
+    public const string ExceptionThrower = "Contoso.TraceTarget.Billing.Reject(int32)";
+    public const int ContentionRounds = 6;
+    public const double ContentionHoldMSec = 60;
+    public const string ContendedMethod = "Contoso.TraceTarget.Contention.WaitForLedger()";
+    public const string HotMethod = "Contoso.TraceTarget.Hot.SpinPrimeSieve(int32)";
+    public const int HotMilliseconds = 1500;
+
+    /// <summary>Starts the target, starts tracing it, runs its workload ("go" … "DONE"), then stops tracing.</summary>
+    public static void RunTraced(string mode, Action<int> startTracing, Action stopTracing, params string[] extra)
+    {
+        using var target = TargetProcess.Start("TraceTarget", TimeSpan.FromSeconds(120), [mode, .. extra]);
+        startTracing(target.Id);
+        try
+        {
+            target.Send("go");
+            target.WaitForLine("DONE", TimeSpan.FromMinutes(5));
+        }
+        finally
+        {
+            stopTracing();
+        }
+    }
+}
