@@ -2,7 +2,8 @@
 //   build      Release build of Analysis.sln; leaves the module in artifacts/module/Analysis
 //   test       build, run every test project, write TRX to artifacts/test-results, print "N passed, N failed"
 //   demo       build, start the demo target, capture a dump, run the module on it in a hosted runspace, print a triage
-//   bench      build, create a ~10M-object dump, time heap-top against a naive ClrMD loop (ratios)
+//   bench      build, then: heap-top on a ~10M-object dump against a naive ClrMD loop; trace analysis of a ~80 MB
+//              trace against dotnet-trace report topN (times, peak memory, ratios)
 //   clean      remove artifacts/
 // Plain F# with no package references, so the script itself needs no restore.
 
@@ -65,6 +66,16 @@ let createDump (pid: int) (path: string) (kind: string) =
     let createdump = Path.Combine(Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), "createdump")
     runOrFail createdump [ kind; "-f"; path; string pid ]
 
+/// Reference tools the tests and benchmarks compare against, installed locally (artifacts/tools), not globally.
+let tools = Path.Combine(artifacts, "tools")
+let dotnetTraceVersion = "10.0.750501"
+let ensureTools () =
+    let exe = Path.Combine(tools, "dotnet-trace")
+    if not (File.Exists exe) then
+        log (sprintf "Installing dotnet-trace %s into artifacts/tools (the tests compare our CPU view with its report)" dotnetTraceVersion)
+        dotnet [ "tool"; "install"; "dotnet-trace"; "--version"; dotnetTraceVersion; "--tool-path"; tools ]
+    exe
+
 let build () =
     log "Building Analysis.sln (Release)"
     dotnet [ "build"; Path.Combine(root, "Analysis.sln"); "-c"; config; "--nologo"; "-v"; "minimal" ]
@@ -85,6 +96,7 @@ let summarize (resultsDir: string) =
 
 let test () =
     build ()
+    ensureTools () |> ignore
     let resultsDir = Path.Combine(artifacts, "test-results")
     if Directory.Exists resultsDir then Directory.Delete(resultsDir, true)
     let projects = [ "tests/Analysis.Tests/Analysis.Tests.csproj"; "tests/Analysis.PowerShell.Tests/Analysis.PowerShell.Tests.csproj" ]
@@ -115,12 +127,24 @@ let demo () =
     let code = run "dotnet" [ shell; "-File"; script; "-ProcessId"; string target.Id; "-DumpPath"; dump ]
     if File.Exists dump then File.Delete dump
     if code <> 0 then fail "the triage script reported errors"
+
+    let trace = Path.Combine(dir, "demo.nettrace")
+    log "Starting the trace demo target (tests/TestTargets/TraceTarget): induced gen2 GCs, a hot method, exceptions, a contended lock"
+    use traceTarget = new Target("TraceTarget", [ "facts"; "--auto-start"; "1500" ])
+    log (sprintf "Tracing process %d for 5 s over EventPipe and reporting on the trace" traceTarget.Id)
+    let traceScript = Path.Combine(root, "module", "Analysis", "Examples", "TraceReport.ps1")
+    let traceCode = run "dotnet" [ shell; "-File"; traceScript; "-ProcessId"; string traceTarget.Id; "-Duration"; "00:00:05"; "-TracePath"; trace; "-Top"; "5" ]
+    if File.Exists trace then File.Delete trace
+    if traceCode <> 0 then fail "the trace report reported errors"
     log "Try it yourself:  dotnet artifacts/bin/Analysis.Shell/release/Analysis.Shell.dll -Command \"Get-HeapTop <your.dmp> -Top 10\""
 
 let bench () =
     build ()
+    let dotnetTrace = ensureTools ()
     let dir = Path.Combine(artifacts, "bench")
     Directory.CreateDirectory dir |> ignore
+    let benchExe = Path.Combine(artifacts, "bin", "Analysis.Bench", config.ToLowerInvariant(), "Analysis.Bench.dll")
+
     let dump = Path.Combine(dir, "heap-10m.dmp")
     let objects = Environment.GetEnvironmentVariable "BENCH_OBJECTS" |> Option.ofObj |> Option.defaultValue "10000000"
     log (sprintf "Creating a dump with %s live objects" objects)
@@ -129,9 +153,18 @@ let bench () =
         createDump target.Id dump "--withheap"
     )
     log "heap-top: ours vs a naive single-pass ClrMD loop, same dump, separate processes"
-    let code = run "dotnet" [ Path.Combine(artifacts, "bin", "Analysis.Bench", config.ToLowerInvariant(), "Analysis.Bench.dll"); "heaptop"; dump; "3" ]
+    let heapCode = run "dotnet" [ benchExe; "heaptop"; dump; "3" ]
     File.Delete dump
-    if code <> 0 then fail "benchmark failed"
+
+    let trace = Path.Combine(dir, "bulk.nettrace")
+    let seconds = Environment.GetEnvironmentVariable "BENCH_TRACE_SECONDS" |> Option.ofObj |> Option.defaultValue "12"
+    log (sprintf "Creating a trace of TraceTarget's bulk workload (%s s: allocations, GCs, exceptions, CPU)" seconds)
+    let traceTarget = Path.Combine(artifacts, "bin", "TraceTarget", config.ToLowerInvariant(), "TraceTarget.dll")
+    runOrFail "dotnet" [ benchExe; "tracegen"; traceTarget; trace; seconds ]
+    log "trace: our GC summary + CPU top vs dotnet-trace report topN, same file, separate processes"
+    let traceCode = run "dotnet" [ benchExe; "trace"; trace; dotnetTrace; "3" ]
+    File.Delete trace
+    if heapCode <> 0 || traceCode <> 0 then fail "benchmark failed"
 
 let clean () =
     if Directory.Exists artifacts then Directory.Delete(artifacts, true)

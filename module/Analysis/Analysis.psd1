@@ -16,13 +16,25 @@
         'New-Dump'
         'Get-DumpThreads'
         'Get-HeapTop'
+        'Start-TraceCapture'
+        'Stop-TraceCapture'
+        'Invoke-TraceCapture'
+        'Import-Trace'
+        'Close-Trace'
+        'Get-TraceGc'
+        'Get-TraceGcSummary'
+        'Get-TraceCpuTop'
+        'Get-TraceStacks'
+        'Get-TraceExceptions'
+        'Get-TraceContention'
+        'Export-TraceStacks'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()
     PrivateData          = @{
         PSData = @{
-            Tags = @('dump', 'clrmd', 'deadlock', 'heap', 'diagnostics', 'incident')
+            Tags = @('dump', 'clrmd', 'deadlock', 'heap', 'trace', 'eventpipe', 'gc', 'flamegraph', 'diagnostics', 'incident')
         }
     }
 }

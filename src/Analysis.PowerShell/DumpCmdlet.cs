@@ -31,7 +31,7 @@ public abstract class DumpCmdlet : AnalysisCmdlet
         {
             session = ParameterSetName == DumpSet
                 ? Dump
-                : RunspaceSessions.Current.GetOrOpen(ResolveFilePath(Path), new DumpOpenOptions { DacPath = DacPath is null ? null : ResolveFilePath(DacPath) });
+                : RunspaceSessions.Current.Dumps.GetOrOpen(ResolveFilePath(Path), new DumpOpenOptions { DacPath = DacPath is null ? null : ResolveFilePath(DacPath) });
             if (session is not null)
                 ProcessDump(session);
         }

@@ -1,32 +1,43 @@
 using System.Management.Automation.Runspaces;
 using System.Runtime.CompilerServices;
 using Analysis.Dumps;
+using Analysis.Traces;
 
 namespace Analysis.PowerShell;
 
 /// <summary>
-/// Each PowerShell session (runspace) has its own set of open dumps: Close-Dump -All in one runspace does not
-/// pull sessions from under another, and a runspace's dumps are closed when it closes.
+/// Each PowerShell session (runspace) has its own open dumps and traces: Close-Dump -All in one runspace does not
+/// pull sessions from under another, and a runspace's sessions are closed when it closes.
 /// </summary>
-internal static class RunspaceSessions
+internal sealed class RunspaceSessions
 {
-    private static readonly ConditionalWeakTable<Runspace, DumpSessionCache> s_caches = new();
+    private static readonly ConditionalWeakTable<Runspace, RunspaceSessions> s_all = new();
 
-    public static DumpSessionCache Current
+    public DumpSessionCache Dumps { get; } = new();
+
+    public TraceSessionCache Traces { get; } = new();
+
+    public static RunspaceSessions Current
     {
         get
         {
             var runspace = Runspace.DefaultRunspace ?? throw new InvalidOperationException("No runspace on this thread.");
-            return s_caches.GetValue(runspace, rs =>
+            return s_all.GetValue(runspace, rs =>
             {
-                var cache = new DumpSessionCache();
+                var sessions = new RunspaceSessions();
                 rs.StateChanged += (_, e) =>
                 {
                     if (e.RunspaceStateInfo.State is RunspaceState.Closed or RunspaceState.Broken)
-                        cache.CloseAll();
+                        sessions.CloseAll();
                 };
-                return cache;
+                return sessions;
             });
         }
+    }
+
+    public void CloseAll()
+    {
+        Dumps.CloseAll();
+        Traces.CloseAll();
     }
 }

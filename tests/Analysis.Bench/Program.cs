@@ -20,7 +20,15 @@ public static class Program
             return Measure(args[1], args[2]);
         if (args.Length >= 2 && args[0] == "heaptop")
             return HeapTop(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 3);
-        Console.Error.WriteLine("usage: Analysis.Bench heaptop <dump> [rounds]");
+        if (args.Length >= 4 && args[0] == "tracegen")
+            return TraceBench.Generate(args[1], args[2], double.Parse(args[3], CultureInfo.InvariantCulture));
+        if (args.Length >= 3 && args[0] == "trace")
+            return TraceBench.Run(args[1], args[2], args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 3);
+        if (args.Length >= 2 && args[0] == "measure-trace")
+            return TraceBench.MeasureOurs(args[1]);
+        if (args.Length >= 2 && args[0] == "rss")
+            return ChildRss.Run(args[1..]);
+        Console.Error.WriteLine("usage: Analysis.Bench heaptop <dump> [rounds] | tracegen <TraceTarget.dll> <out.nettrace> <seconds> | trace <file.nettrace> <dotnet-trace> [rounds]");
         return 2;
     }
 

@@ -6,7 +6,12 @@ namespace Analysis.PowerShell.Tests;
 
 public class ModuleTests
 {
-    private static readonly string[] Cmdlets = ["Close-Dump", "Get-DumpThreads", "Get-HeapTop", "New-Dump", "Open-Dump"];
+    private static readonly string[] Cmdlets =
+    [
+        "Close-Dump", "Close-Trace", "Export-TraceStacks", "Get-DumpThreads", "Get-HeapTop", "Get-TraceContention", "Get-TraceCpuTop",
+        "Get-TraceExceptions", "Get-TraceGc", "Get-TraceGcSummary", "Get-TraceStacks", "Import-Trace", "Invoke-TraceCapture", "New-Dump",
+        "Open-Dump", "Start-TraceCapture", "Stop-TraceCapture",
+    ];
 
     [Fact]
     public void Import_ExportsExactlyTheManifestCmdlets()
@@ -26,12 +31,10 @@ public class ModuleTests
         Assert.False(Directory.Exists(Path.Combine(dir, "runtimes", "linux-x64", "native")), "PowerShell's native runtime must not be shipped");
     }
 
+    public static TheoryData<string> AllCmdlets => new(Cmdlets);
+
     [Theory]
-    [InlineData("Open-Dump")]
-    [InlineData("Close-Dump")]
-    [InlineData("New-Dump")]
-    [InlineData("Get-DumpThreads")]
-    [InlineData("Get-HeapTop")]
+    [MemberData(nameof(AllCmdlets))]
     public void Help_EachCmdlet_HasSynopsisParametersAndExamples(string cmdlet)
     {
         using var host = new PwshHost();
@@ -55,7 +58,18 @@ public class ModuleTests
             ["Analysis.Dumps.DumpThread"] = "Get-DumpThreads $d",
             ["Analysis.Dumps.HeapTypeStat"] = "Get-HeapTop $d -Top 3",
             ["Analysis.Dumps.DumpSession"] = "Open-Dump $d",
+            ["Analysis.Traces.GcEvent"] = "Get-TraceGc $t",
+            ["Analysis.Traces.GcSummary"] = "Get-TraceGcSummary $t",
+            ["Analysis.Traces.CpuFunction"] = "Get-TraceCpuTop $t -Top 5",
+            ["Analysis.Traces.FoldedStack"] = "Get-TraceStacks $t",
+            ["Analysis.Traces.TraceException"] = "Get-TraceExceptions $t",
+            ["Analysis.Traces.ContentionEvent"] = "Get-TraceContention $t",
+            ["Analysis.Traces.TraceSession"] = "Import-Trace $t",
+            ["Analysis.Traces.TraceRecording"] = "$rec",
         };
+        using var target = TargetProcess.Start("TraceTarget", TimeSpan.FromSeconds(120), "facts");
+        string outFile = Path.Combine(TraceCaptures.Folder, $"view-{target.Id}.nettrace");
+        Assert.Empty(host.Run("$global:rec = Start-TraceCapture -ProcessId $target -OutFile $out", new Dictionary<string, object?> { ["target"] = target.Id, ["out"] = outFile }).Errors);
         var format = XDocument.Load(Path.Combine(Path.GetDirectoryName(RepoPaths.ModuleManifest)!, "Analysis.format.ps1xml"));
         var views = format.Descendants("View").ToList();
         Assert.Equal(samples.Keys.Order(), views.Select(v => (string)v.Element("ViewSelectedBy")!.Element("TypeName")!).Order());
@@ -68,11 +82,14 @@ public class ModuleTests
             foreach (var item in items)
             {
                 string script = item.Element("PropertyName") is { } p ? $"$_.PSObject.Properties['{p.Value}'] -ne $null" : $"$null = & {{ {item.Element("ScriptBlock")!.Value} }}; $true";
-                var r = host.Run($"{samples[type]} | ForEach-Object {{ {script} }}", new Dictionary<string, object?> { ["d"] = dump });
+                var r = host.Run($"{samples[type]} | ForEach-Object {{ {script} }}",
+                    new Dictionary<string, object?> { ["d"] = dump, ["t"] = TraceCaptures.Facts });
                 Assert.True(r.Errors.Count == 0, $"{type} column '{item}': {string.Join("; ", r.Errors)}");
                 Assert.NotEmpty(r.Output);
                 Assert.All(r.Strings, s => Assert.Equal("True", s));
             }
         }
+
+        Assert.Empty(host.Run("$rec | Stop-TraceCapture").Errors);
     }
 }

@@ -19,11 +19,11 @@ public sealed class CloseDumpCommand : AnalysisCmdlet
     {
         if (All)
         {
-            RunspaceSessions.Current.CloseAll();
+            RunspaceSessions.Current.Dumps.CloseAll();
             return;
         }
 
         foreach (var session in Dump)
-            RunspaceSessions.Current.Close(session);
+            RunspaceSessions.Current.Dumps.Close(session);
     }
 }

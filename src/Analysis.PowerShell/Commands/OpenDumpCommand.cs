@@ -22,7 +22,7 @@ public sealed class OpenDumpCommand : AnalysisCmdlet
         try
         {
             var options = new DumpOpenOptions { DacPath = DacPath is null ? null : ResolveFilePath(DacPath) };
-            WriteObject(RunspaceSessions.Current.GetOrOpen(ResolveFilePath(Path), options, keepOpen: true));
+            WriteObject(RunspaceSessions.Current.Dumps.GetOrOpen(ResolveFilePath(Path), options, keepOpen: true));
         }
         catch (AnalysisException e)
         {

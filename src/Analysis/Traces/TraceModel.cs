@@ -117,8 +117,13 @@ public sealed record TraceException(double TimeMSec, int ThreadId, string Type, 
     /// <summary>Where it was thrown, top first (empty when the trace has no stacks).</summary>
     public IReadOnlyList<StackFrameInfo> Stack { get; init; } = [];
 
+    /// <summary>The method that threw: the first managed frame below the runtime's exception dispatch.</summary>
+    public StackFrameInfo? ThrownIn => Stack.FirstOrDefault(f => f.Kind == FrameKind.Managed &&
+        !f.Function.StartsWith("System.Runtime.EH.", StringComparison.Ordinal) &&
+        !f.Function.StartsWith("System.Runtime.ExceptionServices.", StringComparison.Ordinal));
+
     public override string ToString() =>
-        string.Create(CultureInfo.InvariantCulture, $"{TimeMSec,10:F1} ms  thread {ThreadId}  {Type}: {Message}");
+        string.Create(CultureInfo.InvariantCulture, $"{TimeMSec,10:F1} ms  thread {ThreadId}  {Type}: {Message}{(ThrownIn is { } f ? " in " + f.Function : "")}");
 }
 
 /// <summary>A thread that had to wait for a lock.</summary>

@@ -2,6 +2,7 @@
 // runs the workload once, prints "DONE" and waits until killed (or stdin closes). Modes:
 //   facts            the workload below, with exact counts mirrored in tests/Analysis.Testing/TraceFacts.cs
 //   bulk <seconds>   a longer, event-heavy workload for the trace benchmark (allocations, GCs, exceptions, CPU)
+// Option: --auto-start <ms>  start the workload after a delay instead of waiting for "go".
 using System.Globalization;
 using System.Runtime.CompilerServices;
 
@@ -17,19 +18,28 @@ public static class Program
     public static int Main(string[] args)
     {
         // Options such as --watch-stdin are accepted and ignored: this program always exits when stdin closes.
-        var positional = args.Where(a => !a.StartsWith("--", StringComparison.Ordinal)).ToArray();
+        var positional = args.Where((a, i) => !a.StartsWith("--", StringComparison.Ordinal) && (i == 0 || args[i - 1] != "--auto-start")).ToArray();
         string mode = positional.Length > 0 ? positional[0] : "facts";
         double seconds = positional.Length > 1 ? double.Parse(positional[1], CultureInfo.InvariantCulture) : 20;
         Console.WriteLine($"READY {Environment.ProcessId}");
         Console.Out.Flush();
 
-        string? line;
-        while ((line = Console.In.ReadLine()) is not null && line != "go")
+        // --auto-start <ms>: run the workload after a delay instead of waiting for "go" (the demo traces it that way).
+        int autoStart = Array.IndexOf(args, "--auto-start");
+        if (autoStart >= 0 && autoStart + 1 < args.Length)
         {
+            Thread.Sleep(int.Parse(args[autoStart + 1], CultureInfo.InvariantCulture));
         }
+        else
+        {
+            string? line;
+            while ((line = Console.In.ReadLine()) is not null && line != "go")
+            {
+            }
 
-        if (line is null)
-            return 4;
+            if (line is null)
+                return 4;
+        }
 
         if (mode == "bulk")
             Bulk.Run(TimeSpan.FromSeconds(seconds));
