@@ -57,7 +57,7 @@ public sealed class TraceAnalysis
     /// <summary>The traced runtime's file version, e.g. "10.0.1226.42308" (from the runtime start/rundown events).</summary>
     public string? RuntimeVersion { get; }
 
-    /// <summary>Time between the first and last event (ms).</summary>
+    /// <summary>Time from the start of the session to the last event (ms).</summary>
     public double DurationMSec { get; }
 
     public long EventCount { get; }
@@ -237,6 +237,7 @@ public sealed class TraceAnalysis
         public List<string> Warnings { get; } = new();
         public double TotalAllocatedMB { get; private set; }
         public double DurationMSec { get; private set; }
+
         public long EventCount { get; private set; }
         public int EventsLost { get; private set; }
         public int ProcessId { get; private set; }
@@ -247,8 +248,6 @@ public sealed class TraceAnalysis
         private readonly Dictionary<int, ContentionRow> _pendingContention = new();
         private ulong[] _buffer = new ulong[256];
         private bool _sawRundown;
-        private double _first = double.NaN;
-        private double _last;
 
         public void Run(IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
         {
@@ -282,6 +281,7 @@ public sealed class TraceAnalysis
                 }
 
                 EventsLost = source.EventsLost;
+                DurationMSec = EventCount == 0 ? 0 : source.SessionEndTimeRelativeMSec;
                 CollectGcs(source);
             }
 
@@ -299,15 +299,10 @@ public sealed class TraceAnalysis
             var rundown = new ClrRundownTraceEventParser(source);
             var sampler = new SampleProfilerTraceEventParser(source);
 
+            // Kept minimal: it runs for every event. Times come from the source once the pass is over.
             source.AllEvents += data =>
             {
-                EventCount++;
-                double t = data.TimeStampRelativeMSec;
-                if (double.IsNaN(_first))
-                    _first = t;
-                if (t > _last)
-                    _last = t;
-                if (ProcessId == 0 && data.ProcessID > 0)
+                if (EventCount++ == 0)
                     ProcessId = data.ProcessID;
             };
 
@@ -457,7 +452,6 @@ public sealed class TraceAnalysis
 
         private void Finish()
         {
-            DurationMSec = double.IsNaN(_first) ? 0 : _last - _first;
             Stacks.Seal();
             if (EventsLost > 0)
                 Warnings.Add(string.Create(CultureInfo.InvariantCulture, $"The runtime dropped {EventsLost:N0} events (its buffers were full): counts are lower bounds. Capture with a larger buffer or fewer providers."));
