@@ -1,0 +1,3 @@
+module contoso.example/leaky
+
+go 1.22
