@@ -110,7 +110,7 @@ public sealed class DeadlockCycle
 }
 
 /// <summary>A managed thread as the dump shows it.</summary>
-public sealed record DumpThread
+public sealed record DumpThread : IStackSample
 {
     public required int ManagedThreadId { get; init; }
 
@@ -155,6 +155,18 @@ public sealed record DumpThread
 
     /// <summary>Address of the runtime's Thread structure (to correlate with SOS output).</summary>
     public ulong Address { get; init; }
+
+    string IStackSample.Runtime => ".NET";
+
+    long IStackSample.Id => ManagedThreadId;
+
+    string IStackSample.State => State.ToString();
+
+    int IStackSample.Count => 1;
+
+    int IStackSample.WaitMinutes => 0;
+
+    StackFrameInfo? IStackSample.CreatedBy => null;
 
     public override string ToString()
     {

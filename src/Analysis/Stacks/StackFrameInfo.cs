@@ -26,6 +26,12 @@ public sealed record StackFrameInfo(string Function, string? Module, FrameKind K
     /// <summary>Source line, 0 when unknown.</summary>
     public int Line { get; init; }
 
+    /// <summary>Argument values as the runtime printed them (Go: "0xc000010000, 0x2?"; "..." for inlined frames).</summary>
+    public string? Arguments { get; init; }
+
+    /// <summary>Offset of the return address in the function (Go "+0x25"), 0 when unknown.</summary>
+    public long Offset { get; init; }
+
     public ulong InstructionPointer { get; init; }
 
     public ulong StackPointer { get; init; }

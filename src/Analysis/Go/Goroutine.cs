@@ -1,0 +1,125 @@
+using System.Globalization;
+using Analysis.Stacks;
+
+namespace Analysis.Go;
+
+/// <summary>One goroutine of a dump (debug=2 or panic output), or one aggregated record of a debug=1 dump.</summary>
+public sealed record Goroutine : IStackSample
+{
+    public string Runtime => "go";
+
+    /// <summary>Goroutine id; 0 for debug=1 records, which aggregate goroutines without ids.</summary>
+    public long Id { get; init; }
+
+    /// <summary>The wait reason or status in brackets: "running", "chan receive", "sync.Mutex.Lock", "select"; empty in debug=1.</summary>
+    public string State { get; init; } = "";
+
+    /// <summary>Goroutines this record stands for: 1 in debug=2, the record count in debug=1.</summary>
+    public int Count { get; init; } = 1;
+
+    /// <summary>Minutes blocked, when the runtime printed it (after one minute).</summary>
+    public int WaitMinutes { get; init; }
+
+    public bool LockedToThread { get; init; }
+
+    /// <summary>Frames, innermost first.</summary>
+    public IReadOnlyList<StackFrameInfo> Frames { get; init; } = [];
+
+    /// <summary>The runtime cut the stack short ("...additional frames elided...").</summary>
+    public bool FramesElided { get; init; }
+
+    /// <summary>The "created by" function and site.</summary>
+    public StackFrameInfo? CreatedBy { get; init; }
+
+    /// <summary>The goroutine that created this one (Go 1.21+ "in goroutine N"), 0 when not printed.</summary>
+    public long CreatedByGoroutine { get; init; }
+
+    /// <summary>pprof labels of a debug=1 record (# labels: {...}).</summary>
+    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>1-based line of the header in the file.</summary>
+    public int LineNumber { get; init; }
+
+    /// <summary>The first frame outside the runtime and standard library plumbing of waiting (gopark, chanrecv…).</summary>
+    public StackFrameInfo? TopFrame => Frames.FirstOrDefault(f => !GoFunctions.IsRuntimePlumbing(f.Function)) ?? Frames.FirstOrDefault();
+
+    public override string ToString()
+    {
+        string wait = WaitMinutes > 0 ? string.Create(CultureInfo.InvariantCulture, $", {WaitMinutes} minutes") : "";
+        string who = Id > 0 ? string.Create(CultureInfo.InvariantCulture, $"goroutine {Id}") : string.Create(CultureInfo.InvariantCulture, $"{Count} goroutines");
+        return $"{who} [{State}{wait}]{(TopFrame is { } f ? " " + f.Function : "")}";
+    }
+}
+
+/// <summary>A line the parser could not place, with why.</summary>
+public sealed record SkippedLine(int LineNumber, string Text, string Reason)
+{
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"line {LineNumber}: {Reason}: {Text}");
+}
+
+/// <summary>Which text form a goroutine dump has.</summary>
+public enum GoroutineDumpFormat
+{
+    /// <summary>Full tracebacks (pprof debug=2, SIGQUIT, panic output).</summary>
+    Traceback,
+    /// <summary>pprof debug=1: records aggregated by stack, with counts and labels, no states.</summary>
+    Aggregated,
+}
+
+/// <summary>What a goroutine dump holds: goroutines, the panic message if any, and what could not be parsed.</summary>
+public sealed class GoroutineDump
+{
+    internal GoroutineDump(string? path, GoroutineDumpFormat format, IReadOnlyList<Goroutine> goroutines, IReadOnlyList<SkippedLine> skipped, string? panicMessage, int? declaredTotal)
+    {
+        Path = path;
+        Format = format;
+        Goroutines = goroutines;
+        Skipped = skipped;
+        PanicMessage = panicMessage;
+        DeclaredTotal = declaredTotal;
+    }
+
+    public string? Path { get; }
+
+    public GoroutineDumpFormat Format { get; }
+
+    public IReadOnlyList<Goroutine> Goroutines { get; }
+
+    /// <summary>Lines that were not understood; parsing continued at the next goroutine.</summary>
+    public IReadOnlyList<SkippedLine> Skipped { get; }
+
+    /// <summary>The message of "panic: …" (or "fatal error: …") when the file is a crash.</summary>
+    public string? PanicMessage { get; }
+
+    /// <summary>The "goroutine profile: total N" of a debug=1 dump.</summary>
+    public int? DeclaredTotal { get; }
+
+    /// <summary>Goroutines represented (sum of counts).</summary>
+    public int Total => Goroutines.Sum(g => g.Count);
+}
+
+/// <summary>Go function-name helpers.</summary>
+public static class GoFunctions
+{
+    private static readonly HashSet<string> Plumbing = new(StringComparer.Ordinal)
+    {
+        "runtime.gopark", "runtime.goparkunlock", "runtime.chanrecv", "runtime.chanrecv1", "runtime.chanrecv2", "runtime.chansend",
+        "runtime.chansend1", "runtime.selectgo", "runtime.block", "runtime.semacquire", "runtime.semacquire1", "runtime.notetsleepg",
+        "runtime.netpollblock", "runtime.timeSleep", "runtime.Gosched", "runtime.goschedIfBusy", "sync.runtime_Semacquire",
+        "sync.runtime_SemacquireMutex", "sync.runtime_SemacquireRWMutex", "sync.runtime_SemacquireRWMutexR", "sync.runtime_SemacquireWaitGroup",
+        "sync.runtime_notifyListWait", "sync.(*Mutex).lockSlow", "sync.(*Mutex).Lock", "sync.(*RWMutex).RLock", "sync.(*RWMutex).Lock",
+        "sync.(*Cond).Wait", "sync.(*WaitGroup).Wait", "internal/poll.runtime_pollWait", "internal/poll.(*pollDesc).wait",
+        "internal/poll.(*pollDesc).waitRead", "internal/poll.(*pollDesc).waitWrite", "time.Sleep",
+    };
+
+    /// <summary>True for the runtime and sync frames a blocked goroutine sits in on behalf of its caller.</summary>
+    public static bool IsRuntimePlumbing(string function) => Plumbing.Contains(function);
+
+    /// <summary>The package path of a function: "contoso.example/leaky/orders.(*Server).Handle" → "contoso.example/leaky/orders".</summary>
+    public static string PackageOf(string function)
+    {
+        int slash = function.LastIndexOf('/');
+        int dot = function.IndexOf('.', slash + 1);
+        return dot < 0 ? function : function[..dot];
+    }
+}

@@ -1,0 +1,102 @@
+using System.Globalization;
+using Analysis.Stacks;
+
+namespace Analysis.Go;
+
+/// <summary>A bucket of goroutines that looks leaked: many, blocked long on a channel, select or lock.</summary>
+public sealed record LeakSuspect(StackBucket Bucket, string Description)
+{
+    public int Count => Bucket.Count;
+
+    public string State => Bucket.State;
+
+    public int WaitMinutes => Bucket.MaxWaitMinutes;
+
+    /// <summary>Where the goroutines are stuck.</summary>
+    public StackFrameInfo? Site => Bucket.TopFrame;
+
+    public StackFrameInfo? CreatedBy => Bucket.CreatedBy;
+
+    public override string ToString() => Description;
+}
+
+/// <summary>Finds goroutine leaks in a dump.</summary>
+public static class GoroutineLeaks
+{
+    private static readonly string[] BlockingStates =
+    [
+        "chan receive", "chan send", "select", "sync.Mutex.Lock", "sync.RWMutex.Lock", "sync.RWMutex.RLock", "sync.Cond.Wait",
+        "sync.WaitGroup.Wait", "semacquire", "IO wait",
+    ];
+
+    /// <summary>True for states in which goroutines wait for another goroutine (channels, select, locks, I/O).</summary>
+    public static bool IsBlocking(string state)
+    {
+        foreach (string s in BlockingStates)
+        {
+            if (state.StartsWith(s, StringComparison.Ordinal))
+                return true;
+        }
+
+        return false;
+    }
+
+    /// <summary>
+    /// Buckets (arguments ignored) of at least <paramref name="minGoroutines"/> goroutines in a blocking state for at least
+    /// <paramref name="minMinutes"/> minutes, largest first. A debug=1 dump has neither states nor durations: its records
+    /// count when their top frames are channel, select or lock waits.
+    /// </summary>
+    public static IReadOnlyList<LeakSuspect> Find(GoroutineDump dump, int minGoroutines = 10, int minMinutes = 1)
+    {
+        ArgumentNullException.ThrowIfNull(dump);
+        var buckets = StackGrouper.Group(dump.Goroutines, StackSimilarity.IgnoreArguments, f => GoFunctions.IsRuntimePlumbing(f.Function));
+        var suspects = new List<LeakSuspect>();
+        foreach (var b in buckets)
+        {
+            string state = b.State.Length > 0 ? b.State : InferState(b.Frames);
+            if (b.Count < minGoroutines || !IsBlocking(state))
+                continue;
+            bool timed = dump.Format == GoroutineDumpFormat.Traceback;
+            if (timed && b.MaxWaitMinutes < minMinutes)
+                continue;
+            string site = b.TopFrame is { } f ? $"{f.Function} ({Path.GetFileName(f.File)}:{f.Line})" : "an unknown site";
+            string created = b.CreatedBy is { } c ? $", created by {c.Function} ({Path.GetFileName(c.File)}:{c.Line})" : "";
+            string wait = timed ? string.Create(CultureInfo.InvariantCulture, $" for {b.MinWaitMinutes}–{b.MaxWaitMinutes} minutes") : "";
+            suspects.Add(new LeakSuspect(b with { State = state },
+                string.Create(CultureInfo.InvariantCulture, $"{b.Count} goroutines blocked on {state}{wait} in {site}{created}")));
+        }
+
+        return suspects;
+    }
+
+    /// <summary>The wait a debug=1 record is in, from its innermost frames.</summary>
+    internal static string InferState(IReadOnlyList<StackFrameInfo> frames)
+    {
+        foreach (var f in frames.Take(6))
+        {
+            switch (f.Function)
+            {
+                case "runtime.chanrecv" or "runtime.chanrecv1" or "runtime.chanrecv2":
+                    return "chan receive";
+                case "runtime.chansend" or "runtime.chansend1":
+                    return "chan send";
+                case "runtime.selectgo" or "runtime.block":
+                    return "select";
+                case "sync.(*Mutex).Lock" or "sync.(*Mutex).lockSlow":
+                    return "sync.Mutex.Lock";
+                case "sync.(*RWMutex).Lock":
+                    return "sync.RWMutex.Lock";
+                case "sync.(*RWMutex).RLock":
+                    return "sync.RWMutex.RLock";
+                case "sync.(*Cond).Wait":
+                    return "sync.Cond.Wait";
+                case "sync.(*WaitGroup).Wait":
+                    return "sync.WaitGroup.Wait";
+                case "internal/poll.runtime_pollWait":
+                    return "IO wait";
+            }
+        }
+
+        return "";
+    }
+}

@@ -1,0 +1,29 @@
+namespace Analysis.Stacks;
+
+/// <summary>
+/// Something with a stack that can be grouped with others like it: a Go goroutine, a .NET thread. One model so that
+/// Group-Stacks merges identical stacks for both runtimes.
+/// </summary>
+public interface IStackSample
+{
+    /// <summary>"go" or ".NET".</summary>
+    string Runtime { get; }
+
+    /// <summary>Goroutine id or managed thread id.</summary>
+    long Id { get; }
+
+    /// <summary>What it was doing: a Go wait reason ("chan receive") or a .NET thread state ("Waiting").</summary>
+    string State { get; }
+
+    /// <summary>How many goroutines or threads this sample stands for (debug=1 goroutine records aggregate many).</summary>
+    int Count { get; }
+
+    /// <summary>Frames, top (innermost) first.</summary>
+    IReadOnlyList<StackFrameInfo> Frames { get; }
+
+    /// <summary>Minutes spent in <see cref="State"/> when known (Go prints it after one minute), else 0.</summary>
+    int WaitMinutes { get; }
+
+    /// <summary>Where it was created (Go "created by" frame), when known.</summary>
+    StackFrameInfo? CreatedBy { get; }
+}
