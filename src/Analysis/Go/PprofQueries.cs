@@ -1,0 +1,181 @@
+using System.Globalization;
+using Analysis.Stacks;
+
+namespace Analysis.Go;
+
+/// <summary>A row of pprof -top: a function's own (flat) and inclusive (cum) value.</summary>
+public sealed record PprofTopRow(string Function, long Flat, double FlatPercent, double SumPercent, long Cum, double CumPercent, string SampleType, string Unit)
+{
+    public string FlatText => PprofValues.Format(Flat, Unit);
+
+    public string CumText => PprofValues.Format(Cum, Unit);
+
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"{FlatText,12} {FlatPercent,6:F2}% {SumPercent,6:F2}% {CumText,12} {CumPercent,6:F2}%  {Function}");
+}
+
+/// <summary>A caller or callee of a peeked function (pprof -peek), with the value flowing through that edge.</summary>
+public sealed record PprofPeekRow(string Function, string Relation, string Other, long Value, double Percent, string Unit)
+{
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"{Function}: {Relation,-6} {PprofValues.Format(Value, Unit),12} {Percent,6:F2}%  {Other}");
+}
+
+/// <summary>A sample's stack and value (pprof -traces), heaviest first.</summary>
+public sealed record PprofTrace(long Value, string Unit, IReadOnlyList<StackFrameInfo> Frames, IReadOnlyDictionary<string, string> Labels)
+{
+    public override string ToString() => $"{PprofValues.Format(Value, Unit)}: {string.Join(" <- ", Frames.Select(f => f.Function))}";
+}
+
+/// <summary>Formats pprof values by unit.</summary>
+public static class PprofValues
+{
+    public static string Format(long value, string unit) => unit switch
+    {
+        "bytes" => (value < 0 ? "-" : "") + Bytes.Format(Math.Abs(value)),
+        "nanoseconds" => string.Create(CultureInfo.InvariantCulture, $"{value / 1e6:F2}ms"),
+        _ => value.ToString("N0", CultureInfo.InvariantCulture),
+    };
+}
+
+/// <summary>The questions pprof answers, over a <see cref="PprofProfile"/>.</summary>
+public static class PprofQueries
+{
+    /// <summary>
+    /// pprof -top: per function, flat (samples whose innermost frame is the function) and cum (samples with the function
+    /// anywhere on the stack, counted once). Percentages are of the total of the column (absolute values, as pprof does
+    /// for diffs). Optional label filter "key=value" (pprof -tagfocus).
+    /// </summary>
+    public static IReadOnlyList<PprofTopRow> Top(PprofProfile profile, int top = 20, string? sampleType = null, bool byCum = false, string? label = null)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        int index = profile.ResolveSampleIndex(sampleType);
+        var (type, unit) = profile.SampleTypes[index];
+        var flat = new Dictionary<string, long>(StringComparer.Ordinal);
+        var cum = new Dictionary<string, long>(StringComparer.Ordinal);
+        long total = 0;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var s in Selected(profile, label))
+        {
+            long v = s.Values[index];
+            if (v == 0)
+                continue;
+            total += Math.Abs(v);
+            if (s.Frames.Length == 0)
+                continue;
+            string leaf = profile.Frames[s.Frames[0]].Function;
+            flat[leaf] = flat.GetValueOrDefault(leaf) + v;
+            seen.Clear();
+            foreach (int f in s.Frames)
+            {
+                string fn = profile.Frames[f].Function;
+                if (seen.Add(fn))
+                    cum[fn] = cum.GetValueOrDefault(fn) + v;
+            }
+        }
+
+        var ordered = cum.Keys
+            .Select(fn => (Function: fn, Flat: flat.GetValueOrDefault(fn), Cum: cum[fn]))
+            .OrderByDescending(r => Math.Abs(byCum ? r.Cum : r.Flat)).ThenByDescending(r => Math.Abs(byCum ? r.Flat : r.Cum)).ThenBy(r => r.Function, StringComparer.Ordinal)
+            .Take(top);
+        var rows = new List<PprofTopRow>();
+        double sum = 0;
+        foreach (var r in ordered)
+        {
+            double flatPct = Percent(r.Flat, total);
+            sum += flatPct;
+            rows.Add(new PprofTopRow(r.Function, r.Flat, flatPct, Math.Round(sum, 2), r.Cum, Percent(r.Cum, total), type, unit));
+        }
+
+        return rows;
+    }
+
+    /// <summary>The total of a column (absolute values), as pprof prints "of N total".</summary>
+    public static long Total(PprofProfile profile, string? sampleType = null, string? label = null)
+    {
+        int index = profile.ResolveSampleIndex(sampleType);
+        return Selected(profile, label).Sum(s => Math.Abs(s.Values[index]));
+    }
+
+    /// <summary>pprof -peek: for functions matching a wildcard, who calls them and whom they call, with values.</summary>
+    public static IReadOnlyList<PprofPeekRow> Peek(PprofProfile profile, string functionPattern, string? sampleType = null, string? label = null)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        var wildcard = new Wildcard(functionPattern);
+        int index = profile.ResolveSampleIndex(sampleType);
+        var (_, unit) = profile.SampleTypes[index];
+        long total = Total(profile, sampleType, label);
+        var edges = new Dictionary<(string Function, string Relation, string Other), long>();
+        var seen = new HashSet<(string, string, string)>();
+        foreach (var s in Selected(profile, label))
+        {
+            long v = s.Values[index];
+            if (v == 0)
+                continue;
+            seen.Clear();
+            for (int i = 0; i < s.Frames.Length; i++)
+            {
+                string fn = profile.Frames[s.Frames[i]].Function;
+                if (!wildcard.IsMatch(fn))
+                    continue;
+                // Frames are innermost first: the caller is the next frame, the callee the previous one.
+                var keys = new List<(string, string, string)>
+                {
+                    (fn, "caller", i + 1 < s.Frames.Length ? profile.Frames[s.Frames[i + 1]].Function : "(root)"),
+                    i > 0 ? (fn, "callee", profile.Frames[s.Frames[i - 1]].Function) : (fn, "self", fn),
+                };
+                foreach (var key in keys)
+                {
+                    if (seen.Add(key))
+                        edges[key] = edges.GetValueOrDefault(key) + v;
+                }
+            }
+        }
+
+        return edges
+            .Select(e => new PprofPeekRow(e.Key.Function, e.Key.Relation, e.Key.Other, e.Value, Percent(e.Value, total), unit))
+            .OrderBy(r => r.Function, StringComparer.Ordinal)
+            .ThenBy(r => r.Relation == "caller" ? 0 : r.Relation == "self" ? 1 : 2)
+            .ThenByDescending(r => Math.Abs(r.Value))
+            .ToArray();
+    }
+
+    /// <summary>pprof -traces: samples merged by stack, heaviest first.</summary>
+    public static IReadOnlyList<PprofTrace> Traces(PprofProfile profile, int top = 20, string? sampleType = null, string? label = null)
+    {
+        ArgumentNullException.ThrowIfNull(profile);
+        int index = profile.ResolveSampleIndex(sampleType);
+        var (_, unit) = profile.SampleTypes[index];
+        var merged = new Dictionary<string, (PprofSample First, long Value)>(StringComparer.Ordinal);
+        foreach (var s in Selected(profile, label))
+        {
+            long v = s.Values[index];
+            if (v == 0)
+                continue;
+            string key = string.Join(',', s.Frames) + "|" + string.Join(',', s.Labels.OrderBy(l => l.Key, StringComparer.Ordinal));
+            merged[key] = merged.TryGetValue(key, out var m) ? (m.First, m.Value + v) : (s, v);
+        }
+
+        return merged.Values
+            .OrderByDescending(m => Math.Abs(m.Value))
+            .Take(top)
+            .Select(m => new PprofTrace(m.Value, unit, m.First.Frames.Select(profile.FrameInfo).ToArray(), m.First.Labels))
+            .ToArray();
+    }
+
+    private static IEnumerable<PprofSample> Selected(PprofProfile profile, string? label)
+    {
+        if (string.IsNullOrEmpty(label))
+            return profile.Samples;
+        int eq = label.IndexOf('=', StringComparison.Ordinal);
+        if (eq <= 0)
+            throw new ArgumentException($"Label filter '{label}' must look like key=value.", nameof(label));
+        string key = label[..eq], value = label[(eq + 1)..];
+        var wildcard = new Wildcard(value);
+        return profile.Samples.Where(s =>
+            (s.Labels.TryGetValue(key, out string? v) && wildcard.IsMatch(v)) ||
+            (s.NumLabels.TryGetValue(key, out long n) && wildcard.IsMatch(n.ToString(CultureInfo.InvariantCulture))));
+    }
+
+    private static double Percent(long part, long total) => total == 0 ? 0 : Math.Round(part * 100.0 / total, 2);
+}
