@@ -1,0 +1,232 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Analysis.Traces;
+
+namespace Analysis.Go;
+
+/// <summary>One GC cycle from a GODEBUG=gctrace=1 line.</summary>
+public sealed record GcCycle
+{
+    public required int Number { get; init; }
+
+    /// <summary>Seconds since the program started.</summary>
+    public double AtSeconds { get; init; }
+
+    /// <summary>Share of time spent in GC since the program started, as printed ("4%").</summary>
+    public int PercentInGc { get; init; }
+
+    /// <summary>Wall-clock phases in ms: sweep termination (STW), concurrent mark, mark termination (STW); Go 1.5 printed five.</summary>
+    public IReadOnlyList<double> ClockPhasesMs { get; init; } = [];
+
+    /// <summary>Stop-the-world time: the STW phases of <see cref="ClockPhasesMs"/> (1st and 3rd; 1st, 3rd and 5th in the 5-phase form).</summary>
+    public double PauseMs { get; init; }
+
+    public double ConcurrentMs { get; init; }
+
+    /// <summary>Heap size when the cycle started, when marking ended, and live heap after (MB).</summary>
+    public double HeapStartMB { get; init; }
+
+    public double HeapEndMB { get; init; }
+
+    public double HeapLiveMB { get; init; }
+
+    public double HeapGoalMB { get; init; }
+
+    public double? StacksMB { get; init; }
+
+    public double? GlobalsMB { get; init; }
+
+    public int Procs { get; init; }
+
+    /// <summary>Started by runtime.GC() / debug.FreeOSMemory rather than by the pacer.</summary>
+    public bool Forced { get; init; }
+
+    public int LineNumber { get; init; }
+
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"gc {Number} @{AtSeconds:F3}s: pause {PauseMs:F3} ms, heap {HeapStartMB}->{HeapEndMB}->{HeapLiveMB} MB, goal {HeapGoalMB} MB{(Forced ? " (forced)" : "")}");
+}
+
+/// <summary>Totals and anomalies of a gctrace log.</summary>
+public sealed record GcTraceSummary
+{
+    public int Cycles { get; init; }
+
+    public int Forced { get; init; }
+
+    public double TotalPauseMs { get; init; }
+
+    public double MeanPauseMs { get; init; }
+
+    public double MedianPauseMs { get; init; }
+
+    public double MaxPauseMs { get; init; }
+
+    public int MaxPauseCycle { get; init; }
+
+    public double FirstGoalMB { get; init; }
+
+    public double LastGoalMB { get; init; }
+
+    public double PeakLiveMB { get; init; }
+
+    /// <summary>Seconds from the first to the last cycle.</summary>
+    public double SpanSeconds { get; init; }
+
+    public IReadOnlyList<GcAnomaly> Anomalies { get; init; } = [];
+
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"{Cycles} GC cycles ({Forced} forced) over {SpanSeconds:F1} s; pause total {TotalPauseMs:F3} ms, max {MaxPauseMs:F3} ms (gc {MaxPauseCycle}), median {MedianPauseMs:F3} ms; goal {FirstGoalMB} → {LastGoalMB} MB; peak live {PeakLiveMB} MB");
+}
+
+/// <summary>A GODEBUG=gctrace=1 log: the cycles, and the lines that were not gc lines.</summary>
+public sealed class GcTrace
+{
+    private const string Expected = "expected the stderr of a Go program run with GODEBUG=gctrace=1 (lines like 'gc 1 @0.012s 2%: 0.024+1.2+0.035 ms clock, …')";
+
+    // gc 1 @0.007s 4%: 0.13+1.1+0.004 ms clock, 0.27+0/0.71/0.62+0.008 ms cpu, 3->4->3 MB, 4 MB goal, 0 MB stacks, 0 MB globals, 2 P (forced)
+    private static readonly Regex Line = new(
+        @"^gc #?(?<n>\d+) @(?<at>[\d.]+)s (?<pct>\d+)%: (?<clock>[\d.+]+) ms clock, (?<cpu>[\d.+/]+) ms cpu, (?<h0>\d+)->(?<h1>\d+)->(?<h2>\d+) MB, (?<goal>\d+) MB goal, (?:(?<stacks>\d+) MB stacks, )?(?:(?<globals>\d+) MB globals, )?(?<procs>\d+) P(?<forced> \(forced\))?$",
+        RegexOptions.Compiled | RegexOptions.CultureInvariant);
+
+    private GcTrace(string? path, IReadOnlyList<GcCycle> cycles, IReadOnlyList<SkippedLine> skipped)
+    {
+        Path = path;
+        Cycles = cycles;
+        Skipped = skipped;
+    }
+
+    public string? Path { get; }
+
+    public IReadOnlyList<GcCycle> Cycles { get; }
+
+    /// <summary>Lines that are not gc lines (program output mixed into stderr, scavenger or pacer traces), with why.</summary>
+    public IReadOnlyList<SkippedLine> Skipped { get; }
+
+    public static GcTrace Load(string path)
+    {
+        string full = System.IO.Path.GetFullPath(path);
+        InputFile.CheckExists(full, "gctrace log", Expected);
+        using var stream = InputFile.OpenRead(full, "gctrace log");
+        Span<byte> head = stackalloc byte[16];
+        int got = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+        if (head[..got].Contains((byte)0) || (got >= 2 && head[0] == 0x1f && head[1] == 0x8b))
+            throw new AnalysisException(AnalysisErrorKind.WrongFormat, full, $"'{full}' is binary ({InputFile.Describe(head[..got])}{(InputFile.Guess(head[..got]) is { } g ? $", which looks like {g}" : "")}); {Expected}.");
+        stream.Position = 0;
+        using var reader = new StreamReader(stream);
+        var trace = Parse(reader, full);
+        if (trace.Cycles.Count == 0)
+        {
+            string first = trace.Skipped.Count > 0 ? $" First line: \"{trace.Skipped[0].Text}\"." : "";
+            throw new AnalysisException(AnalysisErrorKind.WrongFormat, full, $"'{full}' has no gc lines; {Expected}.{first}");
+        }
+
+        return trace;
+    }
+
+    public static GcTrace Parse(TextReader reader, string? path = null)
+    {
+        var cycles = new List<GcCycle>();
+        var skipped = new List<SkippedLine>();
+        int number = 0;
+        string? line;
+        while ((line = reader.ReadLine()) is not null)
+        {
+            number++;
+            if (line.Length == 0)
+                continue;
+            var m = Line.Match(line);
+            if (!m.Success)
+            {
+                string reason = line.StartsWith("gc ", StringComparison.Ordinal) ? "a gc line in an unknown form"
+                    : line.StartsWith("scvg", StringComparison.Ordinal) ? "scavenger trace line"
+                    : line.StartsWith("pacer:", StringComparison.Ordinal) || line.Contains("pacer:", StringComparison.Ordinal) ? "pacer trace line"
+                    : "not a gc line";
+                skipped.Add(new SkippedLine(number, line.Length > 120 ? line[..117] + "..." : line, reason));
+                continue;
+            }
+
+            var clock = m.Groups["clock"].Value.Split('+').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+            double pause = clock.Length switch
+            {
+                >= 5 => clock[0] + clock[2] + clock[4],
+                >= 3 => clock[0] + clock[2],
+                _ => clock.Sum(),
+            };
+            cycles.Add(new GcCycle
+            {
+                Number = Int(m, "n"),
+                AtSeconds = double.Parse(m.Groups["at"].Value, CultureInfo.InvariantCulture),
+                PercentInGc = Int(m, "pct"),
+                ClockPhasesMs = clock,
+                PauseMs = Math.Round(pause, 6),
+                ConcurrentMs = Math.Round(clock.Sum() - pause, 6),
+                HeapStartMB = Int(m, "h0"),
+                HeapEndMB = Int(m, "h1"),
+                HeapLiveMB = Int(m, "h2"),
+                HeapGoalMB = Int(m, "goal"),
+                StacksMB = m.Groups["stacks"].Success ? Int(m, "stacks") : null,
+                GlobalsMB = m.Groups["globals"].Success ? Int(m, "globals") : null,
+                Procs = Int(m, "procs"),
+                Forced = m.Groups["forced"].Success,
+                LineNumber = number,
+            });
+        }
+
+        return new GcTrace(path, cycles, skipped);
+    }
+
+    /// <summary>
+    /// Totals and anomalies: pause spikes (over <paramref name="spikeFactor"/> × the median and at least 1 ms), forced
+    /// cycles, and heap goal growth (last goal at least <paramref name="goalGrowth"/> × the first).
+    /// </summary>
+    public GcTraceSummary Summarize(double spikeFactor = 10, double goalGrowth = 4)
+    {
+        if (Cycles.Count == 0)
+            return new GcTraceSummary();
+        var pauses = Cycles.Select(c => c.PauseMs).Order().ToArray();
+        double median = pauses.Length % 2 == 1 ? pauses[pauses.Length / 2] : (pauses[(pauses.Length / 2) - 1] + pauses[pauses.Length / 2]) / 2;
+        var max = Cycles.MaxBy(c => c.PauseMs)!;
+        var anomalies = new List<GcAnomaly>();
+
+        var spikes = Cycles.Where(c => c.PauseMs >= 1 && c.PauseMs > spikeFactor * median).Select(c => c.Number).ToArray();
+        if (spikes.Length > 0)
+        {
+            anomalies.Add(new GcAnomaly("PauseSpike",
+                string.Create(CultureInfo.InvariantCulture, $"{spikes.Length} cycle(s) paused over {spikeFactor:F0}× the median ({median:F3} ms); the longest, gc {max.Number}, {max.PauseMs:F3} ms"), spikes));
+        }
+
+        var forced = Cycles.Where(c => c.Forced).Select(c => c.Number).ToArray();
+        if (forced.Length > 0)
+        {
+            anomalies.Add(new GcAnomaly("Forced",
+                string.Create(CultureInfo.InvariantCulture, $"{forced.Length} forced cycle(s): the program calls runtime.GC() or debug.FreeOSMemory()"), forced));
+        }
+
+        double first = Cycles[0].HeapGoalMB, last = Cycles[^1].HeapGoalMB;
+        if (first > 0 && last >= goalGrowth * first)
+        {
+            anomalies.Add(new GcAnomaly("GoalGrowth",
+                string.Create(CultureInfo.InvariantCulture, $"the heap goal grew {last / first:F1}× ({first} → {last} MB): live heap is growing (a leak?) — compare heap profiles with Get-PprofTop -Base"),
+                [Cycles[0].Number, Cycles[^1].Number]));
+        }
+
+        return new GcTraceSummary
+        {
+            Cycles = Cycles.Count,
+            Forced = forced.Length,
+            TotalPauseMs = Math.Round(pauses.Sum(), 6),
+            MeanPauseMs = Math.Round(pauses.Average(), 6),
+            MedianPauseMs = Math.Round(median, 6),
+            MaxPauseMs = max.PauseMs,
+            MaxPauseCycle = max.Number,
+            FirstGoalMB = first,
+            LastGoalMB = last,
+            PeakLiveMB = Cycles.Max(c => c.HeapLiveMB),
+            SpanSeconds = Cycles[^1].AtSeconds - Cycles[0].AtSeconds,
+            Anomalies = anomalies,
+        };
+    }
+
+    private static int Int(Match m, string group) => int.Parse(m.Groups[group].Value, CultureInfo.InvariantCulture);
+}

@@ -1,0 +1,504 @@
+using System.Globalization;
+using System.Text;
+
+namespace Analysis.Go;
+
+/// <summary>A garbage collection in a Go execution trace.</summary>
+public sealed record GoTraceGc(long Sequence, double StartMs, double DurationMs, double StopTheWorldMs)
+{
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"GC {Sequence} at {StartMs:F3} ms: {DurationMs:F3} ms, stop-the-world {StopTheWorldMs:F3} ms");
+}
+
+/// <summary>A stop-the-world pause and why ("GC sweep termination", "GC mark termination", "start trace", …).</summary>
+public sealed record GoTraceStopTheWorld(string Kind, double StartMs, double DurationMs)
+{
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{StartMs,10:F3} ms  {DurationMs:F3} ms  {Kind}");
+}
+
+/// <summary>Why goroutines blocked, how often, and for how long in total.</summary>
+public sealed record GoBlockReason(string Reason, int Count, double TotalBlockedMs)
+{
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Count,8:N0} × {Reason} ({TotalBlockedMs:F3} ms blocked)");
+}
+
+/// <summary>Goroutines per state at one moment of the trace.</summary>
+public sealed record GoStateSample(double TimeMs, int Running, int Runnable, int Waiting, int Syscall)
+{
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{TimeMs,10:F3} ms  running {Running}, runnable {Runnable}, waiting {Waiting}, syscall {Syscall}");
+}
+
+/// <summary>
+/// A Go execution trace (runtime/trace, Go 1.22–1.24 format, "go 1.2x trace" header) read by our own decoder:
+/// GCs with their stop-the-world time, every STW pause, goroutine states over time, and why goroutines blocked.
+/// </summary>
+public sealed class GoExecutionTrace
+{
+    private const string Expected = "expected a Go execution trace from runtime/trace or go test -trace (Go 1.22 or later: it starts with 'go 1.2x trace')";
+
+    // Event types of the Go 1.22+ format (internal/trace/event/go122) and their argument counts.
+    private const byte EvEventBatch = 1, EvStacks = 2, EvStack = 3, EvStrings = 4, EvString = 5, EvCPUSamples = 6, EvCPUSample = 7, EvFrequency = 8;
+    private const byte EvProcsChange = 9, EvGoCreate = 14, EvGoCreateSyscall = 15, EvGoStart = 16, EvGoDestroy = 17, EvGoDestroySyscall = 18;
+    private const byte EvGoStop = 19, EvGoBlock = 20, EvGoUnblock = 21, EvGoSyscallBegin = 22, EvGoSyscallEnd = 23, EvGoSyscallEndBlocked = 24;
+    private const byte EvGoStatus = 25, EvSTWBegin = 26, EvSTWEnd = 27, EvGCActive = 28, EvGCBegin = 29, EvGCEnd = 30;
+    private const byte EvGoSwitch = 45, EvGoSwitchDestroy = 46, EvGoCreateBlocked = 47, EvGoStatusStack = 48, EvExperimentalBatch = 49;
+
+    private static readonly int[] ArgCounts =
+    [
+        0, 4, 0, 2, 0, 1, 0, 5, 1, // structural
+        3, 3, 1, 4, 3, // procs
+        4, 2, 3, 1, 1, 3, 3, 4, 3, 1, 1, 4, // goroutines
+        3, 1, // STW
+        2, 3, 2, 2, 2, 3, 2, 2, 1, 2, 2, // GC
+        2, 5, 3, 4, 4, 5, // annotations
+        3, 3, 4, 5, // 1.23: switch, switch destroy, create blocked, status with stack
+    ];
+
+    private enum GState : byte
+    {
+        NotExist,
+        Runnable,
+        Running,
+        Syscall,
+        Waiting,
+    }
+
+    internal GoExecutionTrace(string? path, string version)
+    {
+        Path = path;
+        GoVersion = version;
+    }
+
+    public string? Path { get; }
+
+    /// <summary>"1.23", from the header.</summary>
+    public string GoVersion { get; }
+
+    public int Gomaxprocs { get; private set; }
+
+    public double DurationMs { get; private set; }
+
+    public long EventCount { get; private set; }
+
+    public int Generations { get; private set; }
+
+    /// <summary>Distinct goroutines the trace mentions.</summary>
+    public int Goroutines { get; private set; }
+
+    public IReadOnlyList<GoTraceGc> Gcs { get; private set; } = [];
+
+    public IReadOnlyList<GoTraceStopTheWorld> StopTheWorlds { get; private set; } = [];
+
+    /// <summary>Blocking reasons, most frequent first.</summary>
+    public IReadOnlyList<GoBlockReason> BlockReasons { get; private set; } = [];
+
+    /// <summary>Goroutine state counts over the trace, in equal time steps.</summary>
+    public IReadOnlyList<GoStateSample> StatesOverTime { get; private set; } = [];
+
+    public IReadOnlyList<string> Warnings { get; private set; } = [];
+
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"Go {GoVersion} trace: {DurationMs:F1} ms, GOMAXPROCS {Gomaxprocs}, {Goroutines} goroutines, {Gcs.Count} GCs, {StopTheWorlds.Count} stop-the-world pauses (max {(StopTheWorlds.Count == 0 ? 0 : StopTheWorlds.Max(s => s.DurationMs)):F3} ms)");
+
+    public static GoExecutionTrace Load(string path, int stateSteps = 100, CancellationToken cancellationToken = default)
+    {
+        string full = System.IO.Path.GetFullPath(path);
+        InputFile.CheckExists(full, "Go execution trace", Expected);
+        byte[] data;
+        using (var stream = InputFile.OpenRead(full, "Go execution trace"))
+        {
+            data = new byte[stream.Length];
+            stream.ReadExactly(data);
+        }
+
+        return Parse(data, full, stateSteps, cancellationToken);
+    }
+
+    internal static GoExecutionTrace Parse(byte[] data, string? path, int stateSteps = 100, CancellationToken cancellationToken = default)
+    {
+        // Header: "go 1.23 trace\0\0\0" (16 bytes); before Go 1.22 the same prefix with another version and format.
+        var head = data.AsSpan(0, Math.Min(16, data.Length));
+        if (!head.StartsWith("go 1."u8))
+        {
+            string guess = InputFile.Guess(head) is { } g ? $", which looks like {g}" : "";
+            throw new AnalysisException(data.Length == 0 ? AnalysisErrorKind.FileEmpty : AnalysisErrorKind.WrongFormat, path,
+                $"'{path}' is not a Go execution trace: it starts with {InputFile.Describe(head)}{guess}; {Expected}.");
+        }
+
+        int space = head[3..].IndexOf((byte)' ');
+        string version = space > 0 ? Encoding.ASCII.GetString(head.Slice(3, space)) : "?";
+        if (!head[(3 + Math.Max(space, 0))..].StartsWith(" trace"u8) || !int.TryParse(version.AsSpan(2), NumberStyles.None, CultureInfo.InvariantCulture, out int minor))
+            throw new AnalysisException(AnalysisErrorKind.WrongFormat, path, $"'{path}' starts like a Go trace but its header is {InputFile.Describe(head)}; {Expected}.");
+        if (minor < 22)
+        {
+            throw new AnalysisException(AnalysisErrorKind.WrongFormat, path,
+                $"'{path}' is a Go {version} execution trace; only the format of Go 1.22 and later is read (Go 1.22 rewrote it). Open it with 'go tool trace' of Go {version}, or trace again with Go 1.22+.");
+        }
+
+        if (minor > 24)
+            throw new AnalysisException(AnalysisErrorKind.WrongFormat, path, $"'{path}' is a Go {version} execution trace; this reader knows the Go 1.22–1.24 format. Use 'go tool trace' of Go {version}.");
+        if (data.Length < 16)
+            throw new AnalysisException(AnalysisErrorKind.Truncated, path, $"Go trace '{path}' ends inside its 16-byte header ({data.Length} bytes).");
+
+        var trace = new GoExecutionTrace(path, version);
+        new Decoder(trace, data, stateSteps, cancellationToken).Run();
+        return trace;
+    }
+
+    private sealed class Decoder(GoExecutionTrace trace, byte[] data, int stateSteps, CancellationToken cancellationToken)
+    {
+        private readonly Dictionary<(ulong Gen, ulong Id), string> _strings = new();
+        private readonly Dictionary<ulong, GState> _g = new();
+        private readonly Dictionary<ulong, ulong> _running = new(); // M -> goroutine running on it
+        private readonly Dictionary<ulong, (ulong Gen, ulong Kind, ulong Start)> _stw = new(); // M -> open STW
+        private readonly Dictionary<ulong, (ulong Gen, ulong Reason, ulong Start)> _blocked = new(); // G -> open block
+        private (ulong Seq, ulong Start)? _gcOpen;
+        private readonly List<(ulong Ts, ulong M, ulong Gen, byte Type, int Args)> _pending = new();
+        private readonly List<ulong> _pendingArgs = new();
+        private ulong _pendingGen = ulong.MaxValue;
+        private readonly List<(ulong Seq, ulong Start, ulong End)> _gcs = new();
+        private readonly List<(ulong Gen, ulong Kind, ulong Start, ulong End)> _stws = new();
+        private readonly Dictionary<(ulong Gen, ulong Reason), (int Count, ulong Blocked)> _reasons = new();
+        private readonly List<(ulong Time, ulong G, GState State)> _transitions = new();
+        private readonly List<string> _warnings = new();
+        private double _ticksPerNs = 1;
+        private bool _sawFrequency;
+        private ulong _min = ulong.MaxValue;
+        private ulong _max;
+        private ulong _maxGen;
+        private long _events;
+        private int _procs;
+
+        public void Run()
+        {
+            int pos = 16;
+            while (pos < data.Length)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                int batchStart = pos;
+                byte kind = data[pos++];
+                if (kind is not (EvEventBatch or EvExperimentalBatch))
+                    throw Bad(batchStart, $"expected a batch (event type 1 or 49), found type {kind}");
+                if (kind == EvExperimentalBatch)
+                    pos++; // experiment id
+                if (!TryUvarint(ref pos, out ulong gen) || !TryUvarint(ref pos, out ulong m) || !TryUvarint(ref pos, out ulong time) || !TryUvarint(ref pos, out ulong size))
+                {
+                    Truncated(batchStart, "inside a batch header");
+                    break;
+                }
+
+                if (size > 64 << 10)
+                    throw Bad(batchStart, $"batch of {size:N0} bytes (the format allows 64 KiB)");
+                if (pos + (long)size > data.Length)
+                {
+                    Truncated(batchStart, $"inside a batch of {size:N0} bytes");
+                    break;
+                }
+
+                _maxGen = Math.Max(_maxGen, gen);
+                if (gen != _pendingGen)
+                    Flush();
+                _pendingGen = gen;
+                if (kind == EvEventBatch)
+                    Batch(gen, m, time, pos, pos + (int)size);
+                pos += (int)size;
+            }
+
+            Flush();
+            Finish();
+        }
+
+        /// <summary>
+        /// Processes one generation's events in time order. Batches are per thread (M), so events of different threads
+        /// interleave in the file; within a generation, sorting by timestamp restores the order that matters here.
+        /// </summary>
+        private void Flush()
+        {
+            if (_pending.Count == 0)
+                return;
+            var order = Enumerable.Range(0, _pending.Count).ToArray();
+            Array.Sort(order, (x, y) =>
+            {
+                int c = _pending[x].Ts.CompareTo(_pending[y].Ts);
+                return c != 0 ? c : x.CompareTo(y);
+            });
+            Span<ulong> args = stackalloc ulong[5];
+            foreach (int i in order)
+            {
+                var (ts, m, gen, type, at) = _pending[i];
+                int count = ArgCounts[type];
+                for (int a = 0; a < count; a++)
+                    args[a] = _pendingArgs[at + a];
+                Event(type, gen, m, ts, args[..count]);
+            }
+
+            _pending.Clear();
+            _pendingArgs.Clear();
+        }
+
+        private void Batch(ulong gen, ulong m, ulong time, int start, int end)
+        {
+            int pos = start;
+            ulong ts = time;
+            Span<ulong> args = stackalloc ulong[5];
+            while (pos < end)
+            {
+                int at = pos;
+                byte type = data[pos++];
+                switch (type)
+                {
+                    case EvStacks or EvStrings or EvCPUSamples:
+                        continue;
+                    case EvString:
+                        ulong id = Read(ref pos, end, at);
+                        ulong len = Read(ref pos, end, at);
+                        if (pos + (long)len > end)
+                            throw Bad(at, "string runs past its batch");
+                        _strings[(gen, id)] = Encoding.UTF8.GetString(data, pos, (int)len);
+                        pos += (int)len;
+                        continue;
+                    case EvStack:
+                        Read(ref pos, end, at);
+                        ulong frames = Read(ref pos, end, at);
+                        for (ulong f = 0; f < frames * 4; f++)
+                            Read(ref pos, end, at);
+                        continue;
+                    case EvCPUSample:
+                        for (int i = 0; i < 5; i++)
+                            Read(ref pos, end, at);
+                        continue;
+                    case EvFrequency:
+                        ulong freq = Read(ref pos, end, at);
+                        if (freq > 0 && !_sawFrequency)
+                        {
+                            _ticksPerNs = freq / 1e9;
+                            _sawFrequency = true;
+                        }
+
+                        continue;
+                }
+
+                if (type >= ArgCounts.Length || type == 0 || type == EvEventBatch || type == EvExperimentalBatch)
+                    throw Bad(at, $"unknown event type {type}");
+
+                // A timed event: the first argument is the time delta.
+                int count = ArgCounts[type];
+                for (int i = 0; i < count; i++)
+                    args[i] = Read(ref pos, end, at);
+                ts += args[0];
+                _events++;
+                _min = Math.Min(_min, ts);
+                _max = Math.Max(_max, ts);
+                _pending.Add((ts, m, gen, type, _pendingArgs.Count));
+                for (int i = 0; i < count; i++)
+                    _pendingArgs.Add(args[i]);
+            }
+        }
+
+        private void Event(byte type, ulong gen, ulong m, ulong ts, ReadOnlySpan<ulong> a)
+        {
+            switch (type)
+            {
+                case EvProcsChange:
+                    _procs = (int)a[1];
+                    break;
+                case EvGoCreate:
+                    Set(a[1], GState.Runnable, ts);
+                    break;
+                case EvGoCreateBlocked:
+                    Set(a[1], GState.Waiting, ts);
+                    break;
+                case EvGoCreateSyscall:
+                    Set(a[1], GState.Syscall, ts);
+                    break;
+                case EvGoStart:
+                    Set(a[1], GState.Running, ts);
+                    _running[m] = a[1];
+                    break;
+                case EvGoDestroy or EvGoDestroySyscall:
+                    if (_running.Remove(m, out ulong dead))
+                        Set(dead, GState.NotExist, ts);
+                    break;
+                case EvGoStop:
+                    if (_running.Remove(m, out ulong stopped))
+                        Set(stopped, GState.Runnable, ts);
+                    break;
+                case EvGoBlock:
+                    if (_running.Remove(m, out ulong blocked))
+                    {
+                        Set(blocked, GState.Waiting, ts);
+                        _blocked[blocked] = (gen, a[1], ts);
+                        var key = (gen, a[1]);
+                        var r = _reasons.GetValueOrDefault(key);
+                        _reasons[key] = (r.Count + 1, r.Blocked);
+                    }
+
+                    break;
+                case EvGoUnblock:
+                    Set(a[1], GState.Runnable, ts);
+                    if (_blocked.Remove(a[1], out var b))
+                    {
+                        var key = (b.Gen, b.Reason);
+                        var r = _reasons.GetValueOrDefault(key);
+                        _reasons[key] = (r.Count, r.Blocked + (ts > b.Start ? ts - b.Start : 0));
+                    }
+
+                    break;
+                case EvGoSwitch or EvGoSwitchDestroy:
+                    if (_running.Remove(m, out ulong from))
+                        Set(from, type == EvGoSwitch ? GState.Waiting : GState.NotExist, ts);
+                    Set(a[1], GState.Running, ts);
+                    _running[m] = a[1];
+                    break;
+                case EvGoSyscallBegin:
+                    if (_running.TryGetValue(m, out ulong sys))
+                        Set(sys, GState.Syscall, ts);
+                    break;
+                case EvGoSyscallEnd:
+                    if (_running.TryGetValue(m, out ulong back))
+                        Set(back, GState.Running, ts);
+                    break;
+                case EvGoSyscallEndBlocked:
+                    if (_running.Remove(m, out ulong waiting))
+                        Set(waiting, GState.Runnable, ts);
+                    break;
+                case EvGoStatus or EvGoStatusStack:
+                    var status = a[3] switch { 1 => GState.Runnable, 2 => GState.Running, 3 => GState.Syscall, 4 => GState.Waiting, _ => GState.NotExist };
+                    Set(a[1], status, ts);
+                    if (status is GState.Running or GState.Syscall && a[2] != ulong.MaxValue)
+                        _running[a[2]] = a[1];
+                    break;
+                case EvSTWBegin:
+                    _stw[m] = (gen, a[1], ts);
+                    break;
+                case EvSTWEnd:
+                    if (_stw.Remove(m, out var s))
+                        _stws.Add((s.Gen, s.Kind, s.Start, ts));
+                    break;
+                case EvGCBegin:
+                    _gcOpen = (a[1], ts);
+                    break;
+                case EvGCActive:
+                    _gcOpen ??= (a[1], ts); // a GC already running when the generation began
+                    break;
+                case EvGCEnd:
+                    // GCEnd carries the next sequence number; one GC runs at a time.
+                    if (_gcOpen is { } open)
+                        _gcs.Add((open.Seq, open.Start, ts));
+                    _gcOpen = null;
+                    break;
+            }
+        }
+
+        private void Set(ulong g, GState state, ulong ts)
+        {
+            _g[g] = state;
+            _transitions.Add((ts, g, state));
+        }
+
+        private void Finish()
+        {
+            ulong origin = _min == ulong.MaxValue ? 0 : _min;
+            double Ms(ulong ticks) => ticks / _ticksPerNs / 1e6;
+            double At(ulong ts) => Ms(ts - origin);
+            string S(ulong gen, ulong id) => _strings.GetValueOrDefault((gen, id)) ?? string.Create(CultureInfo.InvariantCulture, $"<string {id}>");
+
+            var stws = _stws.Select(s => new GoTraceStopTheWorld(S(s.Gen, s.Kind), At(s.Start), Ms(s.End - s.Start))).OrderBy(s => s.StartMs).ToArray();
+            var gcs = _gcs.OrderBy(g => g.Start).Select(g =>
+            {
+                // The STW pauses of a cycle: its "GC …" kinds from just before it starts to its end.
+                double start = At(g.Start), end = At(g.End);
+                double stw = stws.Where(s => s.Kind.StartsWith("GC", StringComparison.Ordinal) && s.StartMs >= start - 1 && s.StartMs <= end + 1).Sum(s => s.DurationMs);
+                return new GoTraceGc((long)g.Seq, start, end - start, stw);
+            }).ToArray();
+
+            if (!_sawFrequency)
+                _warnings.Add("The trace has no frequency event: times are assumed to be nanoseconds.");
+            if (_gcOpen is not null)
+                _warnings.Add("A GC had not ended when the trace stopped; it is not listed.");
+
+            trace.Gcs = gcs;
+            trace.StopTheWorlds = stws;
+            trace.BlockReasons = _reasons
+                .GroupBy(r => S(r.Key.Gen, r.Key.Reason))
+                .Select(g => new GoBlockReason(g.Key, g.Sum(x => x.Value.Count), g.Sum(x => Ms(x.Value.Blocked))))
+                .OrderByDescending(r => r.Count).ThenBy(r => r.Reason, StringComparer.Ordinal).ToArray();
+            trace.Goroutines = _g.Count;
+            trace.Gomaxprocs = _procs;
+            trace.EventCount = _events;
+            trace.Generations = (int)_maxGen;
+            trace.DurationMs = _max > origin ? Ms(_max - origin) : 0;
+            trace.StatesOverTime = States(origin, At, Math.Max(1, stateSteps));
+            trace.Warnings = _warnings;
+        }
+
+        private List<GoStateSample> States(ulong origin, Func<ulong, double> at, int steps)
+        {
+            var result = new List<GoStateSample>(steps + 1);
+            if (_transitions.Count == 0)
+                return result;
+            _transitions.Sort((x, y) => x.Time.CompareTo(y.Time));
+            var current = new Dictionary<ulong, GState>();
+            var counts = new int[5];
+            double span = _max - origin;
+            int t = 0;
+            for (int step = 0; step <= steps; step++)
+            {
+                ulong until = origin + (ulong)(span * step / steps);
+                while (t < _transitions.Count && _transitions[t].Time <= until)
+                {
+                    var (_, g, state) = _transitions[t++];
+                    if (current.TryGetValue(g, out var old))
+                        counts[(int)old]--;
+                    current[g] = state;
+                    counts[(int)state]++;
+                }
+
+                result.Add(new GoStateSample(at(until), counts[(int)GState.Running], counts[(int)GState.Runnable], counts[(int)GState.Waiting], counts[(int)GState.Syscall]));
+            }
+
+            return result;
+        }
+
+        private ulong Read(ref int pos, int end, int eventStart)
+        {
+            ulong result = 0;
+            for (int shift = 0; shift < 64; shift += 7)
+            {
+                if (pos >= end)
+                    throw Bad(eventStart, "an event runs past the end of its batch");
+                byte b = data[pos++];
+                result |= (ulong)(b & 0x7f) << shift;
+                if (b < 0x80)
+                    return result;
+            }
+
+            throw Bad(eventStart, "varint longer than 10 bytes");
+        }
+
+        private bool TryUvarint(ref int pos, out ulong value)
+        {
+            value = 0;
+            for (int shift = 0; shift < 64; shift += 7)
+            {
+                if (pos >= data.Length)
+                    return false;
+                byte b = data[pos++];
+                value |= (ulong)(b & 0x7f) << shift;
+                if (b < 0x80)
+                    return true;
+            }
+
+            return false;
+        }
+
+        private void Truncated(int offset, string where)
+        {
+            if (_events == 0)
+                throw new AnalysisException(AnalysisErrorKind.Truncated, trace.Path, $"Go trace '{trace.Path}' is truncated: it ends at byte {data.Length:N0}, {where} (at byte {offset:N0}), before any event.");
+            _warnings.Add(string.Create(CultureInfo.InvariantCulture, $"Go trace '{trace.Path}' is truncated: it ends at byte {data.Length:N0}, {where} (at byte {offset:N0}); the {_events:N0} events before are analyzed."));
+        }
+
+        private AnalysisException Bad(int offset, string problem) =>
+            new(AnalysisErrorKind.WrongFormat, trace.Path, string.Create(CultureInfo.InvariantCulture, $"Go trace '{trace.Path}' is damaged at byte {offset:N0}: {problem}."));
+    }
+}
