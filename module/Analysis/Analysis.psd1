@@ -5,7 +5,7 @@
     Author               = 'Analysis contributors'
     CompanyName          = 'Analysis'
     Copyright            = '(c) Analysis contributors. MIT license.'
-    Description          = 'Incident analysis of .NET dumps and traces and Go artifacts: threads, deadlocks, heap statistics.'
+    Description          = 'Incident analysis of .NET dumps and traces and Go artifacts: threads, deadlocks, heap statistics, GC pauses, CPU stacks, goroutine leaks, pprof profiles.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('Analysis.format.ps1xml')
@@ -28,13 +28,22 @@
         'Get-TraceExceptions'
         'Get-TraceContention'
         'Export-TraceStacks'
+        'Get-Goroutines'
+        'Group-Stacks'
+        'Find-GoroutineLeak'
+        'Import-Pprof'
+        'Get-PprofTop'
+        'Get-PprofPeek'
+        'Get-PprofTraces'
+        'Get-GcTrace'
+        'Get-GoTrace'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
     VariablesToExport    = @()
     PrivateData          = @{
         PSData = @{
-            Tags = @('dump', 'clrmd', 'deadlock', 'heap', 'trace', 'eventpipe', 'gc', 'flamegraph', 'diagnostics', 'incident')
+            Tags = @('dump', 'clrmd', 'deadlock', 'heap', 'trace', 'eventpipe', 'gc', 'flamegraph', 'go', 'pprof', 'goroutine', 'diagnostics', 'incident')
         }
     }
 }

@@ -79,7 +79,7 @@ public static class GoroutineDumpParser
         if (count == 0)
             throw NoGoroutines(full, p.Skipped);
         var summary = new GoroutineDump(full, p.Aggregated ? GoroutineDumpFormat.Aggregated : GoroutineDumpFormat.Traceback, [], p.Skipped, p.PanicMessage, p.DeclaredTotal);
-        return (bucketer.Build(f => GoFunctions.IsRuntimePlumbing(f.Function)), summary);
+        return (bucketer.Build(), summary);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -285,6 +285,19 @@ public static class GoroutineDumpParser
                 var (fnName, fnPackage) = Function(rest);
                 _pendingFunction = (fnName, fnPackage, null);
                 _expect = Expect.CreatedByFile;
+                return;
+            }
+
+            if (line.StartsWith("goroutine "))
+            {
+                Close(number); // a header without the blank line before it
+                Header(line, number);
+                return;
+            }
+
+            if (line.StartsWith("exit status "))
+            {
+                Close(number); // `go run` reports the exit code right after the traceback
                 return;
             }
 

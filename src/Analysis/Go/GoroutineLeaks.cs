@@ -29,6 +29,9 @@ public static class GoroutineLeaks
         "sync.WaitGroup.Wait", "semacquire", "IO wait",
     ];
 
+    /// <summary>The state given to debug=1 records whose wait cannot be told from their frames.</summary>
+    public const string UnknownWait = "unknown wait (debug=1 has no states)";
+
     /// <summary>True for states in which goroutines wait for another goroutine (channels, select, locks, I/O).</summary>
     public static bool IsBlocking(string state)
     {
@@ -43,20 +46,33 @@ public static class GoroutineLeaks
 
     /// <summary>
     /// Buckets (arguments ignored) of at least <paramref name="minGoroutines"/> goroutines in a blocking state for at least
-    /// <paramref name="minMinutes"/> minutes, largest first. A debug=1 dump has neither states nor durations: its records
-    /// count when their top frames are channel, select or lock waits.
+    /// <paramref name="minMinutes"/> minutes, largest first. A debug=1 dump has neither states nor durations: every record
+    /// of that size counts, with its state inferred from its frames where they show it, else <see cref="UnknownWait"/>.
     /// </summary>
     public static IReadOnlyList<LeakSuspect> Find(GoroutineDump dump, int minGoroutines = 10, int minMinutes = 1)
     {
         ArgumentNullException.ThrowIfNull(dump);
-        var buckets = StackGrouper.Group(dump.Goroutines, StackSimilarity.IgnoreArguments, f => GoFunctions.IsRuntimePlumbing(f.Function));
+        var buckets = StackGrouper.Group(dump.Goroutines, StackSimilarity.IgnoreArguments);
         var suspects = new List<LeakSuspect>();
+        bool timed = dump.Format == GoroutineDumpFormat.Traceback;
         foreach (var b in buckets)
         {
-            string state = b.State.Length > 0 ? b.State : InferState(b.Frames);
-            if (b.Count < minGoroutines || !IsBlocking(state))
+            if (b.Count < minGoroutines)
                 continue;
-            bool timed = dump.Format == GoroutineDumpFormat.Traceback;
+            string state = b.State;
+            if (!timed)
+            {
+                // debug=1 prints neither states nor the runtime frames of parked goroutines: infer what can be inferred,
+                // and leave out only the goroutine that wrote the profile.
+                if (b.Frames.Any(f => f.Function.StartsWith("runtime/pprof.writeGoroutine", StringComparison.Ordinal)))
+                    continue;
+                state = InferState(b.Frames) is { Length: > 0 } inferred ? inferred : UnknownWait;
+            }
+            else if (!IsBlocking(state))
+            {
+                continue;
+            }
+
             if (timed && b.MaxWaitMinutes < minMinutes)
                 continue;
             string site = b.TopFrame is { } f ? $"{f.Function} ({Path.GetFileName(f.File)}:{f.Line})" : "an unknown site";

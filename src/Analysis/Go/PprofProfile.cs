@@ -105,6 +105,10 @@ public sealed class PprofProfile
                 using var ms = new MemoryStream();
                 gz.CopyTo(ms);
                 data = ms.ToArray();
+                // A cut gzip stream can decompress without error; its trailer (the last 4 bytes) then does not hold the size.
+                uint trailerSize = BitConverter.ToUInt32(raw, raw.Length - 4);
+                if (raw.Length < 18 || trailerSize != (uint)data.Length)
+                    throw new InvalidDataException($"the gzip trailer says {trailerSize:N0} bytes but {data.Length:N0} were decompressed");
             }
             catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException)
             {
@@ -130,16 +134,24 @@ public sealed class PprofProfile
         }
     }
 
+    /// <summary>Valid UTF-8 without control characters in its first bytes (a text file, not protobuf).</summary>
     private static bool LooksLikeText(byte[] raw)
     {
-        int n = Math.Min(raw.Length, 64);
-        for (int i = 0; i < n; i++)
+        var head = raw.AsSpan(0, Math.Min(raw.Length, 64));
+        foreach (byte b in head)
         {
-            if (raw[i] is < 0x09 or (> 0x0d and < 0x20))
+            if (b is < 0x09 or (> 0x0d and < 0x20) or 0x7f)
                 return false;
         }
 
-        return n > 0;
+        // The cut at 64 bytes may split a character: allow up to 3 trailing bytes of it.
+        for (int trim = 0; trim <= Math.Min(3, head.Length); trim++)
+        {
+            if (System.Text.Unicode.Utf8.IsValid(head[..^trim]))
+                return head.Length > 0;
+        }
+
+        return false;
     }
 
     /// <summary>Decodes profile.proto bytes. Throws FormatException with the offset of the first problem.</summary>

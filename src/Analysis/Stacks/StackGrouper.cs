@@ -51,7 +51,8 @@ public sealed record StackBucket
 public static class StackGrouper
 {
     /// <summary>
-    /// Buckets by runtime, state, frames (per <paramref name="similarity"/>) and creator. Linear in the number of
+    /// Buckets by runtime, state, frames (per <paramref name="similarity"/>) and creator. A bucket's TopFrame is its first
+    /// frame that <paramref name="isPlumbing"/> (default <see cref="Plumbing.IsPlumbing"/>) does not reject. Linear in the number of
     /// samples; frames are compared by value, so stacks from different files and runtimes merge only when equal.
     /// </summary>
     public static IReadOnlyList<StackBucket> Group(IEnumerable<IStackSample> samples, StackSimilarity similarity = StackSimilarity.IgnoreArguments,
@@ -119,7 +120,7 @@ public static class StackGrouper
             MinWaitMinutes = _min == int.MaxValue ? 0 : _min,
             MaxWaitMinutes = _max,
             CreatedBy = first.CreatedBy,
-            TopFrame = first.Frames.FirstOrDefault(f => f.Kind != FrameKind.Runtime && !(isPlumbing?.Invoke(f) ?? false)) ?? first.Frames.FirstOrDefault(),
+            TopFrame = first.Frames.FirstOrDefault(f => !(isPlumbing ?? Plumbing.IsPlumbing)(f)) ?? first.Frames.FirstOrDefault(),
         };
     }
 

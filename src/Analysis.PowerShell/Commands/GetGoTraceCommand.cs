@@ -1,0 +1,62 @@
+using System.Management.Automation;
+using Analysis.Go;
+
+namespace Analysis.PowerShell.Commands;
+
+/// <summary>What a Go execution trace shows.</summary>
+public enum GoTraceView
+{
+    /// <summary>The trace object: span, GOMAXPROCS, goroutines, GCs and pauses.</summary>
+    Summary,
+    /// <summary>One row per GC with its stop-the-world time.</summary>
+    Gcs,
+    /// <summary>Every stop-the-world pause and its reason.</summary>
+    StopTheWorld,
+    /// <summary>Why goroutines blocked, how often and for how long.</summary>
+    Blocking,
+    /// <summary>Goroutines per state over time.</summary>
+    States,
+}
+
+/// <summary>Reads a Go execution trace (runtime/trace, Go 1.22+ format).</summary>
+[Cmdlet(VerbsCommon.Get, "GoTrace")]
+[OutputType(typeof(GoExecutionTrace), typeof(GoTraceGc), typeof(GoTraceStopTheWorld), typeof(GoBlockReason), typeof(GoStateSample))]
+public sealed class GetGoTraceCommand : AnalysisCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("PSPath", "FullName")]
+    [ValidateNotNullOrEmpty]
+    public string Path { get; set; } = "";
+
+    [Parameter]
+    public GoTraceView View { get; set; } = GoTraceView.Summary;
+
+    /// <summary>Number of time steps for -View States (default 100).</summary>
+    [Parameter]
+    [ValidateRange(1, 100_000)]
+    public int Steps { get; set; } = 100;
+
+    protected override void ProcessRecord()
+    {
+        try
+        {
+            var trace = RunWithProgress("Reading Go trace", (_, ct) => GoExecutionTrace.Load(ResolveFilePath(Path), Steps, ct));
+            foreach (string w in trace.Warnings)
+                WriteWarning(w);
+            IEnumerable<object> rows = View switch
+            {
+                GoTraceView.Gcs => trace.Gcs,
+                GoTraceView.StopTheWorld => trace.StopTheWorlds,
+                GoTraceView.Blocking => trace.BlockReasons,
+                GoTraceView.States => trace.StatesOverTime,
+                _ => [trace],
+            };
+            foreach (var row in rows)
+                WriteObject(row);
+        }
+        catch (AnalysisException e)
+        {
+            WriteAnalysisError(e, "GoTrace", Path);
+        }
+    }
+}

@@ -1,0 +1,44 @@
+using System.Management.Automation;
+using Analysis.Go;
+
+namespace Analysis.PowerShell.Commands;
+
+/// <summary>Reads a Go goroutine dump (debug=2, debug=1 or panic output) and returns its goroutines.</summary>
+[Cmdlet(VerbsCommon.Get, "Goroutines")]
+[OutputType(typeof(Goroutine))]
+public sealed class GetGoroutinesCommand : AnalysisCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("PSPath", "FullName")]
+    [ValidateNotNullOrEmpty]
+    public string Path { get; set; } = "";
+
+    /// <summary>Only goroutines whose state (wait reason) matches this wildcard, e.g. 'chan*'.</summary>
+    [Parameter]
+    [SupportsWildcards]
+    public string? State { get; set; }
+
+    /// <summary>Only goroutines waiting at least this many minutes.</summary>
+    [Parameter]
+    [ValidateRange(0, int.MaxValue)]
+    public int MinWaitMinutes { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        try
+        {
+            var dump = RunWithProgress("Reading goroutine dump", (progress, ct) => GoroutineDumpParser.ParseFile(ResolveFilePath(Path), progress, ct));
+            GoCmdlets.ReportSkipped(this, dump.Skipped);
+            var pattern = State is null ? null : new WildcardPattern(State, WildcardOptions.IgnoreCase);
+            foreach (var g in dump.Goroutines)
+            {
+                if ((pattern is null || pattern.IsMatch(g.State)) && g.WaitMinutes >= MinWaitMinutes)
+                    WriteObject(g);
+            }
+        }
+        catch (AnalysisException e)
+        {
+            WriteAnalysisError(e, "GoroutineDump", Path);
+        }
+    }
+}

@@ -1,0 +1,21 @@
+using System.Management.Automation;
+using Analysis.Go;
+
+namespace Analysis.PowerShell.Commands;
+
+/// <summary>Callers and callees of matching functions with their values, like go tool pprof -peek.</summary>
+[Cmdlet(VerbsCommon.Get, "PprofPeek", DefaultParameterSetName = ProfileSet)]
+[OutputType(typeof(PprofPeekRow))]
+public sealed class GetPprofPeekCommand : PprofCmdlet
+{
+    /// <summary>Functions to look at (wildcard, e.g. '*orders.remember').</summary>
+    [Parameter(Mandatory = true)]
+    [SupportsWildcards]
+    public string Function { get; set; } = "";
+
+    protected override void Process(PprofProfile profile)
+    {
+        foreach (var row in PprofQueries.Peek(profile, Function, SampleIndex, Label))
+            WriteObject(row);
+    }
+}
