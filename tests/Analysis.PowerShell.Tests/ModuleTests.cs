@@ -10,7 +10,8 @@ public class ModuleTests
     [
         "Close-Dump", "Close-Trace", "Export-TraceStacks", "Get-DumpThreads", "Get-HeapTop", "Get-TraceContention", "Get-TraceCpuTop",
         "Get-TraceExceptions", "Get-TraceGc", "Get-TraceGcSummary", "Get-TraceStacks", "Import-Trace", "Invoke-TraceCapture", "New-Dump",
-        "Open-Dump", "Start-TraceCapture", "Stop-TraceCapture",
+        "Open-Dump", "Start-TraceCapture", "Stop-TraceCapture", "Get-Goroutines", "Group-Stacks", "Find-GoroutineLeak", "Import-Pprof",
+        "Get-PprofTop", "Get-PprofPeek", "Get-PprofTraces", "Get-GcTrace", "Get-GoTrace",
     ];
 
     [Fact]
@@ -18,7 +19,7 @@ public class ModuleTests
     {
         using var host = new PwshHost();
         var names = host.Run("(Get-Module Analysis).ExportedCmdlets.Keys").Strings.Order(StringComparer.Ordinal);
-        Assert.Equal(Cmdlets, names);
+        Assert.Equal(Cmdlets.Order(StringComparer.Ordinal), names);
     }
 
     [Fact]
@@ -66,7 +67,22 @@ public class ModuleTests
             ["Analysis.Traces.ContentionEvent"] = "Get-TraceContention $t",
             ["Analysis.Traces.TraceSession"] = "Import-Trace $t",
             ["Analysis.Traces.TraceRecording"] = "$rec",
+            ["Analysis.Go.Goroutine"] = "Get-Goroutines $g2",
+            ["Analysis.Stacks.StackBucket"] = "Group-Stacks -Path $g2",
+            ["Analysis.Go.LeakSuspect"] = "Find-GoroutineLeak $g2",
+            ["Analysis.Go.PprofProfile"] = "Import-Pprof $heap",
+            ["Analysis.Go.PprofTopRow"] = "Get-PprofTop $heap -Top 3",
+            ["Analysis.Go.PprofPeekRow"] = "Get-PprofPeek $heap -Function '*orders.remember'",
+            ["Analysis.Go.PprofTrace"] = "Get-PprofTraces $heap -Top 3",
+            ["Analysis.Go.GcCycle"] = "Get-GcTrace $gclog",
+            ["Analysis.Go.GcTraceSummary"] = "Get-GcTrace $gclog -Summary",
+            ["Analysis.Go.GoExecutionTrace"] = "Get-GoTrace $gotrace",
+            ["Analysis.Go.GoTraceGc"] = "Get-GoTrace $gotrace -View Gcs",
+            ["Analysis.Go.GoTraceStopTheWorld"] = "Get-GoTrace $gotrace -View StopTheWorld",
+            ["Analysis.Go.GoBlockReason"] = "Get-GoTrace $gotrace -View Blocking",
+            ["Analysis.Go.GoStateSample"] = "Get-GoTrace $gotrace -View States -Steps 5",
         };
+        string go = Path.Combine(RepoPaths.Root, "tests", "testdata", "go");
         using var target = TargetProcess.Start("TraceTarget", TimeSpan.FromSeconds(120), "facts");
         string outFile = Path.Combine(TraceCaptures.Folder, $"view-{target.Id}.nettrace");
         Assert.Empty(host.Run("$global:rec = Start-TraceCapture -ProcessId $target -OutFile $out", new Dictionary<string, object?> { ["target"] = target.Id, ["out"] = outFile }).Errors);
@@ -83,7 +99,11 @@ public class ModuleTests
             {
                 string script = item.Element("PropertyName") is { } p ? $"$_.PSObject.Properties['{p.Value}'] -ne $null" : $"$null = & {{ {item.Element("ScriptBlock")!.Value} }}; $true";
                 var r = host.Run($"{samples[type]} | ForEach-Object {{ {script} }}",
-                    new Dictionary<string, object?> { ["d"] = dump, ["t"] = TraceCaptures.Facts });
+                    new Dictionary<string, object?>
+                    {
+                        ["d"] = dump, ["t"] = TraceCaptures.Facts, ["g2"] = Path.Combine(go, "goroutines-debug2.txt"), ["heap"] = Path.Combine(go, "heap-2.pb.gz"),
+                        ["gclog"] = Path.Combine(go, "gctrace.log"), ["gotrace"] = Path.Combine(go, "trace.out"),
+                    });
                 Assert.True(r.Errors.Count == 0, $"{type} column '{item}': {string.Join("; ", r.Errors)}");
                 Assert.NotEmpty(r.Output);
                 Assert.All(r.Strings, s => Assert.Equal("True", s));
