@@ -26,6 +26,12 @@ public static class Program
             return TraceBench.Run(args[1], args[2], args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 3);
         if (args.Length >= 2 && args[0] == "measure-trace")
             return TraceBench.MeasureOurs(args[1]);
+        if (args.Length >= 4 && args[0] == "goroutines")
+            return GoBench.Run(args[1], int.Parse(args[2], CultureInfo.InvariantCulture), args[3], args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 3);
+        if (args.Length >= 2 && args[0] == "measure-goroutines")
+            return GoBench.Measure(args[1]);
+        if (args.Length >= 2 && args[0] == "pprof")
+            return GoBench.Pprof(args[1]);
         if (args.Length >= 2 && args[0] == "rss")
             return ChildRss.Run(args[1..]);
         Console.Error.WriteLine("usage: Analysis.Bench heaptop <dump> [rounds] | tracegen <TraceTarget.dll> <out.nettrace> <seconds> | trace <file.nettrace> <dotnet-trace> [rounds]");

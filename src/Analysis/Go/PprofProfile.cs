@@ -424,7 +424,7 @@ public sealed class PprofProfile
 
     // ---- differences ----
 
-    /// <summary>This profile minus <paramref name="baseline"/> (pprof -base): base samples with negated values are merged in.</summary>
+    /// <summary>This profile minus <paramref name="baseline"/> (pprof -base): base samples are merged in with negated values.</summary>
     public PprofProfile Subtract(PprofProfile baseline)
     {
         ArgumentNullException.ThrowIfNull(baseline);
@@ -451,11 +451,21 @@ public sealed class PprofProfile
             remap[i] = at;
         }
 
-        var samples = Samples.Concat(baseline.Samples.Select(s => s with
+        // Merge samples with the same stack and labels, so what did not change cancels out (totals and percentages as pprof).
+        var merged = new Dictionary<string, PprofSample>(StringComparer.Ordinal);
+        static string Key(PprofSample s) =>
+            string.Join(',', s.Frames) + "|" + string.Join(',', s.Labels.OrderBy(l => l.Key, StringComparer.Ordinal)) + "|" + string.Join(',', s.NumLabels.OrderBy(l => l.Key, StringComparer.Ordinal));
+        void Add(PprofSample s)
         {
-            Frames = s.Frames.Select(f => remap[f]).ToArray(),
-            Values = s.Values.Select(v => -v).ToArray(),
-        })).ToArray();
+            string key = Key(s);
+            merged[key] = merged.TryGetValue(key, out var m) ? m with { Values = m.Values.Zip(s.Values, (a, b) => a + b).ToArray() } : s;
+        }
+
+        foreach (var s in Samples)
+            Add(s);
+        foreach (var s in baseline.Samples)
+            Add(s with { Frames = s.Frames.Select(f => remap[f]).ToArray(), Values = s.Values.Select(v => -v).ToArray() });
+        var samples = merged.Values.Where(s => s.Values.Any(v => v != 0)).ToArray();
         return new PprofProfile($"{Path} - {baseline.Path}", SampleTypes, DefaultSampleIndex, samples, frames.ToArray(), TimeNanos, TimeNanos - baseline.TimeNanos,
             PeriodType, Period, Comments);
     }
