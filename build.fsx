@@ -77,6 +77,18 @@ let ensureTools () =
         dotnet [ "tool"; "install"; "dotnet-trace"; "--version"; dotnetTraceVersion; "--tool-path"; tools ]
     exe
 
+/// Headless Chromium renders the HTML reports in the tests; installed from Debian when absent (the test skips, saying why, if it cannot be).
+let ensureChromium () =
+    if not (File.Exists "/usr/bin/chromium") then
+        if File.Exists "/usr/bin/apt-get" then
+            log "Installing Debian's chromium (the report tests render HTML in it headless)"
+            if run "apt-get" [ "install"; "-y"; "-qq"; "chromium" ] <> 0 then
+                run "apt-get" [ "update"; "-qq" ] |> ignore
+                if run "apt-get" [ "install"; "-y"; "-qq"; "chromium" ] <> 0 then
+                    eprintfn "build.fsx: chromium could not be installed; the browser rendering test will be skipped"
+        else
+            eprintfn "build.fsx: no apt-get here to install chromium; the browser rendering test will be skipped"
+
 let build () =
     log "Building Analysis.sln (Release)"
     dotnet [ "build"; Path.Combine(root, "Analysis.sln"); "-c"; config; "--nologo"; "-v"; "minimal" ]
@@ -98,6 +110,7 @@ let summarize (resultsDir: string) =
 let test () =
     build ()
     ensureTools () |> ignore
+    ensureChromium ()
     let resultsDir = Path.Combine(artifacts, "test-results")
     if Directory.Exists resultsDir then Directory.Delete(resultsDir, true)
     let projects = [ "tests/Analysis.Tests/Analysis.Tests.csproj"; "tests/Analysis.PowerShell.Tests/Analysis.PowerShell.Tests.csproj" ]

@@ -37,6 +37,7 @@
         'Get-PprofTraces'
         'Get-GcTrace'
         'Get-GoTrace'
+        'Export-IncidentReport'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

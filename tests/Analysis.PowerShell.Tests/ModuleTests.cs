@@ -11,7 +11,7 @@ public class ModuleTests
         "Close-Dump", "Close-Trace", "Export-TraceStacks", "Get-DumpThreads", "Get-HeapTop", "Get-TraceContention", "Get-TraceCpuTop",
         "Get-TraceExceptions", "Get-TraceGc", "Get-TraceGcSummary", "Get-TraceStacks", "Import-Trace", "Invoke-TraceCapture", "New-Dump",
         "Open-Dump", "Start-TraceCapture", "Stop-TraceCapture", "Get-Goroutines", "Group-Stacks", "Find-GoroutineLeak", "Import-Pprof",
-        "Get-PprofTop", "Get-PprofPeek", "Get-PprofTraces", "Get-GcTrace", "Get-GoTrace",
+        "Get-PprofTop", "Get-PprofPeek", "Get-PprofTraces", "Get-GcTrace", "Get-GoTrace", "Export-IncidentReport",
     ];
 
     [Fact]

@@ -1,0 +1,216 @@
+using System.Globalization;
+using Analysis.Dumps;
+using Analysis.Go;
+using Analysis.Stacks;
+using Analysis.Traces;
+
+namespace Analysis.Reporting;
+
+/// <summary>What an incident report covers; any subset.</summary>
+public sealed record IncidentInputs
+{
+    public string Title { get; init; } = "Incident report";
+
+    public DumpSession? Dump { get; init; }
+
+    public TraceAnalysis? Trace { get; init; }
+
+    public GoroutineDump? Goroutines { get; init; }
+
+    public PprofProfile? HeapProfile { get; init; }
+
+    /// <summary>An earlier heap profile: the report shows the growth from it to <see cref="HeapProfile"/>.</summary>
+    public PprofProfile? BaseHeapProfile { get; init; }
+
+    public GcTrace? GoGcTrace { get; init; }
+
+    public GoExecutionTrace? GoTrace { get; init; }
+
+    public int Top { get; init; } = 10;
+}
+
+/// <summary>One page for a ticket: a summary of findings, then a section per artifact with tables and charts.</summary>
+public static class IncidentReport
+{
+    public static HtmlReport Build(IncidentInputs inputs, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(inputs);
+        var report = new HtmlReport(inputs.Title);
+        var findings = new List<(string Severity, string Text)>();
+        var sections = new List<Action>();
+
+        if (inputs.Dump is { } dump)
+            DumpSection(dump, inputs.Top, report, findings, sections, progress, cancellationToken);
+        if (inputs.Trace is { } trace)
+            TraceSection(trace, inputs.Top, report, findings, sections);
+        if (inputs.Goroutines is { } goroutines)
+            GoroutineSection(goroutines, inputs.Top, report, findings, sections);
+        if (inputs.HeapProfile is { } heap)
+            HeapProfileSection(heap, inputs.BaseHeapProfile, inputs.Top, report, findings, sections);
+        if (inputs.GoGcTrace is { } gctrace)
+            GoGcSection(gctrace, report, findings, sections);
+        if (inputs.GoTrace is { } goTrace)
+            GoTraceSection(goTrace, report, findings, sections);
+
+        report.Heading("Summary").Findings(findings);
+        foreach (var section in sections)
+            section();
+        return report;
+    }
+
+    private static void DumpSection(DumpSession dump, int top, HtmlReport report, List<(string, string)> findings, List<Action> sections,
+        IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
+    {
+        var threads = dump.GetThreads(cancellationToken);
+        var cycles = threads.Where(t => t.Deadlock is not null).Select(t => t.Deadlock!).Distinct().ToList();
+        foreach (var cycle in cycles)
+            findings.Add(("high", $"Deadlock: {cycle.Description}"));
+        foreach (var t in threads.Where(t => t.Exception is not null))
+            findings.Add(("medium", $"Exception in flight on thread {(t.Name is { } n ? $"'{n}' " : "")}({t.ManagedThreadId}): {t.Exception}"));
+        HeapStatistics? heap = null;
+        if (dump.HasHeap)
+        {
+            heap = dump.GetHeapStatistics(progress, cancellationToken);
+            var biggest = heap.Top(3);
+            findings.Add(("info", $"Largest heap types: {string.Join("; ", biggest.Select(b => $"{b.TypeName} ({b.Count:N0} objects, {Bytes.Format(b.TotalSize)})"))}."));
+        }
+        else
+        {
+            findings.Add(("info", $"The dump {Path.GetFileName(dump.Path)} has no heap memory: heap sections are left out."));
+        }
+
+        sections.Add(() =>
+        {
+            report.Heading($"Dump: {Path.GetFileName(dump.Path)}")
+                .Paragraph($"Process {dump.ProcessId}, .NET {dump.RuntimeVersion}, {threads.Count} managed threads.");
+            foreach (var cycle in cycles)
+            {
+                report.Heading("Deadlock", 3).Paragraph(cycle.Description).Chart(Charts.DeadlockCycle(cycle));
+            }
+
+            report.Heading("Threads", 3).Chart(Charts.ThreadStates(threads))
+                .Table(threads,
+                    ("Id", t => t.ManagedThreadId.ToString(CultureInfo.InvariantCulture)), ("OS id", t => t.OSThreadId.ToString(CultureInfo.InvariantCulture)), ("Name", t => t.Name), ("State", t => t.State),
+                    ("Blocked on", t => t.BlockedOn is { } b ? $"{b.ShortTypeName} 0x{b.Address:x} (thread {b.OwnerThreadId})" : null),
+                    ("Top frame", t => t.TopFrame?.Function), ("Exception", t => t.Exception?.ToString()));
+            if (heap is not null)
+            {
+                var rows = heap.Top(top);
+                report.Heading("Heap", 3)
+                    .Paragraph($"{heap.TotalCount:N0} live objects, {Bytes.Format(heap.TotalSize)}; free space {Bytes.Format(heap.FreeSize)}.")
+                    .Chart(Charts.HeapTop(rows))
+                    .Table(rows, ("Type", r => r.TypeName), ("Count", r => r.Count), ("Bytes", r => r.TotalSize))
+                    .Chart(Charts.HeapByNamespace(heap.Top(200)));
+            }
+        });
+    }
+
+    private static void TraceSection(TraceAnalysis trace, int top, HtmlReport report, List<(string, string)> findings, List<Action> sections)
+    {
+        var gc = trace.GetGcSummary();
+        foreach (var a in gc.Anomalies)
+            findings.Add((a.Kind is "LongPause" or "HighPauseShare" ? "high" : "medium", $"GC: {a.Description}."));
+        var cpu = trace.GetCpuTop(top);
+        if (cpu.Count > 0)
+            findings.Add(("info", $"Most CPU: {cpu[0].Function} ({cpu[0].ExclusivePercent:F1}% of managed samples)."));
+        var exceptionGroups = trace.EnumerateExceptions().GroupBy(e => e.Type).OrderByDescending(g => g.Count()).ToList();
+        if (exceptionGroups.Count > 0)
+            findings.Add(("medium", $"Exceptions thrown: {string.Join("; ", exceptionGroups.Take(3).Select(g => $"{g.Count():N0} × {g.Key}"))}."));
+        foreach (string w in trace.Warnings)
+            findings.Add(("medium", $"Trace data: {w}"));
+
+        sections.Add(() =>
+        {
+            report.Heading("Trace")
+                .Paragraph($"Process {trace.ProcessId}, runtime {trace.RuntimeVersion}, {trace.DurationMSec / 1000:F1} s, {trace.EventCount:N0} events.")
+                .Heading("Garbage collection", 3).Paragraph(gc.ToString());
+            if (trace.Gcs.Count > 0)
+                report.Chart(Charts.GcPauses(trace.Gcs));
+            report.Table(trace.Gcs.OrderByDescending(g => g.PauseMSec).Take(top),
+                ("GC", g => g.Number), ("Gen", g => g.Generation), ("Type", g => g.Type), ("Reason", g => g.Reason),
+                ("At ms", g => g.StartMSec), ("Pause ms", g => g.PauseMSec), ("Heap after MB", g => g.HeapSizeAfterMB));
+            report.Heading("CPU", 3)
+                .Table(cpu, ("Function", f => f.Function), ("Module", f => f.Module), ("Excl %", f => f.ExclusivePercent), ("Incl %", f => f.InclusivePercent), ("Samples", f => f.ExclusiveSamples));
+            if (trace.SampleCount > 0)
+                report.Chart(Charts.FlameGraph(trace.GetFoldedStacks()));
+            if (exceptionGroups.Count > 0)
+            {
+                report.Heading("Exceptions", 3).Table(exceptionGroups,
+                    ("Type", g => g.Key), ("Count", g => g.Count()), ("First message", g => g.First().Message), ("Thrown in", g => g.First().ThrownIn?.Function));
+            }
+
+            var waits = trace.EnumerateContention().OrderByDescending(c => c.DurationMSec).Take(top).ToList();
+            if (waits.Count > 0)
+            {
+                report.Heading("Lock contention", 3).Table(waits,
+                    ("At ms", c => c.TimeMSec), ("Thread", c => c.ThreadId.ToString(CultureInfo.InvariantCulture)), ("Wait ms", c => c.DurationMSec),
+                    ("Where", c => c.Stack.FirstOrDefault(f => f.Kind == FrameKind.Managed && !f.Function.StartsWith("System.Threading.", StringComparison.Ordinal))?.Function));
+            }
+        });
+    }
+
+    private static void GoroutineSection(GoroutineDump dump, int top, HtmlReport report, List<(string, string)> findings, List<Action> sections)
+    {
+        var leaks = GoroutineLeaks.Find(dump);
+        foreach (var leak in leaks)
+            findings.Add(("high", $"Goroutine leak suspect: {leak.Description}."));
+        if (dump.PanicMessage is { } panic)
+            findings.Add(("high", $"Go panic: {panic}"));
+        if (dump.Skipped.Count > 0)
+            findings.Add(("medium", $"Goroutine dump: {dump.Skipped.Count} line(s) could not be parsed (first: {dump.Skipped[0]})."));
+        var buckets = StackGrouper.Group(dump.Goroutines);
+        sections.Add(() =>
+        {
+            report.Heading($"Goroutines: {Path.GetFileName(dump.Path)}")
+                .Paragraph($"{dump.Total:N0} goroutines in {buckets.Count:N0} distinct stacks.")
+                .Chart(Charts.StackBuckets(buckets, top))
+                .Table(buckets.Take(top),
+                    ("Count", b => b.Count), ("State", b => b.State), ("Minutes", b => b.MaxWaitMinutes),
+                    ("Where", b => b.TopFrame?.Function), ("Created by", b => b.CreatedBy?.Function));
+        });
+    }
+
+    private static void HeapProfileSection(PprofProfile heap, PprofProfile? baseline, int top, HtmlReport report, List<(string, string)> findings, List<Action> sections)
+    {
+        var profile = baseline is null ? heap : heap.Subtract(baseline);
+        string index = heap.SampleTypes.Any(t => t.Type == "inuse_space") ? "inuse_space" : heap.SampleTypes[heap.DefaultSampleIndex].Type;
+        var rows = PprofQueries.Top(profile, top, index);
+        if (rows.Count > 0)
+        {
+            findings.Add((baseline is null ? "info" : "medium", baseline is null
+                ? $"Heap profile: most {index} in {rows[0].Function} ({rows[0].FlatText}, {rows[0].FlatPercent:F1}%)."
+                : $"Heap growth between the profiles: {rows[0].Function} grew {rows[0].FlatText} ({rows[0].FlatPercent:F1}% of the change)."));
+        }
+
+        sections.Add(() =>
+        {
+            report.Heading(baseline is null ? $"Heap profile: {Path.GetFileName(heap.Path)}" : $"Heap growth: {Path.GetFileName(baseline.Path)} → {Path.GetFileName(heap.Path)}")
+                .Chart(Charts.PprofTop(rows))
+                .Table(rows, ("Function", r => r.Function), ("Flat", r => r.FlatText), ("Flat %", r => r.FlatPercent), ("Cum", r => r.CumText), ("Cum %", r => r.CumPercent));
+        });
+    }
+
+    private static void GoGcSection(GcTrace trace, HtmlReport report, List<(string, string)> findings, List<Action> sections)
+    {
+        var summary = trace.Summarize();
+        foreach (var a in summary.Anomalies)
+            findings.Add(("medium", $"Go GC: {a.Description}."));
+        sections.Add(() => report.Heading("Go GC (gctrace)").Paragraph(summary.ToString()).Chart(Charts.GoGcCycles(trace.Cycles)));
+    }
+
+    private static void GoTraceSection(GoExecutionTrace trace, HtmlReport report, List<(string, string)> findings, List<Action> sections)
+    {
+        if (trace.StopTheWorlds.Count > 0)
+        {
+            var longest = trace.StopTheWorlds.MaxBy(s => s.DurationMs)!;
+            findings.Add(("info", string.Create(CultureInfo.InvariantCulture, $"Go execution trace: {trace.StopTheWorlds.Count} stop-the-world pauses, longest {longest.DurationMs:F3} ms ({longest.Kind}).")));
+        }
+
+        sections.Add(() =>
+        {
+            report.Heading("Go execution trace").Paragraph(trace.ToString())
+                .Table(trace.StopTheWorlds, ("At ms", s => s.StartMs), ("Pause ms", s => s.DurationMs), ("Reason", s => s.Kind))
+                .Table(trace.BlockReasons, ("Blocked on", r => r.Reason), ("Count", r => r.Count), ("Total ms", r => r.TotalBlockedMs));
+        });
+    }
+}

@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using System.Text.RegularExpressions;
+using Analysis.Dumps;
+using Analysis.Go;
+using Analysis.Reporting;
+using Analysis.Testing;
+using Analysis.Tests.Go;
+using Analysis.Tests.Traces;
+using Xunit;
+
+namespace Analysis.Tests.Reporting;
+
+public class ReportTests
+{
+    private static HtmlReport FullReport(out int expectedCharts)
+    {
+        var dump = DumpSession.Open(DumpSet.Facts[CapturedDump.ClientWithHeap]);
+        var report = IncidentReport.Build(new IncidentInputs
+        {
+            Title = "Test <incident> & co",
+            Dump = dump,
+            Trace = TraceCaptures.FactsAnalysis,
+            Goroutines = GoroutineDumpParser.ParseFile(GoFixtures.File_("goroutines-debug2.txt")),
+            HeapProfile = PprofProfile.Load(GoFixtures.File_("heap-2.pb.gz")),
+            BaseHeapProfile = PprofProfile.Load(GoFixtures.File_("heap-1.pb.gz")),
+            GoGcTrace = GcTrace.Load(GoFixtures.File_("gctrace.log")),
+            GoTrace = GoExecutionTrace.Load(GoFixtures.File_("trace.out")),
+        });
+        // deadlock, thread states, heap top, heap by namespace, GC pauses, flame graph, goroutine buckets, heap growth, Go GC
+        expectedCharts = 9;
+        return report;
+    }
+
+    [Fact]
+    public void Report_SummarisesEveryArtifactsFindings()
+    {
+        string html = FullReport(out _).Render();
+        Assert.Contains("Deadlock: worker-a (thread", html);
+        Assert.Contains("Exception in flight on thread &#39;payments&#39;", html);
+        Assert.Contains("5 induced gen2 GC(s)", html);
+        Assert.Contains($"17 × {TraceFacts.ExceptionType}", html);
+        Assert.Contains("Goroutine leak suspect: 100 goroutines blocked on chan receive", html);
+        Assert.Contains("Heap growth between the profiles: contoso.example/leaky/orders.remember grew 12.5 MB", html);
+        Assert.Contains("Go GC: 4 forced cycle(s)", html);
+        Assert.Contains("<title>Test &lt;incident&gt; &amp; co</title>", html);
+    }
+
+    [Fact]
+    public void Report_EmbedsPlotlyOnceAndReferencesNothingOnline()
+    {
+        var report = FullReport(out int charts);
+        string html = report.Render();
+        Assert.Equal(charts, report.ChartCount);
+        Assert.Equal(charts, Regex.Count(html, "var renderPlotly_"));
+        // plotly.js carries its version banner once.
+        Assert.Equal(1, Regex.Count(html, $"plotly.js v{Regex.Escape(HtmlReport.PlotlyVersion)}"));
+        Assert.DoesNotMatch("<script[^>]+src=", html);
+        // Outside plotly.js itself (which mentions its CDN for optional map data), nothing points online.
+        Assert.DoesNotContain("http", html.Replace(HtmlReport.PlotlyJs, "", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.InRange(html.Length, 3_000_000, 6_000_000); // plotly.js is ~3.5 MB of it
+    }
+
+    [Fact]
+    public void Report_WithoutCharts_HasNoPlotly()
+    {
+        var report = new HtmlReport("plain").Heading("Only text").Paragraph("1 < 2");
+        string html = report.Render();
+        Assert.DoesNotContain("Plotly", html);
+        Assert.Contains("<p>1 &lt; 2</p>", html);
+    }
+
+    [SkippableFact]
+    public void Report_RendersInHeadlessChromiumWithTheNetworkOff()
+    {
+        string? chromium = new[] { "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome" }.FirstOrDefault(File.Exists);
+        Skip.If(chromium is null, "Chromium is not installed (the test command installs Debian's chromium; it could not here).");
+
+        string dir = Path.Combine(RepoPaths.Root, "artifacts", "test-results", "report");
+        Directory.CreateDirectory(dir);
+        string page = Path.Combine(dir, "incident.html");
+        var report = FullReport(out int charts);
+        report.Save(page);
+
+        string Run(string extra, out string stderr)
+        {
+            var psi = new ProcessStartInfo(chromium!) { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (string a in new[]
+            {
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--host-resolver-rules=MAP * ~NOTFOUND", "--enable-logging=stderr", "--v=0",
+                $"--user-data-dir={Path.Combine(dir, "profile-" + Guid.NewGuid().ToString("N"))}", "--virtual-time-budget=15000", "--window-size=1200,4000", extra,
+                new Uri(page).AbsoluteUri,
+            })
+            {
+                psi.ArgumentList.Add(a);
+            }
+
+            using var p = Process.Start(psi)!;
+            var output = p.StandardOutput.ReadToEndAsync();
+            var error = p.StandardError.ReadToEndAsync();
+            Assert.True(p.WaitForExit(120_000), "chromium did not finish");
+            stderr = error.Result;
+            foreach (string profile in Directory.GetDirectories(dir, "profile-*"))
+                Directory.Delete(profile, recursive: true);
+            return output.Result;
+        }
+
+        string dom = Run("--dump-dom", out string log);
+        // Every chart drew its SVG (plotly writes one plot-container per chart), and the page logged no errors.
+        Assert.Equal(charts, Regex.Count(dom, "class=\"plot-container plotly\""));
+        Assert.True(Regex.Count(dom, "class=\"main-svg\"") >= charts);
+        Assert.DoesNotMatch(new Regex("CONSOLE.*(Uncaught|Error)|Uncaught ", RegexOptions.IgnoreCase), log);
+
+        string screenshot = Path.Combine(dir, "incident.png");
+        File.Delete(screenshot);
+        Run($"--screenshot={screenshot}", out _);
+        Assert.True(File.Exists(screenshot) && new FileInfo(screenshot).Length > 50_000, "no screenshot");
+    }
+}
