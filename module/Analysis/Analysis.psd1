@@ -38,6 +38,7 @@
         'Get-GcTrace'
         'Get-GoTrace'
         'Export-IncidentReport'
+        'Invoke-Notebook'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

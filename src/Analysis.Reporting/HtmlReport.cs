@@ -20,6 +20,7 @@ public sealed class HtmlReport
     });
 
     private readonly StringBuilder _body = new();
+    private readonly StringBuilder _extraCss = new();
     private int _charts;
 
     public HtmlReport(string title)
@@ -115,12 +116,32 @@ public sealed class HtmlReport
         return this;
     }
 
+    /// <summary>
+    /// Appends HTML as it is (e.g. a notebook output). Say whether it holds Plotly.NET chart HTML so the page
+    /// embeds plotly.js (once).
+    /// </summary>
+    public HtmlReport Raw(string html, bool containsCharts = false)
+    {
+        ArgumentNullException.ThrowIfNull(html);
+        if (containsCharts)
+            _charts++;
+        _body.Append(html).Append('\n');
+        return this;
+    }
+
+    /// <summary>Extra CSS rules for the page (after the built-in ones).</summary>
+    public HtmlReport Style(string css)
+    {
+        _extraCss.Append(css).Append('\n');
+        return this;
+    }
+
     /// <summary>The whole document.</summary>
     public string Render()
     {
         var html = new StringBuilder(_body.Length + (_charts > 0 ? s_plotlyJs.Value.Length : 0) + 4096);
         html.Append("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n<meta name=\"generator\" content=\"Analysis\">\n");
-        html.Append("<title>").Append(E(Title)).Append("</title>\n<style>\n").Append(Css).Append("</style>\n");
+        html.Append("<title>").Append(E(Title)).Append("</title>\n<style>\n").Append(Css).Append(_extraCss).Append("</style>\n");
         if (_charts > 0)
             html.Append("<script type=\"text/javascript\">\n").Append(s_plotlyJs.Value).Append("\n</script>\n");
         html.Append("</head>\n<body>\n<h1>").Append(E(Title)).Append("</h1>\n");

@@ -1,0 +1,248 @@
+using System.Collections.Immutable;
+using System.Reflection;
+using System.Text;
+using System.Text.RegularExpressions;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp.Syntax;
+using Microsoft.CodeAnalysis.CSharp.Scripting;
+using Microsoft.CodeAnalysis.Scripting;
+
+namespace Analysis.Notebooks;
+
+/// <summary>What a C# cell sees besides its own variables: <c>display(x)</c>, like the .NET Interactive kernel.</summary>
+public sealed class CSharpCellGlobals
+{
+    internal CellOutputs Outputs { get; set; } = new();
+
+    /// <summary>Shows a value as a cell output (HTML table, chart or text).</summary>
+#pragma warning disable IDE1006, CA1822 // lower case as in .NET Interactive notebooks
+    public void display(object? value) => Outputs.Display(value);
+#pragma warning restore IDE1006, CA1822
+
+    /// <summary>The directory relative paths in the notebook are resolved against.</summary>
+    public string WorkingDirectory { get; internal set; } = Environment.CurrentDirectory;
+}
+
+/// <summary>
+/// C# cells through Roslyn scripting, one continuing state per notebook. Analysis, Analysis.Reporting and Plotly.NET
+/// are referenced and their namespaces imported; <c>#r "path.dll"</c> works relative to the working directory;
+/// <c>#r "nuget:"</c> works only for the packages the runner already provides (it has no package manager).
+/// </summary>
+public sealed partial class CSharpKernel : INotebookKernel
+{
+    /// <summary>Packages a notebook may ask for with #r "nuget:" that the runner provides already.</summary>
+    private static readonly string[] s_provided = ["Analysis", "Analysis.Interactive", "Analysis.Reporting", "Plotly.NET", "Plotly.NET.Interactive", "Plotly.NET.CSharp"];
+
+    private static readonly string[] s_imports =
+    [
+        "System", "System.IO", "System.Linq", "System.Collections.Generic", "System.Threading", "System.Threading.Tasks",
+        "Analysis", "Analysis.Dumps", "Analysis.Traces", "Analysis.Go", "Analysis.Stacks", "Analysis.Reporting", "Plotly.NET",
+    ];
+
+    private readonly CSharpCellGlobals _globals = new();
+    private readonly ScriptOptions _options;
+    private ScriptState<object?>? _state;
+
+    public CSharpKernel(string workingDirectory)
+    {
+        _globals.WorkingDirectory = workingDirectory;
+        var references = new[]
+        {
+            typeof(object).Assembly, typeof(Enumerable).Assembly, typeof(System.Collections.Generic.List<>).Assembly,
+            typeof(System.Text.RegularExpressions.Regex).Assembly, typeof(System.Globalization.CultureInfo).Assembly,
+            typeof(AnalysisException).Assembly, typeof(Reporting.Charts).Assembly, typeof(Plotly.NET.GenericChart).Assembly,
+            typeof(Microsoft.FSharp.Core.FSharpOption<>).Assembly, typeof(CSharpKernel).Assembly,
+        }.Distinct().ToArray();
+        _options = ScriptOptions.Default
+            .WithReferences(references)
+            .AddReferences("System.Runtime", "System.Collections", "System.Linq", "System.Console", "System.IO.FileSystem", "netstandard")
+            .WithImports(s_imports)
+            .WithMetadataResolver(new LoadedFirstResolver(workingDirectory, references))
+            .WithSourceResolver(ScriptSourceResolver.Default.WithBaseDirectory(workingDirectory))
+            .WithEmitDebugInformation(false)
+            .WithOptimizationLevel(OptimizationLevel.Release);
+    }
+
+    public string Language => "csharp";
+
+    public async Task<bool> RunAsync(string code, CellOutputs outputs, CancellationToken cancellationToken)
+    {
+        string? problem = Preprocess(ref code, outputs);
+        if (problem is not null)
+        {
+            outputs.Error("UnsupportedDirective", problem, [problem]);
+            return false;
+        }
+
+        _globals.Outputs = outputs;
+        var stdout = new OutputWriter(outputs);
+        var oldOut = Console.Out;
+        Console.SetOut(stdout);
+        try
+        {
+            var state = _state is null
+                ? await CSharpScript.Create<object?>(code, _options, typeof(CSharpCellGlobals)).RunAsync(_globals, _ => true, cancellationToken).ConfigureAwait(false)
+                : await _state.ContinueWithAsync<object?>(code, _options, _ => true, cancellationToken).ConfigureAwait(false);
+            if (state.Exception is { } e)
+            {
+                // keep the variables assigned before the throw, as the .NET Interactive kernel does
+                _state = state;
+                ReportException(e, outputs);
+                return false;
+            }
+
+            _state = state;
+            if (HasTrailingExpression(state))
+                outputs.Display(state.ReturnValue, isResult: true);
+            return true;
+        }
+        catch (CompilationErrorException e)
+        {
+            var errors = e.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error).ToArray();
+            outputs.Error("CompilationError", errors.Length > 0 ? Describe(errors[0]) : e.Message, errors.Select(Describe));
+            return false;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw;
+        }
+        catch (Exception e)
+        {
+            ReportException(e, outputs);
+            return false;
+        }
+        finally
+        {
+            Console.SetOut(oldOut);
+        }
+    }
+
+    public string ParameterCode(IReadOnlyDictionary<string, object?> parameters)
+    {
+        var sb = new StringBuilder("// Injected parameters\n");
+        foreach (var (name, value) in parameters)
+        {
+            ParameterLiterals.CheckName(name);
+            sb.Append("var ").Append(name).Append(" = ").Append(ParameterLiterals.CSharp(value)).Append(";\n");
+        }
+
+        return sb.ToString();
+    }
+
+    public void Dispose()
+    {
+        _state = null;
+    }
+
+    /// <summary>
+    /// Comments out #r "nuget:" lines for packages the runner provides (keeping line numbers) and refuses the
+    /// directives only the .NET Interactive kernel understands, with a message saying what to do instead.
+    /// </summary>
+    private static string? Preprocess(ref string code, CellOutputs outputs)
+    {
+        var lines = code.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
+        for (int i = 0; i < lines.Length; i++)
+        {
+            string line = lines[i].Trim();
+            var nuget = NugetReference().Match(line);
+            if (nuget.Success)
+            {
+                string package = nuget.Groups["id"].Value;
+                if (!s_provided.Contains(package, StringComparer.OrdinalIgnoreCase))
+                {
+                    return $"Line {i + 1}: #r \"nuget: {package}\" needs the .NET Interactive kernel's package manager, which the headless runner does not have. " +
+                        $"It references {string.Join(", ", s_provided)} already; for other libraries restore them yourself and use #r \"path/to/library.dll\".";
+                }
+
+                outputs.Stream("stdout", $"#r \"nuget: {package}\": provided by the runner\n");
+                lines[i] = "// " + lines[i];
+            }
+            else if (line.StartsWith("#!", StringComparison.Ordinal) || line.StartsWith("#i ", StringComparison.Ordinal))
+            {
+                return $"Line {i + 1}: '{line}' is a .NET Interactive magic command; the headless runner runs plain C# script (with #r \"path.dll\" and #load).";
+            }
+        }
+
+        code = string.Join('\n', lines);
+        return null;
+    }
+
+    /// <summary>
+    /// A cell's value is shown when it ends in a non-void expression without a semicolon, as in .NET Interactive
+    /// (a trailing <c>display(x)</c> shows x once, not a second time as null).
+    /// </summary>
+    private static bool HasTrailingExpression(ScriptState<object?> state)
+    {
+        var compilation = state.Script.GetCompilation();
+        var tree = compilation.SyntaxTrees.LastOrDefault();
+        if (tree?.GetRoot() is not CompilationUnitSyntax unit
+            || unit.Members.LastOrDefault() is not GlobalStatementSyntax { Statement: ExpressionStatementSyntax { SemicolonToken.IsMissing: true } statement })
+            return false;
+        var type = compilation.GetSemanticModel(tree).GetTypeInfo(statement.Expression).Type;
+        return type is not null && type.SpecialType != SpecialType.System_Void;
+    }
+
+    private static void ReportException(Exception e, CellOutputs outputs)
+    {
+        while (e is TargetInvocationException { InnerException: { } inner })
+            e = inner;
+        var trace = new List<string> { $"{e.GetType().FullName}: {e.Message}" };
+        for (var inner = e.InnerException; inner is not null; inner = inner.InnerException)
+            trace.Add($" ---> {inner.GetType().FullName}: {inner.Message}");
+        if (e.StackTrace is { } stack)
+        {
+            // frames of the script itself and of the library; the scripting machinery below them is noise
+            trace.AddRange(stack.Split('\n').Select(l => l.TrimEnd()).TakeWhile(l => !l.Contains("Microsoft.CodeAnalysis.Scripting", StringComparison.Ordinal)));
+        }
+
+        outputs.Error(e.GetType().Name, e.Message, trace);
+    }
+
+    private static string Describe(Diagnostic d)
+    {
+        var span = d.Location.GetLineSpan();
+        return $"({span.StartLinePosition.Line + 1},{span.StartLinePosition.Character + 1}): error {d.Id}: {d.GetMessage(System.Globalization.CultureInfo.InvariantCulture)}";
+    }
+
+    /// <summary>Console output as it happens, so text and displays keep their order.</summary>
+    private sealed class OutputWriter(CellOutputs outputs) : TextWriter
+    {
+        public override Encoding Encoding => Encoding.UTF8;
+
+        public override void Write(char value) => outputs.Stream("stdout", value.ToString());
+
+        public override void Write(string? value) => outputs.Stream("stdout", value ?? "");
+
+        public override void Write(char[] buffer, int index, int count) => outputs.Stream("stdout", new string(buffer, index, count));
+    }
+
+    [GeneratedRegex("""^#r\s+"nuget:\s*(?<id>[^,"\s]+)""", RegexOptions.IgnoreCase)]
+    private static partial Regex NugetReference();
+
+    /// <summary>
+    /// Resolves #r paths against the working directory, but hands back the already referenced assembly when the
+    /// file is a copy of it (e.g. #r "../artifacts/module/Analysis/Analysis.dll"), so one type identity exists.
+    /// </summary>
+    private sealed class LoadedFirstResolver(string baseDirectory, Assembly[] loaded) : MetadataReferenceResolver
+    {
+        private readonly ScriptMetadataResolver _inner = ScriptMetadataResolver.Default.WithBaseDirectory(baseDirectory);
+
+        public override bool ResolveMissingAssemblies => _inner.ResolveMissingAssemblies;
+
+        public override ImmutableArray<PortableExecutableReference> ResolveReference(string reference, string? baseFilePath, MetadataReferenceProperties properties)
+        {
+            string name = Path.GetFileNameWithoutExtension(reference);
+            var same = loaded.FirstOrDefault(a => string.Equals(a.GetName().Name, name, StringComparison.OrdinalIgnoreCase));
+            if (same is not null && reference.EndsWith(".dll", StringComparison.OrdinalIgnoreCase))
+                return [MetadataReference.CreateFromFile(same.Location, properties)];
+            return _inner.ResolveReference(reference, baseFilePath, properties);
+        }
+
+        public override PortableExecutableReference? ResolveMissingAssembly(MetadataReference definition, AssemblyIdentity referenceIdentity) =>
+            _inner.ResolveMissingAssembly(definition, referenceIdentity);
+
+        public override bool Equals(object? other) => ReferenceEquals(this, other);
+
+        public override int GetHashCode() => baseDirectory.GetHashCode(StringComparison.Ordinal);
+    }
+}

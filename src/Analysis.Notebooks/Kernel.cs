@@ -1,0 +1,122 @@
+using System.Globalization;
+using System.Text;
+using Analysis.Reporting;
+
+namespace Analysis.Notebooks;
+
+/// <summary>
+/// Runs the code cells of one language in one continuing state (variables of one cell are seen by the next).
+/// The runner creates one kernel per language per notebook run and disposes them afterwards.
+/// </summary>
+public interface INotebookKernel : IDisposable
+{
+    /// <summary>The normalised language this kernel runs: "csharp", "pwsh".</summary>
+    string Language { get; }
+
+    /// <summary>Runs one cell. Outputs go to <paramref name="outputs"/>; returns false when the cell failed (its error is in the outputs).</summary>
+    Task<bool> RunAsync(string code, CellOutputs outputs, CancellationToken cancellationToken);
+
+    /// <summary>Source code that assigns the parameters as variables in this language (papermill's injected cell).</summary>
+    string ParameterCode(IReadOnlyDictionary<string, object?> parameters);
+}
+
+/// <summary>Collects a cell's outputs as the kernel produces them.</summary>
+public sealed class CellOutputs
+{
+    private readonly List<CellOutput> _outputs = new();
+    private readonly StringBuilder _stream = new();
+    private string? _streamName;
+
+    public IReadOnlyList<CellOutput> Items
+    {
+        get
+        {
+            lock (_outputs)
+            {
+                FlushStream();
+                return _outputs.ToArray();
+            }
+        }
+    }
+
+    public bool HasError => Items.Any(o => o.OutputType == "error");
+
+    /// <summary>Displays a value the way notebooks and reports show it (HTML table, chart, plain text).</summary>
+    public void Display(object? value, bool isResult = false) => Add(CellOutput.Display(Reporting.Display.Format(value), isResult));
+
+    /// <summary>Displays prepared mime data (e.g. "text/html" from a kernel that renders itself).</summary>
+    public void DisplayData(IReadOnlyDictionary<string, string> data) => Add(CellOutput.Display(data));
+
+    /// <summary>Text on stdout/stderr; consecutive writes to one stream become one output, as in Jupyter.</summary>
+    public void Stream(string name, string text)
+    {
+        if (text.Length == 0)
+            return;
+        lock (_outputs)
+        {
+            if (_streamName != name)
+                FlushStream();
+            _streamName = name;
+            _stream.Append(text);
+        }
+    }
+
+    public void Error(string name, string message, IEnumerable<string> traceback) => Add(CellOutput.Error(name, message, traceback.ToArray()));
+
+    private void Add(CellOutput output)
+    {
+        lock (_outputs)
+        {
+            FlushStream();
+            _outputs.Add(output);
+        }
+    }
+
+    private void FlushStream()
+    {
+        if (_streamName is null)
+            return;
+        _outputs.Add(CellOutput.Stream(_streamName, _stream.ToString()));
+        _stream.Clear();
+        _streamName = null;
+    }
+}
+
+/// <summary>Formats parameter values as literals, shared by the kernels.</summary>
+public static class ParameterLiterals
+{
+    /// <summary>A parameter name that is a valid identifier in C# and PowerShell alike.</summary>
+    public static void CheckName(string name)
+    {
+        if (name.Length == 0 || !(char.IsLetter(name[0]) || name[0] == '_') || !name.All(c => char.IsLetterOrDigit(c) || c == '_'))
+            throw new ArgumentException($"Parameter name '{name}' is not an identifier (letters, digits and _, not starting with a digit).", nameof(name));
+    }
+
+    public static string CSharp(object? value) => value switch
+    {
+        null => "null",
+        string s => "@\"" + s.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"",
+        bool b => b ? "true" : "false",
+        int or long or short or byte => Convert.ToString(value, CultureInfo.InvariantCulture)!,
+        double d => d.ToString("R", CultureInfo.InvariantCulture) + "d",
+        float f => f.ToString("R", CultureInfo.InvariantCulture) + "f",
+        decimal m => m.ToString(CultureInfo.InvariantCulture) + "m",
+        TimeSpan t => $"System.TimeSpan.Parse(\"{t.ToString("c", CultureInfo.InvariantCulture)}\", System.Globalization.CultureInfo.InvariantCulture)",
+        System.IO.FileSystemInfo fi => CSharp(fi.FullName),
+        _ => throw new ArgumentException($"Parameter value of type {value.GetType().Name} cannot be injected; use a string, number, bool or TimeSpan."),
+    };
+
+    public static string PowerShell(object? value) => value switch
+    {
+        null => "$null",
+        string s => "'" + s.Replace("'", "''", StringComparison.Ordinal) + "'",
+        bool b => b ? "$true" : "$false",
+        int or long or short or byte => Convert.ToString(value, CultureInfo.InvariantCulture)!,
+        double d => "[double]" + d.ToString("R", CultureInfo.InvariantCulture),
+        float f => "[float]" + f.ToString("R", CultureInfo.InvariantCulture),
+        decimal m => "[decimal]'" + m.ToString(CultureInfo.InvariantCulture) + "'",
+        TimeSpan t => $"[timespan]'{t.ToString("c", CultureInfo.InvariantCulture)}'",
+        System.IO.FileSystemInfo fi => PowerShell(fi.FullName),
+        _ => throw new ArgumentException($"Parameter value of type {value.GetType().Name} cannot be injected; use a string, number, bool or TimeSpan."),
+    };
+}

@@ -1,0 +1,178 @@
+using System.Globalization;
+using System.Management.Automation;
+using System.Management.Automation.Runspaces;
+using System.Text;
+using Analysis.Notebooks;
+using Analysis.Reporting;
+
+namespace Analysis.PowerShell;
+
+/// <summary>
+/// PowerShell cells of a notebook: one runspace per run with this module imported and the location set to the
+/// working directory. Output objects are shown as tables (with charts for the big result types), strings as text;
+/// an error record or a terminating error fails the cell.
+/// </summary>
+internal sealed class PowerShellKernel : INotebookKernel
+{
+    private readonly Runspace _runspace;
+
+    public PowerShellKernel(string workingDirectory, string modulePath)
+    {
+        var state = InitialSessionState.CreateDefault2();
+        state.ImportPSModule(modulePath);
+        _runspace = RunspaceFactory.CreateRunspace(state);
+        _runspace.Open();
+        _runspace.SessionStateProxy.Path.SetLocation(WildcardPattern.Escape(workingDirectory));
+    }
+
+    /// <summary>The module manifest beside this assembly (the assembled module folder), else the assembly itself.</summary>
+    public static string ModulePath
+    {
+        get
+        {
+            string dll = typeof(PowerShellKernel).Assembly.Location;
+            string psd1 = Path.Combine(Path.GetDirectoryName(dll)!, "Analysis.psd1");
+            return File.Exists(psd1) ? psd1 : dll;
+        }
+    }
+
+    public string Language => "pwsh";
+
+    public async Task<bool> RunAsync(string code, CellOutputs outputs, CancellationToken cancellationToken)
+    {
+        using var ps = System.Management.Automation.PowerShell.Create();
+        ps.Runspace = _runspace;
+        ps.AddScript(code);
+        var results = new List<object?>();
+        bool failed = false;
+        ps.Streams.Information.DataAdded += (_, e) => outputs.Stream("stdout", ps.Streams.Information[e.Index].MessageData + "\n");
+        ps.Streams.Warning.DataAdded += (_, e) => outputs.Stream("stderr", "WARNING: " + ps.Streams.Warning[e.Index].Message + "\n");
+        using var registration = cancellationToken.Register(() => ps.BeginStop(null, null));
+        try
+        {
+            var collected = await ps.InvokeAsync().ConfigureAwait(false);
+            foreach (var item in collected)
+                results.Add(item?.BaseObject is PSCustomObject ? item : item?.BaseObject);
+        }
+        catch (PipelineStoppedException) when (cancellationToken.IsCancellationRequested)
+        {
+            throw new OperationCanceledException(cancellationToken);
+        }
+        catch (RuntimeException e)
+        {
+            Show(results, outputs);
+            ReportError(e.ErrorRecord, outputs);
+            return false;
+        }
+
+        Show(results, outputs);
+        foreach (var error in ps.Streams.Error)
+        {
+            ReportError(error, outputs);
+            failed = true;
+        }
+
+        return !failed;
+    }
+
+    public string ParameterCode(IReadOnlyDictionary<string, object?> parameters)
+    {
+        var sb = new StringBuilder("# Injected parameters\n");
+        foreach (var (name, value) in parameters)
+        {
+            ParameterLiterals.CheckName(name);
+            sb.Append('$').Append(name).Append(" = ").Append(ParameterLiterals.PowerShell(value)).Append('\n');
+        }
+
+        return sb.ToString();
+    }
+
+    public void Dispose() => _runspace.Dispose();
+
+    /// <summary>Runs of objects of one type become one table; strings and numbers are printed as text, as pwsh would.</summary>
+    private static void Show(List<object?> results, CellOutputs outputs)
+    {
+        int i = 0;
+        while (i < results.Count)
+        {
+            var item = results[i];
+            if (item is null)
+            {
+                i++;
+                continue;
+            }
+
+            if (item is string or ValueType)
+            {
+                outputs.Stream("stdout", Convert.ToString(item, CultureInfo.InvariantCulture) + "\n");
+                i++;
+                continue;
+            }
+
+            var type = item is PSObject pso ? string.Join(",", pso.TypeNames) : item.GetType().FullName;
+            int end = i + 1;
+            while (end < results.Count && results[end] is { } next && (next is PSObject npso ? string.Join(",", npso.TypeNames) : next.GetType().FullName) == type)
+                end++;
+            var run = results.GetRange(i, end - i);
+            if (item is PSObject)
+                outputs.DisplayData(CustomObjects(run.Cast<PSObject>().ToList()));
+            else if (item is FileSystemInfo)
+                outputs.Stream("stdout", string.Concat(run.Cast<FileSystemInfo>().Select(f => f.FullName + "\n")));
+            else if (run.Count == 1)
+                outputs.Display(item);
+            else
+                outputs.Display(run);
+            i = end;
+        }
+    }
+
+    /// <summary>A table of [pscustomobject] rows: text/plain like Format-Table, text/html as a table.</summary>
+    private static Dictionary<string, string> CustomObjects(List<PSObject> rows)
+    {
+        var columns = rows.SelectMany(r => r.Properties.Select(p => p.Name)).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+        string Cell(PSObject row, string column)
+        {
+            object? v = row.Properties[column]?.Value;
+            v = v is PSObject p ? p.BaseObject : v;
+            return v switch
+            {
+                null => "",
+                double d => d.ToString("N2", CultureInfo.InvariantCulture),
+                long or int => ((IFormattable)v).ToString("N0", CultureInfo.InvariantCulture),
+                _ => Convert.ToString(v, CultureInfo.InvariantCulture) ?? "",
+            };
+        }
+
+        var cells = rows.Take(Display.MaxRows).Select(r => columns.Select(c => Cell(r, c)).ToArray()).ToList();
+        var widths = columns.Select((c, i) => Math.Min(60, Math.Max(c.Length, cells.Count == 0 ? 0 : cells.Max(r => r[i].Length)))).ToArray();
+        var text = new StringBuilder();
+        text.AppendJoin(' ', columns.Select((c, i) => c.PadRight(widths[i]))).Append('\n');
+        text.AppendJoin(' ', widths.Select(w => new string('-', w))).Append('\n');
+        foreach (var row in cells)
+            text.AppendJoin(' ', row.Select((v, i) => (v.Length > widths[i] ? v[..(widths[i] - 1)] + "…" : v).PadRight(widths[i]))).Append('\n');
+        var html = new StringBuilder("<table class=\"analysis\"><thead><tr>");
+        foreach (string c in columns)
+            html.Append("<th>").Append(E(c)).Append("</th>");
+        html.Append("</tr></thead><tbody>");
+        foreach (var row in cells)
+            html.Append("<tr>").AppendJoin("", row.Select(v => "<td>" + E(v) + "</td>")).Append("</tr>");
+        html.Append("</tbody></table>");
+        if (rows.Count > Display.MaxRows)
+            html.Append(CultureInfo.InvariantCulture, $"<p><em>{rows.Count - Display.MaxRows:N0} more rows not shown.</em></p>");
+        return new Dictionary<string, string> { ["text/plain"] = text.ToString().TrimEnd('\n'), ["text/html"] = html.ToString() };
+    }
+
+    private static void ReportError(ErrorRecord error, CellOutputs outputs)
+    {
+        string message = error.ErrorDetails?.Message ?? error.Exception?.Message ?? error.ToString();
+        var trace = new List<string> { $"{error.FullyQualifiedErrorId}: {message}" };
+        if (error.InvocationInfo?.PositionMessage is { Length: > 0 } position)
+            trace.AddRange(position.Split('\n').Select(l => l.TrimEnd('\r')));
+        if (error.ScriptStackTrace is { Length: > 0 } stack)
+            trace.AddRange(stack.Split('\n').Select(l => l.TrimEnd('\r')));
+        outputs.Error(error.FullyQualifiedErrorId.Split(',')[0], message, trace);
+    }
+
+    private static string E(string text) =>
+        text.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal);
+}
