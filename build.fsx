@@ -5,6 +5,8 @@
 //   bench      build, then: heap-top on a ~10M-object dump against a naive ClrMD loop; trace analysis of a ~80 MB
 //              trace against dotnet-trace report topN; goroutine grouping of a 100k-goroutine dump against
 //              panicparse; pprof top on the fixtures (times, peak memory, ratios)
+//   notebooks  build, make the demo artifacts (artifacts/demo), run every notebook in notebooks/ headless into
+//              artifacts/notebooks (executed .ipynb + self-contained HTML)
 //   clean      remove artifacts/
 // Plain F# with no package references, so the script itself needs no restore.
 
@@ -57,6 +59,14 @@ type Target(name: string, args: string list) =
             line <- proc.StandardOutput.ReadLine()
         if isNull line || not (line.StartsWith "READY ") then fail (sprintf "%s did not become ready" name)
     member _.Id = proc.Id
+    /// Sends a command line and waits for the answer line starting with `prefix`.
+    member _.Ask (line: string) (prefix: string) =
+        proc.StandardInput.WriteLine line
+        proc.StandardInput.Flush()
+        let mutable answer = proc.StandardOutput.ReadLine()
+        while not (isNull answer) && not (answer.StartsWith prefix) do
+            answer <- proc.StandardOutput.ReadLine()
+        if isNull answer then fail (sprintf "%s exited before answering '%s'" name line)
     interface IDisposable with
         member _.Dispose() =
             if not proc.HasExited then
@@ -93,6 +103,9 @@ let build () =
     log "Building Analysis.sln (Release)"
     dotnet [ "build"; Path.Combine(root, "Analysis.sln"); "-c"; config; "--nologo"; "-v"; "minimal" ]
     log (sprintf "Module ready: %s" (Path.Combine(artifacts, "module", "Analysis", "Analysis.psd1")))
+
+/// The hosted PowerShell (our module imported) the demo and notebook targets run scripts in.
+let shell () = Path.Combine(artifacts, "bin", "Analysis.Shell", config.ToLowerInvariant(), "Analysis.Shell.dll")
 
 /// Counts outcomes in the TRX files of this run.
 let summarize (resultsDir: string) =
@@ -136,7 +149,7 @@ let demo () =
     log "Starting the demo target (tests/TestTargets/DumpTarget): a deadlock, leaked orders, an exception in a catch"
     use target = new Target("DumpTarget", [ "facts" ])
     log (sprintf "Capturing a dump of process %d and triaging it with the Analysis module in a hosted runspace" target.Id)
-    let shell = Path.Combine(artifacts, "bin", "Analysis.Shell", config.ToLowerInvariant(), "Analysis.Shell.dll")
+    let shell = shell ()
     let script = Path.Combine(root, "module", "Analysis", "Examples", "Triage.ps1")
     let code = run "dotnet" [ shell; "-File"; script; "-ProcessId"; string target.Id; "-DumpPath"; dump ]
     if File.Exists dump then File.Delete dump
@@ -159,6 +172,49 @@ let demo () =
                        "-Cpu"; go "cpu.pb.gz"; "-GcTrace"; go "gctrace.log"; "-Trace"; go "trace.out"; "-Top"; "3" ]
     if goCode <> 0 then fail "the Go report reported errors"
     log "Try it yourself:  dotnet artifacts/bin/Analysis.Shell/release/Analysis.Shell.dll -Command \"Get-HeapTop <your.dmp> -Top 10\""
+
+/// The demo artifacts the notebooks use by default, in artifacts/demo (made once; `clean` removes them).
+let demoArtifacts () =
+    let dir = Path.Combine(artifacts, "demo")
+    Directory.CreateDirectory dir |> ignore
+    let file name = Path.Combine(dir, name)
+    if not (File.Exists(file "demo.dmp")) then
+        log "Demo dump: the DumpTarget (a deadlock, leaked orders, an exception in a catch) -> artifacts/demo/demo.dmp"
+        use target = new Target("DumpTarget", [ "facts" ])
+        createDump target.Id (file "demo.dmp") "--withheap"
+    if not (File.Exists(file "before.dmp") && File.Exists(file "after.dmp")) then
+        log "Memory-growth demo: two dumps of one DumpTarget, before and after it caches 5,000 more reports"
+        use target = new Target("DumpTarget", [ "facts" ])
+        createDump target.Id (file "before.dmp") "--withheap"
+        target.Ask "grow 5000" "GREW"
+        createDump target.Id (file "after.dmp") "--withheap"
+    if not (File.Exists(file "demo.nettrace")) then
+        log "Demo trace: 5 s of the TraceTarget (induced gen2 GCs, a hot method, exceptions, a contended lock) -> artifacts/demo/demo.nettrace"
+        use target = new Target("TraceTarget", [ "facts"; "--auto-start"; "1500" ])
+        runOrFail "dotnet" [ shell (); "-Command"; sprintf "$null = Invoke-TraceCapture -ProcessId %d -Duration 00:00:05 -OutFile '%s'" target.Id (file "demo.nettrace") ]
+
+/// Runs every notebook in notebooks/ headless into artifacts/notebooks (executed .ipynb + offline HTML).
+let notebooks () =
+    build ()
+    demoArtifacts ()
+    let outDir = Path.Combine(artifacts, "notebooks")
+    Directory.CreateDirectory outDir |> ignore
+    let books =
+        Directory.GetFiles(Path.Combine(root, "notebooks"))
+        |> Array.filter (fun f -> f.EndsWith ".ipynb" || f.EndsWith ".dib")
+        |> Array.sort
+    let failed =
+        books
+        |> Array.filter (fun book ->
+            let name = Path.GetFileNameWithoutExtension book
+            log (sprintf "Running notebooks/%s" (Path.GetFileName book))
+            let html = Path.Combine(outDir, name + ".html")
+            let ipynb = Path.Combine(outDir, name + ".ipynb")
+            let script =
+                sprintf "$r = Invoke-Notebook -Path '%s' -OutFile '%s' -OutNotebook '%s'; '{0}: {1} of {2} code cells in {3:N1} s -> {4}' -f $r.Path, $r.CodeCellsRun, $r.CodeCells, $r.Elapsed.TotalSeconds, $r.OutFile" book html ipynb
+            run "dotnet" [ shell (); "-Command"; script ] <> 0)
+    if failed.Length > 0 then fail (sprintf "notebooks failed: %s" (String.Join(", ", failed |> Array.map Path.GetFileName)))
+    log (sprintf "%d notebooks ran; open artifacts/notebooks/*.html" books.Length)
 
 let bench () =
     build ()
@@ -206,7 +262,7 @@ let clean () =
     log "Removed artifacts/"
 
 let targets =
-    dict [ "build", build; "test", test; "demo", demo; "bench", bench; "clean", clean ]
+    dict [ "build", build; "test", test; "demo", demo; "notebooks", notebooks; "bench", bench; "clean", clean ]
 
 let args = fsi.CommandLineArgs |> Array.skip 1
 match args with

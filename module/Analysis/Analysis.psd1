@@ -8,6 +8,8 @@
     Description          = 'Incident analysis of .NET dumps and traces and Go artifacts: threads, deadlocks, heap statistics, GC pauses, CPU stacks, goroutine leaks, pprof profiles.'
     PowerShellVersion    = '7.4'
     CompatiblePSEditions = @('Core')
+    # Loaded on import so scripts can call the libraries directly, e.g. [Analysis.Reporting.Charts]::HeapTop(...)
+    RequiredAssemblies   = @('Analysis.dll', 'Analysis.Reporting.dll')
     FormatsToProcess     = @('Analysis.format.ps1xml')
     TypesToProcess       = @('Analysis.types.ps1xml')
     CmdletsToExport      = @(

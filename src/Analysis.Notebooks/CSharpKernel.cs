@@ -77,7 +77,10 @@ public sealed partial class CSharpKernel : INotebookKernel
         _globals.Outputs = outputs;
         var stdout = new OutputWriter(outputs);
         var oldOut = Console.Out;
+        string oldDirectory = Environment.CurrentDirectory;
         Console.SetOut(stdout);
+        // relative paths in C# resolve against the process's directory: make it the notebook's while the cell runs
+        Environment.CurrentDirectory = _globals.WorkingDirectory;
         try
         {
             var state = _state is null
@@ -114,6 +117,7 @@ public sealed partial class CSharpKernel : INotebookKernel
         finally
         {
             Console.SetOut(oldOut);
+            Environment.CurrentDirectory = oldDirectory;
         }
     }
 

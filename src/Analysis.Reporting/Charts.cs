@@ -28,6 +28,20 @@ public static class Charts
         return Chart(bar, title, height: 120 + (28 * ordered.Length), ("xaxis", Axis("bytes")), ("margin", Margin(left: 280)));
     }
 
+    /// <summary>Heap growth between two dumps: bytes gained (or lost) per type, growth on top.</summary>
+    public static GenericChart HeapGrowth(IReadOnlyList<HeapTypeDiff> rows, string title = "Heap growth by type (bytes)")
+    {
+        var ordered = rows.Reverse().ToArray();
+        var bar = Trace("bar",
+            ("x", ordered.Select(r => r.SizeDelta).ToArray()),
+            ("y", ordered.Select(r => Shorten(r.TypeName)).ToArray()),
+            ("orientation", "h"),
+            ("marker", new Dictionary<string, object> { ["color"] = ordered.Select(r => r.SizeDelta >= 0 ? "#d1495b" : "#2e86ab").ToArray() }),
+            ("text", ordered.Select(r => r.CountDelta.ToString("+#,0;-#,0;0", CultureInfo.InvariantCulture) + " objects").ToArray()),
+            ("hovertemplate", "%{y}<br>%{x:+,} bytes<br>%{text}<extra></extra>"));
+        return Chart(bar, title, height: 120 + (28 * ordered.Length), ("xaxis", Axis("bytes gained")), ("margin", Margin(left: 280)));
+    }
+
     /// <summary>Heap by namespace: a treemap of namespaces and the types in them, sized by bytes.</summary>
     public static GenericChart HeapByNamespace(IReadOnlyList<HeapTypeStat> rows, string title = "Heap by namespace")
     {

@@ -77,7 +77,31 @@ public static partial class Display
     [System.Text.RegularExpressions.GeneratedRegex(@"^(?<fn>renderPlotly_[0-9a-f]+)\(\);", System.Text.RegularExpressions.RegexOptions.Multiline)]
     private static partial System.Text.RegularExpressions.Regex RenderCall();
 
-    /// <summary>An HTML table of objects' scalar public properties (collections shown as their count).</summary>
+    /// <summary>
+    /// The columns a table shows for the main result types (as the PowerShell views do); other types show their
+    /// scalar public properties. "Header=Path" names a nested value, e.g. "TopFrame=TopFrame.Function".
+    /// </summary>
+    private static readonly Dictionary<Type, string[]> s_columns = new()
+    {
+        [typeof(DumpThread)] = ["ManagedThreadId", "OSThreadId", "Name", "State", "BlockedOn", "LockOwnerThreadId", "Exception=Exception.Type", "TopFrame=TopFrame.Function"],
+        [typeof(HeapTypeStat)] = ["Count", "TotalSize", "AverageSize", "TypeName"],
+        [typeof(HeapTypeDiff)] = ["CountDelta", "SizeDelta", "Count", "TotalSize", "BaselineCount", "BaselineSize", "TypeName"],
+        [typeof(GcEvent)] = ["Number", "Generation", "Type", "Reason", "StartMSec", "PauseMSec", "HeapSizeBeforeMB", "HeapSizeAfterMB", "PromotedMB"],
+        [typeof(CpuFunction)] = ["ExclusivePercent", "InclusivePercent", "ExclusiveSamples", "InclusiveSamples", "Module", "Function"],
+        [typeof(FoldedStack)] = ["Samples", "Stack"],
+        [typeof(TraceException)] = ["TimeMSec", "ThreadId", "Type", "Message", "ThrownIn=ThrownIn.Function"],
+        [typeof(ContentionEvent)] = ["TimeMSec", "ThreadId", "DurationMSec", "LockKind", "OwnerThreadId"],
+        [typeof(Goroutine)] = ["Id", "State", "WaitMinutes", "TopFrame=TopFrame.Function", "CreatedBy=CreatedBy.Function"],
+        [typeof(StackBucket)] = ["Count", "Runtime", "State", "MinWaitMinutes", "MaxWaitMinutes", "TopFrame=TopFrame.Function", "CreatedBy=CreatedBy.Function"],
+        [typeof(LeakSuspect)] = ["Count", "State", "WaitMinutes", "Site=Site.Function", "CreatedBy=CreatedBy.Function"],
+        [typeof(PprofTopRow)] = ["FlatText", "FlatPercent", "SumPercent", "CumText", "CumPercent", "Function"],
+        [typeof(GcCycle)] = ["Number", "AtSeconds", "PauseMs", "HeapStartMB", "HeapEndMB", "HeapLiveMB", "HeapGoalMB", "Procs", "Forced"],
+    };
+
+    /// <summary>Cells longer than this are cut in tables (the whole text is in the cell's tooltip).</summary>
+    private const int MaxCellLength = 240;
+
+    /// <summary>An HTML table of objects: the type's chosen columns, else its scalar public properties (collections as counts).</summary>
     public static string Table(IEnumerable<object?> rows)
     {
         var list = rows.ToList();
@@ -86,19 +110,23 @@ public static partial class Display
             return "<p><em>(no rows)</em></p>";
         if (!IsRecordLike(type))
             return "<table>" + string.Concat(list.Take(MaxRows).Select(r => $"<tr><td>{E(r?.ToString() ?? "")}</td></tr>")) + "</table>";
-        var props = Columns(type);
+        var columns = ColumnsOf(type);
         var sb = new StringBuilder("<table class=\"analysis\"><thead><tr>");
-        foreach (var p in props)
-            sb.Append("<th>").Append(E(p.Name)).Append("</th>");
+        foreach (var (header, _) in columns)
+            sb.Append("<th>").Append(E(header)).Append("</th>");
         sb.Append("</tr></thead><tbody>");
         foreach (var row in list.Take(MaxRows))
         {
             sb.Append("<tr>");
-            foreach (var p in props)
+            foreach (var (_, get) in columns)
             {
-                object? v = row is null ? null : p.GetValue(row);
+                object? v = row is null ? null : get(row);
                 bool number = v is int or long or double or float or uint or ulong or decimal;
-                sb.Append(number ? "<td style=\"text-align:right\">" : "<td>").Append(E(Text(v))).Append("</td>");
+                string text = Text(v);
+                if (text.Length > MaxCellLength)
+                    sb.Append("<td title=\"").Append(E(text)).Append("\">").Append(E(text[..MaxCellLength])).Append("…</td>");
+                else
+                    sb.Append(number ? "<td style=\"text-align:right\">" : "<td>").Append(E(text)).Append("</td>");
             }
 
             sb.Append("</tr>");
@@ -108,6 +136,25 @@ public static partial class Display
         if (list.Count > MaxRows)
             sb.Append(CultureInfo.InvariantCulture, $"<p><em>{list.Count - MaxRows:N0} more rows not shown.</em></p>");
         return sb.ToString();
+    }
+
+    private static (string Header, Func<object, object?> Get)[] ColumnsOf(Type type)
+    {
+        if (!s_columns.TryGetValue(type, out var spec))
+            return Columns(type).Select(p => (p.Name, (Func<object, object?>)p.GetValue)).ToArray();
+        return spec.Select(c =>
+        {
+            string[] parts = c.Split('=', 2);
+            string header = parts[0];
+            string[] path = (parts.Length == 2 ? parts[1] : parts[0]).Split('.');
+            return (header, (Func<object, object?>)(row =>
+            {
+                object? value = row;
+                foreach (string name in path)
+                    value = value?.GetType().GetProperty(name)?.GetValue(value);
+                return value;
+            }));
+        }).ToArray();
     }
 
     private static string Properties(object value)
@@ -121,6 +168,7 @@ public static partial class Display
     private static string ChartFor(List<object?> items) => items.FirstOrDefault() switch
     {
         HeapTypeStat => ChartHtml(Charts.HeapTop(items.OfType<HeapTypeStat>().Take(20).ToArray())),
+        HeapTypeDiff => ChartHtml(Charts.HeapGrowth(items.OfType<HeapTypeDiff>().Take(20).ToArray())),
         DumpThread => ChartHtml(Charts.ThreadStates(items.OfType<DumpThread>().ToArray())),
         GcEvent => ChartHtml(Charts.GcPauses(items.OfType<GcEvent>().ToArray())),
         StackBucket => ChartHtml(Charts.StackBuckets(items.OfType<StackBucket>().ToArray())),

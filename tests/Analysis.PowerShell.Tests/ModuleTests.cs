@@ -11,7 +11,7 @@ public class ModuleTests
         "Close-Dump", "Close-Trace", "Export-TraceStacks", "Get-DumpThreads", "Get-HeapTop", "Get-TraceContention", "Get-TraceCpuTop",
         "Get-TraceExceptions", "Get-TraceGc", "Get-TraceGcSummary", "Get-TraceStacks", "Import-Trace", "Invoke-TraceCapture", "New-Dump",
         "Open-Dump", "Start-TraceCapture", "Stop-TraceCapture", "Get-Goroutines", "Group-Stacks", "Find-GoroutineLeak", "Import-Pprof",
-        "Get-PprofTop", "Get-PprofPeek", "Get-PprofTraces", "Get-GcTrace", "Get-GoTrace", "Export-IncidentReport",
+        "Get-PprofTop", "Get-PprofPeek", "Get-PprofTraces", "Get-GcTrace", "Get-GoTrace", "Export-IncidentReport", "Invoke-Notebook",
     ];
 
     [Fact]
@@ -59,6 +59,8 @@ public class ModuleTests
             ["Analysis.Dumps.DumpThread"] = "Get-DumpThreads $d",
             ["Analysis.Dumps.HeapTypeStat"] = "Get-HeapTop $d -Top 3",
             ["Analysis.Dumps.DumpSession"] = "Open-Dump $d",
+            ["Analysis.Dumps.HeapTypeDiff"] = "Get-HeapTop $after -Baseline $before -Top 3",
+            ["Analysis.Notebooks.NotebookRunResult"] = "Invoke-Notebook $nb",
             ["Analysis.Traces.GcEvent"] = "Get-TraceGc $t",
             ["Analysis.Traces.GcSummary"] = "Get-TraceGcSummary $t",
             ["Analysis.Traces.CpuFunction"] = "Get-TraceCpuTop $t -Top 5",
@@ -86,6 +88,8 @@ public class ModuleTests
         using var target = TargetProcess.Start("TraceTarget", TimeSpan.FromSeconds(120), "facts");
         string outFile = Path.Combine(TraceCaptures.Folder, $"view-{target.Id}.nettrace");
         Assert.Empty(host.Run("$global:rec = Start-TraceCapture -ProcessId $target -OutFile $out", new Dictionary<string, object?> { ["target"] = target.Id, ["out"] = outFile }).Errors);
+        string notebook = Path.Combine(TraceCaptures.Folder, "view.dib");
+        File.WriteAllText(notebook, "#!pwsh\n1\n");
         var format = XDocument.Load(Path.Combine(Path.GetDirectoryName(RepoPaths.ModuleManifest)!, "Analysis.format.ps1xml"));
         var views = format.Descendants("View").ToList();
         Assert.Equal(samples.Keys.Order(), views.Select(v => (string)v.Element("ViewSelectedBy")!.Element("TypeName")!).Order());
@@ -103,6 +107,7 @@ public class ModuleTests
                     {
                         ["d"] = dump, ["t"] = TraceCaptures.Facts, ["g2"] = Path.Combine(go, "goroutines-debug2.txt"), ["heap"] = Path.Combine(go, "heap-2.pb.gz"),
                         ["gclog"] = Path.Combine(go, "gctrace.log"), ["gotrace"] = Path.Combine(go, "trace.out"),
+                        ["before"] = GrowthDumps.Instance.Before, ["after"] = GrowthDumps.Instance.After, ["nb"] = notebook,
                     });
                 Assert.True(r.Errors.Count == 0, $"{type} column '{item}': {string.Join("; ", r.Errors)}");
                 Assert.NotEmpty(r.Output);

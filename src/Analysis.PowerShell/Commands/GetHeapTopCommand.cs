@@ -3,9 +3,12 @@ using Analysis.Dumps;
 
 namespace Analysis.PowerShell.Commands;
 
-/// <summary>The types holding the most heap memory (or the most objects), like SOS dumpheap -stat.</summary>
+/// <summary>
+/// The types holding the most heap memory (or the most objects), like SOS dumpheap -stat; with -Baseline, the types
+/// that grew most since an earlier dump.
+/// </summary>
 [Cmdlet(VerbsCommon.Get, "HeapTop", DefaultParameterSetName = DumpSet)]
-[OutputType(typeof(HeapTypeStat))]
+[OutputType(typeof(HeapTypeStat), typeof(HeapTypeDiff))]
 public sealed class GetHeapTopCommand : DumpCmdlet
 {
     [Parameter]
@@ -20,12 +23,46 @@ public sealed class GetHeapTopCommand : DumpCmdlet
     [SupportsWildcards]
     public string? TypeName { get; set; }
 
+    /// <summary>An earlier dump of the same program (a session or a path): the output is growth since then.</summary>
+    [Parameter]
+    [ValidateNotNull]
+    public object? Baseline { get; set; }
+
     protected override void ProcessDump(DumpSession session)
     {
+        DumpSession? baseline = null;
+        try
+        {
+            baseline = Baseline is null ? null : BaselineSession();
+        }
+        catch (PSArgumentException e)
+        {
+            WriteError(new ErrorRecord(e, "InvalidBaseline", ErrorCategory.InvalidArgument, Baseline));
+            return;
+        }
+
         var stats = RunWithProgress("Walking the GC heap", (progress, ct) => session.GetHeapStatistics(progress, ct));
         foreach (string warning in stats.Warnings)
             WriteWarning(warning);
-        foreach (var row in stats.Top(Top, SortBy, TypeName))
+        if (baseline is null)
+        {
+            foreach (var row in stats.Top(Top, SortBy, TypeName))
+                WriteObject(row);
+            return;
+        }
+
+        var before = RunWithProgress("Walking the baseline's GC heap", (progress, ct) => baseline.GetHeapStatistics(progress, ct));
+        foreach (string warning in before.Warnings)
+            WriteWarning("Baseline: " + warning);
+        foreach (var row in HeapDiff.Compare(before, stats, Top, SortBy, TypeName))
             WriteObject(row);
     }
+
+    private DumpSession BaselineSession() => (Baseline is PSObject pso ? pso.BaseObject : Baseline) switch
+    {
+        DumpSession s => s,
+        string p => RunspaceSessions.Current.Dumps.GetOrOpen(ResolveFilePath(p)),
+        FileInfo f => RunspaceSessions.Current.Dumps.GetOrOpen(f.FullName),
+        var other => throw new PSArgumentException($"-Baseline takes a dump session (Open-Dump) or a dump path, not {other?.GetType().Name}."),
+    };
 }

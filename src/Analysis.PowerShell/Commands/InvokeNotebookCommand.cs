@@ -85,7 +85,7 @@ public sealed class InvokeNotebookCommand : AnalysisCmdlet
                 string kept = (outFile ?? outNotebook) is { } written
                     ? $"The outputs up to the failure are in '{written}'."
                     : "The outputs up to the failure are in the result's Notebook; -OutFile/-OutNotebook write them to a file.";
-                WriteError(new ErrorRecord(new InvalidOperationException($"Notebook '{path}': {result.Failure}. {kept}"),
+                WriteError(new ErrorRecord(new InvalidOperationException($"Notebook '{path}': {result.Failure?.TrimEnd('.')}. {kept}"),
                     "NotebookCellFailed", ErrorCategory.InvalidResult, path));
             }
 

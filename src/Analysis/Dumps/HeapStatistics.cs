@@ -78,3 +78,50 @@ public sealed class HeapStatistics
         return rows.Take(top).ToArray();
     }
 }
+
+/// <summary>One type's change between two heap walks (an earlier dump of the same process and a later one).</summary>
+public sealed record HeapTypeDiff(string TypeName, long Count, long TotalSize, long BaselineCount, long BaselineSize)
+{
+    public long CountDelta => Count - BaselineCount;
+
+    public long SizeDelta => TotalSize - BaselineSize;
+
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"{CountDelta,12:+#,0;-#,0;0} {SizeDelta,16:+#,0;-#,0;0}  {TypeName}");
+}
+
+/// <summary>What grew between two heap walks: the memory-growth question of two dumps taken apart in time.</summary>
+public static class HeapDiff
+{
+    /// <summary>
+    /// Types whose size (or count) changed, largest growth first; types that shrank come last, unchanged types are
+    /// left out. Types are matched by full name, so the two dumps may come from different processes of one program.
+    /// </summary>
+    public static IReadOnlyList<HeapTypeDiff> Compare(HeapStatistics baseline, HeapStatistics current, int top = int.MaxValue, HeapSortBy sortBy = HeapSortBy.Size, string? typeNamePattern = null)
+    {
+        ArgumentNullException.ThrowIfNull(baseline);
+        ArgumentNullException.ThrowIfNull(current);
+        ArgumentOutOfRangeException.ThrowIfNegative(top);
+        var before = baseline.Types.ToDictionary(t => t.TypeName, StringComparer.Ordinal);
+        var rows = new List<HeapTypeDiff>();
+        foreach (var now in current.Types)
+        {
+            before.Remove(now.TypeName, out var then);
+            rows.Add(new HeapTypeDiff(now.TypeName, now.Count, now.TotalSize, then?.Count ?? 0, then?.TotalSize ?? 0));
+        }
+
+        foreach (var gone in before.Values)
+            rows.Add(new HeapTypeDiff(gone.TypeName, 0, 0, gone.Count, gone.TotalSize));
+        IEnumerable<HeapTypeDiff> result = rows.Where(r => r.CountDelta != 0 || r.SizeDelta != 0);
+        if (!string.IsNullOrEmpty(typeNamePattern))
+        {
+            var wildcard = new Wildcard(typeNamePattern);
+            result = result.Where(r => wildcard.IsMatch(r.TypeName));
+        }
+
+        result = sortBy == HeapSortBy.Count
+            ? result.OrderByDescending(r => r.CountDelta).ThenByDescending(r => r.SizeDelta).ThenBy(r => r.TypeName, StringComparer.Ordinal)
+            : result.OrderByDescending(r => r.SizeDelta).ThenByDescending(r => r.CountDelta).ThenBy(r => r.TypeName, StringComparer.Ordinal);
+        return result.Take(top).ToArray();
+    }
+}

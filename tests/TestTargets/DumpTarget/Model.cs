@@ -13,6 +13,14 @@ namespace Contoso.Orders
         public int Number = number;
         public long L0, L1, L2, L3, L4, L5, L6, L7, L8, L9, L10, L11, L12, L13, L14, L15;
     }
+
+    // What the "grow" command adds: a cache that only ever grows (the memory-growth scenario).
+    public sealed class CachedReport(int id)
+    {
+        public int Id = id;
+        public byte[] Body = new byte[CachedReport.BodySize];
+        public const int BodySize = 512;
+    }
 }
 
 namespace Contoso.Sync

@@ -18,6 +18,7 @@ public static class Program
 
     // Rooted so nothing here is collected before the dump.
     private static readonly List<object> s_roots = new();
+    private static readonly List<CachedReport> s_cache = new();
     private static readonly ManualResetEvent s_never = new(false);
     private static Lock? s_ledger;
     private static Timer? s_lifetime;
@@ -120,8 +121,20 @@ public static class Program
     {
         var watcher = new Thread(() =>
         {
-            while (Console.In.ReadLine() is not null)
+            // "grow <n>": n more CachedReport objects (and their byte[] bodies) stay rooted; answers "GREW <total>".
+            while (Console.In.ReadLine() is { } line)
             {
+                if (line.StartsWith("grow ", StringComparison.Ordinal))
+                {
+                    int n = int.Parse(line[5..], System.Globalization.CultureInfo.InvariantCulture);
+                    lock (s_cache)
+                    {
+                        for (int i = 0; i < n; i++)
+                            s_cache.Add(new CachedReport(s_cache.Count));
+                        Console.WriteLine($"GREW {s_cache.Count}");
+                        Console.Out.Flush();
+                    }
+                }
             }
 
             Environment.Exit(4);

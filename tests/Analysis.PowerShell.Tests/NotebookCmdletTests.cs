@@ -1,0 +1,190 @@
+using System.Collections;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Analysis.Testing;
+using Xunit;
+
+namespace Analysis.PowerShell.Tests;
+
+/// <summary>Invoke-Notebook, and every notebook in notebooks/ run on the test artifacts.</summary>
+public class NotebookCmdletTests
+{
+    private static string Go(string name) => Path.Combine(RepoPaths.Root, "tests", "testdata", "go", name);
+
+    private static string NotebookFolder => Path.Combine(RepoPaths.Root, "notebooks");
+
+    /// <summary>All text of a run's outputs (streams, text/plain, text/html, errors), one output per line.</summary>
+    private const string AllOutput = """
+        $all = foreach ($c in $r.Notebook.Cells) {
+            foreach ($o in $c.Outputs) {
+                if ($o.Text) { $o.Text }
+                foreach ($k in $o.Data.Keys) { $o.Data[$k] }
+                if ($o.ErrorValue) { $o.ErrorValue }
+            }
+        }
+        $all -join "`n"
+        """;
+
+    /// <summary>What each notebook is run with here, and what its outputs must show. Every notebook in notebooks/ needs an entry.</summary>
+    private static readonly Dictionary<string, (Func<Hashtable> Parameters, Action<string> Check)> s_notebooks = new()
+    {
+        ["dump-triage.ipynb"] = (() => new Hashtable { ["DumpPath"] = DumpSet.FactsLite[CapturedDump.ClientWithHeap], ["Top"] = 5 }, text =>
+        {
+            Assert.Contains("Deadlocks: 1\n", text);
+            Assert.Matches(@"worker-a \(thread \d+\) holds AccountLock#1 \(0x[0-9a-f]+\), waits for AccountLock#2", text);
+            Assert.Contains("<td>Contoso.Orders.LeakedOrder</td>", text);
+            Assert.Contains("<td style=\"text-align:right\">12,345</td>", text);
+            Assert.Contains("Threads with an exception in flight: 1", text);
+            Assert.Contains("<td>System.InvalidOperationException</td>", text);
+        }),
+        ["memory-growth.dib"] = (() => new Hashtable { ["BeforePath"] = GrowthDumps.Instance.Before, ["AfterPath"] = GrowthDumps.Instance.After }, text =>
+        {
+            Assert.Contains($"Contoso.Orders.CachedReport: +{GrowthDumps.GrowBy:N0} objects", text);
+            Assert.Matches(@"Live heap: [\d.]+ MB -> [\d.]+ MB \(\+[\d.]+ MB\)", text);
+            Assert.Contains("Heap growth by type (bytes)", text);
+        }),
+        ["gc-pauses.dib"] = (() => new Hashtable { ["TracePath"] = TraceCaptures.Facts }, text =>
+        {
+            // the per-generation table: generation 2 row ends with the induced count
+            Assert.Matches($@"(?m)^2\s+\d+\s+[\d.,]+\s+[\d.,]+\s+{TraceFacts.InducedGen2Count}\s*$", text);
+            Assert.Contains("GC pauses and heap size", text);
+        }),
+        ["cpu-flamegraph.dib"] = (() => new Hashtable { ["TracePath"] = TraceCaptures.Facts, ["Top"] = 5 }, text =>
+        {
+            Assert.Contains($"<td>{TraceFacts.HotMethod}</td>", text);
+            Assert.Contains("CPU flame graph", text);
+            Assert.Matches(@"[\d,]+ samples over [\d.]+ s", text);
+        }),
+        ["go-goroutine-leak.dib"] = (() => new Hashtable { ["GoroutineDump"] = Go("goroutines-debug2.txt") }, text =>
+        {
+            Assert.Contains("188 goroutines in", text);
+            Assert.Matches(@"<td style=""text-align:right"">100</td><td>chan receive</td>", text);
+            Assert.Contains("Largest stack buckets", text);
+        }),
+        ["go-heap-diff.ipynb"] = (() => new Hashtable { ["BaseProfile"] = Go("heap-1.pb.gz"), ["Profile"] = Go("heap-2.pb.gz"), ["GcTracePath"] = Go("gctrace.log") }, text =>
+        {
+            string top = File.ReadLines(Go("MANIFEST")).Single(l => l.StartsWith("pprof.heapdiff.inuse_space.top=", StringComparison.Ordinal)).Split('=')[1];
+            Assert.Contains(top + "\n", text);
+            Assert.Contains($"<td>{top}</td>", text);
+            Assert.Contains("Go GC cycles (gctrace)", text);
+        }),
+    };
+
+    private static string[] NotebookNames => Directory.GetFiles(NotebookFolder).Select(f => Path.GetFileName(f))
+        .Where(n => n.EndsWith(".ipynb", StringComparison.Ordinal) || n.EndsWith(".dib", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToArray();
+
+    public static TheoryData<string> Notebooks => new(NotebookNames);
+
+    [Fact]
+    public void EveryNotebookInTheFolder_IsCoveredHere()
+    {
+        Assert.Equal(s_notebooks.Keys.Order(StringComparer.Ordinal), NotebookNames);
+    }
+
+    [Theory]
+    [MemberData(nameof(Notebooks))]
+    public void Notebook_RunsOnTheTestArtifacts_AndShowsTheirFacts(string name)
+    {
+        var (parameters, check) = s_notebooks[name];
+        string dir = RepoPaths.NewScratchDirectory("nbrun");
+        string html = Path.Combine(dir, "out.html"), ipynb = Path.Combine(dir, "out.ipynb");
+        using var host = new PwshHost();
+        var r = host.Run($"$r = Invoke-Notebook -Path $nb -Parameters $p -OutFile $html -OutNotebook $ipynb\n$r.Succeeded\n$r.Failure\n{AllOutput}",
+            new Dictionary<string, object?> { ["nb"] = Path.Combine(NotebookFolder, name), ["p"] = parameters(), ["html"] = html, ["ipynb"] = ipynb });
+        Assert.Empty(r.Errors);
+        var lines = r.Strings.ToList();
+        Assert.True(lines[0] == "True", $"{name}: {lines[1]}");
+        check(lines[2].Replace("\r\n", "\n", StringComparison.Ordinal));
+
+        // the executed notebook is valid nbformat 4 with the injected parameters and every code cell run
+        var json = JsonNode.Parse(File.ReadAllText(ipynb))!;
+        Assert.Equal(4, json["nbformat"]!.GetValue<int>());
+        var code = json["cells"]!.AsArray().Where(c => c!["cell_type"]!.GetValue<string>() == "code").ToList();
+        Assert.All(code, c => Assert.NotNull(c!["execution_count"]?.GetValue<int?>()));
+        Assert.Contains(code, c => c!["metadata"]!["tags"]?.AsArray().Any(t => t!.GetValue<string>() == "injected-parameters") == true);
+
+        // one offline page: plotly.js embedded once, charts drawn by it
+        string page = File.ReadAllText(html);
+        Assert.Single(Regex.Matches(page, "Copyright 2012-20\\d\\d, Plotly, Inc"));
+        Assert.Contains("Plotly.newPlot", page);
+        Assert.DoesNotContain("<script src=\"http", page);
+    }
+
+    [Fact]
+    public void PowerShellCells_ShareState_StreamHostAndWarnings_AndResolvePathsFromTheNotebook()
+    {
+        string dir = RepoPaths.NewScratchDirectory("nbps");
+        File.WriteAllText(Path.Combine(dir, "data.txt"), "x");
+        // the hosted SMA has no Write-Host/Write-Warning (Utility module): an advanced function writes the same streams
+        File.WriteAllText(Path.Combine(dir, "ps.dib"), """
+            #!pwsh
+            function Say { [CmdletBinding()] param([string] $Info, [string] $Warning)
+                if ($Info) { $PSCmdlet.WriteInformation($Info, [string[]]@('PSHOST')) }
+                if ($Warning) { $PSCmdlet.WriteWarning($Warning) } }
+            $n = 41
+            Say -Info 'from host'
+            #!pwsh
+            $n + 1
+            Say -Warning 'careful'
+            [System.IO.File]::Exists([System.IO.Path]::Combine($PWD.Path, 'data.txt'))
+            $PWD.Path
+            """);
+        using var host = new PwshHost();
+        var r = host.Run("""
+            $r = Invoke-Notebook ([System.IO.Path]::Combine($d, 'ps.dib'))
+            $r.Succeeded
+            foreach ($o in $r.Notebook.Cells[0].Outputs) { "$($o.OutputType)/$($o.Name): $($o.Text)" }
+            foreach ($o in $r.Notebook.Cells[1].Outputs) { "$($o.OutputType)/$($o.Name): $($o.Text)" }
+            """, new Dictionary<string, object?> { ["d"] = dir });
+        Assert.Empty(r.Errors);
+        Assert.Equal(["True", "stream/stdout: from host\n", "stream/stderr: WARNING: careful\n", $"stream/stdout: 42\nTrue\n{dir}\n"], r.Strings);
+    }
+
+    [Fact]
+    public void FailingPowerShellCell_IsReported_WithTheCell_AndTheOutputsAreStillWritten()
+    {
+        string dir = RepoPaths.NewScratchDirectory("nbfail");
+        string nb = Path.Combine(dir, "fail.dib");
+        File.WriteAllText(nb, "#!pwsh\n'first'\n#!pwsh\nGet-HeapTop -Path ./absent.dmp\n#!pwsh\n'never'\n");
+        using var host = new PwshHost();
+        var r = host.Run("$r = Invoke-Notebook $nb -OutFile $html; $r.Succeeded; $r.FailedCellIndex; $r.Notebook.Cells[2].ExecutionCount -eq $null",
+            new Dictionary<string, object?> { ["nb"] = nb, ["html"] = Path.Combine(dir, "fail.html") });
+        var error = Assert.Single(r.Errors);
+        Assert.Equal("NotebookCellFailed,Analysis.PowerShell.Commands.InvokeNotebookCommand", error.FullyQualifiedErrorId);
+        Assert.Contains("Cell 2 (pwsh, 'Get-HeapTop -Path ./absent.dmp') failed: DumpNotFound", error.Exception.Message);
+        Assert.Contains(Path.Combine(dir, "absent.dmp"), error.Exception.Message);
+        Assert.Contains($"The outputs up to the failure are in '{Path.Combine(dir, "fail.html")}'", error.Exception.Message);
+        Assert.Equal(["False", "1", "True"], r.Strings);
+        Assert.Contains("DumpNotFound", File.ReadAllText(Path.Combine(dir, "fail.html")));
+
+        // a terminating error fails the cell the same way, and the session keeps working
+        File.WriteAllText(nb, "#!pwsh\nthrow 'stop here'\n");
+        var t = host.Run("$r = Invoke-Notebook $nb; $r.Failure; 'still alive'", new Dictionary<string, object?> { ["nb"] = nb });
+        Assert.Single(t.Errors);
+        Assert.Equal(["Cell 1 (pwsh, 'throw 'stop here'') failed: stop here: stop here", "still alive"], t.Strings);
+    }
+
+    [Fact]
+    public void BadNotebooksAndArguments_WriteErrorRecords()
+    {
+        string dir = RepoPaths.NewScratchDirectory("nbbad");
+        File.WriteAllText(Path.Combine(dir, "empty.ipynb"), "");
+        File.WriteAllText(Path.Combine(dir, "garbage.ipynb"), "not json at all");
+        File.WriteAllText(Path.Combine(dir, "ok.dib"), "#!pwsh\n1");
+        using var host = new PwshHost();
+        string Id(string script)
+        {
+            var r = host.Run(script, new Dictionary<string, object?> { ["d"] = dir });
+            return Assert.Single(r.Errors).FullyQualifiedErrorId.Split(',')[0];
+        }
+
+        Assert.Equal("NotebookNotFound", Id("Invoke-Notebook ([IO.Path]::Combine($d, 'absent.ipynb'))"));
+        Assert.Equal("NotebookEmpty", Id("Invoke-Notebook ([IO.Path]::Combine($d, 'empty.ipynb'))"));
+        Assert.Equal("NotANotebook", Id("Invoke-Notebook ([IO.Path]::Combine($d, 'garbage.ipynb'))"));
+        Assert.Equal("PathIsDirectory", Id("Invoke-Notebook $d"));
+        Assert.Equal("OutputIsInput", Id("Invoke-Notebook ([IO.Path]::Combine($d, 'ok.dib')) -OutFile ([IO.Path]::Combine($d, 'ok.dib'))"));
+        Assert.Equal("InvalidNotebookParameter", Id("Invoke-Notebook ([IO.Path]::Combine($d, 'ok.dib')) -Parameters @{ 'bad name' = 1 }"));
+        Assert.Equal("InvalidNotebookParameter", Id("Invoke-Notebook ([IO.Path]::Combine($d, 'ok.dib')) -Parameters @{ Obj = [System.Text.StringBuilder]::new() }"));
+        Assert.Equal("1", Assert.Single(host.Run("(Invoke-Notebook ([IO.Path]::Combine($d, 'ok.dib'))).CodeCellsRun", new Dictionary<string, object?> { ["d"] = dir }).Strings));
+    }
+}
