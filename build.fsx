@@ -1,5 +1,6 @@
 // Build script: dotnet fsi build.fsx <target> [options]
-//   build      Release build of Analysis.sln; leaves the module in artifacts/module/Analysis
+//   build      Release build of Analysis.sln; leaves the module in artifacts/module/Analysis and the notebook
+//              extension package in artifacts/package
 //   test       build, run every test project, write TRX to artifacts/test-results, print "N passed, N failed"
 //   demo       build, start the demo target, capture a dump, run the module on it in a hosted runspace, print a triage
 //   bench      build, then: heap-top on a ~10M-object dump against a naive ClrMD loop; trace analysis of a ~80 MB
@@ -103,6 +104,9 @@ let build () =
     log "Building Analysis.sln (Release)"
     dotnet [ "build"; Path.Combine(root, "Analysis.sln"); "-c"; config; "--nologo"; "-v"; "minimal" ]
     log (sprintf "Module ready: %s" (Path.Combine(artifacts, "module", "Analysis", "Analysis.psd1")))
+    dotnet [ "pack"; Path.Combine(root, "src", "Analysis.Interactive", "Analysis.Interactive.csproj"); "-c"; config; "--no-build"; "--nologo"; "-v"; "quiet"
+             "-p:BuildProjectReferences=false"; "-o"; Path.Combine(artifacts, "package") ]
+    log (sprintf "Notebook extension package: %s" (Path.Combine(artifacts, "package", "Analysis.Interactive.0.1.0.nupkg")))
 
 /// The hosted PowerShell (our module imported) the demo and notebook targets run scripts in.
 let shell () = Path.Combine(artifacts, "bin", "Analysis.Shell", config.ToLowerInvariant(), "Analysis.Shell.dll")

@@ -18,7 +18,8 @@ public static class Program
 
     // Rooted so nothing here is collected before the dump.
     private static readonly List<object> s_roots = new();
-    private static readonly List<CachedReport> s_cache = new();
+    private static readonly object s_cacheGate = new();
+    private static List<CachedReport>? s_cache; // created on the first "grow", so the facts dumps have no CachedReport types
     private static readonly ManualResetEvent s_never = new(false);
     private static Lock? s_ledger;
     private static Timer? s_lifetime;
@@ -127,8 +128,9 @@ public static class Program
                 if (line.StartsWith("grow ", StringComparison.Ordinal))
                 {
                     int n = int.Parse(line[5..], System.Globalization.CultureInfo.InvariantCulture);
-                    lock (s_cache)
+                    lock (s_cacheGate)
                     {
+                        s_cache ??= new List<CachedReport>();
                         for (int i = 0; i < n; i++)
                             s_cache.Add(new CachedReport(s_cache.Count));
                         Console.WriteLine($"GREW {s_cache.Count}");
