@@ -58,25 +58,20 @@ public sealed class InvokeNotebookCommand : AnalysisCmdlet
 
         if (!ShouldProcess(path, "Run notebook"))
             return;
-        var options = new NotebookRunOptions
-        {
-            Parameters = parameters,
-            WorkingDirectory = WorkingDirectory is null ? null : ResolveFilePath(WorkingDirectory),
-            Kernels = { ["pwsh"] = wd => new PowerShellKernel(wd, PowerShellKernel.ModulePath) },
-        };
+        string? workingDirectory = WorkingDirectory is null ? null : ResolveFilePath(WorkingDirectory);
         try
         {
             var result = RunWithProgress("Running notebook", (progress, ct) =>
             {
-                var withProgress = new NotebookRunOptions
+                var options = new NotebookRunOptions
                 {
-                    Parameters = options.Parameters,
-                    WorkingDirectory = options.WorkingDirectory,
-                    Kernels = options.Kernels,
+                    Parameters = parameters,
+                    WorkingDirectory = workingDirectory,
+                    Kernels = { ["pwsh"] = wd => new PowerShellKernel(wd, PowerShellKernel.ModulePath) },
                     Progress = p => progress.Report(new WorkProgress($"Running {System.IO.Path.GetFileName(path)}",
                         $"cell {p.CellIndex + 1} ({p.Language}): {p.FirstLine}", p.CodeCell - 1, p.CodeCells)),
                 };
-                return NotebookRunner.RunFileAsync(path, outNotebook, outFile, withProgress, ct).GetAwaiter().GetResult();
+                return NotebookRunner.RunFileAsync(path, outNotebook, outFile, options, ct).GetAwaiter().GetResult();
             });
             foreach (string warning in result.Warnings)
                 WriteWarning(warning);

@@ -269,3 +269,30 @@ public class NotebookRunnerTests
         Assert.DoesNotMatch(@"(?m)^renderPlotly_[0-9a-f]+\(\);", html);
     }
 }
+
+public class NotebookPageRenderTests
+{
+    [SkippableFact]
+    public async Task ShippedCSharpNotebook_WithItsDefaults_RendersEveryChartOffline()
+    {
+        string? chromium = Analysis.Tests.Reporting.Chromium.Find();
+        Skip.If(chromium is null, "Chromium is not installed (the test command installs Debian's chromium; it could not here).");
+        string dir = Path.Combine(RepoPaths.Root, "artifacts", "test-results", "notebook");
+        Directory.CreateDirectory(dir);
+        string page = Path.Combine(dir, "go-heap-diff.html");
+
+        // the defaults point at the committed Go fixtures, so this is the notebook exactly as shipped
+        var run = await NotebookRunner.RunFileAsync(Path.Combine(RepoPaths.Root, "notebooks", "go-heap-diff.ipynb"), Path.Combine(dir, "go-heap-diff.ipynb"), page, new NotebookRunOptions());
+        Assert.True(run.Succeeded, run.Failure);
+        int charts = run.Notebook.Cells.SelectMany(c => c.Outputs).Count(o => o.Data.TryGetValue("text/html", out string? h) && h.Contains("Plotly.newPlot", StringComparison.Ordinal));
+        Assert.True(charts >= 2, $"{charts} charts");
+
+        string dom = Analysis.Tests.Reporting.Chromium.Run(chromium!, page, dir, "--dump-dom", out string log);
+        Assert.Equal(charts, Regex.Count(dom, "class=\"plot-container plotly\""));
+        Assert.DoesNotMatch(new Regex("CONSOLE.*(Uncaught|Error)|Uncaught ", RegexOptions.IgnoreCase), log);
+        string screenshot = Path.Combine(dir, "go-heap-diff.png");
+        File.Delete(screenshot);
+        Analysis.Tests.Reporting.Chromium.Run(chromium!, page, dir, $"--screenshot={screenshot}", out _);
+        Assert.True(File.Exists(screenshot) && new FileInfo(screenshot).Length > 50_000, "no screenshot");
+    }
+}

@@ -72,7 +72,7 @@ public class ReportTests
     [SkippableFact]
     public void Report_RendersInHeadlessChromiumWithTheNetworkOff()
     {
-        string? chromium = new[] { "/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome" }.FirstOrDefault(File.Exists);
+        string? chromium = Chromium.Find();
         Skip.If(chromium is null, "Chromium is not installed (the test command installs Debian's chromium; it could not here).");
 
         string dir = Path.Combine(RepoPaths.Root, "artifacts", "test-results", "report");
@@ -81,29 +81,7 @@ public class ReportTests
         var report = FullReport(out int charts);
         report.Save(page);
 
-        string Run(string extra, out string stderr)
-        {
-            var psi = new ProcessStartInfo(chromium!) { RedirectStandardOutput = true, RedirectStandardError = true };
-            foreach (string a in new[]
-            {
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--host-resolver-rules=MAP * ~NOTFOUND", "--enable-logging=stderr", "--v=0",
-                $"--user-data-dir={Path.Combine(dir, "profile-" + Guid.NewGuid().ToString("N"))}", "--virtual-time-budget=15000", "--window-size=1200,4000", extra,
-                new Uri(page).AbsoluteUri,
-            })
-            {
-                psi.ArgumentList.Add(a);
-            }
-
-            using var p = Process.Start(psi)!;
-            var output = p.StandardOutput.ReadToEndAsync();
-            var error = p.StandardError.ReadToEndAsync();
-            Assert.True(p.WaitForExit(120_000), "chromium did not finish");
-            stderr = error.Result;
-            foreach (string profile in Directory.GetDirectories(dir, "profile-*"))
-                Directory.Delete(profile, recursive: true);
-            return output.Result;
-        }
+        string Run(string extra, out string stderr) => Chromium.Run(chromium!, page, dir, extra, out stderr);
 
         string dom = Run("--dump-dom", out string log);
         // Every chart drew its SVG (plotly writes one plot-container per chart), and the page logged no errors.
