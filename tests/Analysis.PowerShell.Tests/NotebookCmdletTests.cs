@@ -165,6 +165,32 @@ public class NotebookCmdletTests
     }
 
     [Fact]
+    public void StopProcessing_StopsARunningPowerShellCell_AndTheSessionKeepsWorking()
+    {
+        string dir = RepoPaths.NewScratchDirectory("nbstop");
+        string nb = Path.Combine(dir, "loop.dib");
+        File.WriteAllText(nb, "#!pwsh\n'started'\n#!pwsh\n$i = 0; while ($true) { $i++ }\n#!pwsh\n'never'\n");
+        using var host = new PwshHost();
+        using var ps = System.Management.Automation.PowerShell.Create(host.Runspace);
+        using var inLoop = new ManualResetEventSlim();
+        ps.Streams.Progress.DataAdded += (_, e) =>
+        {
+            if (ps.Streams.Progress[e.Index].StatusDescription.Contains("while ($true)", StringComparison.Ordinal))
+                inLoop.Set();
+        };
+        ps.AddScript("Invoke-Notebook $nb");
+        host.Runspace.SessionStateProxy.SetVariable("nb", nb);
+        var async = ps.BeginInvoke();
+        Assert.True(inLoop.Wait(TimeSpan.FromSeconds(60)), "the loop cell never started");
+        Thread.Sleep(300);
+        var stopped = System.Diagnostics.Stopwatch.StartNew();
+        ps.Stop();
+        Assert.Throws<System.Management.Automation.PipelineStoppedException>(() => ps.EndInvoke(async));
+        Assert.True(stopped.Elapsed < TimeSpan.FromSeconds(10), $"stopping took {stopped.Elapsed}");
+        Assert.Equal("3", Assert.Single(host.Run("1 + 2").Strings));
+    }
+
+    [Fact]
     public void BadNotebooksAndArguments_WriteErrorRecords()
     {
         string dir = RepoPaths.NewScratchDirectory("nbbad");
