@@ -23,6 +23,8 @@ public static class AnalysisFormatters
     public static IReadOnlyList<Type> Types { get; } =
     [
         typeof(DumpSession), typeof(DumpThread), typeof(DeadlockCycle), typeof(HeapStatistics), typeof(HeapTypeStat), typeof(HeapTypeDiff),
+        typeof(RetainedTypeStat), typeof(GcRootPath), typeof(StuckAwaitGroup), typeof(AsyncStateMachine), typeof(SyncOverAsyncWait), typeof(Finding),
+        typeof(ThreadPoolReport), typeof(FinalizerReport),
         typeof(TraceSession), typeof(GcEvent), typeof(GcSummary), typeof(CpuFunction), typeof(FoldedStack), typeof(TraceException), typeof(ContentionEvent),
         typeof(Goroutine), typeof(StackBucket), typeof(LeakSuspect), typeof(PprofProfile), typeof(PprofTopRow), typeof(PprofPeekRow), typeof(PprofTrace),
         typeof(GcCycle), typeof(GcTraceSummary), typeof(GoExecutionTrace), typeof(GoTraceGc), typeof(GoTraceStopTheWorld), typeof(GoBlockReason), typeof(GoStateSample),

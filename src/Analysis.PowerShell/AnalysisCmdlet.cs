@@ -39,7 +39,7 @@ public abstract class AnalysisCmdlet : PSCmdlet, IDisposable
         bool wrote = false;
         foreach (var p in updates.GetConsumingEnumerable())
         {
-            WriteProgress(new ProgressRecord(activityId, p.Activity.Length > 0 ? p.Activity : activity, p.Status) { PercentComplete = p.Percent });
+            WriteProgress(new ProgressRecord(activityId, p.Activity.Length > 0 ? p.Activity : activity, string.IsNullOrEmpty(p.Status) ? "working" : p.Status) { PercentComplete = p.Percent });
             wrote = true;
         }
 

@@ -13,6 +13,7 @@ public abstract class DumpCmdlet : AnalysisCmdlet
     [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
     [Alias("PSPath", "FullName")]
     [ValidateNotNullOrEmpty]
+    [DumpSessionToPath]
     public string Path { get; set; } = "";
 
     /// <summary>DAC to use when the dump's runtime is not installed here (libmscordaccore.so of that exact runtime).</summary>
@@ -29,9 +30,18 @@ public abstract class DumpCmdlet : AnalysisCmdlet
         DumpSession? session = null;
         try
         {
-            session = ParameterSetName == DumpSet
-                ? Dump
-                : RunspaceSessions.Current.Dumps.GetOrOpen(ResolveFilePath(Path), new DumpOpenOptions { DacPath = DacPath is null ? null : ResolveFilePath(DacPath) });
+            if (ParameterSetName == DumpSet)
+            {
+                session = Dump;
+            }
+            else
+            {
+                // A dump already open in this runspace (Open-Dump, with its options) answers; else open one.
+                string path = ResolveFilePath(Path);
+                session = (DacPath is null ? RunspaceSessions.Current.Dumps.FindOpen(path) : null)
+                    ?? RunspaceSessions.Current.Dumps.GetOrOpen(path, new DumpOpenOptions { DacPath = DacPath is null ? null : ResolveFilePath(DacPath) });
+            }
+
             if (session is not null)
                 ProcessDump(session);
         }
@@ -43,4 +53,12 @@ public abstract class DumpCmdlet : AnalysisCmdlet
 
     /// <summary>Answers the question for one dump and writes the results.</summary>
     protected abstract void ProcessDump(DumpSession session);
+}
+
+/// <summary>A session given where a path is expected (<c>Get-HeapTop $session</c>) stands for its dump file.</summary>
+[AttributeUsage(AttributeTargets.Property)]
+internal sealed class DumpSessionToPathAttribute : ArgumentTransformationAttribute
+{
+    public override object Transform(EngineIntrinsics engineIntrinsics, object inputData) =>
+        (inputData is PSObject pso ? pso.BaseObject : inputData) is DumpSession session ? session.Path : inputData;
 }

@@ -47,6 +47,19 @@ public class SessionCache<TSession>
         }
     }
 
+    /// <summary>The most recently used open session of this file (whatever its options), if the file has not changed since.</summary>
+    public TSession? FindOpen(string path)
+    {
+        string full = System.IO.Path.GetFullPath(path);
+        if (!File.Exists(full))
+            return null;
+        var info = new FileInfo(full);
+        lock (_sync)
+        {
+            return _entries.FirstOrDefault(e => e.Key.Path == full && e.Key.Length == info.Length && e.Key.WriteTimeUtc == info.LastWriteTimeUtc && !e.Session.IsClosed)?.Session;
+        }
+    }
+
     /// <summary>Returns the open session for this file and options, or opens one with <paramref name="open"/>.</summary>
     /// <param name="validate">Checks the file first, so a missing or bad file reports its own error.</param>
     /// <param name="keepOpen">Keep it until <see cref="Close"/>; otherwise it may be evicted.</param>

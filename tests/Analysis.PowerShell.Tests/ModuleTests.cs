@@ -12,6 +12,7 @@ public class ModuleTests
         "Get-TraceExceptions", "Get-TraceGc", "Get-TraceGcSummary", "Get-TraceStacks", "Import-Trace", "Invoke-TraceCapture", "New-Dump",
         "Open-Dump", "Start-TraceCapture", "Stop-TraceCapture", "Get-Goroutines", "Group-Stacks", "Find-GoroutineLeak", "Import-Pprof",
         "Get-PprofTop", "Get-PprofPeek", "Get-PprofTraces", "Get-GcTrace", "Get-GoTrace", "Export-IncidentReport", "Invoke-Notebook",
+        "Get-GcRoot", "Compare-Heap", "Get-DumpTasks", "Get-DumpThreadPool", "Get-DumpFinalizer", "Get-DumpTriage",
     ];
 
     [Fact]
@@ -60,6 +61,14 @@ public class ModuleTests
             ["Analysis.Dumps.HeapTypeStat"] = "Get-HeapTop $d -Top 3",
             ["Analysis.Dumps.DumpSession"] = "Open-Dump $d",
             ["Analysis.Dumps.HeapTypeDiff"] = "Get-HeapTop $after -Baseline $before -Top 3",
+            ["Analysis.Dumps.GcRootPath"] = "Get-GcRoot $d -TypeName 'Contoso.Retention.CustomerSession'",
+            ["Analysis.Dumps.RetainedTypeStat"] = "Get-HeapTop $d -Retained -Top 3",
+            ["Analysis.Dumps.StuckAwaitGroup"] = "Get-DumpTasks $d",
+            ["Analysis.Dumps.AsyncStateMachine"] = "Get-DumpTasks $d -Detailed",
+            ["Analysis.Dumps.SyncOverAsyncWait"] = "Get-DumpTasks $d -SyncOverAsync",
+            ["Analysis.Dumps.Finding"] = "Get-DumpTriage $d",
+            ["Analysis.Dumps.ThreadPoolReport"] = "Get-DumpThreadPool $d",
+            ["Analysis.Dumps.FinalizerReport"] = "Get-DumpFinalizer $d",
             ["Analysis.Notebooks.NotebookRunResult"] = "Invoke-Notebook $nb",
             ["Analysis.Traces.GcEvent"] = "Get-TraceGc $t",
             ["Analysis.Traces.GcSummary"] = "Get-TraceGcSummary $t",
@@ -97,8 +106,10 @@ public class ModuleTests
         foreach (var view in views)
         {
             string type = (string)view.Element("ViewSelectedBy")!.Element("TypeName")!;
-            var items = view.Descendants("TableColumnItem").ToList();
-            Assert.Equal(view.Descendants("TableColumnHeader").Count(), items.Count);
+            var items = view.Descendants("TableColumnItem").Concat(view.Descendants("ListItem")).ToList();
+            Assert.NotEmpty(items);
+            if (view.Element("TableControl") is not null)
+                Assert.Equal(view.Descendants("TableColumnHeader").Count(), items.Count);
             foreach (var item in items)
             {
                 string script = item.Element("PropertyName") is { } p ? $"$_.PSObject.Properties['{p.Value}'] -ne $null" : $"$null = & {{ {item.Element("ScriptBlock")!.Value} }}; $true";

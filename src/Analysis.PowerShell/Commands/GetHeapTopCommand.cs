@@ -5,10 +5,10 @@ namespace Analysis.PowerShell.Commands;
 
 /// <summary>
 /// The types holding the most heap memory (or the most objects), like SOS dumpheap -stat; with -Baseline, the types
-/// that grew most since an earlier dump.
+/// that grew most since an earlier dump; with -Retained, the types whose objects keep the most memory alive.
 /// </summary>
 [Cmdlet(VerbsCommon.Get, "HeapTop", DefaultParameterSetName = DumpSet)]
-[OutputType(typeof(HeapTypeStat), typeof(HeapTypeDiff))]
+[OutputType(typeof(HeapTypeStat), typeof(HeapTypeDiff), typeof(RetainedTypeStat))]
 public sealed class GetHeapTopCommand : DumpCmdlet
 {
     [Parameter]
@@ -28,8 +28,31 @@ public sealed class GetHeapTopCommand : DumpCmdlet
     [ValidateNotNull]
     public object? Baseline { get; set; }
 
+    /// <summary>
+    /// Rank types by retained size (dominator tree): the bytes freed if their objects were no longer referenced.
+    /// Indexes the object graph on first use (cached like Get-GcRoot's).
+    /// </summary>
+    [Parameter]
+    public SwitchParameter Retained { get; set; }
+
     protected override void ProcessDump(DumpSession session)
     {
+        if (Retained)
+        {
+            if (Baseline is not null)
+            {
+                WriteError(new ErrorRecord(new PSArgumentException("-Retained and -Baseline cannot be combined: retained sizes are for one dump."), "RetainedWithBaseline", ErrorCategory.InvalidArgument, Baseline));
+                return;
+            }
+
+            var rows = RunWithProgress("Computing retained sizes", (progress, ct) => session.GetRetainedByType(Top, TypeName, progress, ct));
+            foreach (string warning in session.GraphWarnings)
+                WriteWarning(warning);
+            foreach (var row in rows)
+                WriteObject(row);
+            return;
+        }
+
         DumpSession? baseline = null;
         try
         {

@@ -17,11 +17,25 @@ public sealed class OpenDumpCommand : AnalysisCmdlet
     [ValidateNotNullOrEmpty]
     public string? DacPath { get; set; }
 
+    /// <summary>Folder for the object-graph index (default: ANALYSIS_CACHE_DIR, else ~/.cache/analysis).</summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string? CacheDirectory { get; set; }
+
+    /// <summary>Neither read nor write the on-disk object-graph index.</summary>
+    [Parameter]
+    public SwitchParameter NoCache { get; set; }
+
     protected override void ProcessRecord()
     {
         try
         {
-            var options = new DumpOpenOptions { DacPath = DacPath is null ? null : ResolveFilePath(DacPath) };
+            var options = new DumpOpenOptions
+            {
+                DacPath = DacPath is null ? null : ResolveFilePath(DacPath),
+                CacheDirectory = CacheDirectory is null ? null : GetUnresolvedProviderPathFromPSPath(CacheDirectory),
+                NoCache = NoCache,
+            };
             WriteObject(RunspaceSessions.Current.Dumps.GetOrOpen(ResolveFilePath(Path), options, keepOpen: true));
         }
         catch (AnalysisException e)

@@ -15,4 +15,14 @@ public sealed record DumpOpenOptions
     /// recorded in the dump if it exists here. When set, only these roots are searched.
     /// </summary>
     public IReadOnlyList<string>? RuntimeSearchRoots { get; init; }
+
+    /// <summary>
+    /// Folder for the object-graph index (root paths, retained sizes), one file per dump content, so a dump opened
+    /// again skips the heap pass. Null: ANALYSIS_CACHE_DIR, else $XDG_CACHE_HOME/analysis, else ~/.cache/analysis
+    /// (LocalApplicationData\analysis on Windows). Never the dump's own folder unless you pass it here.
+    /// </summary>
+    public string? CacheDirectory { get; init; }
+
+    /// <summary>Do not read or write the on-disk index (it is still kept in memory for the session).</summary>
+    public bool NoCache { get; init; }
 }

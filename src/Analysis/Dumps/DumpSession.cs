@@ -16,10 +16,20 @@ public sealed class DumpSession : IAnalysisSession
     private readonly Lazy<bool> _hasHeap;
     private IReadOnlyList<DumpThread>? _threads;
     private HeapStatistics? _heap;
+    private readonly SemaphoreSlim _graphGate = new(1, 1);
+    private HeapGraph? _graph;
+    private GcRoots? _roots;
+    private Dominators? _dominators;
+    private AsyncReport? _async;
+    private ThreadPoolReport? _threadPool;
+    private FinalizerReport? _finalizer;
     private volatile bool _disposed;
 
-    private DumpSession(string path, DumpFormat format, DataTarget target, ClrRuntime runtime, string runtimeVersion, string dacPath)
+    private readonly DumpOpenOptions _options;
+
+    private DumpSession(string path, DumpFormat format, DataTarget target, ClrRuntime runtime, string runtimeVersion, string dacPath, DumpOpenOptions options)
     {
+        _options = options;
         Path = path;
         Format = format;
         _target = target;
@@ -104,7 +114,7 @@ public sealed class DumpSession : IAnalysisSession
                     $"The DAC '{dac}' could not be loaded for dump '{fullPath}' (runtime {version}): {e.Message}. Pass -DacPath with the {DacLocator.DacFileName} of exactly that runtime build.", e);
             }
 
-            return new DumpSession(fullPath, format, target, runtime, version, dac);
+            return new DumpSession(fullPath, format, target, runtime, version, dac, options);
         }
         catch
         {
@@ -175,6 +185,210 @@ public sealed class DumpSession : IAnalysisSession
         IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default) =>
         GetHeapStatistics(progress, cancellationToken).Top(top, sortBy, typeNamePattern);
 
+    /// <summary>Whether the object graph (root paths, retained sizes) has been indexed in this session.</summary>
+    public bool IsGraphIndexed => _graph is not null;
+
+    /// <summary>
+    /// Why the object at <paramref name="address"/> is alive: the shortest path from a GC root, or null when no root
+    /// reaches it (garbage the GC has not collected yet). Indexes the object graph on first use (one heap pass).
+    /// </summary>
+    public GcRootPath? FindRootPath(ulong address, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        Roots(progress, cancellationToken).PathTo(address);
+
+    /// <summary>Root paths of all objects whose type matches the wildcard, merged by shape, most objects first.</summary>
+    public GcRootQuery FindRootPaths(string typeNamePattern, int top = 10, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(typeNamePattern);
+        var roots = Roots(progress, cancellationToken);
+        var paths = roots.PathsToType(typeNamePattern, top, cancellationToken, out int unreachable, out int reachable);
+        return new GcRootQuery(typeNamePattern, paths, unreachable) { Reachable = reachable };
+    }
+
+    /// <summary>Bytes that would be freed if the object at <paramref name="address"/> were no longer referenced.</summary>
+    public long GetRetainedSize(ulong address, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var graph = Graph(progress, cancellationToken);
+        int node = graph.Find(address);
+        if (node < 0)
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"0x{address:x} is not the address of an object on the GC heap of '{Path}'."), nameof(address));
+        return DominatorTree(progress, cancellationToken).RetainedSize(node);
+    }
+
+    /// <summary>Types by retained size (dominator tree), optionally filtered by a type-name wildcard.</summary>
+    public IReadOnlyList<RetainedTypeStat> GetRetainedByType(int top = 20, string? typeNamePattern = null, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var rows = DominatorTree(progress, cancellationToken).ByType(cancellationToken);
+        IEnumerable<RetainedTypeStat> result = rows;
+        if (!string.IsNullOrEmpty(typeNamePattern))
+        {
+            var wildcard = new Wildcard(typeNamePattern);
+            result = result.Where(r => wildcard.IsMatch(r.TypeName));
+        }
+
+        return result.Take(top).ToArray();
+    }
+
+    /// <summary>
+    /// Async state machines on the heap (state, what they await, who awaits them), the incomplete ones grouped by
+    /// method, and threads blocked synchronously on tasks. Uses the object-graph index; computed once.
+    /// </summary>
+    public AsyncReport GetAsyncState(IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        if (_async is { } cached)
+            return cached;
+        var graph = Graph(progress, cancellationToken);
+        var threads = GetThreads(cancellationToken);
+        return WithGraphGate(() =>
+        {
+            progress?.Report(new WorkProgress("Reading async state machines", "state machine boxes, awaiters and continuations", 0, 0));
+            return _async ??= AsyncAnalyzer.Analyze(_runtime, graph, threads, cancellationToken);
+        }, "reading async state machines", cancellationToken);
+    }
+
+    /// <summary>Thread-pool workers (busy, idle, what they run), queued work items and timers. Computed once.</summary>
+    public ThreadPoolReport GetThreadPool(CancellationToken cancellationToken = default)
+    {
+        if (_threadPool is { } cached)
+            return cached;
+        var threads = GetThreads(cancellationToken);
+        RequireHeap("the thread pool's queues and timers");
+        return WithGraphGate(() => _threadPool ??= RuntimeQueues.ThreadPool(_runtime, threads, cancellationToken), "reading the thread pool", cancellationToken);
+    }
+
+    /// <summary>The finalizer thread (what it runs, whether it waits) and the objects queued for finalization. Computed once.</summary>
+    public FinalizerReport GetFinalizer(CancellationToken cancellationToken = default)
+    {
+        if (_finalizer is { } cached)
+            return cached;
+        var threads = GetThreads(cancellationToken);
+        RequireHeap("the finalizer queue");
+        return WithGraphGate(() => _finalizer ??= RuntimeQueues.Finalizer(_runtime, threads, cancellationToken), "reading the finalizer queue", cancellationToken);
+    }
+
+    private void RequireHeap(string what)
+    {
+        if (!HasHeap)
+        {
+            throw new AnalysisException(AnalysisErrorKind.NoHeap, Path,
+                $"Dump '{Path}' has no GC heap memory (it is a mini/normal or triage dump), so {what} cannot be read. " +
+                "Capture with heap: createdump --withheap, dotnet-dump collect --type Heap, or DiagnosticsClient.WriteDump(DumpType.WithHeap, …).");
+        }
+    }
+
+    /// <summary>Heap problems met while indexing the graph (unreadable segments, dangling references).</summary>
+    public IReadOnlyList<string> GraphWarnings
+    {
+        get
+        {
+            if (_graph is null)
+                return [];
+            lock (_cacheNotes)
+                return [.. _graph.Warnings, .. _cacheNotes];
+        }
+    }
+
+    internal HeapGraph Graph(IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
+    {
+        ThrowIfClosed();
+        if (_graph is { } cached)
+            return cached;
+        return WithGraphGate(() => _graph ??= BuildGraph(progress, cancellationToken), "indexing the object graph", cancellationToken);
+    }
+
+    private GcRoots Roots(IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
+    {
+        if (_roots is { } cached)
+            return cached;
+        var graph = Graph(progress, cancellationToken);
+        var names = GetThreads(cancellationToken).Where(t => t.Name is not null).GroupBy(t => t.ManagedThreadId).ToDictionary(g => g.Key, g => g.First().Name);
+        return WithGraphGate(() => _roots ??= new GcRoots(graph, _runtime, id => names.GetValueOrDefault(id), cancellationToken), "searching root paths", cancellationToken);
+    }
+
+    private Dominators DominatorTree(IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
+    {
+        if (_dominators is { } cached)
+            return cached;
+        var graph = Graph(progress, cancellationToken);
+        return WithGraphGate(() =>
+        {
+            progress?.Report(new WorkProgress("Computing retained sizes", $"dominator tree of {graph.NodeCount:N0} objects", 0, 0));
+            return _dominators ??= new Dominators(graph, cancellationToken);
+        }, "computing retained sizes", cancellationToken);
+    }
+
+    private HeapGraph BuildGraph(IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
+    {
+        if (!HasHeap)
+        {
+            throw new AnalysisException(AnalysisErrorKind.NoHeap, Path,
+                $"Dump '{Path}' has no GC heap memory (it is a mini/normal or triage dump), so root paths and retained sizes cannot be computed. " +
+                "Capture with heap: createdump --withheap, dotnet-dump collect --type Heap, or DiagnosticsClient.WriteDump(DumpType.WithHeap, …).");
+        }
+
+        if (_options.NoCache)
+            return HeapGraphBuilder.Build(_runtime, progress, cancellationToken);
+
+        string directory = System.IO.Path.GetFullPath(_options.CacheDirectory ?? HeapGraphCache.DefaultDirectory());
+        string key = HeapGraphCache.Key(Path, progress, cancellationToken);
+        string file = HeapGraphCache.FileFor(directory, key);
+        progress?.Report(new WorkProgress("Indexing the object graph", $"looking for a cached index in {directory}", 0, 0));
+        var cached = HeapGraphCache.TryLoad(file, key, out string? problem, cancellationToken);
+        if (cached is not null)
+        {
+            GraphCacheFile = file;
+            GraphLoadedFromCache = true;
+            return cached;
+        }
+
+        var graph = HeapGraphBuilder.Build(_runtime, progress, cancellationToken);
+        if (problem is not null)
+            _cacheNotes.Add($"The cached index '{file}' was not used ({problem}); it was rebuilt.");
+        // Written in the background so the first answer does not wait for the disk; Dispose waits for it.
+        _cacheSave = Task.Run(() =>
+        {
+            if (HeapGraphCache.Save(directory, key, graph, CancellationToken.None) is { } failure)
+            {
+                lock (_cacheNotes)
+                    _cacheNotes.Add($"The object-graph index could not be saved in '{directory}' ({failure}); the next session on this dump will walk the heap again. Pass another cache folder (-CacheDirectory) to keep it.");
+            }
+            else
+            {
+                GraphCacheFile = file;
+            }
+        });
+        return graph;
+    }
+
+    private readonly List<string> _cacheNotes = new();
+    private Task _cacheSave = Task.CompletedTask;
+
+    /// <summary>Waits until the object-graph index of this session is on disk (it is written in the background).</summary>
+    public void WaitForGraphCache() => _cacheSave.GetAwaiter().GetResult();
+
+    /// <summary>The index file this session loaded or wrote, or null (no index yet, caching off, or not writable).</summary>
+    public string? GraphCacheFile { get; private set; }
+
+    /// <summary>Whether the object graph came from the on-disk index instead of a heap pass.</summary>
+    public bool GraphLoadedFromCache { get; private set; }
+
+    private T WithGraphGate<T>(Func<T> work, string what, CancellationToken cancellationToken)
+    {
+        _graphGate.Wait(cancellationToken);
+        try
+        {
+            ThrowIfClosed();
+            return work();
+        }
+        catch (Exception e) when (IsEngineFailure(e))
+        {
+            throw ReadFailure(what, e);
+        }
+        finally
+        {
+            _graphGate.Release();
+        }
+    }
+
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{System.IO.Path.GetFileName(Path)} (pid {ProcessId}, .NET {RuntimeVersion}, {(HasHeap ? "with heap" : "no heap")})");
 
@@ -185,14 +399,25 @@ public sealed class DumpSession : IAnalysisSession
         // Wait for running questions so the runtime is not pulled from under them.
         _threadsGate.Wait();
         _heapGate.Wait();
+        _graphGate.Wait();
         try
         {
+            try
+            {
+                _cacheSave.Wait();
+            }
+            catch (AggregateException)
+            {
+                // A failed background write only means the next session builds the index again.
+            }
+
             _disposed = true;
             _runtime.Dispose();
             _target.Dispose();
         }
         finally
         {
+            _graphGate.Release();
             _heapGate.Release();
             _threadsGate.Release();
         }

@@ -8,7 +8,8 @@ public sealed class DumpSessionCache(int implicitCapacity = 3) : SessionCache<Du
     {
         options ??= new DumpOpenOptions();
         string key = (options.DacPath is null ? "" : Path.GetFullPath(options.DacPath)) + "\n" +
-            (options.RuntimeSearchRoots is null ? "<default roots>" : string.Join("\n", options.RuntimeSearchRoots));
+            (options.RuntimeSearchRoots is null ? "<default roots>" : string.Join("\n", options.RuntimeSearchRoots)) + "\n" +
+            (options.NoCache ? "<no cache>" : options.CacheDirectory is null ? "<default cache>" : Path.GetFullPath(options.CacheDirectory));
         return GetOrOpen(path, key, p => DumpFile.Validate(p), p => DumpSession.Open(p, options), keepOpen);
     }
 }

@@ -67,7 +67,7 @@ public class ExtensionTests
         XNamespace ns = "http://schemas.microsoft.com/packaging/2013/05/nuspec.xsd";
         using var nuspec = zip.GetEntry("Analysis.Interactive.nuspec")!.Open();
         var dependencies = XDocument.Load(nuspec).Descendants().Where(e => e.Name.LocalName == "dependency").Select(e => (string)e.Attribute("id")!).ToHashSet();
-        Assert.Superset(new HashSet<string> { "Microsoft.DotNet.Interactive.Formatting", "Plotly.NET", "Microsoft.Diagnostics.Runtime", "Microsoft.Diagnostics.Tracing.TraceEvent" }, dependencies);
+        Assert.Superset(new HashSet<string> { "Microsoft.DotNet.Interactive.Formatting", "Plotly.NET", "Microsoft.Diagnostics.Runtime", "Microsoft.Diagnostics.Tracing.TraceEvent", "System.IO.Hashing" }, dependencies);
         Assert.DoesNotContain("Analysis", dependencies);
         Assert.DoesNotContain(dependencies, d => d.StartsWith("Microsoft.DotNet.Interactive", StringComparison.Ordinal) && d != "Microsoft.DotNet.Interactive.Formatting");
 

@@ -36,3 +36,45 @@ namespace Contoso.Sync
         public int Uses;
     }
 }
+
+namespace Contoso.Retention
+{
+    // Known root path: static SessionRegistry.Sessions -> Dictionary<int, CustomerSession> -> Entry[] -> CustomerSession,
+    // and each session alone holds its 64-byte token, so a session's retained size is itself + its token.
+    public sealed class CustomerSession(int id)
+    {
+        public int Id = id;
+        public byte[] Token = new byte[64];
+    }
+
+    // Known retained size: the archive alone holds its blob, its line array and the lines; the shared config is
+    // also held by the registry, so it is not part of the archive's retained size.
+    public sealed class ReportArchive
+    {
+        public byte[] Blob = new byte[100_000]; // small enough that LeakedOrder stays the largest type by size
+        public string[] Lines = Enumerable.Range(0, 100).Select(i => new string((char)('a' + (i % 26)), 10 + i)).ToArray();
+        public SharedConfig? Config;
+    }
+
+    public sealed class SharedConfig
+    {
+        public string Name = "shared";
+        public int Version = 3;
+    }
+
+    public static class SessionRegistry
+    {
+        public const int SessionCount = 2_500;
+        public static readonly Dictionary<int, CustomerSession> Sessions = new();
+        public static ReportArchive? Archive;
+        public static SharedConfig? Config;
+
+        public static void Fill()
+        {
+            for (int i = 0; i < SessionCount; i++)
+                Sessions.Add(i, new CustomerSession(i));
+            Config = new SharedConfig();
+            Archive = new ReportArchive { Config = Config };
+        }
+    }
+}

@@ -22,7 +22,6 @@ public static class Program
     private static List<CachedReport>? s_cache; // created on the first "grow", so the facts dumps have no CachedReport types
     private static readonly ManualResetEvent s_never = new(false);
     private static Lock? s_ledger;
-    private static Timer? s_lifetime;
 
     public static int Main(string[] args)
     {
@@ -38,7 +37,14 @@ public static class Program
                 positional.Add(args[i]);
         }
 
-        s_lifetime = new Timer(_ => Environment.Exit(3), null, TimeSpan.FromSeconds(exitAfterSeconds), Timeout.InfiniteTimeSpan);
+        // A dedicated thread, not a Timer: the facts mode blocks every thread-pool worker.
+        var lifetime = new Thread(() =>
+        {
+            Thread.Sleep(TimeSpan.FromSeconds(exitAfterSeconds));
+            Environment.Exit(3);
+        })
+        { Name = "lifetime", IsBackground = true };
+        lifetime.Start();
 
         string mode = positional.Count > 0 ? positional[0] : "facts";
         if (mode == "bulk")
@@ -109,6 +115,18 @@ public static class Program
         using var poolStarted = new ManualResetEventSlim(false);
         ThreadPool.UnsafeQueueUserWorkItem(_ => Waiters.PoolItemWaits(poolStarted, s_never), null);
         poolStarted.Wait();
+
+        // 7. Retention: sessions held by a static dictionary, an archive with a known retained size.
+        Contoso.Retention.SessionRegistry.Fill();
+
+        // 8. Stuck awaits and a thread blocked synchronously on a task (Scenarios.cs).
+        Scenarios.SetUpAsync();
+
+        // 9. Thread-pool starvation: every worker blocked (step 6 holds one), work queued behind them, timers.
+        Scenarios.SetUpThreadPool(alreadyBlocked: 1);
+
+        // 10. A blocked finalizer with objects waiting in the finalizer queue behind it.
+        Scenarios.SetUpFinalizer();
 
         // Wait until all three workers are blocked on their second lock.
         var deadline = DateTime.UtcNow.AddSeconds(30);

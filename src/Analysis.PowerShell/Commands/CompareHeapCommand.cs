@@ -1,0 +1,80 @@
+using System.Management.Automation;
+using Analysis.Dumps;
+
+namespace Analysis.PowerShell.Commands;
+
+/// <summary>
+/// What changed on the GC heap between two dumps of one program: per type, count and bytes before, after and the
+/// difference, largest growth first (pprof -base semantics: the reference is subtracted from the difference).
+/// </summary>
+[Cmdlet(VerbsData.Compare, "Heap")]
+[OutputType(typeof(HeapTypeDiff))]
+public sealed class CompareHeapCommand : AnalysisCmdlet
+{
+    /// <summary>The earlier dump: a path or a session from Open-Dump.</summary>
+    [Parameter(Mandatory = true, Position = 0)]
+    [ValidateNotNull]
+    public object Reference { get; set; } = null!;
+
+    /// <summary>The later dump: a path or a session from Open-Dump.</summary>
+    [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true)]
+    [ValidateNotNull]
+    public object Difference { get; set; } = null!;
+
+    [Parameter]
+    [ValidateRange(1, int.MaxValue)]
+    public int Top { get; set; } = 20;
+
+    [Parameter]
+    public HeapSortBy SortBy { get; set; } = HeapSortBy.Size;
+
+    [Parameter]
+    [SupportsWildcards]
+    public string? TypeName { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        DumpSession before, after;
+        try
+        {
+            before = Session(Reference, nameof(Reference));
+            after = Session(Difference, nameof(Difference));
+        }
+        catch (PSArgumentException e)
+        {
+            WriteError(new ErrorRecord(e, "InvalidDump", ErrorCategory.InvalidArgument, null));
+            return;
+        }
+        catch (AnalysisException e)
+        {
+            WriteAnalysisError(e, "Dump", e.Path);
+            return;
+        }
+
+        try
+        {
+            var a = RunWithProgress("Walking the reference dump's GC heap", (progress, ct) => before.GetHeapStatistics(progress, ct));
+            var b = RunWithProgress("Walking the difference dump's GC heap", (progress, ct) => after.GetHeapStatistics(progress, ct));
+            foreach (string warning in a.Warnings)
+                WriteWarning("Reference: " + warning);
+            foreach (string warning in b.Warnings)
+                WriteWarning("Difference: " + warning);
+            if (before.ProcessId != after.ProcessId)
+                WriteVerbose($"The dumps come from different processes ({before.ProcessId} and {after.ProcessId}); the difference includes everything that differs between the two runs.");
+            foreach (var row in HeapDiff.Compare(a, b, Top, SortBy, TypeName))
+                WriteObject(row);
+        }
+        catch (AnalysisException e)
+        {
+            WriteAnalysisError(e, "Dump", e.Path);
+        }
+    }
+
+    private DumpSession Session(object value, string parameter) => (value is PSObject pso ? pso.BaseObject : value) switch
+    {
+        DumpSession s => s,
+        string p => RunspaceSessions.Current.Dumps.GetOrOpen(ResolveFilePath(p)),
+        FileInfo f => RunspaceSessions.Current.Dumps.GetOrOpen(f.FullName),
+        var other => throw new PSArgumentException($"-{parameter} takes a dump session (Open-Dump) or a dump path, not {other?.GetType().Name}."),
+    };
+}

@@ -1,0 +1,374 @@
+using System.Globalization;
+using System.Text;
+using Microsoft.Diagnostics.Runtime;
+
+namespace Analysis.Dumps;
+
+/// <summary>One object on a root path, and how the object before it refers to it (a field, an array element).</summary>
+public sealed record GcRootHop(ulong Address, string TypeName, string? Via)
+{
+    public override string ToString() => Via is null ? TypeName : $"{Via} → {TypeName}";
+}
+
+/// <summary>
+/// Why an object is alive: the root that holds it and each object on the shortest path from the root to it. For a
+/// type-name question, identical paths are merged: <see cref="Count"/> objects share this path shape (array indices
+/// aside) and <see cref="Addresses"/> lists some of them.
+/// </summary>
+public sealed record GcRootPath
+{
+    public required GcRootKind RootKind { get; init; }
+
+    /// <summary>The root in words: "static Contoso.Registry.Sessions", "thread 7 (worker-a) in Contoso.Job.Run()", "pinned handle".</summary>
+    public required string Root { get; init; }
+
+    /// <summary>The objects from the one the root holds to the target (the last hop).</summary>
+    public required IReadOnlyList<GcRootHop> Hops { get; init; }
+
+    /// <summary>How many objects share this path shape (1 for an address question).</summary>
+    public int Count { get; init; } = 1;
+
+    /// <summary>Some of the objects sharing it (at most 10).</summary>
+    public IReadOnlyList<ulong> Addresses { get; init; } = [];
+
+    public ulong Target => Hops[^1].Address;
+
+    public string TargetType => Hops[^1].TypeName;
+
+    /// <summary>The path in one line, e.g. "static X.Sessions → Dictionary&lt;…&gt; ._entries → Entry[] [3].value → CustomerSession".</summary>
+    public string Path => Root + " → " + string.Join(" ", Hops.Select((h, i) => i == 0 ? h.TypeName : h.ToString()));
+
+    public override string ToString() => Count > 1 ? string.Create(CultureInfo.InvariantCulture, $"{Count:N0} × {Path}") : Path;
+}
+
+/// <summary>
+/// Shortest root paths over a <see cref="HeapGraph"/>: one breadth-first search from all roots (statics and handles
+/// before stacks) gives every reachable object its parent, so each question afterwards is a walk up the parents.
+/// Hops are named from the dump's own memory and type metadata (fields, array indices, static field names).
+/// </summary>
+internal sealed class GcRoots
+{
+    private const int Unreached = int.MinValue;
+    private readonly HeapGraph _graph;
+    private readonly ClrRuntime _runtime;
+    private readonly Func<int, string?> _threadName;
+    private readonly int[] _parents;
+    private readonly Lazy<Dictionary<ulong, string>> _statics;
+
+    public GcRoots(HeapGraph graph, ClrRuntime runtime, Func<int, string?> threadName, CancellationToken cancellationToken)
+    {
+        _graph = graph;
+        _runtime = runtime;
+        _threadName = threadName;
+        _parents = Search(graph, cancellationToken);
+        _statics = new Lazy<Dictionary<ulong, string>>(ReadStaticSlots);
+    }
+
+    public int ReachableCount => _parents.Count(p => p != Unreached);
+
+    public bool IsReachable(int node) => _parents[node] != Unreached;
+
+    /// <summary>The shortest path to the object at <paramref name="address"/>; null when no root reaches it.</summary>
+    public GcRootPath? PathTo(ulong address)
+    {
+        int node = _graph.Find(address);
+        if (node < 0)
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"0x{address:x} is not the address of an object on the GC heap."), nameof(address));
+        return Describe(node);
+    }
+
+    /// <summary>Paths to every object of the types matching the wildcard, merged by shape, most objects first.</summary>
+    public IReadOnlyList<GcRootPath> PathsToType(string typeNamePattern, int top, CancellationToken cancellationToken, out int unreachable, out int reachable)
+    {
+        var wildcard = new Wildcard(typeNamePattern);
+        var types = new bool[_graph.TypeNames.Length];
+        for (int t = 0; t < types.Length; t++)
+            types[t] = wildcard.IsMatch(_graph.TypeNames[t]);
+
+        // Group by the chain of (root, types) first, cheaply; name the hops only for a few members of each group.
+        var groups = new Dictionary<string, (int Count, List<int> Nodes)>(StringComparer.Ordinal);
+        var shape = new StringBuilder();
+        unreachable = 0;
+        reachable = 0;
+        for (int node = 0; node < _graph.NodeCount; node++)
+        {
+            if (!types[_graph.TypeIds[node]])
+                continue;
+            if ((node & 0xFFFF) == 0)
+                cancellationToken.ThrowIfCancellationRequested();
+            if (_parents[node] == Unreached)
+            {
+                unreachable++;
+                continue;
+            }
+
+            reachable++;
+            shape.Clear();
+            int at = node, below = -1, length = 1;
+            while (_parents[at] >= 0)
+            {
+                shape.Append(_graph.TypeIds[at]).Append('<');
+                below = at;
+                at = _parents[at];
+                length++;
+            }
+
+            var root = _graph.Roots[-1 - _parents[at]];
+            shape.Append(_graph.TypeIds[at]).Append('@').Append((int)root.Kind).Append(':').Append(root.Kind == GcRootKind.Stack ? root.ThreadId + "/" + root.FrameIndex : "");
+            // Paths through the same container merge; the object right under the root tells containers (and static
+            // fields, which share the runtime's statics array) apart, unless it is the target itself.
+            if (length > 2)
+                shape.Append('#').Append(below);
+            string key = shape.ToString();
+            if (!groups.TryGetValue(key, out var g))
+                g = (0, new List<int>());
+            if (g.Nodes.Count < 10)
+                g.Nodes.Add(node);
+            groups[key] = (g.Count + 1, g.Nodes);
+        }
+
+        // Groups with the same shape can still differ in the static field or member names: merge on the described path.
+        var described = new Dictionary<string, GcRootPath>(StringComparer.Ordinal);
+        foreach (var (count, nodes) in groups.Values.OrderByDescending(g => g.Count))
+        {
+            var path = Describe(nodes[0])!;
+            if (nodes.Count > 1 && Describe(nodes[^1]) is { } other)
+                path = Generalize(path, other);
+            string key = Normalize(path);
+            described[key] = described.TryGetValue(key, out var seen)
+                ? Generalize(seen, path) with { Count = seen.Count + count, Addresses = seen.Addresses.Concat(nodes.Select(n => _graph.Addresses[n])).Take(10).ToArray() }
+                : path with { Count = count, Addresses = nodes.Select(n => _graph.Addresses[n]).ToArray() };
+        }
+
+        return described.Values.OrderByDescending(p => p.Count).ThenBy(p => p.Hops.Count).Take(top).ToArray();
+    }
+
+    private GcRootPath? Describe(int node)
+    {
+        if (_parents[node] == Unreached)
+            return null;
+        var chain = new List<int>();
+        for (int at = node; ; at = _parents[at])
+        {
+            chain.Add(at);
+            if (_parents[at] < 0)
+                break;
+        }
+
+        chain.Reverse();
+        var root = _graph.Roots[-1 - _parents[chain[0]]];
+        var kind = root.Kind;
+        string rootText = RootText(root);
+        var hops = new List<GcRootHop>(chain.Count);
+        int start = 0;
+        if (kind == GcRootKind.Static && _statics.Value.TryGetValue(root.Slot, out string? rootStatic))
+        {
+            rootText = "static " + rootStatic;
+        }
+        else if (chain.Count > 1 && kind is GcRootKind.PinnedHandle or GcRootKind.StrongHandle
+            && SlotOf(chain[0], chain[1]) is { } slot && _statics.Value.TryGetValue(slot, out string? staticName))
+        {
+            // The runtime keeps statics in arrays held by handles: show the static field, not the array.
+            kind = GcRootKind.Static;
+            rootText = "static " + staticName;
+            start = 1;
+        }
+
+        for (int i = start; i < chain.Count; i++)
+        {
+            int n = chain[i];
+            string? via = i == start ? null : Via(chain[i - 1], n);
+            hops.Add(new GcRootHop(_graph.Addresses[n], _graph.TypeName(n), via));
+        }
+
+        return new GcRootPath { RootKind = kind, Root = rootText, Hops = hops, Addresses = [_graph.Addresses[node]] };
+    }
+
+    private string RootText(GraphRoot root) => root.Kind switch
+    {
+        GcRootKind.Stack => string.Create(CultureInfo.InvariantCulture,
+            $"thread {root.ThreadId}{(_threadName(root.ThreadId) is { } name ? $" ({name})" : "")} in {(root.FrameIndex >= 0 ? _graph.Frames[root.FrameIndex] : "an unknown frame")}"),
+        GcRootKind.Static => string.Create(CultureInfo.InvariantCulture, $"static field at 0x{root.Slot:x}"),
+        GcRootKind.StrongHandle => "strong handle",
+        GcRootKind.PinnedHandle => "pinned handle",
+        GcRootKind.AsyncPinnedHandle => "async-pinned handle",
+        GcRootKind.RefCountedHandle => "ref-counted handle",
+        GcRootKind.SizedRefHandle => "sized-ref handle",
+        GcRootKind.FinalizerQueue => "finalizer queue (waiting for its finalizer)",
+        _ => "runtime root",
+    };
+
+    /// <summary>The path of <paramref name="a"/> with "[*]" where its array indices differ from <paramref name="b"/>'s (same shape).</summary>
+    private static GcRootPath Generalize(GcRootPath a, GcRootPath b)
+    {
+        if (a.Hops.Count != b.Hops.Count)
+            return a;
+        var hops = a.Hops.ToArray();
+        bool changed = false;
+        for (int i = 0; i < hops.Length; i++)
+        {
+            string? va = hops[i].Via, vb = b.Hops[i].Via;
+            if (va is null || vb is null || va == vb || !va.StartsWith('[') || !vb.StartsWith('['))
+                continue;
+            int close = va.IndexOf(']', StringComparison.Ordinal);
+            hops[i] = hops[i] with { Via = "[*]" + va[(close + 1)..] };
+            changed = true;
+        }
+
+        return changed ? a with { Hops = hops } : a;
+    }
+
+    /// <summary>Array indices differ between instances of one shape; the rest of the path does not.</summary>
+    private static string Normalize(GcRootPath path)
+    {
+        var sb = new StringBuilder(path.Root);
+        foreach (var hop in path.Hops)
+        {
+            sb.Append('|').Append(hop.TypeName).Append('|');
+            if (hop.Via is { } via)
+            {
+                int close = via.IndexOf(']', StringComparison.Ordinal);
+                sb.Append(via.StartsWith('[') && close > 0 ? "[]" + via[(close + 1)..] : via);
+            }
+        }
+
+        return sb.ToString();
+    }
+
+    /// <summary>The address of the slot in <paramref name="parent"/> that holds <paramref name="child"/>.</summary>
+    private ulong? SlotOf(int parent, int child)
+    {
+        ulong from = _graph.Addresses[parent], target = _graph.Addresses[child];
+        uint size = _graph.Sizes[parent];
+        var bytes = new byte[Math.Min(size, 64u << 20)];
+        int read = _runtime.DataTarget.DataReader.Read(from, bytes);
+        for (int o = 8; o + 8 <= read; o += 8)
+        {
+            if (BitConverter.ToUInt64(bytes, o) == target)
+                return from + (ulong)o;
+        }
+
+        return null;
+    }
+
+    /// <summary>How <paramref name="parent"/> refers to <paramref name="child"/>: ".field", "[index]", "[index].field".</summary>
+    private string? Via(int parent, int child)
+    {
+        if (SlotOf(parent, child) is not { } slot)
+            return null;
+        ulong parentAddress = _graph.Addresses[parent];
+        long offset = (long)(slot - parentAddress);
+        ClrType? type = _runtime.Heap.GetObjectType(parentAddress);
+        if (type is null)
+            return null;
+        if (type.IsArray)
+        {
+            long data = _runtime.DataTarget.DataReader.PointerSize * 2L; // method table + length
+            int componentSize = Math.Max(1, type.ComponentSize);
+            long index = (offset - data) / componentSize;
+            string element = string.Create(CultureInfo.InvariantCulture, $"[{index}]");
+            if (type.ComponentType is { IsValueType: true } component)
+                return element + FieldPath(component, (offset - data) % componentSize);
+            return element;
+        }
+
+        return FieldPath(type, offset - _runtime.DataTarget.DataReader.PointerSize);
+    }
+
+    /// <summary>".a.b" for the (possibly nested struct) field at a data offset; instance field offsets exclude the method table.</summary>
+    private static string FieldPath(ClrType type, long offset)
+    {
+        foreach (var field in type.Fields)
+        {
+            long size = field.IsObjectReference ? 8 : Math.Max(1, field.Size);
+            if (offset >= field.Offset && offset < field.Offset + size)
+            {
+                string name = "." + (field.Name ?? "?");
+                return field.IsValueType && field.Type is { } inner && !field.IsPrimitive ? name + FieldPath(inner, offset - field.Offset) : name;
+            }
+        }
+
+        return "";
+    }
+
+    /// <summary>Slot address → "Namespace.Type.Field" for the reference-type static fields of every loaded type.</summary>
+    private Dictionary<ulong, string> ReadStaticSlots()
+    {
+        var slots = new Dictionary<ulong, string>();
+        foreach (var domain in _runtime.AppDomains)
+        {
+            foreach (var module in domain.Modules)
+            {
+                foreach (var type in module.EnumerateTypesWithStaticFields())
+                {
+                    foreach (var field in type.StaticFields)
+                    {
+                        if (!field.IsObjectReference)
+                            continue;
+                        ulong address = field.GetAddress(domain);
+                        if (address != 0)
+                            slots.TryAdd(address, $"{type.Name}.{field.Name}");
+                    }
+                }
+            }
+        }
+
+        return slots;
+    }
+
+    /// <summary>Breadth-first from all roots; parents[n] is the node before n, -1 - rootIndex for a root, or Unreached.</summary>
+    private static int[] Search(HeapGraph graph, CancellationToken cancellationToken)
+    {
+        var parents = new int[graph.NodeCount];
+        Array.Fill(parents, Unreached);
+        var queue = new int[graph.NodeCount];
+        int head = 0, tail = 0;
+        var order = Enumerable.Range(0, graph.Roots.Length).OrderBy(i => Priority(graph.Roots[i].Kind)).ThenBy(i => i);
+        foreach (int r in order)
+        {
+            int node = graph.Roots[r].Node;
+            if (parents[node] != Unreached)
+                continue;
+            parents[node] = -1 - r;
+            queue[tail++] = node;
+        }
+
+        var edgeStart = graph.EdgeStart;
+        var edges = graph.Edges;
+        while (head < tail)
+        {
+            if ((head & 0xFFFFF) == 0)
+                cancellationToken.ThrowIfCancellationRequested();
+            int node = queue[head++];
+            for (int k = edgeStart[node], end = edgeStart[node + 1]; k < end; k++)
+            {
+                int next = edges[k];
+                if (parents[next] == Unreached)
+                {
+                    parents[next] = node;
+                    queue[tail++] = next;
+                }
+            }
+        }
+
+        return parents;
+    }
+
+    private static int Priority(GcRootKind kind) => kind switch
+    {
+        GcRootKind.Static => 0,
+        GcRootKind.StrongHandle => 1,
+        GcRootKind.PinnedHandle => 2,
+        GcRootKind.SizedRefHandle or GcRootKind.RefCountedHandle or GcRootKind.AsyncPinnedHandle => 3,
+        GcRootKind.Stack => 4,
+        GcRootKind.FinalizerQueue => 5,
+        _ => 6,
+    };
+}
+
+/// <summary>Root paths for a type-name question: the merged paths, and how many matching objects no root reaches.</summary>
+public sealed record GcRootQuery(string TypeNamePattern, IReadOnlyList<GcRootPath> Paths, int Unreachable)
+{
+    /// <summary>Matching objects that are alive (the sum over all paths, also those beyond the top ones shown).</summary>
+    public int Reachable { get; init; }
+}

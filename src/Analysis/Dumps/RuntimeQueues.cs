@@ -1,0 +1,372 @@
+using System.Globalization;
+using Analysis.Stacks;
+using Microsoft.Diagnostics.Runtime;
+
+namespace Analysis.Dumps;
+
+/// <summary>Thread-pool workers running the same code: the user frame they are in and where they wait.</summary>
+public sealed record WorkerGroup(string Frame, string? WaitingIn, int Count, IReadOnlyList<int> ThreadIds)
+{
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"{Count:N0} in {Frame}{(WaitingIn is null ? "" : ", waiting in " + WaitingIn)}");
+}
+
+/// <summary>Queued thread-pool work of one kind: "Contoso.Workers.ExportJob", "Task running Contoso.X.Flush" …</summary>
+public sealed record WorkItemGroup(string Description, int Count, string Queue)
+{
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Count:N0} × {Description} ({Queue})");
+}
+
+/// <summary>Timers with the same callback and period.</summary>
+public sealed record TimerGroup(string Callback, int Count, long? DueTimeMs, long? PeriodMs)
+{
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"{Count:N0} × {Callback} (due {(DueTimeMs is long d ? d + " ms" : "never")}, period {(PeriodMs is long p ? p + " ms" : "none")})");
+}
+
+/// <summary>The thread pool in a dump: worker counts, what busy workers do, queued work, timers.</summary>
+public sealed record ThreadPoolReport
+{
+    public int MinWorkers { get; init; }
+
+    public int MaxWorkers { get; init; }
+
+    /// <summary>Workers the pool counts as active (running or blocked in work items).</summary>
+    public int ActiveWorkers { get; init; }
+
+    public int IdleWorkers { get; init; }
+
+    public int RetiredWorkers { get; init; }
+
+    public int CpuUtilization { get; init; }
+
+    /// <summary>Workers inside a work item (Dispatch on their stack), grouped by the user code they run.</summary>
+    public IReadOnlyList<WorkerGroup> BusyWorkers { get; init; } = [];
+
+    public int BusyWorkerCount => BusyWorkers.Sum(g => g.Count);
+
+    /// <summary>Work items waiting in the global and per-thread queues.</summary>
+    public int QueuedCount => Queued.Sum(q => q.Count);
+
+    public IReadOnlyList<WorkItemGroup> Queued { get; init; } = [];
+
+    public int TimerCount => Timers.Sum(t => t.Count);
+
+    public IReadOnlyList<TimerGroup> Timers { get; init; } = [];
+
+    /// <summary>Work is queued while no worker is idle and the pool is at its limit (or every worker is busy): starvation.</summary>
+    public bool IsStarved => QueuedCount > 0 && IdleWorkers == 0 && (ActiveWorkers >= MaxWorkers || BusyWorkerCount >= Math.Max(1, MinWorkers));
+
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"thread pool: {ActiveWorkers} active / {IdleWorkers} idle of max {MaxWorkers}, {BusyWorkerCount} busy, {QueuedCount} queued, {TimerCount} timers{(IsStarved ? " — STARVED" : "")}");
+}
+
+/// <summary>Objects of one type.</summary>
+public sealed record TypeCount(string TypeName, int Count);
+
+/// <summary>The finalizer: its thread and what it runs, and the objects waiting for it.</summary>
+public sealed record FinalizerReport
+{
+    public int? ThreadId { get; init; }
+
+    public IReadOnlyList<StackFrameInfo> Frames { get; init; } = [];
+
+    /// <summary>The type whose finalizer is running (a Finalize frame on the finalizer thread), or null when idle.</summary>
+    public string? Finalizing { get; init; }
+
+    /// <summary>The wait the finalizer thread is in while running a finalizer (a finalizer should never wait).</summary>
+    public string? WaitingIn { get; init; }
+
+    /// <summary>A finalizer is running and waiting: every object behind it waits too.</summary>
+    public bool IsBlocked => Finalizing is not null && WaitingIn is not null;
+
+    /// <summary>Objects dead and queued for their finalizer (the f-reachable queue).</summary>
+    public int ReadyCount => Ready.Sum(r => r.Count);
+
+    public IReadOnlyList<TypeCount> Ready { get; init; } = [];
+
+    /// <summary>Live objects registered for finalization (the finalization queue proper).</summary>
+    public int RegisteredCount { get; init; }
+
+    public override string ToString() =>
+        Finalizing is null
+            ? string.Create(CultureInfo.InvariantCulture, $"finalizer idle; {ReadyCount:N0} ready, {RegisteredCount:N0} registered")
+            : string.Create(CultureInfo.InvariantCulture, $"finalizer running {Finalizing}.Finalize(){(WaitingIn is null ? "" : ", waiting in " + WaitingIn)}; {ReadyCount:N0} objects wait behind it");
+}
+
+/// <summary>Reads the thread pool's queues and timers and the finalizer's state from runtime data structures on the heap.</summary>
+internal static class RuntimeQueues
+{
+    private static readonly string[] IdleWaits = ["System.Threading.LowLevelLifoSemaphore", "System.Threading.PortableThreadPool+WorkerThread.WorkerThreadStart"];
+
+    public static ThreadPoolReport ThreadPool(ClrRuntime runtime, IReadOnlyList<DumpThread> threads, CancellationToken cancellationToken)
+    {
+        var warnings = new List<string>();
+        var pool = runtime.ThreadPool;
+        var busy = threads
+            .Where(t => t.IsAlive && t.Frames.Any(f => f.Function.StartsWith("System.Threading.ThreadPoolWorkQueue.Dispatch", StringComparison.Ordinal)))
+            .Select(t => (Thread: t, Frame: UserFrame(t), Wait: WaitFrame(t)))
+            .GroupBy(x => (x.Frame, x.Wait))
+            .Select(g => new WorkerGroup(g.Key.Frame, g.Key.Wait, g.Count(), g.Select(x => x.Thread.ManagedThreadId).Order().ToArray()))
+            .OrderByDescending(g => g.Count).ThenBy(g => g.Frame, StringComparer.Ordinal)
+            .ToArray();
+
+        var queued = new List<(string Description, string Queue)>();
+        ClrHeap heap = runtime.Heap;
+        var workQueue = StaticObject(runtime, "System.Threading.ThreadPool", "s_workQueue");
+        if (workQueue.IsValid && !workQueue.IsNull)
+        {
+            foreach (var (field, queueName) in new[] { ("workItems", "global"), ("highPriorityWorkItems", "high priority"), ("lowPriorityWorkItems", "low priority") })
+            {
+                foreach (var item in ConcurrentQueueItems(runtime, workQueue.ReadObjectField(field)))
+                    queued.Add((Describe(item), queueName));
+            }
+
+            var assignable = workQueue.Type?.GetFieldByName("_assignableWorkItemQueues") is { IsObjectReference: true } af ? af.ReadObject(workQueue.Address, false) : default;
+            if (assignable.IsValid && !assignable.IsNull && assignable.IsArray)
+            {
+                var array = assignable.AsArray();
+                for (int i = 0; i < array.Length; i++)
+                {
+                    foreach (var item in ConcurrentQueueItems(runtime, array.GetObjectValue(i)))
+                        queued.Add((Describe(item), "global"));
+                }
+            }
+        }
+        else
+        {
+            warnings.Add("The thread pool's work queue (ThreadPool.s_workQueue) is not in the dump or not initialized; queued work items are not listed.");
+        }
+
+        cancellationToken.ThrowIfCancellationRequested();
+        var locals = StaticObject(runtime, "System.Threading.ThreadPoolWorkQueue+WorkStealingQueueList", "_queues");
+        if (locals.IsValid && !locals.IsNull && locals.IsArray)
+        {
+            var array = locals.AsArray();
+            for (int i = 0; i < array.Length; i++)
+            {
+                var queue = array.GetObjectValue(i);
+                var items = queue.IsValid && !queue.IsNull ? queue.ReadObjectField("m_array") : default;
+                if (!items.IsValid || items.IsNull || !items.IsArray)
+                    continue;
+                var slots = items.AsArray();
+                for (int k = 0; k < slots.Length; k++)
+                {
+                    var item = slots.GetObjectValue(k);
+                    if (item.IsValid && !item.IsNull)
+                        queued.Add((Describe(item), "worker-local"));
+                }
+            }
+        }
+
+        var timers = Timers(runtime, warnings, cancellationToken);
+        return new ThreadPoolReport
+        {
+            MinWorkers = pool?.MinThreads ?? 0,
+            MaxWorkers = pool?.MaxThreads ?? 0,
+            ActiveWorkers = pool?.ActiveWorkerThreads ?? 0,
+            IdleWorkers = pool?.IdleWorkerThreads ?? 0,
+            RetiredWorkers = pool?.RetiredWorkerThreads ?? 0,
+            CpuUtilization = pool?.CpuUtilization ?? 0,
+            BusyWorkers = busy,
+            Queued = queued.GroupBy(q => q).Select(g => new WorkItemGroup(g.Key.Description, g.Count(), g.Key.Queue))
+                .OrderByDescending(g => g.Count).ThenBy(g => g.Description, StringComparer.Ordinal).ToArray(),
+            Timers = timers,
+            Warnings = pool is null ? [.. warnings, "The runtime's thread-pool data is not available (ClrRuntime.ThreadPool is null); worker counts are 0."] : warnings,
+        };
+    }
+
+    public static FinalizerReport Finalizer(ClrRuntime runtime, IReadOnlyList<DumpThread> threads, CancellationToken cancellationToken)
+    {
+        var thread = threads.FirstOrDefault(t => t.IsFinalizer);
+        string? finalizing = null, waiting = null;
+        if (thread is not null)
+        {
+            var frames = thread.Frames.Where(f => f.Kind == FrameKind.Managed).ToArray();
+            int at = Array.FindIndex(frames, f => AsyncAnalyzer.ShortFunction(f.Function).EndsWith(".Finalize", StringComparison.Ordinal) && !f.Function.StartsWith("System.GC.", StringComparison.Ordinal));
+            if (at >= 0)
+            {
+                string function = AsyncAnalyzer.ShortFunction(frames[at].Function);
+                finalizing = function[..^".Finalize".Length];
+                waiting = at > 0 ? WaitFrame(thread) : null;
+            }
+        }
+
+        var ready = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var root in runtime.Heap.EnumerateFinalizerRoots())
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            string name = root.Object.Type?.Name ?? "<unknown type>";
+            ready[name] = ready.GetValueOrDefault(name) + 1;
+        }
+
+        int registered = 0;
+        foreach (var _ in runtime.Heap.EnumerateFinalizableObjects())
+        {
+            if ((++registered & 0xFFF) == 0)
+                cancellationToken.ThrowIfCancellationRequested();
+        }
+
+        return new FinalizerReport
+        {
+            ThreadId = thread?.ManagedThreadId,
+            Frames = thread?.Frames ?? [],
+            Finalizing = finalizing,
+            WaitingIn = waiting,
+            Ready = ready.Select(kv => new TypeCount(kv.Key, kv.Value)).OrderByDescending(t => t.Count).ThenBy(t => t.TypeName, StringComparer.Ordinal).ToArray(),
+            RegisteredCount = registered,
+        };
+    }
+
+    private static TimerGroup[] Timers(ClrRuntime runtime, List<string> warnings, CancellationToken cancellationToken)
+    {
+        var queues = StaticObject(runtime, "System.Threading.TimerQueue", "<Instances>k__BackingField");
+        if (!queues.IsValid || queues.IsNull || !queues.IsArray)
+        {
+            warnings.Add("No timer queues in the dump (TimerQueue.Instances is not set): timers are not listed.");
+            return [];
+        }
+
+        var found = new List<(string Callback, long? Due, long? Period)>();
+        var array = queues.AsArray();
+        for (int i = 0; i < array.Length; i++)
+        {
+            var queue = array.GetObjectValue(i);
+            if (!queue.IsValid || queue.IsNull)
+                continue;
+            foreach (string list in new[] { "_shortTimers", "_longTimers" })
+            {
+                var seen = new HashSet<ulong>();
+                for (var timer = queue.ReadObjectField(list); timer.IsValid && !timer.IsNull && seen.Add(timer.Address) && seen.Count < 1_000_000; timer = timer.ReadObjectField("_next"))
+                {
+                    if ((seen.Count & 0xFFF) == 0)
+                        cancellationToken.ThrowIfCancellationRequested();
+                    if (timer.ReadField<bool>("_canceled"))
+                        continue;
+                    uint due = timer.ReadField<uint>("_dueTime"), period = timer.ReadField<uint>("_period");
+                    var callback = timer.ReadObjectField("_timerCallback");
+                    string name = callback.IsValid && !callback.IsNull ? DelegateMethod(callback) : "?";
+                    if (name.StartsWith("System.Threading.Tasks.Task+DelayPromise", StringComparison.Ordinal))
+                        name = "Task.Delay";
+                    found.Add((name, due == uint.MaxValue ? null : due, period is 0 or uint.MaxValue ? null : period));
+                }
+            }
+        }
+
+        return found.GroupBy(t => (t.Callback, t.Period))
+            .Select(g => new TimerGroup(g.Key.Callback, g.Count(), g.Min(t => t.Due), g.Key.Period))
+            .OrderByDescending(g => g.Count).ThenBy(g => g.Callback, StringComparer.Ordinal).ToArray();
+    }
+
+    /// <summary>The items of a ConcurrentQueue&lt;object&gt;: non-null slot items of every segment (dequeued slots are cleared).</summary>
+    private static IEnumerable<ClrObject> ConcurrentQueueItems(ClrRuntime runtime, ClrObject queue)
+    {
+        if (!queue.IsValid || queue.IsNull)
+            yield break;
+        var seen = new HashSet<ulong>();
+        IDataReader reader = runtime.DataTarget.DataReader;
+        for (var segment = queue.ReadObjectField("_head"); segment.IsValid && !segment.IsNull && seen.Add(segment.Address); segment = segment.ReadObjectField("_nextSegment"))
+        {
+            var slots = segment.ReadObjectField("_slots");
+            if (!slots.IsValid || slots.IsNull || !slots.IsArray || slots.Type?.ComponentType is not { } slotType)
+                continue;
+            var itemField = slotType.GetFieldByName("Item");
+            if (itemField is null)
+                continue;
+            int length = slots.AsArray().Length, size = slots.Type.ComponentSize;
+            ulong data = slots.Address + (ulong)(2 * reader.PointerSize);
+            for (int i = 0; i < length; i++)
+            {
+                ulong item = reader.ReadPointer(data + (ulong)(i * size) + (ulong)itemField.Offset);
+                if (item != 0)
+                {
+                    var obj = runtime.Heap.GetObject(item);
+                    if (obj.IsValid)
+                        yield return obj;
+                }
+            }
+        }
+    }
+
+    private static string Describe(ClrObject item)
+    {
+        string name = item.Type?.Name ?? "<unknown type>";
+        int box = name.IndexOf("AsyncStateMachineBox<", StringComparison.Ordinal);
+        if (box >= 0 && name.EndsWith('>'))
+            return "continuation of " + AsyncAnalyzer.MethodName(name[(box + "AsyncStateMachineBox<".Length)..^1]);
+        if (name.StartsWith("System.Threading.QueueUserWorkItemCallback", StringComparison.Ordinal))
+        {
+            var callback = item.ReadObjectField("_callback");
+            return callback.IsValid && !callback.IsNull ? "work item " + DelegateMethod(callback) : name;
+        }
+
+        if (item.Type?.GetFieldByName("m_action") is { IsObjectReference: true } action && item.Type.GetFieldByName("m_stateFlags") is not null)
+        {
+            var del = action.ReadObject(item.Address, false);
+            return del.IsValid && !del.IsNull ? "Task running " + DelegateMethod(del) : name;
+        }
+
+        return name;
+    }
+
+    internal static string DelegateMethod(ClrObject del)
+    {
+        if (del.IsDelegate)
+        {
+            try
+            {
+                if (del.AsDelegate().GetDelegateTarget()?.Method is { } method)
+                    return $"{method.Type?.Name}.{method.Name}";
+            }
+            catch (Exception e) when (e is InvalidOperationException or ArgumentException or NullReferenceException)
+            {
+            }
+        }
+
+        return del.Type?.Name ?? "a delegate";
+    }
+
+    private static ClrObject StaticObject(ClrRuntime runtime, string typeName, string fieldName)
+    {
+        foreach (var module in runtime.EnumerateModules())
+        {
+            var type = module.GetTypeByName(typeName);
+            if (type?.GetStaticFieldByName(fieldName) is not { } field)
+                continue;
+            foreach (var domain in runtime.AppDomains)
+            {
+                var value = field.ReadObject(domain);
+                if (value.IsValid && !value.IsNull)
+                    return value;
+            }
+        }
+
+        return default;
+    }
+
+    /// <summary>The topmost managed frame outside the framework: the user code a worker runs.</summary>
+    private static string UserFrame(DumpThread thread)
+    {
+        foreach (var f in thread.Frames)
+        {
+            if (f.Kind == FrameKind.Managed && !f.Function.StartsWith("System.", StringComparison.Ordinal) && !f.Function.StartsWith("Microsoft.", StringComparison.Ordinal)
+                && !f.Function.StartsWith("Interop", StringComparison.Ordinal))
+                return AsyncAnalyzer.ShortFunction(f.Function);
+        }
+
+        return thread.TopFrame is { } top ? AsyncAnalyzer.ShortFunction(top.Function) : "(no managed frame)";
+    }
+
+    /// <summary>The wait the thread is in (its top managed frame when that is a wait, sleep or lock), else null.</summary>
+    private static string? WaitFrame(DumpThread thread)
+    {
+        if (thread.TopFrame is not { } top)
+            return null;
+        string f = AsyncAnalyzer.ShortFunction(top.Function);
+        bool isWait = f.Contains("Wait", StringComparison.Ordinal) || f.Contains("Sleep", StringComparison.Ordinal) || f.Contains("Monitor.Enter", StringComparison.Ordinal)
+            || f.Contains("Lock.", StringComparison.Ordinal) || f.Contains("Join", StringComparison.Ordinal) || IdleWaits.Any(w => f.StartsWith(w, StringComparison.Ordinal));
+        return isWait ? f : null;
+    }
+}

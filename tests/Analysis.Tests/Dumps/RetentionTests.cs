@@ -1,0 +1,310 @@
+using Analysis.Dumps;
+using Analysis.Testing;
+using Microsoft.Diagnostics.Runtime;
+using Xunit;
+
+namespace Analysis.Tests.Dumps;
+
+public class RetentionTests
+{
+    public static TheoryData<CapturedDump> HeapCaptures => new(CapturedDump.CreateDumpWithHeap, CapturedDump.ClientWithHeap);
+
+    private static DumpSession Open(CapturedDump kind = CapturedDump.ClientWithHeap, string? cacheDirectory = null, bool noCache = false) =>
+        DumpSession.Open(DumpSet.Facts[kind], new DumpOpenOptions { CacheDirectory = cacheDirectory, NoCache = noCache });
+
+    [Theory]
+    [MemberData(nameof(HeapCaptures))]
+    public void RootPaths_OfAllSessions_AreOneStaticDictionaryPath(CapturedDump kind)
+    {
+        using var session = Open(kind);
+
+        var query = session.FindRootPaths(TargetFacts.SessionType);
+
+        Assert.Equal(TargetFacts.SessionCount, query.Reachable);
+        Assert.Equal(0, query.Unreachable);
+        var path = Assert.Single(query.Paths);
+        Assert.Equal(TargetFacts.SessionCount, path.Count);
+        Assert.Equal(GcRootKind.Static, path.RootKind);
+        Assert.Equal("static " + TargetFacts.SessionRegistryStatic, path.Root);
+        Assert.Equal(
+            [
+                "System.Collections.Generic.Dictionary<System.Int32, Contoso.Retention.CustomerSession>",
+                "System.Collections.Generic.Dictionary<System.Int32, Contoso.Retention.CustomerSession>+Entry[]",
+                TargetFacts.SessionType,
+            ],
+            path.Hops.Select(h => h.TypeName));
+        Assert.Equal([null, "._entries", "[*].value"], path.Hops.Select(h => h.Via));
+        Assert.Equal(10, path.Addresses.Count);
+    }
+
+    [Fact]
+    public void RootPath_OfOneAddress_IsARealChainOfReferences_NoLongerThanClrMdsGcRoot()
+    {
+        using var session = Open();
+        var heap = session.Runtime.Heap;
+        ulong target = heap.EnumerateObjects().First(o => o.Type?.Name == TargetFacts.SessionType).Address;
+
+        var path = session.FindRootPath(target);
+
+        Assert.NotNull(path);
+        Assert.Equal(target, path.Target);
+        Assert.Matches(@"^\[\d+\]\.value$", path.Hops[^1].Via);
+        Assert.DoesNotContain("*", path.Hops[^1].Via);
+        // Every hop is a reference ClrMD also sees, from the object before it.
+        for (int i = 1; i < path.Hops.Count; i++)
+            Assert.Contains(path.Hops[i].Address, heap.GetObject(path.Hops[i - 1].Address).EnumerateReferenceAddresses(carefully: false, considerDependantHandles: false));
+        // ClrMD's GCRoot finds a path of the same length or longer (ours is breadth-first: shortest).
+        var (_, chain) = new GCRoot(heap, [target]).EnumerateRootPaths().First();
+        int theirs = 0;
+        for (var link = chain; link is not null; link = link.Next)
+            theirs++;
+        Assert.True(path.Hops.Count <= theirs + 1, $"ours {path.Hops.Count} hops, ClrMD {theirs}");
+    }
+
+    [Fact]
+    public void Graph_HasExactlyClrMdsObjectsAndReferences()
+    {
+        using var session = Open();
+        var graph = session.Graph(null, default);
+        var heap = session.Runtime.Heap;
+
+        int objects = 0;
+        foreach (var obj in heap.EnumerateObjects().Where(o => !o.IsFree))
+        {
+            objects++;
+            int node = graph.Find(obj.Address);
+            Assert.True(node >= 0, $"object 0x{obj.Address:x} missing");
+            Assert.Equal(obj.Type!.Name, graph.TypeName(node));
+            Assert.Equal(obj.Size, (ulong)graph.Sizes[node]);
+            var theirs = obj.EnumerateReferenceAddresses(carefully: false, considerDependantHandles: false).Order().ToArray();
+            var ours = graph.References(node).ToArray().Select(n => graph.Addresses[n]).Order().ToArray();
+            Assert.Equal(theirs, ours);
+        }
+
+        Assert.Equal(objects, graph.NodeCount);
+        Assert.Empty(graph.Warnings);
+    }
+
+    [Fact]
+    public void RetainedSize_OfSessionsAndArchive_AreTheirExclusivelyHeldObjects()
+    {
+        using var session = Open();
+        var heap = session.Runtime.Heap;
+        var sessions = heap.EnumerateObjects().Where(o => o.Type?.Name == TargetFacts.SessionType).ToArray();
+        var archive = Assert.Single(heap.EnumerateObjects(), o => o.Type?.Name == TargetFacts.ArchiveType);
+
+        // Expected from ClrMD's sizes: each session with its token; the archive with its blob, line array and lines,
+        // but not the shared config the registry also holds.
+        long sessionsExpected = sessions.Sum(s => (long)s.Size + (long)s.ReadObjectField("Token").Size);
+        var blob = archive.ReadObjectField("Blob");
+        var lines = archive.ReadObjectField("Lines");
+        Assert.Equal(TargetFacts.ArchiveBlobBytes, blob.AsArray().Length);
+        Assert.Equal(TargetFacts.ArchiveLines, lines.AsArray().Length);
+        long archiveExpected = (long)archive.Size + (long)blob.Size + (long)lines.Size
+            + Enumerable.Range(0, TargetFacts.ArchiveLines).Sum(i => (long)lines.AsArray().GetObjectValue(i).Size);
+
+        var byType = session.GetRetainedByType(int.MaxValue, "Contoso.Retention.*");
+        var sessionRow = Assert.Single(byType, r => r.TypeName == TargetFacts.SessionType);
+        Assert.Equal(TargetFacts.SessionCount, sessionRow.Count);
+        Assert.Equal(sessionsExpected, sessionRow.RetainedSize);
+        Assert.Equal(TargetFacts.SessionCount * (long)(sessions[0].Size + 24 + TargetFacts.SessionTokenBytes), sessionRow.RetainedSize);
+        Assert.Equal(archiveExpected, session.GetRetainedSize(archive.Address));
+        Assert.Equal(archiveExpected, Assert.Single(byType, r => r.TypeName == TargetFacts.ArchiveType).RetainedSize);
+        var config = archive.ReadObjectField("Config");
+        Assert.Equal(TargetFacts.SharedConfigType, config.Type!.Name);
+        Assert.True(session.GetRetainedSize(config.Address) < (long)config.Size + 64);
+    }
+
+    [Fact]
+    public void RetainedSizes_EqualBruteForceReachability_ForSampledObjects()
+    {
+        using var session = Open();
+        var graph = session.Graph(null, default);
+        var roots = graph.Roots.Select(r => r.Node).Distinct().ToArray();
+        long Reachable(int removed)
+        {
+            var seen = new bool[graph.NodeCount];
+            var stack = new Stack<int>();
+            long total = 0;
+            foreach (int r in roots)
+            {
+                if (r != removed && !seen[r])
+                {
+                    seen[r] = true;
+                    stack.Push(r);
+                }
+            }
+
+            while (stack.Count > 0)
+            {
+                int n = stack.Pop();
+                total += graph.Sizes[n];
+                foreach (int m in graph.References(n))
+                {
+                    if (m != removed && !seen[m])
+                    {
+                        seen[m] = true;
+                        stack.Push(m);
+                    }
+                }
+            }
+
+            return total;
+        }
+
+        long all = Reachable(-1);
+        var random = new Random(42);
+        var sample = Enumerable.Range(0, 40).Select(_ => random.Next(graph.NodeCount))
+            .Append(graph.Find(session.Runtime.Heap.EnumerateObjects().First(o => o.Type?.Name == TargetFacts.ArchiveType).Address))
+            .ToArray();
+        int checkedCount = 0;
+        foreach (int node in sample)
+        {
+            long withoutIt = Reachable(node);
+            if (withoutIt == all)
+                continue; // not reachable at all (garbage): no retained size to compare
+            // Retained = what becomes unreachable when the object goes (itself included).
+            Assert.Equal(all - withoutIt, session.GetRetainedSize(graph.Addresses[node]));
+            checkedCount++;
+        }
+
+        Assert.True(checkedCount >= 20, $"only {checkedCount} reachable objects sampled");
+    }
+
+    [Fact]
+    public void RootPath_OfAnAddressThatIsNoObject_Throws()
+    {
+        using var session = Open();
+        var archive = session.Runtime.Heap.EnumerateObjects().First(o => o.Type?.Name == TargetFacts.ArchiveType);
+
+        var e = Assert.Throws<ArgumentException>(() => session.FindRootPath(archive.Address + 8));
+        Assert.Contains($"0x{archive.Address + 8:x}", e.Message);
+        Assert.NotNull(session.FindRootPath(archive.Address));
+    }
+
+    [Fact]
+    public void RootPaths_OnMiniDump_FailWithNoHeap()
+    {
+        using var session = DumpSession.Open(DumpSet.FactsLite[CapturedDump.ClientMini]);
+        var e = Assert.Throws<AnalysisException>(() => session.FindRootPaths(TargetFacts.SessionType));
+        Assert.Equal(AnalysisErrorKind.NoHeap, e.Kind);
+        Assert.Contains("--withheap", e.Message);
+    }
+
+    [Fact]
+    public void GraphIndex_Cancelled_CachesNothingAndCanRunAgain()
+    {
+        string cache = RepoPaths.NewScratchDirectory("analysis-cache-test");
+        using var session = Open(cacheDirectory: cache);
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+
+        Assert.ThrowsAny<OperationCanceledException>(() => session.FindRootPaths(TargetFacts.SessionType, cancellationToken: cts.Token));
+        Assert.False(session.IsGraphIndexed);
+        Assert.Empty(Directory.GetFiles(cache));
+        Assert.Equal(TargetFacts.SessionCount, session.FindRootPaths(TargetFacts.SessionType).Reachable);
+    }
+
+    [Fact]
+    public void GraphIndex_IsCachedOnDiskByContent_NeverBesideTheDump_AndReusedByTheNextSession()
+    {
+        string cache = RepoPaths.NewScratchDirectory("analysis-cache-test");
+        string dump = DumpSet.Facts[CapturedDump.ClientWithHeap];
+        var besideBefore = Directory.GetFiles(Path.GetDirectoryName(dump)!);
+
+        GcRootPath first;
+        using (var session = Open(cacheDirectory: cache))
+        {
+            first = Assert.Single(session.FindRootPaths(TargetFacts.SessionType).Paths);
+            Assert.False(session.GraphLoadedFromCache);
+            session.WaitForGraphCache();
+            var file = Assert.Single(Directory.GetFiles(cache));
+            Assert.Equal(file, session.GraphCacheFile);
+            Assert.EndsWith($"-{new FileInfo(dump).Length:x}.graph", file);
+        }
+
+        Assert.Equal(besideBefore, Directory.GetFiles(Path.GetDirectoryName(dump)!));
+
+        // A copy of the dump elsewhere has the same content: same index.
+        string copy = Path.Combine(RepoPaths.NewScratchDirectory("analysis-copy"), "copy.dmp");
+        File.Copy(dump, copy);
+        using (var again = DumpSession.Open(copy, new DumpOpenOptions { CacheDirectory = cache }))
+        {
+            var second = Assert.Single(again.FindRootPaths(TargetFacts.SessionType).Paths);
+            Assert.True(again.GraphLoadedFromCache);
+            Assert.Equal(first.Path, second.Path);
+            Assert.Equal(first.Count, second.Count);
+            Assert.Empty(again.GraphWarnings);
+        }
+
+        File.Delete(copy);
+    }
+
+    [Theory]
+    [InlineData("truncated")]
+    [InlineData("garbage")]
+    [InlineData("damaged")]
+    public void GraphIndex_DamagedCacheFile_IsRebuiltWithANote(string damage)
+    {
+        string cache = RepoPaths.NewScratchDirectory("analysis-cache-test");
+        string file;
+        using (var session = Open(cacheDirectory: cache))
+        {
+            _ = session.FindRootPaths(TargetFacts.SessionType);
+            session.WaitForGraphCache();
+            file = session.GraphCacheFile!;
+        }
+
+        byte[] bytes = File.ReadAllBytes(file);
+        switch (damage)
+        {
+            case "truncated":
+                File.WriteAllBytes(file, bytes[..(bytes.Length / 2)]);
+                break;
+            case "garbage":
+                File.WriteAllBytes(file, [.. "not an index"u8]);
+                break;
+            default:
+                // Same length, damaged content in the middle (sizes, types or references).
+                for (int k = bytes.Length / 3; k < (bytes.Length / 3) + 4096 && k + 4 <= bytes.Length; k += 4)
+                    BitConverter.TryWriteBytes(bytes.AsSpan(k), 12345);
+                File.WriteAllBytes(file, bytes);
+                break;
+        }
+
+        using var rebuilt = Open(cacheDirectory: cache);
+        var path = Assert.Single(rebuilt.FindRootPaths(TargetFacts.SessionType).Paths);
+        Assert.Equal(TargetFacts.SessionCount, path.Count);
+        Assert.False(rebuilt.GraphLoadedFromCache);
+        Assert.Contains(rebuilt.GraphWarnings, w => w.Contains(file, StringComparison.Ordinal) && w.Contains("rebuilt", StringComparison.Ordinal));
+        rebuilt.WaitForGraphCache();
+        using var third = Open(cacheDirectory: cache);
+        Assert.Equal(TargetFacts.SessionCount, third.FindRootPaths(TargetFacts.SessionType).Reachable);
+        Assert.True(third.GraphLoadedFromCache);
+    }
+
+    [Fact]
+    public void GraphIndex_UnwritableCacheFolder_StillAnswers_WithAWarning()
+    {
+        string notAFolder = Path.Combine(RepoPaths.NewScratchDirectory("analysis-cache-test"), "file");
+        File.WriteAllText(notAFolder, "a file where the cache folder should be");
+        using var session = Open(cacheDirectory: notAFolder);
+
+        Assert.Equal(TargetFacts.SessionCount, session.FindRootPaths(TargetFacts.SessionType).Reachable);
+        session.WaitForGraphCache();
+        Assert.Null(session.GraphCacheFile);
+        Assert.Contains(session.GraphWarnings, w => w.Contains("could not be saved", StringComparison.Ordinal) && w.Contains(notAFolder, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void GraphIndex_NoCache_WritesNothing()
+    {
+        string cache = RepoPaths.NewScratchDirectory("analysis-cache-test");
+        using var session = DumpSession.Open(DumpSet.Facts[CapturedDump.ClientWithHeap], new DumpOpenOptions { CacheDirectory = cache, NoCache = true });
+
+        Assert.Equal(TargetFacts.SessionCount, session.FindRootPaths(TargetFacts.SessionType).Reachable);
+        session.WaitForGraphCache();
+        Assert.Empty(Directory.GetFiles(cache));
+        Assert.Null(session.GraphCacheFile);
+    }
+}
