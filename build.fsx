@@ -3,7 +3,8 @@
 //              extension package in artifacts/package
 //   test       build, run every test project, write TRX to artifacts/test-results, print "N passed, N failed"
 //   demo       build, start the demo target, capture a dump, run the module on it in a hosted runspace, print a triage
-//   bench      build, then: heap-top on a ~10M-object dump against a naive ClrMD loop; trace analysis of a ~80 MB
+//   bench      build, then: heap-top on a ~10M-object dump against a naive ClrMD loop; gcroot on it against ClrMD's
+//              GCRoot (first question, next question, new session from the index cache); trace analysis of a ~80 MB
 //              trace against dotnet-trace report topN; goroutine grouping of a 100k-goroutine dump against
 //              panicparse; pprof top on the fixtures (times, peak memory, ratios)
 //   notebooks  build, make the demo artifacts (artifacts/demo), run every notebook in notebooks/ headless into
@@ -236,6 +237,8 @@ let bench () =
     )
     log "heap-top: ours vs a naive single-pass ClrMD loop, same dump, separate processes"
     let heapCode = run "dotnet" [ benchExe; "heaptop"; dump; "3" ]
+    log "gcroot: ClrMD's GCRoot vs our object-graph index (first question, next question, new session from the cache)"
+    let gcrootCode = run "dotnet" [ benchExe; "gcroot"; dump; "3" ]
     File.Delete dump
 
     let trace = Path.Combine(dir, "bulk.nettrace")
@@ -259,7 +262,7 @@ let bench () =
     File.Delete goroutines
     log "pprof: load and top on the committed profiles"
     let pprofCode = run "dotnet" [ benchExe; "pprof"; Path.Combine(root, "tests", "testdata", "go") ]
-    if heapCode <> 0 || traceCode <> 0 || goCode <> 0 || pprofCode <> 0 then fail "benchmark failed"
+    if heapCode <> 0 || gcrootCode <> 0 || traceCode <> 0 || goCode <> 0 || pprofCode <> 0 then fail "benchmark failed"
 
 let clean () =
     if Directory.Exists artifacts then Directory.Delete(artifacts, true)

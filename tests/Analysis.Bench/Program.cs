@@ -32,6 +32,10 @@ public static class Program
             return GoBench.Measure(args[1]);
         if (args.Length >= 2 && args[0] == "pprof")
             return GoBench.Pprof(args[1]);
+        if (args.Length >= 2 && args[0] == "gcroot")
+            return GcRootBench.Run(args[1], args.Length > 2 ? int.Parse(args[2], CultureInfo.InvariantCulture) : 3);
+        if (args.Length >= 6 && args[0] == "measure-gcroot")
+            return GcRootBench.Measure(args[1], args[2], ulong.Parse(args[3], CultureInfo.InvariantCulture), ulong.Parse(args[4], CultureInfo.InvariantCulture), args[5]);
         if (args.Length >= 2 && args[0] == "rss")
             return ChildRss.Run(args[1..]);
         Console.Error.WriteLine("usage: Analysis.Bench heaptop <dump> [rounds] | tracegen <TraceTarget.dll> <out.nettrace> <seconds> | trace <file.nettrace> <dotnet-trace> [rounds]");

@@ -193,7 +193,7 @@ public sealed class DumpSession : IAnalysisSession
     /// reaches it (garbage the GC has not collected yet). Indexes the object graph on first use (one heap pass).
     /// </summary>
     public GcRootPath? FindRootPath(ulong address, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        Roots(progress, cancellationToken).PathTo(address);
+        Roots(progress, cancellationToken).PathTo(address, cancellationToken);
 
     /// <summary>Root paths of all objects whose type matches the wildcard, merged by shape, most objects first.</summary>
     public GcRootQuery FindRootPaths(string typeNamePattern, int top = 10, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -331,10 +331,10 @@ public sealed class DumpSession : IAnalysisSession
         string directory = System.IO.Path.GetFullPath(_options.CacheDirectory ?? HeapGraphCache.DefaultDirectory());
         string key = HeapGraphCache.Key(Path, progress, cancellationToken);
         string file = HeapGraphCache.FileFor(directory, key);
-        progress?.Report(new WorkProgress("Indexing the object graph", $"looking for a cached index in {directory}", 0, 0));
         var cached = HeapGraphCache.TryLoad(file, key, out string? problem, cancellationToken);
         if (cached is not null)
         {
+            progress?.Report(new WorkProgress("Indexing the object graph", $"loaded the index from {file}", 1, 1));
             GraphCacheFile = file;
             GraphLoadedFromCache = true;
             return cached;

@@ -53,6 +53,10 @@ internal sealed class GcRoots
     private readonly ClrRuntime _runtime;
     private readonly Func<int, string?> _threadName;
     private readonly int[] _parents;
+    private readonly object _searchGate = new();
+    private int[]? _queue;
+    private int _head;
+    private int _tail;
     private readonly Lazy<Dictionary<ulong, string>> _statics;
 
     public GcRoots(HeapGraph graph, ClrRuntime runtime, Func<int, string?> threadName, CancellationToken cancellationToken)
@@ -60,26 +64,41 @@ internal sealed class GcRoots
         _graph = graph;
         _runtime = runtime;
         _threadName = threadName;
-        _parents = Search(graph, cancellationToken);
+        _parents = new int[graph.NodeCount];
+        _queue = new int[graph.NodeCount];
+        StartSearch();
         _statics = new Lazy<Dictionary<ulong, string>>(ReadStaticSlots);
     }
 
-    public int ReachableCount => _parents.Count(p => p != Unreached);
+    public int ReachableCount
+    {
+        get
+        {
+            Search(-1, CancellationToken.None);
+            return _parents.Count(p => p != Unreached);
+        }
+    }
 
-    public bool IsReachable(int node) => _parents[node] != Unreached;
+    public bool IsReachable(int node)
+    {
+        Search(node, CancellationToken.None);
+        return _parents[node] != Unreached;
+    }
 
     /// <summary>The shortest path to the object at <paramref name="address"/>; null when no root reaches it.</summary>
-    public GcRootPath? PathTo(ulong address)
+    public GcRootPath? PathTo(ulong address, CancellationToken cancellationToken = default)
     {
         int node = _graph.Find(address);
         if (node < 0)
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"0x{address:x} is not the address of an object on the GC heap."), nameof(address));
+        Search(node, cancellationToken);
         return Describe(node);
     }
 
     /// <summary>Paths to every object of the types matching the wildcard, merged by shape, most objects first.</summary>
     public IReadOnlyList<GcRootPath> PathsToType(string typeNamePattern, int top, CancellationToken cancellationToken, out int unreachable, out int reachable)
     {
+        Search(-1, cancellationToken);
         var wildcard = new Wildcard(typeNamePattern);
         var types = new bool[_graph.TypeNames.Length];
         for (int t = 0; t < types.Length; t++)
@@ -316,42 +335,67 @@ internal sealed class GcRoots
         return slots;
     }
 
-    /// <summary>Breadth-first from all roots; parents[n] is the node before n, -1 - rootIndex for a root, or Unreached.</summary>
-    private static int[] Search(HeapGraph graph, CancellationToken cancellationToken)
+    /// <summary>
+    /// Breadth-first from all roots (statics and handles first); parents[n] is the node before n, -1 - rootIndex for a
+    /// root, or Unreached. The search is resumable: a question about one object runs it only until that object is
+    /// reached, a later question continues where it stopped, and questions about all objects finish it.
+    /// </summary>
+    private void StartSearch()
     {
-        var parents = new int[graph.NodeCount];
-        Array.Fill(parents, Unreached);
-        var queue = new int[graph.NodeCount];
-        int head = 0, tail = 0;
-        var order = Enumerable.Range(0, graph.Roots.Length).OrderBy(i => Priority(graph.Roots[i].Kind)).ThenBy(i => i);
+        Array.Fill(_parents, Unreached);
+        var order = Enumerable.Range(0, _graph.Roots.Length).OrderBy(i => Priority(_graph.Roots[i].Kind)).ThenBy(i => i);
         foreach (int r in order)
         {
-            int node = graph.Roots[r].Node;
-            if (parents[node] != Unreached)
+            int node = _graph.Roots[r].Node;
+            if (_parents[node] != Unreached)
                 continue;
-            parents[node] = -1 - r;
-            queue[tail++] = node;
+            _parents[node] = -1 - r;
+            _queue![_tail++] = node;
         }
+    }
 
-        var edgeStart = graph.EdgeStart;
-        var edges = graph.Edges;
-        while (head < tail)
+    /// <summary>Continues the search until <paramref name="target"/> is reached (or, with -1, to the end).</summary>
+    private void Search(int target, CancellationToken cancellationToken)
+    {
+        lock (_searchGate)
         {
-            if ((head & 0xFFFFF) == 0)
-                cancellationToken.ThrowIfCancellationRequested();
-            int node = queue[head++];
-            for (int k = edgeStart[node], end = edgeStart[node + 1]; k < end; k++)
+            if (_queue is null || (target >= 0 && _parents[target] != Unreached))
+                return;
+            var queue = _queue;
+            var parents = _parents;
+            var edgeStart = _graph.EdgeStart;
+            var edges = _graph.Edges;
+            int head = _head, tail = _tail;
+            try
             {
-                int next = edges[k];
-                if (parents[next] == Unreached)
+                while (head < tail)
                 {
-                    parents[next] = node;
-                    queue[tail++] = next;
+                    if ((head & 0xFFFF) == 0)
+                        cancellationToken.ThrowIfCancellationRequested();
+                    if (target >= 0 && parents[target] != Unreached)
+                        return;
+                    int node = queue[head];
+                    for (int k = edgeStart[node], end = edgeStart[node + 1]; k < end; k++)
+                    {
+                        int next = edges[k];
+                        if (parents[next] == Unreached)
+                        {
+                            parents[next] = node;
+                            queue[tail++] = next;
+                        }
+                    }
+
+                    head++;
                 }
+
+                _queue = null; // done: every reachable object has its parent
+            }
+            finally
+            {
+                _head = head;
+                _tail = tail;
             }
         }
-
-        return parents;
     }
 
     private static int Priority(GcRootKind kind) => kind switch

@@ -36,12 +36,12 @@ internal static class HeapGraphBuilder
     {
         public ulong Start;
         public ulong End;
-        public readonly Buffer<ulong> Addresses = new();
-        public readonly Buffer<int> Types = new();
-        public readonly Buffer<uint> Sizes = new();
+        public Buffer<ulong> Addresses = new();
+        public Buffer<int> Types = new();
+        public Buffer<uint> Sizes = new();
 
         /// <summary>The part's reference count after each object (so object k's references end there).</summary>
-        public readonly Buffer<int> EdgeEnds = new();
+        public Buffer<int> EdgeEnds = new();
         public readonly Buffer<ulong> Targets = new();
         public string? Warning;
     }
@@ -194,7 +194,6 @@ internal static class HeapGraphBuilder
         var typeIds = GC.AllocateUninitializedArray<int>(nodeCount);
         var sizes = GC.AllocateUninitializedArray<uint>(nodeCount);
         var edgeStart = GC.AllocateUninitializedArray<int>(nodeCount + 1);
-        var resolved = GC.AllocateUninitializedArray<int>((int)edgeTotal);
         Parallel.For(0, parts.Length, options, i =>
         {
             var part = parts[i];
@@ -206,6 +205,11 @@ internal static class HeapGraphBuilder
             edgeStart[n0] = e0;
             for (int k = 1; k < part.EdgeEnds.Count; k++)
                 edgeStart[n0 + k] = e0 + ends[k - 1];
+            // Only the references are needed from here on: let the rest go before the next big allocation.
+            part.Addresses = null!;
+            part.Types = null!;
+            part.Sizes = null!;
+            part.EdgeEnds = null!;
         });
         edgeStart[nodeCount] = (int)edgeTotal;
         var warnings = parts.Where(p => p.Warning is not null).Select(p => p.Warning!).ToList();
@@ -213,6 +217,7 @@ internal static class HeapGraphBuilder
 
         // Target addresses to nodes through a per-page table; references to anything that is not an object start
         // (unreadable segments, corruption) are dropped and counted.
+        var resolved = GC.AllocateUninitializedArray<int>((int)edgeTotal);
         var locator = new NodeLocator(addresses, parts.Select(p => (p.Start, p.End)).ToArray(), nodeOffsets);
         long dangling = 0;
         Parallel.For(0, parts.Length, options, () => 0L, (i, _, missing) =>
