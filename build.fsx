@@ -151,7 +151,7 @@ let demo () =
     let dir = Path.Combine(artifacts, "demo")
     Directory.CreateDirectory dir |> ignore
     let dump = Path.Combine(dir, "demo.dmp")
-    log "Starting the demo target (tests/TestTargets/DumpTarget): a deadlock, leaked orders, an exception in a catch"
+    log "Starting the demo target (tests/TestTargets/DumpTarget): a deadlock, leaked orders, an exception in a catch, stuck awaits, a starved thread pool, a blocked finalizer"
     use target = new Target("DumpTarget", [ "facts" ])
     log (sprintf "Capturing a dump of process %d and triaging it with the Analysis module in a hosted runspace" target.Id)
     let shell = shell ()

@@ -63,20 +63,24 @@ public static class IncidentReport
     {
         var threads = dump.GetThreads(cancellationToken);
         var cycles = threads.Where(t => t.Deadlock is not null).Select(t => t.Deadlock!).Distinct().ToList();
-        foreach (var cycle in cycles)
-            findings.Add(("high", $"Deadlock: {cycle.Description}"));
-        foreach (var t in threads.Where(t => t.Exception is not null))
-            findings.Add(("medium", $"Exception in flight on thread {(t.Name is { } n ? $"'{n}' " : "")}({t.ManagedThreadId}): {t.Exception}"));
+        // The triage's findings lead: deadlocks, starvation, blocked finalizer, sync over async, exceptions, leak suspects, stuck awaits.
+        var triage = DumpTriage.Run(dump, null, progress, cancellationToken);
+        foreach (var finding in triage)
+        {
+            string severity = finding.Severity switch { FindingSeverity.Critical => "high", FindingSeverity.Warning => "medium", _ => "info" };
+            findings.Add((severity, $"{char.ToUpperInvariant(finding.Kind[0])}{finding.Kind[1..]}: {finding.Summary}"));
+        }
+
         HeapStatistics? heap = null;
+        AsyncReport? async = null;
+        ThreadPoolReport? pool = null;
+        FinalizerReport? finalizer = null;
         if (dump.HasHeap)
         {
             heap = dump.GetHeapStatistics(progress, cancellationToken);
-            var biggest = heap.Top(3);
-            findings.Add(("info", $"Largest heap types: {string.Join("; ", biggest.Select(b => $"{b.TypeName} ({b.Count:N0} objects, {Bytes.Format(b.TotalSize)})"))}."));
-        }
-        else
-        {
-            findings.Add(("info", $"The dump {Path.GetFileName(dump.Path)} has no heap memory: heap sections are left out."));
+            async = dump.GetAsyncState(progress, cancellationToken);
+            pool = dump.GetThreadPool(cancellationToken);
+            finalizer = dump.GetFinalizer(cancellationToken);
         }
 
         sections.Add(() =>
@@ -88,11 +92,34 @@ public static class IncidentReport
                 report.Heading("Deadlock", 3).Paragraph(cycle.Description).Chart(Charts.DeadlockCycle(cycle));
             }
 
+            report.Heading("Triage", 3).Table(triage,
+                ("Severity", f => f.Severity), ("Finding", f => f.Kind), ("Summary", f => f.Summary), ("Evidence", f => string.Join("\n", f.Evidence)));
             report.Heading("Threads", 3).Chart(Charts.ThreadStates(threads))
                 .Table(threads,
                     ("Id", t => t.ManagedThreadId.ToString(CultureInfo.InvariantCulture)), ("OS id", t => t.OSThreadId.ToString(CultureInfo.InvariantCulture)), ("Name", t => t.Name), ("State", t => t.State),
                     ("Blocked on", t => t.BlockedOn is { } b ? $"{b.ShortTypeName} 0x{b.Address:x} (thread {b.OwnerThreadId})" : null),
                     ("Top frame", t => t.TopFrame?.Function), ("Exception", t => t.Exception?.ToString()));
+            if (async is { Groups.Count: > 0 })
+            {
+                report.Heading("Async calls not completed", 3).Table(async.Groups.Take(top),
+                    ("Count", g => g.Count), ("Method ← awaited by", g => g.Chain), ("Awaiting", g => g.Awaiting),
+                    ("Blocked threads", g => string.Join(", ", g.BlockedThreads.Select(b => b.ThreadLabel))));
+            }
+
+            if (pool is not null)
+            {
+                report.Heading("Thread pool", 3)
+                    .Paragraph(pool.ToString())
+                    .Table(pool.BusyWorkers, ("Workers", g => g.Count), ("Running", g => g.Frame), ("Waiting in", g => g.WaitingIn))
+                    .Table(pool.Queued.Take(top), ("Queued", q => q.Count), ("Work item", q => q.Description), ("Queue", q => q.Queue));
+            }
+
+            if (finalizer is not null)
+            {
+                report.Heading("Finalizer", 3).Paragraph(finalizer.ToString())
+                    .Table(finalizer.Ready.Take(top), ("Waiting for finalization", r => r.Count), ("Type", r => r.TypeName));
+            }
+
             if (heap is not null)
             {
                 var rows = heap.Top(top);

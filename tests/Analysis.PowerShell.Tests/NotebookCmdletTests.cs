@@ -36,12 +36,19 @@ public class NotebookCmdletTests
             Assert.Contains("<td style=\"text-align:right\">12,345</td>", text);
             Assert.Contains("Threads with an exception in flight: 1", text);
             Assert.Contains("<td>System.InvalidOperationException</td>", text);
+            // triage, async, thread pool and finalizer cells
+            Assert.Contains("<td>thread-pool starvation</td>", text);
+            Assert.Contains("<td>blocked finalizer</td>", text);
+            Assert.Contains($"<td>{TargetFacts.ConfirmationMethod} ← {TargetFacts.CheckoutMethod}</td>", text);
+            Assert.Contains($"busy: {TargetFacts.PoolWorkers - 1} in {TargetFacts.ReportJobFrame}", text);
+            Assert.Contains($"finalizer running {TargetFacts.BlockingFinalizerType}.Finalize()", text);
         }),
         ["memory-growth.dib"] = (() => new Hashtable { ["BeforePath"] = GrowthDumps.Instance.Before, ["AfterPath"] = GrowthDumps.Instance.After }, text =>
         {
             Assert.Contains($"Contoso.Orders.CachedReport: +{GrowthDumps.GrowBy:N0} objects", text);
             Assert.Matches(@"Live heap: [\d.]+ MB -> [\d.]+ MB \(\+[\d.]+ MB\)", text);
             Assert.Contains("Heap growth by type (bytes)", text);
+            Assert.Contains($"{GrowthDumps.GrowBy:N0} x static DumpTarget.Program.s_cache → System.Collections.Generic.List<Contoso.Orders.CachedReport> ._items", text);
         }),
         ["gc-pauses.dib"] = (() => new Hashtable { ["TracePath"] = TraceCaptures.Facts }, text =>
         {

@@ -24,7 +24,8 @@ public class ReportCmdletTests
             Assert.Equal(outFile, Assert.Single(r.Strings));
             string html = File.ReadAllText(outFile);
             Assert.Contains("<title>INC-1</title>", html);
-            Assert.Contains("Deadlock: worker-a (thread", html);
+            Assert.Contains("Deadlock: 3 threads (worker-a, worker-b, worker-c) wait for each other", html);
+            Assert.Contains("Thread-pool starvation: ", html);
             Assert.Contains("Goroutine leak suspect: 100 goroutines blocked on chan receive", html);
             Assert.Contains("Heap growth between the profiles: contoso.example/leaky/orders.remember", html);
         }

@@ -1,6 +1,8 @@
 <#
 .SYNOPSIS
-Prints a short triage of a .NET dump: deadlocks with their cycles, the top heap types, exceptions in flight.
+Prints a triage of a .NET dump: ordered findings with evidence (deadlocks, thread-pool starvation, a blocked
+finalizer, sync over async, exceptions in flight, leak suspects with root paths, stuck awaits), then the top heap
+types by size and by retained size.
 
 .DESCRIPTION
 Uses only the Analysis module and PowerShell's core cmdlets, so it also runs in the analysis-shell host.
@@ -39,37 +41,27 @@ $heap = @($dump | Get-HeapTop -Top $Top)
 "Process   $($dump.ProcessId), .NET $($dump.RuntimeVersion), $($threads.Count) managed threads"
 ''
 
-$cycles = [ordered]@{}
-foreach ($t in $threads) {
-    if ($t.Deadlock -and -not $cycles.Contains($t.Deadlock.Description)) { $cycles[$t.Deadlock.Description] = $t.Deadlock }
+$findings = @($dump | Get-DumpTriage)
+"Findings: $($findings.Count)"
+foreach ($f in $findings) {
+    '[{0}] {1}: {2}' -f $f.Severity, $f.Kind, $f.Summary
+    foreach ($e in $f.Evidence) { '      {0}' -f $e }
 }
-"Deadlocks: $($cycles.Count)"
-foreach ($cycle in $cycles.Values) {
-    foreach ($link in $cycle.Links) {
-        '  {0} holds {1}, waits for {2}' -f $link.ThreadLabel, $(if ($link.Holds) { $cycle.LabelOf($link.Holds) } else { 'nothing known' }), $cycle.LabelOf($link.WaitsFor)
-        $thread = $threads | Where-Object ManagedThreadId -eq $link.ThreadId
-        foreach ($frame in $thread.Frames) {
-            if ($frame.Kind -eq 'Managed' -and -not $frame.Function.StartsWith('System.')) { '      in {0}' -f $frame.Function; break }
-        }
-    }
-    ''
-}
-
-$blocked = @($threads | Where-Object { $_.State -eq 'BlockedOnLock' })
-if ($blocked.Count -gt 0) {
-    "Blocked on locks (not deadlocked): $($blocked.Count)"
-    foreach ($t in $blocked) { '  {0}' -f $t }
-    ''
-}
+''
 
 "Top $Top heap types by size"
 '{0,12} {1,16}  {2}' -f 'Count', 'Bytes', 'Type'
 foreach ($row in $heap) { '{0,12:N0} {1,16:N0}  {2}' -f $row.Count, $row.TotalSize, $row.TypeName }
 ''
 
-$withException = @($threads | Where-Object { $_.Exception })
-"Threads with an exception in flight: $($withException.Count)"
-foreach ($t in $withException) {
-    '  {0} (thread {1}): {2}' -f $(if ($t.Name) { $t.Name } else { '<unnamed>' }), $t.ManagedThreadId, $t.Exception
-    foreach ($frame in @($t.Exception.StackTrace)) { '      at {0}' -f $frame.Function }
-}
+"Top $Top heap types by retained size (what they keep alive)"
+'{0,12} {1,16} {2,16}  {3}' -f 'Count', 'Shallow', 'Retained', 'Type'
+foreach ($row in @($dump | Get-HeapTop -Retained -Top $Top)) { '{0,12:N0} {1,16:N0} {2,16:N0}  {3}' -f $row.Count, $row.ShallowSize, $row.RetainedSize, $row.TypeName }
+''
+
+$pool = $dump | Get-DumpThreadPool
+"$pool"
+foreach ($g in $pool.BusyWorkers) { '  busy: {0}' -f $g }
+foreach ($q in $pool.Queued) { '  queued: {0}' -f $q }
+foreach ($t in $pool.Timers) { '  timer: {0}' -f $t }
+"Finalizer: $($dump | Get-DumpFinalizer)"

@@ -55,6 +55,8 @@ internal sealed class GcRoots
     private readonly int[] _parents;
     private readonly object _searchGate = new();
     private int[]? _queue;
+    private int[]? _rootOrder;
+    private int _nextRoot;
     private int _head;
     private int _tail;
     private readonly Lazy<Dictionary<ulong, string>> _statics;
@@ -343,15 +345,34 @@ internal sealed class GcRoots
     private void StartSearch()
     {
         Array.Fill(_parents, Unreached);
-        var order = Enumerable.Range(0, _graph.Roots.Length).OrderBy(i => Priority(_graph.Roots[i].Kind)).ThenBy(i => i);
-        foreach (int r in order)
+        _rootOrder = Enumerable.Range(0, _graph.Roots.Length).OrderBy(i => Priority(_graph.Roots[i].Kind)).ThenBy(i => i).ToArray();
+        EnqueueNextTier();
+    }
+
+    /// <summary>
+    /// Roots are searched in tiers — statics and handles, then stacks, then the finalizer queue and the rest — so an
+    /// object a static holds is explained by the static even when a thread also has it in a local (transient).
+    /// </summary>
+    private static int Tier(GcRootKind kind) => Priority(kind) switch { <= 3 => 0, 4 => 1, _ => 2 };
+
+    /// <summary>Puts the next tier's unreached roots in the queue; false when all tiers are done.</summary>
+    private bool EnqueueNextTier()
+    {
+        var order = _rootOrder!;
+        if (_nextRoot >= order.Length)
+            return false;
+        int tier = Tier(_graph.Roots[order[_nextRoot]].Kind);
+        for (; _nextRoot < order.Length && Tier(_graph.Roots[order[_nextRoot]].Kind) == tier; _nextRoot++)
         {
+            int r = order[_nextRoot];
             int node = _graph.Roots[r].Node;
             if (_parents[node] != Unreached)
                 continue;
             _parents[node] = -1 - r;
             _queue![_tail++] = node;
         }
+
+        return true;
     }
 
     /// <summary>Continues the search until <paramref name="target"/> is reached (or, with -1, to the end).</summary>
@@ -368,8 +389,17 @@ internal sealed class GcRoots
             int head = _head, tail = _tail;
             try
             {
-                while (head < tail)
+                while (true)
                 {
+                    if (head == tail)
+                    {
+                        _tail = tail;
+                        if (!EnqueueNextTier())
+                            break;
+                        tail = _tail;
+                        continue;
+                    }
+
                     if ((head & 0xFFFF) == 0)
                         cancellationToken.ThrowIfCancellationRequested();
                     if (target >= 0 && parents[target] != Unreached)

@@ -38,6 +38,22 @@ public class RetentionTests
     }
 
     [Fact]
+    public void RootPaths_PreferTheStaticOverAThreadsLocal()
+    {
+        // In the growth target the cache list is held by the static DumpTarget.Program.s_cache and, while the stdin
+        // thread adds to it, by that thread's local too (one hop shorter): the static is the lasting reason.
+        using var session = DumpSession.Open(GrowthDumps.Instance.After);
+        var query = session.FindRootPaths("Contoso.Orders.CachedReport");
+
+        var path = Assert.Single(query.Paths);
+        Assert.Equal(GrowthDumps.GrowBy, path.Count);
+        Assert.Equal("static DumpTarget.Program.s_cache", path.Root);
+        Assert.Equal(GcRootKind.Static, path.RootKind);
+        var stackRoots = session.Runtime.Heap.EnumerateRoots().Where(r => r.RootKind == ClrRootKind.Stack && r.Object.Type?.Name == "System.Collections.Generic.List<Contoso.Orders.CachedReport>").ToArray();
+        Assert.NotEmpty(stackRoots); // the shorter, transient path exists and was passed over
+    }
+
+    [Fact]
     public void RootPath_OfOneAddress_IsARealChainOfReferences_NoLongerThanClrMdsGcRoot()
     {
         using var session = Open();

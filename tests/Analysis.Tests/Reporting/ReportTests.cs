@@ -35,8 +35,14 @@ public class ReportTests
     public void Report_SummarisesEveryArtifactsFindings()
     {
         string html = FullReport(out _).Render();
-        Assert.Contains("Deadlock: worker-a (thread", html);
-        Assert.Contains("Exception in flight on thread &#39;payments&#39;", html);
+        // The dump's findings are the triage's, most severe first.
+        Assert.Contains("<li class=\"high\">Deadlock: 3 threads (worker-a, worker-b, worker-c) wait for each other on Contoso.Sync.AccountLock", html);
+        Assert.Contains("<li class=\"high\">Thread-pool starvation: ", html);
+        Assert.Contains("<li class=\"high\">Blocked finalizer: the finalizer thread waits in ", html);
+        Assert.Contains("<li class=\"medium\">Exception in flight: on thread &#39;payments&#39;", html);
+        Assert.Contains($"<li class=\"medium\">Leak suspect: {TargetFacts.SessionCount:N0} {TargetFacts.SessionType}", html);
+        Assert.Contains($"<li class=\"medium\">Stuck awaits: {TargetFacts.StuckCheckouts} × {TargetFacts.ConfirmationMethod}", html);
+        Assert.True(html.IndexOf("Deadlock: 3 threads", StringComparison.Ordinal) < html.IndexOf("Exception in flight: on thread", StringComparison.Ordinal));
         Assert.Contains("5 induced gen2 GC(s)", html);
         Assert.Contains($"17 × {TraceFacts.ExceptionType}", html);
         Assert.Contains("Goroutine leak suspect: 100 goroutines blocked on chan receive", html);

@@ -141,6 +141,8 @@ public static class Program
         var watcher = new Thread(() =>
         {
             // "grow <n>": n more CachedReport objects (and their byte[] bodies) stay rooted; answers "GREW <total>".
+            // The thread keeps the list in a local too: a second, shorter (stack) path next to the static one.
+            List<CachedReport>? held = null;
             while (Console.In.ReadLine() is { } line)
             {
                 if (line.StartsWith("grow ", StringComparison.Ordinal))
@@ -149,6 +151,7 @@ public static class Program
                     lock (s_cacheGate)
                     {
                         s_cache ??= new List<CachedReport>();
+                        held = s_cache;
                         for (int i = 0; i < n; i++)
                             s_cache.Add(new CachedReport(s_cache.Count));
                         Console.WriteLine($"GREW {s_cache.Count}");
@@ -157,6 +160,7 @@ public static class Program
                 }
             }
 
+            GC.KeepAlive(held);
             Environment.Exit(4);
         })
         { Name = "stdin-watch", IsBackground = true };
