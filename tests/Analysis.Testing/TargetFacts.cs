@@ -33,6 +33,10 @@ public static class TargetFacts
     public const int ArchiveBlobBytes = 100_000;
     public const int ArchiveLines = 100;
     public const string SharedConfigType = "Contoso.Retention.SharedConfig";
+    public const string NoteKeyType = "Contoso.Retention.NoteKey";
+    public const string AttachedNoteType = "Contoso.Retention.AttachedNote";
+    public const int AttachedNotes = 10;
+    public const string NoteKeysStatic = "Contoso.Retention.SessionRegistry.NoteKeys";
 
     // Async (Contoso.Async project, optimized: struct state machines; LegacyController in DumpTarget: a class one).
     public const string CheckoutMethod = "Contoso.Async.CheckoutFlow.RunAsync";

@@ -276,7 +276,7 @@ internal sealed class GcRoots
     private string? Via(int parent, int child)
     {
         if (SlotOf(parent, child) is not { } slot)
-            return null;
+            return "(dependent handle)"; // the only edges without a field: ConditionalWeakTable / DependentHandle
         ulong parentAddress = _graph.Addresses[parent];
         long offset = (long)(slot - parentAddress);
         ClrType? type = _runtime.Heap.GetObjectType(parentAddress);

@@ -264,6 +264,21 @@ internal static class HeapGraphBuilder
             warnings.Add(string.Create(CultureInfo.InvariantCulture, $"{dangling:N0} references point to no object on the walked heap (unreadable segments or corruption); they are left out of root paths and retained sizes."));
         }
 
+        // Dependent handles (ConditionalWeakTable, DependentHandle): the primary keeps the secondary alive, though no
+        // field refers to it. They become edges, or values attached to live keys would look like garbage.
+        var dependent = new List<(int From, int To)>();
+        foreach (var handle in runtime.EnumerateHandles())
+        {
+            if (handle.HandleKind != ClrHandleKind.Dependent)
+                continue;
+            int from = Array.BinarySearch(addresses, handle.Object.Address), to = Array.BinarySearch(addresses, handle.Dependent.Address);
+            if (from >= 0 && to >= 0)
+                dependent.Add((from, to));
+        }
+
+        if (dependent.Count > 0)
+            (edgeStart, edges) = AddEdges(edgeStart, edges, dependent);
+
         var (roots, frames) = ReadRoots(runtime, addresses, cancellationToken);
         return new HeapGraph
         {
@@ -271,6 +286,43 @@ internal static class HeapGraphBuilder
             TypeNames = typeList.Select(t => t.Name).ToArray(), TypeMethodTables = typeList.Select(t => t.Mt).ToArray(),
             Roots = roots, Frames = frames, Warnings = warnings.ToArray(),
         };
+    }
+
+    /// <summary>The CSR arrays with extra edges merged in (each node's extra edges after its own).</summary>
+    private static (int[] EdgeStart, int[] Edges) AddEdges(int[] edgeStart, int[] edges, List<(int From, int To)> extra)
+    {
+        int nodes = edgeStart.Length - 1;
+        extra.Sort();
+        var start = new int[nodes + 1];
+        var merged = new int[edges.Length + extra.Count];
+        int shift = 0, next = 0, x = 0;
+        void CopyThrough(int last)
+        {
+            // Nodes next..last keep their own edges, moved by the extra edges inserted before them.
+            int from = edgeStart[next], to = edgeStart[last + 1];
+            Array.Copy(edges, from, merged, from + shift, to - from);
+            for (int k = next; k <= last; k++)
+                start[k] = edgeStart[k] + shift;
+        }
+
+        while (x < extra.Count)
+        {
+            int node = extra[x].From;
+            CopyThrough(node);
+            int at = edgeStart[node + 1] + shift;
+            for (; x < extra.Count && extra[x].From == node; x++)
+            {
+                merged[at++] = extra[x].To;
+                shift++;
+            }
+
+            next = node + 1;
+        }
+
+        if (next < nodes)
+            CopyThrough(nodes - 1);
+        start[nodes] = edges.Length + extra.Count;
+        return (start, merged);
     }
 
     private static (GraphRoot[] Roots, string[] Frames) ReadRoots(ClrRuntime runtime, ulong[] addresses, CancellationToken cancellationToken)

@@ -54,6 +54,24 @@ public class RetentionTests
     }
 
     [Fact]
+    public void RootPaths_FollowDependentHandles_SoConditionalWeakTableValuesAreAlive()
+    {
+        using var session = Open();
+        var query = session.FindRootPaths(TargetFacts.AttachedNoteType);
+
+        Assert.Equal(TargetFacts.AttachedNotes, query.Reachable);
+        Assert.Equal(0, query.Unreachable);
+        var path = Assert.Single(query.Paths);
+        Assert.Equal("static " + TargetFacts.NoteKeysStatic, path.Root);
+        Assert.Equal(TargetFacts.NoteKeyType, path.Hops[^2].TypeName);
+        Assert.Equal("(dependent handle)", path.Hops[^1].Via);
+        // The note (and its body) is retained by its key: nothing else holds it.
+        var note = session.Runtime.Heap.EnumerateObjects().First(o => o.Type?.Name == TargetFacts.AttachedNoteType);
+        var key = session.Runtime.Heap.GetObject(path.Hops[^2].Address);
+        Assert.True(session.GetRetainedSize(key.Address) >= (long)key.Size + (long)note.Size + (long)note.ReadObjectField("Body").Size);
+    }
+
+    [Fact]
     public void RootPath_OfOneAddress_IsARealChainOfReferences_NoLongerThanClrMdsGcRoot()
     {
         using var session = Open();
@@ -92,7 +110,8 @@ public class RetentionTests
             Assert.True(node >= 0, $"object 0x{obj.Address:x} missing");
             Assert.Equal(obj.Type!.Name, graph.TypeName(node));
             Assert.Equal(obj.Size, (ulong)graph.Sizes[node]);
-            var theirs = obj.EnumerateReferenceAddresses(carefully: false, considerDependantHandles: false).Order().ToArray();
+            // Dependent handles (ConditionalWeakTable values) are edges too.
+            var theirs = obj.EnumerateReferenceAddresses(carefully: false, considerDependantHandles: true).Where(a => a != 0).Order().ToArray(); // ClrMD yields 0 for cleared dependents
             var ours = graph.References(node).ToArray().Select(n => graph.Addresses[n]).Order().ToArray();
             Assert.Equal(theirs, ours);
         }

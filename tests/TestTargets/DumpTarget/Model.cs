@@ -62,8 +62,23 @@ namespace Contoso.Retention
         public int Version = 3;
     }
 
+    // Values attached through a ConditionalWeakTable are held only by dependent handles (no field refers to them).
+    public sealed class NoteKey(int id)
+    {
+        public int Id = id;
+    }
+
+    public sealed class AttachedNote(int id)
+    {
+        public int Id = id;
+        public byte[] Body = new byte[256];
+    }
+
     public static class SessionRegistry
     {
+        public const int NoteCount = 10;
+        public static readonly List<NoteKey> NoteKeys = new();
+        public static readonly System.Runtime.CompilerServices.ConditionalWeakTable<NoteKey, AttachedNote> Notes = new();
         public const int SessionCount = 2_500;
         public static readonly Dictionary<int, CustomerSession> Sessions = new();
         public static ReportArchive? Archive;
@@ -75,6 +90,12 @@ namespace Contoso.Retention
                 Sessions.Add(i, new CustomerSession(i));
             Config = new SharedConfig();
             Archive = new ReportArchive { Config = Config };
+            for (int i = 0; i < NoteCount; i++)
+            {
+                var key = new NoteKey(i);
+                NoteKeys.Add(key);
+                Notes.Add(key, new AttachedNote(i));
+            }
         }
     }
 }
