@@ -155,6 +155,15 @@ internal static class HeapGraphBuilder
             }
         }
 
+        // Dependent handles (ConditionalWeakTable, DependentHandle): the primary keeps the secondary alive, though no
+        // field refers to it. The walk adds them as the primary's last references (sorted, so one cursor per segment),
+        // or values attached to live keys would look like garbage.
+        var dependents = runtime.EnumerateHandles()
+            .Where(h => h.HandleKind == ClrHandleKind.Dependent && h.Object.Address != 0 && h.Dependent.Address != 0)
+            .Select(h => (From: h.Object.Address, To: h.Dependent.Address))
+            .Order()
+            .ToArray();
+
         var segments = heap.Segments.Where(s => s.ObjectRange.Length > 0).OrderBy(s => s.ObjectRange.Start).ToArray();
         long total = segments.Sum(s => (long)s.ObjectRange.Length), done = 0;
         int lastPercent = -1;
@@ -173,7 +182,7 @@ internal static class HeapGraphBuilder
         var order = Enumerable.Range(0, segments.Length).OrderByDescending(i => segments[i].ObjectRange.Length).ToArray();
         Parallel.ForEach(order, options, () => new Dictionary<ulong, TypeInfo?>(), (i, _, local) =>
         {
-            parts[i] = WalkSegment(segments[i], reader, allocationContexts, local, Resolve, minObjectSize, Advance, cancellationToken);
+            parts[i] = WalkSegment(segments[i], reader, allocationContexts, local, Resolve, minObjectSize, Advance, dependents, cancellationToken);
             return local;
         }, _ => { });
 
@@ -264,21 +273,6 @@ internal static class HeapGraphBuilder
             warnings.Add(string.Create(CultureInfo.InvariantCulture, $"{dangling:N0} references point to no object on the walked heap (unreadable segments or corruption); they are left out of root paths and retained sizes."));
         }
 
-        // Dependent handles (ConditionalWeakTable, DependentHandle): the primary keeps the secondary alive, though no
-        // field refers to it. They become edges, or values attached to live keys would look like garbage.
-        var dependent = new List<(int From, int To)>();
-        foreach (var handle in runtime.EnumerateHandles())
-        {
-            if (handle.HandleKind != ClrHandleKind.Dependent)
-                continue;
-            int from = Array.BinarySearch(addresses, handle.Object.Address), to = Array.BinarySearch(addresses, handle.Dependent.Address);
-            if (from >= 0 && to >= 0)
-                dependent.Add((from, to));
-        }
-
-        if (dependent.Count > 0)
-            (edgeStart, edges) = AddEdges(edgeStart, edges, dependent);
-
         var (roots, frames) = ReadRoots(runtime, addresses, cancellationToken);
         return new HeapGraph
         {
@@ -286,43 +280,6 @@ internal static class HeapGraphBuilder
             TypeNames = typeList.Select(t => t.Name).ToArray(), TypeMethodTables = typeList.Select(t => t.Mt).ToArray(),
             Roots = roots, Frames = frames, Warnings = warnings.ToArray(),
         };
-    }
-
-    /// <summary>The CSR arrays with extra edges merged in (each node's extra edges after its own).</summary>
-    private static (int[] EdgeStart, int[] Edges) AddEdges(int[] edgeStart, int[] edges, List<(int From, int To)> extra)
-    {
-        int nodes = edgeStart.Length - 1;
-        extra.Sort();
-        var start = new int[nodes + 1];
-        var merged = new int[edges.Length + extra.Count];
-        int shift = 0, next = 0, x = 0;
-        void CopyThrough(int last)
-        {
-            // Nodes next..last keep their own edges, moved by the extra edges inserted before them.
-            int from = edgeStart[next], to = edgeStart[last + 1];
-            Array.Copy(edges, from, merged, from + shift, to - from);
-            for (int k = next; k <= last; k++)
-                start[k] = edgeStart[k] + shift;
-        }
-
-        while (x < extra.Count)
-        {
-            int node = extra[x].From;
-            CopyThrough(node);
-            int at = edgeStart[node + 1] + shift;
-            for (; x < extra.Count && extra[x].From == node; x++)
-            {
-                merged[at++] = extra[x].To;
-                shift++;
-            }
-
-            next = node + 1;
-        }
-
-        if (next < nodes)
-            CopyThrough(nodes - 1);
-        start[nodes] = edges.Length + extra.Count;
-        return (start, merged);
     }
 
     private static (GraphRoot[] Roots, string[] Frames) ReadRoots(ClrRuntime runtime, ulong[] addresses, CancellationToken cancellationToken)
@@ -408,10 +365,18 @@ internal static class HeapGraphBuilder
     }
 
     private static SegmentPart WalkSegment(ClrSegment segment, IDataReader reader, Dictionary<ulong, ulong> allocationContexts, Dictionary<ulong, TypeInfo?> local,
-        Func<ulong, TypeInfo?> resolve, ulong minObjectSize, Action<long> advance, CancellationToken cancellationToken)
+        Func<ulong, TypeInfo?> resolve, ulong minObjectSize, Action<long> advance, (ulong From, ulong To)[] dependents, CancellationToken cancellationToken)
     {
+        // The first dependent handle whose primary is in this segment; the cursor moves with the walk.
+        int dep = Array.BinarySearch(dependents, (segment.ObjectRange.Start, 0UL));
+        if (dep < 0)
+            dep = ~dep;
         var part = new SegmentPart { Start = segment.ObjectRange.Start, End = segment.ObjectRange.End };
         bool skipContexts = segment.Kind is not (GCSegmentKind.Large or GCSegmentKind.Frozen);
+        // Allocation contexts are few: look one up only when the walk reaches the next one's start (not per object).
+        ulong[] contextStarts = skipContexts ? allocationContexts.Keys.Where(k => k >= segment.ObjectRange.Start && k < segment.ObjectRange.End).Order().ToArray() : [];
+        int ctx = 0;
+        ulong nextContext = contextStarts.Length > 0 ? contextStarts[0] : ulong.MaxValue;
         ulong end = segment.ObjectRange.End;
         byte[] buffer = ArrayPool<byte>.Shared.Rent(Window);
         try
@@ -420,6 +385,9 @@ internal static class HeapGraphBuilder
             int windowLength = 0;
             ulong reported = segment.FirstObjectAddress;
             ulong obj = skipContexts ? SkipAllocationContexts(segment.FirstObjectAddress, allocationContexts, minObjectSize) : segment.FirstObjectAddress;
+            while (ctx < contextStarts.Length && contextStarts[ctx] < obj)
+                ctx++;
+            nextContext = ctx < contextStarts.Length ? contextStarts[ctx] : ulong.MaxValue;
             ulong lastMt = 0;
             TypeInfo? type = null;
             while (obj < end)
@@ -497,6 +465,10 @@ internal static class HeapGraphBuilder
                         }
                     }
 
+                    while (dep < dependents.Length && dependents[dep].From < obj)
+                        dep++;
+                    for (; dep < dependents.Length && dependents[dep].From == obj; dep++)
+                        part.Targets.Add(dependents[dep].To);
                     part.EdgeEnds.Add(part.Targets.Count);
                 }
 
@@ -507,7 +479,14 @@ internal static class HeapGraphBuilder
                     break;
                 }
 
-                obj = skipContexts ? SkipAllocationContexts(next, allocationContexts, minObjectSize) : next;
+                obj = next;
+                if (obj >= nextContext)
+                {
+                    obj = SkipAllocationContexts(obj, allocationContexts, minObjectSize);
+                    while (ctx < contextStarts.Length && contextStarts[ctx] < obj)
+                        ctx++;
+                    nextContext = ctx < contextStarts.Length ? contextStarts[ctx] : ulong.MaxValue;
+                }
             }
 
             advance((long)(end - reported));
