@@ -152,9 +152,15 @@ internal static class HeapWalker
         TypeEntry? lastType = null;
         Counter? lastCounter = null;
 
+        // Allocation contexts are few: look one up only when the walk reaches the next one's start (not per object).
+        ulong[] contextStarts = skipContexts ? allocationContexts.Keys.Where(k => k >= segment.ObjectRange.Start && k < end).Order().ToArray() : [];
+        int ctx = 0;
         ulong obj = start;
         if (skipContexts)
             obj = SkipAllocationContexts(obj, allocationContexts, minObjectSize);
+        while (ctx < contextStarts.Length && contextStarts[ctx] < obj)
+            ctx++;
+        ulong nextContext = ctx < contextStarts.Length ? contextStarts[ctx] : ulong.MaxValue;
 
         while (obj < end)
         {
@@ -242,7 +248,14 @@ internal static class HeapWalker
                 break;
             }
 
-            obj = skipContexts ? SkipAllocationContexts(next, allocationContexts, minObjectSize) : next;
+            obj = next;
+            if (obj >= nextContext)
+            {
+                obj = SkipAllocationContexts(obj, allocationContexts, minObjectSize);
+                while (ctx < contextStarts.Length && contextStarts[ctx] < obj)
+                    ctx++;
+                nextContext = ctx < contextStarts.Length ? contextStarts[ctx] : ulong.MaxValue;
+            }
         }
 
         if (obj < end && result.Warning is not null)
