@@ -188,4 +188,65 @@ public class DeepDumpCmdletTests
         Assert.Empty(second.Errors);
         Assert.Equal([TargetFacts.SessionCount.ToString(CultureInfo.InvariantCulture), "True"], second.Strings);
     }
+
+    [Fact]
+    public void GetGcRoot_StopProcessing_CancelsTheIndexAndTheRunspaceKeepsWorking()
+    {
+        string bulk = DumpSet.Bulk[CapturedDump.ClientWithHeap];
+        string cache = RepoPaths.NewScratchDirectory("analysis-ps-cache");
+        using var host = new PwshHost();
+        using var ps = System.Management.Automation.PowerShell.Create(host.Runspace);
+        using var working = new ManualResetEventSlim();
+        ps.Streams.Progress.DataAdded += (_, _) => working.Set();
+        ps.AddScript("$global:s = Open-Dump $b -CacheDirectory $c; Get-GcRoot $s -TypeName 'DumpTarget.BulkNode'");
+        host.Runspace.SessionStateProxy.SetVariable("b", bulk);
+        host.Runspace.SessionStateProxy.SetVariable("c", cache);
+
+        var async = ps.BeginInvoke();
+        Assert.True(working.Wait(TimeSpan.FromSeconds(60)), "no progress from indexing");
+        ps.Stop();
+        Assert.Throws<System.Management.Automation.PipelineStoppedException>(() => ps.EndInvoke(async));
+
+        // Nothing indexed, nothing written; the same runspace answers the next question.
+        var r = host.Run("$s.IsGraphIndexed; (Get-GcRoot $d -TypeName $t).Count", Vars(("d", HeapDump), ("t", TargetFacts.SessionType)));
+        Assert.Empty(r.Errors);
+        Assert.Equal(["False", TargetFacts.SessionCount.ToString(CultureInfo.InvariantCulture)], r.Strings);
+        Assert.Empty(Directory.GetFiles(cache));
+    }
+
+    [Fact]
+    public void GetGcRoot_BindsAddressesFromPipedObjects()
+    {
+        using var host = new PwshHost();
+        var r = host.Run("$s = Open-Dump $d; Get-DumpTasks -Dump $s -Detailed -Method $m | Get-GcRoot -Dump $s | ForEach-Object { $_.TargetType }",
+            Vars(("d", HeapDump), ("m", TargetFacts.ReserveMethod)));
+        Assert.Empty(r.Errors);
+        Assert.Equal(TargetFacts.StuckReservations, r.Output.Count);
+        Assert.All(r.Strings, t => Assert.Contains("AsyncStateMachineBox<Contoso.Async.InventoryService+<ReserveAsync>", t, StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("Get-GcRoot $p -TypeName '*'")]
+    [InlineData("Get-DumpTriage $p")]
+    [InlineData("Get-DumpTasks $p")]
+    [InlineData("Compare-Heap $p $p")]
+    public void BadDump_DeepQuestions_WriteErrorRecords_AndTheSessionKeepsWorking(string command)
+    {
+        string scratch = DumpSet.FactsLite.Scratch;
+        string truncated = Path.Combine(scratch, "deep-truncated.dmp");
+        if (!File.Exists(truncated))
+        {
+            var head = new byte[5_000_000];
+            using (var f = File.OpenRead(HeapDump))
+                f.ReadExactly(head);
+            File.WriteAllBytes(truncated, head);
+        }
+
+        using var host = new PwshHost();
+        var r = host.Run(command + "; 'still running'", Vars(("p", truncated)));
+        var error = Assert.Single(r.Errors);
+        Assert.StartsWith("DumpTruncated,", error.FullyQualifiedErrorId);
+        Assert.Contains(truncated, error.Exception.Message);
+        Assert.Equal(["still running"], r.Strings);
+    }
 }

@@ -13,8 +13,8 @@ namespace Analysis.PowerShell.Commands;
 [OutputType(typeof(GcRootPath))]
 public sealed class GetGcRootCommand : DumpCmdlet
 {
-    /// <summary>Addresses of objects (e.g. 0x7f3a2c0410a8).</summary>
-    [Parameter]
+    /// <summary>Addresses of objects (e.g. 0x7f3a2c0410a8); binds from the Address property of piped objects (state machines, locks …).</summary>
+    [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public ulong[]? Address { get; set; }
 
