@@ -36,14 +36,24 @@ internal static class HeapGraphBuilder
     {
         public ulong Start;
         public ulong End;
-        public Buffer<ulong> Addresses = new();
-        public Buffer<int> Types = new();
-        public Buffer<uint> Sizes = new();
 
-        /// <summary>The part's reference count after each object (so object k's references end there).</summary>
-        public Buffer<int> EdgeEnds = new();
-        public readonly Buffer<ulong> Targets = new();
+        /// <summary>Objects found (first pass: counted; second pass: written).</summary>
+        public int Count;
+        public Buffer<ulong> Targets = new();
         public string? Warning;
+    }
+
+    /// <summary>Where the second pass writes a segment's objects: the final arrays, from <see cref="Base"/> on.</summary>
+    private sealed class NodeSink(ulong[] addresses, int[] typeIds, uint[] sizes, int[] edgeStart)
+    {
+        public readonly ulong[] Addresses = addresses;
+        public readonly int[] TypeIds = typeIds;
+        public readonly uint[] Sizes = sizes;
+
+        /// <summary>Holds the segment-local start of each object's references until the segments' offsets are known.</summary>
+        public readonly int[] EdgeStart = edgeStart;
+        public int Base;
+        public int Limit;
     }
 
     /// <summary>A growable array without List's per-call checks; Items may be longer than Count.</summary>
@@ -165,7 +175,7 @@ internal static class HeapGraphBuilder
             .ToArray();
 
         var segments = heap.Segments.Where(s => s.ObjectRange.Length > 0).OrderBy(s => s.ObjectRange.Start).ToArray();
-        long total = segments.Sum(s => (long)s.ObjectRange.Length), done = 0;
+        long total = 2 * segments.Sum(s => (long)s.ObjectRange.Length), done = 0; // two passes
         int lastPercent = -1;
         void Advance(long bytes)
         {
@@ -176,49 +186,49 @@ internal static class HeapGraphBuilder
                 progress.Report(new WorkProgress("Indexing the object graph", $"{Bytes.Format(now)} of {Bytes.Format(total)}", now, total));
         }
 
-        var parts = new SegmentPart[segments.Length];
         var options = new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount };
         // Biggest segments first so the parallel loop ends evenly; results keep address order by index.
         var order = Enumerable.Range(0, segments.Length).OrderByDescending(i => segments[i].ObjectRange.Length).ToArray();
+
+        // Pass 1 counts the objects of each segment, so pass 2 writes them straight into arrays of the exact size:
+        // no growing buffers and no concatenation (half the memory of collecting first).
+        var counts = new SegmentPart[segments.Length];
         Parallel.ForEach(order, options, () => new Dictionary<ulong, TypeInfo?>(), (i, _, local) =>
         {
-            parts[i] = WalkSegment(segments[i], reader, allocationContexts, local, Resolve, minObjectSize, Advance, dependents, cancellationToken);
+            counts[i] = WalkSegment(segments[i], reader, allocationContexts, local, Resolve, minObjectSize, Advance, dependents, null, cancellationToken);
             return local;
         }, _ => { });
 
-        // Concatenate in address order, in parallel: every part knows where its objects and references go.
-        var nodeOffsets = new int[parts.Length + 1];
-        var edgeOffsets = new long[parts.Length + 1];
-        for (int i = 0; i < parts.Length; i++)
-        {
-            nodeOffsets[i + 1] = checked(nodeOffsets[i] + parts[i].Addresses.Count);
-            edgeOffsets[i + 1] = edgeOffsets[i] + parts[i].Targets.Count;
-        }
-
+        var nodeOffsets = new int[segments.Length + 1];
+        for (int i = 0; i < segments.Length; i++)
+            nodeOffsets[i + 1] = checked(nodeOffsets[i] + counts[i].Count);
         int nodeCount = nodeOffsets[^1];
-        long edgeTotal = edgeOffsets[^1];
-        if (edgeTotal > int.MaxValue)
-            throw new InvalidOperationException($"The heap has {edgeTotal:N0} references, more than this index holds.");
         var addresses = GC.AllocateUninitializedArray<ulong>(nodeCount);
         var typeIds = GC.AllocateUninitializedArray<int>(nodeCount);
         var sizes = GC.AllocateUninitializedArray<uint>(nodeCount);
         var edgeStart = GC.AllocateUninitializedArray<int>(nodeCount + 1);
+
+        var parts = new SegmentPart[segments.Length];
+        Parallel.ForEach(order, options, () => new Dictionary<ulong, TypeInfo?>(), (i, _, local) =>
+        {
+            var sink = new NodeSink(addresses, typeIds, sizes, edgeStart) { Base = nodeOffsets[i], Limit = counts[i].Count };
+            parts[i] = WalkSegment(segments[i], reader, allocationContexts, local, Resolve, minObjectSize, Advance, dependents, sink, cancellationToken);
+            if (parts[i].Count != counts[i].Count)
+                throw new InvalidOperationException($"Segment 0x{segments[i].ObjectRange.Start:x} had {counts[i].Count:N0} objects in the first pass and {parts[i].Count:N0} in the second.");
+            return local;
+        }, _ => { });
+
+        var edgeOffsets = new long[parts.Length + 1];
+        for (int i = 0; i < parts.Length; i++)
+            edgeOffsets[i + 1] = edgeOffsets[i] + parts[i].Targets.Count;
+        long edgeTotal = edgeOffsets[^1];
+        if (edgeTotal > int.MaxValue)
+            throw new InvalidOperationException($"The heap has {edgeTotal:N0} references, more than this index holds.");
         Parallel.For(0, parts.Length, options, i =>
         {
-            var part = parts[i];
-            int n0 = nodeOffsets[i], e0 = (int)edgeOffsets[i];
-            part.Addresses.CopyTo(addresses, n0);
-            part.Types.CopyTo(typeIds, n0);
-            part.Sizes.CopyTo(sizes, n0);
-            var ends = part.EdgeEnds.Items;
-            edgeStart[n0] = e0;
-            for (int k = 1; k < part.EdgeEnds.Count; k++)
-                edgeStart[n0 + k] = e0 + ends[k - 1];
-            // Only the references are needed from here on: let the rest go before the next big allocation.
-            part.Addresses = null!;
-            part.Types = null!;
-            part.Sizes = null!;
-            part.EdgeEnds = null!;
+            int e0 = (int)edgeOffsets[i];
+            for (int n = nodeOffsets[i]; n < nodeOffsets[i + 1]; n++)
+                edgeStart[n] += e0;
         });
         edgeStart[nodeCount] = (int)edgeTotal;
         var warnings = parts.Where(p => p.Warning is not null).Select(p => p.Warning!).ToList();
@@ -365,7 +375,7 @@ internal static class HeapGraphBuilder
     }
 
     private static SegmentPart WalkSegment(ClrSegment segment, IDataReader reader, Dictionary<ulong, ulong> allocationContexts, Dictionary<ulong, TypeInfo?> local,
-        Func<ulong, TypeInfo?> resolve, ulong minObjectSize, Action<long> advance, (ulong From, ulong To)[] dependents, CancellationToken cancellationToken)
+        Func<ulong, TypeInfo?> resolve, ulong minObjectSize, Action<long> advance, (ulong From, ulong To)[] dependents, NodeSink? sink, CancellationToken cancellationToken)
     {
         // The first dependent handle whose primary is in this segment; the cursor moves with the walk.
         int dep = Array.BinarySearch(dependents, (segment.ObjectRange.Start, 0UL));
@@ -445,11 +455,27 @@ internal static class HeapGraphBuilder
 
                 if (size < minObjectSize)
                     size = minObjectSize;
-                if (!type.IsFree)
+                if (type.IsFree)
                 {
-                    part.Addresses.Add(obj);
-                    part.Types.Add(type.Id);
-                    part.Sizes.Add(size > uint.MaxValue ? uint.MaxValue : (uint)size);
+                    // free space: not an object
+                }
+                else if (sink is null)
+                {
+                    part.Count++;
+                }
+                else
+                {
+                    if (part.Count == sink.Limit)
+                    {
+                        part.Count++; // more than the first pass saw: reported by the caller
+                        break;
+                    }
+
+                    int at = sink.Base + part.Count++;
+                    sink.Addresses[at] = obj;
+                    sink.TypeIds[at] = type.Id;
+                    sink.Sizes[at] = size > uint.MaxValue ? uint.MaxValue : (uint)size;
+                    sink.EdgeStart[at] = part.Targets.Count;
                     if (type.HasPointers)
                     {
                         if ((ulong)offset + size <= (ulong)windowLength)
@@ -469,7 +495,6 @@ internal static class HeapGraphBuilder
                         dep++;
                     for (; dep < dependents.Length && dependents[dep].From == obj; dep++)
                         part.Targets.Add(dependents[dep].To);
-                    part.EdgeEnds.Add(part.Targets.Count);
                 }
 
                 ulong next = obj + ((size + 7) & ~7UL);
