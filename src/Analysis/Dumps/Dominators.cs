@@ -30,13 +30,13 @@ internal sealed class Dominators
         var roots = graph.Roots.Select(r => r.Node).Distinct().ToArray();
 
         // Depth-first postorder from the virtual root.
-        var post = new int[n + 1];
+        var post = HugePages.AllocateZeroed<int>(n + 1);
         Array.Fill(post, -1);
-        var order = new int[n + 1]; // order[k] = node with postorder number k
+        var order = HugePages.AllocateZeroed<int>(n + 1); // order[k] = node with postorder number k
         int count = 0;
-        var stack = new int[n + 1];
-        var cursor = new int[n + 1];
-        var visited = new bool[n + 1];
+        var stack = HugePages.AllocateZeroed<int>(n + 1);
+        var cursor = HugePages.AllocateZeroed<int>(n + 1);
+        var visited = HugePages.AllocateZeroed<bool>(n + 1);
         int top = 0;
         stack[top] = root;
         cursor[top] = 0;
@@ -87,7 +87,7 @@ internal sealed class Dominators
         visited = null!;
 
         // Predecessors of reachable nodes (CSR); the roots' predecessor is the virtual root.
-        var predStart = new int[n + 2];
+        var predStart = HugePages.AllocateZeroed<int>(n + 2);
         for (int v = 0; v < n; v++)
         {
             if (post[v] < 0)
@@ -100,7 +100,7 @@ internal sealed class Dominators
             predStart[r + 1]++;
         for (int v = 0; v <= n; v++)
             predStart[v + 1] += predStart[v];
-        var preds = new int[predStart[n + 1]];
+        var preds = HugePages.AllocateZeroed<int>(predStart[n + 1]);
         var fill = (int[])predStart.Clone();
         for (int v = 0; v < n; v++)
         {
@@ -114,7 +114,7 @@ internal sealed class Dominators
             preds[fill[r]++] = root;
         fill = null!;
 
-        var idom = new int[n + 1];
+        var idom = HugePages.AllocateZeroed<int>(n + 1);
         Array.Fill(idom, -1);
         idom[root] = root;
         bool changed = true;
@@ -143,7 +143,7 @@ internal sealed class Dominators
         }
 
         // Retained sizes: a node's dominator-tree descendants come before it in postorder.
-        var retained = new long[n + 1];
+        var retained = HugePages.AllocateZeroed<long>(n + 1);
         for (int k = 0; k < count - 1; k++)
         {
             int v = order[k];
@@ -172,7 +172,7 @@ internal sealed class Dominators
     {
         int n = _graph.NodeCount;
         // Children of each node in the dominator tree (CSR), then a preorder walk that knows which types are above.
-        var childStart = new int[n + 2];
+        var childStart = HugePages.AllocateZeroed<int>(n + 2);
         for (int v = 0; v < n; v++)
         {
             if (_idom[v] >= 0)
@@ -181,7 +181,7 @@ internal sealed class Dominators
 
         for (int v = 0; v <= n; v++)
             childStart[v + 1] += childStart[v];
-        var children = new int[childStart[n + 1]];
+        var children = HugePages.AllocateZeroed<int>(childStart[n + 1]);
         var fill = (int[])childStart.Clone();
         for (int v = 0; v < n; v++)
         {
@@ -194,8 +194,8 @@ internal sealed class Dominators
         var shallow = new long[types];
         var retained = new long[types];
         var above = new int[types];
-        var stack = new int[n + 1];
-        var cursor = new int[n + 1];
+        var stack = HugePages.AllocateZeroed<int>(n + 1);
+        var cursor = HugePages.AllocateZeroed<int>(n + 1);
         int top = 0;
         stack[0] = n;
         cursor[0] = childStart[n];

@@ -66,8 +66,8 @@ internal sealed class GcRoots
         _graph = graph;
         _runtime = runtime;
         _threadName = threadName;
-        _parents = new int[graph.NodeCount];
-        _queue = new int[graph.NodeCount];
+        _parents = HugePages.Allocate<int>(graph.NodeCount); // filled by StartSearch
+        _queue = HugePages.Allocate<int>(graph.NodeCount);
         StartSearch();
         _statics = new Lazy<Dictionary<ulong, string>>(ReadStaticSlots);
     }

@@ -203,10 +203,10 @@ internal static class HeapGraphBuilder
         for (int i = 0; i < segments.Length; i++)
             nodeOffsets[i + 1] = checked(nodeOffsets[i] + counts[i].Count);
         int nodeCount = nodeOffsets[^1];
-        var addresses = GC.AllocateUninitializedArray<ulong>(nodeCount);
-        var typeIds = GC.AllocateUninitializedArray<int>(nodeCount);
-        var sizes = GC.AllocateUninitializedArray<uint>(nodeCount);
-        var edgeStart = GC.AllocateUninitializedArray<int>(nodeCount + 1);
+        var addresses = HugePages.Allocate<ulong>(nodeCount);
+        var typeIds = HugePages.Allocate<int>(nodeCount);
+        var sizes = HugePages.Allocate<uint>(nodeCount);
+        var edgeStart = HugePages.Allocate<int>(nodeCount + 1);
 
         var parts = new SegmentPart[segments.Length];
         Parallel.ForEach(order, options, () => new Dictionary<ulong, TypeInfo?>(), (i, _, local) =>
@@ -236,7 +236,7 @@ internal static class HeapGraphBuilder
 
         // Target addresses to nodes through a per-page table; references to anything that is not an object start
         // (unreadable segments, corruption) are dropped and counted.
-        var resolved = GC.AllocateUninitializedArray<int>((int)edgeTotal);
+        var resolved = HugePages.Allocate<int>((int)edgeTotal);
         var locator = new NodeLocator(addresses, parts.Select(p => (p.Start, p.End)).ToArray(), nodeOffsets);
         long dangling = 0;
         Parallel.For(0, parts.Length, options, () => 0L, (i, _, missing) =>

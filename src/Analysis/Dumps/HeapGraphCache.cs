@@ -12,7 +12,7 @@ namespace Analysis.Dumps;
 /// </summary>
 internal static class HeapGraphCache
 {
-    private const int FormatVersion = 2;
+    private const int FormatVersion = 3;
     private static ReadOnlySpan<byte> Magic => "ANALYSIS-GRAPH\r\n"u8;
 
     /// <summary>Cache files beyond this total size are removed, oldest first, after a write.</summary>
@@ -204,10 +204,13 @@ internal static class HeapGraphCache
         }
     }
 
-    /// <summary>XxHash3 over every array and string of the index: a damaged file is rebuilt, never believed.</summary>
+    /// <summary>
+    /// XxHash128 (low 64 bits) over every array and string of the index: a damaged file is rebuilt, never believed.
+    /// The same hash as the dump key, so its code is already optimized when the checksum runs.
+    /// </summary>
     private static ulong Checksum(HeapGraph g)
     {
-        var hash = new XxHash3();
+        var hash = new XxHash128();
         hash.Append(MemoryMarshal.AsBytes(g.Addresses.AsSpan()));
         hash.Append(MemoryMarshal.AsBytes(g.TypeIds.AsSpan()));
         hash.Append(MemoryMarshal.AsBytes(g.Sizes.AsSpan()));
@@ -227,7 +230,7 @@ internal static class HeapGraphCache
             hash.Append(bytes);
         }
 
-        return hash.GetCurrentHashAsUInt64();
+        return (ulong)hash.GetCurrentHashAsUInt128();
     }
 
     /// <summary>Cheap structural checks so a damaged file is rebuilt instead of giving wrong answers.</summary>
@@ -264,7 +267,7 @@ internal static class HeapGraphCache
         long bytes = (long)count * System.Runtime.CompilerServices.Unsafe.SizeOf<T>();
         if (bytes > stream.Length - stream.Position)
             throw new EndOfStreamException();
-        var array = GC.AllocateUninitializedArray<T>(count);
+        var array = HugePages.Allocate<T>(count);
         stream.ReadExactly(MemoryMarshal.AsBytes(array.AsSpan()));
         return array;
     }
