@@ -82,7 +82,9 @@ public static class Program
             if (p.RecordType == ProgressRecordType.Completed || (DateTime.UtcNow - lastProgress).TotalSeconds < 1)
                 return;
             lastProgress = DateTime.UtcNow;
-            Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{p.Activity}: {p.StatusDescription} ({p.PercentComplete}%)"));
+            Console.Error.WriteLine(p.PercentComplete >= 0
+                ? string.Create(CultureInfo.InvariantCulture, $"{p.Activity}: {p.StatusDescription} ({p.PercentComplete}%)")
+                : $"{p.Activity}: {p.StatusDescription}");
         };
 
         var output = new PSDataCollection<PSObject>();

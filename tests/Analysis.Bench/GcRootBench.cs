@@ -14,7 +14,7 @@ namespace Analysis.Bench;
 /// </summary>
 public static class GcRootBench
 {
-    private sealed record Result(string Kind, double FirstMs, double SecondMs, long PeakRssKb, int Hops);
+    private sealed record Result(string Kind, double FirstMs, double SecondMs, long PeakRssKb, int Hops, double RetainedMs, long RetainedRssKb);
 
     public static int Run(string dump, int rounds)
     {
@@ -58,6 +58,7 @@ public static class GcRootBench
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {"ours, first question (builds the index)",-40} {Med("ours", r => r.FirstMs),10:F0} {Rss("ours") / 1024,12} {Med("ours", r => r.FirstMs) / clrmd,8:F2}   goal <= 0.25"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {"ours, next question, same session",-40} {Med("ours", r => r.SecondMs),10:F1} {"",12} {Med("ours", r => r.SecondMs) / clrmd,8:F4}   goal far less"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {"ours, new session, index from cache",-40} {Med("cached", r => r.FirstMs),10:F0} {Rss("cached") / 1024,12} {Med("cached", r => r.FirstMs) / clrmd,8:F2}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {"ours, retained sizes by type (no baseline)",-40} {Med("ours", r => r.RetainedMs),10:F0} {results.Where(r => r.Kind == "ours").Max(r => r.RetainedRssKb) / 1024,12}   (dominator tree of the whole heap; SOS has none)"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  memory ratio ours/ClrMD: {(double)Rss("ours") / Rss("clrmd"):F2}"));
         bool shortest = results.Where(r => r.Kind != "clrmd").All(r => r.Hops <= results.Where(c => c.Kind == "clrmd").Min(c => c.Hops));
         Console.WriteLine(shortest ? "  our paths are no longer than ClrMD's" : "  MISMATCH: our path is longer than ClrMD's");
@@ -81,7 +82,7 @@ public static class GcRootBench
             }
 
             double first = sw.Elapsed.TotalMilliseconds;
-            Print(kind, first, 0, shortest);
+            Print(kind, first, 0, PeakRssKb(), shortest, 0);
             return 0;
         }
 
@@ -94,13 +95,17 @@ public static class GcRootBench
         watch.Restart();
         _ = ours.FindRootPath(order) ?? throw new InvalidOperationException("no root path");
         double secondMs = watch.Elapsed.TotalMilliseconds;
+        long rss = PeakRssKb();
+        watch.Restart();
+        _ = ours.GetRetainedByType(10);
+        double retainedMs = watch.Elapsed.TotalMilliseconds;
         ours.WaitForGraphCache();
-        Print(kind, firstMs, secondMs, path.Hops.Count);
+        Print(kind, firstMs, secondMs, rss, path.Hops.Count, retainedMs);
         return 0;
     }
 
-    private static void Print(string kind, double first, double second, int hops) =>
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT {kind} {first:F3} {second:F4} {PeakRssKb()} {hops}"));
+    private static void Print(string kind, double first, double second, long rssKb, int hops, double retained) =>
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT {kind} {first:F3} {second:F4} {rssKb} {hops} {retained:F3} {PeakRssKb()}"));
 
     private static Result RunChild(string kind, string dump, ulong session, ulong order, string cache)
     {
@@ -118,7 +123,7 @@ public static class GcRootBench
             throw new InvalidOperationException($"{kind} measurement failed ({p.ExitCode}): {output} {error}");
         string[] f = line.Split(' ');
         return new Result(f[1], double.Parse(f[2], CultureInfo.InvariantCulture), double.Parse(f[3], CultureInfo.InvariantCulture),
-            long.Parse(f[4], CultureInfo.InvariantCulture), int.Parse(f[5], CultureInfo.InvariantCulture));
+            long.Parse(f[4], CultureInfo.InvariantCulture), int.Parse(f[5], CultureInfo.InvariantCulture), double.Parse(f[6], CultureInfo.InvariantCulture), long.Parse(f[7], CultureInfo.InvariantCulture));
     }
 
     private static long PeakRssKb()
