@@ -100,19 +100,22 @@ internal sealed class Dominators
             predStart[r + 1]++;
         for (int v = 0; v <= n; v++)
             predStart[v + 1] += predStart[v];
-        var preds = HugePages.AllocateZeroed<int>(predStart[n + 1]);
-        var fill = (int[])predStart.Clone();
-        for (int v = 0; v < n; v++)
+        // Fill each node's range from its end (predStart[w + 1] counts down to w's start), so no second offsets array.
+        var preds = HugePages.Allocate<int>(predStart[n + 1]);
+        foreach (int r in roots)
+            preds[--predStart[r + 1]] = root;
+        for (int v = n - 1; v >= 0; v--)
         {
             if (post[v] < 0)
                 continue;
             foreach (int w in graph.References(v))
-                preds[fill[w]++] = v;
+                preds[--predStart[w + 1]] = v;
         }
 
-        foreach (int r in roots)
-            preds[fill[r]++] = root;
-        fill = null!;
+        // predStart[w + 1] is now w's start: shift left so predStart[w] is w's start and predStart[w + 1] its end.
+        for (int v = 0; v <= n; v++)
+            predStart[v] = predStart[v + 1];
+        predStart[n + 1] = preds.Length;
 
         var idom = HugePages.AllocateZeroed<int>(n + 1);
         Array.Fill(idom, -1);
@@ -181,13 +184,17 @@ internal sealed class Dominators
 
         for (int v = 0; v <= n; v++)
             childStart[v + 1] += childStart[v];
-        var children = HugePages.AllocateZeroed<int>(childStart[n + 1]);
-        var fill = (int[])childStart.Clone();
-        for (int v = 0; v < n; v++)
+        // Fill each node's range from its end (as for the predecessors), children in increasing order.
+        var children = HugePages.Allocate<int>(childStart[n + 1]);
+        for (int v = n - 1; v >= 0; v--)
         {
             if (_idom[v] >= 0)
-                children[fill[_idom[v]]++] = v;
+                children[--childStart[_idom[v] + 1]] = v;
         }
+
+        for (int v = 0; v <= n; v++)
+            childStart[v] = childStart[v + 1];
+        childStart[n + 1] = children.Length;
 
         int types = _graph.TypeNames.Length;
         var count = new long[types];
