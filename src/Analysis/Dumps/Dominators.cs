@@ -173,6 +173,17 @@ internal sealed class Dominators
     /// </summary>
     public IReadOnlyList<RetainedTypeStat> ByType(CancellationToken cancellationToken)
     {
+        if (_byType is { } cached)
+            return cached;
+        var rows = ComputeByType(cancellationToken);
+        _byType = rows;
+        return rows;
+    }
+
+    private IReadOnlyList<RetainedTypeStat>? _byType;
+
+    private IReadOnlyList<RetainedTypeStat> ComputeByType(CancellationToken cancellationToken)
+    {
         int n = _graph.NodeCount;
         // Children of each node in the dominator tree (CSR), then a preorder walk that knows which types are above.
         var childStart = HugePages.AllocateZeroed<int>(n + 2);

@@ -192,16 +192,23 @@ public sealed class DumpSession : IAnalysisSession
     /// Why the object at <paramref name="address"/> is alive: the shortest path from a GC root, or null when no root
     /// reaches it (garbage the GC has not collected yet). Indexes the object graph on first use (one heap pass).
     /// </summary>
-    public GcRootPath? FindRootPath(ulong address, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        Roots(progress, cancellationToken).PathTo(address, cancellationToken);
+    public GcRootPath? FindRootPath(ulong address, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var roots = Roots(progress, cancellationToken);
+        // Under the gate: naming the hops reads the dump, which Dispose must not close meanwhile.
+        return WithGraphGate(() => roots.PathTo(address, cancellationToken), "searching root paths", cancellationToken);
+    }
 
     /// <summary>Root paths of all objects whose type matches the wildcard, merged by shape, most objects first.</summary>
     public GcRootQuery FindRootPaths(string typeNamePattern, int top = 10, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(typeNamePattern);
         var roots = Roots(progress, cancellationToken);
-        var paths = roots.PathsToType(typeNamePattern, top, cancellationToken, out int unreachable, out int reachable);
-        return new GcRootQuery(typeNamePattern, paths, unreachable) { Reachable = reachable };
+        return WithGraphGate(() =>
+        {
+            var paths = roots.PathsToType(typeNamePattern, top, cancellationToken, out int unreachable, out int reachable);
+            return new GcRootQuery(typeNamePattern, paths, unreachable) { Reachable = reachable };
+        }, "searching root paths", cancellationToken);
     }
 
     /// <summary>Bytes that would be freed if the object at <paramref name="address"/> were no longer referenced.</summary>
@@ -301,7 +308,7 @@ public sealed class DumpSession : IAnalysisSession
             return cached;
         var graph = Graph(progress, cancellationToken);
         var names = GetThreads(cancellationToken).Where(t => t.Name is not null).GroupBy(t => t.ManagedThreadId).ToDictionary(g => g.Key, g => g.First().Name);
-        return WithGraphGate(() => _roots ??= new GcRoots(graph, _runtime, id => names.GetValueOrDefault(id), cancellationToken), "searching root paths", cancellationToken);
+        return WithGraphGate(() => _roots ??= new GcRoots(graph, _runtime, id => names.GetValueOrDefault(id)), "searching root paths", cancellationToken);
     }
 
     private Dominators DominatorTree(IProgress<WorkProgress>? progress, CancellationToken cancellationToken)

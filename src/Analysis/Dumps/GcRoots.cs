@@ -61,7 +61,7 @@ internal sealed class GcRoots
     private int _tail;
     private readonly Lazy<Dictionary<ulong, string>> _statics;
 
-    public GcRoots(HeapGraph graph, ClrRuntime runtime, Func<int, string?> threadName, CancellationToken cancellationToken)
+    public GcRoots(HeapGraph graph, ClrRuntime runtime, Func<int, string?> threadName)
     {
         _graph = graph;
         _runtime = runtime;

@@ -69,8 +69,6 @@ internal static class HeapGraphBuilder
                 Array.Resize(ref Items, Items.Length * 2);
             Items[Count++] = item;
         }
-
-        public void CopyTo(T[] destination, int at) => Array.Copy(Items, 0, destination, at, Count);
     }
 
     /// <summary>
@@ -297,9 +295,6 @@ internal static class HeapGraphBuilder
         var roots = new List<GraphRoot>();
         var frames = new List<string>();
         var frameIds = new Dictionary<string, int>(StringComparer.Ordinal);
-        var threadIds = new Dictionary<ulong, int>();
-        foreach (var thread in runtime.Threads)
-            threadIds.TryAdd(thread.Address, thread.ManagedThreadId);
         foreach (ClrRoot root in runtime.Heap.EnumerateRoots())
         {
             cancellationToken.ThrowIfCancellationRequested();
