@@ -28,6 +28,29 @@ public static class Charts
         return Chart(bar, title, height: 120 + (28 * ordered.Length), ("xaxis", Axis("bytes")), ("margin", Margin(left: 280)));
     }
 
+    /// <summary>Retained sizes: per type, the bytes its objects keep alive next to their own size, largest on top.</summary>
+    public static GenericChart RetainedTop(IReadOnlyList<RetainedTypeStat> rows, string title = "What keeps memory alive (retained bytes by type)")
+    {
+        var ordered = rows.Reverse().ToArray();
+        string[] names = ordered.Select(r => Shorten(r.TypeName)).ToArray();
+        var retained = Trace("bar",
+            ("name", "retained"),
+            ("x", ordered.Select(r => r.RetainedSize).ToArray()),
+            ("y", names),
+            ("orientation", "h"),
+            ("marker", new Dictionary<string, object> { ["color"] = "#d1495b" }),
+            ("text", ordered.Select(r => r.Count.ToString("N0", CultureInfo.InvariantCulture) + " objects").ToArray()),
+            ("hovertemplate", "%{y}<br>retains %{x:,} bytes<br>%{text}<extra></extra>"));
+        var shallow = Trace("bar",
+            ("name", "own size"),
+            ("x", ordered.Select(r => r.ShallowSize).ToArray()),
+            ("y", names),
+            ("orientation", "h"),
+            ("marker", new Dictionary<string, object> { ["color"] = "#2e86ab" }),
+            ("hovertemplate", "%{y}<br>own %{x:,} bytes<extra></extra>"));
+        return Chart([retained, shallow], title, height: 120 + (36 * ordered.Length), ("xaxis", Axis("bytes")), ("margin", Margin(left: 280)), ("barmode", "group"));
+    }
+
     /// <summary>Heap growth between two dumps: bytes gained (or lost) per type, growth on top.</summary>
     public static GenericChart HeapGrowth(IReadOnlyList<HeapTypeDiff> rows, string title = "Heap growth by type (bytes)")
     {

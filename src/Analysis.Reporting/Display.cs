@@ -175,6 +175,7 @@ public static partial class Display
     {
         HeapTypeStat => ChartHtml(Charts.HeapTop(items.OfType<HeapTypeStat>().Take(20).ToArray())),
         HeapTypeDiff => ChartHtml(Charts.HeapGrowth(items.OfType<HeapTypeDiff>().Take(20).ToArray())),
+        RetainedTypeStat => ChartHtml(Charts.RetainedTop(items.OfType<RetainedTypeStat>().Take(20).ToArray())),
         DumpThread => ChartHtml(Charts.ThreadStates(items.OfType<DumpThread>().ToArray())),
         GcEvent => ChartHtml(Charts.GcPauses(items.OfType<GcEvent>().ToArray())),
         StackBucket => ChartHtml(Charts.StackBuckets(items.OfType<StackBucket>().ToArray())),

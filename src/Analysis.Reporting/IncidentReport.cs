@@ -128,6 +128,11 @@ public static class IncidentReport
                     .Chart(Charts.HeapTop(rows))
                     .Table(rows, ("Type", r => r.TypeName), ("Count", r => r.Count), ("Bytes", r => r.TotalSize))
                     .Chart(Charts.HeapByNamespace(heap.Top(200)));
+                var retainedRows = dump.GetRetainedByType(top, null, null, cancellationToken);
+                report.Heading("What keeps memory alive", 3)
+                    .Paragraph("Retained size: the bytes that would be freed if a type's objects were no longer referenced (dominator tree of the object graph).")
+                    .Chart(Charts.RetainedTop(retainedRows))
+                    .Table(retainedRows, ("Type", r => r.TypeName), ("Count", r => r.Count), ("Own bytes", r => r.ShallowSize), ("Retained bytes", r => r.RetainedSize));
             }
         });
     }

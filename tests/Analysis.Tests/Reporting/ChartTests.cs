@@ -37,6 +37,21 @@ public class ChartTests
     }
 
     [Fact]
+    public void RetainedTop_PairsRetainedAndOwnBytesPerType_LargestOnTop()
+    {
+        using var dump = Dump();
+        var rows = dump.GetRetainedByType(6);
+        var traces = Traces(Charts.RetainedTop(rows)).ToArray();
+        Assert.Equal(2, traces.Length);
+        Assert.Equal(["retained", "own size"], traces.Select(t => t.GetProperty("name").GetString()));
+        Assert.Equal(rows.Reverse().Select(r => r.RetainedSize), Longs(traces[0], "x"));
+        Assert.Equal(rows.Reverse().Select(r => r.ShallowSize), Longs(traces[1], "x"));
+        Assert.Equal(Strings(traces[0], "y"), Strings(traces[1], "y"));
+        Assert.All(rows, r => Assert.True(r.RetainedSize >= r.ShallowSize));
+        Assert.Equal(rows.Select(r => r.RetainedSize).OrderDescending(), rows.Select(r => r.RetainedSize));
+    }
+
+    [Fact]
     public void HeapByNamespace_IsATreemapWhoseNamespacesSumTheirTypes()
     {
         using var dump = Dump();

@@ -26,8 +26,9 @@ public class ReportTests
             GoGcTrace = GcTrace.Load(GoFixtures.File_("gctrace.log")),
             GoTrace = GoExecutionTrace.Load(GoFixtures.File_("trace.out")),
         });
-        // deadlock, thread states, heap top, heap by namespace, GC pauses, flame graph, goroutine buckets, heap growth, Go GC
-        expectedCharts = 9;
+        // deadlock, thread states, heap top, heap by namespace, retained sizes, GC pauses, flame graph, goroutine buckets,
+        // heap growth, Go GC
+        expectedCharts = 10;
         return report;
     }
 
