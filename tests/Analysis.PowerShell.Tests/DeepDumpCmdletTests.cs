@@ -249,4 +249,20 @@ public class DeepDumpCmdletTests
         Assert.Contains(truncated, error.Exception.Message);
         Assert.Equal(["still running"], r.Strings);
     }
+
+    [Fact]
+    public void GetGcRoot_All_ListsTheStaticAndTheThreadThatHoldTheObject()
+    {
+        using var host = new PwshHost();
+        var r = host.Run("""
+            $s = Open-Dump $d
+            $a = (Get-GcRoot $s -TypeName 'Contoso.Orders.CachedReport').Addresses[0]
+            Get-GcRoot $s -Address $a -All | ForEach-Object { '{0}|{1}' -f $_.RootKind, $_.Root }
+            """, Vars(("d", GrowthDumps.Instance.After)));
+
+        Assert.Empty(r.Errors);
+        var lines = r.Strings.ToArray();
+        Assert.Equal("Static|static DumpTarget.Program.s_cache", lines[0]);
+        Assert.Contains(lines, l => l.StartsWith("Stack|thread ", StringComparison.Ordinal) && l.Contains("(stdin-watch)", StringComparison.Ordinal));
+    }
 }

@@ -24,7 +24,11 @@ public sealed class GetGcRootCommand : DumpCmdlet
     [ValidateNotNullOrEmpty]
     public string? TypeName { get; set; }
 
-    /// <summary>How many distinct paths to return for -TypeName (most objects first).</summary>
+    /// <summary>For -Address: every root that keeps the object alive, each with its shortest path (not only the strongest).</summary>
+    [Parameter]
+    public SwitchParameter All { get; set; }
+
+    /// <summary>How many distinct paths to return for -TypeName (most objects first) or -All.</summary>
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
     public int Top { get; set; } = 10;
@@ -56,6 +60,17 @@ public sealed class GetGcRootCommand : DumpCmdlet
             GcRootPath? path;
             try
             {
+                if (All)
+                {
+                    var paths = RunWithProgress("Finding root paths", (progress, ct) => session.FindAllRootPaths(address, Top, progress, ct));
+                    WriteGraphWarnings(session);
+                    if (paths.Count == 0)
+                        WriteWarning(string.Create(CultureInfo.InvariantCulture, $"0x{address:x} is reached by no root: it is garbage the next GC frees."));
+                    foreach (var p in paths)
+                        WriteObject(p);
+                    continue;
+                }
+
                 path = RunWithProgress("Finding root paths", (progress, ct) => session.FindRootPath(address, progress, ct));
             }
             catch (ArgumentException e)

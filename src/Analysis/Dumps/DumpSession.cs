@@ -199,6 +199,16 @@ public sealed class DumpSession : IAnalysisSession
         return WithGraphGate(() => roots.PathTo(address, cancellationToken), "searching root paths", cancellationToken);
     }
 
+    /// <summary>
+    /// Every root that keeps the object at <paramref name="address"/> alive, each with its shortest path (statics and
+    /// handles first, then stacks, then the finalizer queue; shorter first). Empty when no root reaches it.
+    /// </summary>
+    public IReadOnlyList<GcRootPath> FindAllRootPaths(ulong address, int top = 10, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var roots = Roots(progress, cancellationToken);
+        return WithGraphGate(() => roots.AllPathsTo(address, top, cancellationToken), "searching root paths", cancellationToken);
+    }
+
     /// <summary>Root paths of all objects whose type matches the wildcard, merged by shape, most objects first.</summary>
     public GcRootQuery FindRootPaths(string typeNamePattern, int top = 10, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {

@@ -97,6 +97,94 @@ internal sealed class GcRoots
         return Describe(node);
     }
 
+    /// <summary>
+    /// Every root that keeps the object alive, each with its shortest path: a breadth-first search backwards from the
+    /// object over the reverse references (built once, on the first such question). Strongest roots first.
+    /// </summary>
+    public IReadOnlyList<GcRootPath> AllPathsTo(ulong address, int top, CancellationToken cancellationToken)
+    {
+        int target = _graph.Find(address);
+        if (target < 0)
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"0x{address:x} is not the address of an object on the GC heap."), nameof(address));
+        var (reverseStart, reverse) = Reverse(cancellationToken);
+        var rootsOf = _rootsByNode ??= _graph.Roots.Select((r, i) => (r.Node, Index: i)).GroupBy(x => x.Node)
+            .ToDictionary(g => g.Key, g => g.Select(x => x.Index).OrderBy(i => Priority(_graph.Roots[i].Kind)).ToArray());
+
+        // next[n]: the node after n on the way to the target (the target itself: -1); Unreached when not seen.
+        var next = HugePages.Allocate<int>(_graph.NodeCount);
+        Array.Fill(next, Unreached);
+        var queue = HugePages.Allocate<int>(_graph.NodeCount);
+        int head = 0, tail = 0;
+        next[target] = -1;
+        queue[tail++] = target;
+        var found = new List<GcRootPath>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        while (head < tail && found.Count < (top * 20) + 100)
+        {
+            if ((head & 0xFFFF) == 0)
+                cancellationToken.ThrowIfCancellationRequested();
+            int node = queue[head++];
+            if (rootsOf.TryGetValue(node, out var rootIndices))
+            {
+                var chain = new List<int>();
+                for (int at = node; at >= 0; at = next[at])
+                    chain.Add(at);
+                // An object held by several roots is reported with its strongest ones only: a thread that merely has
+                // the runtime's statics array on its stack adds nothing to the static field's path.
+                int strongest = Tier(_graph.Roots[rootIndices[0]].Kind);
+                foreach (int r in rootIndices.Where(i => Tier(_graph.Roots[i].Kind) == strongest))
+                {
+                    var path = DescribeChain(chain, _graph.Roots[r]);
+                    if (seen.Add(path.Root))
+                        found.Add(path);
+                }
+            }
+
+            for (int k = reverseStart[node], end = reverseStart[node + 1]; k < end; k++)
+            {
+                int from = reverse[k];
+                if (next[from] == Unreached)
+                {
+                    next[from] = node;
+                    queue[tail++] = from;
+                }
+            }
+        }
+
+        return found.OrderBy(p => Tier(p.RootKind)).ThenBy(p => p.Hops.Count).Take(top).ToArray();
+    }
+
+    private Dictionary<int, int[]>? _rootsByNode;
+    private (int[] Start, int[] Sources)? _reverse;
+
+    /// <summary>Who refers to each object: the graph's edges reversed (CSR), built once.</summary>
+    private (int[] Start, int[] Sources) Reverse(CancellationToken cancellationToken)
+    {
+        if (_reverse is { } built)
+            return built;
+        int n = _graph.NodeCount;
+        var start = HugePages.AllocateZeroed<int>(n + 1);
+        var edges = _graph.Edges;
+        for (int k = 0; k < _graph.EdgeCount; k++)
+            start[edges[k] + 1]++;
+        for (int v = 0; v < n; v++)
+            start[v + 1] += start[v];
+        cancellationToken.ThrowIfCancellationRequested();
+        // Fill each range from its end, then shift the offsets back (no second offsets array).
+        var sources = HugePages.Allocate<int>(_graph.EdgeCount);
+        for (int v = n - 1; v >= 0; v--)
+        {
+            for (int k = _graph.EdgeStart[v], end = _graph.EdgeStart[v + 1]; k < end; k++)
+                sources[--start[edges[k] + 1]] = v;
+        }
+
+        for (int v = 0; v < n; v++)
+            start[v] = start[v + 1];
+        start[n] = _graph.EdgeCount;
+        _reverse = (start, sources);
+        return (start, sources);
+    }
+
     /// <summary>Paths to every object of the types matching the wildcard, merged by shape, most objects first.</summary>
     public IReadOnlyList<GcRootPath> PathsToType(string typeNamePattern, int top, CancellationToken cancellationToken, out int unreachable, out int reachable)
     {
@@ -177,7 +265,13 @@ internal sealed class GcRoots
         }
 
         chain.Reverse();
-        var root = _graph.Roots[-1 - _parents[chain[0]]];
+        return DescribeChain(chain, _graph.Roots[-1 - _parents[chain[0]]]);
+    }
+
+    /// <summary>Names a chain of nodes from the object a root holds (first) to the target (last).</summary>
+    private GcRootPath DescribeChain(List<int> chain, GraphRoot root)
+    {
+        int node = chain[^1];
         var kind = root.Kind;
         string rootText = RootText(root);
         var hops = new List<GcRootHop>(chain.Count);

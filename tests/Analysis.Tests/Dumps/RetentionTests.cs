@@ -72,6 +72,31 @@ public class RetentionTests
     }
 
     [Fact]
+    public void AllRootPaths_OfOneObject_ListEveryRootThatHoldsIt_StaticFirst()
+    {
+        using var session = DumpSession.Open(GrowthDumps.Instance.After);
+        ulong report = session.FindRootPaths("Contoso.Orders.CachedReport").Paths[0].Addresses[0];
+
+        var paths = session.FindAllRootPaths(report);
+
+        Assert.True(paths.Count >= 2, string.Join("\n", paths));
+        Assert.Equal("static DumpTarget.Program.s_cache", paths[0].Root);
+        var stack = Assert.Single(paths, p => p.RootKind == GcRootKind.Stack);
+        Assert.StartsWith("thread ", stack.Root);
+        Assert.Contains("(stdin-watch)", stack.Root);
+        Assert.All(paths, p => Assert.Equal(report, p.Target));
+        // Each path is a real chain of references.
+        var heap = session.Runtime.Heap;
+        foreach (var p in paths)
+        {
+            for (int i = 1; i < p.Hops.Count; i++)
+                Assert.Contains(p.Hops[i].Address, heap.GetObject(p.Hops[i - 1].Address).EnumerateReferenceAddresses(carefully: false, considerDependantHandles: true));
+        }
+
+        Assert.Equal(paths[0].Path, session.FindRootPath(report)!.Path);
+    }
+
+    [Fact]
     public void RootPath_OfOneAddress_IsARealChainOfReferences_NoLongerThanClrMdsGcRoot()
     {
         using var session = Open();
