@@ -135,7 +135,15 @@ internal static class HeapGraphCache
             problem = Inconsistency(graph, cancellationToken);
             if (problem is not null)
                 return null;
-            File.SetLastWriteTimeUtc(file, DateTime.UtcNow); // most recently used files survive trimming
+            try
+            {
+                File.SetLastWriteTimeUtc(file, DateTime.UtcNow); // most recently used files survive trimming
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // A read-only cache (shared, or on a read-only disk) is still a good cache.
+            }
+
             return graph;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or EndOfStreamException or OutOfMemoryException or ArgumentException)
