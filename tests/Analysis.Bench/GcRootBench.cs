@@ -47,7 +47,7 @@ public static class GcRootBench
             }
         }
 
-        double Med(string kind, Func<Result, double> f) => Median(results.Where(r => r.Kind == kind).Select(f));
+        double Med(string kind, Func<Result, double> f) => BenchProcess.Median(results.Where(r => r.Kind == kind).Select(f));
         long Rss(string kind) => results.Where(r => r.Kind == kind).Max(r => r.PeakRssKb);
         double clrmd = Med("clrmd", r => r.FirstMs);
         Console.WriteLine();
@@ -82,7 +82,7 @@ public static class GcRootBench
             }
 
             double first = sw.Elapsed.TotalMilliseconds;
-            Print(kind, first, 0, PeakRssKb(), shortest, 0);
+            Print(kind, first, 0, BenchProcess.PeakRssKb(), shortest, 0);
             return 0;
         }
 
@@ -95,7 +95,7 @@ public static class GcRootBench
         watch.Restart();
         _ = ours.FindRootPath(order) ?? throw new InvalidOperationException("no root path");
         double secondMs = watch.Elapsed.TotalMilliseconds;
-        long rss = PeakRssKb();
+        long rss = BenchProcess.PeakRssKb();
         watch.Restart();
         _ = ours.GetRetainedByType(10);
         double retainedMs = watch.Elapsed.TotalMilliseconds;
@@ -105,41 +105,12 @@ public static class GcRootBench
     }
 
     private static void Print(string kind, double first, double second, long rssKb, int hops, double retained) =>
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT {kind} {first:F3} {second:F4} {rssKb} {hops} {retained:F3} {PeakRssKb()}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"RESULT {kind} {first:F3} {second:F4} {rssKb} {hops} {retained:F3} {BenchProcess.PeakRssKb()}"));
 
     private static Result RunChild(string kind, string dump, ulong session, ulong order, string cache)
     {
-        var psi = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true };
-        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
-            psi.ArgumentList.Add(typeof(GcRootBench).Assembly.Location);
-        foreach (string a in new[] { "measure-gcroot", kind, dump, session.ToString(CultureInfo.InvariantCulture), order.ToString(CultureInfo.InvariantCulture), cache })
-            psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        string output = p.StandardOutput.ReadToEnd();
-        string error = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        string? line = output.Split('\n').LastOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal));
-        if (p.ExitCode != 0 || line is null)
-            throw new InvalidOperationException($"{kind} measurement failed ({p.ExitCode}): {output} {error}");
-        string[] f = line.Split(' ');
+        string[] f = BenchProcess.RunMeasurement(kind, "measure-gcroot", kind, dump, session.ToString(CultureInfo.InvariantCulture), order.ToString(CultureInfo.InvariantCulture), cache);
         return new Result(f[1], double.Parse(f[2], CultureInfo.InvariantCulture), double.Parse(f[3], CultureInfo.InvariantCulture),
             long.Parse(f[4], CultureInfo.InvariantCulture), int.Parse(f[5], CultureInfo.InvariantCulture), double.Parse(f[6], CultureInfo.InvariantCulture), long.Parse(f[7], CultureInfo.InvariantCulture));
-    }
-
-    private static long PeakRssKb()
-    {
-        foreach (string line in File.ReadLines("/proc/self/status"))
-        {
-            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-                return long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
-        }
-
-        return Process.GetCurrentProcess().PeakWorkingSet64 / 1024;
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
 }

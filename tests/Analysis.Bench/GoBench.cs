@@ -59,12 +59,12 @@ internal static partial class GoBench
         var grouped = oursOut.Split('\n').First(l => l.StartsWith("GROUPED ", StringComparison.Ordinal)).Split(' ');
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"goroutine grouping on {Path.GetFileName(output)} ({Analysis.Bytes.Format(new FileInfo(output).Length)}, {count:N0} goroutines → {grouped[1]} buckets, {grouped[3]} lines skipped), whole processes, median of {rounds}"));
-        double ourMs = Median(ours.Select(o => o.Ms));
+        double ourMs = BenchProcess.Median(ours.Select(o => o.Ms));
         long ourKb = ours.Max(o => o.Kb);
         Console.WriteLine($"  {"",-40} {"time ms",9} {"peak RSS MB",12}");
         if (theirs.Count > 0)
         {
-            double theirMs = Median(theirs.Select(t => t.Ms));
+            double theirMs = BenchProcess.Median(theirs.Select(t => t.Ms));
             long theirKb = theirs.Max(t => t.Kb);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {"panicparse -aggressive (baseline)",-40} {theirMs,9:F0} {theirKb / 1024,12}"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {"ours: Group-Stacks -Path (streamed)",-40} {ourMs,9:F0} {ourKb / 1024,12}"));
@@ -99,7 +99,7 @@ internal static partial class GoBench
                 samples = p.SampleCount;
             }
 
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {Path.GetFileName(f),-18} {Analysis.Bytes.Format(new FileInfo(f).Length),10} {samples,6} samples {Median(times),8:F2} ms"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {Path.GetFileName(f),-18} {Analysis.Bytes.Format(new FileInfo(f).Length),10} {samples,6} samples {BenchProcess.Median(times),8:F2} ms"));
         }
 
         return 0;
@@ -128,12 +128,6 @@ internal static partial class GoBench
         p.WaitForExit();
         var child = output.Split('\n').Last(l => l.StartsWith("CHILD ", StringComparison.Ordinal)).Split(' ');
         return (double.Parse(child[2], CultureInfo.InvariantCulture), long.Parse(child[3], CultureInfo.InvariantCulture), output);
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     [GeneratedRegex(@"^goroutine \d+", RegexOptions.Multiline)]

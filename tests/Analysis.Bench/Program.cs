@@ -59,9 +59,9 @@ public static class Program
 
         var naive = results.Where(r => r.Kind == "naive").ToList();
         var ours = results.Where(r => r.Kind == "ours").ToList();
-        double naiveMs = Median(naive.Select(r => r.FirstMs));
-        double oursMs = Median(ours.Select(r => r.FirstMs));
-        double cachedMs = Median(ours.Select(r => r.SecondMs));
+        double naiveMs = BenchProcess.Median(naive.Select(r => r.FirstMs));
+        double oursMs = BenchProcess.Median(ours.Select(r => r.FirstMs));
+        double cachedMs = BenchProcess.Median(ours.Select(r => r.SecondMs));
         long naiveRss = naive.Max(r => r.PeakRssKb);
         long oursRss = ours.Max(r => r.PeakRssKb);
 
@@ -80,19 +80,7 @@ public static class Program
 
     private static Result RunChild(string kind, string dump)
     {
-        var psi = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true };
-        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
-            psi.ArgumentList.Add(typeof(Program).Assembly.Location);
-        foreach (string a in new[] { "measure", kind, dump })
-            psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        string output = p.StandardOutput.ReadToEnd();
-        string error = p.StandardError.ReadToEnd();
-        p.WaitForExit();
-        string? line = output.Split('\n').LastOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal));
-        if (p.ExitCode != 0 || line is null)
-            throw new InvalidOperationException($"{kind} measurement failed ({p.ExitCode}): {output} {error}");
-        string[] f = line.Split(' ');
+        string[] f = BenchProcess.RunMeasurement(kind, "measure", kind, dump);
         return new Result(f[1], double.Parse(f[2], CultureInfo.InvariantCulture), double.Parse(f[3], CultureInfo.InvariantCulture),
             long.Parse(f[4], CultureInfo.InvariantCulture), long.Parse(f[5], CultureInfo.InvariantCulture), long.Parse(f[6], CultureInfo.InvariantCulture), f[7]);
     }
@@ -131,24 +119,7 @@ public static class Program
         string digest = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(
             string.Join("\n", perType.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => $"{kv.Key}={kv.Value.Count}/{kv.Value.Size}")))))[..16];
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"RESULT {kind} {sw.Elapsed.TotalMilliseconds:F3} {secondMs:F4} {PeakRssKb()} {perType.Values.Sum(v => v.Count)} {perType.Values.Sum(v => v.Size)} {digest}"));
+            $"RESULT {kind} {sw.Elapsed.TotalMilliseconds:F3} {secondMs:F4} {BenchProcess.PeakRssKb()} {perType.Values.Sum(v => v.Count)} {perType.Values.Sum(v => v.Size)} {digest}"));
         return 0;
-    }
-
-    private static long PeakRssKb()
-    {
-        foreach (string line in File.ReadLines("/proc/self/status"))
-        {
-            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-                return long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
-        }
-
-        return Process.GetCurrentProcess().PeakWorkingSet64 / 1024;
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
 }

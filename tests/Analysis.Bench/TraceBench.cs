@@ -75,8 +75,8 @@ internal static partial class TraceBench
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  round {i + 1}: dotnet-trace {samples[^2].Ms:F0} ms / {samples[^2].RssKb / 1024} MB, ours {samples[^1].Ms:F0} ms / {samples[^1].RssKb / 1024} MB"));
         }
 
-        double theirMs = Median(samples.Where(s => s.Kind == "dotnet-trace").Select(s => s.Ms));
-        double ourMs = Median(samples.Where(s => s.Kind == "ours").Select(s => s.Ms));
+        double theirMs = BenchProcess.Median(samples.Where(s => s.Kind == "dotnet-trace").Select(s => s.Ms));
+        double ourMs = BenchProcess.Median(samples.Where(s => s.Kind == "ours").Select(s => s.Ms));
         long theirRss = samples.Where(s => s.Kind == "dotnet-trace").Max(s => s.RssKb);
         long ourRss = samples.Where(s => s.Kind == "ours").Max(s => s.RssKb);
 
@@ -131,11 +131,5 @@ internal static partial class TraceBench
         if (child is null || child[1] != "0")
             throw new InvalidOperationException($"{kind} failed: {output} {error}");
         return new Sample(kind, double.Parse(child[2], CultureInfo.InvariantCulture), long.Parse(child[3], CultureInfo.InvariantCulture), output);
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
     }
 }

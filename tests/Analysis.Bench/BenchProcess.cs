@@ -1,0 +1,47 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Analysis.Bench;
+
+/// <summary>What every benchmark shares: medians, this process's peak memory, and measuring in a child process.</summary>
+internal static class BenchProcess
+{
+    public static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToArray();
+        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[(sorted.Length / 2) - 1] + sorted[sorted.Length / 2]) / 2;
+    }
+
+    /// <summary>Peak resident memory of this process (VmHWM), in KB.</summary>
+    public static long PeakRssKb()
+    {
+        foreach (string line in File.ReadLines("/proc/self/status"))
+        {
+            if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
+                return long.Parse(line[6..].Trim().Split(' ')[0], CultureInfo.InvariantCulture);
+        }
+
+        return Process.GetCurrentProcess().PeakWorkingSet64 / 1024;
+    }
+
+    /// <summary>
+    /// Runs this benchmark program again with <paramref name="args"/> (a "measure…" mode) and returns the fields of
+    /// the last "RESULT …" line it prints, so each measurement has a fresh process.
+    /// </summary>
+    public static string[] RunMeasurement(string what, params string[] args)
+    {
+        var psi = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true };
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
+            psi.ArgumentList.Add(typeof(BenchProcess).Assembly.Location);
+        foreach (string a in args)
+            psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var error = p.StandardError.ReadToEndAsync();
+        string output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        string? line = output.Split('\n').LastOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal));
+        if (p.ExitCode != 0 || line is null)
+            throw new InvalidOperationException($"{what} measurement failed ({p.ExitCode}): {output} {error.Result}");
+        return line.Split(' ');
+    }
+}
