@@ -19,7 +19,9 @@ public sealed record DumpOpenOptions
     /// <summary>
     /// Folder for the object-graph index (root paths, retained sizes), one file per dump content, so a dump opened
     /// again skips the heap pass. Null: ANALYSIS_CACHE_DIR, else $XDG_CACHE_HOME/analysis, else ~/.cache/analysis
-    /// (LocalApplicationData\analysis on Windows). Never the dump's own folder unless you pass it here.
+    /// (LocalApplicationData\analysis on Windows). Never the dump's own folder unless you pass it here. In the default
+    /// folder only heaps of 64 MB or more are cached (smaller ones index faster than the dump is identified); a folder
+    /// given here is always used.
     /// </summary>
     public string? CacheDirectory { get; init; }
 

@@ -342,7 +342,10 @@ public sealed class DumpSession : IAnalysisSession
                 "Capture with heap: createdump --withheap, dotnet-dump collect --type Heap, or DiagnosticsClient.WriteDump(DumpType.WithHeap, …).");
         }
 
-        if (_options.NoCache)
+        // Identifying the dump reads all of it; for a small heap the index is built faster than that, so the default
+        // cache is used only for heaps worth it. A cache folder named in the options is always used.
+        long heapBytes = _runtime.Heap.Segments.Sum(s => (long)s.ObjectRange.Length);
+        if (_options.NoCache || (_options.CacheDirectory is null && heapBytes < HeapGraphCache.MinimumHeapBytes))
             return HeapGraphBuilder.Build(_runtime, progress, cancellationToken);
 
         string directory = System.IO.Path.GetFullPath(_options.CacheDirectory ?? HeapGraphCache.DefaultDirectory());

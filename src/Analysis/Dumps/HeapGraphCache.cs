@@ -15,6 +15,12 @@ internal static class HeapGraphCache
     private const int FormatVersion = 3;
     private static ReadOnlySpan<byte> Magic => "ANALYSIS-GRAPH\r\n"u8;
 
+    /// <summary>
+    /// Heaps smaller than this are not cached in the default folder: indexing them takes less time than hashing the
+    /// dump to find a cached index (a 170 MB dump with a 2 MB heap: ~0.3 s of hashing for a ~0.1 s index).
+    /// </summary>
+    internal const long MinimumHeapBytes = 64L << 20;
+
     /// <summary>Cache files beyond this total size are removed, oldest first, after a write.</summary>
     internal const long MaxTotalBytes = 8L << 30;
 

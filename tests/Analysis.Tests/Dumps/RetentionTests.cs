@@ -357,6 +357,19 @@ public class RetentionTests
     }
 
     [Fact]
+    public void GraphIndex_SmallHeap_IsNotCachedInTheDefaultFolder()
+    {
+        // The facts heap is a few MB: hashing its 100+ MB dump would cost more than indexing it again.
+        using var session = DumpSession.Open(DumpSet.Facts[CapturedDump.ClientWithHeap]);
+        Assert.True(session.Runtime.Heap.Segments.Sum(s => (long)s.ObjectRange.Length) < 64L << 20);
+
+        Assert.Equal(TargetFacts.SessionCount, session.FindRootPaths(TargetFacts.SessionType).Reachable);
+        session.WaitForGraphCache();
+        Assert.Null(session.GraphCacheFile);
+        Assert.False(session.GraphLoadedFromCache);
+    }
+
+    [Fact]
     public void GraphIndex_NoCache_WritesNothing()
     {
         string cache = RepoPaths.NewScratchDirectory("analysis-cache-test");
