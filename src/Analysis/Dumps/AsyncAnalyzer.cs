@@ -124,7 +124,7 @@ internal static class AsyncAnalyzer
         foreach (var (address, machine) in machines)
         {
             var descriptions = new List<string>();
-            foreach (var target in Continuations(heap, heap.GetObject(address)))
+            foreach (var target in Continuations(heap.GetObject(address)))
             {
                 if (target.IsValid && machines.TryGetValue(target.Address, out var awaiting))
                 {
@@ -248,7 +248,7 @@ internal static class AsyncAnalyzer
                 if (awaited.IsValid)
                 {
                     awaitingAddress = awaited.Address;
-                    awaiting = DescribeAwaited(runtime.Heap, awaited);
+                    awaiting = DescribeAwaited(awaited);
                     break;
                 }
 
@@ -286,7 +286,7 @@ internal static class AsyncAnalyzer
         return default;
     }
 
-    private static string DescribeAwaited(ClrHeap heap, ClrObject awaited)
+    private static string DescribeAwaited(ClrObject awaited)
     {
         string name = awaited.Type?.Name ?? "?";
         int box = name.IndexOf("AsyncStateMachineBox<", StringComparison.Ordinal);
@@ -308,7 +308,7 @@ internal static class AsyncAnalyzer
             string shortName = ShortTaskName(name);
             ClrObject action = awaited.ReadObjectField("m_action");
             if (action.IsValid && !action.IsNull)
-                return $"{shortName} running {DelegateMethod(heap, action)} ({status})";
+                return $"{shortName} running {RuntimeQueues.DelegateMethod(action)} ({status})";
             return (flags & (RanToCompletion | Faulted | Canceled)) != 0
                 ? $"{shortName} ({status}; the continuation has not run yet)"
                 : $"{shortName} (not completed; completed only by its owner, e.g. a TaskCompletionSource)";
@@ -317,17 +317,17 @@ internal static class AsyncAnalyzer
         return name;
     }
 
-    private static IEnumerable<ClrObject> Continuations(ClrHeap heap, ClrObject task)
+    private static IEnumerable<ClrObject> Continuations(ClrObject task)
     {
         ClrObject c = task.ReadObjectField("m_continuationObject");
         if (!c.IsValid || c.IsNull)
             yield break;
-        foreach (var item in Unwrap(heap, c, 0))
+        foreach (var item in Unwrap(c, 0))
             yield return item;
     }
 
     /// <summary>Continuation objects down to what they run: a box, a delegate's target, a waiting thread's event.</summary>
-    private static IEnumerable<ClrObject> Unwrap(ClrHeap heap, ClrObject c, int depth)
+    private static IEnumerable<ClrObject> Unwrap(ClrObject c, int depth)
     {
         if (depth > 4 || c.Type is null)
         {
@@ -348,7 +348,7 @@ internal static class AsyncAnalyzer
                     var item = array.GetObjectValue(i);
                     if (item.IsValid && !item.IsNull)
                     {
-                        foreach (var inner in Unwrap(heap, item, depth + 1))
+                        foreach (var inner in Unwrap(item, depth + 1))
                             yield return inner;
                     }
                 }
@@ -371,7 +371,7 @@ internal static class AsyncAnalyzer
                 ClrObject inner = f.ReadObject(c.Address, interior: false);
                 if (inner.IsValid && !inner.IsNull && (name.Contains("Continuation", StringComparison.Ordinal) || inner.IsDelegate))
                 {
-                    foreach (var x in Unwrap(heap, inner, depth + 1))
+                    foreach (var x in Unwrap(inner, depth + 1))
                         yield return x;
                     yield break;
                 }
@@ -387,7 +387,7 @@ internal static class AsyncAnalyzer
         if (name == "System.Threading.Tasks.Task+SetOnInvokeMres")
             return "a thread waiting synchronously (Wait/Result/GetResult)";
         if (c.IsDelegate)
-            return "delegate " + DelegateMethod(null, c);
+            return "delegate " + RuntimeQueues.DelegateMethod(c);
         return name;
     }
 
@@ -427,7 +427,7 @@ internal static class AsyncAnalyzer
             }
 
             string description = task.IsValid
-                ? machines.TryGetValue(task.Address, out var m) ? $"the task of {m.Method}" : DescribeAwaited(runtime.Heap, task)
+                ? machines.TryGetValue(task.Address, out var m) ? $"the task of {m.Method}" : DescribeAwaited(task)
                 : "a task not found among the thread's stack roots";
             result.Add(new SyncOverAsyncWait(info.ManagedThreadId, info.Name, blocking, waitFrame, task.IsValid ? task.Address : 0, description));
         }
@@ -444,23 +444,6 @@ internal static class AsyncAnalyzer
         }
 
         return false;
-    }
-
-    private static string DelegateMethod(ClrHeap? heap, ClrObject del)
-    {
-        if (del.IsDelegate)
-        {
-            try
-            {
-                if (del.AsDelegate().GetDelegateTarget()?.Method is { } method)
-                    return $"{method.Type?.Name}.{method.Name}";
-            }
-            catch (Exception e) when (e is InvalidOperationException or ArgumentException or NullReferenceException)
-            {
-            }
-        }
-
-        return del.Type?.Name ?? "a delegate";
     }
 
     private static int ReadInt(ClrObject obj, string field) => obj.Type?.GetFieldByName(field) is { } f ? f.Read<int>(obj.Address, interior: false) : 0;

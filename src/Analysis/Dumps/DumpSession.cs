@@ -161,13 +161,7 @@ public sealed class DumpSession : IAnalysisSession
             ThrowIfClosed();
             if (_heap is { } again)
                 return again;
-            if (!HasHeap)
-            {
-                throw new AnalysisException(AnalysisErrorKind.NoHeap, Path,
-                    $"Dump '{Path}' has no GC heap memory (it is a mini/normal or triage dump), so heap questions cannot be answered; threads and stacks still work. " +
-                    "Capture with heap: createdump --withheap (or -u for full), dotnet-dump collect --type Heap, or DiagnosticsClient.WriteDump(DumpType.WithHeap, …).");
-            }
-
+            RequireHeap("heap questions");
             return _heap = HeapWalker.Walk(_runtime, progress, cancellationToken);
         }
         catch (Exception e) when (IsEngineFailure(e))
@@ -224,10 +218,7 @@ public sealed class DumpSession : IAnalysisSession
     /// <summary>Bytes that would be freed if the object at <paramref name="address"/> were no longer referenced.</summary>
     public long GetRetainedSize(ulong address, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var graph = Graph(progress, cancellationToken);
-        int node = graph.Find(address);
-        if (node < 0)
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"0x{address:x} is not the address of an object on the GC heap of '{Path}'."), nameof(address));
+        int node = Graph(progress, cancellationToken).NodeOf(address);
         return DominatorTree(progress, cancellationToken).RetainedSize(node);
     }
 
@@ -268,7 +259,7 @@ public sealed class DumpSession : IAnalysisSession
         if (_threadPool is { } cached)
             return cached;
         var threads = GetThreads(cancellationToken);
-        RequireHeap("the thread pool's queues and timers");
+        RequireHeap("questions about the thread pool's queues and timers");
         return WithGraphGate(() => _threadPool ??= RuntimeQueues.ThreadPool(_runtime, threads, cancellationToken), "reading the thread pool", cancellationToken);
     }
 
@@ -278,7 +269,7 @@ public sealed class DumpSession : IAnalysisSession
         if (_finalizer is { } cached)
             return cached;
         var threads = GetThreads(cancellationToken);
-        RequireHeap("the finalizer queue");
+        RequireHeap("questions about the finalizer queue");
         return WithGraphGate(() => _finalizer ??= RuntimeQueues.Finalizer(_runtime, threads, cancellationToken), "reading the finalizer queue", cancellationToken);
     }
 
@@ -287,8 +278,8 @@ public sealed class DumpSession : IAnalysisSession
         if (!HasHeap)
         {
             throw new AnalysisException(AnalysisErrorKind.NoHeap, Path,
-                $"Dump '{Path}' has no GC heap memory (it is a mini/normal or triage dump), so {what} cannot be read. " +
-                "Capture with heap: createdump --withheap, dotnet-dump collect --type Heap, or DiagnosticsClient.WriteDump(DumpType.WithHeap, …).");
+                $"Dump '{Path}' has no GC heap memory (it is a mini/normal or triage dump), so {what} cannot be answered; threads and stacks still work. " +
+                "Capture with heap: createdump --withheap (or -u for full), dotnet-dump collect --type Heap, or DiagnosticsClient.WriteDump(DumpType.WithHeap, …).");
         }
     }
 
@@ -335,12 +326,7 @@ public sealed class DumpSession : IAnalysisSession
 
     private HeapGraph BuildGraph(IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
-        if (!HasHeap)
-        {
-            throw new AnalysisException(AnalysisErrorKind.NoHeap, Path,
-                $"Dump '{Path}' has no GC heap memory (it is a mini/normal or triage dump), so root paths and retained sizes cannot be computed. " +
-                "Capture with heap: createdump --withheap, dotnet-dump collect --type Heap, or DiagnosticsClient.WriteDump(DumpType.WithHeap, …).");
-        }
+        RequireHeap("root paths, retained sizes and async state");
 
         // Identifying the dump reads all of it; for a small heap the index is built faster than that, so the default
         // cache is used only for heaps worth it. A cache folder named in the options is always used.

@@ -90,9 +90,7 @@ internal sealed class GcRoots
     /// <summary>The shortest path to the object at <paramref name="address"/>; null when no root reaches it.</summary>
     public GcRootPath? PathTo(ulong address, CancellationToken cancellationToken = default)
     {
-        int node = _graph.Find(address);
-        if (node < 0)
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"0x{address:x} is not the address of an object on the GC heap."), nameof(address));
+        int node = _graph.NodeOf(address);
         Search(node, cancellationToken);
         return Describe(node);
     }
@@ -103,9 +101,7 @@ internal sealed class GcRoots
     /// </summary>
     public IReadOnlyList<GcRootPath> AllPathsTo(ulong address, int top, CancellationToken cancellationToken)
     {
-        int target = _graph.Find(address);
-        if (target < 0)
-            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"0x{address:x} is not the address of an object on the GC heap."), nameof(address));
+        int target = _graph.NodeOf(address);
         var (reverseStart, reverse) = Reverse(cancellationToken);
         var rootsOf = _rootsByNode ??= _graph.Roots.Select((r, i) => (r.Node, Index: i)).GroupBy(x => x.Node)
             .ToDictionary(g => g.Key, g => g.Select(x => x.Index).OrderBy(i => Priority(_graph.Roots[i].Kind)).ToArray());

@@ -67,6 +67,15 @@ internal sealed class HeapGraph
         return i >= 0 ? i : -1;
     }
 
+    /// <summary>The node of the object starting at <paramref name="address"/>.</summary>
+    /// <exception cref="ArgumentException">No object starts there.</exception>
+    public int NodeOf(ulong address)
+    {
+        int node = Find(address);
+        return node >= 0 ? node : throw new ArgumentException(
+            string.Create(System.Globalization.CultureInfo.InvariantCulture, $"0x{address:x} is not the address of an object on the GC heap."), nameof(address));
+    }
+
     public ReadOnlySpan<int> References(int node) => Edges.AsSpan(EdgeStart[node], EdgeStart[node + 1] - EdgeStart[node]);
 
     public string TypeName(int node) => TypeNames[TypeIds[node]];
