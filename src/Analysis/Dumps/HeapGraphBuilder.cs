@@ -131,9 +131,7 @@ internal static class HeapGraphBuilder
         ClrHeap heap = runtime.Heap;
         IDataReader reader = runtime.DataTarget.DataReader;
         ulong minObjectSize = (ulong)reader.PointerSize * 3;
-        var allocationContexts = new Dictionary<ulong, ulong>();
-        foreach (var range in heap.EnumerateAllocationContexts())
-            allocationContexts.TryAdd(range.Start, range.End);
+        var allocationContexts = new AllocationContexts(heap, minObjectSize);
 
         var typesByMt = new Dictionary<ulong, TypeInfo?>();
         var typeList = new List<(ulong Mt, string Name)>();
@@ -369,7 +367,7 @@ internal static class HeapGraphBuilder
         }
     }
 
-    private static SegmentPart WalkSegment(ClrSegment segment, IDataReader reader, Dictionary<ulong, ulong> allocationContexts, Dictionary<ulong, TypeInfo?> local,
+    private static SegmentPart WalkSegment(ClrSegment segment, IDataReader reader, AllocationContexts allocationContexts, Dictionary<ulong, TypeInfo?> local,
         Func<ulong, TypeInfo?> resolve, ulong minObjectSize, Action<long> advance, (ulong From, ulong To)[] dependents, NodeSink? sink, CancellationToken cancellationToken)
     {
         // The first dependent handle whose primary is in this segment; the cursor moves with the walk.
@@ -377,11 +375,7 @@ internal static class HeapGraphBuilder
         if (dep < 0)
             dep = ~dep;
         var part = new SegmentPart { Start = segment.ObjectRange.Start, End = segment.ObjectRange.End };
-        bool skipContexts = segment.Kind is not (GCSegmentKind.Large or GCSegmentKind.Frozen);
-        // Allocation contexts are few: look one up only when the walk reaches the next one's start (not per object).
-        ulong[] contextStarts = skipContexts ? allocationContexts.Keys.Where(k => k >= segment.ObjectRange.Start && k < segment.ObjectRange.End).Order().ToArray() : [];
-        int ctx = 0;
-        ulong nextContext = contextStarts.Length > 0 ? contextStarts[0] : ulong.MaxValue;
+        var contexts = allocationContexts.For(segment);
         ulong end = segment.ObjectRange.End;
         byte[] buffer = ArrayPool<byte>.Shared.Rent(Window);
         try
@@ -389,10 +383,7 @@ internal static class HeapGraphBuilder
             ulong windowStart = 0;
             int windowLength = 0;
             ulong reported = segment.FirstObjectAddress;
-            ulong obj = skipContexts ? SkipAllocationContexts(segment.FirstObjectAddress, allocationContexts, minObjectSize) : segment.FirstObjectAddress;
-            while (ctx < contextStarts.Length && contextStarts[ctx] < obj)
-                ctx++;
-            nextContext = ctx < contextStarts.Length ? contextStarts[ctx] : ulong.MaxValue;
+            ulong obj = contexts.SkipFrom(segment.FirstObjectAddress);
             ulong lastMt = 0;
             TypeInfo? type = null;
             while (obj < end)
@@ -415,7 +406,7 @@ internal static class HeapGraphBuilder
                 ulong mt = BinaryPrimitives.ReadUInt64LittleEndian(buffer.AsSpan(offset)) & ~3UL;
                 if (mt == 0)
                 {
-                    ulong skipped = skipContexts ? SkipAllocationContexts(obj, allocationContexts, minObjectSize) : obj;
+                    ulong skipped = contexts.SkipFrom(obj);
                     if (skipped != obj)
                     {
                         obj = skipped;
@@ -499,14 +490,7 @@ internal static class HeapGraphBuilder
                     break;
                 }
 
-                obj = next;
-                if (obj >= nextContext)
-                {
-                    obj = SkipAllocationContexts(obj, allocationContexts, minObjectSize);
-                    while (ctx < contextStarts.Length && contextStarts[ctx] < obj)
-                        ctx++;
-                    nextContext = ctx < contextStarts.Length ? contextStarts[ctx] : ulong.MaxValue;
-                }
+                obj = next >= contexts.Next ? contexts.SkipFrom(next) : next;
             }
 
             advance((long)(end - reported));
@@ -556,19 +540,6 @@ internal static class HeapGraphBuilder
                 }
             }
         }
-    }
-
-    private static ulong SkipAllocationContexts(ulong address, Dictionary<ulong, ulong> contexts, ulong minObjectSize)
-    {
-        while (contexts.TryGetValue(address, out ulong contextEnd))
-        {
-            ulong next = contextEnd + ((minObjectSize + 7) & ~7UL);
-            if (next <= address)
-                break;
-            address = next;
-        }
-
-        return address;
     }
 
     private static string Warn(ClrSegment segment, ulong obj, string reason) =>

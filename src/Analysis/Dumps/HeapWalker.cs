@@ -49,9 +49,7 @@ internal static class HeapWalker
         int pointerSize = reader.PointerSize;
         ulong minObjectSize = (ulong)pointerSize * 3;
 
-        var allocationContexts = new Dictionary<ulong, ulong>();
-        foreach (var range in heap.EnumerateAllocationContexts())
-            allocationContexts.TryAdd(range.Start, range.End);
+        var allocationContexts = new AllocationContexts(heap, minObjectSize);
 
         var types = new ConcurrentDictionary<ulong, TypeEntry?>();
         ulong freeMt = heap.FreeType.MethodTable;
@@ -131,7 +129,7 @@ internal static class HeapWalker
     private static SegmentResult WalkSegment(
         ClrSegment segment,
         IDataReader reader,
-        Dictionary<ulong, ulong> allocationContexts,
+        AllocationContexts allocationContexts,
         Dictionary<ulong, TypeEntry?> localTypes,
         Func<ulong, TypeEntry?> resolve,
         ulong minObjectSize,
@@ -140,7 +138,6 @@ internal static class HeapWalker
     {
         var result = new SegmentResult();
         bool largeObjects = segment.Kind is GCSegmentKind.Large or GCSegmentKind.Pinned;
-        bool skipContexts = segment.Kind is not (GCSegmentKind.Large or GCSegmentKind.Frozen);
         ulong start = segment.FirstObjectAddress;
         ulong end = segment.ObjectRange.End;
         byte[] buffer = new byte[largeObjects ? LargeObjectWindow : SmallObjectWindow];
@@ -152,15 +149,8 @@ internal static class HeapWalker
         TypeEntry? lastType = null;
         Counter? lastCounter = null;
 
-        // Allocation contexts are few: look one up only when the walk reaches the next one's start (not per object).
-        ulong[] contextStarts = skipContexts ? allocationContexts.Keys.Where(k => k >= segment.ObjectRange.Start && k < end).Order().ToArray() : [];
-        int ctx = 0;
-        ulong obj = start;
-        if (skipContexts)
-            obj = SkipAllocationContexts(obj, allocationContexts, minObjectSize);
-        while (ctx < contextStarts.Length && contextStarts[ctx] < obj)
-            ctx++;
-        ulong nextContext = ctx < contextStarts.Length ? contextStarts[ctx] : ulong.MaxValue;
+        var contexts = allocationContexts.For(segment);
+        ulong obj = contexts.SkipFrom(start);
 
         while (obj < end)
         {
@@ -184,7 +174,7 @@ internal static class HeapWalker
             ulong mt = BinaryPrimitives.ReadUInt64LittleEndian(buffer.AsSpan(offset)) & ~3UL;
             if (mt == 0)
             {
-                ulong skippedTo = skipContexts ? SkipAllocationContexts(obj, allocationContexts, minObjectSize) : obj;
+                ulong skippedTo = contexts.SkipFrom(obj);
                 if (skippedTo != obj)
                 {
                     obj = skippedTo;
@@ -248,33 +238,13 @@ internal static class HeapWalker
                 break;
             }
 
-            obj = next;
-            if (obj >= nextContext)
-            {
-                obj = SkipAllocationContexts(obj, allocationContexts, minObjectSize);
-                while (ctx < contextStarts.Length && contextStarts[ctx] < obj)
-                    ctx++;
-                nextContext = ctx < contextStarts.Length ? contextStarts[ctx] : ulong.MaxValue;
-            }
+            obj = next >= contexts.Next ? contexts.SkipFrom(next) : next;
         }
 
         if (obj < end && result.Warning is not null)
             result.Skipped = (long)(end - obj);
         advance((long)(end - reported));
         return result;
-    }
-
-    private static ulong SkipAllocationContexts(ulong address, Dictionary<ulong, ulong> contexts, ulong minObjectSize)
-    {
-        while (contexts.TryGetValue(address, out ulong contextEnd))
-        {
-            ulong next = contextEnd + ((minObjectSize + 7) & ~7UL);
-            if (next <= address)
-                break;
-            address = next;
-        }
-
-        return address;
     }
 
     private static string Warn(ClrSegment segment, ulong obj, string reason) =>
