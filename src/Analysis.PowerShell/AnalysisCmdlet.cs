@@ -59,6 +59,16 @@ public abstract class AnalysisCmdlet : PSCmdlet, IDisposable
     /// <summary>Resolves a PowerShell path (relative to the current location, provider-qualified or not) to a file-system path.</summary>
     protected string ResolveFilePath(string path) => GetUnresolvedProviderPathFromPSPath(path);
 
+    /// <summary>A dump given as a session (Open-Dump), a path or a FileInfo; opened or reused in this runspace.</summary>
+    /// <exception cref="PSArgumentException">The value is none of those.</exception>
+    protected Dumps.DumpSession DumpArgument(object value, string parameter) => (value is PSObject pso ? pso.BaseObject : value) switch
+    {
+        Dumps.DumpSession s => s,
+        string p => RunspaceSessions.Current.Dumps.GetOrOpen(ResolveFilePath(p)),
+        FileInfo f => RunspaceSessions.Current.Dumps.GetOrOpen(f.FullName),
+        var other => throw new PSArgumentException($"-{parameter} takes a dump session (Open-Dump) or a dump path, not {other?.GetType().Name}."),
+    };
+
     /// <summary>Writes a non-terminating error for a library failure; the id names the artifact ("Dump" → DumpNotFound).</summary>
     protected void WriteAnalysisError(AnalysisException e, string artifact, object? target)
     {

@@ -37,8 +37,8 @@ public sealed class CompareHeapCommand : AnalysisCmdlet
         DumpSession before, after;
         try
         {
-            before = Session(Reference, nameof(Reference));
-            after = Session(Difference, nameof(Difference));
+            before = DumpArgument(Reference, nameof(Reference));
+            after = DumpArgument(Difference, nameof(Difference));
         }
         catch (PSArgumentException e)
         {
@@ -69,12 +69,4 @@ public sealed class CompareHeapCommand : AnalysisCmdlet
             WriteAnalysisError(e, "Dump", e.Path);
         }
     }
-
-    private DumpSession Session(object value, string parameter) => (value is PSObject pso ? pso.BaseObject : value) switch
-    {
-        DumpSession s => s,
-        string p => RunspaceSessions.Current.Dumps.GetOrOpen(ResolveFilePath(p)),
-        FileInfo f => RunspaceSessions.Current.Dumps.GetOrOpen(f.FullName),
-        var other => throw new PSArgumentException($"-{parameter} takes a dump session (Open-Dump) or a dump path, not {other?.GetType().Name}."),
-    };
 }

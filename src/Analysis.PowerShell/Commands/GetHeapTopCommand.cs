@@ -56,7 +56,7 @@ public sealed class GetHeapTopCommand : DumpCmdlet
         DumpSession? baseline = null;
         try
         {
-            baseline = Baseline is null ? null : BaselineSession();
+            baseline = Baseline is null ? null : DumpArgument(Baseline, nameof(Baseline));
         }
         catch (PSArgumentException e)
         {
@@ -80,12 +80,4 @@ public sealed class GetHeapTopCommand : DumpCmdlet
         foreach (var row in HeapDiff.Compare(before, stats, Top, SortBy, TypeName))
             WriteObject(row);
     }
-
-    private DumpSession BaselineSession() => (Baseline is PSObject pso ? pso.BaseObject : Baseline) switch
-    {
-        DumpSession s => s,
-        string p => RunspaceSessions.Current.Dumps.GetOrOpen(ResolveFilePath(p)),
-        FileInfo f => RunspaceSessions.Current.Dumps.GetOrOpen(f.FullName),
-        var other => throw new PSArgumentException($"-Baseline takes a dump session (Open-Dump) or a dump path, not {other?.GetType().Name}."),
-    };
 }
