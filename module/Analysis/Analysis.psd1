@@ -6,10 +6,13 @@
     CompanyName          = 'Analysis'
     Copyright            = '(c) Analysis contributors. MIT license.'
     Description          = 'Incident analysis of .NET dumps and traces and Go artifacts: threads, deadlocks, heap statistics, GC pauses, CPU stacks, goroutine leaks, pprof profiles.'
-    PowerShellVersion    = '7.4'
+    # The binaries target .NET 10: pwsh 7.6+, or PowerShell 7.5.4+ hosted in a .NET 10 process (the .NET Interactive kernel).
+    PowerShellVersion    = '7.5'
     CompatiblePSEditions = @('Core')
-    # Loaded on import so scripts can call the libraries directly, e.g. [Analysis.Reporting.Charts]::HeapTop(...)
-    RequiredAssemblies   = @('Analysis.dll', 'Analysis.Reporting.dll')
+    # Private dependencies live in lib/ and load into the module's own AssemblyLoadContext (not listed as
+    # RequiredAssemblies, which would load them into the host's default context). The loader, imported first as a
+    # nested module, points the host's failed lookups for them there before PowerShell reflects on the cmdlets.
+    NestedModules        = @('Analysis.PowerShell.Loader.dll')
     FormatsToProcess     = @('Analysis.format.ps1xml')
     TypesToProcess       = @('Analysis.types.ps1xml')
     CmdletsToExport      = @(

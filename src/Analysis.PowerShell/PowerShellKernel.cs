@@ -19,7 +19,7 @@ internal sealed class PowerShellKernel : INotebookKernel
     public PowerShellKernel(string workingDirectory, string modulePath)
     {
         var state = InitialSessionState.CreateDefault2();
-        state.ImportPSModule(modulePath);
+        state.ImportPSModule([modulePath]);
         _runspace = RunspaceFactory.CreateRunspace(state);
         _runspace.Open();
         _runspace.SessionStateProxy.Path.SetLocation(WildcardPattern.Escape(workingDirectory));
@@ -50,7 +50,7 @@ internal sealed class PowerShellKernel : INotebookKernel
         using var registration = cancellationToken.Register(() => ps.BeginStop(null, null));
         try
         {
-            var collected = await ps.InvokeAsync().ConfigureAwait(false);
+            var collected = await Task.Factory.FromAsync(ps.BeginInvoke(), ps.EndInvoke).ConfigureAwait(false);
             foreach (var item in collected)
                 results.Add(item?.BaseObject is PSCustomObject ? item : item?.BaseObject);
         }

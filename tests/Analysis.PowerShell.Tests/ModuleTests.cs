@@ -24,13 +24,37 @@ public class ModuleTests
     }
 
     [Fact]
-    public void ModuleFolder_HoldsOurAssembliesAndClrMdButNotPowerShell()
+    public void ModuleFolder_HasTheLoaderAndCmdletsOnTop_AndEveryOtherBinaryInLib()
     {
         string dir = Path.GetDirectoryName(RepoPaths.ModuleManifest)!;
-        foreach (string file in new[] { "Analysis.psd1", "Analysis.format.ps1xml", "Analysis.types.ps1xml", "Analysis.PowerShell.dll", "Analysis.dll", "Microsoft.Diagnostics.Runtime.dll", "Microsoft.Diagnostics.NETCore.Client.dll", "en-US/Analysis.PowerShell.dll-Help.xml" })
+        foreach (string file in new[] { "Analysis.psd1", "Analysis.format.ps1xml", "Analysis.types.ps1xml", "Analysis.PowerShell.dll", "Analysis.PowerShell.Loader.dll", "en-US/Analysis.PowerShell.dll-Help.xml",
+                     "lib/Analysis.dll", "lib/Microsoft.Diagnostics.Runtime.dll", "lib/Microsoft.Diagnostics.NETCore.Client.dll", "lib/Microsoft.CodeAnalysis.dll", "lib/FSharp.Core.dll" })
             Assert.True(File.Exists(Path.Combine(dir, file)), $"missing {file}");
-        Assert.False(File.Exists(Path.Combine(dir, "System.Management.Automation.dll")));
-        Assert.False(Directory.Exists(Path.Combine(dir, "runtimes", "linux-x64", "native")), "PowerShell's native runtime must not be shipped");
+        Assert.Equal(["Analysis.PowerShell.Loader.dll", "Analysis.PowerShell.dll"], Directory.GetFiles(dir, "*.dll").Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Empty(Directory.GetFiles(dir, "System.Management.Automation.dll", SearchOption.AllDirectories));
+        Assert.False(Directory.Exists(Path.Combine(dir, "lib", "runtimes", "linux-x64", "native")), "PowerShell's native runtime must not be shipped");
+    }
+
+    [Fact]
+    public void Import_LoadsPrivateDependenciesIntoTheModuleContext_BesideTheHostsOwnRoslyn()
+    {
+        // This test host is Microsoft.PowerShell.SDK 7.6.9: like pwsh it has Microsoft.CodeAnalysis 5.0 on its own list.
+        using var host = new PwshHost();
+        var r = host.Run("""
+            $null = Get-HeapTop -Path $nowhere -ErrorAction SilentlyContinue   # touches the core
+            $alc = { param($t) [Runtime.Loader.AssemblyLoadContext]::GetLoadContext($t.Assembly).Name }
+            & $alc ([Analysis.Dumps.DumpSession])
+            & $alc ([Analysis.Reporting.Charts])
+            & $alc ((Get-Command Get-HeapTop).ImplementingType)
+            [string]::Join(',', @([AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -in 'Analysis', 'Microsoft.Diagnostics.Runtime', 'FSharp.Core', 'Plotly.NET' } |
+                Where-Object { [Runtime.Loader.AssemblyLoadContext]::GetLoadContext($_) -eq [Runtime.Loader.AssemblyLoadContext]::Default } | ForEach-Object { $_.GetName().Name }))
+            """, new Dictionary<string, object?> { ["nowhere"] = "/nonexistent/x.dmp" });
+        Assert.Empty(r.Errors);
+        var lines = r.Strings.ToArray();
+        Assert.StartsWith("Analysis module (", lines[0], StringComparison.Ordinal);
+        Assert.Equal(lines[0], lines[1]);
+        Assert.Equal("Default", lines[2]); // the cmdlets are an ordinary binary module
+        Assert.Equal("", lines[3]); // none of our private dependencies in the host's context
     }
 
     public static TheoryData<string> AllCmdlets => new(Cmdlets);

@@ -6,7 +6,7 @@ using Analysis.Testing;
 namespace Analysis.PowerShell.Tests;
 
 /// <summary>
-/// A hosted PowerShell runspace (SMA 7.6.9, core cmdlets only) with the built module imported from
+/// A hosted PowerShell runspace (Microsoft.PowerShell.SDK 7.6.9, the full cmdlet set) with the built module imported from
 /// artifacts/module/Analysis. One host per test; commands in it share state like an interactive session.
 /// </summary>
 public sealed class PwshHost : IDisposable

@@ -3,7 +3,7 @@
 Prints a short report of Go artifacts: goroutine leaks, heap growth between two heap profiles, CPU top, GC behaviour.
 
 .DESCRIPTION
-Uses only the Analysis module and PowerShell's core cmdlets, so it also runs in the analysis-shell host.
+Imports the module it ships with (../Analysis.psd1) unless an Analysis module is already loaded.
 Give whichever artifacts you have; each section is printed only for what was given.
 
 .EXAMPLE
@@ -20,6 +20,7 @@ param(
 )
 
 $ErrorActionPreference = 'Stop'
+if (-not (Get-Module Analysis)) { Import-Module (Join-Path $PSScriptRoot '..' 'Analysis.psd1') }
 
 if ($Goroutines) {
     $buckets = @(Group-Stacks -Path $Goroutines)

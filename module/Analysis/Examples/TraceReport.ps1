@@ -3,7 +3,7 @@
 Prints a short report of a .NET trace: GC pauses and anomalies, where the CPU went, exceptions and lock contention.
 
 .DESCRIPTION
-Uses only the Analysis module and PowerShell's core cmdlets, so it also runs in the analysis-shell host.
+Imports the module it ships with (../Analysis.psd1) unless an Analysis module is already loaded.
 Give a .nettrace with -Path, or a live process with -ProcessId (traced for -Duration into -TracePath first).
 
 .EXAMPLE
@@ -30,6 +30,7 @@ param(
 )
 
 $ErrorActionPreference = 'Stop'
+if (-not (Get-Module Analysis)) { Import-Module (Join-Path $PSScriptRoot '..' 'Analysis.psd1') }
 if ($PSCmdlet.ParameterSetName -eq 'Process') {
     $Path = (Invoke-TraceCapture -ProcessId $ProcessId -OutFile $TracePath -Duration $Duration).FullName
 }

@@ -5,7 +5,7 @@ finalizer, sync over async, exceptions in flight, leak suspects with root paths,
 types by size and by retained size.
 
 .DESCRIPTION
-Uses only the Analysis module and PowerShell's core cmdlets, so it also runs in the analysis-shell host.
+Imports the module it ships with (../Analysis.psd1) unless an Analysis module is already loaded.
 Give a dump with -Path, or a live process with -ProcessId (a WithHeap dump is captured to -DumpPath first).
 
 .EXAMPLE
@@ -29,6 +29,7 @@ param(
 )
 
 $ErrorActionPreference = 'Stop'
+if (-not (Get-Module Analysis)) { Import-Module (Join-Path $PSScriptRoot '..' 'Analysis.psd1') }
 if ($PSCmdlet.ParameterSetName -eq 'Process') {
     $Path = (New-Dump -ProcessId $ProcessId -Path $DumpPath -Kind WithHeap).FullName
 }
