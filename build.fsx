@@ -147,7 +147,12 @@ let test () =
     ensureChromium ()
     let resultsDir = Path.Combine(artifacts, "test-results")
     if Directory.Exists resultsDir then Directory.Delete(resultsDir, true)
-    let projects = [ "tests/Analysis.Tests/Analysis.Tests.csproj"; "tests/Analysis.PowerShell.Tests/Analysis.PowerShell.Tests.csproj" ]
+    // real pwsh for the end-to-end suite: restore the local tool now, so its output is not mixed into a test's
+    pwsh [ "-Command"; "$PSVersionTable.PSVersion.ToString()" ] |> ignore
+    let projects =
+        [ "tests/Analysis.Tests/Analysis.Tests.csproj"
+          "tests/Analysis.PowerShell.Tests/Analysis.PowerShell.Tests.csproj"
+          "tests/Analysis.Pwsh.Tests/Analysis.Pwsh.Tests.csproj" ]
     let codes =
         projects
         |> List.map (fun proj ->

@@ -1,0 +1,77 @@
+using Analysis.Testing;
+
+namespace Analysis.Pwsh.Tests;
+
+/// <summary>
+/// One folder holding every kind of artifact under the names the README and the help examples use (app.dmp,
+/// before.dmp, after.dmp, app.nettrace, goroutines.txt, heap-1.pb.gz …), made once per test run: dumps of the facts
+/// target (captured with the runtime's tools), a trace captured with the module in real pwsh, and the committed Go
+/// fixtures. Large files are symbolic links. Scripts run with this folder as their location.
+/// </summary>
+public static class DemoFiles
+{
+    private static readonly Lazy<string> s_folder = new(Make);
+
+    public static string Folder => s_folder.Value;
+
+    public static string File(string name) => Path.Combine(Folder, name);
+
+    /// <summary>The Go fixtures under their README names.</summary>
+    public static readonly IReadOnlyDictionary<string, string> GoFiles = new Dictionary<string, string>
+    {
+        ["goroutines.txt"] = "goroutines-debug2.txt",
+        ["goroutines-debug1.txt"] = "goroutines-debug1.txt",
+        ["panic.txt"] = "panic.txt",
+        ["heap-1.pb.gz"] = "heap-1.pb.gz",
+        ["heap-2.pb.gz"] = "heap-2.pb.gz",
+        ["cpu.pb.gz"] = "cpu.pb.gz",
+        ["allocs.pb.gz"] = "allocs.pb.gz",
+        ["block.pb.gz"] = "block.pb.gz",
+        ["mutex.pb.gz"] = "mutex.pb.gz",
+        ["goroutine.pb.gz"] = "goroutine.pb.gz",
+        ["stderr.log"] = "gctrace.log",
+        ["gctrace.log"] = "gctrace.log",
+        ["trace.out"] = "trace.out",
+    };
+
+    private static string Make()
+    {
+        string dir = RepoPaths.NewScratchDirectory("analysis-pwsh-demo");
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try
+            {
+                Directory.Delete(dir, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
+        };
+        void Link(string name, string target) => System.IO.File.CreateSymbolicLink(Path.Combine(dir, name), target);
+
+        Link("app.dmp", DumpSet.FactsLite[CapturedDump.ClientWithHeap]);
+        Link("app2.dmp", DumpSet.FactsLite[CapturedDump.CreateDumpWithHeap]);
+        Link("mini.dmp", DumpSet.FactsLite[CapturedDump.ClientMini]);
+        Link("before.dmp", GrowthDumps.Instance.Before);
+        Link("after.dmp", GrowthDumps.Instance.After);
+        string go = Path.Combine(RepoPaths.Root, "tests", "testdata", "go");
+        foreach (var (name, fixture) in GoFiles)
+            Link(name, Path.Combine(go, fixture));
+
+        string trace = Path.Combine(dir, "app.nettrace");
+        using (var pwsh = new RealPwsh())
+        {
+            TraceFacts.RunTraced("facts",
+                pid => Check(pwsh.Run("$recording = Start-TraceCapture -ProcessId $id -OutFile $path", new Dictionary<string, object?> { ["id"] = pid, ["path"] = trace })),
+                () => Check(pwsh.Run("$null = $recording | Stop-TraceCapture")));
+        }
+
+        return dir;
+
+        static void Check(RealPwsh.Result r)
+        {
+            if (r.Errors.Count > 0)
+                throw new InvalidOperationException("capturing the demo trace: " + r.Errors[0]);
+        }
+    }
+}
