@@ -13,10 +13,24 @@ internal static class InputFile
             throw new AnalysisException(AnalysisErrorKind.PathIsDirectory, path, $"'{path}' is a directory; {expected}.");
         if (!File.Exists(path))
             throw new AnalysisException(AnalysisErrorKind.FileNotFound, path, $"{noun} '{path}' does not exist. Check the path (relative paths are resolved against the current directory).");
-        long length = new FileInfo(path).Length;
+        long length = Info(path).Length;
         if (length == 0)
             throw new AnalysisException(AnalysisErrorKind.FileEmpty, path, $"{noun} '{path}' is empty (0 bytes); {expected}. The capture probably failed: capture it again.");
         return length;
+    }
+
+    /// <summary>The file's own metadata: for a symbolic link, its final target's (a link's own length is that of the name it holds).</summary>
+    public static FileInfo Info(string path)
+    {
+        var info = new FileInfo(path);
+        try
+        {
+            return info.LinkTarget is null ? info : info.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? info;
+        }
+        catch (IOException)
+        {
+            return info; // a link loop or a dangling link: the open that follows says what is wrong
+        }
     }
 
     /// <summary>Opens a file read-only, letting others keep writing or deleting it.</summary>

@@ -53,7 +53,7 @@ public class SessionCache<TSession>
         string full = System.IO.Path.GetFullPath(path);
         if (!File.Exists(full))
             return null;
-        var info = new FileInfo(full);
+        var info = InputFile.Info(full);
         lock (_sync)
         {
             return _entries.FirstOrDefault(e => e.Key.Path == full && e.Key.Length == info.Length && e.Key.WriteTimeUtc == info.LastWriteTimeUtc && !e.Session.IsClosed)?.Session;
@@ -67,7 +67,7 @@ public class SessionCache<TSession>
     {
         string full = System.IO.Path.GetFullPath(path);
         validate(full);
-        var info = new FileInfo(full);
+        var info = InputFile.Info(full);
         var key = new Key(full, info.Length, info.LastWriteTimeUtc, optionsKey);
 
         lock (_sync)
