@@ -3,62 +3,51 @@ using Analysis.Dumps;
 
 namespace Analysis.PowerShell;
 
-/// <summary>A cmdlet that asks a question of a dump given by -Path or as a session (-Dump, from the pipeline).</summary>
-public abstract class DumpCmdlet : AnalysisCmdlet
+/// <summary>A cmdlet that asks a question of dumps given by -Path/-LiteralPath or as sessions (-Dump, from the pipeline).</summary>
+public abstract class DumpCmdlet : FileInputCmdlet
 {
-    protected const string PathSet = "Path";
     protected const string DumpSet = "Dump";
 
-    /// <summary>Path of the dump file; binds from the pipeline by value or by property (FullName, PSPath).</summary>
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("PSPath", "FullName")]
-    [ValidateNotNullOrEmpty]
-    [DumpSessionToPath]
-    public string Path { get; set; } = "";
-
-    /// <summary>DAC to use when the dump's runtime is not installed here (libmscordaccore.so of that exact runtime).</summary>
+    /// <summary>DAC to use when the dump's runtime is not installed here (libmscordaccore.so of that exact runtime build).</summary>
     [Parameter(ParameterSetName = PathSet)]
+    [Parameter(ParameterSetName = LiteralPathSet)]
     [ValidateNotNullOrEmpty]
     public string? DacPath { get; set; }
 
-    /// <summary>A session from Open-Dump.</summary>
+    /// <summary>A session from Open-Dump; binds from the pipeline.</summary>
     [Parameter(Mandatory = true, ParameterSetName = DumpSet, ValueFromPipeline = true)]
     public DumpSession? Dump { get; set; }
 
-    protected sealed override void ProcessRecord()
+    protected override string Artifact => "Dump";
+
+    protected sealed override void ProcessFile(string path)
     {
-        DumpSession? session = null;
+        // A dump already open in this runspace (Open-Dump, with its options) answers; else open one.
+        var session = (DacPath is null ? RunspaceSessions.Current.Dumps.FindOpen(path) : null)
+            ?? RunspaceSessions.Current.Dumps.GetOrOpen(path, new DumpOpenOptions { DacPath = DacPath is null ? null : ResolveFilePath(DacPath) });
+        Answer(session);
+    }
+
+    protected sealed override void ProcessOther()
+    {
+        if (Dump is null)
+            return;
         try
         {
-            if (ParameterSetName == DumpSet)
-            {
-                session = Dump;
-            }
-            else
-            {
-                // A dump already open in this runspace (Open-Dump, with its options) answers; else open one.
-                string path = ResolveFilePath(Path);
-                session = (DacPath is null ? RunspaceSessions.Current.Dumps.FindOpen(path) : null)
-                    ?? RunspaceSessions.Current.Dumps.GetOrOpen(path, new DumpOpenOptions { DacPath = DacPath is null ? null : ResolveFilePath(DacPath) });
-            }
-
-            if (session is not null)
-                ProcessDump(session);
+            Answer(Dump);
         }
         catch (AnalysisException e)
         {
-            WriteAnalysisError(e, "Dump", session?.Path ?? (ParameterSetName == PathSet ? Path : null));
+            WriteAnalysisError(e, Artifact, Dump.Path);
         }
     }
 
-    /// <summary>Answers the question for one dump and writes the results.</summary>
-    protected abstract void ProcessDump(DumpSession session);
-}
+    private void Answer(DumpSession session)
+    {
+        CurrentSource = session.Path;
+        ProcessDump(session);
+    }
 
-/// <summary>A session given where a path is expected (<c>Get-HeapTop $session</c>) stands for its dump file.</summary>
-[AttributeUsage(AttributeTargets.Property)]
-internal sealed class DumpSessionToPathAttribute : ArgumentTransformationAttribute
-{
-    public override object Transform(EngineIntrinsics engineIntrinsics, object inputData) =>
-        (inputData is PSObject pso ? pso.BaseObject : inputData) is DumpSession session ? session.Path : inputData;
+    /// <summary>Answers the question for one dump and writes the results (<see cref="AnalysisCmdlet.WriteResult"/>).</summary>
+    protected abstract void ProcessDump(DumpSession session);
 }

@@ -3,17 +3,12 @@ using Analysis.Go;
 
 namespace Analysis.PowerShell;
 
-/// <summary>A question about a pprof profile given by -Path or as a loaded profile (-Profile, from the pipeline).</summary>
-public abstract class PprofCmdlet : AnalysisCmdlet
+/// <summary>A question about pprof profiles given by -Path/-LiteralPath or as loaded profiles (-Profile, from the pipeline).</summary>
+public abstract class PprofCmdlet : FileInputCmdlet
 {
-    protected const string PathSet = "Path";
     protected const string ProfileSet = "Profile";
 
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("PSPath", "FullName")]
-    [ValidateNotNullOrEmpty]
-    public string Path { get; set; } = "";
-
+    /// <summary>A profile from Import-Pprof; binds from the pipeline.</summary>
     [Parameter(Mandatory = true, ParameterSetName = ProfileSet, ValueFromPipeline = true)]
     public PprofProfile? Profile { get; set; }
 
@@ -29,18 +24,32 @@ public abstract class PprofCmdlet : AnalysisCmdlet
     [Parameter]
     public string? Label { get; set; }
 
-    protected sealed override void ProcessRecord()
+    protected override string Artifact => "Profile";
+
+    protected sealed override void ProcessFile(string path) => Answer(PprofProfile.Load(path));
+
+    protected sealed override void ProcessOther()
     {
+        if (Profile is null)
+            return;
+        CurrentSource = Profile.Path;
         try
         {
-            var profile = ParameterSetName == PathSet ? PprofProfile.Load(ResolveFilePath(Path)) : Profile!;
-            if (Base is not null)
-                profile = profile.Subtract(LoadBase(Base));
-            Process(profile);
+            Answer(Profile);
         }
         catch (AnalysisException e)
         {
-            WriteAnalysisError(e, "Profile", e.Path); // the profile or the base, whichever failed
+            WriteAnalysisError(e, Artifact, e.Path); // the profile or the base, whichever failed
+        }
+    }
+
+    private void Answer(PprofProfile profile)
+    {
+        try
+        {
+            if (Base is not null)
+                profile = profile.Subtract(LoadBase(Base));
+            Process(profile);
         }
         catch (ArgumentException e)
         {
@@ -48,6 +57,7 @@ public abstract class PprofCmdlet : AnalysisCmdlet
         }
     }
 
+    /// <summary>Answers the question for one profile (already reduced by -Base) and writes the rows.</summary>
     protected abstract void Process(PprofProfile profile);
 
     private PprofProfile LoadBase(object value) => value switch

@@ -3,49 +3,47 @@ using Analysis.Traces;
 
 namespace Analysis.PowerShell;
 
-/// <summary>A cmdlet that asks a question of a trace given by -Path or as a session (-Trace, from the pipeline).</summary>
-public abstract class TraceCmdlet : AnalysisCmdlet
+/// <summary>A cmdlet that asks a question of traces given by -Path/-LiteralPath or as sessions (-Trace, from the pipeline).</summary>
+public abstract class TraceCmdlet : FileInputCmdlet
 {
-    protected const string PathSet = "Path";
     protected const string TraceSet = "Trace";
 
-    /// <summary>Path of the .nettrace file; binds from the pipeline by value or by property (FullName, PSPath).</summary>
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("PSPath", "FullName")]
-    [ValidateNotNullOrEmpty]
-    public string Path { get; set; } = "";
-
-    /// <summary>A session from Import-Trace.</summary>
+    /// <summary>A session from Import-Trace; binds from the pipeline.</summary>
     [Parameter(Mandatory = true, ParameterSetName = TraceSet, ValueFromPipeline = true)]
     public TraceSession? Trace { get; set; }
 
-    protected sealed override void ProcessRecord()
+    protected override string Artifact => "Trace";
+
+    protected sealed override void ProcessFile(string path) => Answer(RunspaceSessions.Current.Traces.GetOrOpen(path));
+
+    protected sealed override void ProcessOther()
     {
-        TraceSession? session = null;
+        if (Trace is null)
+            return;
         try
         {
-            session = ParameterSetName == TraceSet ? Trace : RunspaceSessions.Current.Traces.GetOrOpen(ResolveFilePath(Path));
-            if (session is null)
-                return;
-            bool firstRead = !session.IsRead;
-            var analysis = RunWithProgress("Reading trace", (progress, ct) => session.GetAnalysis(progress, ct));
-            if (firstRead || AlwaysWarn)
-            {
-                foreach (string warning in analysis.Warnings)
-                    WriteWarning(warning);
-            }
-
-            ProcessTrace(session, analysis);
+            Answer(Trace);
         }
         catch (AnalysisException e)
         {
-            WriteAnalysisError(e, "Trace", session?.Path ?? (ParameterSetName == PathSet ? Path : null));
+            WriteAnalysisError(e, Artifact, Trace.Path);
         }
     }
 
-    /// <summary>Repeat data-quality warnings even when the trace was read before (Import-Trace does).</summary>
-    protected virtual bool AlwaysWarn => false;
+    private void Answer(TraceSession session)
+    {
+        CurrentSource = session.Path;
+        bool firstRead = !session.IsRead;
+        var analysis = RunWithProgress("Reading trace", (progress, ct) => session.GetAnalysis(progress, ct));
+        if (firstRead)
+        {
+            foreach (string warning in analysis.Warnings)
+                WriteWarning(warning);
+        }
 
-    /// <summary>Answers the question for one trace and writes the results.</summary>
+        ProcessTrace(session, analysis);
+    }
+
+    /// <summary>Answers the question for one trace and writes the results (<see cref="AnalysisCmdlet.WriteResult"/>).</summary>
     protected abstract void ProcessTrace(TraceSession session, TraceAnalysis analysis);
 }

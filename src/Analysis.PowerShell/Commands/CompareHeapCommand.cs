@@ -61,8 +61,9 @@ public sealed class CompareHeapCommand : AnalysisCmdlet
                 WriteWarning("Difference: " + warning);
             if (before.ProcessId != after.ProcessId)
                 WriteVerbose($"The dumps come from different processes ({before.ProcessId} and {after.ProcessId}); the difference includes everything that differs between the two runs.");
+            CurrentSource = after.Path;
             foreach (var row in HeapDiff.Compare(a, b, Top, SortBy, TypeName))
-                WriteObject(row);
+                WriteResult(row);
         }
         catch (AnalysisException e)
         {

@@ -53,9 +53,12 @@ public sealed class ExportIncidentReportCommand : AnalysisCmdlet
     [ValidateRange(1, 1000)]
     public int Top { get; set; } = 10;
 
+    /// <summary>Overwrite the file if it exists (without it, an existing file is an error and nothing is written).</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
     protected override void ProcessRecord()
     {
-        string target = ResolveFilePath(OutFile);
         if (Dump is null && DumpPath is null && Trace is null && TracePath is null && GoroutineDump is null && HeapProfile is null && GcTrace is null && GoTrace is null)
         {
             WriteError(new ErrorRecord(new ArgumentException("Give at least one artifact: -Dump/-DumpPath, -Trace/-TracePath, -GoroutineDump, -HeapProfile, -GcTrace or -GoTrace."),
@@ -63,7 +66,7 @@ public sealed class ExportIncidentReportCommand : AnalysisCmdlet
             return;
         }
 
-        if (!ShouldProcess(target, "Write incident report"))
+        if (ConfirmOutputFile(OutFile, Force, "Write incident report") is not { } target)
             return;
         string artifact = "Dump";
         try
@@ -90,7 +93,7 @@ public sealed class ExportIncidentReportCommand : AnalysisCmdlet
             };
             var report = RunWithProgress("Building the report", (p, ct) => IncidentReport.Build(inputs, p, ct));
             report.Save(target);
-            WriteObject(new FileInfo(target));
+            WriteFileItem(target);
         }
         catch (AnalysisException e)
         {

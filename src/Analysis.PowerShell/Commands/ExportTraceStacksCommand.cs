@@ -12,8 +12,12 @@ public sealed class ExportTraceStacksCommand : TraceCmdlet
     [ValidateNotNullOrEmpty]
     public string OutFile { get; set; } = "";
 
+    /// <summary>
+    /// Folded (one "root;…;leaf count" line per stack: flamegraph.pl, inferno) or Speedscope (JSON). Without it the
+    /// format follows the file's extension: .folded, .txt, .collapsed → Folded; .json → Speedscope.
+    /// </summary>
     [Parameter]
-    public StackFormat Format { get; set; } = StackFormat.Speedscope;
+    public StackFormat? Format { get; set; }
 
     [Parameter]
     public int[]? Thread { get; set; }
@@ -21,13 +25,32 @@ public sealed class ExportTraceStacksCommand : TraceCmdlet
     [Parameter]
     public SwitchParameter AllSamples { get; set; }
 
+    /// <summary>Overwrite the file if it exists (without it, an existing file is an error and nothing is written).</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
     protected override void ProcessTrace(TraceSession session, TraceAnalysis analysis)
     {
-        string target = ResolveFilePath(OutFile);
-        if (!ShouldProcess(target, $"Write {Format} stacks"))
+        var format = Format ?? FormatOf(OutFile);
+        if (format is null)
+        {
+            WriteError(new ErrorRecord(new PSArgumentException($"Cannot tell the stack format from the extension of '{OutFile}': name the file *.folded or *.json, or give -Format Folded|Speedscope."),
+                "UnknownStackFormat", ErrorCategory.InvalidArgument, OutFile));
             return;
-        StackExport.Write(analysis, target, Format, AllSamples ? SampleFilter.All : SampleFilter.Managed, Thread,
+        }
+
+        if (ConfirmOutputFile(OutFile, Force, $"Write {format} stacks") is not { } target)
+            return;
+        StackExport.Write(analysis, target, format.Value, AllSamples ? SampleFilter.All : SampleFilter.Managed, Thread,
             System.IO.Path.GetFileName(session.Path));
-        WriteObject(new FileInfo(target));
+        WriteFileItem(target);
     }
+
+    /// <summary>The format a file name asks for, or null when its extension says nothing.</summary>
+    internal static StackFormat? FormatOf(string file) => System.IO.Path.GetExtension(file).ToUpperInvariant() switch
+    {
+        ".FOLDED" or ".TXT" or ".COLLAPSED" => StackFormat.Folded,
+        ".JSON" => StackFormat.Speedscope,
+        _ => null,
+    };
 }

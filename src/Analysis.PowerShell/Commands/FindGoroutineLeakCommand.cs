@@ -6,13 +6,8 @@ namespace Analysis.PowerShell.Commands;
 /// <summary>Finds leaked goroutines: many blocked for minutes on a channel, select or lock, with where they were created.</summary>
 [Cmdlet(VerbsCommon.Find, "GoroutineLeak")]
 [OutputType(typeof(LeakSuspect))]
-public sealed class FindGoroutineLeakCommand : AnalysisCmdlet
+public sealed class FindGoroutineLeakCommand : FileInputCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("PSPath", "FullName")]
-    [ValidateNotNullOrEmpty]
-    public string Path { get; set; } = "";
-
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
     public int MinGoroutines { get; set; } = 10;
@@ -21,18 +16,13 @@ public sealed class FindGoroutineLeakCommand : AnalysisCmdlet
     [ValidateRange(0, int.MaxValue)]
     public int MinWaitMinutes { get; set; } = 1;
 
-    protected override void ProcessRecord()
+    protected override string Artifact => "GoroutineDump";
+
+    protected override void ProcessFile(string path)
     {
-        try
-        {
-            var dump = RunWithProgress("Reading goroutine dump", (progress, ct) => GoroutineDumpParser.ParseFile(ResolveFilePath(Path), progress, ct));
-            GoCmdlets.ReportSkipped(this, dump.Skipped);
-            foreach (var s in GoroutineLeaks.Find(dump, MinGoroutines, MinWaitMinutes))
-                WriteObject(s);
-        }
-        catch (AnalysisException e)
-        {
-            WriteAnalysisError(e, "GoroutineDump", Path);
-        }
+        var dump = RunWithProgress("Reading goroutine dump", (progress, ct) => GoroutineDumpParser.ParseFile(path, progress, ct));
+        GoCmdlets.ReportSkipped(this, dump.Skipped);
+        foreach (var s in GoroutineLeaks.Find(dump, MinGoroutines, MinWaitMinutes))
+            WriteResult(s);
     }
 }

@@ -9,5 +9,5 @@ namespace Analysis.PowerShell.Commands;
 public sealed class GetDumpFinalizerCommand : DumpCmdlet
 {
     protected override void ProcessDump(DumpSession session) =>
-        WriteObject(RunWithProgress("Reading the finalizer queue", (_, ct) => session.GetFinalizer(ct)));
+        WriteResult(RunWithProgress("Reading the finalizer queue", (_, ct) => session.GetFinalizer(ct)));
 }

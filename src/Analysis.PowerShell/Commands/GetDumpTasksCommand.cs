@@ -37,18 +37,18 @@ public sealed class GetDumpTasksCommand : DumpCmdlet
         if (SyncOverAsync)
         {
             foreach (var wait in report.SyncWaits)
-                WriteObject(wait);
+                WriteResult(wait);
             return;
         }
 
         if (Detailed)
         {
             foreach (var machine in report.StateMachines.Where(m => (IncludeCompleted || !m.IsCompleted) && (filter is null || filter.IsMatch(m.Method))))
-                WriteObject(machine);
+                WriteResult(machine);
             return;
         }
 
         foreach (var group in report.Groups.Where(g => filter is null || filter.IsMatch(g.Method)))
-            WriteObject(group);
+            WriteResult(group);
     }
 }

@@ -13,6 +13,6 @@ public sealed class GetDumpThreadPoolCommand : DumpCmdlet
         var report = RunWithProgress("Reading the thread pool", (_, ct) => session.GetThreadPool(ct));
         foreach (string warning in report.Warnings)
             WriteWarning(warning);
-        WriteObject(report);
+        WriteResult(report);
     }
 }

@@ -30,6 +30,6 @@ public sealed class GetDumpThreadsCommand : DumpCmdlet
         if (State is { Length: > 0 } states)
             rows = rows.Where(t => states.Contains(t.State));
         foreach (var t in rows)
-            WriteObject(t);
+            WriteResult(t);
     }
 }

@@ -23,6 +23,6 @@ public sealed class GetDumpTriageCommand : DumpCmdlet
     {
         var findings = RunWithProgress("Triage", (progress, ct) => DumpTriage.Run(session, new TriageOptions { SkipHeap = SkipHeap }, progress, ct));
         foreach (var finding in findings.Where(f => f.Severity <= MinimumSeverity))
-            WriteObject(finding);
+            WriteResult(finding);
     }
 }

@@ -51,7 +51,7 @@ public sealed class GetGcRootCommand : DumpCmdlet
             else if (query.Unreachable > 0)
                 WriteWarning(string.Create(CultureInfo.InvariantCulture, $"{query.Unreachable:N0} of {query.Reachable + query.Unreachable:N0} objects matching '{TypeName}' are reached by no root: garbage the next GC frees."));
             foreach (var path in query.Paths)
-                WriteObject(path);
+                WriteResult(path);
             return;
         }
 
@@ -67,7 +67,7 @@ public sealed class GetGcRootCommand : DumpCmdlet
                     if (paths.Count == 0)
                         WriteWarning(string.Create(CultureInfo.InvariantCulture, $"0x{address:x} is reached by no root: it is garbage the next GC frees."));
                     foreach (var p in paths)
-                        WriteObject(p);
+                        WriteResult(p);
                     continue;
                 }
 
@@ -87,7 +87,7 @@ public sealed class GetGcRootCommand : DumpCmdlet
             if (path is null)
                 WriteWarning(string.Create(CultureInfo.InvariantCulture, $"0x{address:x} is reached by no root: it is garbage the next GC frees."));
             else
-                WriteObject(path);
+                WriteResult(path);
         }
     }
 

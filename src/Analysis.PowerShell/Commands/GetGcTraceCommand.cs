@@ -6,13 +6,8 @@ namespace Analysis.PowerShell.Commands;
 /// <summary>Reads a GODEBUG=gctrace=1 log: one row per GC cycle, or with -Summary the totals and anomalies.</summary>
 [Cmdlet(VerbsCommon.Get, "GcTrace")]
 [OutputType(typeof(GcCycle), typeof(GcTraceSummary))]
-public sealed class GetGcTraceCommand : AnalysisCmdlet
+public sealed class GetGcTraceCommand : FileInputCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("PSPath", "FullName")]
-    [ValidateNotNullOrEmpty]
-    public string Path { get; set; } = "";
-
     [Parameter]
     public SwitchParameter Summary { get; set; }
 
@@ -21,24 +16,19 @@ public sealed class GetGcTraceCommand : AnalysisCmdlet
     [ValidateRange(1, double.MaxValue)]
     public double SpikeFactor { get; set; } = 10;
 
-    protected override void ProcessRecord()
-    {
-        try
-        {
-            var trace = GcTrace.Load(ResolveFilePath(Path));
-            GoCmdlets.ReportSkipped(this, trace.Skipped);
-            if (Summary)
-            {
-                WriteObject(trace.Summarize(SpikeFactor));
-                return;
-            }
+    protected override string Artifact => "GcTrace";
 
-            foreach (var c in trace.Cycles)
-                WriteObject(c);
-        }
-        catch (AnalysisException e)
+    protected override void ProcessFile(string path)
+    {
+        var trace = GcTrace.Load(path);
+        GoCmdlets.ReportSkipped(this, trace.Skipped);
+        if (Summary)
         {
-            WriteAnalysisError(e, "GcTrace", Path);
+            WriteResult(trace.Summarize(SpikeFactor));
+            return;
         }
+
+        foreach (var c in trace.Cycles)
+            WriteResult(c);
     }
 }

@@ -21,13 +21,8 @@ public enum GoTraceView
 /// <summary>Reads a Go execution trace (runtime/trace, Go 1.22+ format).</summary>
 [Cmdlet(VerbsCommon.Get, "GoTrace")]
 [OutputType(typeof(GoExecutionTrace), typeof(GoTraceGc), typeof(GoTraceStopTheWorld), typeof(GoBlockReason), typeof(GoStateSample))]
-public sealed class GetGoTraceCommand : AnalysisCmdlet
+public sealed class GetGoTraceCommand : FileInputCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("PSPath", "FullName")]
-    [ValidateNotNullOrEmpty]
-    public string Path { get; set; } = "";
-
     [Parameter]
     public GoTraceView View { get; set; } = GoTraceView.Summary;
 
@@ -36,27 +31,27 @@ public sealed class GetGoTraceCommand : AnalysisCmdlet
     [ValidateRange(1, 100_000)]
     public int Steps { get; set; } = 100;
 
-    protected override void ProcessRecord()
+    protected override string Artifact => "GoTrace";
+
+    protected override void ProcessFile(string path)
     {
-        try
+        var trace = RunWithProgress("Reading Go trace", (_, ct) => GoExecutionTrace.Load(path, Steps, ct));
+        foreach (string w in trace.Warnings)
+            WriteWarning(w);
+        if (View == GoTraceView.Summary)
         {
-            var trace = RunWithProgress("Reading Go trace", (_, ct) => GoExecutionTrace.Load(ResolveFilePath(Path), Steps, ct));
-            foreach (string w in trace.Warnings)
-                WriteWarning(w);
-            IEnumerable<object> rows = View switch
-            {
-                GoTraceView.Gcs => trace.Gcs,
-                GoTraceView.StopTheWorld => trace.StopTheWorlds,
-                GoTraceView.Blocking => trace.BlockReasons,
-                GoTraceView.States => trace.StatesOverTime,
-                _ => [trace],
-            };
-            foreach (var row in rows)
-                WriteObject(row);
+            WriteObject(trace); // the trace object itself carries its Path
+            return;
         }
-        catch (AnalysisException e)
+
+        IEnumerable<object> rows = View switch
         {
-            WriteAnalysisError(e, "GoTrace", Path);
-        }
+            GoTraceView.Gcs => trace.Gcs,
+            GoTraceView.StopTheWorld => trace.StopTheWorlds,
+            GoTraceView.Blocking => trace.BlockReasons,
+            _ => trace.StatesOverTime,
+        };
+        foreach (var row in rows)
+            WriteResult(row);
     }
 }

@@ -6,13 +6,8 @@ namespace Analysis.PowerShell.Commands;
 /// <summary>Reads a Go goroutine dump (debug=2, debug=1 or panic output) and returns its goroutines.</summary>
 [Cmdlet(VerbsCommon.Get, "Goroutines")]
 [OutputType(typeof(Goroutine))]
-public sealed class GetGoroutinesCommand : AnalysisCmdlet
+public sealed class GetGoroutinesCommand : FileInputCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("PSPath", "FullName")]
-    [ValidateNotNullOrEmpty]
-    public string Path { get; set; } = "";
-
     /// <summary>Only goroutines whose state (wait reason) matches this wildcard, e.g. 'chan*'.</summary>
     [Parameter]
     [SupportsWildcards]
@@ -23,22 +18,17 @@ public sealed class GetGoroutinesCommand : AnalysisCmdlet
     [ValidateRange(0, int.MaxValue)]
     public int MinWaitMinutes { get; set; }
 
-    protected override void ProcessRecord()
+    protected override string Artifact => "GoroutineDump";
+
+    protected override void ProcessFile(string path)
     {
-        try
+        var dump = RunWithProgress("Reading goroutine dump", (progress, ct) => GoroutineDumpParser.ParseFile(path, progress, ct));
+        GoCmdlets.ReportSkipped(this, dump.Skipped);
+        var pattern = State is null ? null : new WildcardPattern(State, WildcardOptions.IgnoreCase);
+        foreach (var g in dump.Goroutines)
         {
-            var dump = RunWithProgress("Reading goroutine dump", (progress, ct) => GoroutineDumpParser.ParseFile(ResolveFilePath(Path), progress, ct));
-            GoCmdlets.ReportSkipped(this, dump.Skipped);
-            var pattern = State is null ? null : new WildcardPattern(State, WildcardOptions.IgnoreCase);
-            foreach (var g in dump.Goroutines)
-            {
-                if ((pattern is null || pattern.IsMatch(g.State)) && g.WaitMinutes >= MinWaitMinutes)
-                    WriteObject(g);
-            }
-        }
-        catch (AnalysisException e)
-        {
-            WriteAnalysisError(e, "GoroutineDump", Path);
+            if ((pattern is null || pattern.IsMatch(g.State)) && g.WaitMinutes >= MinWaitMinutes)
+                WriteResult(g);
         }
     }
 }

@@ -49,7 +49,7 @@ public sealed class GetHeapTopCommand : DumpCmdlet
             foreach (string warning in session.GraphWarnings)
                 WriteWarning(warning);
             foreach (var row in rows)
-                WriteObject(row);
+                WriteResult(row);
             return;
         }
 
@@ -70,7 +70,7 @@ public sealed class GetHeapTopCommand : DumpCmdlet
         if (baseline is null)
         {
             foreach (var row in stats.Top(Top, SortBy, TypeName))
-                WriteObject(row);
+                WriteResult(row);
             return;
         }
 
@@ -78,6 +78,6 @@ public sealed class GetHeapTopCommand : DumpCmdlet
         foreach (string warning in before.Warnings)
             WriteWarning("Baseline: " + warning);
         foreach (var row in HeapDiff.Compare(before, stats, Top, SortBy, TypeName))
-            WriteObject(row);
+            WriteResult(row);
     }
 }

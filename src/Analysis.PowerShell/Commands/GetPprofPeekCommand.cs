@@ -16,6 +16,6 @@ public sealed class GetPprofPeekCommand : PprofCmdlet
     protected override void Process(PprofProfile profile)
     {
         foreach (var row in PprofQueries.Peek(profile, Function, SampleIndex, Label))
-            WriteObject(row);
+            WriteResult(row);
     }
 }

@@ -19,6 +19,6 @@ public sealed class GetPprofTopCommand : PprofCmdlet
     protected override void Process(PprofProfile profile)
     {
         foreach (var row in PprofQueries.Top(profile, Top, SampleIndex, Cumulative, Label))
-            WriteObject(row);
+            WriteResult(row);
     }
 }

@@ -15,6 +15,6 @@ public sealed class GetPprofTracesCommand : PprofCmdlet
     protected override void Process(PprofProfile profile)
     {
         foreach (var t in PprofQueries.Traces(profile, Top, SampleIndex, Label))
-            WriteObject(t);
+            WriteResult(t);
     }
 }

@@ -18,7 +18,7 @@ public sealed class GetTraceContentionCommand : TraceCmdlet
         foreach (var c in analysis.EnumerateContention())
         {
             if (c.DurationMSec >= MinDurationMSec)
-                WriteObject(c);
+                WriteResult(c);
         }
     }
 }

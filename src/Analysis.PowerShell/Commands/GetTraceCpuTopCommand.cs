@@ -27,6 +27,6 @@ public sealed class GetTraceCpuTopCommand : TraceCmdlet
     protected override void ProcessTrace(TraceSession session, TraceAnalysis analysis)
     {
         foreach (var row in analysis.GetCpuTop(Top, Inclusive, AllSamples ? SampleFilter.All : SampleFilter.Managed, Thread))
-            WriteObject(row);
+            WriteResult(row);
     }
 }

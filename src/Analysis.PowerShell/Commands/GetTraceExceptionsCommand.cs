@@ -19,7 +19,7 @@ public sealed class GetTraceExceptionsCommand : TraceCmdlet
         foreach (var e in analysis.EnumerateExceptions())
         {
             if (pattern is null || pattern.IsMatch(e.Type))
-                WriteObject(e);
+                WriteResult(e);
         }
     }
 }

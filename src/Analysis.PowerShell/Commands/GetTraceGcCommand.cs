@@ -32,6 +32,6 @@ public sealed class GetTraceGcCommand : TraceCmdlet
         if (Induced)
             rows = rows.Where(g => g.IsInduced);
         foreach (var gc in rows)
-            WriteObject(gc);
+            WriteResult(gc);
     }
 }

@@ -14,5 +14,5 @@ public sealed class GetTraceGcSummaryCommand : TraceCmdlet
     public double PauseThresholdMSec { get; set; } = 50;
 
     protected override void ProcessTrace(TraceSession session, TraceAnalysis analysis) =>
-        WriteObject(analysis.GetGcSummary(PauseThresholdMSec));
+        WriteResult(analysis.GetGcSummary(PauseThresholdMSec));
 }

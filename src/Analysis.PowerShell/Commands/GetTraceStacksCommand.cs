@@ -21,6 +21,6 @@ public sealed class GetTraceStacksCommand : TraceCmdlet
     protected override void ProcessTrace(TraceSession session, TraceAnalysis analysis)
     {
         foreach (var stack in analysis.GetFoldedStacks(AllSamples ? SampleFilter.All : SampleFilter.Managed, Thread, PerThread))
-            WriteObject(stack);
+            WriteResult(stack);
     }
 }

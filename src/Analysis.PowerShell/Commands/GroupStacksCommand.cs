@@ -10,7 +10,7 @@ namespace Analysis.PowerShell.Commands;
 /// </summary>
 [Cmdlet(VerbsData.Group, "Stacks", DefaultParameterSetName = "Input")]
 [OutputType(typeof(StackBucket))]
-public sealed class GroupStacksCommand : AnalysisCmdlet
+public sealed class GroupStacksCommand : FileInputCmdlet
 {
     private readonly List<IStackSample> _samples = new();
 
@@ -18,42 +18,31 @@ public sealed class GroupStacksCommand : AnalysisCmdlet
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "Input")]
     public IStackSample[] InputObject { get; set; } = [];
 
-    /// <summary>A goroutine dump file, grouped while it is read.</summary>
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = "Path", ValueFromPipelineByPropertyName = true)]
-    [Alias("PSPath", "FullName")]
-    [ValidateNotNullOrEmpty]
-    public string Path { get; set; } = "";
-
     [Parameter]
     public StackSimilarity Similarity { get; set; } = StackSimilarity.IgnoreArguments;
 
-    protected override void ProcessRecord()
-    {
-        if (ParameterSetName == "Input")
-        {
-            _samples.AddRange(InputObject);
-            return;
-        }
+    protected override string Artifact => "GoroutineDump";
 
-        try
-        {
-            var (buckets, summary) = RunWithProgress("Grouping goroutines", (progress, ct) => GoroutineDumpParser.GroupFile(ResolveFilePath(Path), Similarity, progress, ct));
-            GoCmdlets.ReportSkipped(this, summary.Skipped);
-            foreach (var b in buckets)
-                WriteObject(b);
-        }
-        catch (AnalysisException e)
-        {
-            WriteAnalysisError(e, "GoroutineDump", Path);
-        }
+    /// <summary>A goroutine dump file (-Path/-LiteralPath), grouped while it is read: fit for huge dumps.</summary>
+    protected override void ProcessFile(string path)
+    {
+        var (buckets, summary) = RunWithProgress("Grouping goroutines", (progress, ct) => GoroutineDumpParser.GroupFile(path, Similarity, progress, ct));
+        GoCmdlets.ReportSkipped(this, summary.Skipped);
+        foreach (var b in buckets)
+            WriteResult(b);
     }
+
+    protected override void ProcessOther() => _samples.AddRange(InputObject);
 
     protected override void EndProcessing()
     {
-        if (ParameterSetName != "Input")
-            return;
-        var buckets = StackGrouper.Group(_samples, Similarity, cancellationToken: CancellationToken);
-        foreach (var b in buckets)
-            WriteObject(b);
+        if (ParameterSetName == "Input")
+        {
+            // samples piped in may come from several dumps and runtimes: the buckets carry no single source
+            foreach (var b in StackGrouper.Group(_samples, Similarity, cancellationToken: CancellationToken))
+                WriteObject(b);
+        }
+
+        base.EndProcessing();
     }
 }

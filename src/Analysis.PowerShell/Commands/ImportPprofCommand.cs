@@ -6,22 +6,9 @@ namespace Analysis.PowerShell.Commands;
 /// <summary>Reads a pprof profile (heap, allocs, cpu, block, mutex, goroutine; gzip or raw).</summary>
 [Cmdlet(VerbsData.Import, "Pprof")]
 [OutputType(typeof(PprofProfile))]
-public sealed class ImportPprofCommand : AnalysisCmdlet
+public sealed class ImportPprofCommand : FileInputCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("PSPath", "FullName")]
-    [ValidateNotNullOrEmpty]
-    public string Path { get; set; } = "";
+    protected override string Artifact => "Profile";
 
-    protected override void ProcessRecord()
-    {
-        try
-        {
-            WriteObject(PprofProfile.Load(ResolveFilePath(Path)));
-        }
-        catch (AnalysisException e)
-        {
-            WriteAnalysisError(e, "Profile", Path);
-        }
-    }
+    protected override void ProcessFile(string path) => WriteObject(PprofProfile.Load(path));
 }

@@ -11,22 +11,29 @@ namespace Analysis.PowerShell.Commands;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Invoke, "Notebook", SupportsShouldProcess = true)]
 [OutputType(typeof(NotebookRunResult))]
-public sealed class InvokeNotebookCommand : AnalysisCmdlet
+public sealed class InvokeNotebookCommand : FileInputCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("PSPath", "FullName")]
-    [ValidateNotNullOrEmpty]
-    public string Path { get; set; } = "";
+    private int _notebooks;
 
     /// <summary>The self-contained HTML page to write (markdown, code, outputs, charts; works offline).</summary>
     [Parameter(Position = 1)]
+    [ValidateNotNullOrEmpty]
     public string? OutFile { get; set; }
 
     /// <summary>The executed notebook to write (.ipynb with outputs stored).</summary>
     [Parameter]
+    [ValidateNotNullOrEmpty]
     public string? OutNotebook { get; set; }
 
-    /// <summary>Name → value, injected as variables ($Name in PowerShell cells, Name in C# cells).</summary>
+    /// <summary>Overwrite -OutFile and -OutNotebook if they exist.</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
+    /// <summary>
+    /// Name → value, injected as variables ($Name in PowerShell cells, Name in C# cells) after the parameters cell.
+    /// String values that name a file or folder relative to the current location (or start with ./ ../ or ~) are
+    /// passed as full paths, so they mean what they mean on your command line, not relative to the notebook's folder.
+    /// </summary>
     [Parameter]
     public Hashtable? Parameters { get; set; }
 
@@ -34,9 +41,17 @@ public sealed class InvokeNotebookCommand : AnalysisCmdlet
     [Parameter]
     public string? WorkingDirectory { get; set; }
 
-    protected override void ProcessRecord()
+    protected override string Artifact => "Notebook";
+
+    protected override void ProcessFile(string path)
     {
-        string path = ResolveFilePath(Path);
+        if (++_notebooks > 1 && (OutFile ?? OutNotebook) is not null)
+        {
+            WriteError(new ErrorRecord(new PSArgumentException($"-OutFile/-OutNotebook name one file, but more than one notebook was given; '{path}' was not run. Run each notebook with its own output names."),
+                "OutFileForSeveralNotebooks", ErrorCategory.InvalidArgument, path));
+            return;
+        }
+
         string? outFile = OutFile is null ? null : ResolveFilePath(OutFile);
         string? outNotebook = OutNotebook is null ? null : ResolveFilePath(OutNotebook);
         foreach (string? target in new[] { outFile, outNotebook })
@@ -52,8 +67,15 @@ public sealed class InvokeNotebookCommand : AnalysisCmdlet
         var parameters = new Dictionary<string, object?>(StringComparer.Ordinal);
         foreach (DictionaryEntry entry in Parameters ?? new Hashtable())
         {
-            object? value = entry.Value is PSObject pso ? pso.BaseObject : entry.Value;
-            parameters[entry.Key.ToString() ?? ""] = value;
+            string name = entry.Key.ToString() ?? "";
+            object? value = ResolveParameterValue(name, entry.Value is PSObject pso ? pso.BaseObject : entry.Value);
+            parameters[name] = value;
+        }
+
+        foreach (string? target in new[] { outFile, outNotebook })
+        {
+            if (target is not null && ConfirmOutputFile(target, Force, "Write the executed notebook") is null)
+                return;
         }
 
         if (!ShouldProcess(path, "Run notebook"))
@@ -86,13 +108,43 @@ public sealed class InvokeNotebookCommand : AnalysisCmdlet
 
             WriteObject(result);
         }
-        catch (AnalysisException e)
-        {
-            WriteAnalysisError(e, "Notebook", path);
-        }
-        catch (ArgumentException e)
+        catch (ArgumentException e) when (e is not PSArgumentException)
         {
             WriteError(new ErrorRecord(e, "InvalidNotebookParameter", ErrorCategory.InvalidArgument, Parameters));
+        }
+    }
+
+    /// <summary>
+    /// A parameter value as the notebook should see it: files and folders as full paths resolved where the caller is
+    /// (the PowerShell location), everything else unchanged.
+    /// </summary>
+    private object? ResolveParameterValue(string name, object? value)
+    {
+        switch (value)
+        {
+            case FileSystemInfo info:
+                return info.FullName;
+            case string text when text.Length > 0 && !System.IO.Path.IsPathRooted(text):
+                bool explicitlyRelative = text.StartsWith("./", StringComparison.Ordinal) || text.StartsWith("../", StringComparison.Ordinal)
+                    || text.StartsWith(".\\", StringComparison.Ordinal) || text.StartsWith("..\\", StringComparison.Ordinal) || text == "." || text == ".." || text.StartsWith('~');
+                if (!explicitlyRelative && text.IndexOfAny(System.IO.Path.GetInvalidPathChars()) >= 0)
+                    return value;
+                string full;
+                try
+                {
+                    full = ResolveFilePath(text);
+                }
+                catch (Exception e) when (e is PSArgumentException or ItemNotFoundException or System.Management.Automation.DriveNotFoundException or ProviderNotFoundException or NotSupportedException)
+                {
+                    return value; // not a file-system path (e.g. 'Contoso.*' is fine, 'HKLM:' is not ours)
+                }
+
+                if (!explicitlyRelative && !File.Exists(full) && !Directory.Exists(full))
+                    return value;
+                WriteVerbose($"Parameter {name}: '{text}' resolved against the current location to '{full}'.");
+                return full;
+            default:
+                return value;
         }
     }
 }

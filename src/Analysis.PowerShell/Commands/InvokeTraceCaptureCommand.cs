@@ -22,15 +22,18 @@ public sealed class InvokeTraceCaptureCommand : AnalysisCmdlet
     [Parameter]
     public TraceProfile Profile { get; set; } = TraceProfile.All;
 
+    /// <summary>Overwrite the file if it exists (without it, an existing file is an error and nothing is written).</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
     protected override void ProcessRecord()
     {
-        string target = ResolveFilePath(OutFile);
-        if (!ShouldProcess(target, $"Trace process {ProcessId} for {Duration} ({Profile})"))
+        if (ConfirmOutputFile(OutFile, Force, $"Trace process {ProcessId} for {Duration} ({Profile})") is not { } target)
             return;
         try
         {
             RunWithProgress("Tracing", (progress, ct) => TraceRecording.Collect(ProcessId, target, Duration, Profile, progress, ct));
-            WriteObject(new FileInfo(target));
+            WriteFileItem(target);
         }
         catch (AnalysisException e)
         {

@@ -23,10 +23,13 @@ public sealed class NewDumpCommand : AnalysisCmdlet
     [Parameter]
     public DumpCaptureTool Tool { get; set; } = DumpCaptureTool.DiagnosticsClient;
 
+    /// <summary>Overwrite the file if it exists (without it, an existing file is an error and nothing is written).</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
     protected override void ProcessRecord()
     {
-        string target = ResolveFilePath(Path);
-        if (!ShouldProcess(target, $"Write a {Kind} dump of process {ProcessId}"))
+        if (ConfirmOutputFile(Path, Force, $"Write a {Kind} dump of process {ProcessId}") is not { } target)
             return;
         try
         {
@@ -35,7 +38,7 @@ public sealed class NewDumpCommand : AnalysisCmdlet
                 DumpCapture.Write(ProcessId, target, Kind, Tool, ct);
                 return 0;
             });
-            WriteObject(new FileInfo(target));
+            WriteFileItem(target);
         }
         catch (AnalysisException e)
         {

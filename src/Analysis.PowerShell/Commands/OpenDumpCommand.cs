@@ -6,13 +6,8 @@ namespace Analysis.PowerShell.Commands;
 /// <summary>Opens a dump and returns a session that later commands reuse (the heap is walked at most once).</summary>
 [Cmdlet(VerbsCommon.Open, "Dump")]
 [OutputType(typeof(DumpSession))]
-public sealed class OpenDumpCommand : AnalysisCmdlet
+public sealed class OpenDumpCommand : FileInputCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
-    [Alias("PSPath", "FullName")]
-    [ValidateNotNullOrEmpty]
-    public string Path { get; set; } = "";
-
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? DacPath { get; set; }
@@ -26,21 +21,16 @@ public sealed class OpenDumpCommand : AnalysisCmdlet
     [Parameter]
     public SwitchParameter NoCache { get; set; }
 
-    protected override void ProcessRecord()
+    protected override string Artifact => "Dump";
+
+    protected override void ProcessFile(string path)
     {
-        try
+        var options = new DumpOpenOptions
         {
-            var options = new DumpOpenOptions
-            {
-                DacPath = DacPath is null ? null : ResolveFilePath(DacPath),
-                CacheDirectory = CacheDirectory is null ? null : GetUnresolvedProviderPathFromPSPath(CacheDirectory),
-                NoCache = NoCache,
-            };
-            WriteObject(RunspaceSessions.Current.Dumps.GetOrOpen(ResolveFilePath(Path), options, keepOpen: true));
-        }
-        catch (AnalysisException e)
-        {
-            WriteAnalysisError(e, "Dump", Path);
-        }
+            DacPath = DacPath is null ? null : ResolveFilePath(DacPath),
+            CacheDirectory = CacheDirectory is null ? null : ResolveFilePath(CacheDirectory),
+            NoCache = NoCache,
+        };
+        WriteObject(RunspaceSessions.Current.Dumps.GetOrOpen(path, options, keepOpen: true));
     }
 }

@@ -19,10 +19,13 @@ public sealed class StartTraceCaptureCommand : AnalysisCmdlet
     [Parameter]
     public TraceProfile Profile { get; set; } = TraceProfile.All;
 
+    /// <summary>Overwrite the file if it exists (without it, an existing file is an error and nothing is written).</summary>
+    [Parameter]
+    public SwitchParameter Force { get; set; }
+
     protected override void ProcessRecord()
     {
-        string target = ResolveFilePath(OutFile);
-        if (!ShouldProcess(target, $"Trace process {ProcessId} ({Profile})"))
+        if (ConfirmOutputFile(OutFile, Force, $"Trace process {ProcessId} ({Profile})") is not { } target)
             return;
         try
         {

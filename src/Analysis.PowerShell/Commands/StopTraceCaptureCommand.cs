@@ -22,7 +22,7 @@ public sealed class StopTraceCaptureCommand : AnalysisCmdlet
                 Recording.Dispose();
                 return 0;
             });
-            WriteObject(new FileInfo(Recording.Path));
+            WriteFileItem(Recording.Path);
         }
         catch (AnalysisException e)
         {

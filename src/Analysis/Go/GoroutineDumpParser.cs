@@ -120,6 +120,7 @@ public static class GoroutineDumpParser
         private bool _elided;
         private List<StackFrameInfo> _frames = new();
         private (string Name, string Package, string? Arguments)? _pendingFunction;
+        private int _pendingFunctionLine;
         private StackFrameInfo? _createdBy;
         private long _createdByGoroutine;
         private Dictionary<string, string>? _labels;
@@ -284,6 +285,7 @@ public static class GoroutineDumpParser
 
                 var (fnName, fnPackage) = Function(rest);
                 _pendingFunction = (fnName, fnPackage, null);
+                _pendingFunctionLine = number;
                 _expect = Expect.CreatedByFile;
                 return;
             }
@@ -325,6 +327,7 @@ public static class GoroutineDumpParser
             var (name, package) = Function(line[..open]);
             var args = line[(open + 1)..^1];
             _pendingFunction = (name, package, args.Length == 0 ? "" : args.SequenceEqual("...") ? "..." : args.ToString());
+            _pendingFunctionLine = number;
             _expect = Expect.File;
         }
 
@@ -336,9 +339,10 @@ public static class GoroutineDumpParser
             _expect = Expect.Function;
             if (line[0] != '\t' || !TryFileLine(line[1..], out var file, out int lineNo, out long offset))
             {
-                Skip(number, line, $"expected '\\tfile:line' after '{_pendingFunction?.Name}'");
-                _pendingFunction = null;
-                Function(line, number); // resynchronise: the line may start the next frame
+                // the frame above lost its file line; this line is then read afresh (it may start the next frame),
+                // so it is reported once, by Function, if it is not one
+                DropPendingFunction();
+                Function(line, number);
                 return;
             }
 
@@ -441,14 +445,18 @@ public static class GoroutineDumpParser
             _headerLine = number;
         }
 
+        /// <summary>A function line whose '\tfile:line' never came: reported at its own line, the frame dropped.</summary>
+        private void DropPendingFunction()
+        {
+            if (_pendingFunction is { } pending)
+                Skip(_pendingFunctionLine, pending.Name, "function line without its '\\tfile:line'");
+            _pendingFunction = null;
+        }
+
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void Close(int number)
         {
-            if (_pendingFunction is not null)
-            {
-                Skip(number, _pendingFunction.Value.Name, "function line without its '\\tfile:line'");
-                _pendingFunction = null;
-            }
+            DropPendingFunction();
 
             if (_open)
             {
