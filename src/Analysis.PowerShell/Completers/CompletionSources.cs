@@ -80,14 +80,21 @@ internal static class CompletionSources
         private static readonly object s_gate = new();
         private static readonly LinkedList<(string Path, long Length, DateTime WriteTimeUtc, PprofProfile Profile)> s_recent = new();
 
-        public static PprofProfile Load(FileInfo file)
+        /// <summary>A file this large that is not gzip is not a profile (Go writes them gzip-compressed): not read whole on Tab.</summary>
+        private const long MaxUncompressedBytes = 16 << 20;
+
+        public static PprofProfile? Load(FileInfo given)
         {
+            // A symbolic link is measured by its target (its own length is that of the name it holds).
+            var file = given.LinkTarget is null ? given : given.ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? given;
             file.Refresh();
+            if (file.Length > MaxUncompressedBytes && !IsGzip(file))
+                return null;
             lock (s_gate)
             {
                 for (var node = s_recent.First; node is not null; node = node.Next)
                 {
-                    if (node.Value.Path == file.FullName && node.Value.Length == file.Length && node.Value.WriteTimeUtc == file.LastWriteTimeUtc)
+                    if (node.Value.Path == given.FullName && node.Value.Length == file.Length && node.Value.WriteTimeUtc == file.LastWriteTimeUtc)
                     {
                         s_recent.Remove(node);
                         s_recent.AddFirst(node);
@@ -96,15 +103,22 @@ internal static class CompletionSources
                 }
             }
 
-            var profile = PprofProfile.Load(file.FullName);
+            var profile = PprofProfile.Load(given.FullName);
             lock (s_gate)
             {
-                s_recent.AddFirst((file.FullName, file.Length, file.LastWriteTimeUtc, profile));
+                s_recent.AddFirst((given.FullName, file.Length, file.LastWriteTimeUtc, profile));
                 while (s_recent.Count > Capacity)
                     s_recent.RemoveLast();
             }
 
             return profile;
+        }
+
+        private static bool IsGzip(FileInfo file)
+        {
+            Span<byte> magic = stackalloc byte[2];
+            using var stream = file.OpenRead();
+            return stream.ReadAtLeast(magic, 2, throwOnEndOfStream: false) == 2 && magic[0] == 0x1f && magic[1] == 0x8b;
         }
     }
 }
