@@ -100,14 +100,14 @@ internal sealed class CommandLineInputs
     {
         if (_items.Count >= MaxInputs)
             return;
-        var pso = value as PSObject;
-        switch (Unwrap(value))
+        object? item = Unwrap(value);
+        switch (item)
         {
             case null:
                 break;
             case DumpSession or TraceSession or PprofProfile:
-                if (!_items.Contains(Unwrap(value)!))
-                    _items.Add(Unwrap(value)!);
+                if (!_items.Contains(item))
+                    _items.Add(item);
                 break;
             case FileInfo file:
                 AddFile(file.FullName);
@@ -117,17 +117,17 @@ internal sealed class CommandLineInputs
                     AddFile(file);
                 break;
             case IEnumerable many:
-                foreach (object? item in many)
+                foreach (object? element in many)
                 {
                     if (_items.Count >= MaxInputs)
                         break;
-                    Add(item, wildcards);
+                    Add(element, wildcards);
                 }
 
                 break;
             default:
                 // An object from Get-ChildItem or Import-Csv …: its PSPath or FullName names the file.
-                if ((pso?.Properties["PSPath"] ?? pso?.Properties["FullName"])?.Value is string named)
+                if (value is PSObject pso && (pso.Properties["PSPath"] ?? pso.Properties["FullName"])?.Value is string named)
                     Add(named, wildcards: false);
                 break;
         }
