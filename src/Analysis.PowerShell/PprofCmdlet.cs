@@ -14,6 +14,7 @@ public abstract class PprofCmdlet : FileInputCmdlet
 
     /// <summary>The value column: inuse_space, inuse_objects, alloc_space, alloc_objects, cpu, samples, delay, contentions, goroutine …</summary>
     [Parameter]
+    [ArgumentCompleter(typeof(Completers.SampleTypeCompleter))]
     public string? SampleIndex { get; set; }
 
     /// <summary>Subtract this profile first (pprof -base): a path or a profile from Import-Pprof.</summary>

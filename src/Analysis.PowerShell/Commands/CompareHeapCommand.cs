@@ -30,6 +30,7 @@ public sealed class CompareHeapCommand : AnalysisCmdlet
 
     [Parameter]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(Completers.HeapTypeNameCompleter))]
     public string? TypeName { get; set; }
 
     protected override void ProcessRecord()

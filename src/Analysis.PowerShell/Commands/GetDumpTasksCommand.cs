@@ -26,6 +26,7 @@ public sealed class GetDumpTasksCommand : DumpCmdlet
     /// <summary>Only async methods whose full name matches this wildcard.</summary>
     [Parameter]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(Completers.AsyncMethodCompleter))]
     public string? Method { get; set; }
 
     protected override void ProcessDump(DumpSession session)

@@ -11,6 +11,7 @@ public sealed class GetDumpThreadsCommand : DumpCmdlet
     /// <summary>Only threads whose name matches this wildcard.</summary>
     [Parameter]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(Completers.ThreadNameCompleter))]
     public string? Name { get; set; }
 
     /// <summary>Only threads in one of these states.</summary>

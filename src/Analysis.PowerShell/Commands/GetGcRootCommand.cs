@@ -22,6 +22,7 @@ public sealed class GetGcRootCommand : DumpCmdlet
     [Parameter]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completers.HeapTypeNameCompleter))]
     public string? TypeName { get; set; }
 
     /// <summary>For -Address: every root that keeps the object alive, each with its shortest path (not only the strongest).</summary>

@@ -21,6 +21,7 @@ public sealed class GetHeapTopCommand : DumpCmdlet
     /// <summary>Only types whose full name matches this wildcard (case-insensitive).</summary>
     [Parameter]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(Completers.HeapTypeNameCompleter))]
     public string? TypeName { get; set; }
 
     /// <summary>An earlier dump of the same program (a session or a path): the output is growth since then.</summary>

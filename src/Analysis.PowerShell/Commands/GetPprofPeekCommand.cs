@@ -11,6 +11,7 @@ public sealed class GetPprofPeekCommand : PprofCmdlet
     /// <summary>Functions to look at (wildcard, e.g. '*orders.remember').</summary>
     [Parameter(Mandatory = true)]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(Completers.PprofFunctionCompleter))]
     public string Function { get; set; } = "";
 
     protected override void Process(PprofProfile profile)

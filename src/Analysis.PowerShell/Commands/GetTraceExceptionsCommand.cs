@@ -11,6 +11,7 @@ public sealed class GetTraceExceptionsCommand : TraceCmdlet
     /// <summary>Only exception types matching this wildcard.</summary>
     [Parameter]
     [SupportsWildcards]
+    [ArgumentCompleter(typeof(Completers.ExceptionTypeCompleter))]
     public string? Type { get; set; }
 
     protected override void ProcessTrace(TraceSession session, TraceAnalysis analysis)

@@ -195,6 +195,20 @@ public sealed class TraceAnalysis
         }
     }
 
+    /// <summary>The exception types thrown during the trace with how often each, most thrown first (no stacks resolved).</summary>
+    public IReadOnlyList<(string Type, int Count)> CountExceptionsByType()
+    {
+        var counts = new Dictionary<int, int>();
+        for (int i = 0; i < _exceptions.Count; i++)
+        {
+            int type = _exceptions[i].Type;
+            counts[type] = counts.GetValueOrDefault(type) + 1;
+        }
+
+        return counts.Select(c => (Type: _strings[c.Key], Count: c.Value))
+            .OrderByDescending(c => c.Count).ThenBy(c => c.Type, StringComparer.Ordinal).ToArray();
+    }
+
     /// <summary>Lock contention in time order, with the waiting stacks.</summary>
     public IEnumerable<ContentionEvent> EnumerateContention()
     {

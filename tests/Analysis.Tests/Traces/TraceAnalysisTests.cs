@@ -126,6 +126,16 @@ public class TraceAnalysisTests
     }
 
     [Fact]
+    public void ExceptionTypes_CountEachThrownType_MostThrownFirst()
+    {
+        var byType = Trace.CountExceptionsByType();
+        Assert.Contains((TraceFacts.ExceptionType, TraceFacts.ExceptionCount), byType);
+        var expected = Trace.EnumerateExceptions().GroupBy(e => e.Type).Select(g => (g.Key, g.Count()))
+            .OrderByDescending(g => g.Item2).ThenBy(g => g.Key, StringComparer.Ordinal);
+        Assert.Equal(expected, byType);
+    }
+
+    [Fact]
     public void Contention_OneWaitPerRound_WithDurationAndStack()
     {
         var waits = Trace.EnumerateContention().Where(c => c.Stack.Any(f => f.Function == TraceFacts.ContendedMethod)).ToArray();
