@@ -164,7 +164,19 @@ public static class NotebookRunner
                 return true;
         }
 
-        var kernel = KernelFor(cell.Language, factories, kernels, workingDirectory);
+        INotebookKernel? kernel;
+        try
+        {
+            kernel = KernelFor(cell.Language, factories, kernels, workingDirectory);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            // a kernel that cannot start (a host missing what it needs) fails this cell, not the run: the outputs so far are kept
+            string message = $"The {cell.Language} kernel could not start: {e.GetType().Name}: {e.Message}";
+            outputs.Error("KernelStartFailed", message, [message, .. (e.StackTrace ?? "").Split('\n').Select(l => l.TrimEnd('\r'))]);
+            return false;
+        }
+
         if (kernel is null)
         {
             string message = $"No kernel for '{cell.Language}' cells in the headless runner; it runs {string.Join(", ", factories.Keys.Order())} (and markdown/html cells).";

@@ -46,4 +46,24 @@ public sealed class HostTests : IDisposable
         Assert.Equal("True", r.Output[1]);
         Assert.Equal("5.0.0.0@Default;5.12.0.0@Analysis", r.Output[2]);
     }
+
+    [Fact]
+    public void InvokeNotebook_AFailingCSharpCell_IsNotebookCellFailed_AndTheHtmlIsStillWritten()
+    {
+        string dir = RepoPaths.NewScratchDirectory("analysis-pwsh-nbfail");
+        string notebook = Path.Combine(dir, "fails.dib");
+        File.WriteAllText(notebook, "#!csharp\nvar answer = 6 * 7;\nanswer\n\n#!csharp\nthrow new InvalidOperationException(\"the cell gave up\");\n");
+        var r = _pwsh.Run("""
+            $r = Invoke-Notebook $nb -OutFile $html
+            $r.Succeeded
+            $r.CodeCellsRun
+            (Test-Path $html)
+            """, new Dictionary<string, object?> { ["nb"] = notebook, ["html"] = Path.Combine(dir, "fails.html") });
+        var error = Assert.Single(r.Errors);
+        Assert.StartsWith("NotebookCellFailed,", error.Id, StringComparison.Ordinal);
+        Assert.Equal("InvalidResult", error.Category);
+        Assert.Contains("the cell gave up", error.Message, StringComparison.Ordinal);
+        Assert.Equal(["False", "2", "True"], r.Output);
+        Assert.Contains("42", File.ReadAllText(Path.Combine(dir, "fails.html")), StringComparison.Ordinal);
+    }
 }

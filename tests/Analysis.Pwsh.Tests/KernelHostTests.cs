@@ -58,8 +58,14 @@ public sealed class KernelHostTests : IDisposable
         while (DateTime.UtcNow < deadline)
         {
             var read = _output.ReadLineAsync();
-            if (!read.Wait(TimeSpan.FromMinutes(4)) || read.Result is not { } line)
+            if (!read.Wait(TimeSpan.FromMinutes(4)))
                 break;
+            if (read.Result is not { } line)
+            {
+                _kernel.WaitForExit(10_000);
+                throw new InvalidOperationException($"the kernel process died (exit {(_kernel.HasExited ? _kernel.ExitCode : -1)}) running: {code}");
+            }
+
             if (!line.StartsWith('{'))
                 continue; // the tool's banner
             using var doc = JsonDocument.Parse(line);
