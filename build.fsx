@@ -171,7 +171,9 @@ let demo () =
     build ()
     let dir = Path.Combine(artifacts, "demo")
     Directory.CreateDirectory dir |> ignore
-    let dump = Path.Combine(dir, "demo.dmp")
+    // the demo writes its own files (the notebooks' demo.dmp/demo.nettrace are left alone); the scripts do not overwrite
+    let dump = Path.Combine(dir, "triage-demo.dmp")
+    if File.Exists dump then File.Delete dump
     log "Starting the demo target (tests/TestTargets/DumpTarget): a deadlock, leaked orders, an exception in a catch, stuck awaits, a starved thread pool, a blocked finalizer"
     use target = new Target("DumpTarget", [ "facts" ])
     log (sprintf "Capturing a dump of process %d and triaging it with the Analysis module in pwsh" target.Id)
@@ -180,7 +182,8 @@ let demo () =
     if File.Exists dump then File.Delete dump
     if code <> 0 then fail "the triage script reported errors"
 
-    let trace = Path.Combine(dir, "demo.nettrace")
+    let trace = Path.Combine(dir, "trace-demo.nettrace")
+    if File.Exists trace then File.Delete trace
     log "Starting the trace demo target (tests/TestTargets/TraceTarget): induced gen2 GCs, a hot method, exceptions, a contended lock"
     use traceTarget = new Target("TraceTarget", [ "facts"; "--auto-start"; "1500" ])
     log (sprintf "Tracing process %d for 5 s over EventPipe and reporting on the trace" traceTarget.Id)
@@ -192,7 +195,7 @@ let demo () =
     let go name = Path.Combine(root, "tests", "testdata", "go", name)
     let goCode =
         pwsh [ "-File"; example "GoReport.ps1"; "-Goroutines"; go "goroutines-debug2.txt"; "-HeapBase"; go "heap-1.pb.gz"; "-Heap"; go "heap-2.pb.gz"
-                       "-Cpu"; go "cpu.pb.gz"; "-GcTrace"; go "gctrace.log"; "-Trace"; go "trace.out"; "-Top"; "3" ]
+               "-Cpu"; go "cpu.pb.gz"; "-GcTrace"; go "gctrace.log"; "-Trace"; go "trace.out"; "-Top"; "3" ]
     if goCode <> 0 then fail "the Go report reported errors"
     log (sprintf "Try it yourself:  dotnet pwsh -NoExit -Command \"Import-Module %s\"   then   Get-HeapTop <your.dmp> -Top 10" (Path.GetRelativePath(root, manifest)))
 
