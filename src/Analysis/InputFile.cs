@@ -13,7 +13,11 @@ internal static class InputFile
             throw new AnalysisException(AnalysisErrorKind.PathIsDirectory, path, $"'{path}' is a directory; {expected}.");
         if (!File.Exists(path))
             throw new AnalysisException(AnalysisErrorKind.FileNotFound, path, $"{noun} '{path}' does not exist. Check the path (relative paths are resolved against the current directory).");
-        long length = new FileInfo(path).Length;
+        // A symbolic link reports its own length; the file's is the final target's.
+        var info = new FileInfo(path);
+        if (info.LinkTarget is not null && info.ResolveLinkTarget(returnFinalTarget: true) is FileInfo target)
+            info = target;
+        long length = info.Length;
         if (length == 0)
             throw new AnalysisException(AnalysisErrorKind.FileEmpty, path, $"{noun} '{path}' is empty (0 bytes); {expected}. The capture probably failed: capture it again.");
         return length;
