@@ -192,7 +192,7 @@ let demo () =
     let go name = Path.Combine(root, "tests", "testdata", "go", name)
     let goCode =
         pwsh [ "-File"; example "GoReport.ps1"; "-Goroutines"; go "goroutines-debug2.txt"; "-HeapBase"; go "heap-1.pb.gz"; "-Heap"; go "heap-2.pb.gz"
-                       "-Cpu"; go "cpu.pb.gz"; "-GcTrace"; go "gctrace.log"; "-Trace"; go "trace.out"; "-Top"; "3" ]
+               "-Cpu"; go "cpu.pb.gz"; "-GcTrace"; go "gctrace.log"; "-Trace"; go "trace.out"; "-Top"; "3" ]
     if goCode <> 0 then fail "the Go report reported errors"
     log (sprintf "Try it yourself:  dotnet pwsh -NoExit -Command \"Import-Module %s\"   then   Get-HeapTop <your.dmp> -Top 10" (Path.GetRelativePath(root, manifest)))
 
