@@ -12,16 +12,22 @@ public abstract class PprofCmdlet : FileInputCmdlet
     [Parameter(Mandatory = true, ParameterSetName = ProfileSet, ValueFromPipeline = true)]
     public PprofProfile? Profile { get; set; }
 
-    /// <summary>The value column: inuse_space, inuse_objects, alloc_space, alloc_objects, cpu, samples, delay, contentions, goroutine …</summary>
+    /// <summary>
+    /// The value column: inuse_space, inuse_objects, alloc_space, alloc_objects (heap), cpu or samples (cpu), delay or
+    /// contentions (block, mutex), goroutine. Without it, the profile's default column (pprof's rule).
+    /// </summary>
     [Parameter]
     [ArgumentCompleter(typeof(Completers.SampleTypeCompleter))]
     public string? SampleIndex { get; set; }
 
-    /// <summary>Subtract this profile first (pprof -base): a path or a profile from Import-Pprof.</summary>
+    /// <summary>
+    /// Subtract this profile first, like go tool pprof -base: a path, a file or a profile from Import-Pprof. The
+    /// heap-growth question: what was allocated and kept between two heap snapshots.
+    /// </summary>
     [Parameter]
     public object? Base { get; set; }
 
-    /// <summary>Only samples with this label, "key=value" (value may be a wildcard).</summary>
+    /// <summary>Only samples with this label, 'key=value' (the value may be a wildcard), like pprof -tagfocus.</summary>
     [Parameter]
     public string? Label { get; set; }
 

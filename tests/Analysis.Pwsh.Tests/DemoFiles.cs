@@ -5,8 +5,9 @@ namespace Analysis.Pwsh.Tests;
 /// <summary>
 /// One folder holding every kind of artifact under the names the README and the help examples use (app.dmp,
 /// before.dmp, after.dmp, app.nettrace, goroutines.txt, heap-1.pb.gz …), made once per test run: dumps of the facts
-/// target (captured with the runtime's tools), a trace captured with the module in real pwsh, and the committed Go
-/// fixtures. Large files are symbolic links. Scripts run with this folder as their location.
+/// target (captured with the runtime's tools), a trace captured with the module in real pwsh, the committed Go
+/// fixtures and the repository's notebooks (./notebooks). Large files are symbolic links. Scripts run with this folder
+/// as their location.
 /// </summary>
 public static class DemoFiles
 {
@@ -57,6 +58,7 @@ public static class DemoFiles
         string go = Path.Combine(RepoPaths.Root, "tests", "testdata", "go");
         foreach (var (name, fixture) in GoFiles)
             Link(name, Path.Combine(go, fixture));
+        Directory.CreateSymbolicLink(Path.Combine(dir, "notebooks"), Path.Combine(RepoPaths.Root, "notebooks"));
 
         string trace = Path.Combine(dir, "app.nettrace");
         using (var pwsh = new RealPwsh())

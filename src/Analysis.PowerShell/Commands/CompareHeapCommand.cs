@@ -3,31 +3,47 @@ using Analysis.Dumps;
 
 namespace Analysis.PowerShell.Commands;
 
-/// <summary>
-/// What changed on the GC heap between two dumps of one program: per type, count and bytes before, after and the
-/// difference, largest growth first (pprof -base semantics: the reference is subtracted from the difference).
-/// </summary>
+/// <summary>Compares the GC heaps of two dumps: per type, count and bytes before, after and the difference.</summary>
+/// <remarks>
+/// <para>
+/// Walks both heaps (each once per session) and returns one HeapTypeDiff per type that changed, largest growth first
+/// (pprof -base semantics: the reference is subtracted from the difference). Types that shrank come last; unchanged
+/// types are left out.
+/// </para>
+/// <para>Take two dumps of the same process some time apart (New-Dump) to find what keeps growing.</para>
+/// </remarks>
+/// <example>
+/// <code>Compare-Heap -Reference ./before.dmp -Difference ./after.dmp -Top 10</code>
+/// <para>The ten types that grew most, e.g. +5,000 Contoso.Orders.CachedReport.</para>
+/// </example>
+/// <example>
+/// <code>Compare-Heap ./before.dmp ./after.dmp -TypeName 'Contoso.*' -SortBy Count</code>
+/// <para>The growth of the application's own types, by object count.</para>
+/// </example>
 [Cmdlet(VerbsData.Compare, "Heap")]
 [OutputType(typeof(HeapTypeDiff))]
 public sealed class CompareHeapCommand : AnalysisCmdlet
 {
-    /// <summary>The earlier dump: a path or a session from Open-Dump.</summary>
+    /// <summary>The earlier dump: a path, a file or a session from Open-Dump.</summary>
     [Parameter(Mandatory = true, Position = 0)]
     [ValidateNotNull]
     public object Reference { get; set; } = null!;
 
-    /// <summary>The later dump: a path or a session from Open-Dump.</summary>
+    /// <summary>The later dump: a path, a file or a session from Open-Dump; binds from the pipeline.</summary>
     [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true)]
     [ValidateNotNull]
     public object Difference { get; set; } = null!;
 
+    /// <summary>How many types to return.</summary>
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
     public int Top { get; set; } = 20;
 
+    /// <summary>Which difference orders the rows.</summary>
     [Parameter]
     public HeapSortBy SortBy { get; set; } = HeapSortBy.Size;
 
+    /// <summary>Only types whose full name matches this wildcard, e.g. 'Contoso.*'.</summary>
     [Parameter]
     [SupportsWildcards]
     [ArgumentCompleter(typeof(Completers.HeapTypeNameCompleter))]

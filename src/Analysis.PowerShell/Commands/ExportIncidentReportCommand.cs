@@ -6,33 +6,63 @@ using Analysis.Traces;
 
 namespace Analysis.PowerShell.Commands;
 
-/// <summary>
-/// Writes one self-contained offline HTML page for a ticket: a summary of findings (deadlocks, exceptions, top heap
-/// types, GC anomalies, goroutine leaks, heap growth), then tables and charts per artifact given.
-/// </summary>
+/// <summary>Writes one self-contained offline HTML page for a ticket: findings, tables and charts for the artifacts given.</summary>
+/// <remarks>
+/// <para>
+/// Builds a report from any of: a dump (-Dump session or -DumpPath), a .NET trace (-Trace session or -TracePath), a
+/// goroutine dump, a heap profile (with -BaseHeapProfile for the growth between two), a gctrace log, a Go execution
+/// trace.
+/// </para>
+/// <para>
+/// The page starts with a summary of findings (the dump's triage: deadlocks with their cycles, starvation, exceptions
+/// in flight, leak suspects; GC anomalies, hot functions, exceptions thrown, goroutine leak suspects, heap growth, Go
+/// GC anomalies), then a section per artifact with tables and Plotly charts (deadlock graph, thread states, heap by
+/// type and namespace, GC pauses, flame graph, stack buckets, pprof top). plotly.js is embedded once, so the file
+/// opens offline. Returns the file.
+/// </para>
+/// </remarks>
+/// <example>
+/// <code>Export-IncidentReport ./INC-1234.html -DumpPath ./app.dmp -TracePath ./app.nettrace -Title 'INC-1234 checkout stalls'</code>
+/// <para>One page with the dump's deadlocks, heap and exceptions and the trace's GC and CPU.</para>
+/// </example>
+/// <example>
+/// <code>Export-IncidentReport ./go.html -GoroutineDump ./goroutines.txt -BaseHeapProfile ./heap-1.pb.gz -HeapProfile ./heap-2.pb.gz -GcTrace ./stderr.log</code>
+/// <para>The goroutine leaks, heap growth and GC of a Go service.</para>
+/// </example>
+/// <example>
+/// <code>Open-Dump ./app.dmp | Export-IncidentReport ./hang.html -Title 'Checkout hang' -Top 5</code>
+/// <para>A session piped in binds to -Dump; tables show five rows each.</para>
+/// </example>
 [Cmdlet(VerbsData.Export, "IncidentReport", SupportsShouldProcess = true)]
 [OutputType(typeof(FileInfo))]
 public sealed class ExportIncidentReportCommand : AnalysisCmdlet
 {
+    /// <summary>The HTML page to write: one self-contained file (plotly.js embedded once) that opens offline. Not overwritten without -Force.</summary>
     [Parameter(Mandatory = true, Position = 0)]
     [ValidateNotNullOrEmpty]
     public string OutFile { get; set; } = "";
 
+    /// <summary>A dump session from Open-Dump to report on (binds from the pipeline); or give -DumpPath.</summary>
     [Parameter(ValueFromPipeline = true)]
     public DumpSession? Dump { get; set; }
 
+    /// <summary>A .NET dump file (instead of a session with -Dump).</summary>
     [Parameter]
     public string? DumpPath { get; set; }
 
+    /// <summary>A trace session from Import-Trace to report on; or give -TracePath.</summary>
     [Parameter]
     public TraceSession? Trace { get; set; }
 
+    /// <summary>A .nettrace file (instead of a session with -Trace).</summary>
     [Parameter]
     public string? TracePath { get; set; }
 
+    /// <summary>A Go goroutine dump (debug=2, debug=1 or panic output).</summary>
     [Parameter]
     public string? GoroutineDump { get; set; }
 
+    /// <summary>A pprof heap profile.</summary>
     [Parameter]
     public string? HeapProfile { get; set; }
 
@@ -40,15 +70,19 @@ public sealed class ExportIncidentReportCommand : AnalysisCmdlet
     [Parameter]
     public string? BaseHeapProfile { get; set; }
 
+    /// <summary>A GODEBUG=gctrace=1 log (a Go program's standard error).</summary>
     [Parameter]
     public string? GcTrace { get; set; }
 
+    /// <summary>A Go execution trace (runtime/trace, Go 1.22 and later).</summary>
     [Parameter]
     public string? GoTrace { get; set; }
 
+    /// <summary>The page title, e.g. the ticket's number and subject.</summary>
     [Parameter]
     public string Title { get; set; } = "Incident report";
 
+    /// <summary>Rows per table.</summary>
     [Parameter]
     [ValidateRange(1, 1000)]
     public int Top { get; set; } = 10;

@@ -3,15 +3,33 @@ using Analysis.Go;
 
 namespace Analysis.PowerShell.Commands;
 
-/// <summary>Finds leaked goroutines: many blocked for minutes on a channel, select or lock, with where they were created.</summary>
+/// <summary>Finds goroutine leaks: many goroutines blocked for minutes on a channel, select or lock.</summary>
+/// <remarks>
+/// <para>
+/// Groups the dump (arguments ignored) and returns the buckets of at least -MinGoroutines goroutines in a blocking
+/// state (chan receive or send, select, sync.Mutex, RWMutex, Cond or WaitGroup, semacquire, IO wait) for at least
+/// -MinWaitMinutes, largest first, with the site where they wait and the function that created them.
+/// </para>
+/// <para>For debug=1 dumps, which have no states, the state is inferred from the top frames.</para>
+/// </remarks>
+/// <example>
+/// <code>Find-GoroutineLeak ./goroutines.txt</code>
+/// <para>The leak suspects, with where they block and who created them.</para>
+/// </example>
+/// <example>
+/// <code>Find-GoroutineLeak ./goroutines-debug1.txt -MinGoroutines 50</code>
+/// <para>The same question of a debug=1 dump (counts per stack, no states), only buckets of 50 goroutines or more.</para>
+/// </example>
 [Cmdlet(VerbsCommon.Find, "GoroutineLeak")]
 [OutputType(typeof(LeakSuspect))]
 public sealed class FindGoroutineLeakCommand : FileInputCmdlet
 {
+    /// <summary>The smallest bucket to report.</summary>
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
     public int MinGoroutines { get; set; } = 10;
 
+    /// <summary>The shortest wait to report, in minutes (debug=1 dumps have no wait times).</summary>
     [Parameter]
     [ValidateRange(0, int.MaxValue)]
     public int MinWaitMinutes { get; set; } = 1;

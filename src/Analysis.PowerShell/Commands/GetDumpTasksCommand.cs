@@ -3,15 +3,44 @@ using Analysis.Dumps;
 
 namespace Analysis.PowerShell.Commands;
 
-/// <summary>
-/// Async state in a dump: incomplete async calls grouped by method with what they await, who awaits them and which
-/// threads block on them (stuck awaits, sync over async); -Detailed lists every state machine.
-/// </summary>
+/// <summary>Lists async work in a dump: incomplete async calls by method, what they await, who awaits them and which threads block on them.</summary>
+/// <remarks>
+/// <para>
+/// Finds every async state machine on the heap (the runtime's AsyncStateMachineBox objects: struct state machines of
+/// optimized code and class ones of debug code), reads its state and current awaiter, and follows continuations to
+/// build the chains of async methods awaiting each other.
+/// </para>
+/// <para>
+/// By default returns one StuckAwaitGroup per async method with incomplete calls: Count, Awaiting (another async
+/// method, Task.Delay, a Task completed only by a TaskCompletionSource …), AwaitedBy (the callers' chain) and
+/// BlockedThreads (threads blocked synchronously on one of these tasks: sync over async). -Detailed returns one
+/// AsyncStateMachine per call; -SyncOverAsync the threads blocked in Task.Wait, .Result or GetResult() with the task
+/// they wait for.
+/// </para>
+/// </remarks>
+/// <example>
+/// <code>Get-DumpTasks ./app.dmp</code>
+/// <para>
+/// Incomplete async calls by method, e.g. 7 × Contoso.Async.PaymentClient.WaitForConfirmationAsync ←
+/// Contoso.Async.CheckoutFlow.RunAsync awaiting Task&lt;Boolean&gt; (not completed …).
+/// </para>
+/// </example>
+/// <example>
+/// <code>Get-DumpTasks ./app.dmp -SyncOverAsync</code>
+/// <para>The threads blocked in .Result, .Wait() or GetResult(), and the async method they wait for.</para>
+/// </example>
+/// <example>
+/// <code>Get-DumpTasks ./app.dmp -Detailed -Method '*Checkout*' | Where-Object State -ge 0</code>
+/// <para>Every suspended checkout call with the await it is at.</para>
+/// </example>
 [Cmdlet(VerbsCommon.Get, "DumpTasks", DefaultParameterSetName = DumpSet)]
 [OutputType(typeof(StuckAwaitGroup), typeof(AsyncStateMachine), typeof(SyncOverAsyncWait))]
 public sealed class GetDumpTasksCommand : DumpCmdlet
 {
-    /// <summary>One object per async state machine instead of groups.</summary>
+    /// <summary>
+    /// One AsyncStateMachine per async call instead of groups (Address, Method, State, Status, Awaiting, Continuations,
+    /// AwaitedBy).
+    /// </summary>
     [Parameter]
     public SwitchParameter Detailed { get; set; }
 
@@ -19,7 +48,7 @@ public sealed class GetDumpTasksCommand : DumpCmdlet
     [Parameter]
     public SwitchParameter IncludeCompleted { get; set; }
 
-    /// <summary>Threads blocked synchronously on a task (.Result, .Wait(), GetAwaiter().GetResult()).</summary>
+    /// <summary>Return the threads blocked synchronously on a task (.Result, .Wait(), GetAwaiter().GetResult()) instead.</summary>
     [Parameter]
     public SwitchParameter SyncOverAsync { get; set; }
 

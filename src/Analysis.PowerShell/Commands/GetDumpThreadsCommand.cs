@@ -3,12 +3,40 @@ using Analysis.Dumps;
 
 namespace Analysis.PowerShell.Commands;
 
-/// <summary>Lists the managed threads of a dump: names, states, stacks, exceptions, locks and deadlocks.</summary>
+/// <summary>Lists the managed threads of a dump with names, states, stacks, exceptions, locks and deadlocks.</summary>
+/// <remarks>
+/// <para>
+/// Returns one DumpThread per managed thread: ManagedThreadId, OSThreadId, Name (read from the Thread object),
+/// State (Running, Waiting, BlockedOnLock, Deadlocked, Dead, Unstarted), IsBackground, IsThreadPool, Frames and
+/// TopFrame, the Exception in flight, the lock the thread is blocked on (BlockedOn, LockOwnerThreadId) and the locks
+/// it holds (HeldLocks).
+/// </para>
+/// <para>
+/// Threads on a wait-for cycle have IsDeadlocked set and the cycle told as a sentence in DeadlockDescription. Locks
+/// are read from sync blocks, thin locks and System.Threading.Lock owners.
+/// </para>
+/// </remarks>
+/// <example>
+/// <code>Get-DumpThreads ./app.dmp | Where-Object IsDeadlocked | ForEach-Object DeadlockDescription | Sort-Object -Unique</code>
+/// <para>Each deadlock once: which thread holds which lock and waits for which.</para>
+/// </example>
+/// <example>
+/// <code>Get-DumpThreads ./app.dmp | Where-Object Exception | ForEach-Object { '{0}: {1}' -f $_.Name, $_.Exception }</code>
+/// <para>The threads with an exception in flight, and the exception.</para>
+/// </example>
+/// <example>
+/// <code>Open-Dump ./app.dmp | Get-DumpThreads -State BlockedOnLock, Deadlocked</code>
+/// <para>The threads waiting for a lock, with the lock and the thread that holds it.</para>
+/// </example>
+/// <example>
+/// <code>(Get-DumpThreads ./app.dmp -Name 'payments').Frames | ForEach-Object ToString</code>
+/// <para>The whole stack of one thread, found by name, one Module!Method frame per line.</para>
+/// </example>
 [Cmdlet(VerbsCommon.Get, "DumpThreads", DefaultParameterSetName = DumpSet)]
 [OutputType(typeof(DumpThread))]
 public sealed class GetDumpThreadsCommand : DumpCmdlet
 {
-    /// <summary>Only threads whose name matches this wildcard.</summary>
+    /// <summary>Only threads whose name matches this wildcard, e.g. 'worker-*'.</summary>
     [Parameter]
     [SupportsWildcards]
     [ArgumentCompleter(typeof(Completers.ThreadNameCompleter))]

@@ -3,10 +3,35 @@ using Analysis.Dumps;
 
 namespace Analysis.PowerShell.Commands;
 
-/// <summary>
-/// A short ordered list of findings with evidence: deadlocks, thread-pool starvation, a blocked finalizer, sync over
-/// async, exceptions in flight, leak suspects with root paths, stuck awaits, heap size.
-/// </summary>
+/// <summary>Triages a dump: a short ordered list of findings with their evidence.</summary>
+/// <remarks>
+/// <para>
+/// Runs the dump analyses and returns Finding objects (Severity, Kind, Summary, Evidence, ThreadIds), most severe
+/// first: deadlocks, thread-pool starvation and a blocked finalizer (Critical); sync over async, exceptions in flight,
+/// leak suspects (application types with many objects, ranked by retained size, with their root path) and stuck
+/// awaits (Warning); heap size (Info).
+/// </para>
+/// <para>
+/// On a dump without heap only exceptions and thread states can be checked, and a finding says so.
+/// Export-IncidentReport puts these findings first.
+/// </para>
+/// </remarks>
+/// <example>
+/// <code>Get-DumpTriage ./app.dmp</code>
+/// <para>
+/// E.g. deadlock: 3 threads (worker-a, worker-b, worker-c) wait for each other on Contoso.Sync.AccountLock …;
+/// thread-pool starvation: 4 of 4 workers busy …; leak suspect: 2,500 Contoso.Retention.CustomerSession held by static
+/// Contoso.Retention.SessionRegistry.Sessions …
+/// </para>
+/// </example>
+/// <example>
+/// <code>Get-DumpTriage ./app.dmp -MinimumSeverity Critical | ForEach-Object { $_.Summary; $_.Evidence }</code>
+/// <para>Only what stops the process, with its evidence.</para>
+/// </example>
+/// <example>
+/// <code>Get-DumpTriage ./app.dmp -SkipHeap</code>
+/// <para>The findings that need no object graph (deadlocks, starvation, finalizer, exceptions): fast on a huge dump.</para>
+/// </example>
 [Cmdlet(VerbsCommon.Get, "DumpTriage", DefaultParameterSetName = DumpSet)]
 [OutputType(typeof(Finding))]
 public sealed class GetDumpTriageCommand : DumpCmdlet
@@ -15,7 +40,7 @@ public sealed class GetDumpTriageCommand : DumpCmdlet
     [Parameter]
     public SwitchParameter SkipHeap { get; set; }
 
-    /// <summary>Only findings at least this severe.</summary>
+    /// <summary>Only findings at least this severe (Info: all of them).</summary>
     [Parameter]
     public FindingSeverity MinimumSeverity { get; set; } = FindingSeverity.Info;
 

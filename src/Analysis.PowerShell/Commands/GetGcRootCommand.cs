@@ -4,32 +4,87 @@ using Analysis.Dumps;
 
 namespace Analysis.PowerShell.Commands;
 
-/// <summary>
-/// Why objects are alive: the shortest path from a GC root (static field, handle, stack frame, finalizer queue) to an
-/// object by address, or to every object of a type, merged by path shape. The first question indexes the object
-/// graph (one heap pass, cached in the session and on disk); later questions walk the index.
-/// </summary>
+/// <summary>Shows why objects are alive: the shortest path from a GC root to an object, or to every object of a type.</summary>
+/// <remarks>
+/// <para>
+/// Finds the shortest reference path from a GC root (a static field, a GC handle, a local of a stack frame, the
+/// finalizer queue) to the object at -Address, or to each object of the types matching -TypeName, naming each hop's
+/// type and the field or array element it goes through. Roots are searched in tiers: statics and handles first, then
+/// thread stacks, then the finalizer queue, so an object a static holds is explained by the static even when a thread
+/// also has it in a local.
+/// </para>
+/// <para>
+/// For -TypeName, paths of the same shape (array indices aside, shown as [*]) are merged: Count tells how many objects
+/// share the path and Addresses lists some of them. With -All, every root that keeps one object alive is listed.
+/// </para>
+/// <para>
+/// The first question indexes the object graph in one parallel heap pass and keeps it in the session; the index is
+/// also saved in a cache folder (see Open-Dump -CacheDirectory), keyed by the dump's content, so a later session on
+/// the same dump skips the heap pass. An address that is not an object start is an error (NotAnObject); an object no
+/// root reaches is reported as a warning (garbage the next GC frees).
+/// </para>
+/// </remarks>
+/// <example>
+/// <code>Get-GcRoot ./app.dmp -TypeName 'Contoso.Retention.CustomerSession'</code>
+/// <para>
+/// Why the sessions are alive, e.g. 2,500 × static Contoso.Retention.SessionRegistry.Sessions → Dictionary ._entries →
+/// Entry[] [*].value → CustomerSession.
+/// </para>
+/// </example>
+/// <example>
+/// <code>
+/// $d = Open-Dump ./app.dmp
+/// $invoice = ($d | Get-GcRoot -TypeName 'Contoso.Orders.Invoice').Addresses[0]
+/// $d | Get-GcRoot -Address $invoice
+/// </code>
+/// <para>The exact path of one of those objects; the second question reuses the index the first one built.</para>
+/// </example>
+/// <example>
+/// <code>
+/// $d = Open-Dump ./app.dmp
+/// Get-DumpTasks -Dump $d -Detailed -Method '*Checkout*' | Get-GcRoot -Dump $d
+/// </code>
+/// <para>Why each of those async calls is still alive: the Address of each piped state machine binds to -Address.</para>
+/// </example>
+/// <example>
+/// <code>
+/// $d = Open-Dump ./app.dmp
+/// $session = ($d | Get-GcRoot -TypeName 'Contoso.Retention.CustomerSession').Addresses[0]
+/// $d | Get-GcRoot -Address $session -All
+/// </code>
+/// <para>Every root that holds one object, strongest first: a static field and, say, a thread that also has it in a local.</para>
+/// </example>
 [Cmdlet(VerbsCommon.Get, "GcRoot", DefaultParameterSetName = DumpSet)]
 [OutputType(typeof(GcRootPath))]
 public sealed class GetGcRootCommand : DumpCmdlet
 {
-    /// <summary>Addresses of objects (e.g. 0x7f3a2c0410a8); binds from the Address property of piped objects (state machines, locks …).</summary>
+    /// <summary>
+    /// Addresses of objects, e.g. 0x7f3a2c0410a8. Binds from the Address property of piped objects (Get-DumpTasks
+    /// -Detailed state machines, locks …).
+    /// </summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
     public ulong[]? Address { get; set; }
 
-    /// <summary>A type name or wildcard: paths to all objects of the matching types, merged by shape.</summary>
+    /// <summary>
+    /// A type name or wildcard, e.g. 'Contoso.Retention.CustomerSession' or '*Session': the paths to all objects of the
+    /// matching types, merged by shape.
+    /// </summary>
     [Parameter]
     [SupportsWildcards]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(Completers.HeapTypeNameCompleter))]
     public string? TypeName { get; set; }
 
-    /// <summary>For -Address: every root that keeps the object alive, each with its shortest path (not only the strongest).</summary>
+    /// <summary>
+    /// For -Address: every root that keeps the object alive, each with its shortest path (a backwards search over the
+    /// reverse references, built once per session), strongest roots first; an object several roots hold is listed under
+    /// its strongest ones.
+    /// </summary>
     [Parameter]
     public SwitchParameter All { get; set; }
 
-    /// <summary>How many distinct paths to return for -TypeName (most objects first) or -All.</summary>
+    /// <summary>For -TypeName: how many distinct paths to return, most objects first; for -All: how many roots.</summary>
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
     public int Top { get; set; } = 10;

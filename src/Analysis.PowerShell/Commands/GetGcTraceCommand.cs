@@ -3,15 +3,35 @@ using Analysis.Go;
 
 namespace Analysis.PowerShell.Commands;
 
-/// <summary>Reads a GODEBUG=gctrace=1 log: one row per GC cycle, or with -Summary the totals and anomalies.</summary>
+/// <summary>Reads a GODEBUG=gctrace=1 log: the GC cycles, or with -Summary the totals and anomalies.</summary>
+/// <remarks>
+/// <para>
+/// Parses 'gc N @Ts P%: a+b+c ms clock, … ms cpu, A-&gt;B-&gt;C MB, D MB goal, [S MB stacks, G MB globals,] N P
+/// [(forced)]' lines, and the older five-phase and 'gc #N' forms. Pause is the stop-the-world phases. Other lines of
+/// the log (program output, scavenger and pacer traces) are reported as skipped.
+/// </para>
+/// <para>
+/// -Summary: cycles, forced cycles, total, mean, median and max pause, heap goal growth, peak live heap, and the
+/// anomalies PauseSpike, Forced and GoalGrowth.
+/// </para>
+/// </remarks>
+/// <example>
+/// <code>Get-GcTrace ./stderr.log -Summary</code>
+/// <para>The GC pauses and anomalies of a Go program, from its standard error.</para>
+/// </example>
+/// <example>
+/// <code>Get-GcTrace ./stderr.log | Where-Object Forced</code>
+/// <para>The cycles started by runtime.GC().</para>
+/// </example>
 [Cmdlet(VerbsCommon.Get, "GcTrace")]
 [OutputType(typeof(GcCycle), typeof(GcTraceSummary))]
 public sealed class GetGcTraceCommand : FileInputCmdlet
 {
+    /// <summary>Return the summary (GcTraceSummary) instead of the cycles.</summary>
     [Parameter]
     public SwitchParameter Summary { get; set; }
 
-    /// <summary>A pause counts as a spike above this many times the median (default 10).</summary>
+    /// <summary>A pause counts as a spike (PauseSpike) above this many times the median pause.</summary>
     [Parameter]
     [ValidateRange(1, double.MaxValue)]
     public double SpikeFactor { get; set; } = 10;

@@ -18,15 +18,37 @@ public enum GoTraceView
     States,
 }
 
-/// <summary>Reads a Go execution trace (runtime/trace, Go 1.22+ format).</summary>
+/// <summary>Reads a Go execution trace (runtime/trace, Go 1.22 and later).</summary>
+/// <remarks>
+/// <para>
+/// Decodes the trace format of Go 1.22 to 1.24 with our own reader. -View Summary returns the trace: span,
+/// GOMAXPROCS, goroutines, GCs and stop-the-world pauses; Gcs: each GC with its duration and stop-the-world time;
+/// StopTheWorld: every pause and its reason; Blocking: why goroutines blocked, how often and for how long; States:
+/// goroutines per state over time.
+/// </para>
+/// <para>Traces of Go 1.21 and older are rejected with a message naming their version.</para>
+/// </remarks>
+/// <example>
+/// <code>Get-GoTrace ./trace.out</code>
+/// <para>The summary: span, GOMAXPROCS, goroutines, GCs and pauses.</para>
+/// </example>
+/// <example>
+/// <code>Get-GoTrace ./trace.out -View StopTheWorld</code>
+/// <para>Every stop-the-world pause.</para>
+/// </example>
+/// <example>
+/// <code>Get-GoTrace ./trace.out -View Blocking</code>
+/// <para>What the goroutines waited for.</para>
+/// </example>
 [Cmdlet(VerbsCommon.Get, "GoTrace")]
 [OutputType(typeof(GoExecutionTrace), typeof(GoTraceGc), typeof(GoTraceStopTheWorld), typeof(GoBlockReason), typeof(GoStateSample))]
 public sealed class GetGoTraceCommand : FileInputCmdlet
 {
+    /// <summary>What to return.</summary>
     [Parameter]
     public GoTraceView View { get; set; } = GoTraceView.Summary;
 
-    /// <summary>Number of time steps for -View States (default 100).</summary>
+    /// <summary>The number of time steps for -View States.</summary>
     [Parameter]
     [ValidateRange(1, 100_000)]
     public int Steps { get; set; } = 100;

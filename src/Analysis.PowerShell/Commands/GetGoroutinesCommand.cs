@@ -3,12 +3,36 @@ using Analysis.Go;
 
 namespace Analysis.PowerShell.Commands;
 
-/// <summary>Reads a Go goroutine dump (debug=2, debug=1 or panic output) and returns its goroutines.</summary>
+/// <summary>Reads a Go goroutine dump and returns its goroutines.</summary>
+/// <remarks>
+/// <para>
+/// Parses pprof goroutine debug=2 text, panic and SIGQUIT output (the header forms of Go 1.19 to 1.23: wait reasons,
+/// minutes, 'locked to thread', gp= and m= fields, 'created by X in goroutine N', inlined (...) frames, elided frames)
+/// and debug=1 aggregated records (counts, '# labels:').
+/// </para>
+/// <para>
+/// Each Goroutine has Id, State, WaitMinutes, LockedToThread, Frames (function, file, line, arguments), TopFrame (the
+/// first frame outside the runtime's waiting code), CreatedBy, Labels and Count. Lines that cannot be placed are
+/// reported as a warning (each one with -Verbose); parsing continues at the next goroutine.
+/// </para>
+/// </remarks>
+/// <example>
+/// <code>Get-Goroutines ./goroutines.txt -State 'chan*' -MinWaitMinutes 1</code>
+/// <para>The goroutines stuck on a channel for a minute or more.</para>
+/// </example>
+/// <example>
+/// <code>Get-Goroutines ./goroutines.txt | Group-Stacks</code>
+/// <para>The dump as buckets of identical stacks.</para>
+/// </example>
+/// <example>
+/// <code>Get-Goroutines ./panic.txt | Select-Object -First 1 -ExpandProperty Frames</code>
+/// <para>The stack of the goroutine that panicked: a panic's output starts with it.</para>
+/// </example>
 [Cmdlet(VerbsCommon.Get, "Goroutines")]
 [OutputType(typeof(Goroutine))]
 public sealed class GetGoroutinesCommand : FileInputCmdlet
 {
-    /// <summary>Only goroutines whose state (wait reason) matches this wildcard, e.g. 'chan*'.</summary>
+    /// <summary>Only goroutines whose state (wait reason) matches this wildcard, e.g. 'chan*' or 'sync.Mutex*'.</summary>
     [Parameter]
     [SupportsWildcards]
     public string? State { get; set; }

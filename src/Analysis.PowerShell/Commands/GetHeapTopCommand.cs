@@ -3,35 +3,72 @@ using Analysis.Dumps;
 
 namespace Analysis.PowerShell.Commands;
 
-/// <summary>
-/// The types holding the most heap memory (or the most objects), like SOS dumpheap -stat; with -Baseline, the types
-/// that grew most since an earlier dump; with -Retained, the types whose objects keep the most memory alive.
-/// </summary>
+/// <summary>Lists the types holding the most GC heap memory or objects, like SOS dumpheap -stat.</summary>
+/// <remarks>
+/// <para>
+/// Walks the GC heap once (the result is kept in the session), counting live objects and bytes per type name; free
+/// space is left out. Returns the top types by total size or by count, optionally only those matching a type-name
+/// wildcard. The walk reports progress and stops on Ctrl+C; parts of the heap that could not be walked are reported
+/// as warnings.
+/// </para>
+/// <para>
+/// With -Baseline the rows are the growth since an earlier dump of the same program (as Compare-Heap); with -Retained,
+/// the types whose objects keep the most memory alive.
+/// </para>
+/// </remarks>
+/// <example>
+/// <code>Get-HeapTop ./app.dmp -Top 10</code>
+/// <para>The ten types using the most memory.</para>
+/// </example>
+/// <example>
+/// <code>Open-Dump ./app.dmp | Get-HeapTop -Top 5 -SortBy Count</code>
+/// <para>The five types with the most instances; a second question of the same session does not walk the heap again.</para>
+/// </example>
+/// <example>
+/// <code>Get-HeapTop ./app.dmp -TypeName 'Contoso.*'</code>
+/// <para>The memory held by the application's own types.</para>
+/// </example>
+/// <example>
+/// <code>Get-HeapTop ./after.dmp -Baseline ./before.dmp -Top 10</code>
+/// <para>The ten types that grew most between two dumps of a process whose memory keeps climbing.</para>
+/// </example>
+/// <example>
+/// <code>Get-HeapTop ./app.dmp -Retained -TypeName 'Contoso.*' -Top 5</code>
+/// <para>The application types that keep the most memory alive, counting everything only they reference.</para>
+/// </example>
 [Cmdlet(VerbsCommon.Get, "HeapTop", DefaultParameterSetName = DumpSet)]
 [OutputType(typeof(HeapTypeStat), typeof(HeapTypeDiff), typeof(RetainedTypeStat))]
 public sealed class GetHeapTopCommand : DumpCmdlet
 {
+    /// <summary>How many types to return.</summary>
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
     public int Top { get; set; } = 20;
 
+    /// <summary>What ranks the types (with -Baseline: which difference).</summary>
     [Parameter]
     public HeapSortBy SortBy { get; set; } = HeapSortBy.Size;
 
-    /// <summary>Only types whose full name matches this wildcard (case-insensitive).</summary>
+    /// <summary>Only types whose full name matches this wildcard (case-insensitive), e.g. 'Contoso.*'.</summary>
     [Parameter]
     [SupportsWildcards]
     [ArgumentCompleter(typeof(Completers.HeapTypeNameCompleter))]
     public string? TypeName { get; set; }
 
-    /// <summary>An earlier dump of the same program (a session or a path): the output is growth since then.</summary>
+    /// <summary>
+    /// An earlier dump of the same program: a session from Open-Dump, a path or a file. The output is then the growth
+    /// since it: one HeapTypeDiff per type that changed (Count, TotalSize, BaselineCount, BaselineSize, CountDelta,
+    /// SizeDelta), largest growth first.
+    /// </summary>
     [Parameter]
     [ValidateNotNull]
     public object? Baseline { get; set; }
 
     /// <summary>
-    /// Rank types by retained size (dominator tree): the bytes freed if their objects were no longer referenced.
-    /// Indexes the object graph on first use (cached like Get-GcRoot's).
+    /// Rank types by retained size instead: the bytes that would be freed if their objects were no longer referenced
+    /// (dominator tree of the object graph; objects of a type held only through another object of that type count
+    /// once). Returns RetainedTypeStat rows (Count, ShallowSize, RetainedSize, TypeName). Indexes the object graph on
+    /// first use, kept and cached like Get-GcRoot's.
     /// </summary>
     [Parameter]
     public SwitchParameter Retained { get; set; }

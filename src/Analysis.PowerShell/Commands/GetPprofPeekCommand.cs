@@ -3,7 +3,21 @@ using Analysis.Go;
 
 namespace Analysis.PowerShell.Commands;
 
-/// <summary>Callers and callees of matching functions with their values, like go tool pprof -peek.</summary>
+/// <summary>Shows the callers and callees of functions in a profile, like go tool pprof -peek.</summary>
+/// <remarks>
+/// <para>
+/// For each function matching -Function: its callers, its own (self) value and its callees, with the value flowing
+/// through each edge.
+/// </para>
+/// </remarks>
+/// <example>
+/// <code>Get-PprofPeek ./heap-2.pb.gz -Function '*orders.remember'</code>
+/// <para>Who allocates through orders.remember, and how much.</para>
+/// </example>
+/// <example>
+/// <code>Get-PprofPeek ./cpu.pb.gz -Function 'crypto/sha256.Sum256' | Where-Object Relation -eq 'caller'</code>
+/// <para>Where the hashing CPU time comes from.</para>
+/// </example>
 [Cmdlet(VerbsCommon.Get, "PprofPeek", DefaultParameterSetName = ProfileSet)]
 [OutputType(typeof(PprofPeekRow))]
 public sealed class GetPprofPeekCommand : PprofCmdlet

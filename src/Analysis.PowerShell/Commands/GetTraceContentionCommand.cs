@@ -3,12 +3,26 @@ using Analysis.Traces;
 
 namespace Analysis.PowerShell.Commands;
 
-/// <summary>Waits for locks during the trace: when, which thread, how long, and where.</summary>
+/// <summary>Lists the waits for locks during a trace.</summary>
+/// <remarks>
+/// <para>
+/// One ContentionEvent per wait: time, thread, duration, lock kind, the owning thread when the runtime reports it, and
+/// the stack where the thread waited.
+/// </para>
+/// </remarks>
+/// <example>
+/// <code>Get-TraceContention ./app.nettrace -MinDurationMSec 10</code>
+/// <para>The lock waits of 10 ms or more.</para>
+/// </example>
+/// <example>
+/// <code>Get-TraceContention ./app.nettrace | Measure-Object DurationMSec -Sum -Maximum</code>
+/// <para>How many waits, how long in all and the longest.</para>
+/// </example>
 [Cmdlet(VerbsCommon.Get, "TraceContention", DefaultParameterSetName = TraceSet)]
 [OutputType(typeof(ContentionEvent))]
 public sealed class GetTraceContentionCommand : TraceCmdlet
 {
-    /// <summary>Only waits at least this long.</summary>
+    /// <summary>Only waits at least this many milliseconds long.</summary>
     [Parameter]
     [ValidateRange(0, double.MaxValue)]
     public double MinDurationMSec { get; set; }

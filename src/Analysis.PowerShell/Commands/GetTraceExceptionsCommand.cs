@@ -3,12 +3,26 @@ using Analysis.Traces;
 
 namespace Analysis.PowerShell.Commands;
 
-/// <summary>Exceptions thrown during the trace: time, thread, type, message and throw stack.</summary>
+/// <summary>Lists the exceptions thrown during a trace.</summary>
+/// <remarks>
+/// <para>
+/// One TraceException per throw: time, thread, type, message, HResult and the throw stack (ThrownIn is the method that
+/// threw). Exceptions that were caught count too: a trace shows what the process threw, not only what crashed it.
+/// </para>
+/// </remarks>
+/// <example>
+/// <code>Get-TraceExceptions ./app.nettrace -Type 'Contoso.*'</code>
+/// <para>The application's own exceptions.</para>
+/// </example>
+/// <example>
+/// <code>Get-TraceExceptions ./app.nettrace | Group-Object Type, ThrownIn | Sort-Object Count -Descending | Select-Object Count, Name</code>
+/// <para>Which exceptions were thrown where, and how often.</para>
+/// </example>
 [Cmdlet(VerbsCommon.Get, "TraceExceptions", DefaultParameterSetName = TraceSet)]
 [OutputType(typeof(TraceException))]
 public sealed class GetTraceExceptionsCommand : TraceCmdlet
 {
-    /// <summary>Only exception types matching this wildcard.</summary>
+    /// <summary>Only exception types matching this wildcard, e.g. '*Timeout*'.</summary>
     [Parameter]
     [SupportsWildcards]
     [ArgumentCompleter(typeof(Completers.ExceptionTypeCompleter))]

@@ -3,12 +3,31 @@ using Analysis.Traces;
 
 namespace Analysis.PowerShell.Commands;
 
-/// <summary>One row per garbage collection: generation, type, reason, pause, heap sizes (PerfView GCStats).</summary>
+/// <summary>Lists every garbage collection in a trace: generation, type, reason, pause, heap sizes.</summary>
+/// <remarks>
+/// <para>
+/// One GcEvent per completed GC, as PerfView's GCStats shows them: Number, Generation, Type (Blocking, Background,
+/// Foreground), Reason (AllocSmall, Induced …), StartMSec, PauseMSec, SuspendMSec, the heap size before and after,
+/// promoted bytes, the allocation since the previous GC and the size of each generation after it.
+/// </para>
+/// </remarks>
+/// <example>
+/// <code>Get-TraceGc ./app.nettrace -Generation 2</code>
+/// <para>Every gen2 collection.</para>
+/// </example>
+/// <example>
+/// <code>Get-TraceGc ./app.nettrace | Sort-Object PauseMSec -Descending | Select-Object -First 5</code>
+/// <para>The five longest pauses.</para>
+/// </example>
+/// <example>
+/// <code>Get-TraceGc ./app.nettrace -Induced</code>
+/// <para>The collections something asked for (GC.Collect and the like) rather than the runtime.</para>
+/// </example>
 [Cmdlet(VerbsCommon.Get, "TraceGc", DefaultParameterSetName = TraceSet)]
 [OutputType(typeof(GcEvent))]
 public sealed class GetTraceGcCommand : TraceCmdlet
 {
-    /// <summary>Only GCs of these generations.</summary>
+    /// <summary>Only GCs of these generations (0, 1, 2).</summary>
     [Parameter]
     [ValidateRange(0, 2)]
     public int[]? Generation { get; set; }

@@ -3,12 +3,33 @@ using Analysis.Traces;
 
 namespace Analysis.PowerShell.Commands;
 
-/// <summary>GC totals for a trace (counts per generation, pauses, % time paused, allocation rate, peak heap) and anomalies.</summary>
+/// <summary>Summarizes the GCs of a trace and flags anomalies.</summary>
+/// <remarks>
+/// <para>
+/// Counts per generation, induced and background GCs, total, mean and max pause, the share of time paused, the
+/// allocation rate, the peak heap size and the GCs over the pause threshold.
+/// </para>
+/// <para>
+/// Anomalies: LongPause, InducedGen2, Gen2Storm (at least 3 gen2 GCs within a second) and HighPauseShare (paused 10% of
+/// the time or more).
+/// </para>
+/// </remarks>
+/// <example>
+/// <code>Get-TraceGcSummary ./app.nettrace | ForEach-Object Anomalies</code>
+/// <para>What looks wrong with the GCs.</para>
+/// </example>
+/// <example>
+/// <code>
+/// $over = (Get-TraceGcSummary ./app.nettrace -PauseThresholdMSec 0.5).GcsOverThreshold
+/// Get-TraceGc ./app.nettrace | Where-Object Number -in $over
+/// </code>
+/// <para>The GCs that paused the process longer than half a millisecond, in full.</para>
+/// </example>
 [Cmdlet(VerbsCommon.Get, "TraceGcSummary", DefaultParameterSetName = TraceSet)]
 [OutputType(typeof(GcSummary))]
 public sealed class GetTraceGcSummaryCommand : TraceCmdlet
 {
-    /// <summary>Pauses longer than this are listed and flagged (default 50 ms).</summary>
+    /// <summary>Pauses longer than this many milliseconds are listed (GcsOverThreshold) and flagged (LongPause).</summary>
     [Parameter]
     [ValidateRange(0, double.MaxValue)]
     public double PauseThresholdMSec { get; set; } = 50;

@@ -4,20 +4,41 @@ using Analysis.Stacks;
 
 namespace Analysis.PowerShell.Commands;
 
-/// <summary>
-/// Merges goroutines or .NET threads with the same state and stack into buckets, largest first. Pipe in
-/// Get-Goroutines or Get-DumpThreads output, or give a goroutine dump file with -Path (streamed: fit for huge dumps).
-/// </summary>
+/// <summary>Merges goroutines or .NET threads with the same state and stack into buckets, largest first.</summary>
+/// <remarks>
+/// <para>
+/// Takes Goroutine objects (Get-Goroutines) or DumpThread objects (Get-DumpThreads) from the pipeline (one model for
+/// both runtimes), or a goroutine dump file with -Path, which is grouped while it is read: one goroutine is kept per
+/// bucket, so hundreds of thousands of goroutines take well under a second.
+/// </para>
+/// <para>
+/// Each StackBucket has Count, Runtime, State, the wait minutes, TopFrame (where the members are stuck), CreatedBy,
+/// Frames and Ids.
+/// </para>
+/// </remarks>
+/// <example>
+/// <code>Group-Stacks -Path ./goroutines.txt | Where-Object Count -gt 10</code>
+/// <para>The buckets of more than ten goroutines, read straight from the file.</para>
+/// </example>
+/// <example>
+/// <code>Get-DumpThreads ./app.dmp | Group-Stacks</code>
+/// <para>The .NET threads of a dump merged by stack.</para>
+/// </example>
+/// <example>
+/// <code>Get-Goroutines ./goroutines.txt | Group-Stacks -Similarity IgnoreLines</code>
+/// <para>Goroutines in the same functions merged even when their lines differ, e.g. dumps of slightly different builds.</para>
+/// </example>
 [Cmdlet(VerbsData.Group, "Stacks", DefaultParameterSetName = "Input")]
 [OutputType(typeof(StackBucket))]
 public sealed class GroupStacksCommand : FileInputCmdlet
 {
     private readonly List<IStackSample> _samples = new();
 
-    /// <summary>Goroutines (Get-Goroutines) or threads (Get-DumpThreads).</summary>
+    /// <summary>Goroutines (Get-Goroutines) or threads (Get-DumpThreads) to group; binds from the pipeline.</summary>
     [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = "Input")]
     public IStackSample[] InputObject { get; set; } = [];
 
+    /// <summary>How alike two stacks must be to share a bucket.</summary>
     [Parameter]
     public StackSimilarity Similarity { get; set; } = StackSimilarity.IgnoreArguments;
 

@@ -4,23 +4,54 @@ using Analysis.Notebooks;
 
 namespace Analysis.PowerShell.Commands;
 
-/// <summary>
-/// Runs a notebook (.ipynb or .dib) headless, top to bottom: C# cells in Roslyn scripting, PowerShell cells in a
-/// fresh runspace with this module imported, markdown passed through. Parameters are injected as variables after
-/// the parameters cell (papermill's convention). Writes the executed notebook and/or one offline HTML page.
-/// </summary>
+/// <summary>Runs an investigation notebook (.ipynb or .dib) headless and writes the executed notebook and an offline HTML page.</summary>
+/// <remarks>
+/// <para>
+/// Runs every cell top to bottom, like jupyter nbconvert --execute or papermill: PowerShell cells in a fresh runspace
+/// with the Analysis module imported, C# cells in Roslyn scripting (one continuing state, display(x), #r of local
+/// dlls, the Analysis libraries and Plotly.NET referenced), markdown passed through. Output objects are stored as text
+/// and HTML tables, with charts for the big result types.
+/// </para>
+/// <para>
+/// -Parameters are injected as variables in a cell after the notebook's parameters cell (tagged 'parameters', or
+/// starting with a '# parameters' comment), in each language the notebook uses.
+/// </para>
+/// <para>
+/// The first failing cell (an error record, an exception, a compile error) stops the run: a NotebookCellFailed error
+/// names the cell and the error, and the files written hold the outputs up to it. The input notebook is never
+/// modified. Returns the run: Succeeded, CodeCellsRun, FailedCellIndex, Failure, Warnings, Elapsed and the Notebook
+/// with its outputs.
+/// </para>
+/// </remarks>
+/// <example>
+/// <code>Invoke-Notebook ./notebooks/dump-triage.ipynb -Parameters @{ DumpPath = './app.dmp' } -WorkingDirectory . -OutFile ./INC-1234-triage.html -OutNotebook ./INC-1234-triage.ipynb</code>
+/// <para>
+/// Runs the dump triage notebook on a dump in the current folder (-WorkingDirectory: relative paths resolve here, not
+/// in the notebook's folder) and keeps both the page and the executed notebook for the ticket.
+/// </para>
+/// </example>
+/// <example>
+/// <code>
+/// $run = Invoke-Notebook ./notebooks/memory-growth.dib -Parameters @{ BeforePath = './before.dmp'; AfterPath = './after.dmp'; Top = 10 } -WorkingDirectory . -OutFile ./growth.html
+/// $run | Select-Object Succeeded, CodeCellsRun, Elapsed
+/// </code>
+/// <para>Which types grew between two dumps and why they are alive, as one page; the run says whether every cell succeeded.</para>
+/// </example>
 [Cmdlet(VerbsLifecycle.Invoke, "Notebook", SupportsShouldProcess = true)]
 [OutputType(typeof(NotebookRunResult))]
 public sealed class InvokeNotebookCommand : FileInputCmdlet
 {
     private int _notebooks;
 
-    /// <summary>The self-contained HTML page to write (markdown, code, outputs, charts; works offline).</summary>
+    /// <summary>
+    /// The self-contained HTML page to write: markdown rendered, code, outputs and charts, plotly.js embedded once
+    /// (opens offline).
+    /// </summary>
     [Parameter(Position = 1)]
     [ValidateNotNullOrEmpty]
     public string? OutFile { get; set; }
 
-    /// <summary>The executed notebook to write (.ipynb with outputs stored).</summary>
+    /// <summary>The executed notebook to write (.ipynb with its outputs stored; opens in VS Code and Jupyter).</summary>
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? OutNotebook { get; set; }
@@ -30,14 +61,15 @@ public sealed class InvokeNotebookCommand : FileInputCmdlet
     public SwitchParameter Force { get; set; }
 
     /// <summary>
-    /// Name → value, injected as variables ($Name in PowerShell cells, Name in C# cells) after the parameters cell.
+    /// Name = value pairs (strings, numbers, booleans, TimeSpans) injected as variables ($Name in PowerShell cells, Name in
+    /// C# cells) after the parameters cell.
     /// String values that name a file or folder relative to the current location (or start with ./ ../ or ~) are
     /// passed as full paths, so they mean what they mean on your command line, not relative to the notebook's folder.
     /// </summary>
     [Parameter]
     public Hashtable? Parameters { get; set; }
 
-    /// <summary>Where relative paths in the notebook resolve; default: the notebook's folder.</summary>
+    /// <summary>Where relative paths in the notebook resolve; without it, the notebook's own folder.</summary>
     [Parameter]
     public string? WorkingDirectory { get; set; }
 

@@ -52,6 +52,29 @@ public class DumpFileTests
     }
 
     [Fact]
+    public void Validate_CompleteElfCoreBehindASymbolicLink_IsAccepted()
+    {
+        // The link's own length (its target's path) is not the dump's: a linked dump is not truncated.
+        string dir = RepoPaths.NewScratchDirectory("analysis-dumpfile-link");
+        var b = ElfHeader(type: 4, phnum: 1);
+        BinaryPrimitives.WriteUInt32LittleEndian(b.AsSpan(64), 1);
+        BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(64 + 8), 64);
+        BinaryPrimitives.WriteUInt64LittleEndian(b.AsSpan(64 + 32), 56);
+        string core = Path.Combine(dir, "tiny.core");
+        File.WriteAllBytes(core, b);
+        string link = Path.Combine(dir, "linked.core");
+        File.CreateSymbolicLink(link, core);
+        try
+        {
+            Assert.Equal(DumpFormat.ElfCore, DumpFile.Validate(link));
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Validate_ElfExecutable_IsWrongFormat()
     {
         var e = Assert.Throws<AnalysisException>(() => DumpFile.Validate(Write("prog", ElfHeader(type: 2))));
