@@ -72,12 +72,15 @@ public sealed class HelpTests(HelpTests.Session session) : IClassFixture<HelpTes
     public void Help_OfGetHeapTop_HasAPathLineWithoutDump_AndADumpLineWithoutPath()
     {
         var lines = Section(Facts("Get-HeapTop").Help, "SYNTAX", "DESCRIPTION").ToList();
-        Assert.Equal(2, lines.Count);
+        Assert.Equal(3, lines.Count);
         Assert.StartsWith("Get-HeapTop -Dump <DumpSession> ", lines[0], StringComparison.Ordinal); // the default set
-        Assert.DoesNotContain("-Path", lines[0], StringComparison.Ordinal);
-        Assert.StartsWith("Get-HeapTop [-Path] <String> ", lines[1], StringComparison.Ordinal);
+        Assert.DoesNotContain("Path", lines[0], StringComparison.Ordinal);
+        Assert.StartsWith("Get-HeapTop [-Path] <String[]> ", lines[1], StringComparison.Ordinal);
         Assert.DoesNotContain("-Dump", lines[1], StringComparison.Ordinal);
+        Assert.DoesNotContain("-LiteralPath", lines[1], StringComparison.Ordinal);
         Assert.Contains("[-SortBy {Size | Count}]", lines[1], StringComparison.Ordinal);
+        Assert.StartsWith("Get-HeapTop -LiteralPath <String[]> ", lines[2], StringComparison.Ordinal);
+        Assert.DoesNotContain("-Dump", lines[2], StringComparison.Ordinal);
     }
 
     [Theory]
@@ -139,14 +142,18 @@ public sealed class HelpTests(HelpTests.Session session) : IClassFixture<HelpTes
             Get-Help Get-HeapTop -Parameter Path | Out-String -Width 200
             Get-Help New-Dump -Parameter ProcessId | Out-String -Width 200
             Get-Help Get-HeapTop -Parameter Top | Out-String -Width 200
+            Get-Help Get-HeapTop -Parameter LiteralPath | Out-String -Width 200
             """);
         Assert.Empty(r.Errors);
         Assert.Matches(@"Accept pipeline input\?\s+True \(ByValue, ByPropertyName\)", r.Output[0]);
-        Assert.Matches(@"Aliases\s+PSPath, FullName", r.Output[0]);
+        Assert.Matches(@"Accept wildcard characters\?\s+true", r.Output[0]);
         Assert.Matches(@"Position\?\s+0", r.Output[0]);
         Assert.Matches(@"Accept pipeline input\?\s+True \(ByPropertyName\)", r.Output[1]);
         Assert.Matches(@"Aliases\s+Id, Pid", r.Output[1]);
         Assert.Matches(@"Default value\s+20\r?\n", r.Output[2]);
+        Assert.Matches(@"Accept pipeline input\?\s+True \(ByPropertyName\)", r.Output[3]);
+        Assert.Matches(@"Aliases\s+PSPath, LP, FullName", r.Output[3]);
+        Assert.Matches(@"Accept wildcard characters\?\s+false", r.Output[3]);
     }
 
     [Fact]

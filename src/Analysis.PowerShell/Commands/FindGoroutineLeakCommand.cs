@@ -20,7 +20,7 @@ namespace Analysis.PowerShell.Commands;
 /// <code>Find-GoroutineLeak ./goroutines-debug1.txt -MinGoroutines 50</code>
 /// <para>The same question of a debug=1 dump (counts per stack, no states), only buckets of 50 goroutines or more.</para>
 /// </example>
-[Cmdlet(VerbsCommon.Find, "GoroutineLeak")]
+[Cmdlet(VerbsCommon.Find, "GoroutineLeak", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(LeakSuspect))]
 public sealed class FindGoroutineLeakCommand : FileInputCmdlet
 {

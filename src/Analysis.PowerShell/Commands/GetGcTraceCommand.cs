@@ -23,7 +23,7 @@ namespace Analysis.PowerShell.Commands;
 /// <code>Get-GcTrace ./stderr.log | Where-Object Forced</code>
 /// <para>The cycles started by runtime.GC().</para>
 /// </example>
-[Cmdlet(VerbsCommon.Get, "GcTrace")]
+[Cmdlet(VerbsCommon.Get, "GcTrace", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(GcCycle), typeof(GcTraceSummary))]
 public sealed class GetGcTraceCommand : FileInputCmdlet
 {

@@ -40,7 +40,7 @@ public enum GoTraceView
 /// <code>Get-GoTrace ./trace.out -View Blocking</code>
 /// <para>What the goroutines waited for.</para>
 /// </example>
-[Cmdlet(VerbsCommon.Get, "GoTrace")]
+[Cmdlet(VerbsCommon.Get, "GoTrace", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(GoExecutionTrace), typeof(GoTraceGc), typeof(GoTraceStopTheWorld), typeof(GoBlockReason), typeof(GoStateSample))]
 public sealed class GetGoTraceCommand : FileInputCmdlet
 {

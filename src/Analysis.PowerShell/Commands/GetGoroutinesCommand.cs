@@ -28,7 +28,7 @@ namespace Analysis.PowerShell.Commands;
 /// <code>Get-Goroutines ./panic.txt | Select-Object -First 1 -ExpandProperty Frames</code>
 /// <para>The stack of the goroutine that panicked: a panic's output starts with it.</para>
 /// </example>
-[Cmdlet(VerbsCommon.Get, "Goroutines")]
+[Cmdlet(VerbsCommon.Get, "Goroutines", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(Goroutine))]
 public sealed class GetGoroutinesCommand : FileInputCmdlet
 {

@@ -24,7 +24,7 @@ namespace Analysis.PowerShell.Commands;
 /// <code>(Import-Pprof ./cpu.pb.gz).SampleTypes</code>
 /// <para>The value columns a profile has, to choose -SampleIndex from.</para>
 /// </example>
-[Cmdlet(VerbsData.Import, "Pprof")]
+[Cmdlet(VerbsData.Import, "Pprof", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(PprofProfile))]
 public sealed class ImportPprofCommand : FileInputCmdlet
 {

@@ -26,7 +26,7 @@ namespace Analysis.PowerShell.Commands;
 /// <code>Get-ChildItem . -Filter app.nettrace | Import-Trace | Get-TraceExceptions | Group-Object Type</code>
 /// <para>Files from Get-ChildItem bind by their path; here the exceptions thrown during the trace, by type.</para>
 /// </example>
-[Cmdlet(VerbsData.Import, "Trace")]
+[Cmdlet(VerbsData.Import, "Trace", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(TraceSession))]
 public sealed class ImportTraceCommand : FileInputCmdlet
 {

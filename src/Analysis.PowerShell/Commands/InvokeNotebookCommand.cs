@@ -37,7 +37,7 @@ namespace Analysis.PowerShell.Commands;
 /// </code>
 /// <para>Which types grew between two dumps and why they are alive, as one page; the run says whether every cell succeeded.</para>
 /// </example>
-[Cmdlet(VerbsLifecycle.Invoke, "Notebook", SupportsShouldProcess = true)]
+[Cmdlet(VerbsLifecycle.Invoke, "Notebook", DefaultParameterSetName = PathSet, SupportsShouldProcess = true)]
 [OutputType(typeof(NotebookRunResult))]
 public sealed class InvokeNotebookCommand : FileInputCmdlet
 {

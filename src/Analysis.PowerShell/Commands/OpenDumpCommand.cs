@@ -44,7 +44,7 @@ namespace Analysis.PowerShell.Commands;
 /// colleague's machine with that folder, loads it instead of indexing the heap again.
 /// </para>
 /// </example>
-[Cmdlet(VerbsCommon.Open, "Dump")]
+[Cmdlet(VerbsCommon.Open, "Dump", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(DumpSession))]
 public sealed class OpenDumpCommand : FileInputCmdlet
 {
