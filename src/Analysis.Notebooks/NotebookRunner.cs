@@ -53,7 +53,7 @@ public sealed record NotebookRunResult
     public TimeSpan Elapsed { get; init; }
 
     /// <summary>Things the user should know that did not stop the run (e.g. a parameter the notebook does not declare).</summary>
-    public IReadOnlyList<string> Warnings { get; init; } = [];
+    public ItemList<string> Warnings { get; init; } = [];
 }
 
 /// <summary>

@@ -30,10 +30,10 @@ public sealed record AsyncStateMachine
     public ulong AwaitingAddress { get; init; }
 
     /// <summary>What runs when this task completes: the awaiting async method, a synchronous waiter, or a continuation.</summary>
-    public IReadOnlyList<string> Continuations { get; init; } = [];
+    public ItemList<string> Continuations { get; init; } = [];
 
     /// <summary>Async methods awaiting this one, innermost first (the chain up to the outermost caller).</summary>
-    public IReadOnlyList<string> AwaitedBy { get; init; } = [];
+    public ItemList<string> AwaitedBy { get; init; } = [];
 
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{Method} [{Status}, state {State}]{(Awaiting is null ? "" : " awaits " + Awaiting)}");
@@ -58,13 +58,13 @@ public sealed record StuckAwaitGroup
     public string? Awaiting { get; init; }
 
     /// <summary>The callers' chain of one of them, innermost first (e.g. ["Contoso.Async.CheckoutFlow.RunAsync"]).</summary>
-    public IReadOnlyList<string> AwaitedBy { get; init; } = [];
+    public ItemList<string> AwaitedBy { get; init; } = [];
 
     /// <summary>Threads blocked synchronously on one of these tasks or on a task awaiting them.</summary>
-    public IReadOnlyList<SyncOverAsyncWait> BlockedThreads { get; init; } = [];
+    public ItemList<SyncOverAsyncWait> BlockedThreads { get; init; } = [];
 
     /// <summary>Some of the state machine boxes (at most 10).</summary>
-    public IReadOnlyList<ulong> Addresses { get; init; } = [];
+    public ItemList<ulong> Addresses { get; init; } = [];
 
     public string Chain => AwaitedBy.Count == 0 ? Method : Method + " ← " + string.Join(" ← ", AwaitedBy);
 

@@ -284,7 +284,7 @@ public sealed class DumpSession : IAnalysisSession
     }
 
     /// <summary>Heap problems met while indexing the graph (unreadable segments, dangling references).</summary>
-    public IReadOnlyList<string> GraphWarnings
+    public ItemList<string> GraphWarnings
     {
         get
         {

@@ -45,7 +45,7 @@ public sealed record LockInfo(ulong Address, string TypeName, LockKind Kind, int
 public sealed record ExceptionInfo(string Type, string? Message, int HResult, ulong Address)
 {
     /// <summary>The frames recorded in the exception's stack trace (where it was thrown), top first.</summary>
-    public IReadOnlyList<StackFrameInfo> StackTrace { get; init; } = [];
+    public ItemList<StackFrameInfo> StackTrace { get; init; } = [];
 
     public ExceptionInfo? InnerException { get; init; }
 
@@ -61,7 +61,7 @@ public sealed record DeadlockLink(int ThreadId, string? ThreadName, LockInfo? Ho
 /// <summary>A wait-for cycle: every thread waits for a lock held by the next one, and the last waits for the first.</summary>
 public sealed class DeadlockCycle
 {
-    internal DeadlockCycle(IReadOnlyList<DeadlockLink> links)
+    internal DeadlockCycle(ItemList<DeadlockLink> links)
     {
         Links = links;
         // Label each distinct lock by short type name and ordinal in cycle order: AccountLock#1, AccountLock#2, Lock#1.
@@ -85,13 +85,13 @@ public sealed class DeadlockCycle
 
     private readonly Dictionary<ulong, string> _labels;
 
-    public IReadOnlyList<DeadlockLink> Links { get; }
+    public ItemList<DeadlockLink> Links { get; }
 
     /// <summary>Managed thread ids on the cycle, in cycle order.</summary>
-    public IReadOnlyList<int> ThreadIds => Links.Select(l => l.ThreadId).ToArray();
+    public ItemList<int> ThreadIds => Links.Select(l => l.ThreadId).ToArray();
 
     /// <summary>Full type names of the locks waited for, in cycle order.</summary>
-    public IReadOnlyList<string> LockTypes => Links.Select(l => l.WaitsFor.TypeName).ToArray();
+    public ItemList<string> LockTypes => Links.Select(l => l.WaitsFor.TypeName).ToArray();
 
     /// <summary>"worker-a (thread 4) holds AccountLock#1 (0x…), waits for AccountLock#2 (0x…) held by worker-b (thread 5); …"</summary>
     public string Description { get; }
@@ -131,7 +131,7 @@ public sealed record DumpThread : IStackSample
     public bool IsFinalizer { get; init; }
 
     /// <summary>Managed stack, top first; runtime transition frames included in brackets.</summary>
-    public IReadOnlyList<StackFrameInfo> Frames { get; init; } = [];
+    public ItemList<StackFrameInfo> Frames { get; init; } = [];
 
     /// <summary>The first managed frame, or null for threads without managed code on their stack.</summary>
     public StackFrameInfo? TopFrame => Frames.FirstOrDefault(f => f.Kind == FrameKind.Managed);
@@ -146,7 +146,7 @@ public sealed record DumpThread : IStackSample
     public int? LockOwnerThreadId => BlockedOn?.OwnerThreadId;
 
     /// <summary>Locks this thread holds (sync blocks, thin locks and System.Threading.Lock instances found).</summary>
-    public IReadOnlyList<LockInfo> HeldLocks { get; init; } = [];
+    public ItemList<LockInfo> HeldLocks { get; init; } = [];
 
     public bool IsDeadlocked => Deadlock is not null;
 

@@ -16,9 +16,9 @@ public enum FindingSeverity
 /// <summary>One triage finding: a sentence, the evidence behind it, and the threads it concerns.</summary>
 public sealed record Finding(FindingSeverity Severity, string Kind, string Summary)
 {
-    public IReadOnlyList<string> Evidence { get; init; } = [];
+    public ItemList<string> Evidence { get; init; } = [];
 
-    public IReadOnlyList<int> ThreadIds { get; init; } = [];
+    public ItemList<int> ThreadIds { get; init; } = [];
 
     public override string ToString() => $"{Kind}: {Summary}";
 }

@@ -23,13 +23,13 @@ public sealed record GcRootPath
     public required string Root { get; init; }
 
     /// <summary>The objects from the one the root holds to the target (the last hop).</summary>
-    public required IReadOnlyList<GcRootHop> Hops { get; init; }
+    public required ItemList<GcRootHop> Hops { get; init; }
 
     /// <summary>How many objects share this path shape (1 for an address question).</summary>
     public int Count { get; init; } = 1;
 
     /// <summary>Some of the objects sharing it (at most 10).</summary>
-    public IReadOnlyList<ulong> Addresses { get; init; } = [];
+    public ItemList<ulong> Addresses { get; init; } = [];
 
     public ulong Target => Hops[^1].Address;
 

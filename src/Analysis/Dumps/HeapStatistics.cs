@@ -15,7 +15,7 @@ public enum HeapSortBy
 public sealed record HeapTypeStat(string TypeName, long Count, long TotalSize)
 {
     /// <summary>The method table(s) of this type name (several when the type is loaded more than once).</summary>
-    public IReadOnlyList<ulong> MethodTables { get; init; } = [];
+    public ItemList<ulong> MethodTables { get; init; } = [];
 
     public long AverageSize => Count == 0 ? 0 : TotalSize / Count;
 

@@ -5,7 +5,7 @@ using Microsoft.Diagnostics.Runtime;
 namespace Analysis.Dumps;
 
 /// <summary>Thread-pool workers running the same code: the user frame they are in and where they wait.</summary>
-public sealed record WorkerGroup(string Frame, string? WaitingIn, int Count, IReadOnlyList<int> ThreadIds)
+public sealed record WorkerGroup(string Frame, string? WaitingIn, int Count, ItemList<int> ThreadIds)
 {
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{Count:N0} in {Frame}{(WaitingIn is null ? "" : ", waiting in " + WaitingIn)}");
@@ -41,23 +41,23 @@ public sealed record ThreadPoolReport
     public int CpuUtilization { get; init; }
 
     /// <summary>Workers inside a work item (Dispatch on their stack), grouped by the user code they run.</summary>
-    public IReadOnlyList<WorkerGroup> BusyWorkers { get; init; } = [];
+    public ItemList<WorkerGroup> BusyWorkers { get; init; } = [];
 
     public int BusyWorkerCount => BusyWorkers.Sum(g => g.Count);
 
     /// <summary>Work items waiting in the global and per-thread queues.</summary>
     public int QueuedCount => Queued.Sum(q => q.Count);
 
-    public IReadOnlyList<WorkItemGroup> Queued { get; init; } = [];
+    public ItemList<WorkItemGroup> Queued { get; init; } = [];
 
     public int TimerCount => Timers.Sum(t => t.Count);
 
-    public IReadOnlyList<TimerGroup> Timers { get; init; } = [];
+    public ItemList<TimerGroup> Timers { get; init; } = [];
 
     /// <summary>Work is queued while no worker is idle and the pool is at its limit (or every worker is busy): starvation.</summary>
     public bool IsStarved => QueuedCount > 0 && IdleWorkers == 0 && (ActiveWorkers >= MaxWorkers || BusyWorkerCount >= Math.Max(1, MinWorkers));
 
-    public IReadOnlyList<string> Warnings { get; init; } = [];
+    public ItemList<string> Warnings { get; init; } = [];
 
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"thread pool: {ActiveWorkers} active / {IdleWorkers} idle of max {MaxWorkers}, {BusyWorkerCount} busy, {QueuedCount} queued, {TimerCount} timers{(IsStarved ? " — STARVED" : "")}");
@@ -71,7 +71,7 @@ public sealed record FinalizerReport
 {
     public int? ThreadId { get; init; }
 
-    public IReadOnlyList<StackFrameInfo> Frames { get; init; } = [];
+    public ItemList<StackFrameInfo> Frames { get; init; } = [];
 
     /// <summary>The type whose finalizer is running (a Finalize frame on the finalizer thread), or null when idle.</summary>
     public string? Finalizing { get; init; }
@@ -85,7 +85,7 @@ public sealed record FinalizerReport
     /// <summary>Objects dead and queued for their finalizer (the f-reachable queue).</summary>
     public int ReadyCount => Ready.Sum(r => r.Count);
 
-    public IReadOnlyList<TypeCount> Ready { get; init; } = [];
+    public ItemList<TypeCount> Ready { get; init; } = [];
 
     /// <summary>Live objects registered for finalization (the finalization queue proper).</summary>
     public int RegisteredCount { get; init; }

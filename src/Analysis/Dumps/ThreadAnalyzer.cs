@@ -168,7 +168,7 @@ internal static class ThreadAnalyzer
         }
     }
 
-    private static IReadOnlyList<StackFrameInfo> ToFrames(IReadOnlyList<ClrStackFrame> frames, Dictionary<ulong, string?> modules)
+    private static ItemList<StackFrameInfo> ToFrames(IReadOnlyList<ClrStackFrame> frames, Dictionary<ulong, string?> modules)
     {
         var list = new List<StackFrameInfo>(frames.Count);
         StackFrameInfo? previous = null;
@@ -223,7 +223,7 @@ internal static class ThreadAnalyzer
     {
         if (e is null || depth > 8)
             return null;
-        IReadOnlyList<StackFrameInfo> trace;
+        ItemList<StackFrameInfo> trace;
         try
         {
             trace = e.StackTrace.Select(f => ToFrame(f, modules)).ToArray();

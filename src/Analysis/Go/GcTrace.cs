@@ -16,7 +16,7 @@ public sealed record GcCycle
     public int PercentInGc { get; init; }
 
     /// <summary>Wall-clock phases in ms: sweep termination (STW), concurrent mark, mark termination (STW); Go 1.5 printed five.</summary>
-    public IReadOnlyList<double> ClockPhasesMs { get; init; } = [];
+    public ItemList<double> ClockPhasesMs { get; init; } = [];
 
     /// <summary>Stop-the-world time: the STW phases of <see cref="ClockPhasesMs"/> (1st and 3rd; 1st, 3rd and 5th in the 5-phase form).</summary>
     public double PauseMs { get; init; }
@@ -73,7 +73,7 @@ public sealed record GcTraceSummary
     /// <summary>Seconds from the first to the last cycle.</summary>
     public double SpanSeconds { get; init; }
 
-    public IReadOnlyList<GcAnomaly> Anomalies { get; init; } = [];
+    public ItemList<GcAnomaly> Anomalies { get; init; } = [];
 
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{Cycles} GC cycles ({Forced} forced) over {SpanSeconds:F1} s; pause total {TotalPauseMs:F3} ms, max {MaxPauseMs:F3} ms (gc {MaxPauseCycle}), median {MedianPauseMs:F3} ms; goal {FirstGoalMB} → {LastGoalMB} MB; peak live {PeakLiveMB} MB");

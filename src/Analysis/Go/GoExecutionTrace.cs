@@ -84,17 +84,17 @@ public sealed class GoExecutionTrace
     /// <summary>Distinct goroutines the trace mentions.</summary>
     public int Goroutines { get; private set; }
 
-    public IReadOnlyList<GoTraceGc> Gcs { get; private set; } = [];
+    public ItemList<GoTraceGc> Gcs { get; private set; } = [];
 
-    public IReadOnlyList<GoTraceStopTheWorld> StopTheWorlds { get; private set; } = [];
+    public ItemList<GoTraceStopTheWorld> StopTheWorlds { get; private set; } = [];
 
     /// <summary>Blocking reasons, most frequent first.</summary>
-    public IReadOnlyList<GoBlockReason> BlockReasons { get; private set; } = [];
+    public ItemList<GoBlockReason> BlockReasons { get; private set; } = [];
 
     /// <summary>Goroutine state counts over the trace, in equal time steps.</summary>
-    public IReadOnlyList<GoStateSample> StatesOverTime { get; private set; } = [];
+    public ItemList<GoStateSample> StatesOverTime { get; private set; } = [];
 
-    public IReadOnlyList<string> Warnings { get; private set; } = [];
+    public ItemList<string> Warnings { get; private set; } = [];
 
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"Go {GoVersion} trace: {DurationMs:F1} ms, GOMAXPROCS {Gomaxprocs}, {Goroutines} goroutines, {Gcs.Count} GCs, {StopTheWorlds.Count} stop-the-world pauses (max {(StopTheWorlds.Count == 0 ? 0 : StopTheWorlds.Max(s => s.DurationMs)):F3} ms)");

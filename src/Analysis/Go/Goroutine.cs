@@ -23,7 +23,7 @@ public sealed record Goroutine : IStackSample
     public bool LockedToThread { get; init; }
 
     /// <summary>Frames, innermost first.</summary>
-    public IReadOnlyList<StackFrameInfo> Frames { get; init; } = [];
+    public ItemList<StackFrameInfo> Frames { get; init; } = [];
 
     /// <summary>The runtime cut the stack short ("...additional frames elided...").</summary>
     public bool FramesElided { get; init; }
@@ -35,7 +35,7 @@ public sealed record Goroutine : IStackSample
     public long CreatedByGoroutine { get; init; }
 
     /// <summary>pprof labels of a debug=1 record (# labels: {...}).</summary>
-    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
+    public LabelSet Labels { get; init; } = LabelSet.Empty;
 
     /// <summary>1-based line of the header in the file.</summary>
     public int LineNumber { get; init; }

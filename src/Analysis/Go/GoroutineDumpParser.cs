@@ -471,7 +471,7 @@ public static class GoroutineDumpParser
                     FramesElided = _elided,
                     CreatedBy = _createdBy,
                     CreatedByGoroutine = _createdByGoroutine,
-                    Labels = _labels ?? (IReadOnlyDictionary<string, string>)EmptyLabels,
+                    Labels = _labels is null ? LabelSet.Empty : _labels,
                     LineNumber = _headerLine,
                 });
             }
@@ -504,5 +504,4 @@ public static class GoroutineDumpParser
         private void Skip(int number, ReadOnlySpan<char> line, string reason) => Skipped.Add(new SkippedLine(number, Quote(line.ToString()), reason));
     }
 
-    private static readonly Dictionary<string, string> EmptyLabels = new();
 }

@@ -9,7 +9,13 @@ namespace Analysis.Go;
 internal readonly record struct PprofFrame(string Function, string File, long Line, ulong Address);
 
 /// <summary>A pprof sample: frames (leaf first, indices into the frame table), values per sample type, labels.</summary>
-internal sealed record PprofSample(int[] Frames, long[] Values, IReadOnlyDictionary<string, string> Labels, IReadOnlyDictionary<string, long> NumLabels);
+internal sealed record PprofSample(int[] Frames, long[] Values, LabelSet Labels, IReadOnlyDictionary<string, long> NumLabels);
+
+/// <summary>What a sample value or the sampling period measures: ("inuse_space", "bytes"), ("cpu", "nanoseconds").</summary>
+public sealed record PprofValueType(string Type, string Unit)
+{
+    public override string ToString() => $"{Type} ({Unit})";
+}
 
 /// <summary>
 /// A pprof profile (profile.proto), decoded by our own wire reader from gzip or raw bytes: sample types, samples,
@@ -19,8 +25,8 @@ public sealed class PprofProfile
 {
     private const string Expected = "expected a pprof profile (profile.proto, usually gzip-compressed: heap, allocs, cpu, block, mutex, goroutine from net/http/pprof or runtime/pprof)";
 
-    internal PprofProfile(string? path, IReadOnlyList<(string Type, string Unit)> sampleTypes, int defaultIndex, PprofSample[] samples, PprofFrame[] frames,
-        long timeNanos, long durationNanos, (string Type, string Unit)? periodType, long period, IReadOnlyList<string> comments)
+    internal PprofProfile(string? path, ItemList<PprofValueType> sampleTypes, int defaultIndex, PprofSample[] samples, PprofFrame[] frames,
+        long timeNanos, long durationNanos, PprofValueType? periodType, long period, ItemList<string> comments)
     {
         Path = path;
         SampleTypes = sampleTypes;
@@ -37,7 +43,7 @@ public sealed class PprofProfile
     public string? Path { get; }
 
     /// <summary>The value columns: ("inuse_space", "bytes"), ("cpu", "nanoseconds"), …</summary>
-    public IReadOnlyList<(string Type, string Unit)> SampleTypes { get; }
+    public ItemList<PprofValueType> SampleTypes { get; }
 
     /// <summary>The column questions use when none is named: default_sample_type, else the last (pprof's rule).</summary>
     public int DefaultSampleIndex { get; }
@@ -54,11 +60,11 @@ public sealed class PprofProfile
 
     public long DurationNanos { get; }
 
-    public (string Type, string Unit)? PeriodType { get; }
+    public PprofValueType? PeriodType { get; }
 
     public long Period { get; }
 
-    public IReadOnlyList<string> Comments { get; }
+    public ItemList<string> Comments { get; }
 
     /// <summary>Names of the sample types, e.g. "alloc_objects, alloc_space, inuse_objects, inuse_space".</summary>
     public string SampleTypeNames => string.Join(", ", SampleTypes.Select(t => t.Type));
@@ -279,18 +285,18 @@ public sealed class PprofProfile
             samples[i] = new PprofSample(FramesOf(locs), values.ToArray(), str, num);
         }
 
-        var types = sampleTypes.Select(t => (S(t.Type), S(t.Unit))).ToArray();
+        var types = sampleTypes.Select(t => new PprofValueType(S(t.Type), S(t.Unit))).ToArray();
         int defaultIndex = types.Length - 1;
         if (defaultType != 0)
         {
             string wanted = S(defaultType);
-            int found = Array.FindIndex(types, t => t.Item1 == wanted);
+            int found = Array.FindIndex(types, t => t.Type == wanted);
             if (found >= 0)
                 defaultIndex = found;
         }
 
         return new PprofProfile(path, types, defaultIndex, samples, frames.ToArray(), timeNanos, durationNanos,
-            periodType is { } pt ? (S(pt.Item1), S(pt.Item2)) : null, period, comments.Select(S).ToArray());
+            periodType is { } pt ? new PprofValueType(S(pt.Item1), S(pt.Item2)) : null, period, comments.Select(S).ToArray());
     }
 
     private static (long Type, long Unit) ReadValueType(ReadOnlySpan<byte> bytes, int offset)

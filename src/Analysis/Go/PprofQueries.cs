@@ -22,7 +22,7 @@ public sealed record PprofPeekRow(string Function, string Relation, string Other
 }
 
 /// <summary>A sample's stack and value (pprof -traces), heaviest first.</summary>
-public sealed record PprofTrace(long Value, string Unit, IReadOnlyList<StackFrameInfo> Frames, IReadOnlyDictionary<string, string> Labels)
+public sealed record PprofTrace(long Value, string Unit, ItemList<StackFrameInfo> Frames, LabelSet Labels)
 {
     public override string ToString() => $"{PprofValues.Format(Value, Unit)}: {string.Join(" <- ", Frames.Select(f => f.Function))}";
 }

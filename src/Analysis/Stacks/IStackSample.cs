@@ -19,7 +19,7 @@ public interface IStackSample
     int Count { get; }
 
     /// <summary>Frames, top (innermost) first.</summary>
-    IReadOnlyList<StackFrameInfo> Frames { get; }
+    ItemList<StackFrameInfo> Frames { get; }
 
     /// <summary>Minutes spent in <see cref="State"/> when known (Go prints it after one minute), else 0.</summary>
     int WaitMinutes { get; }

@@ -25,10 +25,10 @@ public sealed record StackBucket
     public required int Count { get; init; }
 
     /// <summary>The stack of the first member, innermost first.</summary>
-    public required IReadOnlyList<StackFrameInfo> Frames { get; init; }
+    public required ItemList<StackFrameInfo> Frames { get; init; }
 
     /// <summary>Goroutine or thread ids of the members (0 for aggregated debug=1 records).</summary>
-    public IReadOnlyList<long> Ids { get; init; } = [];
+    public ItemList<long> Ids { get; init; } = [];
 
     public int MinWaitMinutes { get; init; }
 

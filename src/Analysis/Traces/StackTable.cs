@@ -14,7 +14,7 @@ internal sealed class StackTable
     private readonly Dictionary<ulong[], int> _ids = new(StackComparer.Instance);
     private readonly List<ulong[]> _stacks = new();
     private int[]?[]? _resolved;
-    private IReadOnlyList<StackFrameInfo>?[]? _frames;
+    private ItemList<StackFrameInfo>?[]? _frames;
 
     public int Count => _stacks.Count;
 
@@ -37,7 +37,7 @@ internal sealed class StackTable
     public void Seal()
     {
         _resolved = new int[_stacks.Count][];
-        _frames = new IReadOnlyList<StackFrameInfo>[_stacks.Count];
+        _frames = new ItemList<StackFrameInfo>[_stacks.Count];
     }
 
     /// <summary>Method ids of a stack, leaf first, consecutive unresolved frames collapsed into one.</summary>
@@ -62,7 +62,7 @@ internal sealed class StackTable
     }
 
     /// <summary>The stack as frames, top first.</summary>
-    public IReadOnlyList<StackFrameInfo> Frames(int stackId, MethodTable methods)
+    public ItemList<StackFrameInfo> Frames(int stackId, MethodTable methods)
     {
         if (stackId < 0)
             return [];

@@ -40,14 +40,14 @@ public sealed record GcEvent
     public double AllocatedSinceLastGcMB { get; init; }
 
     /// <summary>Size of each generation after the GC: gen0, gen1, gen2, large object heap, pinned object heap (MB).</summary>
-    public IReadOnlyList<double> GenerationSizesAfterMB { get; init; } = [];
+    public ItemList<double> GenerationSizesAfterMB { get; init; } = [];
 
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"GC #{Number} gen{Generation} {Type} {Reason} at {StartMSec:F1} ms: pause {PauseMSec:F2} ms, heap {HeapSizeBeforeMB:F1} → {HeapSizeAfterMB:F1} MB");
 }
 
 /// <summary>Something about the GCs worth a look, with the GCs that show it.</summary>
-public sealed record GcAnomaly(string Kind, string Description, IReadOnlyList<int> GcNumbers)
+public sealed record GcAnomaly(string Kind, string Description, ItemList<int> GcNumbers)
 {
     public override string ToString() => $"{Kind}: {Description}";
 }
@@ -90,9 +90,9 @@ public sealed record GcSummary
     public double PauseThresholdMSec { get; init; }
 
     /// <summary>GC numbers whose pause exceeded <see cref="PauseThresholdMSec"/>.</summary>
-    public IReadOnlyList<int> GcsOverThreshold { get; init; } = [];
+    public ItemList<int> GcsOverThreshold { get; init; } = [];
 
-    public IReadOnlyList<GcAnomaly> Anomalies { get; init; } = [];
+    public ItemList<GcAnomaly> Anomalies { get; init; } = [];
 
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{Count} GCs (gen0 {Gen0Count}, gen1 {Gen1Count}, gen2 {Gen2Count}, induced {InducedCount}); pause total {TotalPauseMSec:F1} ms, max {MaxPauseMSec:F1} ms, {PercentTimePaused:F2}% of {TraceDurationMSec / 1000:F1} s; {AllocationRateMBPerSec:F1} MB/s allocated; peak heap {PeakHeapSizeMB:F1} MB");
@@ -115,7 +115,7 @@ public sealed record FoldedStack(string Stack, long Samples)
 public sealed record TraceException(double TimeMSec, int ThreadId, string Type, string Message, int HResult)
 {
     /// <summary>Where it was thrown, top first (empty when the trace has no stacks).</summary>
-    public IReadOnlyList<StackFrameInfo> Stack { get; init; } = [];
+    public ItemList<StackFrameInfo> Stack { get; init; } = [];
 
     /// <summary>The method that threw: the first managed frame below the runtime's exception dispatch.</summary>
     public StackFrameInfo? ThrownIn => Stack.FirstOrDefault(f => f.Kind == FrameKind.Managed &&
@@ -130,7 +130,7 @@ public sealed record TraceException(double TimeMSec, int ThreadId, string Type, 
 public sealed record ContentionEvent(double TimeMSec, int ThreadId, double DurationMSec, string LockKind)
 {
     /// <summary>Where the thread waited, top first.</summary>
-    public IReadOnlyList<StackFrameInfo> Stack { get; init; } = [];
+    public ItemList<StackFrameInfo> Stack { get; init; } = [];
 
     /// <summary>The thread that held the lock, when the runtime reported it (.NET 8+).</summary>
     public long? OwnerThreadId { get; init; }
