@@ -27,7 +27,13 @@ public sealed record NotebookProgress(int CellIndex, int CodeCell, int CodeCells
 /// <summary>The outcome of a run. The notebook holds every executed cell's outputs, up to and including a failed one.</summary>
 public sealed record NotebookRunResult
 {
-    public required NotebookDocument Notebook { get; init; }
+    internal NotebookDocument Notebook { get; init; } = null!;
+
+    /// <summary>
+    /// The executed notebook: every cell with its outputs. A method, not a property, so that serializers and
+    /// Format-List (which read every property) do not walk all cells, outputs and metadata of a run.
+    /// </summary>
+    public NotebookDocument GetNotebook() => Notebook;
 
     /// <summary>The notebook file that was run.</summary>
     public string? Path => Notebook.Path;

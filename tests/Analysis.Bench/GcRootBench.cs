@@ -73,7 +73,7 @@ public static class GcRootBench
             var sw = Stopwatch.StartNew();
             // What SOS !gcroot does: every root path of the object, found by ClrMD's GCRoot.
             int shortest = int.MaxValue;
-            foreach (var (_, chain) in new GCRoot(s.Runtime.Heap, [session]).EnumerateRootPaths())
+            foreach (var (_, chain) in new GCRoot(s.GetClrRuntime().Heap, [session]).EnumerateRootPaths())
             {
                 int n = 0;
                 for (var link = chain; link is not null; link = link.Next)

@@ -104,7 +104,7 @@ public static class Program
         {
             // The loop a tool author writes with ClrMD: one ClrObject per object, grouped by type name.
             perType = new Dictionary<string, (long, long)>();
-            foreach (var obj in session.Runtime.Heap.EnumerateObjects())
+            foreach (var obj in session.GetClrRuntime().Heap.EnumerateObjects())
             {
                 if (obj.IsFree)
                     continue;

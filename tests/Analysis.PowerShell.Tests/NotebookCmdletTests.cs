@@ -15,7 +15,7 @@ public class NotebookCmdletTests
 
     /// <summary>All text of a run's outputs (streams, text/plain, text/html, errors), one output per line.</summary>
     private const string AllOutput = """
-        $all = foreach ($c in $r.Notebook.Cells) {
+        $all = foreach ($c in $r.GetNotebook().Cells) {
             foreach ($o in $c.Outputs) {
                 if ($o.Text) { $o.Text }
                 foreach ($k in $o.Data.Keys) { $o.Data[$k] }
@@ -140,8 +140,8 @@ public class NotebookCmdletTests
         var r = host.Run("""
             $r = Invoke-Notebook ([System.IO.Path]::Combine($d, 'ps.dib'))
             $r.Succeeded
-            foreach ($o in $r.Notebook.Cells[0].Outputs) { "$($o.OutputType)/$($o.Name): $($o.Text)" }
-            foreach ($o in $r.Notebook.Cells[1].Outputs) { "$($o.OutputType)/$($o.Name): $($o.Text)" }
+            foreach ($o in $r.GetNotebook().Cells[0].Outputs) { "$($o.OutputType)/$($o.Name): $($o.Text)" }
+            foreach ($o in $r.GetNotebook().Cells[1].Outputs) { "$($o.OutputType)/$($o.Name): $($o.Text)" }
             """, new Dictionary<string, object?> { ["d"] = dir });
         Assert.Empty(r.Errors);
         Assert.Equal(["True", "stream/stdout: from host\n", "stream/stderr: WARNING: careful\n", $"stream/stdout: 42\nTrue\n{dir}\n"], r.Strings);
@@ -154,7 +154,7 @@ public class NotebookCmdletTests
         string nb = Path.Combine(dir, "fail.dib");
         File.WriteAllText(nb, "#!pwsh\n'first'\n#!pwsh\nGet-HeapTop -Path ./absent.dmp\n#!pwsh\n'never'\n");
         using var host = new PwshHost();
-        var r = host.Run("$r = Invoke-Notebook $nb -OutFile $html; $r.Succeeded; $r.FailedCellIndex; $r.Notebook.Cells[2].ExecutionCount -eq $null",
+        var r = host.Run("$r = Invoke-Notebook $nb -OutFile $html; $r.Succeeded; $r.FailedCellIndex; $r.GetNotebook().Cells[2].ExecutionCount -eq $null",
             new Dictionary<string, object?> { ["nb"] = nb, ["html"] = Path.Combine(dir, "fail.html") });
         var error = Assert.Single(r.Errors);
         Assert.Equal("NotebookCellFailed,Analysis.PowerShell.Commands.InvokeNotebookCommand", error.FullyQualifiedErrorId);

@@ -13,7 +13,6 @@ public sealed class DumpSession : IAnalysisSession
     private readonly ClrRuntime _runtime;
     private readonly SemaphoreSlim _threadsGate = new(1, 1);
     private readonly SemaphoreSlim _heapGate = new(1, 1);
-    private readonly Lazy<bool> _hasHeap;
     private IReadOnlyList<DumpThread>? _threads;
     private HeapStatistics? _heap;
     private readonly SemaphoreSlim _graphGate = new(1, 1);
@@ -36,7 +35,10 @@ public sealed class DumpSession : IAnalysisSession
         _runtime = runtime;
         RuntimeVersion = runtimeVersion;
         DacPath = dacPath;
-        _hasHeap = new Lazy<bool>(ProbeHeap);
+        // Read now, while the dump is open: a closed session still answers these (a serializer reading every property
+        // of a closed session must not reach into a disposed runtime).
+        ProcessId = target.DataReader.ProcessId;
+        HasHeap = ProbeHeap();
     }
 
     /// <summary>Full path of the dump file.</summary>
@@ -51,24 +53,25 @@ public sealed class DumpSession : IAnalysisSession
     public string DacPath { get; }
 
     /// <summary>The process id recorded in the dump.</summary>
-    public int ProcessId => _target.DataReader.ProcessId;
+    public int ProcessId { get; }
 
     /// <summary>Whether the dump contains GC heap memory (full and with-heap dumps do, mini/triage dumps don't).</summary>
-    public bool HasHeap => _hasHeap.Value;
+    public bool HasHeap { get; }
 
     /// <summary>Whether heap statistics have been computed and cached.</summary>
     public bool IsHeapCached => _heap is not null;
 
     public bool IsClosed => _disposed;
 
-    /// <summary>The underlying ClrMD runtime, for questions this library does not answer yet.</summary>
-    public ClrRuntime Runtime
+    /// <summary>
+    /// The underlying ClrMD runtime, for questions this library does not answer yet. A method, not a property: its
+    /// objects read the dump through the native DAC when their properties are read, so a serializer walking them
+    /// (ConvertTo-Json, Export-Clixml) could crash the process; and it is only valid until the session is closed.
+    /// </summary>
+    public ClrRuntime GetClrRuntime()
     {
-        get
-        {
-            ThrowIfClosed();
-            return _runtime;
-        }
+        ThrowIfClosed();
+        return _runtime;
     }
 
     /// <summary>Opens a dump read-only, locates the matching DAC and creates the runtime.</summary>

@@ -110,7 +110,7 @@ public class AsyncAndQueueTests
         Assert.Equal(finalizer.Ready.Sum(r => r.Count), finalizer.ReadyCount);
         Assert.True(finalizer.RegisteredCount > 0);
         // The ready objects are exactly the finalizer-queue roots ClrMD reports.
-        Assert.Equal(session.Runtime.Heap.EnumerateFinalizerRoots().Count(), finalizer.ReadyCount);
+        Assert.Equal(session.GetClrRuntime().Heap.EnumerateFinalizerRoots().Count(), finalizer.ReadyCount);
     }
 
     [Fact]

@@ -31,7 +31,7 @@ public class HeapTests
         // The reference: ClrMD's own object enumeration, one ClrObject at a time.
         var naive = new Dictionary<string, (long Count, long Size)>();
         long freeCount = 0;
-        foreach (var obj in session.Runtime.Heap.EnumerateObjects())
+        foreach (var obj in session.GetClrRuntime().Heap.EnumerateObjects())
         {
             if (obj.IsFree)
             {

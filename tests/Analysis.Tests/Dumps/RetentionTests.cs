@@ -49,7 +49,7 @@ public class RetentionTests
         Assert.Equal(GrowthDumps.GrowBy, path.Count);
         Assert.Equal("static DumpTarget.Program.s_cache", path.Root);
         Assert.Equal(GcRootKind.Static, path.RootKind);
-        var stackRoots = session.Runtime.Heap.EnumerateRoots().Where(r => r.RootKind == ClrRootKind.Stack && r.Object.Type?.Name == "System.Collections.Generic.List<Contoso.Orders.CachedReport>").ToArray();
+        var stackRoots = session.GetClrRuntime().Heap.EnumerateRoots().Where(r => r.RootKind == ClrRootKind.Stack && r.Object.Type?.Name == "System.Collections.Generic.List<Contoso.Orders.CachedReport>").ToArray();
         Assert.NotEmpty(stackRoots); // the shorter, transient path exists and was passed over
     }
 
@@ -66,8 +66,8 @@ public class RetentionTests
         Assert.Equal(TargetFacts.NoteKeyType, path.Hops[^2].TypeName);
         Assert.Equal("(dependent handle)", path.Hops[^1].Via);
         // The note (and its body) is retained by its key: nothing else holds it.
-        var note = session.Runtime.Heap.EnumerateObjects().First(o => o.Type?.Name == TargetFacts.AttachedNoteType);
-        var key = session.Runtime.Heap.GetObject(path.Hops[^2].Address);
+        var note = session.GetClrRuntime().Heap.EnumerateObjects().First(o => o.Type?.Name == TargetFacts.AttachedNoteType);
+        var key = session.GetClrRuntime().Heap.GetObject(path.Hops[^2].Address);
         Assert.True(session.GetRetainedSize(key.Address) >= (long)key.Size + (long)note.Size + (long)note.ReadObjectField("Body").Size);
     }
 
@@ -86,7 +86,7 @@ public class RetentionTests
         Assert.Contains("(stdin-watch)", stack.Root);
         Assert.All(paths, p => Assert.Equal(report, p.Target));
         // Each path is a real chain of references.
-        var heap = session.Runtime.Heap;
+        var heap = session.GetClrRuntime().Heap;
         foreach (var p in paths)
         {
             for (int i = 1; i < p.Hops.Count; i++)
@@ -100,7 +100,7 @@ public class RetentionTests
     public void RootPath_OfOneAddress_IsARealChainOfReferences_NoLongerThanClrMdsGcRoot()
     {
         using var session = Open();
-        var heap = session.Runtime.Heap;
+        var heap = session.GetClrRuntime().Heap;
         ulong target = heap.EnumerateObjects().First(o => o.Type?.Name == TargetFacts.SessionType).Address;
 
         var path = session.FindRootPath(target);
@@ -125,7 +125,7 @@ public class RetentionTests
     {
         using var session = Open();
         var graph = session.Graph(null, default);
-        var heap = session.Runtime.Heap;
+        var heap = session.GetClrRuntime().Heap;
 
         int objects = 0;
         foreach (var obj in heap.EnumerateObjects().Where(o => !o.IsFree))
@@ -149,7 +149,7 @@ public class RetentionTests
     public void RetainedSize_OfSessionsAndArchive_AreTheirExclusivelyHeldObjects()
     {
         using var session = Open();
-        var heap = session.Runtime.Heap;
+        var heap = session.GetClrRuntime().Heap;
         var sessions = heap.EnumerateObjects().Where(o => o.Type?.Name == TargetFacts.SessionType).ToArray();
         var archive = Assert.Single(heap.EnumerateObjects(), o => o.Type?.Name == TargetFacts.ArchiveType);
 
@@ -215,7 +215,7 @@ public class RetentionTests
         long all = Reachable(-1);
         var random = new Random(42);
         var sample = Enumerable.Range(0, 40).Select(_ => random.Next(graph.NodeCount))
-            .Append(graph.Find(session.Runtime.Heap.EnumerateObjects().First(o => o.Type?.Name == TargetFacts.ArchiveType).Address))
+            .Append(graph.Find(session.GetClrRuntime().Heap.EnumerateObjects().First(o => o.Type?.Name == TargetFacts.ArchiveType).Address))
             .ToArray();
         int checkedCount = 0;
         foreach (int node in sample)
@@ -235,7 +235,7 @@ public class RetentionTests
     public void RootPath_OfAnAddressThatIsNoObject_Throws()
     {
         using var session = Open();
-        var archive = session.Runtime.Heap.EnumerateObjects().First(o => o.Type?.Name == TargetFacts.ArchiveType);
+        var archive = session.GetClrRuntime().Heap.EnumerateObjects().First(o => o.Type?.Name == TargetFacts.ArchiveType);
 
         var e = Assert.Throws<ArgumentException>(() => session.FindRootPath(archive.Address + 8));
         Assert.Contains($"0x{archive.Address + 8:x}", e.Message);
@@ -361,7 +361,7 @@ public class RetentionTests
     {
         // The facts heap is a few MB: hashing its 100+ MB dump would cost more than indexing it again.
         using var session = DumpSession.Open(DumpSet.Facts[CapturedDump.ClientWithHeap]);
-        Assert.True(session.Runtime.Heap.Segments.Sum(s => (long)s.ObjectRange.Length) < 64L << 20);
+        Assert.True(session.GetClrRuntime().Heap.Segments.Sum(s => (long)s.ObjectRange.Length) < 64L << 20);
 
         Assert.Equal(TargetFacts.SessionCount, session.FindRootPaths(TargetFacts.SessionType).Reachable);
         session.WaitForGraphCache();

@@ -37,15 +37,15 @@ public class NotebookRunnerTests
             """));
         Assert.True(run.Succeeded, run.Failure);
         Assert.Equal(4, run.CodeCellsRun);
-        Assert.Equal([1, 2, 3, 4], run.Notebook.Cells.Select(c => c.ExecutionCount ?? 0));
-        var second = run.Notebook.Cells[1].Outputs;
+        Assert.Equal([1, 2, 3, 4], run.GetNotebook().Cells.Select(c => c.ExecutionCount ?? 0));
+        var second = run.GetNotebook().Cells[1].Outputs;
         Assert.Equal(["stream", "display_data", "execute_result"], second.Select(o => o.OutputType));
         Assert.Equal("count 2\n", second[0].Text);
         Assert.Equal("144", Plain(second[1]));
         Assert.Equal("5", Plain(second[2]));
         // a trailing void call is not shown a second time as a null result
-        Assert.Equal(["display_data"], run.Notebook.Cells[2].Outputs.Select(o => o.OutputType));
-        Assert.Empty(run.Notebook.Cells[3].Outputs);
+        Assert.Equal(["display_data"], run.GetNotebook().Cells[2].Outputs.Select(o => o.OutputType));
+        Assert.Empty(run.GetNotebook().Cells[3].Outputs);
     }
 
     [Fact]
@@ -66,11 +66,11 @@ public class NotebookRunnerTests
         Assert.Equal(2, run.FailedCellIndex);
         Assert.Equal(2, run.CodeCellsRun);
         Assert.StartsWith("Cell 3 (csharp, 'var a = 1;') failed: CompilationError: (2,9): error CS0103", run.Failure, StringComparison.Ordinal);
-        var error = Assert.Single(run.Notebook.Cells[2].Outputs);
+        var error = Assert.Single(run.GetNotebook().Cells[2].Outputs);
         Assert.Equal("error", error.OutputType);
         Assert.Contains("undefinedThing", error.ErrorValue, StringComparison.Ordinal);
-        Assert.Empty(run.Notebook.Cells[3].Outputs);
-        Assert.Null(run.Notebook.Cells[3].ExecutionCount);
+        Assert.Empty(run.GetNotebook().Cells[3].Outputs);
+        Assert.Null(run.GetNotebook().Cells[3].ExecutionCount);
     }
 
     [Fact]
@@ -82,7 +82,7 @@ public class NotebookRunnerTests
             throw new InvalidOperationException("no such dump: x.dmp");
             """));
         Assert.False(run.Succeeded);
-        var outputs = run.Notebook.Cells[0].Outputs;
+        var outputs = run.GetNotebook().Cells[0].Outputs;
         Assert.Equal("before\n", outputs[0].Text);
         Assert.Equal("InvalidOperationException", outputs[1].ErrorName);
         Assert.Equal("no such dump: x.dmp", outputs[1].ErrorValue);
@@ -106,7 +106,7 @@ public class NotebookRunnerTests
             #r "nuget: Newtonsoft.Json, 13.0.3"
             """));
         Assert.False(bad.Succeeded);
-        var error = bad.Notebook.Cells[0].Outputs.Single(o => o.OutputType == "error");
+        var error = bad.GetNotebook().Cells[0].Outputs.Single(o => o.OutputType == "error");
         Assert.StartsWith("Line 2: #r \"nuget: Newtonsoft.Json\" needs the .NET Interactive kernel's package manager", error.ErrorValue, StringComparison.Ordinal);
         Assert.Contains("#r \"path/to/library.dll\"", error.ErrorValue, StringComparison.Ordinal);
 
@@ -131,7 +131,7 @@ public class NotebookRunnerTests
             """, Path.Combine(dir, "ref.dib"));
         var run = await NotebookRunner.RunAsync(doc, new NotebookRunOptions());
         Assert.True(run.Succeeded, run.Failure);
-        Assert.Equal(typeof(Xunit.Assert).Assembly.GetName().Name, Plain(run.Notebook.Cells[0].Outputs[^1]));
+        Assert.Equal(typeof(Xunit.Assert).Assembly.GetName().Name, Plain(run.GetNotebook().Cells[0].Outputs[^1]));
     }
 
     [Fact]
@@ -149,17 +149,17 @@ public class NotebookRunnerTests
             """);
         var run = await Run(doc, new() { ["Name"] = "it's \"quoted\"", ["Count"] = 21, ["Ratio"] = 0.5, ["Enabled"] = true, ["Window"] = TimeSpan.FromSeconds(90) });
         Assert.True(run.Succeeded, run.Failure);
-        var injected = run.Notebook.Cells[2];
+        var injected = run.GetNotebook().Cells[2];
         Assert.Equal([NotebookRunner.InjectedTag], injected.Tags);
         Assert.Equal("csharp", injected.Language);
-        Assert.Equal("it's \"quoted\":42:0.5:True:90", Plain(run.Notebook.Cells[3].Outputs.Single()));
+        Assert.Equal("it's \"quoted\":42:0.5:True:90", Plain(run.GetNotebook().Cells[3].Outputs.Single()));
         Assert.Contains(run.Warnings, w => w.Contains("'Ratio' is not declared", StringComparison.Ordinal));
         Assert.DoesNotContain(run.Warnings, w => w.Contains("'Name'", StringComparison.Ordinal));
 
         // running the executed notebook again replaces the injected cell instead of stacking a second one
-        var again = await Run(run.Notebook, new() { ["Name"] = "second", ["Count"] = 1, ["Ratio"] = 1.0, ["Enabled"] = false, ["Window"] = TimeSpan.Zero });
-        Assert.Single(again.Notebook.Cells, c => c.Tags.Contains(NotebookRunner.InjectedTag));
-        Assert.Equal("second:2:1:False:0", Plain(again.Notebook.Cells[3].Outputs.Single()));
+        var again = await Run(run.GetNotebook(), new() { ["Name"] = "second", ["Count"] = 1, ["Ratio"] = 1.0, ["Enabled"] = false, ["Window"] = TimeSpan.Zero });
+        Assert.Single(again.GetNotebook().Cells, c => c.Tags.Contains(NotebookRunner.InjectedTag));
+        Assert.Equal("second:2:1:False:0", Plain(again.GetNotebook().Cells[3].Outputs.Single()));
     }
 
     [Fact]
@@ -167,8 +167,8 @@ public class NotebookRunnerTests
     {
         var run = await Run(Dib("#!csharp\nDump.Length"), new() { ["Dump"] = "abc" });
         Assert.True(run.Succeeded, run.Failure);
-        Assert.Equal(NotebookRunner.InjectedTag, run.Notebook.Cells[0].Tags.Single());
-        Assert.Equal("3", Plain(run.Notebook.Cells[1].Outputs.Single()));
+        Assert.Equal(NotebookRunner.InjectedTag, run.GetNotebook().Cells[0].Tags.Single());
+        Assert.Equal("3", Plain(run.GetNotebook().Cells[1].Outputs.Single()));
         Assert.Contains(run.Warnings, w => w.Contains("no parameters cell", StringComparison.Ordinal));
 
         await Assert.ThrowsAsync<ArgumentException>(() => Run(Dib("#!csharp\n1"), new() { ["bad name"] = 1 }));
@@ -204,7 +204,7 @@ public class NotebookRunnerTests
             """);
         var run = await Run(doc, new() { ["DumpPath"] = dump });
         Assert.True(run.Succeeded, run.Failure);
-        var result = run.Notebook.Cells[3].Outputs.Single();
+        var result = run.GetNotebook().Cells[3].Outputs.Single();
         string html = result.Data["text/html"];
         int expectedBuckets = StackGrouper.Group(GoroutineDumpParser.ParseFile(dump).Goroutines).Count(b => b.Count >= 10);
         Assert.True(expectedBuckets >= 3, $"{expectedBuckets} buckets"); // receivers, senders, pollers at least
@@ -212,7 +212,7 @@ public class NotebookRunnerTests
         Assert.Contains($"<td style=\"text-align:right\">{GoFixtures.ManifestInt("facts.leaked_receivers")}</td>", html, StringComparison.Ordinal);
         Assert.Contains("Plotly.newPlot", html, StringComparison.Ordinal);
 
-        string page = NotebookHtml.Render(run.Notebook, run);
+        string page = NotebookHtml.Render(run.GetNotebook(), run);
         Assert.Single(Regex.Matches(page, Regex.Escape(HtmlReport.PlotlyJs[..200])));
         Assert.Contains("<title>Goroutine check</title>", page, StringComparison.Ordinal);
         Assert.Contains("Buckets with <em>many</em> goroutines.", page, StringComparison.Ordinal);
@@ -225,7 +225,7 @@ public class NotebookRunnerTests
     public async Task HtmlPage_WithoutCharts_HasNoPlotly_AndShowsTheFailure()
     {
         var run = await Run(Dib("#!csharp\nthrow new Exception(\"bad <input>\");"));
-        string page = NotebookHtml.Render(run.Notebook, run);
+        string page = NotebookHtml.Render(run.GetNotebook(), run);
         Assert.DoesNotContain("Plotly.newPlot", page, StringComparison.Ordinal);
         Assert.True(page.Length < 20_000, $"page is {page.Length} characters");
         Assert.Contains("Stopped: Cell 1 (csharp", page, StringComparison.Ordinal);
@@ -241,7 +241,7 @@ public class NotebookRunnerTests
         string before = File.ReadAllText(input);
         var run = await NotebookRunner.RunFileAsync(input, Path.Combine(dir, "out.ipynb"), Path.Combine(dir, "out.html"), new NotebookRunOptions());
         Assert.False(run.Succeeded);
-        Assert.Equal("FormatException", run.Notebook.Cells[2].Outputs.Single().ErrorName);
+        Assert.Equal("FormatException", run.GetNotebook().Cells[2].Outputs.Single().ErrorName);
         var executed = NotebookFile.Read(run.OutNotebook!);
         Assert.Equal(3, executed.Cells.Count);
         Assert.Contains("\"42\"", File.ReadAllText(run.OutNotebook!), StringComparison.Ordinal);
@@ -284,7 +284,7 @@ public class NotebookPageRenderTests
         // the defaults point at the committed Go fixtures, so this is the notebook exactly as shipped
         var run = await NotebookRunner.RunFileAsync(Path.Combine(RepoPaths.Root, "notebooks", "go-heap-diff.ipynb"), Path.Combine(dir, "go-heap-diff.ipynb"), page, new NotebookRunOptions());
         Assert.True(run.Succeeded, run.Failure);
-        int charts = run.Notebook.Cells.SelectMany(c => c.Outputs).Count(o => o.Data.TryGetValue("text/html", out string? h) && h.Contains("Plotly.newPlot", StringComparison.Ordinal));
+        int charts = run.GetNotebook().Cells.SelectMany(c => c.Outputs).Count(o => o.Data.TryGetValue("text/html", out string? h) && h.Contains("Plotly.newPlot", StringComparison.Ordinal));
         Assert.True(charts >= 2, $"{charts} charts");
 
         string dom = Analysis.Tests.Reporting.Chromium.Run(chromium!, page, dir, "--dump-dom", out string log);
