@@ -162,12 +162,6 @@ public sealed record DumpThread : IStackSample
 
     string IStackSample.State => State.ToString();
 
-    int IStackSample.Count => 1;
-
-    int IStackSample.WaitMinutes => 0;
-
-    StackFrameInfo? IStackSample.CreatedBy => null;
-
     public override string ToString()
     {
         string name = Name is { Length: > 0 } ? $" '{Name}'" : "";

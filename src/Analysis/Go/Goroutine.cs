@@ -4,7 +4,7 @@ using Analysis.Stacks;
 namespace Analysis.Go;
 
 /// <summary>One goroutine of a dump (debug=2 or panic output), or one aggregated record of a debug=1 dump.</summary>
-public sealed record Goroutine : IStackSample
+public sealed record Goroutine : IGoroutineSample
 {
     public string Runtime => "go";
 

@@ -2,7 +2,8 @@ namespace Analysis.Stacks;
 
 /// <summary>
 /// Something with a stack that can be grouped with others like it: a Go goroutine, a .NET thread. One model so that
-/// Group-Stacks merges identical stacks for both runtimes.
+/// Group-Stacks merges identical stacks for both runtimes. What only goroutines have (aggregated records, wait
+/// minutes, a creator) is in <see cref="IGoroutineSample"/>, so .NET threads do not carry it.
 /// </summary>
 public interface IStackSample
 {
@@ -15,13 +16,17 @@ public interface IStackSample
     /// <summary>What it was doing: a Go wait reason ("chan receive") or a .NET thread state ("Waiting").</summary>
     string State { get; }
 
-    /// <summary>How many goroutines or threads this sample stands for (debug=1 goroutine records aggregate many).</summary>
-    int Count { get; }
-
     /// <summary>Frames, top (innermost) first.</summary>
     ItemList<StackFrameInfo> Frames { get; }
+}
 
-    /// <summary>Minutes spent in <see cref="State"/> when known (Go prints it after one minute), else 0.</summary>
+/// <summary>A goroutine's part of the stack model: records that aggregate, minutes waited, the creator.</summary>
+public interface IGoroutineSample : IStackSample
+{
+    /// <summary>How many goroutines this sample stands for (debug=1 goroutine records aggregate many).</summary>
+    int Count { get; }
+
+    /// <summary>Minutes spent in <see cref="IStackSample.State"/> when known (Go prints it after one minute), else 0.</summary>
     int WaitMinutes { get; }
 
     /// <summary>Where it was created (Go "created by" frame), when known.</summary>

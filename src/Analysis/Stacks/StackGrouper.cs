@@ -103,11 +103,13 @@ public static class StackGrouper
 
         public void Add(IStackSample s)
         {
-            _count += s.Count;
+            var go = s as IGoroutineSample;
+            _count += go?.Count ?? 1;
             if (s.Id != 0)
                 _ids.Add(s.Id);
-            _min = Math.Min(_min, s.WaitMinutes);
-            _max = Math.Max(_max, s.WaitMinutes);
+            int minutes = go?.WaitMinutes ?? 0;
+            _min = Math.Min(_min, minutes);
+            _max = Math.Max(_max, minutes);
         }
 
         public StackBucket Build(Func<StackFrameInfo, bool>? isPlumbing) => new()
@@ -119,7 +121,7 @@ public static class StackGrouper
             Ids = _ids,
             MinWaitMinutes = _min == int.MaxValue ? 0 : _min,
             MaxWaitMinutes = _max,
-            CreatedBy = first.CreatedBy,
+            CreatedBy = (first as IGoroutineSample)?.CreatedBy,
             TopFrame = first.Frames.FirstOrDefault(f => !(isPlumbing ?? Plumbing.IsPlumbing)(f)) ?? first.Frames.FirstOrDefault(),
         };
     }
@@ -139,7 +141,7 @@ public static class StackGrouper
                     return false;
             }
 
-            return (x.CreatedBy, y.CreatedBy) switch
+            return (CreatorOf(x), CreatorOf(y)) switch
             {
                 (null, null) => true,
                 ({ } a, { } b) => SameFrame(a, b),
@@ -163,10 +165,12 @@ public static class StackGrouper
                 }
             }
 
-            if (obj.CreatedBy is { } c)
+            if (CreatorOf(obj) is { } c)
                 h.Add(c.Function);
             return h.ToHashCode();
         }
+
+        private static StackFrameInfo? CreatorOf(IStackSample sample) => (sample as IGoroutineSample)?.CreatedBy;
 
         private bool SameFrame(StackFrameInfo a, StackFrameInfo b)
         {
