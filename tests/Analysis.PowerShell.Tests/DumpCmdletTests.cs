@@ -19,7 +19,7 @@ public class DumpCmdletTests
         Assert.Empty(r.Errors);
         Assert.Equal(TargetFacts.DeadlockedThreads, r.Strings.Order(StringComparer.Ordinal));
 
-        var cycle = host.Run("Get-DumpThreads $d | Where-Object Name -eq 'worker-b' | ForEach-Object DeadlockDescription", Vars(("d", HeapDump)));
+        var cycle = host.Run("Get-DumpThreads $d | Where-Object Name -eq 'worker-b' | ForEach-Object { $_.Deadlock.Description }", Vars(("d", HeapDump)));
         string text = Assert.Single(cycle.Strings);
         Assert.Contains("holds AccountLock#2", text);
         Assert.Contains("waits for Lock#1", text);

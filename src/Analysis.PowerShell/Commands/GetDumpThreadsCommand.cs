@@ -12,12 +12,12 @@ namespace Analysis.PowerShell.Commands;
 /// it holds (HeldLocks).
 /// </para>
 /// <para>
-/// Threads on a wait-for cycle have IsDeadlocked set and the cycle told as a sentence in DeadlockDescription. Locks
+/// Threads on a wait-for cycle have IsDeadlocked set and the cycle in Deadlock, told as a sentence by its Description. Locks
 /// are read from sync blocks, thin locks and System.Threading.Lock owners.
 /// </para>
 /// </remarks>
 /// <example>
-/// <code>Get-DumpThreads ./app.dmp | Where-Object IsDeadlocked | ForEach-Object DeadlockDescription | Sort-Object -Unique</code>
+/// <code>Get-DumpThreads ./app.dmp | Where-Object IsDeadlocked | ForEach-Object { $_.Deadlock.Description } | Sort-Object -Unique</code>
 /// <para>Each deadlock once: which thread holds which lock and waits for which.</para>
 /// </example>
 /// <example>
