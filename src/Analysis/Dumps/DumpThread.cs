@@ -56,6 +56,9 @@ public sealed record ExceptionInfo(string Type, string? Message, int HResult, ul
 public sealed record DeadlockLink(int ThreadId, string? ThreadName, LockInfo? Holds, LockInfo WaitsFor, int WaitsForOwnerThreadId)
 {
     public string ThreadLabel => ThreadName is { Length: > 0 } n ? $"{n} (thread {ThreadId})" : $"thread {ThreadId}";
+
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"{ThreadLabel}{(Holds is null ? "" : $" holds {Holds.TypeName} 0x{Holds.Address:x},")} waits for {WaitsFor.TypeName} 0x{WaitsFor.Address:x} held by thread {WaitsForOwnerThreadId}");
 }
 
 /// <summary>A wait-for cycle: every thread waits for a lock held by the next one, and the last waits for the first.</summary>

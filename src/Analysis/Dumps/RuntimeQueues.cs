@@ -64,7 +64,10 @@ public sealed record ThreadPoolReport
 }
 
 /// <summary>Objects of one type.</summary>
-public sealed record TypeCount(string TypeName, int Count);
+public sealed record TypeCount(string TypeName, int Count)
+{
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Count:N0} {TypeName}");
+}
 
 /// <summary>The finalizer: its thread and what it runs, and the objects waiting for it.</summary>
 public sealed record FinalizerReport
