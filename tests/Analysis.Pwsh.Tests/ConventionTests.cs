@@ -161,7 +161,7 @@ public sealed class ConventionTests : IDisposable
         var r = _pwsh.Run("""
             $r = Invoke-Notebook (Join-Path $scratch 'books/params.dib') -Parameters @{ DumpPath = './app.dmp'; Pattern = 'Contoso.*' } -Verbose
             $r.Succeeded
-            ($r.Notebook.Cells | ForEach-Object { $_.Outputs } | ForEach-Object { $_.Text }) -join ''
+            ($r.GetNotebook().Cells | ForEach-Object { $_.Outputs } | ForEach-Object { $_.Text }) -join ''
             """, Vars());
         Assert.Empty(r.Errors);
         Assert.Equal("True", r.Output[0]);
