@@ -434,12 +434,19 @@ public sealed class DumpSession : IAnalysisSession
 
     private bool ProbeHeap()
     {
-        // A heap is present when the first object of some non-empty segment is readable.
+        // A heap is present when the first object of some non-empty segment is readable; segments the runtime cannot
+        // even list make a dump without a usable heap (threads and stacks still work).
         Span<byte> probe = stackalloc byte[8];
-        foreach (var segment in _runtime.Heap.Segments)
+        try
         {
-            if (segment.ObjectRange.Length > 0 && _target.DataReader.Read(segment.FirstObjectAddress, probe) == probe.Length)
-                return true;
+            foreach (var segment in _runtime.Heap.Segments)
+            {
+                if (segment.ObjectRange.Length > 0 && _target.DataReader.Read(segment.FirstObjectAddress, probe) == probe.Length)
+                    return true;
+            }
+        }
+        catch (Exception e) when (IsEngineFailure(e))
+        {
         }
 
         return false;
