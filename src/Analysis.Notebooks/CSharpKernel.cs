@@ -39,6 +39,7 @@ public sealed partial class CSharpKernel : INotebookKernel
         "Analysis", "Analysis.Dumps", "Analysis.Traces", "Analysis.Go", "Analysis.Stacks", "Analysis.Reporting", "Plotly.NET",
     ];
 
+    private static readonly SemaphoreSlim s_processState = new(1, 1);
     private readonly CSharpCellGlobals _globals = new();
     private readonly ScriptOptions _options;
     private ScriptState<object?>? _state;
@@ -74,15 +75,18 @@ public sealed partial class CSharpKernel : INotebookKernel
             return false;
         }
 
+        // Console and the current directory belong to the process: one C# cell at a time in it (notebooks run in
+        // parallel runspaces, or tests, would otherwise see each other's output and relative paths)
+        await s_processState.WaitAsync(cancellationToken).ConfigureAwait(false);
         _globals.Outputs = outputs;
         var stdout = new OutputWriter(outputs);
         var oldOut = Console.Out;
         string oldDirectory = Environment.CurrentDirectory;
         Console.SetOut(stdout);
-        // relative paths in C# resolve against the process's directory: make it the notebook's while the cell runs
-        Environment.CurrentDirectory = _globals.WorkingDirectory;
         try
         {
+            // relative paths in C# resolve against the process's directory: make it the notebook's while the cell runs
+            Environment.CurrentDirectory = _globals.WorkingDirectory;
             var state = _state is null
                 ? await CSharpScript.Create<object?>(code, _options, typeof(CSharpCellGlobals)).RunAsync(_globals, _ => true, cancellationToken).ConfigureAwait(false)
                 : await _state.ContinueWithAsync<object?>(code, _options, _ => true, cancellationToken).ConfigureAwait(false);
@@ -118,6 +122,7 @@ public sealed partial class CSharpKernel : INotebookKernel
         {
             Console.SetOut(oldOut);
             Environment.CurrentDirectory = oldDirectory;
+            s_processState.Release();
         }
     }
 

@@ -17,6 +17,9 @@ public static class DemoFiles
 
     public static string File(string name) => Path.Combine(Folder, name);
 
+    /// <summary>The names of the inputs made here (tests may add outputs of their own to the folder).</summary>
+    public static IEnumerable<string> Inputs => ["app.dmp", "app2.dmp", "mini.dmp", "before.dmp", "after.dmp", "app.nettrace", .. GoFiles.Keys];
+
     /// <summary>The Go fixtures under their README names.</summary>
     public static readonly IReadOnlyDictionary<string, string> GoFiles = new Dictionary<string, string>
     {

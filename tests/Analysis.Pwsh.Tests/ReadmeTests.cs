@@ -28,8 +28,13 @@ public sealed partial class ReadmeTests
         string folder = RepoPaths.NewScratchDirectory("analysis-pwsh-readme");
         try
         {
-            foreach (string file in Directory.GetFiles(DemoFiles.Folder).Where(f => Path.GetFileName(f) != "mini.dmp")) // the README's dumps all have heaps
-                File.CreateSymbolicLink(Path.Combine(folder, Path.GetFileName(file)), File.ResolveLinkTarget(file, returnFinalTarget: true)?.FullName ?? file);
+            // the demo inputs only (other tests write their outputs into the demo folder); the README's dumps all have heaps
+            foreach (string name in DemoFiles.Inputs.Where(n => n != "mini.dmp"))
+            {
+                string file = DemoFiles.File(name);
+                File.CreateSymbolicLink(Path.Combine(folder, name), File.ResolveLinkTarget(file, returnFinalTarget: true)?.FullName ?? file);
+            }
+
             Directory.CreateSymbolicLink(Path.Combine(folder, "notebooks"), Path.Combine(RepoPaths.Root, "notebooks"));
 
             using var dumpTarget = TargetProcess.Start("DumpTarget", TimeSpan.FromMinutes(3), "facts");
