@@ -17,7 +17,8 @@ namespace Analysis.PowerShell.Loader;
 public sealed class ModuleLoadContext : AssemblyLoadContext
 {
     private static readonly ConcurrentDictionary<string, ModuleLoadContext> s_byFolder = new(StringComparer.Ordinal);
-    private static int s_registered;
+    private static readonly object s_gate = new();
+    private static bool s_registered;
 
     private readonly string _folder;
     private readonly HashSet<string> _names;
@@ -47,11 +48,15 @@ public sealed class ModuleLoadContext : AssemblyLoadContext
     /// </summary>
     public static void Register()
     {
-        if (Interlocked.Exchange(ref s_registered, 1) == 1)
-            return;
-        if (GetLoadContext(typeof(ModuleLoadContext).Assembly) is ModuleLoadContext)
-            return; // loaded inside our own context (a nested import): nothing to bridge
-        Default.Resolving += (_, name) => Instance.Ships(name) ? Instance.LoadFromAssemblyName(name) : null;
+        // runspaces importing at the same time (ForEach-Object -Parallel) all wait until the handler is in place
+        lock (s_gate)
+        {
+            if (s_registered)
+                return;
+            if (GetLoadContext(typeof(ModuleLoadContext).Assembly) is not ModuleLoadContext)
+                Default.Resolving += (_, name) => Instance.Ships(name) ? Instance.LoadFromAssemblyName(name) : null;
+            s_registered = true; // (loaded inside our own context, as a nested import, there is nothing to bridge)
+        }
     }
 
     private bool Ships(AssemblyName name) => name.Name is { } n && _names.Contains(n);

@@ -4,46 +4,40 @@ using System.Reflection;
 namespace Analysis.PowerShell;
 
 /// <summary>
-/// Makes our public types nameable in scripts on import (<c>[Analysis.Reporting.Charts]::HeapTop(...)</c>,
+/// Makes our public types nameable in scripts (<c>[Analysis.Reporting.Charts]::HeapTop(...)</c>,
 /// <c>[Analysis.Dumps.HeapTypeStat[]]</c>): they live in the module's own load context, which PowerShell's type
-/// resolution does not search, so each one is registered as a type accelerator under its full name. Closes open
-/// sessions and removes the accelerators when the module is removed.
+/// resolution does not search, so each one is registered once per process as a type accelerator under its full name.
+/// PowerShell reads that table under a lock on it but does not take the lock when adding, so we do: runspaces that
+/// import the module at the same time (ForEach-Object -Parallel) must not see it half-updated. Registrations stay
+/// when the module is removed (the types stay loaded; another runspace may still use them). Open sessions are
+/// closed when the module is removed.
 /// </summary>
 public sealed class ModuleLifetime : IModuleAssemblyInitializer, IModuleAssemblyCleanup
 {
     private static readonly Assembly[] s_public = [typeof(AnalysisException).Assembly, typeof(Reporting.Charts).Assembly, typeof(Notebooks.NotebookRunner).Assembly];
+    private static readonly object s_gate = new();
+    private static bool s_registered;
 
     public void OnImport()
     {
-        var accelerators = Accelerators();
-        if (accelerators is null)
-            return;
-        foreach (var type in s_public.SelectMany(a => a.GetExportedTypes()))
+        lock (s_gate)
         {
-            if (type.FullName is { } name && !type.IsNested)
-                accelerators.Value.Add.Invoke(null, [name, type]);
+            if (s_registered)
+                return;
+            s_registered = true;
+            var table = typeof(PSObject).Assembly.GetType("System.Management.Automation.TypeAccelerators");
+            var add = table?.GetMethod("Add", BindingFlags.Public | BindingFlags.Static, [typeof(string), typeof(Type)]);
+            var readers = table?.GetField("userTypeAccelerators", BindingFlags.NonPublic | BindingFlags.Static)?.GetValue(null);
+            if (add is null || readers is null)
+                return; // PowerShell changed its internals: [Analysis.*] type literals will not resolve, the cmdlets still work
+            var types = s_public.SelectMany(a => a.GetExportedTypes()).Where(t => !t.IsNested && t.FullName is not null).ToArray();
+            lock (readers)
+            {
+                foreach (var type in types)
+                    add.Invoke(null, [type.FullName!, type]);
+            }
         }
     }
 
-    public void OnRemove(PSModuleInfo psModuleInfo)
-    {
-        RunspaceSessions.Current.CloseAll();
-        var accelerators = Accelerators();
-        if (accelerators is null)
-            return;
-        foreach (var type in s_public.SelectMany(a => a.GetExportedTypes()))
-        {
-            if (type.FullName is { } name && !type.IsNested)
-                accelerators.Value.Remove.Invoke(null, [name]);
-        }
-    }
-
-    /// <summary>PowerShell's type-accelerator table (internal; the API modules have used since PowerShell 3). Null if it changed.</summary>
-    private static (MethodInfo Add, MethodInfo Remove)? Accelerators()
-    {
-        var table = typeof(PSObject).Assembly.GetType("System.Management.Automation.TypeAccelerators");
-        var add = table?.GetMethod("Add", BindingFlags.Public | BindingFlags.Static, [typeof(string), typeof(Type)]);
-        var remove = table?.GetMethod("Remove", BindingFlags.Public | BindingFlags.Static, [typeof(string)]);
-        return add is null || remove is null ? null : (add, remove);
-    }
+    public void OnRemove(PSModuleInfo psModuleInfo) => RunspaceSessions.Current.CloseAll();
 }

@@ -131,14 +131,15 @@ public sealed class RealPwsh : IDisposable
 
     /// <summary>
     /// Runs <paramref name="script"/> in a new <c>dotnet pwsh -NoProfile -NonInteractive</c> process with the module
-    /// imported; <paramref name="whileRunning"/> gets the process once it printed <paramref name="signalLine"/> (if given).
+    /// imported (unless <paramref name="importModule"/> is false); <paramref name="whileRunning"/> gets the process once it printed <paramref name="signalLine"/> (if given).
     /// </summary>
-    public static ProcessResult RunProcess(string script, TimeSpan timeout, string? workingDirectory = null, string? signalLine = null, Action<Process>? whileRunning = null)
+    public static ProcessResult RunProcess(string script, TimeSpan timeout, string? workingDirectory = null, string? signalLine = null, Action<Process>? whileRunning = null, bool importModule = true)
     {
         if (s_unavailable.Value is { } why)
             throw new InvalidOperationException(why);
         string file = Path.Combine(RepoPaths.NewScratchDirectory("analysis-pwsh-script"), "script.ps1");
-        File.WriteAllText(file, $"$PSStyle.OutputRendering = 'PlainText'\nImport-Module '{RepoPaths.ModuleManifest}' -ErrorAction Stop\n{script}\n");
+        string import = importModule ? $"Import-Module '{RepoPaths.ModuleManifest}' -ErrorAction Stop\n" : "";
+        File.WriteAllText(file, $"$PSStyle.OutputRendering = 'PlainText'\n{import}{script}\n");
         var psi = Start(["-NonInteractive", "-File", file], workingDirectory);
         using var process = Process.Start(psi) ?? throw new InvalidOperationException("dotnet pwsh did not start");
         var stdout = new StringBuilder();

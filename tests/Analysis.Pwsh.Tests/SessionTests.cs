@@ -85,6 +85,36 @@ public sealed partial class SessionTests : IDisposable
         Assert.Equal([$"app.dmp|{TargetFacts.LeakedOrderType}|3", $"app2.dmp|{TargetFacts.LeakedOrderType}|3"], r.Output);
     }
 
+    [Fact]
+    public void ImportInParallelRunspaces_EachGetsTheCmdlets_AndScriptsCompilingMeanwhileAreUndisturbed()
+    {
+        // The first import in a process bridges the load context and registers the type accelerators; runspaces that
+        // import at the same moment must wait for it (they failed to load our core), and scripts compiling meanwhile
+        // must not see PowerShell's accelerator table half-updated. Fresh processes, so each run is a first import.
+        string script = $"$m = '{RepoPaths.ModuleManifest}'\n" + """
+            $results = 1..12 | ForEach-Object -ThrottleLimit 12 -Parallel {
+                if ($_ % 2) {
+                    try { Import-Module $using:m -ErrorAction Stop; [void](Get-Command Get-HeapTop -ErrorAction Stop); [void][Analysis.Dumps.DumpSession]; 'imported' }
+                    catch { 'import failed: ' + $_.Exception.Message }
+                }
+                else {
+                    $bad = 0
+                    for ($i = 0; $i -lt 300; $i++) {
+                        try { if ((& ([scriptblock]::Create("function F$i { [CmdletBinding()] param([string] `$x) `$x }; F$i -x ok"))) -ne 'ok') { $bad++ } } catch { $bad++ }
+                    }
+                    "compile failures: $bad"
+                }
+            }
+            'result: ' + (($results | Sort-Object -Unique) -join ' / ')
+            """;
+        for (int run = 0; run < 3; run++)
+        {
+            var r = RealPwsh.RunProcess(script, TimeSpan.FromMinutes(2), importModule: false);
+            Assert.Equal(0, r.ExitCode);
+            Assert.Contains("result: compile failures: 0 / imported", r.Stdout, StringComparison.Ordinal);
+        }
+    }
+
     public static TheoryData<string, string, string> BadInputs => new()
     {
         // what the README promises: missing, empty, not a dump, truncated, non-.NET, no matching DAC, a dump without heap
