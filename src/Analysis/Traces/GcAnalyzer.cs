@@ -20,7 +20,7 @@ internal static class GcAnalyzer
         {
             double max = gcs.Max(g => g.PauseMSec);
             anomalies.Add(new GcAnomaly("LongPause",
-                string.Create(CultureInfo.InvariantCulture, $"{over.Length} GC pause(s) over {threshold:F0} ms (longest {max:F1} ms, GC #{gcs.First(g => g.PauseMSec == max).Number})"), over));
+                string.Create(CultureInfo.InvariantCulture, $"{over.Length} GC pause(s) over {threshold:0.###} ms (longest {max:F1} ms, GC #{gcs.First(g => g.PauseMSec == max).Number})"), over));
         }
 
         var inducedGen2 = gcs.Where(g => g.IsInduced && g.Generation == 2).Select(g => g.Number).ToArray();

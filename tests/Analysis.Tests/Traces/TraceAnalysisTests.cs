@@ -45,6 +45,8 @@ public class TraceAnalysisTests
         Assert.Equal(s.TotalPauseMSec * 100 / Trace.DurationMSec, s.PercentTimePaused, precision: 6);
         Assert.Equal(Trace.Gcs.Where(g => g.PauseMSec > 0.5).Select(g => g.Number), s.GcsOverThreshold);
         Assert.True(s.TotalAllocatedMB > 0 && s.AllocationRateMBPerSec > 0);
+        if (s.GcsOverThreshold.Count > 0) // the threshold is quoted as given, not rounded to "over 0 ms"
+            Assert.Contains(" over 0.5 ms ", Assert.Single(s.Anomalies, a => a.Kind == "LongPause").Description, StringComparison.Ordinal);
     }
 
     [Fact]
