@@ -85,7 +85,7 @@ public static class JupyterKernel
     }
 
     /// <summary>The executed notebook, its timings and what the driver said.</summary>
-    public sealed record Execution(JsonNode Notebook, double StartSeconds, double RunSeconds, TimeSpan Wall, string Notes, string OutPath);
+    public sealed record Execution(JsonNode Notebook, double StartSeconds, double RunSeconds, TimeSpan Wall, string Notes, string OutPath, double? FirstCellSeconds);
 
     /// <summary>Runs a notebook in the kernel its kernelspec names, papermill-style parameters injected; returns the executed notebook.</summary>
     public static Execution Execute(string notebook, IReadOnlyDictionary<string, object> parameters, bool absolutePackageSources = true)
@@ -107,7 +107,7 @@ public static class JupyterKernel
             throw new InvalidOperationException($"run_notebook.py {Path.GetFileName(notebook)} exited {r.ExitCode}: {r.Stderr}");
         var timing = JsonNode.Parse(summary["run_notebook: ".Length..])!;
         return new Execution(JsonNode.Parse(File.ReadAllText(outPath))!, timing["startSeconds"]!.GetValue<double>(), timing["runSeconds"]!.GetValue<double>(),
-            wall, r.Stderr.Trim(), outPath);
+            wall, r.Stderr.Trim(), outPath, timing["cells"]!.AsArray().FirstOrDefault()?["seconds"]?.GetValue<double?>());
     }
 
     private sealed record ProcessResult(int ExitCode, string Stdout, string Stderr);

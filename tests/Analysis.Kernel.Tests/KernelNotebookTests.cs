@@ -136,7 +136,7 @@ public sealed partial class KernelNotebookTests(ITestOutputHelper output)
         Skip.If(JupyterKernel.Missing is not null, $"Skipped: {JupyterKernel.Missing}");
         output.WriteLine($"kernelspecs installed into {JupyterKernel.KernelSpecs} in {JupyterKernel.SetupTime.TotalSeconds:N1} s (once per run)");
         var run = Executed(name);
-        output.WriteLine($"{name}: kernel started in {run.StartSeconds:N1} s, cells ran in {run.RunSeconds:N1} s, {run.Wall.TotalSeconds:N1} s in all; executed notebook: {run.OutPath}");
+        output.WriteLine($"{name}: kernel started in {run.StartSeconds:N1} s, cells ran in {run.RunSeconds:N1} s (the extension cell's restore {run.FirstCellSeconds:N1} s), {run.Wall.TotalSeconds:N1} s in all; executed notebook: {run.OutPath}");
         if (run.Notes.Length > 0)
             output.WriteLine(run.Notes);
 
