@@ -85,7 +85,11 @@ public static class JupyterKernel
     }
 
     /// <summary>The executed notebook, its timings and what the driver said.</summary>
-    public sealed record Execution(JsonNode Notebook, double StartSeconds, double RunSeconds, TimeSpan Wall, string Notes, string OutPath, double? FirstCellSeconds);
+    public sealed record Execution(JsonNode Notebook, double StartSeconds, double RunSeconds, TimeSpan Wall, string Notes, string OutPath, double? FirstCellSeconds)
+    {
+        /// <summary>The addresses the kernel's HTTP API said it listens on (its log, on the driver's stdout).</summary>
+        public IReadOnlyList<string> ListeningOn { get; init; } = [];
+    }
 
     /// <summary>Runs a notebook in the kernel its kernelspec names, papermill-style parameters injected; returns the executed notebook.</summary>
     public static Execution Execute(string notebook, IReadOnlyDictionary<string, object> parameters, bool absolutePackageSources = true)
@@ -107,7 +111,11 @@ public static class JupyterKernel
             throw new InvalidOperationException($"run_notebook.py {Path.GetFileName(notebook)} exited {r.ExitCode}: {r.Stderr}");
         var timing = JsonNode.Parse(summary["run_notebook: ".Length..])!;
         return new Execution(JsonNode.Parse(File.ReadAllText(outPath))!, timing["startSeconds"]!.GetValue<double>(), timing["runSeconds"]!.GetValue<double>(),
-            wall, r.Stderr.Trim(), outPath, timing["cells"]!.AsArray().FirstOrDefault()?["seconds"]?.GetValue<double?>());
+            wall, r.Stderr.Trim(), outPath, timing["cells"]!.AsArray().FirstOrDefault()?["seconds"]?.GetValue<double?>())
+        {
+            ListeningOn = r.Stdout.Split('\n').Select(l => l.Trim()).Where(l => l.StartsWith("Now listening on: ", StringComparison.Ordinal))
+                .Select(l => l["Now listening on: ".Length..]).ToList(),
+        };
     }
 
     private sealed record ProcessResult(int ExitCode, string Stdout, string Stderr);

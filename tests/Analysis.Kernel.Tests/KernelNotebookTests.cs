@@ -139,6 +139,10 @@ public sealed partial class KernelNotebookTests(ITestOutputHelper output)
         output.WriteLine($"{name}: kernel started in {run.StartSeconds:N1} s, cells ran in {run.RunSeconds:N1} s (the extension cell's restore {run.FirstCellSeconds:N1} s), {run.Wall.TotalSeconds:N1} s in all; executed notebook: {run.OutPath}");
         if (run.Notes.Length > 0)
             output.WriteLine(run.Notes);
+        // the kernel's HTTP API (a port from 2048) on loopback only
+        output.WriteLine($"kernel HTTP API: {string.Join(", ", run.ListeningOn)}");
+        Assert.NotEmpty(run.ListeningOn);
+        Assert.All(run.ListeningOn, url => Assert.Matches(@"^http://(127\.0\.0\.1|localhost|\[::1\]):\d+/?$", url));
 
         // the facts first, so a run with errors still says whether the rest held
         s_notebooks[name].Facts(Text(run.Notebook));
