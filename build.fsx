@@ -1,7 +1,9 @@
 // Build script: dotnet fsi build.fsx <target> [options]
 //   build      Release build of Analysis.sln; leaves the module in artifacts/module/Analysis and the notebook
 //              extension package in artifacts/package
-//   test       build, run every test project, write TRX to artifacts/test-results, print "N passed, N failed"
+//   test       build, run every test project, write TRX to artifacts/test-results, print "N passed, N failed"; installs
+//              what the suites need: Debian's chromium and python3-nbclient/python3-nbconvert/jupyter-client (apt),
+//              dotnet-trace (artifacts/tools), the local tools (real pwsh, the .NET Interactive kernel)
 //   demo       build, start the demo target, capture a dump, run the module on it in real pwsh (the local tool), print a triage
 //   bench      build, then: heap-top on a ~10M-object dump against a naive ClrMD loop; gcroot on it against ClrMD's
 //              GCRoot (first question, next question, new session from the index cache); trace analysis of a ~80 MB
@@ -101,6 +103,24 @@ let ensureChromium () =
         else
             eprintfn "build.fsx: no apt-get here to install chromium; the browser rendering test will be skipped"
 
+/// The kernel tests run every notebook in the .NET Interactive kernel through Jupyter: Debian's nbclient for
+/// /usr/bin/python3, installed when it is not importable (the tests skip, saying why, if it cannot be). The kernel is
+/// the local dotnet-interactive tool (`dotnet tool restore`); its kernelspecs go to artifacts/kernel-tests (the tests).
+let jupyterPackages = [ "python3-nbclient"; "python3-nbconvert"; "jupyter-client" ]
+let ensureJupyter () =
+    let importable () = File.Exists "/usr/bin/python3" && run "/usr/bin/python3" [ "-c"; "import nbclient, nbformat, jupyter_client" ] = 0
+    if not (importable ()) then
+        if File.Exists "/usr/bin/apt-get" then
+            let clock = Stopwatch.StartNew()
+            log (sprintf "Installing Debian's %s (the kernel tests run every notebook in the .NET Interactive kernel through Jupyter)" (String.Join(", ", jupyterPackages)))
+            if run "apt-get" ([ "install"; "-y"; "-qq" ] @ jupyterPackages) <> 0 then
+                run "apt-get" [ "update"; "-qq" ] |> ignore
+                if run "apt-get" ([ "install"; "-y"; "-qq" ] @ jupyterPackages) <> 0 then
+                    eprintfn "build.fsx: %s could not be installed; the kernel notebook tests will be skipped" (String.Join(", ", jupyterPackages))
+            log (sprintf "Jupyter packages installed in %.1f s" clock.Elapsed.TotalSeconds)
+        else
+            eprintfn "build.fsx: no apt-get here to install %s; the kernel notebook tests will be skipped" (String.Join(", ", jupyterPackages))
+
 let build () =
     log "Building Analysis.sln (Release)"
     dotnet [ "build"; Path.Combine(root, "Analysis.sln"); "-c"; config; "--nologo"; "-v"; "minimal" ]
@@ -145,21 +165,26 @@ let test () =
     build ()
     ensureTools () |> ignore
     ensureChromium ()
+    ensureJupyter ()
     let resultsDir = Path.Combine(artifacts, "test-results")
     if Directory.Exists resultsDir then Directory.Delete(resultsDir, true)
-    // real pwsh for the end-to-end suite: restore the local tool now, so its output is not mixed into a test's
+    // real pwsh and the .NET Interactive kernel for the end-to-end suites: restore the local tools now (both are in
+    // .config/dotnet-tools.json), so their output is not mixed into a test's
     pwsh [ "-Command"; "$PSVersionTable.PSVersion.ToString()" ] |> ignore
     let projects =
         [ "tests/Analysis.Tests/Analysis.Tests.csproj"
           "tests/Analysis.PowerShell.Tests/Analysis.PowerShell.Tests.csproj"
-          "tests/Analysis.Pwsh.Tests/Analysis.Pwsh.Tests.csproj" ]
+          "tests/Analysis.Pwsh.Tests/Analysis.Pwsh.Tests.csproj"
+          "tests/Analysis.Kernel.Tests/Analysis.Kernel.Tests.csproj" ]
     let codes =
         projects
         |> List.map (fun proj ->
             log (sprintf "Testing %s" proj)
-            run "dotnet" [ "test"; Path.Combine(root, proj); "-c"; config; "--no-build"; "--nologo"
-                           "--logger"; sprintf "trx;LogFileName=%s.trx" (Path.GetFileNameWithoutExtension proj)
-                           "--results-directory"; resultsDir ])
+            // the kernel suite prints each notebook's time in the kernel and what it skipped: show test output there
+            let console = if proj.Contains "Kernel" then [ "--logger"; "console;verbosity=detailed" ] else []
+            run "dotnet" ([ "test"; Path.Combine(root, proj); "-c"; config; "--no-build"; "--nologo"
+                            "--logger"; sprintf "trx;LogFileName=%s.trx" (Path.GetFileNameWithoutExtension proj)
+                            "--results-directory"; resultsDir ] @ console))
     let passed, failed, failedNames = summarize resultsDir
     for name in failedNames do eprintfn "FAILED: %s" name
     // A project that crashed before writing results still counts as a failure.

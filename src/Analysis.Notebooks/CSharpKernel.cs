@@ -24,24 +24,43 @@ public sealed class CSharpCellGlobals
 }
 
 /// <summary>
-/// C# cells through Roslyn scripting, one continuing state per notebook. Analysis, Analysis.Reporting and Plotly.NET
-/// are referenced and their namespaces imported; <c>#r "path.dll"</c> works relative to the working directory;
-/// <c>#r "nuget:"</c> works only for the packages the runner already provides (it has no package manager).
+/// C# cells through Roslyn scripting, one continuing state per notebook, starting where the .NET Interactive kernel's
+/// C# starts: the same implicit usings (<see cref="KernelUsings"/>) and only the framework referenced, so a notebook
+/// that runs here runs there. Our libraries come in as they do in the kernel: <c>#r "nuget: Analysis.Interactive"</c>
+/// (any version, e.g. <c>*-*</c>) references what that package brings (Analysis, Analysis.Reporting, Plotly.NET), and
+/// <c>#r "path/Analysis.dll"</c> the already loaded copy. <c>#i "nuget: source"</c> lines are accepted and do nothing
+/// (the runner has no package manager; it provides <see cref="ProvidedPackages"/> itself).
 /// </summary>
 public sealed partial class CSharpKernel : INotebookKernel
 {
-    /// <summary>Packages a notebook may ask for with #r "nuget:" that the runner provides already.</summary>
-    private static readonly string[] s_provided = ["Analysis", "Analysis.Interactive", "Analysis.Reporting", "Plotly.NET", "Plotly.NET.Interactive", "Plotly.NET.CSharp"];
+    /// <summary>
+    /// Packages a notebook may ask for with #r "nuget:" that the runner provides itself, with the assemblies each brings
+    /// into the cells. Analysis.Interactive's formatters and Plotly.NET.Interactive's are the runner's own display.
+    /// </summary>
+    private static readonly Dictionary<string, Assembly[]> s_provided = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["Analysis.Interactive"] = [typeof(AnalysisException).Assembly, typeof(Reporting.Charts).Assembly, typeof(Plotly.NET.GenericChart).Assembly, typeof(Microsoft.FSharp.Core.Unit).Assembly],
+        ["Plotly.NET"] = [typeof(Plotly.NET.GenericChart).Assembly, typeof(Microsoft.FSharp.Core.Unit).Assembly],
+        ["Plotly.NET.Interactive"] = [typeof(Plotly.NET.GenericChart).Assembly, typeof(Microsoft.FSharp.Core.Unit).Assembly],
+    };
 
-    private static readonly string[] s_imports =
+    /// <summary>The packages #r "nuget:" accepts.</summary>
+    public static IReadOnlyCollection<string> ProvidedPackages => s_provided.Keys;
+
+    /// <summary>The usings a C# cell of the .NET Interactive kernel (1.0) starts with; the runner adds no more.</summary>
+    public static IReadOnlyList<string> KernelUsings { get; } =
+        ["System", "System.Collections.Generic", "System.Linq", "System.Text", "System.Threading.Tasks", "System.Net.Http"];
+
+    /// <summary>What a cell may reference: the framework, plus our libraries once a cell asked for them.</summary>
+    private static readonly Assembly[] s_libraries =
     [
-        "System", "System.IO", "System.Linq", "System.Collections.Generic", "System.Threading", "System.Threading.Tasks",
-        "Analysis", "Analysis.Dumps", "Analysis.Traces", "Analysis.Go", "Analysis.Stacks", "Analysis.Reporting", "Plotly.NET",
+        typeof(AnalysisException).Assembly, typeof(Reporting.Charts).Assembly, typeof(Plotly.NET.GenericChart).Assembly,
+        typeof(Microsoft.FSharp.Core.FSharpOption<>).Assembly,
     ];
 
     private static readonly SemaphoreSlim s_processState = new(1, 1);
     private readonly CSharpCellGlobals _globals = new();
-    private readonly ScriptOptions _options;
+    private ScriptOptions _options;
     private ScriptState<object?>? _state;
 
     public CSharpKernel(string workingDirectory)
@@ -51,14 +70,13 @@ public sealed partial class CSharpKernel : INotebookKernel
         {
             typeof(object).Assembly, typeof(Enumerable).Assembly, typeof(System.Collections.Generic.List<>).Assembly,
             typeof(System.Text.RegularExpressions.Regex).Assembly, typeof(System.Globalization.CultureInfo).Assembly,
-            typeof(AnalysisException).Assembly, typeof(Reporting.Charts).Assembly, typeof(Plotly.NET.GenericChart).Assembly,
-            typeof(Microsoft.FSharp.Core.FSharpOption<>).Assembly, typeof(CSharpKernel).Assembly,
+            typeof(System.Net.Http.HttpClient).Assembly, typeof(CSharpKernel).Assembly,
         }.Distinct().ToArray();
         _options = ScriptOptions.Default
             .WithReferences(references)
-            .AddReferences("System.Runtime", "System.Collections", "System.Linq", "System.Console", "System.IO.FileSystem", "netstandard")
-            .WithImports(s_imports)
-            .WithMetadataResolver(new LoadedFirstResolver(workingDirectory, references))
+            .AddReferences("System.Runtime", "System.Collections", "System.Linq", "System.Console", "System.IO.FileSystem", "System.Net.Http", "netstandard")
+            .WithImports(KernelUsings)
+            .WithMetadataResolver(new LoadedFirstResolver(workingDirectory, s_libraries))
             .WithSourceResolver(ScriptSourceResolver.Default.WithBaseDirectory(workingDirectory))
             .WithEmitDebugInformation(false)
             .WithOptimizationLevel(OptimizationLevel.Release);
@@ -68,7 +86,7 @@ public sealed partial class CSharpKernel : INotebookKernel
 
     public async Task<bool> RunAsync(string code, CellOutputs outputs, CancellationToken cancellationToken)
     {
-        string? problem = Preprocess(ref code, outputs);
+        string? problem = Preprocess(ref code, out var packages);
         if (problem is not null)
         {
             outputs.Error("UnsupportedDirective", problem, [problem]);
@@ -87,18 +105,21 @@ public sealed partial class CSharpKernel : INotebookKernel
         {
             // relative paths in C# resolve against the process's directory: make it the notebook's while the cell runs
             Environment.CurrentDirectory = _globals.WorkingDirectory;
+            var options = packages.Count == 0 ? _options : _options.AddReferences(packages.SelectMany(p => s_provided[p]).Distinct());
             var state = _state is null
-                ? await CSharpScript.Create<object?>(code, _options, typeof(CSharpCellGlobals)).RunAsync(_globals, _ => true, cancellationToken).ConfigureAwait(false)
-                : await _state.ContinueWithAsync<object?>(code, _options, _ => true, cancellationToken).ConfigureAwait(false);
+                ? await CSharpScript.Create<object?>(code, options, typeof(CSharpCellGlobals)).RunAsync(_globals, _ => true, cancellationToken).ConfigureAwait(false)
+                : await _state.ContinueWithAsync<object?>(code, options, _ => true, cancellationToken).ConfigureAwait(false);
             if (state.Exception is { } e)
             {
                 // keep the variables assigned before the throw, as the .NET Interactive kernel does
                 _state = state;
+                _options = options;
                 ReportException(e, outputs);
                 return false;
             }
 
             _state = state;
+            _options = options;
             if (HasTrailingExpression(state))
                 outputs.Display(state.ReturnValue, isResult: true);
             return true;
@@ -144,11 +165,14 @@ public sealed partial class CSharpKernel : INotebookKernel
     }
 
     /// <summary>
-    /// Comments out #r "nuget:" lines for packages the runner provides (keeping line numbers) and refuses the
-    /// directives only the .NET Interactive kernel understands, with a message saying what to do instead.
+    /// Comments out (keeping line numbers) the package directives of the .NET Interactive kernel that the runner
+    /// satisfies itself: <c>#r "nuget: P[, version]"</c> for a provided package P, whatever the version, and
+    /// <c>#i "nuget: source"</c>. Refuses other packages and the kernel's magic commands, saying what to do instead.
+    /// The provided packages a cell asked for are returned, so the cell gets their assemblies as references.
     /// </summary>
-    private static string? Preprocess(ref string code, CellOutputs outputs)
+    private static string? Preprocess(ref string code, out List<string> packages)
     {
+        packages = [];
         var lines = code.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
         for (int i = 0; i < lines.Length; i++)
         {
@@ -157,13 +181,18 @@ public sealed partial class CSharpKernel : INotebookKernel
             if (nuget.Success)
             {
                 string package = nuget.Groups["id"].Value;
-                if (!s_provided.Contains(package, StringComparer.OrdinalIgnoreCase))
+                if (!s_provided.ContainsKey(package))
                 {
                     return $"Line {i + 1}: #r \"nuget: {package}\" needs the .NET Interactive kernel's package manager, which the headless runner does not have. " +
-                        $"It references {string.Join(", ", s_provided)} already; for other libraries restore them yourself and use #r \"path/to/library.dll\".";
+                        $"It provides {string.Join(", ", s_provided.Keys)} itself; for other libraries restore them yourself and use #r \"path/to/library.dll\".";
                 }
 
-                outputs.Stream("stdout", $"#r \"nuget: {package}\": provided by the runner\n");
+                packages.Add(package);
+                lines[i] = "// " + lines[i];
+            }
+            else if (NugetSource().IsMatch(line))
+            {
+                // a package source for the kernel's restores; the runner restores nothing
                 lines[i] = "// " + lines[i];
             }
             else if (line.StartsWith("#!", StringComparison.Ordinal) || line.StartsWith("#i ", StringComparison.Ordinal))
@@ -228,6 +257,9 @@ public sealed partial class CSharpKernel : INotebookKernel
     [GeneratedRegex("""^#r\s+"nuget:\s*(?<id>[^,"\s]+)""", RegexOptions.IgnoreCase)]
     private static partial Regex NugetReference();
 
+    [GeneratedRegex("""^#i\s+"nuget:[^"]*"\s*$""", RegexOptions.IgnoreCase)]
+    private static partial Regex NugetSource();
+
     /// <summary>
     /// Resolves #r paths against the working directory, but hands back the already referenced assembly when the
     /// file is a copy of it (e.g. #r "../artifacts/module/Analysis/Analysis.dll"), so one type identity exists.
@@ -247,8 +279,14 @@ public sealed partial class CSharpKernel : INotebookKernel
             return _inner.ResolveReference(reference, baseFilePath, properties);
         }
 
+        /// <summary>
+        /// Our libraries are never pulled in implicitly as a dependency of the runner's own assembly: as in the kernel,
+        /// a cell sees them only after #r "nuget: Analysis.Interactive" or #r of the dll.
+        /// </summary>
         public override PortableExecutableReference? ResolveMissingAssembly(MetadataReference definition, AssemblyIdentity referenceIdentity) =>
-            _inner.ResolveMissingAssembly(definition, referenceIdentity);
+            loaded.Any(a => string.Equals(a.GetName().Name, referenceIdentity.Name, StringComparison.OrdinalIgnoreCase))
+                ? null
+                : _inner.ResolveMissingAssembly(definition, referenceIdentity);
 
         public override bool Equals(object? other) => ReferenceEquals(this, other);
 

@@ -51,6 +51,9 @@ public sealed class NotebookCell
 
     public JsonObject Metadata { get; init; } = new();
 
+    /// <summary>The cell's id (nbformat 4.5); a new one is made when the notebook is written without it.</summary>
+    public string? Id { get; set; }
+
     public List<CellOutput> Outputs { get; } = new();
 
     public int? ExecutionCount { get; set; }

@@ -64,7 +64,7 @@ public static class NotebookFile
                 "raw" => CellKind.Raw,
                 _ => throw new AnalysisException(AnalysisErrorKind.WrongFormat, path, $"'{path}': cell {index} has cell_type '{type}'."),
             };
-            var c = new NotebookCell { Kind = kind, Source = source, Metadata = (JsonObject)cellMetadata.DeepClone() };
+            var c = new NotebookCell { Kind = kind, Source = source, Metadata = (JsonObject)cellMetadata.DeepClone(), Id = cell["id"]?.GetValue<string>() };
             c.Language = CellLanguage(c, doc.DefaultLanguage);
             doc.Cells.Add(c);
             index++;
@@ -127,21 +127,29 @@ public static class NotebookFile
         return doc;
     }
 
-    /// <summary>Writes nbformat 4 JSON with the outputs, readable by Jupyter and VS Code.</summary>
+    /// <summary>
+    /// Writes nbformat 4 JSON with the outputs, readable by Jupyter and VS Code. Each code cell starts with its
+    /// language's magic (<c>#!pwsh</c>, <c>#!csharp</c>) and carries Polyglot's cell metadata, so the executed notebook
+    /// runs again in the .NET Interactive kernel, where Jupyter sends only the source.
+    /// </summary>
     public static void Write(NotebookDocument doc, string path)
     {
         var cells = new JsonArray();
+        var ids = new HashSet<string>(StringComparer.Ordinal);
         foreach (var cell in doc.Cells)
         {
+            string id = cell.Id is { Length: > 0 } own && ids.Add(own) ? own : NewId(ids);
             var o = new JsonObject
             {
+                ["id"] = id,
                 ["cell_type"] = cell.Kind switch { CellKind.Code => "code", CellKind.Markdown => "markdown", _ => "raw" },
                 ["metadata"] = cell.Metadata.DeepClone(),
-                ["source"] = Lines(cell.Source),
+                ["source"] = Lines(cell.Kind == CellKind.Code ? $"#!{cell.Language}\n{cell.Source}" : cell.Source),
             };
             if (cell.Kind == CellKind.Code)
             {
                 var meta = (JsonObject)o["metadata"]!;
+                meta["dotnet_interactive"] = new JsonObject { ["language"] = cell.Language };
                 meta["polyglot_notebook"] = new JsonObject { ["kernelName"] = cell.Language };
                 o["execution_count"] = cell.ExecutionCount;
                 var outputs = new JsonArray();
@@ -161,6 +169,17 @@ public static class NotebookFile
         if (System.IO.Path.GetDirectoryName(full) is { } dir)
             Directory.CreateDirectory(dir);
         File.WriteAllText(full, root.ToJsonString(new JsonSerializerOptions { WriteIndented = true }) + "\n", new UTF8Encoding(false));
+    }
+
+    private static string NewId(HashSet<string> taken)
+    {
+        string id;
+        do
+        {
+            id = Guid.NewGuid().ToString("N")[..12];
+        }
+        while (!taken.Add(id));
+        return id;
     }
 
     private static JsonObject Output(CellOutput output, int? executionCount)

@@ -43,26 +43,26 @@ public class NotebookCmdletTests
             Assert.Contains($"busy: {TargetFacts.PoolWorkers - 1} in {TargetFacts.ReportJobFrame}", text);
             Assert.Contains($"finalizer running {TargetFacts.BlockingFinalizerType}.Finalize()", text);
         }),
-        ["memory-growth.dib"] = (() => new Hashtable { ["BeforePath"] = GrowthDumps.Instance.Before, ["AfterPath"] = GrowthDumps.Instance.After }, text =>
+        ["memory-growth.ipynb"] = (() => new Hashtable { ["BeforePath"] = GrowthDumps.Instance.Before, ["AfterPath"] = GrowthDumps.Instance.After }, text =>
         {
             Assert.Contains($"Contoso.Orders.CachedReport: +{GrowthDumps.GrowBy:N0} objects", text);
             Assert.Matches(@"Live heap: [\d.]+ MB -> [\d.]+ MB \(\+[\d.]+ MB\)", text);
             Assert.Contains("Heap growth by type (bytes)", text);
             Assert.Contains($"{GrowthDumps.GrowBy:N0} x static DumpTarget.Program.s_cache → System.Collections.Generic.List<Contoso.Orders.CachedReport> ._items", text);
         }),
-        ["gc-pauses.dib"] = (() => new Hashtable { ["TracePath"] = TraceCaptures.Facts }, text =>
+        ["gc-pauses.ipynb"] = (() => new Hashtable { ["TracePath"] = TraceCaptures.Facts }, text =>
         {
             // the per-generation table: generation 2 row ends with the induced count
             Assert.Matches($@"(?m)^2\s+\d+\s+[\d.,]+\s+[\d.,]+\s+{TraceFacts.InducedGen2Count}\s*$", text);
             Assert.Contains("GC pauses and heap size", text);
         }),
-        ["cpu-flamegraph.dib"] = (() => new Hashtable { ["TracePath"] = TraceCaptures.Facts, ["Top"] = 5 }, text =>
+        ["cpu-flamegraph.ipynb"] = (() => new Hashtable { ["TracePath"] = TraceCaptures.Facts, ["Top"] = 5 }, text =>
         {
             Assert.Contains($"<td>{TraceFacts.HotMethod}</td>", text);
             Assert.Contains("CPU flame graph", text);
             Assert.Matches(@"[\d,]+ samples over [\d.]+ s", text);
         }),
-        ["go-goroutine-leak.dib"] = (() => new Hashtable { ["GoroutineDump"] = Go("goroutines-debug2.txt") }, text =>
+        ["go-goroutine-leak.ipynb"] = (() => new Hashtable { ["GoroutineDump"] = Go("goroutines-debug2.txt") }, text =>
         {
             Assert.Contains("188 goroutines in", text);
             Assert.Matches(@"<td style=""text-align:right"">100</td><td>chan receive</td>", text);

@@ -32,7 +32,7 @@ namespace Analysis.PowerShell.Commands;
 /// </example>
 /// <example>
 /// <code>
-/// $run = Invoke-Notebook ./notebooks/memory-growth.dib -Parameters @{ BeforePath = './before.dmp'; AfterPath = './after.dmp'; Top = 10 } -WorkingDirectory . -OutFile ./growth.html
+/// $run = Invoke-Notebook ./notebooks/memory-growth.ipynb -Parameters @{ BeforePath = './before.dmp'; AfterPath = './after.dmp'; Top = 10 } -WorkingDirectory . -OutFile ./growth.html
 /// $run | Select-Object Succeeded, CodeCellsRun, Elapsed
 /// </code>
 /// <para>Which types grew between two dumps and why they are alive, as one page; the run says whether every cell succeeded.</para>

@@ -88,6 +88,13 @@ public class NotebookFileTests
         Assert.Equal("execute_result", cell["outputs"]![1]!["output_type"]!.GetValue<string>());
         Assert.Equal(3, cell["outputs"]![1]!["execution_count"]!.GetValue<int>());
         Assert.Equal("pwsh", json["cells"]![2]!["metadata"]!["polyglot_notebook"]!["kernelName"]!.GetValue<string>());
+        Assert.Equal("pwsh", json["cells"]![2]!["metadata"]!["dotnet_interactive"]!["language"]!.GetValue<string>());
+        // Jupyter sends only the source to the .NET Interactive kernel: each code cell names its language itself
+        Assert.Equal("#!pwsh\nGet-Date", string.Concat(json["cells"]![2]!["source"]!.AsArray().Select(l => l!.GetValue<string>())));
+        Assert.Equal("#!csharp\nvar a = 1;", string.Concat(json["cells"]![1]!["source"]!.AsArray().Select(l => l!.GetValue<string>())));
+        // nbformat 4.5 cell ids, unique
+        var ids = json["cells"]!.AsArray().Select(c => c!["id"]!.GetValue<string>()).ToList();
+        Assert.Equal(ids.Count, ids.Distinct().Count());
         Assert.Equal("Boom", json["cells"]![2]!["outputs"]![0]!["ename"]!.GetValue<string>());
         Assert.Null(json["cells"]![0]!["outputs"]);
 

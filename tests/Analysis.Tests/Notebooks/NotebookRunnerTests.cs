@@ -97,9 +97,10 @@ public class NotebookRunnerTests
             #!csharp
             #r "nuget: Plotly.NET, 6.0.0"
             #r "nuget:Analysis.Interactive"
-            Charts.PprofTop(new PprofTopRow[0]).GetType().Name
+            Analysis.Reporting.Charts.PprofTop(new Analysis.Go.PprofTopRow[0]).GetType().Name
             """));
         Assert.True(ok.Succeeded, ok.Failure);
+        Assert.Equal(["execute_result"], ok.GetNotebook().Cells[0].Outputs.Select(o => o.OutputType));
         var bad = await Run(Dib("""
             #!csharp
             var a = 1;
@@ -112,6 +113,48 @@ public class NotebookRunnerTests
 
         var magic = await Run(Dib("#!csharp\n#!time\nvar a = 1;"));
         Assert.Contains("'#!time' is a .NET Interactive magic command", magic.Failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ExtensionCell_OfThePortableNotebooks_IsANoOp_AndReferencesWhatThePackageBrings()
+    {
+        // the first C# cell of every notebook in notebooks/: a relative package source and a floating version
+        var run = await Run(Dib("""
+            #!csharp
+            #i "nuget: ../artifacts/package"
+            #r "nuget: Analysis.Interactive, *-*"
+            #!csharp
+            using Analysis.Go;
+            typeof(PprofProfile).Assembly.GetName().Name + " " + typeof(Analysis.Reporting.Charts).Assembly.GetName().Name
+            """));
+        Assert.True(run.Succeeded, run.Failure);
+        Assert.Empty(run.GetNotebook().Cells[0].Outputs);
+        Assert.Equal("Analysis Analysis.Reporting", Plain(run.GetNotebook().Cells[1].Outputs.Single()));
+    }
+
+    [Fact]
+    public async Task CSharpCells_StartWithTheKernelsUsingsOnly_SoANotebookThatRunsHereRunsThere()
+    {
+        // System.IO, System.Threading and our namespaces are not implicit in the .NET Interactive kernel: not here either
+        var path = await Run(Dib("#!csharp\nPath.Combine(\"a\", \"b\")"));
+        Assert.Contains("error CS0103: The name 'Path' does not exist", path.Failure, StringComparison.Ordinal);
+        var ours = await Run(Dib("#!csharp\ntypeof(GoroutineDumpParser).Name"));
+        Assert.Contains("error CS0246", ours.Failure, StringComparison.Ordinal);
+        // our libraries need the package (or #r of the dll) as in the kernel
+        var unreferenced = await Run(Dib("#!csharp\ntypeof(Analysis.Go.GoroutineDumpParser).Name"));
+        Assert.False(unreferenced.Succeeded);
+
+        var kernelUsings = await Run(Dib("""
+            #!csharp
+            var sb = new StringBuilder("ok");
+            var list = new List<int> { 1, 2 };
+            Task t = Task.CompletedTask;
+            Type http = typeof(HttpClient);
+            $"{sb} {list.Sum()} {http.Name}"
+            """));
+        Assert.True(kernelUsings.Succeeded, kernelUsings.Failure);
+        Assert.Equal("ok 3 HttpClient", Plain(kernelUsings.GetNotebook().Cells[0].Outputs.Single()));
+        Assert.Equal(["System", "System.Collections.Generic", "System.Linq", "System.Text", "System.Threading.Tasks", "System.Net.Http"], CSharpKernel.KernelUsings);
     }
 
     [Fact]
@@ -196,6 +239,9 @@ public class NotebookRunnerTests
             // parameters
             var DumpPath = "missing.txt";
             #!csharp
+            #r "nuget: Analysis.Interactive, *-*"
+            using Analysis.Go;
+            using Analysis.Stacks;
             var dump = GoroutineDumpParser.ParseFile(DumpPath);
             var buckets = StackGrouper.Group(dump.Goroutines).Where(b => b.Count >= 10).ToList();
             buckets
