@@ -125,9 +125,24 @@ let build () =
     log "Building Analysis.sln (Release)"
     dotnet [ "build"; Path.Combine(root, "Analysis.sln"); "-c"; config; "--nologo"; "-v"; "minimal" ]
     log (sprintf "Module ready: %s" (Path.Combine(artifacts, "module", "Analysis", "Analysis.psd1")))
-    dotnet [ "pack"; Path.Combine(root, "src", "Analysis.Interactive", "Analysis.Interactive.csproj"); "-c"; config; "--no-build"; "--nologo"; "-v"; "quiet"
-             "-p:BuildProjectReferences=false"; "-o"; Path.Combine(artifacts, "package") ]
-    log (sprintf "Notebook extension package: %s" (Path.Combine(artifacts, "package", "Analysis.Interactive.0.1.0.nupkg")))
+    // Each pack is a new prerelease, 0.1.0-build.<UTC yyyyMMddHHmmss> (Analysis.Interactive.csproj), higher than the last,
+    // so `#r "nuget: Analysis.Interactive, *-*"` never gets an older build from a NuGet cache; only the newest stays here.
+    let packageDir = Path.Combine(artifacts, "package")
+    let previous = if Directory.Exists packageDir then Directory.GetFiles(packageDir, "Analysis.Interactive.*.nupkg") else [||]
+    let stamp (file: string) = Path.GetFileNameWithoutExtension(file).Split('.') |> Array.last
+    let mutable now = DateTime.UtcNow
+    for file in previous do
+        // two builds within one second (or a clock set back) still get a higher version
+        match DateTime.TryParseExact(stamp file, "yyyyMMddHHmmss", Globalization.CultureInfo.InvariantCulture, Globalization.DateTimeStyles.AdjustToUniversal ||| Globalization.DateTimeStyles.AssumeUniversal) with
+        | true, last when last >= now.AddTicks(-(now.Ticks % TimeSpan.TicksPerSecond)) -> now <- last.AddSeconds 1.0
+        | _ -> ()
+    let version = sprintf "0.1.0-build.%s" (now.ToString("yyyyMMddHHmmss", Globalization.CultureInfo.InvariantCulture))
+    dotnet [ "pack"; Path.Combine(root, "src", "Analysis.Interactive", "Analysis.Interactive.csproj"); "-c"; config; "--no-build"; "--no-restore"; "--nologo"; "-v"; "quiet"
+             "-p:BuildProjectReferences=false"; sprintf "-p:PackageVersion=%s" version; "-o"; packageDir ]
+    let package = Path.Combine(packageDir, sprintf "Analysis.Interactive.%s.nupkg" version)
+    for file in previous do
+        if file <> package then File.Delete file
+    log (sprintf "Notebook extension package: %s (load it with #i \"nuget: %s\" and #r \"nuget: Analysis.Interactive, *-*\")" package packageDir)
 
 /// The assembled module (the build leaves it here).
 let moduleDir = Path.Combine(artifacts, "module", "Analysis")
