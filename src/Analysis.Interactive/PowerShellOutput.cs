@@ -25,7 +25,7 @@ public static class PowerShellOutput
     /// <summary>
     /// The items with each run of consecutive results of one of our types replaced by one list of them (a run of one
     /// stays the object itself). An item that is itself an array or list of one result type (Out-Display -InputObject
-    /// @(...)) counts as such a run.
+    /// @(...)) counts as such a run. A chart of ours is drawn as itself.
     /// </summary>
     public static object?[] Runs(object?[]? items)
     {
@@ -36,6 +36,15 @@ public static class PowerShellOutput
         while (i < items.Length)
         {
             object? item = Unwrap(items[i]);
+            if (IsChart(item))
+            {
+                // a chart of Analysis.Reporting.Charts ([Analysis.Reporting.Charts]::HeapByNamespace(...) in a cell): drawn
+                // by the Reporting beside the Plotly.NET it was made with (the module's), one display per chart
+                result.Add(Foreign(item!.GetType(), item) ?? items[i]);
+                i++;
+                continue;
+            }
+
             if (ResultType(item) is not { } type)
             {
                 if (AsRun(item) is { } collection)
@@ -104,6 +113,17 @@ public static class PowerShellOutput
 
     private static object? Unwrap(object? item) => item is PSObject pso ? pso.BaseObject : item;
 
+    private static bool IsChart(object? item)
+    {
+        for (var t = item?.GetType(); t is not null; t = t.BaseType)
+        {
+            if (t.FullName == "Plotly.NET.GenericChart")
+                return true;
+        }
+
+        return false;
+    }
+
     /// <summary>The result type of an item: one of ours, or another copy of one of ours (the module's own context).</summary>
     private static Type? ResultType(object? item) =>
         item?.GetType() is { } t && (s_ours.Contains(t) || (t.FullName is { } name && s_oursByName.ContainsKey(name))) ? t : null;
@@ -131,8 +151,9 @@ public static class PowerShellOutput
     }
 
     /// <summary>
-    /// Results whose types come from another copy of our libraries (the module imported before the extension loaded
-    /// binds to its own context) are drawn by that copy's Analysis.Reporting, which understands them.
+    /// Results whose types come from another copy of our libraries (the module binds to its own context unless the
+    /// kernel's copy was there first), and charts made by that copy, are drawn by that copy's Analysis.Reporting, which
+    /// understands them; null when that context has no Reporting (then the kernel shows the object as usual).
     /// </summary>
     private static ForeignResult? Foreign(Type type, object value)
     {

@@ -172,7 +172,7 @@ public sealed class ExtensionKernelTests(ITestOutputHelper log)
     }
 
     [Fact]
-    public void PowerShellPipelineOutput_OfOneResultType_IsOneHtmlTableWithItsChart_AsIsOutDisplay_OtherOutputAsBefore()
+    public void PowerShellPipelineOutput_OfOneResultType_IsOneHtmlTableWithItsChart_AsIsOutDisplay_ChartsDrawn_OtherOutputAsBefore()
     {
         using var kernel = new KernelSession(RepoPaths.Root);
         Run(kernel, "csharp", $"""
@@ -187,6 +187,13 @@ public sealed class ExtensionKernelTests(ITestOutputHelper log)
 
         var piped = Run(kernel, "pwsh", $"Get-HeapTop '{Dump}' -Top 3 | Out-Display");
         AssertHeapTopTableWithChart(Assert.Single(piped.Shown).Html, rows: 3);
+
+        // a chart made in the cell (as dump-triage.ipynb does) is drawn, not printed as an object
+        var chart = Run(kernel, "pwsh", $"[Analysis.Reporting.Charts]::HeapByNamespace([Analysis.Dumps.HeapTypeStat[]]@(Get-HeapTop '{Dump}' -Top 50))");
+        string drawn = Assert.Single(chart.Shown).Html!;
+        Assert.Matches("^<div><div id=\"[0-9a-f-]{36}\">", drawn);
+        Assert.Contains("\"type\":\"treemap\"", drawn, StringComparison.Ordinal);
+        Assert.Contains("\"title\":{\"text\":\"Heap by namespace\"}", drawn, StringComparison.Ordinal);
 
         // the cell's variables stay in the session; strings, numbers and errors show as they did without the extension
         Run(kernel, "pwsh", $"$top = Get-HeapTop '{Dump}' -Top 2");

@@ -9,7 +9,7 @@ namespace Analysis.Pwsh.Tests;
 /// The .NET Interactive kernel of the repository's tool manifest (<c>dotnet-interactive</c> 1.0.712001) driven over
 /// its stdio protocol: one JSON <c>SubmitCode</c> envelope per cell, events one per line. Nothing lands in the user's
 /// home: the kernel runs with HOME (where its package manager builds restore projects, PowerShell keeps caches and the
-/// CLI its first-run files) and NUGET_PACKAGES under artifacts/kernel-tests; the user's NuGet folder is read only, as
+/// CLI its first-run files) and NUGET_PACKAGES under artifacts/extension-kernel-tests; the user's NuGet folder is read only, as
 /// a fallback folder, so dependencies already restored by the build are not downloaded again.
 /// </summary>
 public sealed class KernelSession : IDisposable
@@ -52,8 +52,8 @@ public sealed class KernelSession : IDisposable
         _output = _kernel.StandardOutput;
     }
 
-    /// <summary>Where kernel tests keep their NuGet folder and home: artifacts/kernel-tests.</summary>
-    public static string Folder => Path.Combine(RepoPaths.Root, "artifacts", "kernel-tests");
+    /// <summary>Where these kernels keep their NuGet folder and home (apart from the Jupyter suite's artifacts/kernel-tests).</summary>
+    public static string Folder => Path.Combine(RepoPaths.Root, "artifacts", "extension-kernel-tests");
 
     /// <summary>The kernels' NUGET_PACKAGES, shared by the tests (packages of ours get unique versions).</summary>
     public static string NuGetPackages => Path.Combine(Folder, "nuget-packages");

@@ -96,7 +96,7 @@ public class ExtensionTests
     }
 
     [Fact]
-    public void PowerShellRuns_OfResultsFromAnotherCopyOfOurLibraries_AreDrawnByThatCopy()
+    public void PowerShellRuns_OfResultsAndChartsFromAnotherCopyOfOurLibraries_AreDrawnByThatCopy()
     {
         // the module imported before the extension: its cmdlets return types of the module's own load context
         string lib = Path.Combine(Path.GetDirectoryName(RepoPaths.ModuleManifest)!, "lib");
@@ -111,6 +111,17 @@ public class ExtensionTests
         Assert.StartsWith("<table class=\"analysis\"><thead><tr><th>Count</th><th>TotalSize</th><th>AverageSize</th><th>TypeName</th>", html, StringComparison.Ordinal);
         Assert.Contains("<td style=\"text-align:right\">12,345</td>", html, StringComparison.Ordinal);
         Assert.Contains("Heap by type (bytes)", html, StringComparison.Ordinal);
+
+        // a chart that copy made ([Analysis.Reporting.Charts]::HeapByNamespace(...) in a PowerShell cell) is drawn by it too
+        var typed = Array.CreateInstance(type, rows.Length);
+        rows.CopyTo(typed, 0);
+        object chart = copy.LoadFromAssemblyName(new AssemblyName("Analysis.Reporting")).GetType("Analysis.Reporting.Charts", throwOnError: true)!
+            .GetMethod("HeapByNamespace")!.Invoke(null, [typed, "Heap by namespace"])!;
+        string drawn = Formatter.ToDisplayString(Assert.Single(PowerShellOutput.Runs([PSObject.AsPSObject(chart)])), "text/html");
+        Assert.Equal(2, PowerShellOutput.Runs([chart, chart]).Length); // one display per chart, never a table of charts
+        Assert.Matches("^<div><div id=\"[0-9a-f-]{36}\">", drawn);
+        Assert.Contains("\"type\":\"treemap\"", drawn, StringComparison.Ordinal);
+        Assert.Contains("Heap by namespace", drawn, StringComparison.Ordinal);
     }
 
     [Fact]
