@@ -54,6 +54,17 @@ internal sealed class ReportingContext : AssemblyLoadContext
         var reporting = folder is null
             ? host.LoadFromAssemblyName(new AssemblyName("Analysis.Reporting"))
             : new ReportingContext(folder, host).LoadFromAssemblyName(new AssemblyName("Analysis.Reporting"));
+        if (folder is not null && ReferenceEquals(host, Default))
+        {
+            // The kernel loads a package's assemblies into its default context, so our core is the copy every by-name
+            // lookup of "Analysis" there gets — the PowerShell module's cmdlets too. Lookups of "Analysis.Reporting" that
+            // the default context cannot answer (the module's cmdlet assembly, [Analysis.Reporting.Charts] in a cell) get
+            // this copy, the one that reads those types; else they would get the module's own, bound to its own core, and
+            // Charts.HeapByNamespace(Get-HeapTop …) would find no overload. (#r of the dll loads us elsewhere: the module
+            // then keeps its own copies of both, consistently.)
+            Default.Resolving += (_, name) => name.Name == "Analysis.Reporting" ? reporting : null;
+        }
+
         var format = reporting.GetType("Analysis.Reporting.Display", throwOnError: true)!
             .GetMethod("Format", BindingFlags.Public | BindingFlags.Static, [typeof(object)])!
             .CreateDelegate<Func<object?, IReadOnlyDictionary<string, string>>>();

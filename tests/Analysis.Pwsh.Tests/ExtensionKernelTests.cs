@@ -131,7 +131,7 @@ public sealed class ExtensionKernelTests(ITestOutputHelper log)
     }
 
     [Fact]
-    public void Package_FromALocalSource_FloatsToTheNewestBuild_RunsItsExtensionDib_AndCSharpResultsShowOurTableWithAChart()
+    public void Package_FromALocalSource_FloatsToTheNewestBuild_RunsItsExtensionDib_CSharpResultsShowOurTableWithAChart_AndCellChartsOfCmdletResultsDraw()
     {
         var feed = s_feed.Value;
         using var kernel = new KernelSession(feed.Notebooks);
@@ -151,6 +151,16 @@ public sealed class ExtensionKernelTests(ITestOutputHelper log)
             """);
         AssertHeapTopTableWithChart(Assert.Single(top.Shown).Html, rows: 3);
         AssertPlotlyReportingBesideTheKernelsFSharpCore(Run(kernel, "csharp", FSharpCoreByContext));
+
+        // the module imported after the package binds its cmdlets to the kernel's copy of our core; a chart of the
+        // cmdlets' results made in the cell (as dump-triage.ipynb does) binds to the same copy, and is drawn
+        var chart = Run(kernel, "pwsh", $"""
+            Import-Module '{RepoPaths.ModuleManifest}'
+            [Analysis.Reporting.Charts]::HeapByNamespace([Analysis.Dumps.HeapTypeStat[]]@(Get-HeapTop '{Dump}' -Top 50))
+            """);
+        string drawn = Assert.Single(chart.Shown).Html!;
+        Assert.Contains("\"type\":\"treemap\"", drawn, StringComparison.Ordinal);
+        Assert.Contains($"\"t:{TargetFacts.LeakedOrderType}\"", drawn, StringComparison.Ordinal);
     }
 
     [Fact]
