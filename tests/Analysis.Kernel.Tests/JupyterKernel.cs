@@ -92,7 +92,7 @@ public static class JupyterKernel
     }
 
     /// <summary>Runs a notebook in the kernel its kernelspec names, papermill-style parameters injected; returns the executed notebook.</summary>
-    public static Execution Execute(string notebook, IReadOnlyDictionary<string, object> parameters, bool absolutePackageSources = true)
+    public static Execution Execute(string notebook, IReadOnlyDictionary<string, object> parameters)
     {
         if (Missing is { } why)
             throw new InvalidOperationException(why);
@@ -101,8 +101,6 @@ public static class JupyterKernel
         if (File.Exists(outPath))
             File.Delete(outPath);
         var args = new List<string> { Driver, notebook, outPath, "--parameters", JsonSerializer.Serialize(parameters), "--timeout", "900" };
-        if (absolutePackageSources)
-            args.Add("--absolute-package-sources");
         var clock = Stopwatch.StartNew();
         var r = Run("/usr/bin/python3", args, Path.GetDirectoryName(notebook)!, new Dictionary<string, string> { ["JUPYTER_PATH"] = JupyterPath });
         var wall = clock.Elapsed;

@@ -123,8 +123,9 @@ public sealed partial class KernelNotebookTests(ITestOutputHelper output)
                 Assert.Equal(language, c["metadata"]!["dotnet_interactive"]!["language"]!.GetValue<string>());
                 Assert.StartsWith($"#!{language}\n", Source(c), StringComparison.Ordinal);
             });
-            // the extension cell of the contract with the extension's branch, first
-            Assert.Equal("#!csharp\n#i \"nuget: ../artifacts/package\"\n#r \"nuget: Analysis.Interactive, *-*\"", Source(code[0]!));
+            // the extension cell first: the package comes from the source in notebooks/nuget.config (the kernel refuses a
+            // relative #i source in a cell), so the notebook runs unchanged wherever the repository is
+            Assert.Equal("#!csharp\n#r \"nuget: Analysis.Interactive, *-*\"", Source(code[0]!));
             Assert.Single(code, c => c!["metadata"]!["tags"]?.AsArray().Any(t => t!.GetValue<string>() == "parameters") == true);
         }
     }
@@ -150,10 +151,7 @@ public sealed partial class KernelNotebookTests(ITestOutputHelper output)
         Assert.True(errors.Count == 0, $"{name}: {errors.Count} error output(s) in the kernel:\n" + string.Join("\n", errors));
     }
 
-    /// <summary>
-    /// Our HTML tables and charts in the kernel's outputs: the extension's formatters (its branch) for C# results and
-    /// for PowerShell pipeline output. Fails until that branch merges.
-    /// </summary>
+    /// <summary>Our HTML tables and charts in the kernel's outputs: the extension's formatters for C# results and for PowerShell pipeline output.</summary>
     [SkippableTheory]
     [MemberData(nameof(Notebooks))]
     public void Notebook_InTheKernel_ShowsOurHtmlTablesAndCharts(string name)
@@ -167,28 +165,6 @@ public sealed partial class KernelNotebookTests(ITestOutputHelper output)
         // the chart our runner's notebook tests find in the same notebook
         if (s_chartTitles.TryGetValue(name, out string? title))
             Assert.Contains(title, html, StringComparison.Ordinal);
-    }
-
-    /// <summary>
-    /// The extension cell as the notebooks write it: kernel 1.0.712001 refuses a relative #i source ("Invalid URI",
-    /// dotnet/interactive#3110), so the driver hands it the absolute path. When this fails, the kernel takes relative
-    /// sources: drop --absolute-package-sources from the driver's calls.
-    /// </summary>
-    [SkippableFact]
-    public void ExtensionCellAsWritten_RelativePackageSource_IsRefusedByThisKernel()
-    {
-        Skip.If(JupyterKernel.Missing is not null, $"Skipped: {JupyterKernel.Missing}");
-        string dir = Path.Combine(JupyterKernel.Folder, "probe");
-        Directory.CreateDirectory(dir);
-        string nb = Path.Combine(dir, "relative-source.ipynb");
-        File.WriteAllText(nb, """
-            {"cells": [{"cell_type": "code", "execution_count": null, "id": "c1", "metadata": {}, "outputs": [],
-              "source": ["#!csharp\n", "#i \"nuget: ../package\"\n", "#r \"nuget: Analysis.Interactive, *-*\""]}],
-             "metadata": {"kernelspec": {"display_name": ".NET (C#)", "language": "C#", "name": ".net-csharp"}}, "nbformat": 4, "nbformat_minor": 5}
-            """);
-        Directory.CreateDirectory(Path.Combine(JupyterKernel.Folder, "package"));
-        var run = JupyterKernel.Execute(nb, new Dictionary<string, object>(), absolutePackageSources: false);
-        Assert.Contains(ErrorOutputs(run.Notebook), e => e.Contains("Invalid URI", StringComparison.Ordinal));
     }
 
     private static string Source(JsonNode cell) => cell["source"] is JsonArray a ? string.Concat(a.Select(l => l!.GetValue<string>())) : cell["source"]!.GetValue<string>();

@@ -3,14 +3,12 @@
 
 Test-only driver for tests/Analysis.Kernel.Tests (run with Debian's /usr/bin/python3: python3-nbclient).
 
-    run_notebook.py NOTEBOOK OUT.ipynb [--parameters JSON] [--cwd DIR] [--timeout SECONDS] [--absolute-package-sources]
+    run_notebook.py NOTEBOOK OUT.ipynb [--parameters JSON] [--cwd DIR] [--timeout SECONDS]
 
 - The kernel is the one the notebook names (metadata.kernelspec.name), found through JUPYTER_PATH.
 - The kernel starts in --cwd (default: the notebook's folder, as Jupyter and nbconvert do).
 - --parameters '{"Top": 5}' injects papermill's cell after the cell tagged "parameters": a cell tagged
   "injected-parameters", in the parameters cell's language (its #!pwsh / #!csharp magic), assigning each value.
-- --absolute-package-sources gives the kernel a relative `#i "nuget: ../dir"` source as an absolute path (kernel
-  1.0.712001 refuses relative restore sources: "Invalid URI"), saying so on stderr.
 - Every cell runs even after an error (allow_errors), so the executed notebook shows every failure; judging the
   outputs is the caller's job. The executed notebook is written to OUT.ipynb with per-cell timings
   (metadata.execution), and one line with the timings goes to stdout (the kernel's own log lines go there too):
@@ -76,20 +74,6 @@ def inject(nb, parameters, default_language):
     nb.cells.insert(at + 1, cell)
 
 
-def absolute_sources(nb, cwd):
-    for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code":
-            continue
-        lines = cell.source.split("\n")
-        for i, line in enumerate(lines):
-            m = re.fullmatch(r'\s*#i\s+"nuget:\s*([^"]+?)\s*"\s*', line)
-            if m and not os.path.isabs(m.group(1)) and "://" not in m.group(1):
-                absolute = os.path.normpath(os.path.join(cwd, m.group(1)))
-                lines[i] = f'#i "nuget: {absolute}"'
-                print(f"run_notebook.py: cell {index}: {line.strip()} given to the kernel as {lines[i]}", file=sys.stderr)
-        cell.source = "\n".join(lines)
-
-
 def seconds(cell):
     ex = cell.metadata.get("execution", {})
     try:
@@ -107,7 +91,6 @@ def main():
     parser.add_argument("--parameters", default="{}")
     parser.add_argument("--cwd")
     parser.add_argument("--timeout", type=int, default=600)
-    parser.add_argument("--absolute-package-sources", action="store_true")
     args = parser.parse_args()
     try:
         nb = nbformat.read(args.notebook, as_version=4)
@@ -125,8 +108,6 @@ def main():
         inject(nb, parameters, default_language)
 
     cwd = args.cwd or os.path.dirname(os.path.abspath(args.notebook))
-    if args.absolute_package_sources:
-        absolute_sources(nb, cwd)
     client = NotebookClient(nb, timeout=args.timeout, startup_timeout=180, kernel_name=kernel, allow_errors=True,
                             record_timing=True, resources={"metadata": {"path": cwd}})
     started = time.monotonic()

@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Text.Json;
-using System.Text.Json.Nodes;
 using Analysis.Testing;
 using Xunit;
 
@@ -13,84 +10,19 @@ namespace Analysis.Pwsh.Tests;
 /// </summary>
 public sealed class KernelHostTests : IDisposable
 {
-    private readonly Process _kernel;
-    private readonly StreamWriter _input;
-    private readonly StreamReader _output;
-    private int _tokens;
+    private readonly KernelSession _kernel = new(RepoPaths.Root);
 
-    public KernelHostTests()
-    {
-        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = RepoPaths.Root, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in new[] { "interactive", "stdio", "--default-kernel", "pwsh" })
-            psi.ArgumentList.Add(a);
-        psi.Environment["DOTNET_INTERACTIVE_CLI_TELEMETRY_OPTOUT"] = "1";
-        psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
-        _kernel = Process.Start(psi) ?? throw new InvalidOperationException("dotnet interactive did not start");
-        _kernel.ErrorDataReceived += (_, _) => { };
-        _kernel.BeginErrorReadLine();
-        _input = _kernel.StandardInput;
-        _output = _kernel.StandardOutput;
-    }
-
-    public void Dispose()
-    {
-        if (!_kernel.HasExited)
-            _kernel.Kill(entireProcessTree: true);
-        _kernel.Dispose();
-    }
+    public void Dispose() => _kernel.Dispose();
 
     private sealed record Outcome(bool Succeeded, string Failure, List<string> Output);
 
-    /// <summary>Submits code to one of the kernel's subkernels and collects its text/plain output until it finishes.</summary>
+    /// <summary>Submits code to one of the kernel's subkernels; its text/plain output, line by line.</summary>
     private Outcome Submit(string kernel, string code)
     {
-        string token = "t" + Interlocked.Increment(ref _tokens);
-        var envelope = new JsonObject
-        {
-            ["commandType"] = "SubmitCode",
-            ["command"] = new JsonObject { ["code"] = code, ["targetKernelName"] = kernel },
-            ["token"] = token,
-        };
-        _input.WriteLine(envelope.ToJsonString());
-        _input.Flush();
-        var output = new List<string>();
-        var deadline = DateTime.UtcNow.AddMinutes(4);
-        while (DateTime.UtcNow < deadline)
-        {
-            var read = _output.ReadLineAsync();
-            if (!read.Wait(TimeSpan.FromMinutes(4)))
-                break;
-            if (read.Result is not { } line)
-            {
-                _kernel.WaitForExit(10_000);
-                throw new InvalidOperationException($"the kernel process died (exit {(_kernel.HasExited ? _kernel.ExitCode : -1)}) running: {code}");
-            }
-
-            if (!line.StartsWith('{'))
-                continue; // the tool's banner
-            using var doc = JsonDocument.Parse(line);
-            var root = doc.RootElement;
-            if (!root.TryGetProperty("eventType", out var type))
-                continue;
-            string? commandToken = root.TryGetProperty("command", out var c) && c.ValueKind == JsonValueKind.Object && c.TryGetProperty("token", out var t) ? t.GetString() : null;
-            switch (type.GetString())
-            {
-                case "StandardOutputValueProduced" or "ReturnValueProduced":
-                    foreach (var value in root.GetProperty("event").GetProperty("formattedValues").EnumerateArray())
-                    {
-                        if (value.GetProperty("mimeType").GetString() == "text/plain")
-                            output.AddRange(value.GetProperty("value").GetString()!.Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Length > 0));
-                    }
-
-                    break;
-                case "CommandFailed" when commandToken == token:
-                    return new Outcome(false, root.GetProperty("event").GetProperty("message").GetString() ?? "", output);
-                case "CommandSucceeded" when commandToken == token:
-                    return new Outcome(true, "", output);
-            }
-        }
-
-        throw new TimeoutException($"the kernel did not finish: {code}");
+        var r = _kernel.Submit(kernel, code, TimeSpan.FromMinutes(4));
+        var lines = r.Outputs.Where(o => o.EventType is "StandardOutputValueProduced" or "ReturnValueProduced")
+            .SelectMany(o => (o.Text ?? "").Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Length > 0)).ToList();
+        return new Outcome(r.Succeeded, r.Failure, lines);
     }
 
     private static string Demo(string name) => DemoFiles.File(name);
