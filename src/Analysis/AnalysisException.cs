@@ -29,6 +29,17 @@ public enum AnalysisErrorKind
     ProcessNotFound,
     /// <summary>Capturing a dump or trace from a live process failed.</summary>
     CaptureFailed,
+    /// <summary>
+    /// A third-party engine (TraceEvent, ClrMD/DAC) failed in a way no managed code can catch: its worker process
+    /// crashed (an access violation, an abort), stopped answering, or did not stop after cancellation. The worker was
+    /// ended; the session that asked lives on. The message names the file, the operation and the exit code or signal.
+    /// </summary>
+    EngineFailed,
+    /// <summary>
+    /// Reading the input needed more memory than the ceiling set for it (a damaged size field, or an input far larger than
+    /// the memory available); the worker doing it was ended. The message says the ceiling and how to raise it.
+    /// </summary>
+    MemoryLimitExceeded,
 }
 
 /// <summary>

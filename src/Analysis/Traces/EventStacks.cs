@@ -22,6 +22,7 @@ internal static unsafe class EventStacks
     private const int ItemSize = 16;                // EVENT_HEADER_EXTENDED_DATA_ITEM
     private const ushort StackTrace32 = 5;
     private const ushort StackTrace64 = 6;
+    private const int MaxItems = 8;                 // EventPipe attaches at most one stack; more is a damaged record
 
     private static readonly Func<TraceEvent, IntPtr> s_record = CompileRecordAccessor();
 
@@ -39,7 +40,11 @@ internal static unsafe class EventStacks
         if (count == 0 || items == null)
             return 0;
 
-        for (int i = 0; i < count; i++)
+        // Bounds: the item count and each item's size come from the file through TraceEvent. The size is 16 bits, so a
+        // stack is at most 8,191 frames (64 KB) however damaged the file; the count is capped so a damaged record cannot
+        // walk far past the items TraceEvent allocated. (Whether TraceEvent's data pointer stays inside its buffer we
+        // cannot see; the worker process (Isolation) contains a read that does not.)
+        for (int i = 0; i < Math.Min((int)count, MaxItems); i++)
         {
             byte* item = items + (i * ItemSize);
             ushort type = *(ushort*)(item + 2);

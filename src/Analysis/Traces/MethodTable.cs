@@ -18,7 +18,7 @@ internal sealed class MethodTable
     {
         if (start == 0 || size <= 0)
             return;
-        string function = FormatName(ns, name, signature);
+        string function = SafeText.Sanitize(FormatName(ns, name, signature));
         if (!_methodIds.TryGetValue((function, moduleId), out int id))
         {
             id = _methods.Count;
@@ -33,7 +33,7 @@ internal sealed class MethodTable
     public void AddModule(long moduleId, string? ilPath)
     {
         if (moduleId != 0 && !string.IsNullOrEmpty(ilPath))
-            _modules[moduleId] = Path.GetFileNameWithoutExtension(ilPath.Replace('\\', '/'));
+            _modules[moduleId] = SafeText.Sanitize(Path.GetFileNameWithoutExtension(ilPath.Replace('\\', '/')));
     }
 
     /// <summary>The method containing <paramref name="ip"/>, or -1.</summary>

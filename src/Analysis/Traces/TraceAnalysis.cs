@@ -262,17 +262,20 @@ public sealed class TraceAnalysis
         private readonly Dictionary<int, ContentionRow> _pendingContention = new();
         private ulong[] _buffer = new ulong[256];
         private bool _sawRundown;
+        private long _skipped;
+        private string? _firstSkipped;
 
         public void Run(IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
         {
             using var file = InputFile.OpenRead(path, "Trace file", 1 << 20, FileOptions.SequentialScan);
-            using var counting = new ProgressStream(file, length, progress, cancellationToken);
+            byte[]? header = RepairHeader(file);
+            using var counting = new ProgressStream(file, length, header, progress, cancellationToken);
             EventPipeEventSource source;
             try
             {
                 source = new EventPipeEventSource(counting);
             }
-            catch (Exception e) when (e is FormatException or EndOfStreamException or InvalidOperationException or System.Runtime.Serialization.SerializationException)
+            catch (Exception e) when (IsEngineFault(e, cancellationToken))
             {
                 throw Unreadable(e, counting.Position);
             }
@@ -285,27 +288,98 @@ public sealed class TraceAnalysis
                 {
                     source.Process();
                 }
-                catch (Exception e) when (e is FormatException or EndOfStreamException or System.Runtime.Serialization.SerializationException)
+                catch (Exception e) when (IsEngineFault(e, cancellationToken))
                 {
+                    // TraceEvent throws whatever its parsers hit on damaged input (FormatException, EndOfStream, plain
+                    // Exception, IndexOutOfRange, Overflow, ArgumentException, OutOfMemory for an absurd size): the events
+                    // before the fault are kept, the fault is a warning that names the byte.
                     if (EventCount == 0)
                         throw Unreadable(e, counting.Position);
                     TruncatedAt = counting.Position;
+                    string what = counting.Position >= length ? "is truncated" : "is damaged";
                     Warnings.Add(string.Create(CultureInfo.InvariantCulture,
-                        $"Trace '{path}' is truncated: reading stopped near byte {counting.Position:N0} of {length:N0} ({e.Message}). The {EventCount:N0} events before that are analyzed; later events, and the rundown that names methods, are missing."));
+                        $"Trace '{path}' {what}: reading stopped near byte {counting.Position:N0} of {length:N0} ({Cause(e)}). The {EventCount:N0} events before that are analyzed; later events, and the rundown that names methods, are missing."));
                 }
 
-                EventsLost = source.EventsLost;
-                DurationMSec = EventCount == 0 ? 0 : source.SessionEndTimeRelativeMSec;
-                CollectGcs(source);
+                EventsLost = Guarded(() => source.EventsLost, 0);
+                DurationMSec = EventCount == 0 ? 0 : Guarded(() => source.SessionEndTimeRelativeMSec, 0);
+                CollectGcs(source, cancellationToken);
             }
 
             Finish();
         }
 
-        private AnalysisException Unreadable(Exception e, long position) =>
-            position >= length
-                ? new AnalysisException(AnalysisErrorKind.Truncated, path, $"Trace file '{path}' is truncated: it ends after {length:N0} bytes, before any event ({e.Message}). Capture it again.", e)
-                : new AnalysisException(AnalysisErrorKind.WrongFormat, path, $"Trace file '{path}' could not be read as a .nettrace stream at byte {position:N0}: {e.Message}", e);
+        /// <summary>Every exception but cancellation is the engine's answer to bad input (or a bug in it) at our boundary.</summary>
+        private static bool IsEngineFault(Exception e, CancellationToken cancellationToken)
+        {
+            if (e is OperationCanceledException || cancellationToken.IsCancellationRequested)
+                return false; // Ctrl+C, however TraceEvent wrapped it, stays cancellation
+            return e is not AnalysisException;
+        }
+
+        /// <summary>The cause in one line: the exception type (when it says more than the message) and the message.</summary>
+        internal static string Cause(Exception e) =>
+            e.GetType() == typeof(Exception) || e is FormatException or EndOfStreamException
+                ? e.Message
+                : $"{e.GetType().Name}: {e.Message}";
+
+        private T Guarded<T>(Func<T> read, T fallback)
+        {
+            try
+            {
+                return read();
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                Warnings.Add($"The trace's {(typeof(T) == typeof(int) ? "lost-event count" : "end time")} could not be read ({Cause(e)}); it is taken as {fallback}.");
+                return fallback;
+            }
+        }
+
+        // "Nettrace", serializer name, then the Trace object of format versions 3–5: its header, then SYSTEMTIME (8 × uint16).
+        private const int SystemTimeOffset = 53;
+        private static ReadOnlySpan<byte> TraceObjectHeader => [0x05, 0x05, 0x01, 0x04, 0, 0, 0, 0x04, 0, 0, 0, 0x05, 0, 0, 0, (byte)'T', (byte)'r', (byte)'a', (byte)'c', (byte)'e', 0x06];
+
+        /// <summary>
+        /// TraceEvent makes a DateTime of the header's start time and throws when it is no date (a damaged header), which
+        /// would lose the whole trace. Only absolute times depend on it; event times are relative to the session start.
+        /// Returns the header with the start time replaced by 2000-01-01 (and a warning), or null when it is a date.
+        /// </summary>
+        private byte[]? RepairHeader(FileStream file)
+        {
+            var head = new byte[SystemTimeOffset + 16];
+            int got = file.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
+            file.Position = 0;
+            if (got < head.Length || !head.AsSpan(32, TraceObjectHeader.Length).SequenceEqual(TraceObjectHeader))
+                return null;
+            var t = new ushort[8];
+            for (int i = 0; i < 8; i++)
+                t[i] = BitConverter.ToUInt16(head, SystemTimeOffset + (2 * i));
+            // year, month, day of week, day, hour, minute, second, millisecond
+            bool valid = t[0] is >= 1 and <= 9999 && t[1] is >= 1 and <= 12 && t[3] >= 1 && t[3] <= DateTime.DaysInMonth(t[0] is >= 1 and <= 9999 ? t[0] : 2000, t[1] is >= 1 and <= 12 ? t[1] : 1)
+                && t[4] < 24 && t[5] < 60 && t[6] < 60 && t[7] < 1000;
+            if (valid)
+                return null;
+            Warnings.Add(string.Create(CultureInfo.InvariantCulture,
+                $"Trace '{path}': the start time in its header (bytes {SystemTimeOffset}–{SystemTimeOffset + 15}: {t[0]}-{t[1]}-{t[3]} {t[4]}:{t[5]}:{t[6]}.{t[7]}) is not a date; the header is damaged. Times relative to the start are unaffected; the absolute start time is unknown."));
+            ushort[] replacement = [2000, 1, 6, 1, 0, 0, 0, 0];
+            for (int i = 0; i < 8; i++)
+                BitConverter.TryWriteBytes(head.AsSpan(SystemTimeOffset + (2 * i), 2), replacement[i]);
+            return head;
+        }
+
+        private AnalysisException Unreadable(Exception e, long position)
+        {
+            if (e is OutOfMemoryException or InsufficientExecutionStackException)
+            {
+                return new AnalysisException(AnalysisErrorKind.MemoryLimitExceeded, path,
+                    $"Trace file '{path}' could not be read: near byte {position:N0}, before any event, it asks for more memory than is available ({Cause(e)}); a size field is probably damaged. Capture the trace again.", e);
+            }
+
+            return position >= length
+                ? new AnalysisException(AnalysisErrorKind.Truncated, path, $"Trace file '{path}' is truncated: it ends after {length:N0} bytes, before any event ({Cause(e)}). Capture it again.", e)
+                : new AnalysisException(AnalysisErrorKind.WrongFormat, path, $"Trace file '{path}' could not be read as a .nettrace stream at byte {position:N0}: {Cause(e)}. The file is damaged or not a trace; capture it again.", e);
+        }
 
         private void Subscribe(EventPipeEventSource source)
         {
@@ -320,43 +394,74 @@ public sealed class TraceAnalysis
                     ProcessId = data.ProcessID;
             };
 
-            clr.MethodLoadVerbose += d => Methods.AddMethod(d.MethodStartAddress, d.MethodSize, d.MethodNamespace, d.MethodName, d.MethodSignature, d.ModuleID);
-            rundown.MethodDCStopVerbose += d =>
+            clr.MethodLoadVerbose += Guard<MethodLoadUnloadVerboseTraceData>(d => Methods.AddMethod(d.MethodStartAddress, d.MethodSize, d.MethodNamespace, d.MethodName, d.MethodSignature, d.ModuleID));
+            rundown.MethodDCStopVerbose += Guard<MethodLoadUnloadVerboseTraceData>(d =>
             {
                 _sawRundown = true;
                 Methods.AddMethod(d.MethodStartAddress, d.MethodSize, d.MethodNamespace, d.MethodName, d.MethodSignature, d.ModuleID);
-            };
-            rundown.MethodDCStartVerbose += d => Methods.AddMethod(d.MethodStartAddress, d.MethodSize, d.MethodNamespace, d.MethodName, d.MethodSignature, d.ModuleID);
-            clr.LoaderModuleLoad += d => Methods.AddModule(d.ModuleID, d.ModuleILPath);
-            rundown.LoaderModuleDCStop += d => Methods.AddModule(d.ModuleID, d.ModuleILPath);
-            rundown.LoaderModuleDCStart += d => Methods.AddModule(d.ModuleID, d.ModuleILPath);
+            });
+            rundown.MethodDCStartVerbose += Guard<MethodLoadUnloadVerboseTraceData>(d => Methods.AddMethod(d.MethodStartAddress, d.MethodSize, d.MethodNamespace, d.MethodName, d.MethodSignature, d.ModuleID));
+            clr.LoaderModuleLoad += Guard<ModuleLoadUnloadTraceData>(d => Methods.AddModule(d.ModuleID, d.ModuleILPath));
+            rundown.LoaderModuleDCStop += Guard<ModuleLoadUnloadTraceData>(d => Methods.AddModule(d.ModuleID, d.ModuleILPath));
+            rundown.LoaderModuleDCStart += Guard<ModuleLoadUnloadTraceData>(d => Methods.AddModule(d.ModuleID, d.ModuleILPath));
 
-            sampler.ThreadSample += d =>
+            sampler.ThreadSample += Guard<ClrThreadSampleTraceData>(d =>
             {
                 if (d.Type == ClrThreadSampleType.Error)
                     return;
                 int stack = Stacks.Intern(Stack(d));
                 var key = (stack, d.ThreadID, d.Type == ClrThreadSampleType.Managed);
                 Samples[key] = Samples.GetValueOrDefault(key) + 1;
-            };
+            });
 
-            clr.ExceptionStart += d =>
-                Exceptions.Add(new ExceptionRow(d.TimeStampRelativeMSec, d.ThreadID, Intern(d.ExceptionType), Messages.Add(d.ExceptionMessage), d.ExceptionHRESULT, Stacks.Intern(Stack(d))));
+            clr.ExceptionStart += Guard<ExceptionTraceData>(d =>
+                Exceptions.Add(new ExceptionRow(d.TimeStampRelativeMSec, d.ThreadID, Intern(d.ExceptionType), Messages.Add(SafeText.SanitizeOrNull(d.ExceptionMessage)), d.ExceptionHRESULT, Stacks.Intern(Stack(d)))));
 
-            clr.ContentionStart += d =>
+            clr.ContentionStart += Guard<ContentionStartTraceData>(d =>
             {
                 var row = new ContentionRow(d.TimeStampRelativeMSec, d.ThreadID, (d.ContentionFlags & ContentionFlags.Native) != 0,
                     SafeLockAddress(d), SafeOwner(d), Stacks.Intern(Stack(d)));
                 Contention.Add(row);
                 _pendingContention[d.ThreadID] = row;
-            };
-            clr.ContentionStop += d =>
+            });
+            clr.ContentionStop += Guard<ContentionStopTraceData>(d =>
             {
                 if (!_pendingContention.Remove(d.ThreadID, out var row))
                     return;
                 double ns = SafeDurationNs(d);
                 row.DurationMSec = ns > 0 ? ns / 1_000_000.0 : d.TimeStampRelativeMSec - row.TimeMSec;
+            });
+        }
+
+        /// <summary>
+        /// A handler that skips an event whose payload TraceEvent cannot decode (it throws "Reading past end of event",
+        /// IndexOutOfRange …) instead of ending the pass; skipped events are counted in a warning.
+        /// </summary>
+        private Action<T> Guard<T>(Action<T> handler)
+            where T : TraceEvent =>
+            d =>
+            {
+                try
+                {
+                    handler(d);
+                }
+                catch (Exception e) when (e is not OperationCanceledException)
+                {
+                    if (_skipped++ == 0)
+                        _firstSkipped = string.Create(CultureInfo.InvariantCulture, $"{d.EventName} at {SafeTime(d)} ms: {Cause(e)}");
+                }
             };
+
+        private static string SafeTime(TraceEvent d)
+        {
+            try
+            {
+                return d.TimeStampRelativeMSec.ToString("F1", CultureInfo.InvariantCulture);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                return "?";
+            }
         }
 
         private ReadOnlySpan<ulong> Stack(TraceEvent data)
@@ -367,7 +472,7 @@ public sealed class TraceAnalysis
 
         private int Intern(string? s)
         {
-            s ??= "";
+            s = s is null ? "" : SafeText.Sanitize(s);
             if (!_stringIds.TryGetValue(s, out int id))
             {
                 id = Strings.Count;
@@ -414,59 +519,93 @@ public sealed class TraceAnalysis
             }
         }
 
-        private void CollectGcs(EventPipeEventSource source)
+        private void CollectGcs(EventPipeEventSource source, CancellationToken cancellationToken)
         {
-            foreach (var process in source.Processes())
+            IEnumerable<TraceProcess> processes;
+            try
             {
-                var runtime = process.LoadedDotNetRuntime();
-                if (runtime is null)
-                    continue;
-                RuntimeVersion ??= runtime.RuntimeVersion?.TrimStart('V', ' ');
-                if (ProcessId == 0)
-                    ProcessId = process.ProcessID;
-                int incomplete = 0;
-                foreach (TraceGC gc in runtime.GC.GCs)
+                processes = source.Processes().ToArray();
+            }
+            catch (Exception e) when (IsEngineFault(e, cancellationToken))
+            {
+                Warnings.Add($"TraceEvent's process and GC analysis failed on this trace ({Cause(e)}); GCs are not reported.");
+                return;
+            }
+
+            foreach (var process in processes)
+            {
+                int incomplete = 0, failed = 0;
+                string? firstFailure = null;
+                try
                 {
-                    if (!gc.IsComplete)
-                    {
-                        incomplete++;
+                    var runtime = process.LoadedDotNetRuntime();
+                    if (runtime is null)
                         continue;
+                    RuntimeVersion ??= runtime.RuntimeVersion?.TrimStart('V', ' ');
+                    if (ProcessId == 0)
+                        ProcessId = process.ProcessID;
+                    foreach (TraceGC gc in runtime.GC.GCs)
+                    {
+                        if (!gc.IsComplete)
+                        {
+                            incomplete++;
+                            continue;
+                        }
+
+                        try
+                        {
+                            Gcs.Add(ToGcEvent(gc));
+                        }
+                        catch (Exception e) when (IsEngineFault(e, cancellationToken))
+                        {
+                            failed++;
+                            firstFailure ??= string.Create(CultureInfo.InvariantCulture, $"GC #{gc.Number}: {Cause(e)}");
+                        }
                     }
 
-                    Gcs.Add(new GcEvent
-                    {
-                        Number = gc.Number,
-                        Generation = gc.Generation,
-                        Type = gc.Type switch
-                        {
-                            GCType.BackgroundGC => "Background",
-                            GCType.ForegroundGC => "Foreground",
-                            _ => "Blocking",
-                        },
-                        Reason = gc.Reason.ToString(),
-                        StartMSec = gc.StartRelativeMSec,
-                        PauseMSec = gc.PauseDurationMSec,
-                        SuspendMSec = gc.SuspendDurationMSec,
-                        DurationMSec = gc.DurationMSec,
-                        HeapSizeBeforeMB = gc.HeapSizeBeforeMB,
-                        HeapSizeAfterMB = gc.HeapSizeAfterMB,
-                        PromotedMB = gc.PromotedMB,
-                        AllocatedSinceLastGcMB = gc.AllocedSinceLastGCMB,
-                        GenerationSizesAfterMB = [gc.GenSizeAfterMB(Gens.Gen0), gc.GenSizeAfterMB(Gens.Gen1), gc.GenSizeAfterMB(Gens.Gen2), gc.GenSizeAfterMB(Gens.GenLargeObj), gc.GenSizeAfterMB(Gens.GenPinObj)],
-                    });
+                    TotalAllocatedMB += runtime.GC.Stats().TotalAllocatedMB;
+                }
+                catch (Exception e) when (IsEngineFault(e, cancellationToken))
+                {
+                    Warnings.Add(string.Create(CultureInfo.InvariantCulture, $"TraceEvent's GC analysis of process {process.ProcessID} failed ({Cause(e)}); its GCs may be missing."));
                 }
 
-                TotalAllocatedMB += runtime.GC.Stats().TotalAllocatedMB;
                 if (incomplete > 0)
                     Warnings.Add(string.Create(CultureInfo.InvariantCulture, $"{incomplete} GC(s) started but did not end within the trace; they are not counted."));
+                if (failed > 0)
+                    Warnings.Add(string.Create(CultureInfo.InvariantCulture, $"{failed} GC(s) have damaged data and are not counted (first: {firstFailure})."));
             }
 
             Gcs.Sort((a, b) => a.Number.CompareTo(b.Number));
         }
 
+        private static GcEvent ToGcEvent(TraceGC gc) => new()
+        {
+            Number = gc.Number,
+            Generation = gc.Generation,
+            Type = gc.Type switch
+            {
+                GCType.BackgroundGC => "Background",
+                GCType.ForegroundGC => "Foreground",
+                _ => "Blocking",
+            },
+            Reason = gc.Reason.ToString(),
+            StartMSec = gc.StartRelativeMSec,
+            PauseMSec = gc.PauseDurationMSec,
+            SuspendMSec = gc.SuspendDurationMSec,
+            DurationMSec = gc.DurationMSec,
+            HeapSizeBeforeMB = gc.HeapSizeBeforeMB,
+            HeapSizeAfterMB = gc.HeapSizeAfterMB,
+            PromotedMB = gc.PromotedMB,
+            AllocatedSinceLastGcMB = gc.AllocedSinceLastGCMB,
+            GenerationSizesAfterMB = [gc.GenSizeAfterMB(Gens.Gen0), gc.GenSizeAfterMB(Gens.Gen1), gc.GenSizeAfterMB(Gens.Gen2), gc.GenSizeAfterMB(Gens.GenLargeObj), gc.GenSizeAfterMB(Gens.GenPinObj)],
+        };
+
         private void Finish()
         {
             Stacks.Seal();
+            if (_skipped > 0)
+                Warnings.Add(string.Create(CultureInfo.InvariantCulture, $"{_skipped:N0} event(s) have payloads TraceEvent could not decode and were skipped (first: {_firstSkipped})."));
             if (EventsLost > 0)
                 Warnings.Add(string.Create(CultureInfo.InvariantCulture, $"The runtime dropped {EventsLost:N0} events (its buffers were full): counts are lower bounds. Capture with a larger buffer or fewer providers."));
             foreach (var row in Contention.Where(r => double.IsNaN(r.DurationMSec)))
@@ -497,7 +636,7 @@ public sealed class TraceAnalysis
     }
 
     /// <summary>Counts bytes read for progress and checks cancellation per read.</summary>
-    private sealed class ProgressStream(Stream inner, long length, IProgress<WorkProgress>? progress, CancellationToken cancellationToken) : Stream
+    private sealed class ProgressStream(Stream inner, long length, byte[]? header, IProgress<WorkProgress>? progress, CancellationToken cancellationToken) : Stream
     {
         private long _position;
         private int _lastPercent = -1;
@@ -519,6 +658,13 @@ public sealed class TraceAnalysis
         {
             cancellationToken.ThrowIfCancellationRequested();
             int n = inner.Read(buffer);
+            if (header is not null && _position < header.Length && n > 0)
+            {
+                // the repaired header bytes replace the file's (RepairHeader)
+                int overlap = (int)Math.Min(n, header.Length - _position);
+                header.AsSpan((int)_position, overlap).CopyTo(buffer);
+            }
+
             _position += n;
             int percent = length == 0 ? 100 : (int)(_position * 100 / length);
             if (progress is not null && percent != _lastPercent)
