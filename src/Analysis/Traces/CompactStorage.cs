@@ -56,6 +56,39 @@ internal sealed class Utf8Heap
         return ((long)(chunk + 1) << 41) | ((long)offset << 21) | (uint)byteCount;
     }
 
+    /// <summary>Writes the buffers for <see cref="ReadFrom"/>; handles stay valid.</summary>
+    public void WriteTo(BinaryWriter writer)
+    {
+        writer.Write(_chunks.Count);
+        writer.Write(_used);
+        for (int i = 0; i < _chunks.Count; i++)
+        {
+            int length = i == _chunks.Count - 1 ? _used : ChunkSize;
+            writer.Write(length);
+            writer.Write(_chunks[i], 0, length);
+        }
+    }
+
+    /// <summary>Fills an empty heap with what <see cref="WriteTo"/> wrote.</summary>
+    public void ReadFrom(BinaryReader reader)
+    {
+        int chunks = ModelCodec.Count(reader, 4);
+        int used = reader.ReadInt32();
+        if (used is < 0 or > ChunkSize)
+            throw new InvalidDataException($"message buffer use {used} out of range");
+        for (int i = 0; i < chunks; i++)
+        {
+            int length = reader.ReadInt32();
+            if (length is < 0 or > ChunkSize)
+                throw new InvalidDataException($"message buffer length {length} out of range");
+            var chunk = new byte[ChunkSize];
+            reader.BaseStream.ReadExactly(chunk, 0, length);
+            _chunks.Add(chunk);
+        }
+
+        _used = chunks == 0 ? ChunkSize : used;
+    }
+
     public string Get(long handle)
     {
         if (handle == 0)

@@ -59,6 +59,56 @@ internal sealed class MethodTable
 
     public string? ModuleOf(int method) => _modules.GetValueOrDefault(_methods[method].ModuleId);
 
+    /// <summary>Writes the table for <see cref="ReadFrom"/> (the worker ships it to the session): ranges in the order added.</summary>
+    public void WriteTo(BinaryWriter writer)
+    {
+        writer.Write(_ranges.Count);
+        foreach (var (start, end, method) in _ranges)
+        {
+            writer.Write(start);
+            writer.Write(end);
+            writer.Write(method);
+        }
+
+        writer.Write(_methods.Count);
+        foreach (var (function, moduleId) in _methods)
+        {
+            writer.Write(function);
+            writer.Write(moduleId);
+        }
+
+        writer.Write(_modules.Count);
+        foreach (var (id, name) in _modules)
+        {
+            writer.Write(id);
+            writer.Write(name);
+        }
+    }
+
+    /// <summary>Fills an empty table with what <see cref="WriteTo"/> wrote.</summary>
+    public void ReadFrom(BinaryReader reader)
+    {
+        int ranges = ModelCodec.Count(reader, 20);
+        for (int i = 0; i < ranges; i++)
+            _ranges.Add((reader.ReadUInt64(), reader.ReadUInt64(), reader.ReadInt32()));
+        int methods = ModelCodec.Count(reader, 9);
+        for (int i = 0; i < methods; i++)
+        {
+            var key = (reader.ReadString(), reader.ReadInt64());
+            _methodIds[key] = _methods.Count;
+            _methods.Add(key);
+        }
+
+        int modules = ModelCodec.Count(reader, 9);
+        for (int i = 0; i < modules; i++)
+            _modules[reader.ReadInt64()] = reader.ReadString();
+        foreach (var (_, _, method) in _ranges)
+        {
+            if ((uint)method >= (uint)_methods.Count)
+                throw new InvalidDataException($"method id {method} out of range");
+        }
+    }
+
     private (ulong, ulong, int)[] Sort()
     {
         var array = _ranges.ToArray();

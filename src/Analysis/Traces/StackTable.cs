@@ -76,6 +76,34 @@ internal sealed class StackTable
         return frames[stackId] = list;
     }
 
+    /// <summary>Writes the stacks for <see cref="ReadFrom"/>, in id order.</summary>
+    public void WriteTo(BinaryWriter writer)
+    {
+        writer.Write(_stacks.Count);
+        foreach (var stack in _stacks)
+        {
+            writer.Write(stack.Length);
+            foreach (ulong ip in stack)
+                writer.Write(ip);
+        }
+    }
+
+    /// <summary>Fills an empty table with what <see cref="WriteTo"/> wrote, and seals it.</summary>
+    public void ReadFrom(BinaryReader reader)
+    {
+        int count = ModelCodec.Count(reader, 4);
+        for (int i = 0; i < count; i++)
+        {
+            var frames = new ulong[ModelCodec.Count(reader, 8)];
+            for (int f = 0; f < frames.Length; f++)
+                frames[f] = reader.ReadUInt64();
+            _stacks.Add(frames);
+            _ids.TryAdd(frames, i);
+        }
+
+        Seal();
+    }
+
     public static StackFrameInfo Frame(int method, MethodTable methods) =>
         method == Unresolved
             ? new StackFrameInfo("[native or unresolved code]", null, FrameKind.Native)

@@ -17,12 +17,24 @@ public enum SampleFilter
     All,
 }
 
+/// <summary>How a trace is read: where the reading pass runs and the memory it may use there.</summary>
+public sealed record TraceReadOptions
+{
+    public static TraceReadOptions Default { get; } = new();
+
+    /// <summary>Where TraceEvent's reading pass runs (<see cref="EngineIsolation.Default"/>: a worker process).</summary>
+    public EngineIsolation Isolation { get; init; }
+
+    /// <summary>The worker's GC heap ceiling in bytes; null for 1 GB + 16 × the file (ANALYSIS_ENGINE_MEMORY_MB overrides).</summary>
+    public long? MemoryLimitBytes { get; init; }
+}
+
 /// <summary>
 /// Everything a trace says, read in one streaming pass over the .nettrace file: GCs (TraceEvent's GC analysis),
 /// CPU samples, exceptions and contention with their stacks, and data-quality warnings. Stacks are resolved at the
 /// end from the method load and rundown events, without converting the trace to .etlx.
 /// </summary>
-public sealed class TraceAnalysis
+public sealed partial class TraceAnalysis
 {
     private readonly MethodTable _methods;
     private readonly StackTable _stacks;
@@ -31,9 +43,11 @@ public sealed class TraceAnalysis
     private readonly Utf8Heap _messages;
     private readonly List<ContentionRow> _contention;
     private readonly string[] _strings;
+    private readonly long? _truncatedAt;
 
     private TraceAnalysis(Reader r)
     {
+        _truncatedAt = r.TruncatedAt;
         _methods = r.Methods;
         _stacks = r.Stacks;
         _samples = r.Samples;
@@ -86,14 +100,70 @@ public sealed class TraceAnalysis
     /// <summary>OS thread ids that have samples.</summary>
     public IReadOnlyList<int> SampledThreads => _samples.Keys.Select(k => k.Thread).Distinct().Order().ToArray();
 
-    /// <summary>Reads a trace. Throws <see cref="AnalysisException"/> for unreadable files; truncation after the header is a warning.</summary>
-    public static TraceAnalysis Read(string path, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+    /// <summary>Where the reading pass ran: <see cref="EngineIsolation.Worker"/> or <see cref="EngineIsolation.InProcess"/>.</summary>
+    public EngineIsolation ReadBy { get; private set; }
+
+    /// <summary>
+    /// Reads a trace (in a worker process unless <see cref="TraceReadOptions.Isolation"/> or ANALYSIS_ENGINE_ISOLATION says
+    /// otherwise). Throws <see cref="AnalysisException"/> for unreadable files; damage or truncation after the header is a
+    /// warning on the result, with the events before it.
+    /// </summary>
+    public static TraceAnalysis Read(string path, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        Read(path, TraceReadOptions.Default, progress, cancellationToken);
+
+    /// <inheritdoc cref="Read(string, IProgress{WorkProgress}?, CancellationToken)"/>
+    public static TraceAnalysis Read(string path, TraceReadOptions options, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        ArgumentNullException.ThrowIfNull(options);
         string full = Path.GetFullPath(path);
         long length = TraceFile.Validate(full);
+        var isolation = EngineIsolationPolicy.Resolve(options.Isolation);
+        if (isolation == EngineIsolation.InProcess)
+            return ReadInProcess(full, length, null, progress, cancellationToken);
+        if (Isolation.WorkerHost.Find(out string? whyNot) is not { } host)
+        {
+            if (options.Isolation == EngineIsolation.Worker)
+                throw new AnalysisException(AnalysisErrorKind.EngineFailed, full, $"Trace '{full}' cannot be read in a worker process: {whyNot}. Reinstall the module or package, or read it in this process (EngineIsolation.InProcess).");
+            return ReadInProcess(full, length, $"The trace was read in this process, not in a worker ({whyNot}): a crash of TraceEvent on a damaged file would have ended this session.", progress, cancellationToken);
+        }
+
+        var start = new Isolation.WorkerStart(full, "reading the trace", EngineIsolationPolicy.MemoryLimit(length, options.MemoryLimitBytes));
+        using var worker = Isolation.EngineWorker.Start(host, start);
+        byte[] model = worker.Invoke(ReadOperation, w =>
+        {
+            w.Write(full);
+            w.Write(length);
+        }, progress, cancellationToken);
+        try
+        {
+            var analysis = ReadModel(new MemoryStream(model, writable: false), full, length);
+            analysis.ReadBy = EngineIsolation.Worker;
+            return analysis;
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException or ArgumentException or OverflowException)
+        {
+            throw new AnalysisException(AnalysisErrorKind.EngineFailed, full, $"Reading the trace '{full}': the worker's answer ({model.Length:N0} bytes) is damaged ({e.Message}); the session and the worker are probably of mixed builds. Reinstall the module or package.", e);
+        }
+    }
+
+    internal const string ReadOperation = "trace.read";
+
+    /// <summary>The reading pass in this process (the worker runs this).</summary>
+    internal static TraceAnalysis ReadInProcess(string full, long length, string? warning, IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
+    {
         var reader = new Reader(full, length);
+        if (warning is not null)
+            reader.Warnings.Add(warning);
         reader.Run(progress, cancellationToken);
-        return new TraceAnalysis(reader);
+        return new TraceAnalysis(reader) { ReadBy = EngineIsolation.InProcess };
+    }
+
+    /// <summary>The worker's side of <see cref="ReadOperation"/>: read, then write the model as the answer.</summary>
+    internal static void ServeRead(BinaryReader arguments, Stream result, IProgress<WorkProgress> progress, CancellationToken cancellationToken)
+    {
+        string full = arguments.ReadString();
+        long length = arguments.ReadInt64();
+        ReadInProcess(full, length, null, progress, cancellationToken).WriteModel(result);
     }
 
     // ---- GC ----
@@ -249,14 +319,14 @@ public sealed class TraceAnalysis
         public List<string> Strings { get; } = new();
         public List<GcEvent> Gcs { get; } = new();
         public List<string> Warnings { get; } = new();
-        public double TotalAllocatedMB { get; private set; }
-        public double DurationMSec { get; private set; }
+        public double TotalAllocatedMB { get; set; }
+        public double DurationMSec { get; set; }
 
-        public long EventCount { get; private set; }
-        public int EventsLost { get; private set; }
-        public int ProcessId { get; private set; }
-        public string? RuntimeVersion { get; private set; }
-        public long? TruncatedAt { get; private set; }
+        public long EventCount { get; set; }
+        public int EventsLost { get; set; }
+        public int ProcessId { get; set; }
+        public string? RuntimeVersion { get; set; }
+        public long? TruncatedAt { get; set; }
 
         private readonly Dictionary<string, int> _stringIds = new(StringComparer.Ordinal);
         private readonly Dictionary<int, ContentionRow> _pendingContention = new();

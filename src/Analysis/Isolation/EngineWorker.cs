@@ -1,0 +1,469 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace Analysis.Isolation;
+
+/// <summary>How a worker is started: its memory ceiling, and the file and operation its errors name.</summary>
+internal sealed record WorkerStart(string Path, string Operation, long MemoryLimitBytes)
+{
+    /// <summary>How long a cancelled request may take to stop before the worker is ended.</summary>
+    public TimeSpan CancelGrace { get; init; } = TimeSpan.FromSeconds(3);
+
+    /// <summary>How long the worker may take to start (a cold runtime on a loaded machine).</summary>
+    public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
+}
+
+/// <summary>
+/// A worker process (src/Analysis.Worker) that runs third-party engine work — TraceEvent's reading pass, ClrMD — so that
+/// what the engine does to its process (an access violation, an abort, a runaway allocation, a hang) ends the worker and
+/// comes back as one <see cref="AnalysisException"/> naming the file and the operation, never as the end of the session.
+/// Requests and answers are frames on the worker's stdin/stdout (<see cref="WorkerProtocol"/>); progress is forwarded;
+/// cancellation is a Cancel frame, then the end of the process after <see cref="WorkerStart.CancelGrace"/>. Memory is
+/// bounded twice: the worker's GC heap by DOTNET_GCHeapHardLimit, its whole resident set by a watchdog here.
+/// One request at a time; many per worker. Dispose ends the worker.
+/// </summary>
+internal sealed class EngineWorker : IDisposable
+{
+    private const int StderrKeep = 16 * 1024;
+
+    private readonly Process _process;
+    private readonly WorkerStart _start;
+    private readonly Stream _toWorker;
+    private readonly Stream _fromWorker;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly object _writeGate = new();
+    private readonly StringBuilder _stderr = new();
+    private readonly Thread _stderrReader;
+    private readonly Timer _watchdog;
+    private readonly long _rssLimit;
+    private volatile string? _endedBecause;
+    private long _peakRss;
+    private int _nextId;
+    private volatile int _current;
+
+    private EngineWorker(Process process, WorkerStart start, long rssLimit)
+    {
+        _process = process;
+        _start = start;
+        _rssLimit = rssLimit;
+        _toWorker = process.StandardInput.BaseStream;
+        _fromWorker = process.StandardOutput.BaseStream;
+        _stderrReader = new Thread(ReadStderr) { IsBackground = true, Name = "Analysis worker stderr" };
+        _stderrReader.Start();
+        _watchdog = new Timer(_ => Watch(), null, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(100));
+    }
+
+    public int ProcessId => _process.Id;
+
+    /// <summary>The largest resident set the watchdog saw (bytes).</summary>
+    public long PeakResidentBytes => Interlocked.Read(ref _peakRss);
+
+    /// <summary>Where the worker is and what runs it, or why isolation is not possible here.</summary>
+    public static WorkerHost? FindHost(out string? whyNot) => WorkerHost.Find(out whyNot);
+
+    /// <summary>Starts a worker and waits until it is ready. Throws <see cref="AnalysisException"/> (EngineFailed) when it cannot.</summary>
+    public static EngineWorker Start(WorkerHost host, WorkerStart start)
+    {
+        var psi = new ProcessStartInfo(host.Dotnet)
+        {
+            UseShellExecute = false,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            CreateNoWindow = true,
+        };
+        psi.ArgumentList.Add("exec");
+        psi.ArgumentList.Add("--runtimeconfig");
+        psi.ArgumentList.Add(host.RuntimeConfig);
+        psi.ArgumentList.Add(host.Worker);
+        psi.ArgumentList.Add("--lib");
+        psi.ArgumentList.Add(host.Library);
+        // The GC heap ceiling: an allocation past it is an OutOfMemoryException in the worker, reported as such.
+        psi.Environment["DOTNET_GCHeapHardLimit"] = start.MemoryLimitBytes.ToString("X", CultureInfo.InvariantCulture);
+        psi.Environment.Remove("DOTNET_GCHeapHardLimitPercent");
+        psi.Environment["DOTNET_gcServer"] = "0";
+        // A crash is expected to be reported, not dumped: no createdump, no crash report.
+        psi.Environment["DOTNET_DbgEnableMiniDump"] = "0";
+        psi.Environment["DOTNET_EnableCrashReport"] = "0";
+        Process process;
+        try
+        {
+            process = Process.Start(psi) ?? throw new InvalidOperationException("Process.Start returned null");
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
+        {
+            throw new AnalysisException(AnalysisErrorKind.EngineFailed, start.Path,
+                $"Could not start the worker process for {start.Operation} '{start.Path}' ({host.Dotnet} exec {host.Worker}): {e.Message}. Read it in this process instead (-InProcess, or ANALYSIS_ENGINE_ISOLATION=inprocess).", e);
+        }
+
+        // native memory (TraceEvent's own buffers, the DAC) is outside the GC heap: allow the runtime and some of it
+        var worker = new EngineWorker(process, start, start.MemoryLimitBytes + (256L << 20) + (start.MemoryLimitBytes / 2));
+        try
+        {
+            worker.WaitReady();
+            return worker;
+        }
+        catch
+        {
+            worker.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="operation"/> in the worker and returns its answer. Cancellation stops it (or ends the worker
+    /// after the grace period); a crash, the memory ceiling, or a garbled answer throws <see cref="AnalysisException"/>.
+    /// </summary>
+    public byte[] Invoke(string operation, Action<BinaryWriter>? writeArguments, IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
+    {
+        _gate.Wait(cancellationToken);
+        try
+        {
+            ThrowIfEnded();
+            int id = Interlocked.Increment(ref _nextId);
+            _current = id;
+            Send(FrameKind.Request, id, WorkerProtocol.Encode(w =>
+            {
+                w.Write(operation);
+                writeArguments?.Invoke(w);
+            }));
+            using var onCancel = cancellationToken.Register(() => CancelRequest(id));
+            while (true)
+            {
+                Frame? frame;
+                try
+                {
+                    frame = WorkerProtocol.Read(_fromWorker);
+                }
+                catch (Exception e) when (e is IOException or InvalidDataException or EndOfStreamException or ObjectDisposedException)
+                {
+                    throw Ended(e);
+                }
+
+                if (frame is not { } f)
+                    throw Ended(null);
+                if (f.Id != id)
+                    continue; // an answer to an earlier, abandoned request
+                switch (f.Kind)
+                {
+                    case FrameKind.Progress:
+                        progress?.Report(WorkerProtocol.DecodeProgress(f.Payload));
+                        break;
+                    case FrameKind.Result:
+                        return f.Payload;
+                    case FrameKind.Error:
+                        var error = WorkerError.Decode(f.Payload);
+                        if (error.Cancelled)
+                            throw new OperationCanceledException($"{_start.Operation} '{_start.Path}' was cancelled.", new EngineFaultException(error.ExceptionType, error.Message, error.Detail), cancellationToken);
+                        throw Failed(error);
+                    default:
+                        throw Ended(new InvalidDataException($"unexpected {f.Kind} frame"));
+                }
+            }
+        }
+        finally
+        {
+            _current = 0;
+            _gate.Release();
+        }
+    }
+
+    public void Dispose()
+    {
+        _watchdog.Dispose();
+        try
+        {
+            if (!_process.HasExited)
+            {
+                try
+                {
+                    lock (_writeGate)
+                        WorkerProtocol.Write(_toWorker, FrameKind.Shutdown, 0, []);
+                }
+                catch (IOException)
+                {
+                }
+
+                if (!_process.WaitForExit(1000))
+                    _process.Kill(entireProcessTree: true);
+                _process.WaitForExit(5000);
+            }
+        }
+        catch (InvalidOperationException)
+        {
+            // never started, or already reaped
+        }
+
+        _process.Dispose();
+    }
+
+    private void WaitReady()
+    {
+        var ready = Task.Run(() => WorkerProtocol.Read(_fromWorker));
+        bool done;
+        try
+        {
+            done = ready.Wait(_start.StartTimeout);
+        }
+        catch (AggregateException e)
+        {
+            throw Ended(e.InnerException);
+        }
+
+        if (!done)
+        {
+            Kill($"it did not start within {_start.StartTimeout.TotalSeconds:F0} s");
+            throw Ended(null);
+        }
+
+        if (ready.Result is not { Kind: FrameKind.Ready } frame)
+            throw Ended(new InvalidDataException("the worker did not say it was ready"));
+        using var r = WorkerProtocol.Decode(frame.Payload);
+        int version = r.ReadInt32();
+        if (version != WorkerProtocol.Version)
+            throw new AnalysisException(AnalysisErrorKind.EngineFailed, _start.Path, $"The worker process speaks protocol {version}, this session {WorkerProtocol.Version}: the module or package is of mixed builds. Reinstall it.");
+    }
+
+    private void Send(FrameKind kind, int id, byte[] payload)
+    {
+        try
+        {
+            lock (_writeGate)
+                WorkerProtocol.Write(_toWorker, kind, id, payload);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            throw Ended(e);
+        }
+    }
+
+    private void CancelRequest(int id)
+    {
+        try
+        {
+            lock (_writeGate)
+                WorkerProtocol.Write(_toWorker, FrameKind.Cancel, id, []);
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException)
+        {
+            return; // already gone
+        }
+
+        // a worker stuck in the engine cannot be stopped from inside: after the grace period it is ended
+        _ = Task.Delay(_start.CancelGrace).ContinueWith(_ =>
+        {
+            if (_current == id)
+                Kill($"it did not stop within {_start.CancelGrace.TotalSeconds:F0} s of being cancelled");
+        }, TaskScheduler.Default);
+    }
+
+    private void Watch()
+    {
+        try
+        {
+            if (_process.HasExited)
+                return;
+            _process.Refresh();
+            long rss = _process.WorkingSet64;
+            if (rss > Interlocked.Read(ref _peakRss))
+                Interlocked.Exchange(ref _peakRss, rss);
+            if (rss > _rssLimit)
+                Kill(string.Create(CultureInfo.InvariantCulture, $"its memory reached {Bytes.Format(rss)}, over the ceiling of {Bytes.Format(_rssLimit)}"));
+        }
+        catch (InvalidOperationException)
+        {
+        }
+    }
+
+    private void Kill(string why)
+    {
+        _endedBecause ??= why;
+        try
+        {
+            _process.Kill(entireProcessTree: true);
+        }
+        catch (InvalidOperationException)
+        {
+        }
+    }
+
+    private void ThrowIfEnded()
+    {
+        if (_endedBecause is not null || _process.HasExited)
+            throw Ended(null);
+    }
+
+    /// <summary>The worker is gone (or speaks garbage): why, from what we did to it, its exit code and what it said on stderr.</summary>
+    private AnalysisException Ended(Exception? cause)
+    {
+        if (!_process.WaitForExit(5000))
+            Kill("its answer was garbled");
+        _process.WaitForExit(5000);
+        _watchdog.Change(Timeout.Infinite, Timeout.Infinite);
+        _stderrReader.Join(1000);
+        string stderr;
+        lock (_stderr)
+            stderr = _stderr.ToString();
+        string exit = _process.HasExited ? DescribeExit(_process.ExitCode) : "no exit code (it could not be ended)";
+        string report = CrashReport(stderr);
+        string why = _endedBecause ?? $"it ended with {exit}";
+        string reportText = report.Length > 0 ? $" It reported: {report}." : "";
+        var inner = new EngineFaultException(report.Length > 0 ? FirstWord(report) : "exit " + exit, why, stderr.Length > 0 ? stderr : why);
+        bool memory = _endedBecause?.Contains("memory", StringComparison.Ordinal) == true
+            || stderr.Contains("OutOfMemoryException", StringComparison.Ordinal);
+        if (memory)
+        {
+            return new AnalysisException(AnalysisErrorKind.MemoryLimitExceeded, _start.Path,
+                $"{Capitalize(_start.Operation)} '{_start.Path}' needed more memory than its ceiling of {Bytes.Format(_start.MemoryLimitBytes)} (GC heap), so its worker process (pid {_process.Id}) was ended: {why}.{reportText} " +
+                "The file is probably damaged (a size field asks for too much); if it is a genuinely large input, raise the ceiling (ANALYSIS_ENGINE_MEMORY_MB). This session is unaffected.", inner);
+        }
+
+        return new AnalysisException(AnalysisErrorKind.EngineFailed, _start.Path,
+            $"{Capitalize(_start.Operation)} '{_start.Path}' failed in its worker process (pid {_process.Id}): {why}.{reportText} " +
+            "The engine cannot survive something in this file; this session is unaffected. Capture the input again, or report the file.", cause ?? inner);
+    }
+
+    private AnalysisException Failed(WorkerError error)
+    {
+        var inner = new EngineFaultException(error.ExceptionType, error.Message, error.Detail);
+        if (error.Kind is { } kind)
+            return new AnalysisException(kind, error.Path ?? _start.Path, error.Message, inner);
+        if (error.ExceptionType == typeof(OutOfMemoryException).FullName)
+        {
+            return new AnalysisException(AnalysisErrorKind.MemoryLimitExceeded, _start.Path,
+                $"{Capitalize(_start.Operation)} '{_start.Path}' needed more memory than its ceiling of {Bytes.Format(_start.MemoryLimitBytes)}: {error.Message} " +
+                "The file is probably damaged (a size field asks for too much); if it is a genuinely large input, raise the ceiling (ANALYSIS_ENGINE_MEMORY_MB).", inner);
+        }
+
+        return new AnalysisException(AnalysisErrorKind.EngineFailed, _start.Path,
+            $"{Capitalize(_start.Operation)} '{_start.Path}' failed in its worker process: {error.ExceptionType}: {error.Message}", inner);
+    }
+
+    private static string DescribeExit(int code)
+    {
+        if (OperatingSystem.IsWindows() || code <= 128 || code > 128 + 64)
+            return string.Create(CultureInfo.InvariantCulture, $"exit code {code}");
+        int signal = code - 128;
+        string name = signal switch
+        {
+            6 => "SIGABRT: the runtime aborted, e.g. on an access violation",
+            9 => "SIGKILL: killed",
+            11 => "SIGSEGV: segmentation fault",
+            15 => "SIGTERM: terminated",
+            _ => "a signal",
+        };
+        return string.Create(CultureInfo.InvariantCulture, $"exit code {code} (signal {signal}, {name})");
+    }
+
+    /// <summary>The exception line and the first frames of what the runtime printed on a fatal error.</summary>
+    private static string CrashReport(string stderr)
+    {
+        var lines = stderr.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        int start = Array.FindIndex(lines, l => l.Contains("Exception", StringComparison.Ordinal) || l.StartsWith("Process terminated", StringComparison.Ordinal));
+        if (start < 0)
+            return lines.Length == 0 ? "" : lines[^1];
+        var frames = lines.Skip(start + 1).Where(l => l.StartsWith("at ", StringComparison.Ordinal)).Take(4);
+        return string.Join(" ", new[] { lines[start] }.Concat(frames));
+    }
+
+    private static string FirstWord(string s) => s.Split(' ', ':')[0];
+
+    private static string Capitalize(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..];
+
+    private void ReadStderr()
+    {
+        var buffer = new char[4096];
+        try
+        {
+            int n;
+            while ((n = _process.StandardError.Read(buffer, 0, buffer.Length)) > 0)
+            {
+                lock (_stderr)
+                {
+                    _stderr.Append(buffer, 0, n);
+                    if (_stderr.Length > StderrKeep)
+                        _stderr.Remove(0, _stderr.Length - StderrKeep);
+                }
+            }
+        }
+        catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
+        {
+        }
+    }
+}
+
+/// <summary>The worker's files and the dotnet host that runs them.</summary>
+internal sealed record WorkerHost(string Dotnet, string Worker, string RuntimeConfig, string Library)
+{
+    public const string WorkerFile = "Analysis.Worker.dll";
+
+    /// <summary>
+    /// The worker ships beside Analysis.dll (the module's lib/, test outputs) or in the package's worker/ folder
+    /// (lib/net10.0/../../worker). It runs on the host of the runtime running us: the dotnet beside this runtime's
+    /// shared folder (pwsh from the dotnet tool, the notebook kernel), else DOTNET_HOST_PATH, DOTNET_ROOT, PATH.
+    /// </summary>
+    public static WorkerHost? Find(out string? whyNot)
+    {
+        string library = Path.GetDirectoryName(typeof(WorkerHost).Assembly.Location) ?? "";
+        if (library.Length == 0)
+        {
+            whyNot = "Analysis.dll was loaded from memory, so the worker beside it cannot be found";
+            return null;
+        }
+
+        string[] candidates =
+        [
+            Path.Combine(library, WorkerFile),
+            Path.Combine(library, "worker", WorkerFile),
+            Path.GetFullPath(Path.Combine(library, "..", "..", "worker", WorkerFile)),
+        ];
+        string? worker = candidates.FirstOrDefault(File.Exists);
+        if (worker is null)
+        {
+            whyNot = $"{WorkerFile} is not beside {Path.Combine(library, "Analysis.dll")} (nor in worker/)";
+            return null;
+        }
+
+        string config = Path.ChangeExtension(worker, ".runtimeconfig.json");
+        if (!File.Exists(config))
+        {
+            whyNot = $"{Path.GetFileName(config)} is missing beside {worker}";
+            return null;
+        }
+
+        string? dotnet = FindDotnet();
+        if (dotnet is null)
+        {
+            whyNot = "no dotnet host was found (beside the runtime, DOTNET_HOST_PATH, DOTNET_ROOT, PATH)";
+            return null;
+        }
+
+        whyNot = null;
+        return new WorkerHost(dotnet, worker, config, library);
+    }
+
+    private static string? FindDotnet()
+    {
+        string exe = OperatingSystem.IsWindows() ? "dotnet.exe" : "dotnet";
+        if (Environment.ProcessPath is { } self && Path.GetFileName(self).Equals(exe, StringComparison.OrdinalIgnoreCase))
+            return self;
+        // <root>/shared/Microsoft.NETCore.App/<version>/ → <root>/dotnet
+        string runtime = RuntimeEnvironment.GetRuntimeDirectory().TrimEnd(Path.DirectorySeparatorChar, Path.AltDirectorySeparatorChar);
+        if (Path.GetDirectoryName(Path.GetDirectoryName(Path.GetDirectoryName(runtime))) is { } root && File.Exists(Path.Combine(root, exe)))
+            return Path.Combine(root, exe);
+        if (Environment.GetEnvironmentVariable("DOTNET_HOST_PATH") is { Length: > 0 } hostPath && File.Exists(hostPath))
+            return hostPath;
+        if (Environment.GetEnvironmentVariable("DOTNET_ROOT") is { Length: > 0 } dotnetRoot && File.Exists(Path.Combine(dotnetRoot, exe)))
+            return Path.Combine(dotnetRoot, exe);
+        foreach (string dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries))
+        {
+            string candidate = Path.Combine(dir, exe);
+            if (File.Exists(candidate))
+                return candidate;
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,116 @@
+using System.Buffers.Binary;
+using System.Text;
+
+namespace Analysis.Isolation;
+
+/// <summary>What a frame between a session and its worker carries.</summary>
+internal enum FrameKind : byte
+{
+    /// <summary>Worker → session, once at start: protocol version, process id.</summary>
+    Ready = 1,
+    /// <summary>Session → worker: operation name, then its arguments.</summary>
+    Request = 2,
+    /// <summary>Worker → session: activity, status, done, total of the request with this id.</summary>
+    Progress = 3,
+    /// <summary>Worker → session: the request's answer (operation-specific bytes).</summary>
+    Result = 4,
+    /// <summary>Worker → session: the request failed (see <see cref="WorkerError"/>).</summary>
+    Error = 5,
+    /// <summary>Session → worker: stop the request with this id.</summary>
+    Cancel = 6,
+    /// <summary>Session → worker: finish and exit.</summary>
+    Shutdown = 7,
+}
+
+/// <summary>One frame: kind, request id (0 for none) and payload.</summary>
+internal readonly record struct Frame(FrameKind Kind, int Id, byte[] Payload);
+
+/// <summary>
+/// The wire between a session and a worker process: length-prefixed frames on the worker's stdin/stdout,
+/// [payload length: int32 LE][kind: byte][request id: int32 LE][payload]. One writer at a time per direction.
+/// </summary>
+internal static class WorkerProtocol
+{
+    public const int Version = 1;
+    public const int HeaderSize = 9;
+
+    /// <summary>Larger frames are refused: a model bigger than this is a bug or a garbled stream.</summary>
+    public const int MaxPayload = int.MaxValue - 64;
+
+    public static void Write(Stream output, FrameKind kind, int id, ReadOnlySpan<byte> payload)
+    {
+        Span<byte> header = stackalloc byte[HeaderSize];
+        BinaryPrimitives.WriteInt32LittleEndian(header, payload.Length);
+        header[4] = (byte)kind;
+        BinaryPrimitives.WriteInt32LittleEndian(header[5..], id);
+        output.Write(header);
+        output.Write(payload);
+        output.Flush();
+    }
+
+    /// <summary>The next frame, or null when the stream ended cleanly between frames.</summary>
+    public static Frame? Read(Stream input)
+    {
+        Span<byte> header = stackalloc byte[HeaderSize];
+        int got = input.ReadAtLeast(header, HeaderSize, throwOnEndOfStream: false);
+        if (got == 0)
+            return null;
+        if (got < HeaderSize)
+            throw new EndOfStreamException($"the stream ended inside a frame header ({got} of {HeaderSize} bytes)");
+        int length = BinaryPrimitives.ReadInt32LittleEndian(header);
+        var kind = (FrameKind)header[4];
+        if (length is < 0 or > MaxPayload || !Enum.IsDefined(kind))
+            throw new InvalidDataException($"garbled frame header (kind {header[4]}, length {length})");
+        var payload = length == 0 ? [] : new byte[length];
+        input.ReadExactly(payload);
+        return new Frame(kind, BinaryPrimitives.ReadInt32LittleEndian(header[5..]), payload);
+    }
+
+    public static byte[] Encode(Action<BinaryWriter> write)
+    {
+        using var buffer = new MemoryStream();
+        using (var w = new BinaryWriter(buffer, Encoding.UTF8, leaveOpen: true))
+            write(w);
+        return buffer.ToArray();
+    }
+
+    public static BinaryReader Decode(byte[] payload) => new(new MemoryStream(payload, writable: false), Encoding.UTF8);
+
+    public static byte[] EncodeProgress(WorkProgress p) => Encode(w =>
+    {
+        w.WriteText(p.Activity);
+        w.WriteText(p.Status);
+        w.Write(p.Done);
+        w.Write(p.Total);
+    });
+
+    public static WorkProgress DecodeProgress(byte[] payload)
+    {
+        using var r = Decode(payload);
+        return new WorkProgress(r.ReadString(), r.ReadString(), r.ReadInt64(), r.ReadInt64());
+    }
+}
+
+/// <summary>A failed request as the worker reports it: our error kind (or none), the path, the message, and the cause.</summary>
+internal sealed record WorkerError(AnalysisErrorKind? Kind, bool Cancelled, string? Path, string Message, string ExceptionType, string Detail)
+{
+    public static WorkerError From(Exception e, bool cancelled) =>
+        new(e is AnalysisException a ? a.Kind : null, cancelled, (e as AnalysisException)?.Path, e.Message, e.GetType().FullName ?? e.GetType().Name, e.ToString());
+
+    public byte[] Encode() => WorkerProtocol.Encode(w =>
+    {
+        w.Write(Kind.HasValue ? (int)Kind.Value : -1);
+        w.Write(Cancelled);
+        w.WriteOptional(Path);
+        w.WriteText(Message);
+        w.WriteText(ExceptionType);
+        w.WriteText(Detail);
+    });
+
+    public static WorkerError Decode(byte[] payload)
+    {
+        using var r = WorkerProtocol.Decode(payload);
+        int kind = r.ReadInt32();
+        return new WorkerError(kind >= 0 && Enum.IsDefined((AnalysisErrorKind)kind) ? (AnalysisErrorKind)kind : null, r.ReadBoolean(), r.ReadOptional(), r.ReadString(), r.ReadString(), r.ReadString());
+    }
+}

@@ -1,0 +1,129 @@
+using System.Collections.Concurrent;
+using Analysis.Traces;
+
+namespace Analysis.Isolation;
+
+/// <summary>An operation the worker runs: reads its arguments, writes its answer, reports progress, honours cancellation.</summary>
+internal delegate void WorkerOperation(BinaryReader arguments, Stream result, IProgress<WorkProgress> progress, CancellationToken cancellationToken);
+
+/// <summary>
+/// The worker process's side of <see cref="WorkerProtocol"/>: answers requests on stdin/stdout, each on its own task, until
+/// stdin ends (the session went away) or a Shutdown frame comes. Operations are registered by name in <see cref="Operations"/>;
+/// an exception in one becomes an Error frame with its cause; a crash ends only this process.
+/// </summary>
+internal static class WorkerServer
+{
+    /// <summary>What the worker can do. The trace reading pass; dump sessions join here.</summary>
+    public static readonly IReadOnlyDictionary<string, WorkerOperation> Operations = new Dictionary<string, WorkerOperation>(StringComparer.Ordinal)
+    {
+        [TraceAnalysis.ReadOperation] = TraceAnalysis.ServeRead,
+        ["worker.sleep"] = Sleep,
+        ["worker.crash"] = Crash,
+        ["worker.allocate"] = Allocate,
+    };
+
+    public static int Serve(Stream input, Stream output)
+    {
+        var writeGate = new object();
+        var running = new ConcurrentDictionary<int, CancellationTokenSource>();
+        var tasks = new List<Task>();
+        void Send(FrameKind kind, int id, ReadOnlySpan<byte> payload)
+        {
+            lock (writeGate)
+                WorkerProtocol.Write(output, kind, id, payload);
+        }
+
+        Send(FrameKind.Ready, 0, WorkerProtocol.Encode(w =>
+        {
+            w.Write(WorkerProtocol.Version);
+            w.Write(Environment.ProcessId);
+        }));
+
+        while (WorkerProtocol.Read(input) is { } frame)
+        {
+            switch (frame.Kind)
+            {
+                case FrameKind.Request:
+                    var cts = new CancellationTokenSource();
+                    running[frame.Id] = cts;
+                    tasks.Add(Task.Run(() =>
+                    {
+                        try
+                        {
+                            Send(FrameKind.Result, frame.Id, Execute(frame, new FrameProgress(p => Send(FrameKind.Progress, frame.Id, WorkerProtocol.EncodeProgress(p))), cts.Token));
+                        }
+                        catch (Exception e)
+                        {
+                            Send(FrameKind.Error, frame.Id, WorkerError.From(e, e is OperationCanceledException && cts.IsCancellationRequested).Encode());
+                        }
+                        finally
+                        {
+                            running.TryRemove(frame.Id, out _);
+                        }
+                    }));
+                    break;
+                case FrameKind.Cancel:
+                    if (running.TryGetValue(frame.Id, out var toCancel))
+                        toCancel.Cancel();
+                    break;
+                case FrameKind.Shutdown:
+                    Task.WaitAll(tasks);
+                    return 0;
+            }
+        }
+
+        // stdin ended: the session is gone (or dropped us); nothing is waiting for answers
+        return 0;
+    }
+
+    private static byte[] Execute(Frame frame, IProgress<WorkProgress> progress, CancellationToken cancellationToken)
+    {
+        using var arguments = WorkerProtocol.Decode(frame.Payload);
+        string name = arguments.ReadString();
+        if (!Operations.TryGetValue(name, out var operation))
+            throw new InvalidOperationException($"The worker has no operation '{name}'; the session and the worker are of different builds.");
+        using var result = new MemoryStream();
+        operation(arguments, result, progress, cancellationToken);
+        return result.ToArray();
+    }
+
+    // ---- operations the tests use to show what the session does when a worker misbehaves ----
+
+    /// <summary>Sleeps for the given milliseconds; with "ignore-cancel", does not stop when asked (a stuck engine).</summary>
+    private static void Sleep(BinaryReader arguments, Stream result, IProgress<WorkProgress> progress, CancellationToken cancellationToken)
+    {
+        int ms = arguments.ReadInt32();
+        bool ignoreCancel = arguments.ReadBoolean();
+        progress.Report(new WorkProgress("Sleeping", $"{ms} ms", 0, ms));
+        if (ignoreCancel)
+            Thread.Sleep(ms);
+        else
+            Task.Delay(ms, cancellationToken).GetAwaiter().GetResult();
+        result.WriteByte(1);
+    }
+
+    /// <summary>Ends the process the way an engine fault does (no managed handler runs): FailFast.</summary>
+    private static void Crash(BinaryReader arguments, Stream result, IProgress<WorkProgress> progress, CancellationToken cancellationToken) =>
+        Environment.FailFast("worker.crash: " + arguments.ReadString());
+
+    /// <summary>Allocates and touches the given number of megabytes, in 1 MB arrays kept alive (a runaway allocation).</summary>
+    private static void Allocate(BinaryReader arguments, Stream result, IProgress<WorkProgress> progress, CancellationToken cancellationToken)
+    {
+        int megabytes = arguments.ReadInt32();
+        var keep = new List<byte[]>();
+        for (int i = 0; i < megabytes; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            var chunk = new byte[1 << 20];
+            Array.Fill(chunk, (byte)i);
+            keep.Add(chunk);
+        }
+
+        result.Write(BitConverter.GetBytes(keep.Count));
+    }
+
+    private sealed class FrameProgress(Action<WorkProgress> send) : IProgress<WorkProgress>
+    {
+        public void Report(WorkProgress value) => send(value);
+    }
+}

@@ -1,0 +1,176 @@
+using System.Text;
+
+namespace Analysis.Traces;
+
+/// <summary>
+/// The binary form of a read trace: what the reading pass built (method and stack tables, samples, exceptions, messages,
+/// contention, GCs, warnings), so the pass can run in a worker process and the session gets the same model back. Every
+/// question reads only this model, so answers are identical whichever process read the file.
+/// </summary>
+public sealed partial class TraceAnalysis
+{
+    private const int CodecVersion = 1;
+    private static ReadOnlySpan<byte> CodecMagic => "ATRM"u8;
+
+    /// <summary>Writes the model for <see cref="ReadModel"/>.</summary>
+    internal void WriteModel(Stream output)
+    {
+        using var w = new BinaryWriter(output, Encoding.UTF8, leaveOpen: true);
+        w.Write(CodecMagic);
+        w.Write(CodecVersion);
+        w.Write(ProcessId);
+        w.WriteOptional(RuntimeVersion);
+        w.Write(DurationMSec);
+        w.Write(EventCount);
+        w.Write(EventsLost);
+        w.Write(TotalAllocatedMB);
+        w.Write(_truncatedAt ?? -1);
+        w.Write(Warnings.Count);
+        foreach (string warning in Warnings)
+            w.WriteText(warning);
+        w.Write(Gcs.Count);
+        foreach (var gc in Gcs)
+        {
+            w.Write(gc.Number);
+            w.Write(gc.Generation);
+            w.WriteText(gc.Type);
+            w.WriteText(gc.Reason);
+            w.Write(gc.StartMSec);
+            w.Write(gc.PauseMSec);
+            w.Write(gc.SuspendMSec);
+            w.Write(gc.DurationMSec);
+            w.Write(gc.HeapSizeBeforeMB);
+            w.Write(gc.HeapSizeAfterMB);
+            w.Write(gc.PromotedMB);
+            w.Write(gc.AllocatedSinceLastGcMB);
+            w.Write(gc.GenerationSizesAfterMB.Count);
+            foreach (double size in gc.GenerationSizesAfterMB)
+                w.Write(size);
+        }
+
+        w.Write(_strings.Length);
+        foreach (string s in _strings)
+            w.WriteText(s);
+        _methods.WriteTo(w);
+        _stacks.WriteTo(w);
+        w.Write(_samples.Count);
+        foreach (var ((stack, thread, managed), count) in _samples)
+        {
+            w.Write(stack);
+            w.Write(thread);
+            w.Write(managed);
+            w.Write(count);
+        }
+
+        w.Write(_exceptions.Count);
+        for (int i = 0; i < _exceptions.Count; i++)
+        {
+            var e = _exceptions[i];
+            w.Write(e.TimeMSec);
+            w.Write(e.Thread);
+            w.Write(e.Type);
+            w.Write(e.Message);
+            w.Write(e.HResult);
+            w.Write(e.Stack);
+        }
+
+        _messages.WriteTo(w);
+        w.Write(_contention.Count);
+        foreach (var c in _contention)
+        {
+            w.Write(c.TimeMSec);
+            w.Write(c.Thread);
+            w.Write(c.Native);
+            w.Write(c.Lock);
+            w.Write(c.Owner.HasValue);
+            w.Write(c.Owner ?? 0);
+            w.Write(c.Stack);
+            w.Write(c.DurationMSec);
+        }
+    }
+
+    /// <summary>Reads what <see cref="WriteModel"/> wrote; throws <see cref="InvalidDataException"/> or <see cref="EndOfStreamException"/> on a damaged form.</summary>
+    internal static TraceAnalysis ReadModel(Stream input, string path, long length)
+    {
+        using var r = new BinaryReader(input, Encoding.UTF8, leaveOpen: true);
+        Span<byte> magic = stackalloc byte[4];
+        r.BaseStream.ReadExactly(magic);
+        if (!magic.SequenceEqual(CodecMagic) || r.ReadInt32() is var version && version != CodecVersion)
+            throw new InvalidDataException("not a trace model of this version");
+        var m = new Reader(path, length)
+        {
+            ProcessId = r.ReadInt32(),
+            RuntimeVersion = r.ReadOptional(),
+            DurationMSec = r.ReadDouble(),
+            EventCount = r.ReadInt64(),
+            EventsLost = r.ReadInt32(),
+            TotalAllocatedMB = r.ReadDouble(),
+        };
+        long truncatedAt = r.ReadInt64();
+        m.TruncatedAt = truncatedAt < 0 ? null : truncatedAt;
+        int warnings = ModelCodec.Count(r, 1);
+        for (int i = 0; i < warnings; i++)
+            m.Warnings.Add(r.ReadString());
+        int gcs = ModelCodec.Count(r, 80);
+        for (int i = 0; i < gcs; i++)
+        {
+            var gc = new GcEvent
+            {
+                Number = r.ReadInt32(),
+                Generation = r.ReadInt32(),
+                Type = r.ReadString(),
+                Reason = r.ReadString(),
+                StartMSec = r.ReadDouble(),
+                PauseMSec = r.ReadDouble(),
+                SuspendMSec = r.ReadDouble(),
+                DurationMSec = r.ReadDouble(),
+                HeapSizeBeforeMB = r.ReadDouble(),
+                HeapSizeAfterMB = r.ReadDouble(),
+                PromotedMB = r.ReadDouble(),
+                AllocatedSinceLastGcMB = r.ReadDouble(),
+            };
+            var sizes = new double[ModelCodec.Count(r, 8)];
+            for (int s = 0; s < sizes.Length; s++)
+                sizes[s] = r.ReadDouble();
+            m.Gcs.Add(gc with { GenerationSizesAfterMB = sizes });
+        }
+
+        int strings = ModelCodec.Count(r, 1);
+        for (int i = 0; i < strings; i++)
+            m.Strings.Add(r.ReadString());
+        m.Methods.ReadFrom(r);
+        m.Stacks.ReadFrom(r);
+        int samples = ModelCodec.Count(r, 17);
+        for (int i = 0; i < samples; i++)
+        {
+            var key = (Stack(r.ReadInt32(), m), r.ReadInt32(), r.ReadBoolean());
+            m.Samples[key] = r.ReadInt64();
+        }
+
+        int exceptions = ModelCodec.Count(r, 36);
+        for (int i = 0; i < exceptions; i++)
+            m.Exceptions.Add(new ExceptionRow(r.ReadDouble(), r.ReadInt32(), StringId(r.ReadInt32(), m), r.ReadInt64(), r.ReadInt32(), Stack(r.ReadInt32(), m)));
+        m.Messages.ReadFrom(r);
+        int contention = ModelCodec.Count(r, 42);
+        for (int i = 0; i < contention; i++)
+        {
+            double time = r.ReadDouble();
+            int thread = r.ReadInt32();
+            bool native = r.ReadBoolean();
+            ulong lockAddress = r.ReadUInt64();
+            bool hasOwner = r.ReadBoolean();
+            long owner = r.ReadInt64();
+            m.Contention.Add(new ContentionRow(time, thread, native, lockAddress, hasOwner ? owner : null, Stack(r.ReadInt32(), m)) { DurationMSec = r.ReadDouble() });
+        }
+
+        if (r.BaseStream.Position != r.BaseStream.Length)
+            throw new InvalidDataException($"{r.BaseStream.Length - r.BaseStream.Position} bytes after the model");
+        return new TraceAnalysis(m);
+    }
+
+    private static int Stack(int id, Reader m) =>
+        id >= -1 && id < m.Stacks.Count ? id : throw new InvalidDataException($"stack id {id} out of range");
+
+    private static int StringId(int id, Reader m) =>
+        id >= 0 && id < m.Strings.Count ? id : throw new InvalidDataException($"string id {id} out of range");
+}
