@@ -20,6 +20,8 @@ internal static class ErrorIds
         AnalysisErrorKind.SessionClosed => ("SessionClosed", ErrorCategory.ResourceUnavailable),
         AnalysisErrorKind.ProcessNotFound => ("ProcessNotFound", ErrorCategory.ObjectNotFound),
         AnalysisErrorKind.CaptureFailed => ("CaptureFailed", ErrorCategory.WriteError),
+        AnalysisErrorKind.EngineFailed => ("EngineFailed", ErrorCategory.ReadError),
+        AnalysisErrorKind.MemoryLimitExceeded => ("MemoryLimitExceeded", ErrorCategory.LimitsExceeded),
         _ => ($"{artifact}Error", ErrorCategory.NotSpecified),
     };
 }

@@ -1,4 +1,3 @@
-using System.Reflection;
 using System.Runtime.CompilerServices;
 using System.Runtime.Loader;
 
@@ -21,7 +20,30 @@ internal static class Program
             };
         }
 
+        // --read-trace <file>: the reading pass in this process, outside any session, printing what it read: reproduces
+        // an engine fault where it can be watched (a debugger, a core dump), and is what tests use to show one.
+        int read = Array.IndexOf(args, "--read-trace");
+        if (read >= 0 && read + 1 < args.Length)
+            return ReadTrace(args[read + 1]);
         return Serve();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static int ReadTrace(string path)
+    {
+        try
+        {
+            var analysis = Analysis.Traces.TraceAnalysis.Read(path, new Analysis.Traces.TraceReadOptions { Isolation = Analysis.EngineIsolation.InProcess });
+            Console.WriteLine($"events {analysis.EventCount}, GCs {analysis.Gcs.Count}, samples {analysis.SampleCount}, exceptions {analysis.ExceptionCount}, truncated {analysis.IsTruncated}");
+            foreach (string warning in analysis.Warnings)
+                Console.WriteLine("warning: " + warning);
+            return 0;
+        }
+        catch (Analysis.AnalysisException e)
+        {
+            Console.Error.WriteLine($"{e.Kind}: {e.Message}");
+            return 2;
+        }
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -312,7 +312,8 @@ internal sealed class EngineWorker : IDisposable
         string reportText = report.Length > 0 ? $" It reported: {report}." : "";
         var inner = new EngineFaultException(report.Length > 0 ? FirstWord(report) : "exit " + exit, why, stderr.Length > 0 ? stderr : why);
         bool memory = _endedBecause?.Contains("memory", StringComparison.Ordinal) == true
-            || stderr.Contains("OutOfMemoryException", StringComparison.Ordinal);
+            || stderr.Contains("OutOfMemoryException", StringComparison.Ordinal)
+            || stderr.Contains("0x8007000E", StringComparison.OrdinalIgnoreCase); // E_OUTOFMEMORY: the runtime could not start under the ceiling
         if (memory)
         {
             return new AnalysisException(AnalysisErrorKind.MemoryLimitExceeded, _start.Path,
@@ -327,7 +328,7 @@ internal sealed class EngineWorker : IDisposable
 
     private AnalysisException Failed(WorkerError error)
     {
-        var inner = new EngineFaultException(error.ExceptionType, error.Message, error.Detail);
+        var inner = new EngineFaultException(error.ExceptionType, error.Kind is null ? error.Message : FirstLine(error.Detail), error.Detail);
         if (error.Kind is { } kind)
             return new AnalysisException(kind, error.Path ?? _start.Path, error.Message, inner);
         if (error.ExceptionType == typeof(OutOfMemoryException).FullName)
@@ -357,18 +358,18 @@ internal sealed class EngineWorker : IDisposable
         return string.Create(CultureInfo.InvariantCulture, $"exit code {code} (signal {signal}, {name})");
     }
 
-    /// <summary>The exception line and the first frames of what the runtime printed on a fatal error.</summary>
+    /// <summary>The message lines and the first frames of what the runtime printed on a fatal error.</summary>
     private static string CrashReport(string stderr)
     {
         var lines = stderr.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        int start = Array.FindIndex(lines, l => l.Contains("Exception", StringComparison.Ordinal) || l.StartsWith("Process terminated", StringComparison.Ordinal));
-        if (start < 0)
-            return lines.Length == 0 ? "" : lines[^1];
-        var frames = lines.Skip(start + 1).Where(l => l.StartsWith("at ", StringComparison.Ordinal)).Take(4);
-        return string.Join(" ", new[] { lines[start] }.Concat(frames));
+        var message = lines.Where(l => !l.StartsWith("at ", StringComparison.Ordinal) && l != "Fatal error.").Take(2);
+        var frames = lines.Where(l => l.StartsWith("at ", StringComparison.Ordinal)).Take(4);
+        return string.Join(" ", message.Concat(frames));
     }
 
-    private static string FirstWord(string s) => s.Split(' ', ':')[0];
+    private static string FirstLine(string s) => s.Split('\n')[0].Trim();
+
+    private static string FirstWord(string s) => s.Split(' ', ':')[0].TrimEnd('.');
 
     private static string Capitalize(string s) => s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..];
 

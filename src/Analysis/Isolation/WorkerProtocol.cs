@@ -94,8 +94,12 @@ internal static class WorkerProtocol
 /// <summary>A failed request as the worker reports it: our error kind (or none), the path, the message, and the cause.</summary>
 internal sealed record WorkerError(AnalysisErrorKind? Kind, bool Cancelled, string? Path, string Message, string ExceptionType, string Detail)
 {
-    public static WorkerError From(Exception e, bool cancelled) =>
-        new(e is AnalysisException a ? a.Kind : null, cancelled, (e as AnalysisException)?.Path, e.Message, e.GetType().FullName ?? e.GetType().Name, e.ToString());
+    /// <summary>Our error as it is, with the engine's exception inside it as the cause (or the exception itself when it is not ours).</summary>
+    public static WorkerError From(Exception e, bool cancelled)
+    {
+        var cause = e is AnalysisException { InnerException: { } inner } ? inner : e;
+        return new(e is AnalysisException a ? a.Kind : null, cancelled, (e as AnalysisException)?.Path, e.Message, cause.GetType().FullName ?? cause.GetType().Name, cause.ToString());
+    }
 
     public byte[] Encode() => WorkerProtocol.Encode(w =>
     {

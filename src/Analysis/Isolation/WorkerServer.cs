@@ -54,7 +54,7 @@ internal static class WorkerServer
                         }
                         catch (Exception e)
                         {
-                            Send(FrameKind.Error, frame.Id, WorkerError.From(e, e is OperationCanceledException && cts.IsCancellationRequested).Encode());
+                            Report(e, frame.Id, cts.IsCancellationRequested, Send);
                         }
                         finally
                         {
@@ -74,6 +74,22 @@ internal static class WorkerServer
 
         // stdin ended: the session is gone (or dropped us); nothing is waiting for answers
         return 0;
+    }
+
+    /// <summary>
+    /// Sends the Error frame; when even that fails (out of memory under the ceiling, a broken pipe), the process ends
+    /// with the cause on stderr, so the session never waits for an answer that cannot come.
+    /// </summary>
+    private static void Report(Exception e, int id, bool cancelled, Action<FrameKind, int, ReadOnlySpan<byte>> send)
+    {
+        try
+        {
+            send(FrameKind.Error, id, WorkerError.From(e, e is OperationCanceledException && cancelled).Encode());
+        }
+        catch (Exception reporting)
+        {
+            Environment.FailFast($"The worker could not report {e.GetType().FullName} ({reporting.GetType().FullName} while reporting it).");
+        }
     }
 
     private static byte[] Execute(Frame frame, IProgress<WorkProgress> progress, CancellationToken cancellationToken)
@@ -106,20 +122,33 @@ internal static class WorkerServer
     private static void Crash(BinaryReader arguments, Stream result, IProgress<WorkProgress> progress, CancellationToken cancellationToken) =>
         Environment.FailFast("worker.crash: " + arguments.ReadString());
 
-    /// <summary>Allocates and touches the given number of megabytes, in 1 MB arrays kept alive (a runaway allocation).</summary>
-    private static void Allocate(BinaryReader arguments, Stream result, IProgress<WorkProgress> progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// Allocates and touches the given number of megabytes, kept alive (a runaway allocation): GC arrays, or with "native"
+    /// native memory the GC heap ceiling does not see (as TraceEvent's and the DAC's buffers are).
+    /// </summary>
+    private static unsafe void Allocate(BinaryReader arguments, Stream result, IProgress<WorkProgress> progress, CancellationToken cancellationToken)
     {
         int megabytes = arguments.ReadInt32();
+        bool native = arguments.ReadBoolean();
         var keep = new List<byte[]>();
         for (int i = 0; i < megabytes; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var chunk = new byte[1 << 20];
-            Array.Fill(chunk, (byte)i);
-            keep.Add(chunk);
+            if (native)
+            {
+                byte* block = (byte*)System.Runtime.InteropServices.NativeMemory.Alloc(1 << 20);
+                new Span<byte>(block, 1 << 20).Fill((byte)i);
+                Thread.Sleep(1); // at the pace of a reading pass, so the watchdog sees it grow
+            }
+            else
+            {
+                var chunk = new byte[1 << 20];
+                Array.Fill(chunk, (byte)i);
+                keep.Add(chunk);
+            }
         }
 
-        result.Write(BitConverter.GetBytes(keep.Count));
+        result.Write(BitConverter.GetBytes(megabytes));
     }
 
     private sealed class FrameProgress(Action<WorkProgress> send) : IProgress<WorkProgress>

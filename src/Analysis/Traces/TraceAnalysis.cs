@@ -337,6 +337,21 @@ public sealed partial class TraceAnalysis
 
         public void Run(IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
         {
+            try
+            {
+                RunPass(progress, cancellationToken);
+            }
+            catch (OutOfMemoryException e)
+            {
+                // the memory this process may use is exhausted (in a worker: its ceiling), not one absurd request
+                long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+                throw new AnalysisException(AnalysisErrorKind.MemoryLimitExceeded, path, string.Create(CultureInfo.InvariantCulture,
+                    $"Reading trace '{path}' needed more than the {Bytes.Format(available)} of memory available to it (after {EventCount:N0} events). If the file is damaged (a size field asks for too much), capture it again; if it is genuinely this large, raise the ceiling (ANALYSIS_ENGINE_MEMORY_MB, in megabytes) or read it on a machine with more memory."), e);
+            }
+        }
+
+        private void RunPass(IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
+        {
             using var file = InputFile.OpenRead(path, "Trace file", 1 << 20, FileOptions.SequentialScan);
             byte[]? header = RepairHeader(file);
             using var counting = new ProgressStream(file, length, header, progress, cancellationToken);
@@ -384,8 +399,16 @@ public sealed partial class TraceAnalysis
         {
             if (e is OperationCanceledException || cancellationToken.IsCancellationRequested)
                 return false; // Ctrl+C, however TraceEvent wrapped it, stays cancellation
+            if (e is OutOfMemoryException && !IsAbsurdAllocation())
+                return false; // the memory ceiling, handled in Run
             return e is not AnalysisException;
         }
+
+        /// <summary>
+        /// Whether an OutOfMemoryException came from one request no heap could grant (a damaged size field: a fault of the
+        /// input, like any other) rather than from running out: the heap is far below what this process may use.
+        /// </summary>
+        private static bool IsAbsurdAllocation() => GC.GetTotalMemory(false) < GC.GetGCMemoryInfo().TotalAvailableMemoryBytes / 2;
 
         /// <summary>The cause in one line: the exception type (when it says more than the message) and the message.</summary>
         internal static string Cause(Exception e) =>
@@ -515,7 +538,7 @@ public sealed partial class TraceAnalysis
                 {
                     handler(d);
                 }
-                catch (Exception e) when (e is not OperationCanceledException)
+                catch (Exception e) when (e is not OperationCanceledException && (e is not OutOfMemoryException || IsAbsurdAllocation()))
                 {
                     if (_skipped++ == 0)
                         _firstSkipped = string.Create(CultureInfo.InvariantCulture, $"{d.EventName} at {SafeTime(d)} ms: {Cause(e)}");

@@ -1,0 +1,254 @@
+using System.Diagnostics;
+using System.Text;
+using System.Text.Json;
+using Analysis.Isolation;
+using Analysis.Testing;
+using Analysis.Traces;
+using Xunit;
+
+namespace Analysis.Tests.Traces;
+
+/// <summary>
+/// The reading pass in a worker process (issue 12): the same answers as in this process, and what TraceEvent does to a
+/// process on damaged input (an access violation, a runaway allocation, a hang) ends only the worker.
+/// </summary>
+public class TraceIsolationTests
+{
+    private static readonly TraceReadOptions InProcess = new() { Isolation = EngineIsolation.InProcess };
+    private static readonly TraceReadOptions Worker = new() { Isolation = EngineIsolation.Worker };
+
+    /// <summary>A GCPerHeapHistory field set to FF FF FF FF: TraceEvent reads outside the event (tests/testdata/traces/MANIFEST).</summary>
+    private static string AccessViolationFixture => Path.Combine(RepoPaths.Root, "tests", "testdata", "traces", "gc-perheap-av.nettrace");
+
+    private static WorkerHost Host => WorkerHost.Find(out string? whyNot) ?? throw new InvalidOperationException(whyNot);
+
+    [Fact]
+    public void Worker_ShipsBesideTheCore_AndReadsByDefault()
+    {
+        Assert.NotNull(WorkerHost.Find(out string? whyNot));
+        Assert.Null(whyNot);
+        var a = TraceAnalysis.Read(TraceCaptures.Facts);
+        Assert.Equal(EngineIsolation.Worker, a.ReadBy);
+        Assert.DoesNotContain(a.Warnings, w => w.Contains("not in a worker", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Worker_AnswersEveryQuestionExactlyAsInProcess()
+    {
+        var inProcess = TraceAnalysis.Read(TraceCaptures.Facts, InProcess);
+        var worker = TraceAnalysis.Read(TraceCaptures.Facts, Worker);
+        Assert.Equal(EngineIsolation.InProcess, inProcess.ReadBy);
+        Assert.Equal(EngineIsolation.Worker, worker.ReadBy);
+        Assert.Equal(Answers(inProcess), Answers(worker));
+    }
+
+    [Fact]
+    public void Worker_AnswersATruncatedTraceExactlyAsInProcess()
+    {
+        var bytes = File.ReadAllBytes(TraceCaptures.Facts);
+        string cut = TraceCaptures.Scratch("iso-cut.nettrace", bytes[..(bytes.Length * 7 / 10)]);
+        var worker = TraceAnalysis.Read(cut, Worker);
+        Assert.True(worker.IsTruncated);
+        Assert.Equal(Answers(TraceAnalysis.Read(cut, InProcess)), Answers(worker));
+    }
+
+    [Fact]
+    public async Task AccessViolationInTraceEvent_EndsAProcessReadingInProcess()
+    {
+        // the reproduction runs in a child process (the worker's --read-trace mode reads in its own process), so this one survives
+        var psi = new ProcessStartInfo(Host.Dotnet) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in new[] { "exec", "--runtimeconfig", Host.RuntimeConfig, Host.Worker, "--read-trace", AccessViolationFixture })
+            psi.ArgumentList.Add(a);
+        psi.Environment["DOTNET_DbgEnableMiniDump"] = "0";
+        using var child = Process.Start(psi)!;
+        var stderrRead = child.StandardError.ReadToEndAsync();
+        await child.StandardOutput.ReadToEndAsync();
+        string stderr = await stderrRead;
+        Assert.True(child.WaitForExit(60_000));
+        Assert.Contains("System.AccessViolationException", stderr, StringComparison.Ordinal);
+        Assert.Contains("GCPerHeapHistoryTraceData", stderr, StringComparison.Ordinal);
+        Assert.NotEqual(0, child.ExitCode);
+    }
+
+    [Fact]
+    public void AccessViolationInTraceEvent_ThroughTheWorker_IsOneEngineFailedAndThisProcessLivesOn()
+    {
+        var e = Assert.Throws<AnalysisException>(() => TraceAnalysis.Read(AccessViolationFixture));
+        Assert.Equal(AnalysisErrorKind.EngineFailed, e.Kind);
+        Assert.Equal(AccessViolationFixture, e.Path);
+        Assert.Contains(AccessViolationFixture, e.Message, StringComparison.Ordinal);
+        Assert.Contains("Reading the trace", e.Message, StringComparison.Ordinal);
+        Assert.Contains("exit code 134 (signal 6, SIGABRT", e.Message, StringComparison.Ordinal);
+        Assert.Contains("System.AccessViolationException", e.Message, StringComparison.Ordinal);
+        Assert.Contains("this session is unaffected", e.Message, StringComparison.Ordinal);
+        var cause = Assert.IsType<EngineFaultException>(e.InnerException);
+        Assert.Contains("GCPerHeapHistoryTraceData", cause.Detail, StringComparison.Ordinal);
+
+        // and the next question in this process is answered
+        Assert.Equal(TraceCaptures.FactsAnalysis.EventCount, TraceAnalysis.Read(TraceCaptures.Facts).EventCount);
+    }
+
+    [Fact]
+    public void MemoryCeiling_ReachedWhileReading_IsMemoryLimitExceeded()
+    {
+        // below what reading the trace takes (and, under ~3 MB, below what the runtime itself needs to start)
+        foreach (long megabytes in new[] { 2L, 4L })
+        {
+            var e = Assert.Throws<AnalysisException>(() => TraceAnalysis.Read(TraceCaptures.Facts, Worker with { MemoryLimitBytes = megabytes << 20 }));
+            Assert.Equal(AnalysisErrorKind.MemoryLimitExceeded, e.Kind);
+            Assert.Contains(TraceCaptures.Facts, e.Message, StringComparison.Ordinal);
+            Assert.Contains("ANALYSIS_ENGINE_MEMORY_MB", e.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void MemoryCeiling_NativeMemoryPastIt_EndsTheWorkerThroughTheWatchdog()
+    {
+        using var worker = EngineWorker.Start(Host, new WorkerStart("native.bin", "allocating", 64L << 20));
+        var e = Assert.Throws<AnalysisException>(() => worker.Invoke("worker.allocate", w =>
+        {
+            w.Write(2048);
+            w.Write(true);
+        }, null, default));
+        Assert.Equal(AnalysisErrorKind.MemoryLimitExceeded, e.Kind);
+        Assert.Contains("over the ceiling", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Cancellation_StopsTheRequest_AndTheWorkerAnswersTheNext()
+    {
+        using var worker = EngineWorker.Start(Host, new WorkerStart("none", "sleeping", 256L << 20));
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        var clock = Stopwatch.StartNew();
+        Assert.ThrowsAny<OperationCanceledException>(() => worker.Invoke("worker.sleep", w =>
+        {
+            w.Write(60_000);
+            w.Write(false);
+        }, null, cts.Token));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), clock.Elapsed.ToString());
+
+        // long-lived: many requests per worker
+        var seen = new List<WorkProgress>();
+        var answer = worker.Invoke("worker.sleep", w =>
+        {
+            w.Write(10);
+            w.Write(false);
+        }, new SyncProgress(seen.Add), default);
+        Assert.Equal([1], answer);
+        Assert.Equal("Sleeping", Assert.Single(seen).Activity);
+    }
+
+    [Fact]
+    public void Cancellation_OfAStuckWorker_EndsItAfterTheGracePeriod()
+    {
+        using var worker = EngineWorker.Start(Host, new WorkerStart("stuck.nettrace", "reading the trace", 256L << 20) { CancelGrace = TimeSpan.FromSeconds(1) });
+        int pid = worker.ProcessId;
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        var clock = Stopwatch.StartNew();
+        var e = Assert.Throws<AnalysisException>(() => worker.Invoke("worker.sleep", w =>
+        {
+            w.Write(600_000);
+            w.Write(true); // ignores the Cancel frame, like an engine looping in native code
+        }, null, cts.Token));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), clock.Elapsed.ToString());
+        Assert.Equal(AnalysisErrorKind.EngineFailed, e.Kind);
+        Assert.Contains("did not stop within 1 s of being cancelled", e.Message, StringComparison.Ordinal);
+        Assert.Contains("stuck.nettrace", e.Message, StringComparison.Ordinal);
+        Assert.Throws<ArgumentException>(() => Process.GetProcessById(pid));
+    }
+
+    [Fact]
+    public void Crash_OfTheWorker_IsEngineFailedWithTheExitCodeAndItsReport()
+    {
+        using var worker = EngineWorker.Start(Host, new WorkerStart("crash.bin", "testing", 256L << 20));
+        var e = Assert.Throws<AnalysisException>(() => worker.Invoke("worker.crash", w => w.Write("on purpose"), null, default));
+        Assert.Equal(AnalysisErrorKind.EngineFailed, e.Kind);
+        Assert.Contains("exit code 134", e.Message, StringComparison.Ordinal);
+        Assert.Contains("on purpose", e.Message, StringComparison.Ordinal);
+        // a dead worker refuses further requests with the same error, it does not hang
+        Assert.Equal(AnalysisErrorKind.EngineFailed, Assert.Throws<AnalysisException>(() => worker.Invoke("worker.sleep", w =>
+        {
+            w.Write(1);
+            w.Write(false);
+        }, null, default)).Kind);
+    }
+
+    [Fact]
+    public void Progress_IsForwardedFromTheWorkerToTheEnd()
+    {
+        var seen = new List<WorkProgress>();
+        TraceAnalysis.Read(TraceCaptures.Facts, Worker, new SyncProgress(seen.Add));
+        Assert.NotEmpty(seen);
+        Assert.Equal(new FileInfo(TraceCaptures.Facts).Length, seen[^1].Done);
+        Assert.Equal(100, seen[^1].Percent);
+    }
+
+    [Fact]
+    public void ErrorsFromTheWorker_KeepTheirKindAndCause()
+    {
+        var bytes = File.ReadAllBytes(TraceCaptures.Facts)[..40].Concat(Enumerable.Range(0, 4000).Select(i => (byte)(i * 37))).ToArray();
+        string path = TraceCaptures.Scratch("iso-garbage.nettrace", bytes);
+        var inProcess = Assert.Throws<AnalysisException>(() => TraceAnalysis.Read(path, InProcess));
+        var worker = Assert.Throws<AnalysisException>(() => TraceAnalysis.Read(path, Worker));
+        Assert.Equal(inProcess.Kind, worker.Kind);
+        Assert.Equal(inProcess.Message, worker.Message);
+        var cause = Assert.IsType<EngineFaultException>(worker.InnerException);
+        Assert.Equal(inProcess.InnerException!.GetType().FullName, cause.ExceptionType);
+    }
+
+    /// <summary>Every query's answer, as text: what a session would show.</summary>
+    internal static string Answers(TraceAnalysis a)
+    {
+        var text = new StringBuilder();
+        void Line(object? o) => text.Append(o).Append('\n');
+        Line($"{a.ProcessId} {a.RuntimeVersion} {a.DurationMSec:R} {a.EventCount} {a.EventsLost} {a.IsTruncated} {a.TotalAllocatedMB:R} {a.SampleCount} {a.ExceptionCount} {a.ContentionCount}");
+        Line(string.Join(",", a.SampledThreads));
+        foreach (string w in a.Warnings)
+            Line(w);
+        foreach (var gc in a.Gcs)
+            Line(JsonSerializer.Serialize(gc));
+        Line(JsonSerializer.Serialize(a.GetGcSummary()));
+        Line(JsonSerializer.Serialize(a.GetGcSummary(1)));
+        foreach (var filter in new[] { SampleFilter.Managed, SampleFilter.All })
+        {
+            Line(a.CountSamples(filter));
+            foreach (bool inclusive in new[] { false, true })
+            {
+                foreach (var f in a.GetCpuTop(1000, inclusive, filter))
+                    Line(JsonSerializer.Serialize(f));
+            }
+
+            foreach (int thread in a.SampledThreads)
+            {
+                foreach (var f in a.GetCpuTop(50, false, filter, [thread]))
+                    Line(JsonSerializer.Serialize(f));
+            }
+
+            foreach (bool perThread in new[] { false, true })
+            {
+                foreach (var s in a.GetFoldedStacks(filter, perThread: perThread))
+                    Line(s);
+            }
+
+            using var folded = new MemoryStream();
+            StackExport.WriteFolded(a, folded, filter);
+            Line(Convert.ToBase64String(folded.ToArray()));
+            using var speedscope = new MemoryStream();
+            StackExport.WriteSpeedscope(a, speedscope, filter, null, "x");
+            Line(Convert.ToBase64String(speedscope.ToArray()));
+        }
+
+        foreach (var e in a.EnumerateExceptions())
+            Line(JsonSerializer.Serialize(e) + " " + e.Stack);
+        foreach (var (type, count) in a.CountExceptionsByType())
+            Line($"{type} {count}");
+        foreach (var c in a.EnumerateContention())
+            Line(JsonSerializer.Serialize(c) + " " + c.Stack);
+        return text.ToString();
+    }
+
+    private sealed class SyncProgress(Action<WorkProgress> report) : IProgress<WorkProgress>
+    {
+        public void Report(WorkProgress value) => report(value);
+    }
+}
