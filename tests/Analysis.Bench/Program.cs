@@ -24,6 +24,21 @@ public static class Program
             return TraceBench.Generate(args[1], args[2], double.Parse(args[3], CultureInfo.InvariantCulture));
         if (args.Length >= 3 && args[0] == "trace")
             return TraceBench.Run(args[1], args[2], args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 3);
+        if (args.Length >= 2 && args[0] == "isolation")
+        {
+            var files = args[1..].ToList();
+            int rounds = 3;
+            if (files.IndexOf("--rounds") is int at and >= 0 && at + 1 < files.Count)
+            {
+                rounds = int.Parse(files[at + 1], CultureInfo.InvariantCulture);
+                files.RemoveRange(at, 2);
+            }
+
+            return TraceIsolationBench.Run(files, rounds);
+        }
+
+        if (args.Length >= 3 && args[0] == "measure-isolation")
+            return TraceIsolationBench.Measure(args[1], args[2]);
         if (args.Length >= 2 && args[0] == "measure-trace")
             return TraceBench.MeasureOurs(args[1]);
         if (args.Length >= 4 && args[0] == "goroutines")

@@ -42,11 +42,13 @@ internal sealed class EngineWorker : IDisposable
     private long _peakRss;
     private int _nextId;
     private volatile int _current;
+    private (string Path, string Operation) _about;
 
     private EngineWorker(Process process, WorkerStart start, long rssLimit)
     {
         _process = process;
         _start = start;
+        _about = (start.Path, start.Operation);
         _rssLimit = rssLimit;
         _toWorker = process.StandardInput.BaseStream;
         _fromWorker = process.StandardOutput.BaseStream;
@@ -56,6 +58,25 @@ internal sealed class EngineWorker : IDisposable
     }
 
     public int ProcessId => _process.Id;
+
+    /// <summary>What the worker was started with (its memory ceiling).</summary>
+    public WorkerStart Started => _start;
+
+    /// <summary>The host it runs on.</summary>
+    public WorkerHost? Host { get; private init; }
+
+    /// <summary>Whether it can take another request: not ended, not killed.</summary>
+    public bool IsAlive => _endedBecause is null && !_process.HasExited;
+
+    /// <summary>Its resident memory now (bytes).</summary>
+    public long ResidentBytes
+    {
+        get
+        {
+            _process.Refresh();
+            return _process.WorkingSet64;
+        }
+    }
 
     /// <summary>The largest resident set the watchdog saw (bytes).</summary>
     public long PeakResidentBytes => Interlocked.Read(ref _peakRss);
@@ -99,7 +120,7 @@ internal sealed class EngineWorker : IDisposable
         }
 
         // native memory (TraceEvent's own buffers, the DAC) is outside the GC heap: allow the runtime and some of it
-        var worker = new EngineWorker(process, start, start.MemoryLimitBytes + (256L << 20) + (start.MemoryLimitBytes / 2));
+        var worker = new EngineWorker(process, start, start.MemoryLimitBytes + (256L << 20) + (start.MemoryLimitBytes / 2)) { Host = host };
         try
         {
             worker.WaitReady();
@@ -116,11 +137,12 @@ internal sealed class EngineWorker : IDisposable
     /// Runs <paramref name="operation"/> in the worker and returns its answer. Cancellation stops it (or ends the worker
     /// after the grace period); a crash, the memory ceiling, or a garbled answer throws <see cref="AnalysisException"/>.
     /// </summary>
-    public byte[] Invoke(string operation, Action<BinaryWriter>? writeArguments, IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
+    public byte[] Invoke(string operation, Action<BinaryWriter>? writeArguments, IProgress<WorkProgress>? progress, CancellationToken cancellationToken, (string Path, string Operation)? about = null)
     {
         _gate.Wait(cancellationToken);
         try
         {
+            _about = about ?? (_start.Path, _start.Operation);
             ThrowIfEnded();
             int id = Interlocked.Increment(ref _nextId);
             _current = id;
@@ -156,7 +178,7 @@ internal sealed class EngineWorker : IDisposable
                     case FrameKind.Error:
                         var error = WorkerError.Decode(f.Payload);
                         if (error.Cancelled)
-                            throw new OperationCanceledException($"{_start.Operation} '{_start.Path}' was cancelled.", new EngineFaultException(error.ExceptionType, error.Message, error.Detail), cancellationToken);
+                            throw new OperationCanceledException($"{_about.Operation} '{_about.Path}' was cancelled.", new EngineFaultException(error.ExceptionType, error.Message, error.Detail), cancellationToken);
                         throw Failed(error);
                     default:
                         throw Ended(new InvalidDataException($"unexpected {f.Kind} frame"));
@@ -223,7 +245,7 @@ internal sealed class EngineWorker : IDisposable
         using var r = WorkerProtocol.Decode(frame.Payload);
         int version = r.ReadInt32();
         if (version != WorkerProtocol.Version)
-            throw new AnalysisException(AnalysisErrorKind.EngineFailed, _start.Path, $"The worker process speaks protocol {version}, this session {WorkerProtocol.Version}: the module or package is of mixed builds. Reinstall it.");
+            throw new AnalysisException(AnalysisErrorKind.EngineFailed, _about.Path, $"The worker process speaks protocol {version}, this session {WorkerProtocol.Version}: the module or package is of mixed builds. Reinstall it.");
     }
 
     private void Send(FrameKind kind, int id, byte[] payload)
@@ -316,13 +338,13 @@ internal sealed class EngineWorker : IDisposable
             || stderr.Contains("0x8007000E", StringComparison.OrdinalIgnoreCase); // E_OUTOFMEMORY: the runtime could not start under the ceiling
         if (memory)
         {
-            return new AnalysisException(AnalysisErrorKind.MemoryLimitExceeded, _start.Path,
-                $"{Capitalize(_start.Operation)} '{_start.Path}' needed more memory than its ceiling of {Bytes.Format(_start.MemoryLimitBytes)} (GC heap), so its worker process (pid {_process.Id}) was ended: {why}.{reportText} " +
+            return new AnalysisException(AnalysisErrorKind.MemoryLimitExceeded, _about.Path,
+                $"{Capitalize(_about.Operation)} '{_about.Path}' needed more memory than its ceiling of {Bytes.Format(_start.MemoryLimitBytes)} (GC heap), so its worker process (pid {_process.Id}) was ended: {why}.{reportText} " +
                 "The file is probably damaged (a size field asks for too much); if it is a genuinely large input, raise the ceiling (ANALYSIS_ENGINE_MEMORY_MB). This session is unaffected.", inner);
         }
 
-        return new AnalysisException(AnalysisErrorKind.EngineFailed, _start.Path,
-            $"{Capitalize(_start.Operation)} '{_start.Path}' failed in its worker process (pid {_process.Id}): {why}.{reportText} " +
+        return new AnalysisException(AnalysisErrorKind.EngineFailed, _about.Path,
+            $"{Capitalize(_about.Operation)} '{_about.Path}' failed in its worker process (pid {_process.Id}): {why}.{reportText} " +
             "The engine cannot survive something in this file; this session is unaffected. Capture the input again, or report the file.", cause ?? inner);
     }
 
@@ -330,16 +352,16 @@ internal sealed class EngineWorker : IDisposable
     {
         var inner = new EngineFaultException(error.ExceptionType, error.Kind is null ? error.Message : FirstLine(error.Detail), error.Detail);
         if (error.Kind is { } kind)
-            return new AnalysisException(kind, error.Path ?? _start.Path, error.Message, inner);
+            return new AnalysisException(kind, error.Path ?? _about.Path, error.Message, inner);
         if (error.ExceptionType == typeof(OutOfMemoryException).FullName)
         {
-            return new AnalysisException(AnalysisErrorKind.MemoryLimitExceeded, _start.Path,
-                $"{Capitalize(_start.Operation)} '{_start.Path}' needed more memory than its ceiling of {Bytes.Format(_start.MemoryLimitBytes)}: {error.Message} " +
+            return new AnalysisException(AnalysisErrorKind.MemoryLimitExceeded, _about.Path,
+                $"{Capitalize(_about.Operation)} '{_about.Path}' needed more memory than its ceiling of {Bytes.Format(_start.MemoryLimitBytes)}: {error.Message} " +
                 "The file is probably damaged (a size field asks for too much); if it is a genuinely large input, raise the ceiling (ANALYSIS_ENGINE_MEMORY_MB).", inner);
         }
 
-        return new AnalysisException(AnalysisErrorKind.EngineFailed, _start.Path,
-            $"{Capitalize(_start.Operation)} '{_start.Path}' failed in its worker process: {error.ExceptionType}: {error.Message}", inner);
+        return new AnalysisException(AnalysisErrorKind.EngineFailed, _about.Path,
+            $"{Capitalize(_about.Operation)} '{_about.Path}' failed in its worker process: {error.ExceptionType}: {error.Message}", inner);
     }
 
     private static string DescribeExit(int code)
@@ -392,6 +414,77 @@ internal sealed class EngineWorker : IDisposable
         catch (Exception e) when (e is IOException or ObjectDisposedException or InvalidOperationException)
         {
         }
+    }
+}
+
+/// <summary>
+/// One warm worker kept between requests of the same kind (trace reads): a fresh worker pays the engine's JIT on every
+/// read (~150 ms), a kept one only the first time. Only a healthy worker comes back (a crash, the ceiling, a kill or a
+/// cancellation ends it); it is reused only for a ceiling within 2× of its own, and ends after a minute unused or when
+/// this process ends (its stdin closes).
+/// </summary>
+internal static class WorkerPool
+{
+    private static readonly TimeSpan IdleLifetime = TimeSpan.FromSeconds(60);
+    private const long KeepBelowBytes = 512L << 20;
+    private static readonly object s_gate = new();
+    private static EngineWorker? s_idle;
+    private static Timer? s_idleTimer;
+
+    /// <summary>The kept worker when it fits <paramref name="start"/>, else a new one.</summary>
+    public static EngineWorker Rent(WorkerHost host, WorkerStart start)
+    {
+        EngineWorker? idle;
+        lock (s_gate)
+        {
+            idle = s_idle;
+            s_idle = null;
+            s_idleTimer?.Dispose();
+            s_idleTimer = null;
+        }
+
+        if (idle is not null)
+        {
+            long limit = idle.Started.MemoryLimitBytes;
+            if (idle.IsAlive && idle.Host == host && limit >= start.MemoryLimitBytes && limit <= 2 * start.MemoryLimitBytes)
+                return idle;
+            idle.Dispose();
+        }
+
+        return EngineWorker.Start(host, start);
+    }
+
+    /// <summary>Keeps a worker that answered its request, if it is alive and small; ends it otherwise.</summary>
+    public static void Return(EngineWorker worker)
+    {
+        if (!worker.IsAlive || worker.ResidentBytes > KeepBelowBytes)
+        {
+            worker.Dispose();
+            return;
+        }
+
+        EngineWorker? previous;
+        lock (s_gate)
+        {
+            previous = s_idle;
+            s_idle = worker;
+            s_idleTimer?.Dispose();
+            s_idleTimer = new Timer(_ => Drop(worker), null, IdleLifetime, Timeout.InfiniteTimeSpan);
+        }
+
+        previous?.Dispose();
+    }
+
+    private static void Drop(EngineWorker worker)
+    {
+        lock (s_gate)
+        {
+            if (s_idle != worker)
+                return;
+            s_idle = null;
+        }
+
+        worker.Dispose();
     }
 }
 

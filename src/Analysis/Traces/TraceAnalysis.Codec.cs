@@ -165,6 +165,9 @@ public sealed partial class TraceAnalysis
 
         if (r.BaseStream.Position != r.BaseStream.Length)
             throw new InvalidDataException($"{r.BaseStream.Length - r.BaseStream.Position} bytes after the model");
+        // the state the reading pass leaves in the tables (Finish resolves every sampled stack): questions then cost the same
+        foreach (var ((stack, _, _), _) in m.Samples)
+            m.Stacks.Methods(stack, m.Methods);
         return new TraceAnalysis(m);
     }
 

@@ -128,12 +128,24 @@ public sealed partial class TraceAnalysis
         }
 
         var start = new Isolation.WorkerStart(full, "reading the trace", EngineIsolationPolicy.MemoryLimit(length, options.MemoryLimitBytes));
-        using var worker = Isolation.EngineWorker.Start(host, start);
-        byte[] model = worker.Invoke(ReadOperation, w =>
+        // a kept worker has TraceEvent compiled already; one that failed or was cancelled is never kept
+        var worker = Isolation.WorkerPool.Rent(host, start);
+        byte[] model;
+        try
         {
-            w.Write(full);
-            w.Write(length);
-        }, progress, cancellationToken);
+            model = worker.Invoke(ReadOperation, w =>
+            {
+                w.Write(full);
+                w.Write(length);
+            }, progress, cancellationToken, (full, start.Operation));
+        }
+        catch
+        {
+            worker.Dispose();
+            throw;
+        }
+
+        Isolation.WorkerPool.Return(worker);
         try
         {
             var analysis = ReadModel(new MemoryStream(model, writable: false), full, length);
