@@ -7,7 +7,8 @@
 //   demo       build, start the demo target, capture a dump, run the module on it in real pwsh (the local tool), print a triage
 //   bench      build, then: heap-top on a ~10M-object dump against a naive ClrMD loop; gcroot on it against ClrMD's
 //              GCRoot (first question, next question, new session from the index cache); trace analysis of a ~80 MB
-//              trace against dotnet-trace report topN; goroutine grouping of a 100k-goroutine dump against
+//              trace against dotnet-trace report topN; reading a small and that trace in this process against the worker
+//              process (first and second open, questions, memory); goroutine grouping of a 100k-goroutine dump against
 //              panicparse; pprof top on the fixtures (times, peak memory, ratios)
 //   notebooks  build, make the demo artifacts (artifacts/demo), run every notebook in notebooks/ headless into
 //              artifacts/notebooks (executed .ipynb + self-contained HTML)
@@ -309,6 +310,13 @@ let bench () =
     runOrFail "dotnet" [ benchExe; "tracegen"; traceTarget; trace; seconds ]
     log "trace: our GC summary + CPU top vs dotnet-trace report topN, same file, separate processes"
     let traceCode = run "dotnet" [ benchExe; "trace"; trace; dotnetTrace; "3" ]
+    // the demo's trace when the notebooks target made one, else a second of the bulk workload
+    let demoTrace = Path.Combine(artifacts, "demo", "demo.nettrace")
+    let smallTrace = if File.Exists demoTrace then demoTrace else Path.Combine(dir, "small.nettrace")
+    if not (File.Exists demoTrace) then runOrFail "dotnet" [ benchExe; "tracegen"; traceTarget; smallTrace; "1" ]
+    log "isolation: reading a trace in this process vs in the worker process (first and second open, questions, memory)"
+    let isolationCode = run "dotnet" [ benchExe; "isolation"; smallTrace; trace; "--rounds"; "3" ]
+    if smallTrace <> demoTrace then File.Delete smallTrace
     File.Delete trace
 
     // panicparse is the reference for goroutine grouping; installed from Debian when possible, else ours is timed alone.
@@ -323,7 +331,7 @@ let bench () =
     File.Delete goroutines
     log "pprof: load and top on the committed profiles"
     let pprofCode = run "dotnet" [ benchExe; "pprof"; Path.Combine(root, "tests", "testdata", "go") ]
-    if heapCode <> 0 || gcrootCode <> 0 || traceCode <> 0 || goCode <> 0 || pprofCode <> 0 then fail "benchmark failed"
+    if heapCode <> 0 || gcrootCode <> 0 || traceCode <> 0 || isolationCode <> 0 || goCode <> 0 || pprofCode <> 0 then fail "benchmark failed"
 
 let clean () =
     if Directory.Exists artifacts then Directory.Delete(artifacts, true)

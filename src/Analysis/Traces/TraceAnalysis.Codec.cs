@@ -90,6 +90,7 @@ public sealed partial class TraceAnalysis
     }
 
     /// <summary>Reads what <see cref="WriteModel"/> wrote; throws <see cref="InvalidDataException"/> or <see cref="EndOfStreamException"/> on a damaged form.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     internal static TraceAnalysis ReadModel(Stream input, string path, long length)
     {
         using var r = new BinaryReader(input, Encoding.UTF8, leaveOpen: true);
