@@ -8,15 +8,21 @@ internal static class Program
 {
     private static int Main(string[] args)
     {
-        // --lib <folder>: where Analysis.dll and its dependencies are (the package keeps the worker in its own folder)
-        int lib = Array.IndexOf(args, "--lib");
-        if (lib >= 0 && lib + 1 < args.Length && Directory.Exists(args[lib + 1]))
+        // --lib <folder>, repeated: where Analysis.dll and its dependencies are (the package keeps the worker in its own
+        // folder; in the notebook kernel each dependency sits in its own package folder)
+        var folders = args.Select((a, i) => (a, i)).Where(p => p.a == "--lib" && p.i + 1 < args.Length).Select(p => args[p.i + 1]).Where(Directory.Exists).ToArray();
+        if (folders.Length > 0)
         {
-            string folder = args[lib + 1];
             AssemblyLoadContext.Default.Resolving += (context, name) =>
             {
-                string candidate = Path.Combine(folder, name.Name + ".dll");
-                return File.Exists(candidate) ? context.LoadFromAssemblyPath(candidate) : null;
+                foreach (string folder in folders)
+                {
+                    string candidate = Path.Combine(folder, name.Name + ".dll");
+                    if (File.Exists(candidate))
+                        return context.LoadFromAssemblyPath(candidate);
+                }
+
+                return null;
             };
         }
 

@@ -99,8 +99,12 @@ internal sealed class EngineWorker : IDisposable
         psi.ArgumentList.Add("--runtimeconfig");
         psi.ArgumentList.Add(host.RuntimeConfig);
         psi.ArgumentList.Add(host.Worker);
-        psi.ArgumentList.Add("--lib");
-        psi.ArgumentList.Add(host.Library);
+        foreach (string folder in host.Libraries)
+        {
+            psi.ArgumentList.Add("--lib");
+            psi.ArgumentList.Add(folder);
+        }
+
         // The GC heap ceiling: an allocation past it is an OutOfMemoryException in the worker, reported as such.
         psi.Environment["DOTNET_GCHeapHardLimit"] = start.MemoryLimitBytes.ToString("X", CultureInfo.InvariantCulture);
         psi.Environment.Remove("DOTNET_GCHeapHardLimitPercent");
@@ -491,6 +495,12 @@ internal static class WorkerPool
 /// <summary>The worker's files and the dotnet host that runs them.</summary>
 internal sealed record WorkerHost(string Dotnet, string Worker, string RuntimeConfig, string Library)
 {
+    /// <summary>
+    /// Where the worker finds the core and its dependencies: the core's folder, and, when its dependencies are not all
+    /// there (a NuGet package: each dependency in its own package folder, as in the notebook kernel), their folders.
+    /// </summary>
+    public IReadOnlyList<string> Libraries { get; init; } = [Library];
+
     public const string WorkerFile = "Analysis.Worker.dll";
 
     /// <summary>
@@ -535,7 +545,38 @@ internal sealed record WorkerHost(string Dotnet, string Worker, string RuntimeCo
         }
 
         whyNot = null;
-        return new WorkerHost(dotnet, worker, config, library);
+        return new WorkerHost(dotnet, worker, config, library) { Libraries = DependencyFolders(library) };
+    }
+
+    /// <summary>The core's folder, then the folders its non-framework dependencies load from when they are not beside it.</summary>
+    private static string[] DependencyFolders(string library)
+    {
+        var folders = new List<string> { library };
+        var context = System.Runtime.Loader.AssemblyLoadContext.GetLoadContext(typeof(WorkerHost).Assembly) ?? System.Runtime.Loader.AssemblyLoadContext.Default;
+        string framework = Path.GetDirectoryName(typeof(object).Assembly.Location) ?? "";
+        var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        var pending = new Queue<System.Reflection.AssemblyName>(typeof(WorkerHost).Assembly.GetReferencedAssemblies());
+        while (pending.TryDequeue(out var name))
+        {
+            if (name.Name is not { } simple || !seen.Add(simple) || File.Exists(Path.Combine(framework, simple + ".dll")))
+                continue;
+            if (File.Exists(Path.Combine(library, simple + ".dll")))
+                continue; // beside the core: the worker finds it there (and its references are checked when it loads)
+            try
+            {
+                var assembly = context.LoadFromAssemblyName(name);
+                if (Path.GetDirectoryName(assembly.Location) is { Length: > 0 } folder && !folders.Contains(folder, StringComparer.Ordinal))
+                    folders.Add(folder);
+                foreach (var reference in assembly.GetReferencedAssemblies())
+                    pending.Enqueue(reference);
+            }
+            catch (Exception e) when (e is FileNotFoundException or FileLoadException or BadImageFormatException)
+            {
+                // an optional dependency nobody ships; the worker fails the same way only if it is really needed
+            }
+        }
+
+        return folders.ToArray();
     }
 
     private static string? FindDotnet()
