@@ -161,7 +161,8 @@ internal sealed class EngineWorker : IDisposable
                 Frame? frame;
                 try
                 {
-                    frame = WorkerProtocol.Read(_fromWorker);
+                    // an answer cannot be larger than the heap the worker made it in
+                    frame = WorkerProtocol.Read(_fromWorker, _start.MemoryLimitBytes + (1 << 20));
                 }
                 catch (Exception e) when (e is IOException or InvalidDataException or EndOfStreamException or ObjectDisposedException)
                 {
@@ -227,7 +228,7 @@ internal sealed class EngineWorker : IDisposable
 
     private void WaitReady()
     {
-        var ready = Task.Run(() => WorkerProtocol.Read(_fromWorker));
+        var ready = Task.Run(() => WorkerProtocol.Read(_fromWorker, 1024));
         bool done;
         try
         {

@@ -34,8 +34,11 @@ internal static class WorkerProtocol
     public const int Version = 1;
     public const int HeaderSize = 9;
 
-    /// <summary>Larger frames are refused: a model bigger than this is a bug or a garbled stream.</summary>
-    public const int MaxPayload = int.MaxValue - 64;
+    /// <summary>The largest frame anyone may send: the largest array .NET makes.</summary>
+    public const int MaxPayload = 0x7FFFFFC7;
+
+    /// <summary>The largest request a worker takes (requests carry paths and options, never data).</summary>
+    public const int MaxRequest = 16 << 20;
 
     public static void Write(Stream output, FrameKind kind, int id, ReadOnlySpan<byte> payload)
     {
@@ -48,8 +51,11 @@ internal static class WorkerProtocol
         output.Flush();
     }
 
-    /// <summary>The next frame, or null when the stream ended cleanly between frames.</summary>
-    public static Frame? Read(Stream input)
+    /// <summary>
+    /// The next frame, or null when the stream ended cleanly between frames. A length over <paramref name="maxPayload"/>
+    /// is refused before anything is allocated for it (a garbled stream must not cost memory).
+    /// </summary>
+    public static Frame? Read(Stream input, long maxPayload = MaxPayload)
     {
         Span<byte> header = stackalloc byte[HeaderSize];
         int got = input.ReadAtLeast(header, HeaderSize, throwOnEndOfStream: false);
@@ -59,7 +65,7 @@ internal static class WorkerProtocol
             throw new EndOfStreamException($"the stream ended inside a frame header ({got} of {HeaderSize} bytes)");
         int length = BinaryPrimitives.ReadInt32LittleEndian(header);
         var kind = (FrameKind)header[4];
-        if (length is < 0 or > MaxPayload || !Enum.IsDefined(kind))
+        if (length < 0 || length > Math.Min(maxPayload, MaxPayload) || !Enum.IsDefined(kind))
             throw new InvalidDataException($"garbled frame header (kind {header[4]}, length {length})");
         var payload = length == 0 ? [] : new byte[length];
         input.ReadExactly(payload);

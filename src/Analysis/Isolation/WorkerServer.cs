@@ -39,7 +39,7 @@ internal static class WorkerServer
             w.Write(Environment.ProcessId);
         }));
 
-        while (WorkerProtocol.Read(input) is { } frame)
+        while (WorkerProtocol.Read(input, WorkerProtocol.MaxRequest) is { } frame)
         {
             switch (frame.Kind)
             {

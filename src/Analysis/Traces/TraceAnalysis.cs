@@ -127,6 +127,7 @@ public sealed partial class TraceAnalysis
             return ReadInProcess(full, length, $"The trace was read in this process, not in a worker ({whyNot}): a crash of TraceEvent on a damaged file would have ended this session.", progress, cancellationToken);
         }
 
+        cancellationToken.ThrowIfCancellationRequested();
         var start = new Isolation.WorkerStart(full, "reading the trace", EngineIsolationPolicy.MemoryLimit(length, options.MemoryLimitBytes));
         // a kept worker has TraceEvent compiled already; one that failed or was cancelled is never kept
         var worker = Isolation.WorkerPool.Rent(host, start);
@@ -646,7 +647,7 @@ public sealed partial class TraceAnalysis
                     var runtime = process.LoadedDotNetRuntime();
                     if (runtime is null)
                         continue;
-                    RuntimeVersion ??= runtime.RuntimeVersion?.TrimStart('V', ' ');
+                    RuntimeVersion ??= SafeText.SanitizeOrNull(runtime.RuntimeVersion?.TrimStart('V', ' '));
                     if (ProcessId == 0)
                         ProcessId = process.ProcessID;
                     foreach (TraceGC gc in runtime.GC.GCs)

@@ -196,6 +196,24 @@ public class TraceIsolationTests
         Assert.Equal(inProcess.InnerException!.GetType().FullName, cause.ExceptionType);
     }
 
+    [Fact]
+    public void Frames_RoundTrip_AndAnAbsurdLengthIsRefusedBeforeAllocating()
+    {
+        using var stream = new MemoryStream();
+        WorkerProtocol.Write(stream, FrameKind.Progress, 7, WorkerProtocol.EncodeProgress(new WorkProgress("Reading trace", "1 of 2", 1, 2)));
+        stream.Position = 0;
+        var frame = WorkerProtocol.Read(stream)!.Value;
+        Assert.Equal((FrameKind.Progress, 7), (frame.Kind, frame.Id));
+        Assert.Equal(new WorkProgress("Reading trace", "1 of 2", 1, 2), WorkerProtocol.DecodeProgress(frame.Payload));
+        Assert.Null(WorkerProtocol.Read(stream)); // clean end between frames
+
+        // a garbled header claiming 1.5 GB: refused from its 9 bytes, nothing allocated for it
+        using var garbled = new MemoryStream([0x00, 0x00, 0x00, 0x60, (byte)FrameKind.Result, 1, 0, 0, 0]);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Assert.Throws<InvalidDataException>(() => WorkerProtocol.Read(garbled, 16 << 20));
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1 << 20);
+    }
+
     /// <summary>Every query's answer, as text: what a session would show.</summary>
     internal static string Answers(TraceAnalysis a)
     {
