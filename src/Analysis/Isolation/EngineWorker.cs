@@ -39,6 +39,7 @@ internal sealed class EngineWorker : IDisposable
     private readonly Timer _watchdog;
     private readonly long _rssLimit;
     private volatile string? _endedBecause;
+    private volatile bool _disposed;
     private long _peakRss;
     private int _nextId;
     private volatile int _current;
@@ -66,7 +67,7 @@ internal sealed class EngineWorker : IDisposable
     public WorkerHost? Host { get; private init; }
 
     /// <summary>Whether it can take another request: not ended, not killed.</summary>
-    public bool IsAlive => _endedBecause is null && !_process.HasExited;
+    public bool IsAlive => !_disposed && _endedBecause is null && !_process.HasExited;
 
     /// <summary>Its resident memory now (bytes).</summary>
     public long ResidentBytes
@@ -199,6 +200,9 @@ internal sealed class EngineWorker : IDisposable
 
     public void Dispose()
     {
+        if (_disposed)
+            return;
+        _disposed = true;
         _watchdog.Dispose();
         try
         {
@@ -451,7 +455,7 @@ internal static class WorkerPool
         if (idle is not null)
         {
             long limit = idle.Started.MemoryLimitBytes;
-            if (idle.IsAlive && idle.Host == host && limit >= start.MemoryLimitBytes && limit <= 2 * start.MemoryLimitBytes)
+            if (idle.IsAlive && idle.Host is { } kept && kept.Worker == host.Worker && kept.Dotnet == host.Dotnet && limit >= start.MemoryLimitBytes && limit <= 2 * start.MemoryLimitBytes)
                 return idle;
             idle.Dispose();
         }
@@ -510,6 +514,16 @@ internal sealed record WorkerHost(string Dotnet, string Worker, string RuntimeCo
     /// shared folder (pwsh from the dotnet tool, the notebook kernel), else DOTNET_HOST_PATH, DOTNET_ROOT, PATH.
     /// </summary>
     public static WorkerHost? Find(out string? whyNot)
+    {
+        // the layout does not change while we run: looked up once
+        var (host, why) = s_found.Value;
+        whyNot = why;
+        return host;
+    }
+
+    private static readonly Lazy<(WorkerHost? Host, string? WhyNot)> s_found = new(() => (Locate(out string? whyNot), whyNot));
+
+    private static WorkerHost? Locate(out string? whyNot)
     {
         string library = Path.GetDirectoryName(typeof(WorkerHost).Assembly.Location) ?? "";
         if (library.Length == 0)

@@ -197,6 +197,22 @@ public class TraceIsolationTests
     }
 
     [Fact]
+    public void Pool_KeepsAHealthyWorkerWarm_ButNotOneForAMuchSmallerCeiling()
+    {
+        // 3 GB: beyond 2x of the ~1 GB ceiling other tests' reads ask for, so none of them takes it meanwhile
+        var start = new WorkerStart("pool.nettrace", "reading the trace", 3L << 30);
+        var first = WorkerPool.Rent(Host, start);
+        WorkerPool.Return(first);
+        var again = WorkerPool.Rent(WorkerHost.Find(out _)!, start with { MemoryLimitBytes = (3L << 30) - 1 });
+        Assert.Same(first, again);
+        WorkerPool.Return(again);
+        var small = WorkerPool.Rent(Host, start with { MemoryLimitBytes = 64L << 20 });
+        Assert.NotSame(first, small);
+        Assert.False(first.IsAlive); // the kept one was ended, not leaked
+        small.Dispose();
+    }
+
+    [Fact]
     public void Frames_RoundTrip_AndAnAbsurdLengthIsRefusedBeforeAllocating()
     {
         using var stream = new MemoryStream();
