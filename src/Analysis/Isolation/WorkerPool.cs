@@ -1,0 +1,72 @@
+namespace Analysis.Isolation;
+
+/// <summary>
+/// One warm worker kept between requests of the same kind (trace reads): a fresh worker pays the engine's JIT on every
+/// read (~150 ms), a kept one only the first time. Only a healthy worker comes back (a crash, the ceiling, a kill or a
+/// cancellation ends it); it is reused only for a ceiling within 2× of its own, and ends after a minute unused or when
+/// this process ends (its stdin closes).
+/// </summary>
+internal static class WorkerPool
+{
+    private static readonly TimeSpan IdleLifetime = TimeSpan.FromSeconds(60);
+    private const long KeepBelowBytes = 512L << 20;
+    private static readonly object s_gate = new();
+    private static EngineWorker? s_idle;
+    private static Timer? s_idleTimer;
+
+    /// <summary>The kept worker when it fits <paramref name="start"/>, else a new one.</summary>
+    public static EngineWorker Rent(WorkerHost host, WorkerStart start)
+    {
+        EngineWorker? idle;
+        lock (s_gate)
+        {
+            idle = s_idle;
+            s_idle = null;
+            s_idleTimer?.Dispose();
+            s_idleTimer = null;
+        }
+
+        if (idle is not null)
+        {
+            long limit = idle.Started.MemoryLimitBytes;
+            if (idle.IsAlive && idle.Host is { } kept && kept.Worker == host.Worker && kept.Dotnet == host.Dotnet && limit >= start.MemoryLimitBytes && limit <= 2 * start.MemoryLimitBytes)
+                return idle;
+            idle.Dispose();
+        }
+
+        return EngineWorker.Start(host, start);
+    }
+
+    /// <summary>Keeps a worker that answered its request, if it is alive and small; ends it otherwise.</summary>
+    public static void Return(EngineWorker worker)
+    {
+        if (!worker.IsAlive || worker.ResidentBytes > KeepBelowBytes)
+        {
+            worker.Dispose();
+            return;
+        }
+
+        EngineWorker? previous;
+        lock (s_gate)
+        {
+            previous = s_idle;
+            s_idle = worker;
+            s_idleTimer?.Dispose();
+            s_idleTimer = new Timer(_ => Drop(worker), null, IdleLifetime, Timeout.InfiniteTimeSpan);
+        }
+
+        previous?.Dispose();
+    }
+
+    private static void Drop(EngineWorker worker)
+    {
+        lock (s_gate)
+        {
+            if (s_idle != worker)
+                return;
+            s_idle = null;
+        }
+
+        worker.Dispose();
+    }
+}
