@@ -109,7 +109,7 @@ public class TraceCmdletTests
             "text" => TraceCaptures.Scratch("text.nettrace", "not a trace\n"u8.ToArray()),
             "elf" => Path.Combine(Path.GetDirectoryName(typeof(object).Assembly.Location)!, "libcoreclr.so"),
             // TraceEvent's GC analysis reads outside an event and the runtime aborts: only the worker ends (issue 12)
-            "engine-crash" => Path.Combine(RepoPaths.Root, "tests", "testdata", "traces", "gc-perheap-av.nettrace"),
+            "engine-crash" => DamagedTraces.Make(DamagedTraces.AccessViolation, TraceCaptures.Folder),
             _ => TraceCaptures.Scratch("header-cut.nettrace", File.ReadAllBytes(TraceCaptures.Facts)[..20]),
         };
         using var host = new PwshHost();

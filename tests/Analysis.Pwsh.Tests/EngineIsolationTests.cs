@@ -16,7 +16,8 @@ public sealed class EngineIsolationTests : IDisposable
     [Fact]
     public void TraceThatCrashesTraceEvent_IsOneEngineFailedRecord_AndPwshGoesOn()
     {
-        string fixture = Path.Combine(RepoPaths.Root, "tests", "testdata", "traces", "gc-perheap-av.nettrace");
+        string folder = RepoPaths.NewScratchDirectory("analysis-pwsh-engine");
+        string fixture = DamagedTraces.Make(DamagedTraces.AccessViolation, folder);
         var r = _pwsh.Run("$before = $PID; Get-TraceGcSummary -LiteralPath $f; \"alive $($PID -eq $before)\"", new Dictionary<string, object?> { ["f"] = fixture });
 
         var error = Assert.Single(r.Errors);
@@ -30,5 +31,6 @@ public sealed class EngineIsolationTests : IDisposable
         var where = _pwsh.Run("(Get-Module Analysis).ModuleBase");
         Assert.True(File.Exists(Path.Combine(Assert.Single(where.Output), "lib", "Analysis.Worker.dll")));
         Assert.True(File.Exists(Path.Combine(Assert.Single(where.Output), "lib", "Analysis.Worker.runtimeconfig.json")));
+        Directory.Delete(folder, recursive: true);
     }
 }

@@ -426,8 +426,8 @@ public sealed partial class TraceAnalysis
         /// <summary>The cause in one line: the exception type (when it says more than the message) and the message.</summary>
         internal static string Cause(Exception e) =>
             e.GetType() == typeof(Exception) || e is FormatException or EndOfStreamException
-                ? e.Message
-                : $"{e.GetType().Name}: {e.Message}";
+                ? e.Message.TrimEnd('.')
+                : $"{e.GetType().Name}: {e.Message.TrimEnd('.')}";
 
         private T Guarded<T>(Func<T> read, T fallback)
         {

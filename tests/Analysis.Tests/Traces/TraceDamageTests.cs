@@ -16,6 +16,41 @@ public class TraceDamageTests
 
     private static byte[] Facts => File.ReadAllBytes(TraceCaptures.Facts);
 
+    public static TheoryData<string> Thrown => new(DamagedTraces.Thrown.Select(d => d.Name));
+
+    /// <summary>
+    /// Each exception TraceEvent throws on damaged input (tests/testdata/traces/MANIFEST): a result that keeps the events
+    /// before the fault with a warning naming it, or one AnalysisException with it as the cause; the same in this process
+    /// and through the worker.
+    /// </summary>
+    [Theory]
+    [MemberData(nameof(Thrown))]
+    public void EachFaultTraceEventThrows_IsAWarningOrOneAnalysisException_InBothProcesses(string name)
+    {
+        var damage = DamagedTraces.Thrown.Single(d => d.Name == name);
+        string path = DamagedTraces.Make(damage, TraceCaptures.Folder);
+        string Outcome(TraceReadOptions options)
+        {
+            try
+            {
+                var a = TraceAnalysis.Read(path, options);
+                return $"result: {a.EventCount} events, truncated {a.IsTruncated}\n" + string.Join("\n", a.Warnings);
+            }
+            catch (AnalysisException e)
+            {
+                Assert.Equal(path, e.Path);
+                Assert.NotNull(e.InnerException);
+                return $"{e.Kind}: {e.Message}";
+            }
+        }
+
+        string inProcess = Outcome(InProcess);
+        Assert.Contains(damage.Said, inProcess, StringComparison.Ordinal);
+        Assert.Equal(inProcess, Outcome(new TraceReadOptions { Isolation = EngineIsolation.Worker }));
+        if (inProcess.StartsWith("result", StringComparison.Ordinal) && inProcess.Contains("truncated True", StringComparison.Ordinal))
+            Assert.Contains("reading stopped near byte", inProcess, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void HeaderStartTimeThatIsNoDate_IsRepaired_WithAWarningAndEveryEvent()
     {

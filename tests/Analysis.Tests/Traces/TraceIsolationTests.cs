@@ -18,7 +18,9 @@ public class TraceIsolationTests
     private static readonly TraceReadOptions Worker = new() { Isolation = EngineIsolation.Worker };
 
     /// <summary>A GCPerHeapHistory field set to FF FF FF FF: TraceEvent reads outside the event (tests/testdata/traces/MANIFEST).</summary>
-    private static string AccessViolationFixture => Path.Combine(RepoPaths.Root, "tests", "testdata", "traces", "gc-perheap-av.nettrace");
+    private static readonly Lazy<string> s_accessViolation = new(() => DamagedTraces.Make(DamagedTraces.AccessViolation, TraceCaptures.Folder));
+
+    private static string AccessViolationFixture => s_accessViolation.Value;
 
     private static WorkerHost Host => WorkerHost.Find(out string? whyNot) ?? throw new InvalidOperationException(whyNot);
 
