@@ -354,6 +354,11 @@ public sealed partial class TraceAnalysis
             {
                 RunPass(progress, cancellationToken);
             }
+            catch (Exception e) when (cancellationToken.IsCancellationRequested && e is not OperationCanceledException)
+            {
+                // Ctrl+C reached TraceEvent inside its own exception: still a cancellation, with it as the cause
+                throw new OperationCanceledException($"Reading trace '{path}' was cancelled.", e, cancellationToken);
+            }
             catch (OutOfMemoryException e)
             {
                 // the memory this process may use is exhausted (in a worker: its ceiling), not one absurd request
