@@ -1,0 +1,128 @@
+using System.Globalization;
+using System.Text;
+using Analysis.Fuzz;
+using Analysis.Testing;
+
+// Analysis.Fuzz campaign [path...] [--minutes N | --seconds N] [--seed S] [--cases N] [--no-findings] [--report FILE]
+// Analysis.Fuzz replay <path> <file...>     runs committed inputs through a worker; exit 1 on a bug outcome
+// Analysis.Fuzz seeds <nettrace|dump>       captures the seed trace/dump of a target program into artifacts/fuzz/seeds
+// Analysis.Fuzz worker <path>               the child process (reads case paths on stdin)
+if (args.Length == 0)
+    return Usage();
+switch (args[0])
+{
+    case "worker" when args.Length == 2:
+        return Worker.Run(args[1]);
+    case "seeds" when args.Length == 2:
+        Seeds.Generate(args[1], Path.Combine(Seeds.GeneratedRoot, args[1]));
+        return 0;
+    case "replay" when args.Length >= 3:
+        return Replay(args[1], args[2..]);
+    case "campaign":
+        return RunCampaigns(args[1..]);
+    default:
+        return Usage();
+}
+
+static int Usage()
+{
+    Console.Error.WriteLine($"usage: Analysis.Fuzz campaign [{string.Join('|', FuzzTargets.Paths)}...] [--minutes N|--seconds N] [--seed S] [--cases N] [--no-findings] [--report FILE]");
+    Console.Error.WriteLine("       Analysis.Fuzz replay <path> <file...> | seeds <nettrace|dump> | worker <path>");
+    return 2;
+}
+
+static int Replay(string path, string[] files)
+{
+    int bugs = 0;
+    using var worker = new FuzzWorker(path, files.Max(f => new FileInfo(f).Length));
+    foreach (string file in files)
+    {
+        var outcome = worker.Run(File.ReadAllBytes(file));
+        Console.WriteLine($"{(outcome.IsBug ? "BUG " : "ok  ")} {Path.GetFileName(file)}: {outcome}");
+        if (outcome.IsBug)
+            bugs++;
+    }
+
+    return bugs == 0 ? 0 : 1;
+}
+
+static int RunCampaigns(string[] args)
+{
+    var paths = new List<string>();
+    double seconds = 60;
+    int seed = 1;
+    long cases = long.MaxValue;
+    bool findings = true;
+    string? report = null;
+    for (int i = 0; i < args.Length; i++)
+    {
+        string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
+        switch (args[i])
+        {
+            case "--minutes":
+                seconds = double.Parse(Value(), CultureInfo.InvariantCulture) * 60;
+                break;
+            case "--seconds":
+                seconds = double.Parse(Value(), CultureInfo.InvariantCulture);
+                break;
+            case "--seed":
+                seed = int.Parse(Value(), CultureInfo.InvariantCulture);
+                break;
+            case "--cases":
+                cases = long.Parse(Value(), CultureInfo.InvariantCulture);
+                break;
+            case "--no-findings":
+                findings = false;
+                break;
+            case "--report":
+                report = Value();
+                break;
+            default:
+                if (!FuzzTargets.IsKnown(args[i]))
+                {
+                    Console.Error.WriteLine($"unknown path '{args[i]}'; known: {string.Join(", ", FuzzTargets.Paths)}");
+                    return 2;
+                }
+
+                paths.Add(args[i]);
+                break;
+        }
+    }
+
+    if (paths.Count == 0)
+        paths.AddRange(FuzzTargets.Paths);
+    var results = new List<CampaignResult>();
+    foreach (string path in paths)
+    {
+        Console.WriteLine($"==> Fuzzing {path} for {seconds:F0} s (seed {seed})");
+        var campaign = new Campaign
+        {
+            Path = path,
+            Seeds = Seeds.For(path),
+            RandomSeed = seed,
+            Duration = TimeSpan.FromSeconds(seconds),
+            MaxCases = cases,
+            FindingsDirectory = findings ? Path.Combine(Seeds.FindingsRoot, path) : null,
+            Log = Console.WriteLine,
+        };
+        var result = campaign.Run();
+        results.Add(result);
+        Console.WriteLine(result.Details());
+    }
+
+    var text = new StringBuilder();
+    text.AppendLine(CultureInfo.InvariantCulture, $"Fuzz campaign, seed {seed}, {seconds:F0} s per path, {DateTime.UtcNow:u}");
+    text.AppendLine();
+    text.AppendLine(CampaignResult.Header);
+    foreach (var r in results)
+        text.AppendLine(r.Row());
+    text.AppendLine();
+    foreach (var r in results)
+        text.AppendLine(r.Details());
+    Console.WriteLine(text.ToString());
+    report ??= Path.Combine(RepoPaths.Root, "artifacts", "fuzz", $"report-{DateTime.UtcNow:yyyyMMdd-HHmmss}.md");
+    Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(report))!);
+    File.WriteAllText(report, text.ToString());
+    Console.WriteLine($"Report: {report}");
+    return results.Any(r => r.Bugs.Any()) ? 1 : 0;
+}
