@@ -28,6 +28,11 @@ public sealed class CampaignResult(string path)
 
     public int Restarts { get; set; }
 
+    /// <summary>Edges and hit-count buckets reached (coverage-guided campaigns), and the corpus they grew.</summary>
+    public long CoverageBits { get; set; }
+
+    public int Corpus { get; set; }
+
     public Dictionary<string, ClassStats> Classes { get; } = new(StringComparer.Ordinal);
 
     public long Count(OutcomeKind kind) => Classes.Values.Where(c => c.First.Kind == kind).Sum(c => c.Count);
@@ -46,7 +51,7 @@ public sealed class CampaignResult(string path)
     public string Details()
     {
         var sb = new StringBuilder();
-        sb.Append(CultureInfo.InvariantCulture, $"{Path}: {Cases:N0} cases in {Elapsed.TotalSeconds:F0} s, {Restarts} worker restarts\n");
+        sb.Append(CultureInfo.InvariantCulture, $"{Path}: {Cases:N0} cases in {Elapsed.TotalSeconds:F0} s, {Restarts} worker restarts, corpus {Corpus:N0}{(CoverageBits > 0 ? $", {CoverageBits:N0} coverage bits (edges × hit buckets)" : ", no coverage feedback")}\n");
         foreach (var c in Classes.Values.Where(c => c.First.Kind == OutcomeKind.AnalysisException).OrderByDescending(c => c.Count))
             sb.Append(CultureInfo.InvariantCulture, $"    {c.Count,9:N0}  {c.First.Class}\n");
         foreach (var c in Bugs)
@@ -83,6 +88,9 @@ public sealed class Campaign
 
     public Action<string>? Log { get; init; }
 
+    /// <summary>A copy of the harness whose Analysis.dll sharpfuzz instrumented (see <see cref="Instrument"/>): coverage-guided.</summary>
+    public string? InstrumentedDll { get; init; }
+
     public const int MaxFindingBytes = 64 << 10;
 
     public CampaignResult Run()
@@ -94,8 +102,30 @@ public sealed class Campaign
         var shape = Mutator.ShapeOf(Path);
         int maxCase = shape == InputShape.BigBinary ? maxSeed : Math.Max(256 << 10, 4 * maxSeed);
         var mutator = new Mutator(RandomSeed, seeds, shape, Fuzz.Seeds.Dictionary(Path), maxCase);
-        using var worker = new FuzzWorker(Path, maxCase);
+        using var worker = new FuzzWorker(Path, maxCase, InstrumentedDll, coverage: InstrumentedDll is not null);
         var lastReport = clock.Elapsed;
+        int generation = 0;
+
+        Outcome RunCase(byte[] input)
+        {
+            if (InstrumentedDll is not null && worker.Generation != generation && generation != 0)
+            {
+                // a new worker has seen no coverage: show it the corpus first, so only what is new to the campaign counts
+                foreach (var known in mutator.Corpus.ToArray())
+                    worker.Run(known);
+            }
+
+            var outcome = worker.Run(input);
+            generation = worker.Generation;
+            if (worker.LastNewCoverage > 0)
+            {
+                result.CoverageBits += worker.LastNewCoverage;
+                if (outcome.Kind is OutcomeKind.Ok or OutcomeKind.AnalysisException)
+                    mutator.AddToCorpus(input);
+            }
+
+            return outcome;
+        }
 
         void Record(byte[] input, Outcome outcome)
         {
@@ -118,13 +148,13 @@ public sealed class Campaign
         {
             if (result.Cases >= MaxCases)
                 break;
-            Record(data, worker.Run(data));
+            Record(data, RunCase(data));
         }
 
         while (clock.Elapsed < Duration && result.Cases < MaxCases)
         {
             byte[] input = mutator.Next();
-            Record(input, worker.Run(input));
+            Record(input, RunCase(input));
             if (Log is not null && clock.Elapsed - lastReport > TimeSpan.FromSeconds(30))
             {
                 lastReport = clock.Elapsed;
@@ -135,7 +165,35 @@ public sealed class Campaign
 
         result.Elapsed = clock.Elapsed;
         result.Restarts = worker.Restarts;
+        result.Corpus = mutator.CorpusSize;
         return result;
+    }
+
+    /// <summary>
+    /// Copies the built harness (the folder of <paramref name="harnessDll"/>) to <paramref name="folder"/> and runs the
+    /// sharpfuzz tool (SharpFuzz.CommandLine 2.3.0) on the copy's Analysis.dll. Returns the copy's Analysis.Fuzz.dll.
+    /// </summary>
+    public static string Instrument(string harnessDll, string sharpfuzz, string folder)
+    {
+        if (Directory.Exists(folder))
+            Directory.Delete(folder, recursive: true);
+        Directory.CreateDirectory(folder);
+        string source = System.IO.Path.GetDirectoryName(harnessDll)!;
+        foreach (string file in Directory.GetFiles(source, "*", SearchOption.AllDirectories))
+        {
+            string to = System.IO.Path.Combine(folder, System.IO.Path.GetRelativePath(source, file));
+            Directory.CreateDirectory(System.IO.Path.GetDirectoryName(to)!);
+            File.Copy(file, to);
+        }
+
+        var psi = new ProcessStartInfo(sharpfuzz) { RedirectStandardOutput = true, RedirectStandardError = true };
+        psi.ArgumentList.Add(System.IO.Path.Combine(folder, "Analysis.dll"));
+        using var p = Process.Start(psi) ?? throw new InvalidOperationException($"{sharpfuzz} did not start");
+        string output = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
+        p.WaitForExit();
+        if (p.ExitCode != 0)
+            throw new InvalidOperationException($"sharpfuzz failed ({p.ExitCode}): {output}");
+        return System.IO.Path.Combine(folder, System.IO.Path.GetFileName(harnessDll));
     }
 
     /// <summary>Minimizes the input (same class must reproduce) and writes it as &lt;class id&gt;.bin, unless one exists or it is too big.</summary>

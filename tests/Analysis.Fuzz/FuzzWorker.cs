@@ -18,6 +18,7 @@ public sealed class FuzzWorker : IDisposable
     private readonly string _caseFile;
     private readonly TimeSpan _timeout;
     private readonly long _maxCaseBytes;
+    private readonly bool _coverage;
     private Process? _process;
     private BlockingCollection<string>? _lines;
     private Queue<string> _stderr = new();
@@ -27,27 +28,47 @@ public sealed class FuzzWorker : IDisposable
     /// <param name="path">The input path (pprof, goroutine, …).</param>
     /// <param name="maxCaseBytes">The largest case it will be given: sets the GC heap hard limit of the worker.</param>
     /// <param name="dll">Analysis.Fuzz.dll; by default the running one.</param>
-    public FuzzWorker(string path, long maxCaseBytes, string? dll = null, TimeSpan? timeout = null)
+    /// <param name="coverage">The dll is a copy whose Analysis.dll sharpfuzz instrumented: report new edge coverage per case.</param>
+    public FuzzWorker(string path, long maxCaseBytes, string? dll = null, TimeSpan? timeout = null, bool coverage = false)
     {
+        _coverage = coverage;
         _path = path;
-        _dll = dll ?? typeof(FuzzWorker).Assembly.Location;
+        _dll = dll ?? DefaultDll;
         _timeout = timeout ?? FuzzTargets.Timeout(path);
         _maxCaseBytes = maxCaseBytes;
         string shm = Directory.Exists("/dev/shm") && maxCaseBytes <= 64 << 20 ? "/dev/shm" : Path.GetTempPath();
-        _dir = Path.Combine(shm, $"analysis-fuzz-{Environment.ProcessId}-{path}-{Guid.NewGuid():N}"[..60]);
+        _dir = Path.Combine(shm, $"analysis-fuzz-{Environment.ProcessId}-{path}-{Guid.NewGuid().ToString("N")[..12]}");
         Directory.CreateDirectory(_dir);
         _caseFile = Path.Combine(_dir, "case" + FuzzTargets.Extension(path));
     }
 
+    /// <summary>Workers that had to be replaced after a hang, a memory blow-up or a death.</summary>
     public int Restarts { get; private set; }
+
+    /// <summary>
+    /// The worker program: this assembly when it can run on its own (its runtimeconfig beside it), else the harness's build
+    /// output (a test project that references it gets the dll without the runtimeconfig).
+    /// </summary>
+    public static string DefaultDll
+    {
+        get
+        {
+            string self = typeof(FuzzWorker).Assembly.Location;
+            if (File.Exists(Path.ChangeExtension(self, ".runtimeconfig.json")))
+                return self;
+            string built = Path.Combine(Analysis.Testing.RepoPaths.Root, "artifacts", "bin", "Analysis.Fuzz", Analysis.Testing.RepoPaths.Configuration, "Analysis.Fuzz.dll");
+            return File.Exists(built) ? built : throw new FileNotFoundException($"The fuzz worker is not built: {built}. Build tests/Analysis.Fuzz first.", built);
+        }
+    }
 
     /// <summary>The memory a case of <paramref name="length"/> bytes may add: 64 × its size + 256 MB (dumps: the file is mapped, 2 × + 1 GB).</summary>
     public long Ceiling(long length) => _path == "dump" ? (2 * length) + (1L << 30) : (64 * length) + (256L << 20);
 
     public Outcome Run(byte[] data)
     {
-        if (_process is null || _process.HasExited || _casesSinceStart >= 20_000)
-            Start();
+        if (_process is null || _process.HasExited || _casesSinceStart >= 100_000)
+            Start(); // also a fresh process now and then: what one case leaks does not pile up
+        LastNewCoverage = 0;
         File.WriteAllBytes(_caseFile, data);
         long startRss = Rss(_process!);
         long ceiling = Ceiling(data.Length);
@@ -73,19 +94,14 @@ public sealed class FuzzWorker : IDisposable
                 if (!line.StartsWith(Worker.Prefix, StringComparison.Ordinal))
                     continue;
                 _warm = true;
-                var parts = line[Worker.Prefix.Length..].Split('\t', 3);
-                var kind = parts.Length > 1 && Enum.TryParse<OutcomeKind>(parts[1], out var k) ? k : OutcomeKind.Other;
-                return new Outcome(kind, parts[0], parts.Length > 2 ? parts[2] : "");
+                return Parse(line);
             }
 
             if (_process.HasExited)
             {
                 // the answer may still be in the pipe
                 if (_lines.TryTake(out string? last, 200) && last is not null && last.StartsWith(Worker.Prefix, StringComparison.Ordinal))
-                {
-                    var parts = last[Worker.Prefix.Length..].Split('\t', 3);
-                    return new Outcome(Enum.TryParse<OutcomeKind>(parts[1], out var k) ? k : OutcomeKind.Other, parts[0], parts.Length > 2 ? parts[2] : "");
-                }
+                    return Parse(last);
 
                 return Died();
             }
@@ -93,20 +109,34 @@ public sealed class FuzzWorker : IDisposable
             long grown = Rss(_process) - startRss;
             if (grown > ceiling)
             {
+                Restarts++;
                 Kill();
                 return new Outcome(OutcomeKind.Memory, "memory", string.Create(CultureInfo.InvariantCulture, $"resident set grew by {grown >> 20:N0} MB on a {data.Length:N0}-byte case (ceiling {ceiling >> 20:N0} MB)"));
             }
 
             if (clock.Elapsed > limit)
             {
+                Restarts++;
                 Kill();
                 return new Outcome(OutcomeKind.Hang, "hang", string.Create(CultureInfo.InvariantCulture, $"no answer in {limit.TotalSeconds:F0} s"));
             }
         }
     }
 
+    /// <summary>New coverage of the last case (0 without instrumentation).</summary>
+    public int LastNewCoverage { get; private set; }
+
+    private Outcome Parse(string line)
+    {
+        var parts = line[Worker.Prefix.Length..].Split('\t', 4);
+        var kind = parts.Length > 1 && Enum.TryParse<OutcomeKind>(parts[1], out var k) ? k : OutcomeKind.Other;
+        LastNewCoverage = parts.Length > 2 && int.TryParse(parts[2], NumberStyles.None, CultureInfo.InvariantCulture, out int n) ? n : 0;
+        return new Outcome(kind, parts[0], parts.Length > 3 ? parts[3] : "");
+    }
+
     private Outcome Died()
     {
+        Restarts++;
         var p = _process!;
         p.WaitForExit(2000);
         int code = p.HasExited ? p.ExitCode : -1;
@@ -127,11 +157,13 @@ public sealed class FuzzWorker : IDisposable
         return new Outcome(OutcomeKind.Killed, "killed:" + how, Outcome.OneLine(err));
     }
 
+    /// <summary>How many worker processes were started: a new one has not seen any coverage yet.</summary>
+    public int Generation { get; private set; }
+
     private void Start()
     {
         Kill();
-        if (_process is not null)
-            Restarts++;
+        Generation++;
         var psi = new ProcessStartInfo("dotnet")
         {
             RedirectStandardInput = true,
@@ -145,10 +177,14 @@ public sealed class FuzzWorker : IDisposable
         long heapLimit = Ceiling(_maxCaseBytes) + (128L << 20);
         psi.Environment["DOTNET_GCHeapHardLimit"] = heapLimit.ToString("x", CultureInfo.InvariantCulture);
         psi.Environment["DOTNET_gcServer"] = "0";
+        // frames inlined away would change where an exception seems to come from, and so its class
+        psi.Environment["DOTNET_JitNoInline"] = "1";
         psi.Environment["DOTNET_DbgEnableMiniDump"] = "0";
         psi.Environment["DOTNET_EnableCrashReport"] = "0";
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         psi.Environment["ANALYSIS_CACHE_DIR"] = Path.Combine(_dir, "cache");
+        if (_coverage)
+            psi.Environment["ANALYSIS_FUZZ_COVERAGE"] = "1";
         var process = Process.Start(psi) ?? throw new InvalidOperationException("dotnet did not start");
         var lines = new BlockingCollection<string>();
         var stderr = new Queue<string>();

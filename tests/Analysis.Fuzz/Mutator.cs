@@ -74,9 +74,13 @@ public sealed class Mutator
     /// <summary>Inputs that found something new join the seeds (only small ones).</summary>
     public void AddToCorpus(byte[] input)
     {
-        if (input.Length <= 1 << 20 && _shape != InputShape.BigBinary)
+        if (input.Length <= 1 << 20 && _shape != InputShape.BigBinary && _seeds.Count < MaxCorpus)
             _seeds.Add(input);
     }
+
+    public const int MaxCorpus = 10_000;
+
+    public IReadOnlyList<byte[]> Corpus => _seeds;
 
     public int CorpusSize => _seeds.Count;
 
@@ -326,6 +330,18 @@ public sealed class Mutator
             return Cap(g);
         }
 
+        if (_rng.Next(2) == 0 && Tree(raw) is { } tree)
+        {
+            // structure-aware: values, packed lists and whole fields change; lengths stay right (mostly)
+            var copy = tree.Select(n => n.Clone()).ToList();
+            for (int i = 0; i < stack; i++)
+                TreeMutation(copy);
+            var written = new List<byte>();
+            ProtoNode.Write(copy, written);
+            byte[] structured = Cap(written);
+            return choice < 9 ? Deflate(structured) : structured;
+        }
+
         var d = new List<byte>(raw);
         for (int i = 0; i < stack; i++)
         {
@@ -346,6 +362,81 @@ public sealed class Mutator
         byte[] bytes = Cap(d);
         return choice < 9 ? Deflate(bytes) : bytes; // now and then raw protobuf (the loader reads both)
     }
+
+    private readonly Dictionary<byte[], List<ProtoNode>?> _trees = new(ReferenceEqualityComparer.Instance);
+
+    private List<ProtoNode>? Tree(byte[] raw)
+    {
+        if (!_trees.TryGetValue(raw, out var tree))
+            _trees[raw] = tree = raw.Length <= 4 << 20 ? ProtoNode.Parse(raw, 0) : null;
+        return tree;
+    }
+
+    private void TreeMutation(List<ProtoNode> tree)
+    {
+        var all = new List<(List<ProtoNode> Parent, ProtoNode Node)>();
+        ProtoNode.Walk(tree, all);
+        if (all.Count == 0)
+            return;
+        var (parent, node) = all[_rng.Next(all.Count)];
+        switch (_rng.Next(10))
+        {
+            case 0 or 1 or 2: // a value: interesting, nudged, or negative
+                if (node.WireType == 0)
+                    node.Value = InterestingVarint(node.Value);
+                else if (node.Packed is { Count: > 0 } p)
+                    p[_rng.Next(p.Count)] = InterestingVarint(p[_rng.Next(p.Count)]);
+                else if (node.Raw is { Length: > 0 } raw)
+                    raw[_rng.Next(raw.Length)] = (byte)_rng.Next(256);
+                break;
+            case 3: // a packed list grows, shrinks or repeats
+                if (node.Packed is { Count: > 0 } list)
+                {
+                    int op = _rng.Next(3);
+                    if (op == 0)
+                        list.RemoveAt(_rng.Next(list.Count));
+                    else if (op == 1)
+                        list.AddRange(Enumerable.Repeat(list[_rng.Next(list.Count)], 1 + _rng.Next(_rng.Next(2) == 0 ? 4 : 2000)));
+                    else
+                        list.Insert(_rng.Next(list.Count + 1), InterestingVarint(0));
+                }
+
+                break;
+            case 4: // delete a field
+                parent.Remove(node);
+                break;
+            case 5: // duplicate a field, sometimes many times
+                int times = 1 + _rng.Next(_rng.Next(3) == 0 ? 200 : 2);
+                for (int i = 0; i < times; i++)
+                    parent.Insert(_rng.Next(parent.Count + 1), node.Clone());
+                break;
+            case 6: // a field from elsewhere in the tree (a location in a sample, a line in a function)
+                var (_, other) = all[_rng.Next(all.Count)];
+                parent.Insert(_rng.Next(parent.Count + 1), other.Clone());
+                break;
+            case 7: // the field number or wire type changes
+                if (_rng.Next(2) == 0)
+                    node.Field = 1 + _rng.Next(16);
+                else if (node.WireType == 0)
+                    node.Value = (ulong)_rng.Next(4);
+                break;
+            case 8: // a length that lies a little
+                if (node.WireType == 2)
+                    node.LengthDelta = _rng.Next(-3, 4);
+                break;
+            default: // two siblings swap
+                int a = _rng.Next(parent.Count), b = _rng.Next(parent.Count);
+                (parent[a], parent[b]) = (parent[b], parent[a]);
+                break;
+        }
+    }
+
+    private ulong InterestingVarint(ulong old) => _rng.Next(4) switch
+    {
+        0 => old + (ulong)_rng.Next(-2, 3),
+        1 => (ulong)-(long)old, // negative as int64
+        _ => InterestingVarints[_rng.Next(InterestingVarints.Length)],
+    };
 
     /// <summary>Duplicates, deletes or moves a whole top-level field (a sample, a location, a string).</summary>
     private void FieldMutation(List<byte> d)

@@ -3,7 +3,7 @@ using System.Text;
 using Analysis.Fuzz;
 using Analysis.Testing;
 
-// Analysis.Fuzz campaign [path...] [--minutes N | --seconds N] [--seed S] [--cases N] [--no-findings] [--report FILE]
+// Analysis.Fuzz campaign [path...] [--minutes N | --seconds N] [--seed S] [--cases N] [--no-findings] [--report FILE] [--sharpfuzz TOOL]
 // Analysis.Fuzz replay <path> <file...>     runs committed inputs through a worker; exit 1 on a bug outcome
 // Analysis.Fuzz seeds <nettrace|dump>       captures the seed trace/dump of a target program into artifacts/fuzz/seeds
 // Analysis.Fuzz worker <path>               the child process (reads case paths on stdin)
@@ -18,6 +18,13 @@ switch (args[0])
         return 0;
     case "replay" when args.Length >= 3:
         return Replay(args[1], args[2..]);
+    case "cases" when args.Length == 4:
+        // writes the first N cases of a path's mutator (seed 1) to a folder, to look at what the mutator makes
+        var m = new Mutator(1, Seeds.For(args[1]).Select(x => x.Data).ToList(), Mutator.ShapeOf(args[1]), Seeds.Dictionary(args[1]));
+        Directory.CreateDirectory(args[3]);
+        for (int i = 0; i < int.Parse(args[2], CultureInfo.InvariantCulture); i++)
+            File.WriteAllBytes(Path.Combine(args[3], $"case{i:D5}{FuzzTargets.Extension(args[1])}"), m.Next());
+        return 0;
     case "campaign":
         return RunCampaigns(args[1..]);
     default:
@@ -26,7 +33,7 @@ switch (args[0])
 
 static int Usage()
 {
-    Console.Error.WriteLine($"usage: Analysis.Fuzz campaign [{string.Join('|', FuzzTargets.Paths)}...] [--minutes N|--seconds N] [--seed S] [--cases N] [--no-findings] [--report FILE]");
+    Console.Error.WriteLine($"usage: Analysis.Fuzz campaign [{string.Join('|', FuzzTargets.Paths)}...] [--minutes N|--seconds N] [--seed S] [--cases N] [--no-findings] [--report FILE] [--sharpfuzz TOOL]");
     Console.Error.WriteLine("       Analysis.Fuzz replay <path> <file...> | seeds <nettrace|dump> | worker <path>");
     return 2;
 }
@@ -54,6 +61,7 @@ static int RunCampaigns(string[] args)
     long cases = long.MaxValue;
     bool findings = true;
     string? report = null;
+    string? sharpfuzz = null;
     for (int i = 0; i < args.Length; i++)
     {
         string Value() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -77,6 +85,9 @@ static int RunCampaigns(string[] args)
             case "--report":
                 report = Value();
                 break;
+            case "--sharpfuzz":
+                sharpfuzz = Value();
+                break;
             default:
                 if (!FuzzTargets.IsKnown(args[i]))
                 {
@@ -91,6 +102,14 @@ static int RunCampaigns(string[] args)
 
     if (paths.Count == 0)
         paths.AddRange(FuzzTargets.Paths);
+    string? instrumented = null;
+    if (sharpfuzz is not null)
+    {
+        // coverage guidance: sharpfuzz instruments a copy of Analysis.dll; the worker reads the edge map itself (no AFL, no libFuzzer)
+        instrumented = Campaign.Instrument(FuzzWorker.DefaultDll, sharpfuzz, Path.Combine(RepoPaths.Root, "artifacts", "fuzz", $"instrumented-{Environment.ProcessId}"));
+        Console.WriteLine($"Coverage-guided: {Path.GetDirectoryName(instrumented)} (Analysis.dll instrumented by sharpfuzz)");
+    }
+
     var results = new List<CampaignResult>();
     foreach (string path in paths)
     {
@@ -104,6 +123,7 @@ static int RunCampaigns(string[] args)
             MaxCases = cases,
             FindingsDirectory = findings ? Path.Combine(Seeds.FindingsRoot, path) : null,
             Log = Console.WriteLine,
+            InstrumentedDll = instrumented,
         };
         var result = campaign.Run();
         results.Add(result);
@@ -111,7 +131,7 @@ static int RunCampaigns(string[] args)
     }
 
     var text = new StringBuilder();
-    text.AppendLine(CultureInfo.InvariantCulture, $"Fuzz campaign, seed {seed}, {seconds:F0} s per path, {DateTime.UtcNow:u}");
+    text.AppendLine(CultureInfo.InvariantCulture, $"Fuzz campaign, seed {seed}, {seconds:F0} s per path, {(instrumented is null ? "mutation only" : "coverage-guided (sharpfuzz)")}, {DateTime.UtcNow:u}");
     text.AppendLine();
     text.AppendLine(CampaignResult.Header);
     foreach (var r in results)
@@ -124,5 +144,7 @@ static int RunCampaigns(string[] args)
     Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(report))!);
     File.WriteAllText(report, text.ToString());
     Console.WriteLine($"Report: {report}");
+    if (instrumented is not null)
+        Directory.Delete(Path.GetDirectoryName(instrumented)!, recursive: true);
     return results.Any(r => r.Bugs.Any()) ? 1 : 0;
 }

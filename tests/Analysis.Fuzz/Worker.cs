@@ -4,7 +4,7 @@ namespace Analysis.Fuzz;
 
 /// <summary>
 /// The child side: reads case file paths from stdin, one per line, runs each through the path's target and answers
-/// one line per case on stdout: "@@\t&lt;class&gt;\t&lt;kind&gt;\t&lt;detail&gt;". Anything the library prints goes nowhere.
+/// one line per case on stdout: "@@\t&lt;class&gt;\t&lt;kind&gt;\t&lt;new coverage&gt;\t&lt;detail&gt;". Anything the library prints goes nowhere.
 /// </summary>
 public static class Worker
 {
@@ -21,11 +21,13 @@ public static class Worker
         using var output = new StreamWriter(Console.OpenStandardOutput(), new UTF8Encoding(false)) { AutoFlush = true };
         Console.SetOut(TextWriter.Null);
         using var input = new StreamReader(Console.OpenStandardInput(), Encoding.UTF8);
+        Coverage.Start();
         output.WriteLine(Prefix + "ready");
         string? file;
         while ((file = input.ReadLine()) is not null)
         {
             Outcome outcome;
+            Coverage.Reset();
             try
             {
                 FuzzTargets.Run(path, file);
@@ -36,7 +38,8 @@ public static class Worker
                 outcome = Outcome.FromException(e);
             }
 
-            output.WriteLine($"{Prefix}{outcome.Class}\t{outcome.Kind}\t{outcome.Detail}");
+            // new coverage first (a number), so the detail stays the last field
+            output.WriteLine($"{Prefix}{outcome.Class}\t{outcome.Kind}\t{Coverage.NewBits()}\t{outcome.Detail}");
         }
 
         return 0;

@@ -1,0 +1,64 @@
+using System.Diagnostics;
+using Analysis.Fuzz;
+using Xunit;
+using Xunit.Abstractions;
+
+namespace Analysis.Tests.Fuzz;
+
+/// <summary>
+/// The fuzzing harness in the suite (tests/Analysis.Fuzz): every committed finding (tests/testdata/fuzz/&lt;path&gt;) is
+/// replayed, and a short fixed-seed campaign runs per Go parser. Cases run in a child worker process, so a case that
+/// kills its process, hangs or eats memory fails the test instead of taking the test host down.
+/// </summary>
+public class FuzzReplayTests(ITestOutputHelper output)
+{
+    /// <summary>Cases per path in the smoke: a few thousand, seconds each on two cores.</summary>
+    public const int SmokeCases = 5000;
+
+    public static TheoryData<string> PathsWithFindings()
+    {
+        var data = new TheoryData<string>();
+        foreach (string path in FuzzTargets.Paths.Where(p => Seeds.Findings(p).Any()))
+            data.Add(path);
+        return data;
+    }
+
+    public static TheoryData<string> GoPaths() => new(FuzzTargets.GoPaths);
+
+    [Theory]
+    [MemberData(nameof(PathsWithFindings))]
+    public void Replay_CommittedFindings_EndOkOrInOneAnalysisException(string path)
+    {
+        var findings = Seeds.Findings(path).ToArray();
+        using var worker = new FuzzWorker(path, findings.Max(f => f.Data.Length));
+        var bugs = new List<string>();
+        foreach (var (name, data) in findings)
+        {
+            var outcome = worker.Run(data);
+            output.WriteLine($"{name}: {outcome}");
+            if (outcome.IsBug)
+                bugs.Add($"{name}: {outcome}");
+        }
+
+        Assert.True(bugs.Count == 0, $"{bugs.Count} of {findings.Length} {path} findings still fail:\n{string.Join("\n", bugs)}");
+    }
+
+    [Theory]
+    [MemberData(nameof(GoPaths))]
+    public void Smoke_FixedSeedCases_HaveNoOtherExceptionHangOrKill(string path)
+    {
+        var clock = Stopwatch.StartNew();
+        var result = new Campaign
+        {
+            Path = path,
+            Seeds = Seeds.For(path),
+            RandomSeed = 12,
+            Duration = TimeSpan.FromMinutes(2),
+            MaxCases = SmokeCases,
+        }.Run();
+        output.WriteLine($"{result.Cases:N0} cases in {clock.Elapsed.TotalSeconds:F1} s");
+        output.WriteLine(result.Details());
+        Assert.Equal(SmokeCases, result.Cases);
+        Assert.True(!result.Bugs.Any(), $"the {path} smoke found bugs (rerun: dotnet fsi build.fsx fuzz {path}):\n{result.Details()}");
+    }
+}
