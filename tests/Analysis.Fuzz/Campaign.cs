@@ -33,6 +33,9 @@ public sealed class CampaignResult(string path)
 
     public int Corpus { get; set; }
 
+    /// <summary>Time spent minimizing findings (not in <see cref="Elapsed"/>).</summary>
+    public TimeSpan Minimizing { get; set; }
+
     public Dictionary<string, ClassStats> Classes { get; } = new(StringComparer.Ordinal);
 
     public long Count(OutcomeKind kind) => Classes.Values.Where(c => c.First.Kind == kind).Sum(c => c.Count);
@@ -51,7 +54,7 @@ public sealed class CampaignResult(string path)
     public string Details()
     {
         var sb = new StringBuilder();
-        sb.Append(CultureInfo.InvariantCulture, $"{Path}: {Cases:N0} cases in {Elapsed.TotalSeconds:F0} s, {Restarts} worker restarts, corpus {Corpus:N0}{(CoverageBits > 0 ? $", {CoverageBits:N0} coverage bits (edges × hit buckets)" : ", no coverage feedback")}\n");
+        sb.Append(CultureInfo.InvariantCulture, $"{Path}: {Cases:N0} cases in {Elapsed.TotalSeconds:F0} s (+{Minimizing.TotalSeconds:F0} s minimizing), {Restarts} worker restarts, corpus {Corpus:N0}{(CoverageBits > 0 ? $", {CoverageBits:N0} coverage bits (edges × hit buckets)" : ", no coverage feedback")}\n");
         foreach (var c in Classes.Values.Where(c => c.First.Kind == OutcomeKind.AnalysisException).OrderByDescending(c => c.Count))
             sb.Append(CultureInfo.InvariantCulture, $"    {c.Count,9:N0}  {c.First.Class}\n");
         foreach (var c in Bugs)
@@ -104,6 +107,7 @@ public sealed class Campaign
         var mutator = new Mutator(RandomSeed, seeds, shape, Fuzz.Seeds.Dictionary(Path), maxCase);
         using var worker = new FuzzWorker(Path, maxCase, InstrumentedDll, coverage: InstrumentedDll is not null);
         var lastReport = clock.Elapsed;
+        var minimizing = TimeSpan.Zero; // not part of the campaign's duration
         int generation = 0;
 
         Outcome RunCase(byte[] input)
@@ -140,7 +144,11 @@ public sealed class Campaign
             mutator.AddToCorpus(input);
             Log?.Invoke($"[{Path} {clock.Elapsed:mm\\:ss} case {result.Cases:N0}] new class {outcome.Class}{(outcome.IsBug ? $": {outcome.Detail}" : "")}");
             if (outcome.IsBug && FindingsDirectory is not null && Path != "dump")
+            {
+                var started = clock.Elapsed;
                 result.Classes[outcome.Class].Finding = Save(worker, input, outcome);
+                minimizing += clock.Elapsed - started;
+            }
         }
 
         // the seeds themselves first: they must all be fine
@@ -151,7 +159,7 @@ public sealed class Campaign
             Record(data, RunCase(data));
         }
 
-        while (clock.Elapsed < Duration && result.Cases < MaxCases)
+        while (clock.Elapsed - minimizing < Duration && result.Cases < MaxCases)
         {
             byte[] input = mutator.Next();
             Record(input, RunCase(input));
@@ -163,7 +171,8 @@ public sealed class Campaign
             }
         }
 
-        result.Elapsed = clock.Elapsed;
+        result.Elapsed = clock.Elapsed - minimizing;
+        result.Minimizing = minimizing;
         result.Restarts = worker.Restarts;
         result.Corpus = mutator.CorpusSize;
         return result;

@@ -60,7 +60,10 @@ public sealed record Outcome(OutcomeKind Kind, string Class, string Detail)
                 return MethodName(m);
         }
 
-        return e.TargetSite is { } site ? MethodName(site) : "unknown";
+        // no frame of ours (inlined or a tail call): the throwing method, and which target it was under
+        string thrower = e.TargetSite is { } site ? MethodName(site) : "unknown";
+        var target = frames.Select(f => f.GetMethod()).FirstOrDefault(m => m?.DeclaringType == typeof(FuzzTargets));
+        return target is null ? thrower : $"{thrower}<{MethodName(target)}";
     }
 
     private static string FirstFrames(Exception e, int count) =>
