@@ -150,15 +150,50 @@ public sealed class FuzzWorker : IDisposable
             136 => "SIGFPE",
             _ => $"exit{code}",
         };
-        string err;
+        string[] err;
         lock (_stderr)
-            err = string.Join(" | ", _stderr);
+            err = _stderr.ToArray();
         Kill();
-        return new Outcome(OutcomeKind.Killed, "killed:" + how, Outcome.OneLine(err));
+        // from the runtime's last words on: "Fatal error.", "Stack overflow.", "Unhandled exception."
+        int last = Array.FindLastIndex(err, l => l.StartsWith("Fatal error", StringComparison.Ordinal) || l.StartsWith("Stack overflow", StringComparison.Ordinal) || l.StartsWith("Unhandled exception", StringComparison.Ordinal));
+        err = err[Math.Max(0, last)..];
+        return new Outcome(OutcomeKind.Killed, "killed:" + how + Cause(err), Outcome.OneLine(string.Join(" | ", err.Take(8))));
     }
 
     /// <summary>How many worker processes were started: a new one has not seen any coverage yet.</summary>
     public int Generation { get; private set; }
+
+    /// <summary>
+    /// What the runtime printed when it failed fast: "Stack overflow." or "Fatal error." with the exception, then the
+    /// frames: ":StackOverflow@Parser.Line", ":AccessViolationException@TraceEventRawReaders.ReadInt64".
+    /// </summary>
+    internal static string Cause(IReadOnlyList<string> stderr)
+    {
+        string? what = null;
+        string? frame = null;
+        for (int i = 0; i < stderr.Count; i++)
+        {
+            string line = stderr[i].Trim();
+            if (line.StartsWith("Unhandled exception. ", StringComparison.Ordinal))
+                line = line["Unhandled exception. ".Length..];
+            if (what is null && line.StartsWith("Stack overflow", StringComparison.Ordinal))
+                what = "StackOverflow";
+            else if (what is null && line.StartsWith("System.", StringComparison.Ordinal) && line.Contains("Exception", StringComparison.Ordinal))
+                what = line[..line.IndexOfAny([':', ' '])].Split('.')[^1];
+            else if (what is not null && frame is null && line.StartsWith("at ", StringComparison.Ordinal))
+            {
+                // "at Namespace.Type.Method(args)": keep Type.Method
+                string method = line[3..];
+                int paren = method.IndexOf('(', StringComparison.Ordinal);
+                if (paren > 0)
+                    method = method[..paren];
+                var parts = method.Split('.');
+                frame = parts.Length >= 2 ? $"{parts[^2].Split('+')[^1]}.{parts[^1]}" : method;
+            }
+        }
+
+        return what is null ? "" : $":{what}{(frame is null ? "" : "@" + frame)}";
+    }
 
     private void Start()
     {
@@ -201,9 +236,9 @@ public sealed class FuzzWorker : IDisposable
                 return;
             lock (stderr)
             {
-                stderr.Enqueue(e.Data);
-                while (stderr.Count > 6)
-                    stderr.Dequeue();
+                // the head says what failed (a fatal error's exception and innermost frames): keep the first lines
+                if (stderr.Count < 200)
+                    stderr.Enqueue(e.Data);
             }
         };
         process.BeginOutputReadLine();

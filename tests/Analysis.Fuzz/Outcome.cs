@@ -48,16 +48,22 @@ public sealed record Outcome(OutcomeKind Kind, string Class, string Detail)
             : new Outcome(OutcomeKind.Other, cls, detail);
     }
 
-    /// <summary>Where an exception comes from: the first frame in our library (Analysis.*), else the method that threw.</summary>
+    /// <summary>
+    /// Where an exception comes from: the first frame in our library (Analysis.*), after the innermost frame of TraceEvent
+    /// or ClrMD when it came from there ("Reader.Run&lt;StackCache.ProcessStackBlock"); else the method that threw.
+    /// </summary>
     public static string Site(Exception e)
     {
         var frames = new StackTrace(e, fNeedFileInfo: false).GetFrames();
+        string? library = null; // the innermost frame of a library we call (TraceEvent, ClrMD) below our first frame
         foreach (var f in frames)
         {
             var m = f.GetMethod();
             string? ns = m?.DeclaringType?.Namespace;
             if (m is not null && ns is not null && ns.StartsWith("Analysis", StringComparison.Ordinal) && !ns.StartsWith("Analysis.Fuzz", StringComparison.Ordinal))
-                return MethodName(m);
+                return library is null ? MethodName(m) : $"{MethodName(m)}<{library}";
+            if (library is null && m is not null && ns is not null && ns.StartsWith("Microsoft.Diagnostics", StringComparison.Ordinal))
+                library = MethodName(m);
         }
 
         // no frame of ours (inlined or a tail call): the throwing method, and which target it was under

@@ -18,6 +18,8 @@ switch (args[0])
         return 0;
     case "replay" when args.Length >= 3:
         return Replay(args[1], args[2..]);
+    case "rename" when args.Length == 2:
+        return Rename(args[1]);
     case "cases" when args.Length == 4:
         // writes the first N cases of a path's mutator (seed 1) to a folder, to look at what the mutator makes
         var m = new Mutator(1, Seeds.For(args[1]).Select(x => x.Data).ToList(), Mutator.ShapeOf(args[1]), Seeds.Dictionary(args[1]));
@@ -51,6 +53,34 @@ static int Replay(string path, string[] files)
     }
 
     return bugs == 0 ? 0 : 1;
+}
+
+// Renames a path's committed findings after the class they end in now (after a change of the class scheme), keeping OPEN in step.
+static int Rename(string path)
+{
+    string dir = Path.Combine(Seeds.FindingsRoot, path);
+    string openFile = Path.Combine(dir, "OPEN");
+    string open = File.Exists(openFile) ? File.ReadAllText(openFile) : "";
+    var findings = Seeds.Findings(path).ToArray();
+    using var worker = new FuzzWorker(path, findings.Max(f => f.Data.Length));
+    foreach (var (name, data) in findings)
+    {
+        var outcome = worker.Run(data);
+        string wanted = Outcome.FileId(outcome.Class) + ".bin";
+        if (!outcome.IsBug || wanted == name || File.Exists(Path.Combine(dir, wanted)))
+        {
+            Console.WriteLine($"kept    {name}: {outcome.Class}");
+            continue;
+        }
+
+        File.Move(Path.Combine(dir, name), Path.Combine(dir, wanted));
+        open = string.Join('\n', open.Split('\n').Select(l => l.StartsWith(name + " ", StringComparison.Ordinal) ? wanted + l[name.Length..] : l));
+        Console.WriteLine($"renamed {name} -> {wanted}");
+    }
+
+    if (File.Exists(openFile))
+        File.WriteAllText(openFile, open);
+    return 0;
 }
 
 static int RunCampaigns(string[] args)

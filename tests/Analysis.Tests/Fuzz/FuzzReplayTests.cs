@@ -23,7 +23,8 @@ public class FuzzReplayTests(ITestOutputHelper output)
         return data;
     }
 
-    public static TheoryData<string> GoPaths() => new(FuzzTargets.GoPaths);
+    /// <summary>The Go parsers, and the hand-made dump headers (cheap, deterministic seeds; nettrace and dump seeds are captured per machine).</summary>
+    public static TheoryData<string> SmokePaths() => new([.. FuzzTargets.GoPaths, "dumpheader"]);
 
     [Theory]
     [MemberData(nameof(PathsWithFindings))]
@@ -61,6 +62,8 @@ public class FuzzReplayTests(ITestOutputHelper output)
     {
         var open = Seeds.OpenFindings(path);
         var findings = Seeds.Findings(path).Where(f => open.ContainsKey(f.Name)).ToArray();
+        if (findings.Length == 0)
+            return; // OPEN may name a class whose input was too big to commit
         using var worker = new FuzzWorker(path, findings.Max(f => f.Data.Length));
         var failing = new List<string>();
         foreach (var (name, data) in findings)
@@ -74,8 +77,12 @@ public class FuzzReplayTests(ITestOutputHelper output)
         Skip.If(failing.Count > 0, $"{failing.Count} open {path} findings still fail (tests/testdata/fuzz/{path}/OPEN):\n{string.Join("\n", failing)}");
     }
 
-    [Theory]
-    [MemberData(nameof(GoPaths))]
+    /// <summary>
+    /// A fixed-seed campaign per path: any bug class fails, except classes listed in the path's OPEN file (fixes that
+    /// belong to another change), which make the test skip, naming them.
+    /// </summary>
+    [SkippableTheory]
+    [MemberData(nameof(SmokePaths))]
     public void Smoke_FixedSeedCases_HaveNoOtherExceptionHangOrKill(string path)
     {
         var clock = Stopwatch.StartNew();
@@ -90,6 +97,9 @@ public class FuzzReplayTests(ITestOutputHelper output)
         output.WriteLine($"{result.Cases:N0} cases in {clock.Elapsed.TotalSeconds:F1} s");
         output.WriteLine(result.Details());
         Assert.Equal(SmokeCases, result.Cases);
-        Assert.True(!result.Bugs.Any(), $"the {path} smoke found bugs (rerun: dotnet fsi build.fsx fuzz {path}):\n{result.Details()}");
+        var open = Seeds.OpenFindings(path);
+        var known = result.Bugs.Where(b => open.ContainsKey(Outcome.FileId(b.First.Class) + ".bin")).ToArray();
+        Assert.True(result.Bugs.Count() == known.Length, $"the {path} smoke found bugs (rerun: dotnet fsi build.fsx fuzz {path}):\n{result.Details()}");
+        Skip.If(known.Length > 0, $"the {path} smoke hit open findings (tests/testdata/fuzz/{path}/OPEN): {string.Join(", ", known.Select(k => $"{k.First.Class} ×{k.Count}"))}");
     }
 }
