@@ -38,7 +38,7 @@ public static class FuzzTargets
         "nettrace" => TimeSpan.FromSeconds(30),
         "dump" => TimeSpan.FromSeconds(90),
         "dumpheader" => TimeSpan.FromSeconds(15),
-        _ => TimeSpan.FromSeconds(5),
+        _ => TimeSpan.FromSeconds(10), // a Go case takes milliseconds; 10 s leaves room for a loaded CI machine
     };
 
     /// <summary>Runs one case: opens <paramref name="file"/> as <paramref name="path"/> input and asks the questions.</summary>
