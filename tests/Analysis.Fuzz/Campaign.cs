@@ -114,8 +114,9 @@ public sealed class Campaign
         {
             if (InstrumentedDll is not null && worker.Generation != generation && generation != 0)
             {
-                // a new worker has seen no coverage: show it the corpus first, so only what is new to the campaign counts
-                foreach (var known in mutator.Corpus.ToArray())
+                // a new worker has seen no coverage: show it the corpus first (its latest 256 entries, so paths whose
+                // workers die often do not spend their time here), so that mostly what is new to the campaign counts
+                foreach (var known in mutator.Corpus.TakeLast(256).ToArray())
                     worker.Run(known);
             }
 
