@@ -12,6 +12,13 @@
 //              panicparse; pprof top on the fixtures (times, peak memory, ratios)
 //   notebooks  build, make the demo artifacts (artifacts/demo), run every notebook in notebooks/ headless into
 //              artifacts/notebooks (executed .ipynb + self-contained HTML)
+//   fuzz       build the fuzzing harness (tests/Analysis.Fuzz), then run a mutation campaign per input path and print a
+//              table per path (cases; ok, AnalysisException, other exceptions by class, hangs, memory blow-ups, kills):
+//              dotnet fsi build.fsx fuzz [pprof|goroutine|gctrace|gotrace|nettrace|dump|dumpheader ...] [--minutes N] [--seed S]
+//              [--no-coverage] (default: every path, 1 minute each, seed 1; coverage-guided: sharpfuzz, installed into
+//              artifacts/tools, instruments a copy of Analysis.dll whose edge map the worker reads itself). Seeds: tests/testdata/go, a trace and a dump of the target
+//              programs (captured into artifacts/fuzz/seeds on first use), hand-made dump headers. New bug classes are
+//              minimized into tests/testdata/fuzz/<path>/ (64 KB at most; never dumps), which the test suite replays.
 //   clean      remove artifacts/
 // Plain F# with no package references, so the script itself needs no restore.
 
@@ -333,6 +340,33 @@ let bench () =
     let pprofCode = run "dotnet" [ benchExe; "pprof"; Path.Combine(root, "tests", "testdata", "go") ]
     if heapCode <> 0 || gcrootCode <> 0 || traceCode <> 0 || isolationCode <> 0 || goCode <> 0 || pprofCode <> 0 then fail "benchmark failed"
 
+/// sharpfuzz (SharpFuzz.CommandLine) instruments a copy of Analysis.dll for coverage-guided fuzzing; installed locally.
+let sharpfuzzVersion = "2.3.0"
+let ensureSharpFuzz () =
+    let dir = Path.Combine(tools, "sharpfuzz")
+    let exe = Path.Combine(dir, "sharpfuzz")
+    if not (File.Exists exe) then
+        log (sprintf "Installing sharpfuzz %s into artifacts/tools/sharpfuzz (coverage-guided fuzzing: it instruments a copy of Analysis.dll)" sharpfuzzVersion)
+        if run "dotnet" [ "tool"; "install"; "SharpFuzz.CommandLine"; "--version"; sharpfuzzVersion; "--tool-path"; dir ] <> 0 then
+            eprintfn "build.fsx: sharpfuzz could not be installed; fuzzing without coverage feedback"
+    if File.Exists exe then Some exe else None
+
+let fuzz (options: string list) =
+    log "Building the fuzzing harness (tests/Analysis.Fuzz)"
+    dotnet [ "build"; Path.Combine(root, "tests", "Analysis.Fuzz", "Analysis.Fuzz.csproj"); "-c"; config; "--nologo"; "-v"; "minimal" ]
+    let harness = Path.Combine(artifacts, "bin", "Analysis.Fuzz", config.ToLowerInvariant(), "Analysis.Fuzz.dll")
+    let report = Path.Combine(artifacts, "fuzz", sprintf "report-%s.md" (DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", Globalization.CultureInfo.InvariantCulture)))
+    log (sprintf "Fuzzing %s" (if List.isEmpty options then "every path, 1 minute each" else String.Join(" ", options)))
+    let coverage =
+        if List.contains "--no-coverage" options then []
+        else match ensureSharpFuzz () with Some exe -> [ "--sharpfuzz"; exe ] | None -> []
+    let options = options |> List.filter ((<>) "--no-coverage")
+    let code = run "dotnet" ([ harness; "campaign" ] @ options @ coverage @ [ "--report"; report ])
+    match code with
+    | 0 -> log (sprintf "No bugs found; table in %s" report)
+    | 1 -> fail (sprintf "the campaign found bugs (table and classes in %s; minimized inputs in tests/testdata/fuzz)" report)
+    | _ -> fail (sprintf "the fuzzing harness exited with %d" code)
+
 let clean () =
     if Directory.Exists artifacts then Directory.Delete(artifacts, true)
     log "Removed artifacts/"
@@ -343,6 +377,7 @@ let targets =
 let args = fsi.CommandLineArgs |> Array.skip 1
 match args with
 | [| name |] when targets.ContainsKey name -> targets.[name] ()
+| _ when args.Length > 0 && args.[0] = "fuzz" -> fuzz (List.ofArray args.[1..])
 | _ ->
-    eprintfn "usage: dotnet fsi build.fsx <%s>" (String.Join("|", targets.Keys))
+    eprintfn "usage: dotnet fsi build.fsx <%s|fuzz [path...] [--minutes N] [--seed S]>" (String.Join("|", targets.Keys))
     exit 2

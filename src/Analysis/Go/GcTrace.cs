@@ -85,8 +85,11 @@ public sealed class GcTrace
     private const string Expected = "expected the stderr of a Go program run with GODEBUG=gctrace=1 (lines like 'gc 1 @0.012s 2%: 0.024+1.2+0.035 ms clock, …')";
 
     // gc 1 @0.007s 4%: 0.13+1.1+0.004 ms clock, 0.27+0/0.71/0.62+0.008 ms cpu, 3->4->3 MB, 4 MB goal, 0 MB stacks, 0 MB globals, 2 P (forced)
+    // Digits are ASCII [0-9] (\d also matches Arabic-Indic, fullwidth, … digits, which the number parsers refuse), and a
+    // decimal has at most one point ("0.00.018" is not a number).
+    private const string Decimal = "[0-9]+(?:\\.[0-9]+)?";
     private static readonly Regex Line = new(
-        @"^gc #?(?<n>\d+) @(?<at>[\d.]+)s (?<pct>\d+)%: (?<clock>[\d.+]+) ms clock, (?<cpu>[\d.+/]+) ms cpu, (?<h0>\d+)->(?<h1>\d+)->(?<h2>\d+) MB, (?<goal>\d+) MB goal, (?:(?<stacks>\d+) MB stacks, )?(?:(?<globals>\d+) MB globals, )?(?<procs>\d+) P(?<forced> \(forced\))?$",
+        $@"^gc #?(?<n>[0-9]+) @(?<at>{Decimal})s (?<pct>[0-9]+)%: (?<clock>{Decimal}(?:\+{Decimal})*) ms clock, (?<cpu>[0-9.+/]+) ms cpu, (?<h0>[0-9]+)->(?<h1>[0-9]+)->(?<h2>[0-9]+) MB, (?<goal>[0-9]+) MB goal, (?:(?<stacks>[0-9]+) MB stacks, )?(?:(?<globals>[0-9]+) MB globals, )?(?<procs>[0-9]+) P(?<forced> \(forced\))?$",
         RegexOptions.Compiled | RegexOptions.CultureInvariant);
 
     private GcTrace(string? path, IReadOnlyList<GcCycle> cycles, IReadOnlyList<SkippedLine> skipped)
@@ -146,6 +149,15 @@ public sealed class GcTrace
                 continue;
             }
 
+            // counts beyond int (gc number, percent, P) or MB beyond long are not from the runtime: the line is skipped
+            if (!TryInt(m, "n", out int n) || !TryInt(m, "pct", out int pct) || !TryInt(m, "procs", out int procs) ||
+                !TryMB(m, "h0", out double h0) || !TryMB(m, "h1", out double h1) || !TryMB(m, "h2", out double h2) || !TryMB(m, "goal", out double goal) ||
+                !TryMB(m, "stacks", out double? stacks) || !TryMB(m, "globals", out double? globals))
+            {
+                skipped.Add(new SkippedLine(number, line.Length > 120 ? line[..117] + "..." : line, "a gc line with a number out of range"));
+                continue;
+            }
+
             var clock = m.Groups["clock"].Value.Split('+').Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
             double pause = clock.Length switch
             {
@@ -155,19 +167,19 @@ public sealed class GcTrace
             };
             cycles.Add(new GcCycle
             {
-                Number = Int(m, "n"),
+                Number = n,
                 AtSeconds = double.Parse(m.Groups["at"].Value, CultureInfo.InvariantCulture),
-                PercentInGc = Int(m, "pct"),
+                PercentInGc = pct,
                 ClockPhasesMs = clock,
                 PauseMs = Math.Round(pause, 6),
                 ConcurrentMs = Math.Round(clock.Sum() - pause, 6),
-                HeapStartMB = Int(m, "h0"),
-                HeapEndMB = Int(m, "h1"),
-                HeapLiveMB = Int(m, "h2"),
-                HeapGoalMB = Int(m, "goal"),
-                StacksMB = m.Groups["stacks"].Success ? Int(m, "stacks") : null,
-                GlobalsMB = m.Groups["globals"].Success ? Int(m, "globals") : null,
-                Procs = Int(m, "procs"),
+                HeapStartMB = h0,
+                HeapEndMB = h1,
+                HeapLiveMB = h2,
+                HeapGoalMB = goal,
+                StacksMB = stacks,
+                GlobalsMB = globals,
+                Procs = procs,
                 Forced = m.Groups["forced"].Success,
                 LineNumber = number,
             });
@@ -228,5 +240,25 @@ public sealed class GcTrace
         };
     }
 
-    private static int Int(Match m, string group) => int.Parse(m.Groups[group].Value, CultureInfo.InvariantCulture);
+    private static bool TryInt(Match m, string group, out int value) =>
+        int.TryParse(m.Groups[group].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out value);
+
+    private static bool TryMB(Match m, string group, out double value)
+    {
+        bool ok = long.TryParse(m.Groups[group].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out long mb);
+        value = mb;
+        return ok;
+    }
+
+    /// <summary>An optional MB field: absent is fine (null), present must be in range.</summary>
+    private static bool TryMB(Match m, string group, out double? value)
+    {
+        value = null;
+        if (!m.Groups[group].Success)
+            return true;
+        if (!TryMB(m, group, out double mb))
+            return false;
+        value = mb;
+        return true;
+    }
 }

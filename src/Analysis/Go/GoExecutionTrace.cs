@@ -251,8 +251,9 @@ public sealed class GoExecutionTrace
                     case EvString:
                         ulong id = Read(ref pos, end, at);
                         ulong len = Read(ref pos, end, at);
-                        if (pos + (long)len > end)
-                            throw Bad(at, "string runs past its batch");
+                        // unsigned against what is left: a length of 2^63 or more would make pos + (long)len negative
+                        if (len > (ulong)(end - pos))
+                            throw Bad(at, string.Create(CultureInfo.InvariantCulture, $"a string of {len:N0} bytes runs past its batch ({end - pos:N0} bytes left)"));
                         _strings[(gen, id)] = Encoding.UTF8.GetString(data, pos, (int)len);
                         pos += (int)len;
                         continue;

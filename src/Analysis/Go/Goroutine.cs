@@ -95,7 +95,7 @@ public sealed class GoroutineDump
     public int? DeclaredTotal { get; }
 
     /// <summary>Goroutines represented (sum of counts).</summary>
-    public int Total => Goroutines.Sum(g => g.Count);
+    public int Total => (int)Math.Min(int.MaxValue, Goroutines.Sum(g => (long)g.Count));
 }
 
 /// <summary>Go function-name helpers.</summary>

@@ -126,6 +126,7 @@ public static class GoroutineDumpParser
         private Dictionary<string, string>? _labels;
         private bool _open;
         private int _lastPercent = -1;
+        private int _recordTotal; // goroutines in the debug=1 records so far
 
         public List<SkippedLine> Skipped { get; } = new();
         public string? PanicMessage { get; private set; }
@@ -263,6 +264,16 @@ public static class GoroutineDumpParser
             if (at <= 0 || !int.TryParse(line[..at], NumberStyles.None, CultureInfo.InvariantCulture, out int count))
                 return false;
             Aggregated = true;
+            if (count > int.MaxValue - _recordTotal)
+            {
+                // no process holds 2^31 goroutines (at 2 KB of stack each, 4 TB): the record is skipped, its frames with it
+                Close(number);
+                Skip(number, line, string.Create(CultureInfo.InvariantCulture, $"a record of {count:N0} goroutines takes the total past {int.MaxValue:N0} (already {_recordTotal:N0})"));
+                _expect = Expect.RecordFrames;
+                return true;
+            }
+
+            _recordTotal += count;
             Begin(number, 0, count);
             _expect = Expect.RecordFrames;
             return true;
@@ -422,6 +433,13 @@ public static class GoroutineDumpParser
             try
             {
                 using var doc = JsonDocument.Parse(json.ToString());
+                if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                {
+                    // valid JSON, but "[]", "null", "1": EnumerateObject would throw InvalidOperationException
+                    Skip(number, line, $"labels are JSON {doc.RootElement.ValueKind.ToString().ToLowerInvariant()}, not an object like {{\"key\":\"value\"}}");
+                    return null;
+                }
+
                 var labels = new Dictionary<string, string>(StringComparer.Ordinal);
                 foreach (var p in doc.RootElement.EnumerateObject())
                     labels[p.Name] = p.Value.ValueKind == JsonValueKind.String ? p.Value.GetString()! : p.Value.GetRawText();

@@ -40,6 +40,12 @@ public sealed class PprofProfile
         Comments = comments;
     }
 
+    /// <summary>Decompressed profiles may be this many times their gzip size (real ones: 3–20×)…</summary>
+    internal const long MaxInflatedRatio = 64;
+
+    /// <summary>…or this size, whichever is more.</summary>
+    internal const long MaxInflatedMinimum = 16 << 20;
+
     public string? Path { get; }
 
     /// <summary>The value columns: ("inuse_space", "bytes"), ("cpu", "nanoseconds"), …</summary>
@@ -105,15 +111,32 @@ public sealed class PprofProfile
         byte[] data = raw;
         if (raw.Length >= 2 && raw[0] == 0x1f && raw[1] == 0x8b)
         {
+            // A gzip member is at least 18 bytes (10 of header, 8 of trailer); what decompresses far beyond what profiles
+            // compress to is refused before it fills memory.
+            long limit = Math.Max(MaxInflatedMinimum, MaxInflatedRatio * raw.Length);
             try
             {
+                if (raw.Length < 18)
+                    throw new InvalidDataException($"a gzip stream is at least 18 bytes (header and trailer); this one is {raw.Length}");
                 using var gz = new GZipStream(new MemoryStream(raw), CompressionMode.Decompress);
                 using var ms = new MemoryStream();
-                gz.CopyTo(ms);
+                var buffer = new byte[81920];
+                int n;
+                while ((n = gz.Read(buffer)) > 0)
+                {
+                    if (ms.Length + n > limit)
+                    {
+                        throw new AnalysisException(AnalysisErrorKind.WrongFormat, full,
+                            $"Profile '{full}' decompresses to more than {limit:N0} bytes from {raw.Length:N0} (over {MaxInflatedRatio}× what a pprof profile compresses to): a gzip bomb or not a profile; {Expected}.");
+                    }
+
+                    ms.Write(buffer, 0, n);
+                }
+
                 data = ms.ToArray();
                 // A cut gzip stream can decompress without error; its trailer (the last 4 bytes) then does not hold the size.
                 uint trailerSize = BitConverter.ToUInt32(raw, raw.Length - 4);
-                if (raw.Length < 18 || trailerSize != (uint)data.Length)
+                if (trailerSize != (uint)data.Length)
                     throw new InvalidDataException($"the gzip trailer says {trailerSize:N0} bytes but {data.Length:N0} were decompressed");
             }
             catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException)
@@ -228,13 +251,19 @@ public sealed class PprofProfile
         // Frames: one per (location, line), shared by samples.
         var frameIndex = new Dictionary<(ulong Location, int Line), int>();
         var frames = new List<PprofFrame>();
+        // A location with many lines referred to many times multiplies: bound the frames of all stacks by the input size.
+        int inputLength = data.Length;
+        long frameBudget = (16L * inputLength) + (1 << 24), frameCount = 0;
         int[] FramesOf(List<long> locationIds)
         {
-            var list = new List<int>(locationIds.Count * 2);
+            var list = new List<int>(locationIds.Count);
             foreach (long lid in locationIds)
             {
                 if (!locations.TryGetValue((ulong)lid, out var loc))
                     throw new FormatException($"a sample refers to location {lid}, which is not defined");
+                frameCount += Math.Max(1, loc.Lines.Count);
+                if (frameCount > frameBudget)
+                    throw new FormatException($"the samples' stacks expand to over {frameBudget} frames from {inputLength} bytes (locations with many lines referred to many times); profiles Go writes do not");
                 if (loc.Lines.Count == 0)
                 {
                     if (!frameIndex.TryGetValue(((ulong)lid, 0), out int unnamed))

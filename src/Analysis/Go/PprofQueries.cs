@@ -32,7 +32,7 @@ public static class PprofValues
 {
     public static string Format(long value, string unit) => unit switch
     {
-        "bytes" => (value < 0 ? "-" : "") + Bytes.Format(Math.Abs(value)),
+        "bytes" => (value < 0 ? "-" : "") + Bytes.Format(PprofQueries.Magnitude(value)),
         "nanoseconds" => string.Create(CultureInfo.InvariantCulture, $"{value / 1e6:F2}ms"),
         _ => value.ToString("N0", CultureInfo.InvariantCulture),
     };
@@ -60,7 +60,7 @@ public static class PprofQueries
             long v = s.Values[index];
             if (v == 0)
                 continue;
-            total += Math.Abs(v);
+            total = SaturatingAdd(total, Magnitude(v));
             if (s.Frames.Length == 0)
                 continue;
             string leaf = profile.Frames[s.Frames[0]].Function;
@@ -76,7 +76,7 @@ public static class PprofQueries
 
         var ordered = cum.Keys
             .Select(fn => (Function: fn, Flat: flat.GetValueOrDefault(fn), Cum: cum[fn]))
-            .OrderByDescending(r => Math.Abs(byCum ? r.Cum : r.Flat)).ThenByDescending(r => Math.Abs(byCum ? r.Flat : r.Cum)).ThenBy(r => r.Function, StringComparer.Ordinal)
+            .OrderByDescending(r => Magnitude(byCum ? r.Cum : r.Flat)).ThenByDescending(r => Magnitude(byCum ? r.Flat : r.Cum)).ThenBy(r => r.Function, StringComparer.Ordinal)
             .Take(top);
         var rows = new List<PprofTopRow>();
         double sum = 0;
@@ -94,7 +94,10 @@ public static class PprofQueries
     public static long Total(PprofProfile profile, string? sampleType = null, string? label = null)
     {
         int index = profile.ResolveSampleIndex(sampleType);
-        return Selected(profile, label).Sum(s => Math.Abs(s.Values[index]));
+        long total = 0;
+        foreach (var s in Selected(profile, label))
+            total = SaturatingAdd(total, Magnitude(s.Values[index]));
+        return total;
     }
 
     /// <summary>pprof -peek: for functions matching a wildcard, who calls them and whom they call, with values.</summary>
@@ -136,7 +139,7 @@ public static class PprofQueries
             .Select(e => new PprofPeekRow(e.Key.Function, e.Key.Relation, e.Key.Other, e.Value, Percent(e.Value, total), unit))
             .OrderBy(r => r.Function, StringComparer.Ordinal)
             .ThenBy(r => r.Relation == "caller" ? 0 : r.Relation == "self" ? 1 : 2)
-            .ThenByDescending(r => Math.Abs(r.Value))
+            .ThenByDescending(r => Magnitude(r.Value))
             .ToArray();
     }
 
@@ -157,7 +160,7 @@ public static class PprofQueries
         }
 
         return merged.Values
-            .OrderByDescending(m => Math.Abs(m.Value))
+            .OrderByDescending(m => Magnitude(m.Value))
             .Take(top)
             .Select(m => new PprofTrace(m.Value, unit, m.First.Frames.Select(profile.FrameInfo).ToArray(), m.First.Labels))
             .ToArray();
@@ -176,6 +179,12 @@ public static class PprofQueries
             (s.Labels.TryGetValue(key, out string? v) && wildcard.IsMatch(v)) ||
             (s.NumLabels.TryGetValue(key, out long n) && wildcard.IsMatch(n.ToString(CultureInfo.InvariantCulture))));
     }
+
+    /// <summary>|value|, with |long.MinValue| as long.MaxValue (Math.Abs throws there).</summary>
+    internal static long Magnitude(long value) => value == long.MinValue ? long.MaxValue : Math.Abs(value);
+
+    /// <summary>a + b for non-negative values, stopping at long.MaxValue instead of wrapping (or throwing, as Sum does).</summary>
+    private static long SaturatingAdd(long a, long b) => a > long.MaxValue - b ? long.MaxValue : a + b;
 
     private static double Percent(long part, long total) => total == 0 ? 0 : Math.Round(part * 100.0 / total, 2);
 }

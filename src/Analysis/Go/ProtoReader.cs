@@ -35,11 +35,13 @@ internal ref struct ProtoReader
             return false;
         }
 
+        int at = Offset;
         ulong tag = ReadVarint();
-        field = (int)(tag >> 3);
         wireType = (int)(tag & 7);
-        if (field <= 0)
-            throw new FormatException($"invalid field number 0 at offset {Offset}");
+        // field numbers are 1 to 2^29 - 1
+        if (tag >> 3 is 0 or > (1 << 29) - 1)
+            throw new FormatException($"invalid field number {tag >> 3} at offset {at}");
+        field = (int)(tag >> 3);
         return true;
     }
 
@@ -63,12 +65,13 @@ internal ref struct ProtoReader
 
     public ReadOnlySpan<byte> ReadBytes(out int offset)
     {
-        int length = checked((int)ReadVarint());
+        ulong length = ReadVarint();
         offset = Offset;
-        if (length < 0 || _pos + length > _data.Length)
+        // compared as unsigned against what is left: a length near 2^64 or 2^31 can neither wrap nor pass
+        if (length > (ulong)(_data.Length - _pos))
             throw new FormatException($"length-delimited field of {length} bytes at offset {offset} runs past the end of its message ({_data.Length - _pos} bytes left)");
-        var slice = _data.Slice(_pos, length);
-        _pos += length;
+        var slice = _data.Slice(_pos, (int)length);
+        _pos += (int)length;
         return slice;
     }
 
@@ -114,7 +117,7 @@ internal ref struct ProtoReader
 
     private void Advance(int n)
     {
-        if (_pos + n > _data.Length)
+        if (n > _data.Length - _pos)
             throw new FormatException($"fixed field runs past the end at offset {Offset}");
         _pos += n;
     }

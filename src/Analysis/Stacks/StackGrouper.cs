@@ -104,7 +104,7 @@ public static class StackGrouper
         public void Add(IStackSample s)
         {
             var go = s as IGoroutineSample;
-            _count += go?.Count ?? 1;
+            _count = (int)Math.Min(int.MaxValue, (long)_count + (go?.Count ?? 1)); // samples merged from several dumps: saturate, never wrap
             if (s.Id != 0)
                 _ids.Add(s.Id);
             int minutes = go?.WaitMinutes ?? 0;

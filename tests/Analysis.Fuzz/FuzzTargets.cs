@@ -1,0 +1,227 @@
+using System.Globalization;
+using System.Text;
+using Analysis.Dumps;
+using Analysis.Go;
+using Analysis.Stacks;
+using Analysis.Traces;
+
+namespace Analysis.Fuzz;
+
+/// <summary>
+/// The input paths under fuzz, each a target that opens a file with the public API and then asks the questions a
+/// user asks of the result, so a crash in a query is found as well as one in the parser.
+/// </summary>
+public static class FuzzTargets
+{
+    /// <summary>The paths, in the order campaigns run them.</summary>
+    public static readonly string[] Paths = ["pprof", "goroutine", "gctrace", "gotrace", "nettrace", "dump", "dumpheader"];
+
+    /// <summary>The paths whose inputs are small and whose whole campaign runs in this repository's seconds (the smokes).</summary>
+    public static readonly string[] GoPaths = ["pprof", "goroutine", "gctrace", "gotrace"];
+
+    public static bool IsKnown(string path) => Array.IndexOf(Paths, path) >= 0;
+
+    /// <summary>The file extension a case gets (some readers look at it).</summary>
+    public static string Extension(string path) => path switch
+    {
+        "pprof" => ".pb.gz",
+        "goroutine" => ".txt",
+        "gctrace" => ".log",
+        "gotrace" => ".out",
+        "nettrace" => ".nettrace",
+        _ => ".dmp",
+    };
+
+    /// <summary>How long one case may take before it counts as a hang (the first case of a worker gets three times this: JIT).</summary>
+    public static TimeSpan Timeout(string path) => path switch
+    {
+        "nettrace" => TimeSpan.FromSeconds(30),
+        "dump" => TimeSpan.FromSeconds(90),
+        "dumpheader" => TimeSpan.FromSeconds(15),
+        _ => TimeSpan.FromSeconds(10), // a Go case takes milliseconds; 10 s leaves room for a loaded CI machine
+    };
+
+    /// <summary>Runs one case: opens <paramref name="file"/> as <paramref name="path"/> input and asks the questions.</summary>
+    public static void Run(string path, string file)
+    {
+        switch (path)
+        {
+            case "pprof":
+                Pprof(file);
+                break;
+            case "goroutine":
+                Goroutines(file);
+                break;
+            case "gctrace":
+                GcTraceLog(file);
+                break;
+            case "gotrace":
+                GoTrace(file);
+                break;
+            case "nettrace":
+                NetTrace(file);
+                break;
+            case "dump" or "dumpheader":
+                Dump(file);
+                break;
+            default:
+                throw new ArgumentException($"unknown fuzz path '{path}'; known: {string.Join(", ", Paths)}", nameof(path));
+        }
+    }
+
+    private static void Touch(object? value) => _ = value?.ToString();
+
+    private static void Pprof(string file)
+    {
+        var profile = PprofProfile.Load(file);
+        Touch(profile);
+        Touch(profile.Time);
+        Touch(profile.PeriodType);
+        for (int i = 0; i < profile.SampleTypes.Count; i++)
+        {
+            string type = profile.SampleTypes[i].Type;
+            foreach (var row in PprofQueries.Top(profile, 10, i.ToString(CultureInfo.InvariantCulture)))
+                Touch(row);
+            foreach (var row in PprofQueries.Top(profile, 10, type, byCum: true))
+                Touch(row);
+            Touch(PprofQueries.Total(profile, type));
+        }
+
+        foreach (var row in PprofQueries.Peek(profile, "*"))
+            Touch(row);
+        var traces = PprofQueries.Traces(profile, 100);
+        foreach (var trace in traces)
+            Touch(trace);
+        string? label = traces.SelectMany(t => t.Labels).Select(l => $"{l.Key}=*").FirstOrDefault(l => l.Length > 2 && l[0] != '=');
+        if (label is not null)
+            Touch(PprofQueries.Total(profile, null, label));
+
+        // the diff against itself (everything cancels) and against nothing in common (the frames remap)
+        var diff = profile.Subtract(profile);
+        foreach (var row in PprofQueries.Top(diff, 10))
+            Touch(row);
+        Touch(PprofQueries.Total(diff));
+    }
+
+    private static void Goroutines(string file)
+    {
+        var dump = GoroutineDumpParser.ParseFile(file);
+        Touch(dump.Total);
+        foreach (var g in dump.Goroutines.Take(1000))
+        {
+            Touch(g);
+            Touch(g.TopFrame);
+        }
+
+        foreach (var s in dump.Skipped.Take(100))
+            Touch(s);
+        foreach (var similarity in Enum.GetValues<StackSimilarity>())
+        {
+            foreach (var b in StackGrouper.Group(dump.Goroutines, similarity))
+                Touch(b);
+        }
+
+        foreach (var leak in GoroutineLeaks.Find(dump, 1, 0))
+            Touch(leak);
+        foreach (var leak in GoroutineLeaks.Find(dump))
+            Touch(leak);
+        var (buckets, summary) = GoroutineDumpParser.GroupFile(file);
+        foreach (var b in buckets)
+            Touch(b);
+        Touch(summary.Total);
+    }
+
+    private static void GcTraceLog(string file)
+    {
+        var trace = GcTrace.Load(file);
+        foreach (var c in trace.Cycles.Take(1000))
+            Touch(c);
+        foreach (var s in trace.Skipped.Take(100))
+            Touch(s);
+        var summary = trace.Summarize();
+        Touch(summary);
+        foreach (var a in summary.Anomalies)
+            Touch(a);
+    }
+
+    private static void GoTrace(string file)
+    {
+        var trace = GoExecutionTrace.Load(file);
+        Touch(trace);
+        foreach (var gc in trace.Gcs)
+            Touch(gc);
+        foreach (var stw in trace.StopTheWorlds)
+            Touch(stw);
+        foreach (var reason in trace.BlockReasons)
+            Touch(reason);
+        foreach (var sample in trace.StatesOverTime)
+            Touch(sample);
+        Touch(string.Join(";", trace.Warnings));
+        Touch(trace.DurationMs);
+    }
+
+    private static void NetTrace(string file)
+    {
+        var analysis = TraceAnalysis.Read(file);
+        Touch(analysis.RuntimeVersion);
+        Touch(string.Join(";", analysis.Warnings));
+        Touch(analysis.GetGcSummary());
+        foreach (var gc in analysis.Gcs.Take(1000))
+            Touch(gc);
+        foreach (var filter in Enum.GetValues<SampleFilter>())
+        {
+            foreach (var f in analysis.GetCpuTop(10, inclusive: false, filter))
+                Touch(f);
+            foreach (var f in analysis.GetCpuTop(10, inclusive: true, filter))
+                Touch(f);
+            foreach (var s in analysis.GetFoldedStacks(filter).Take(1000))
+                Touch(s);
+            Touch(analysis.CountSamples(filter));
+        }
+
+        Touch(analysis.SampleCount);
+        Touch(analysis.SampledThreads.Count);
+        foreach (var e in analysis.EnumerateExceptions().Take(1000))
+            Touch(e);
+        foreach (var e in analysis.CountExceptionsByType())
+            Touch(e);
+        foreach (var c in analysis.EnumerateContention().Take(1000))
+            Touch(c);
+        using (var folded = new MemoryStream())
+            StackExport.WriteFolded(analysis, folded);
+        using (var speedscope = new MemoryStream())
+            StackExport.WriteSpeedscope(analysis, speedscope, SampleFilter.Managed, null, "fuzz");
+    }
+
+    private static void Dump(string file)
+    {
+        Touch(DumpFile.Validate(file));
+        using var session = DumpSession.Open(file, new DumpOpenOptions { NoCache = true });
+        Touch(session);
+        Touch(session.RuntimeVersion);
+        foreach (var t in session.GetThreads())
+            Touch(t);
+        if (!session.HasHeap)
+            return;
+        Touch(session.GetHeapStatistics());
+        foreach (var row in session.GetHeapTop(10))
+            Touch(row);
+        var roots = session.FindRootPaths("*Order*", 3);
+        Touch(roots);
+        foreach (var p in roots.Paths)
+            Touch(p);
+        Touch(session.GetThreadPool());
+        Touch(session.GetFinalizer());
+        Touch(session.GetAsyncState());
+        Touch(string.Join(";", session.GraphWarnings));
+    }
+
+    /// <summary>Text of a small input for messages: printable ASCII, the rest as \xNN.</summary>
+    public static string Preview(byte[] data, int max = 60)
+    {
+        var sb = new StringBuilder();
+        foreach (byte b in data.AsSpan(0, Math.Min(max, data.Length)))
+            sb.Append(b is >= 0x20 and < 0x7f ? ((char)b).ToString() : $"\\x{b:x2}");
+        return data.Length > max ? sb.Append('…').ToString() : sb.ToString();
+    }
+}
