@@ -244,7 +244,7 @@ public sealed class DumpSession : IAnalysisSession
         try
         {
             ThrowIfClosed();
-            return _threads ??= ThreadAnalyzer.Analyze(_runtime, HasHeap, cancellationToken);
+            return _threads ??= ThreadAnalyzer.Analyze(_runtime, HasHeap, cancellationToken, AddWarning);
         }
         catch (Exception e) when (IsEngineFailure(e))
         {
@@ -573,7 +573,20 @@ public sealed class DumpSession : IAnalysisSession
     /// stays the InnerException.
     /// </summary>
     internal static bool IsEngineFailure(Exception e) =>
-        e is not (OperationCanceledException or AnalysisException or StackOverflowException or ThreadInterruptedException);
+        e is not (OperationCanceledException or AnalysisException or StackOverflowException or ThreadInterruptedException) &&
+        !(e is ArgumentException && !ThrownByEngine(e)); // a caller's bad argument, checked by our own code, stays itself
+
+    private static bool ThrownByEngine(Exception e)
+    {
+        var engine = typeof(ClrRuntime).Assembly;
+        foreach (var frame in new System.Diagnostics.StackTrace(e, fNeedFileInfo: false).GetFrames())
+        {
+            if (frame.GetMethod()?.Module.Assembly == engine)
+                return true;
+        }
+
+        return false;
+    }
 
     private AnalysisException ReadFailure(string what, Exception e) =>
         new(AnalysisErrorKind.ReadFailed, Path,
