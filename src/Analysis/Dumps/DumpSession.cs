@@ -121,7 +121,7 @@ public sealed class DumpSession : IAnalysisSession
         catch (Exception e) when (IsEngineFailure(e))
         {
             throw new AnalysisException(FormatKind(e), fullPath,
-                $"Dump file '{fullPath}' could not be read as a {format} dump: {e.Message}. It may be truncated or corrupted: capture it again.", e);
+                $"Dump file '{fullPath}' could not be read as a {format} dump: {Cause(e)}. It may be truncated or corrupted: capture it again.", e);
         }
 
         string step = "listing the .NET runtimes loaded in it";
@@ -135,6 +135,13 @@ public sealed class DumpSession : IAnalysisSession
                     "Check that you dumped the right process (dotnet-dump ps lists .NET processes).");
             }
 
+            // ClrMD parses some of the dump lazily from inside the DAC's callbacks (the threads' registers when the DAC first
+            // asks for a context, the module list), where an exception cannot be caught and aborts the process. Parse them
+            // here first: a damaged part fails now, as an AnalysisException, and what parses is cached for the DAC.
+            step = "reading the threads' registers and the module list";
+            _ = target.DataReader.GetThreadContext(0, 0, Span<byte>.Empty);
+            _ = target.EnumerateModules().Count();
+
             step = "reading the runtime's version and build id";
             string version = DacLocator.RuntimeVersion(info, target);
             string dac = DacLocator.Locate(fullPath, info, target, options);
@@ -146,7 +153,7 @@ public sealed class DumpSession : IAnalysisSession
             catch (Exception e) when (IsEngineFailure(e))
             {
                 throw new AnalysisException(AnalysisErrorKind.DacLoadFailed, fullPath,
-                    $"The DAC '{dac}' could not be loaded for dump '{fullPath}' (runtime {version}): {e.Message}. Pass -DacPath with the {DacLocator.DacFileName} of exactly that runtime build; " +
+                    $"The DAC '{dac}' could not be loaded for dump '{fullPath}' (runtime {version}): {Cause(e)}. Pass -DacPath with the {DacLocator.DacFileName} of exactly that runtime build; " +
                     "if it is the right one, the dump's runtime data is damaged: capture the dump again.", e);
             }
 
@@ -165,7 +172,7 @@ public sealed class DumpSession : IAnalysisSession
         {
             target.Dispose();
             throw new AnalysisException(FormatKind(e), fullPath,
-                $"Dump '{fullPath}' could not be opened: {e.GetType().Name} while {step}: {e.Message}. The dump is probably truncated or corrupted: capture it again.", e);
+                $"Dump '{fullPath}' could not be opened: {e.GetType().Name} while {step}: {Cause(e)}. The dump is probably truncated or corrupted: capture it again.", e);
         }
         catch
         {
@@ -226,13 +233,23 @@ public sealed class DumpSession : IAnalysisSession
         return missing;
     }
 
+    /// <summary>
+    /// The kind for an engine failure while opening. The file was readable when validated, so only an error of the
+    /// operating system is a read failure; an IOException the engine throws itself (HResult COR_E_IO, "I/O error
+    /// occurred") is about the content, as are all other types.
+    /// </summary>
     private static AnalysisErrorKind FormatKind(Exception e) => e switch
     {
         EndOfStreamException => AnalysisErrorKind.Truncated,
         UnauthorizedAccessException => AnalysisErrorKind.ReadFailed,
-        IOException when e.GetType() == typeof(IOException) => AnalysisErrorKind.ReadFailed,
+        IOException when e.GetType() == typeof(IOException) && e.HResult != CorEIo => AnalysisErrorKind.ReadFailed,
         _ => AnalysisErrorKind.WrongFormat,
     };
+
+    private const int CorEIo = unchecked((int)0x80131620);
+
+    /// <summary>An exception's message for the middle of a sentence of ours (no final period).</summary>
+    private static string Cause(Exception e) => e.Message.TrimEnd().TrimEnd('.');
 
     /// <summary>All managed threads with names, states, stacks, exceptions, locks and deadlock cycles. Computed once.</summary>
     public IReadOnlyList<DumpThread> GetThreads(CancellationToken cancellationToken = default)
@@ -590,6 +607,6 @@ public sealed class DumpSession : IAnalysisSession
 
     private AnalysisException ReadFailure(string what, Exception e) =>
         new(AnalysisErrorKind.ReadFailed, Path,
-            $"Failed while {what} in dump '{Path}': {e.GetType().Name}: {e.Message}. The dump's data there is damaged or inconsistent; other questions may still work. " +
+            $"Failed while {what} in dump '{Path}': {e.GetType().Name}: {Cause(e)}. The dump's data there is damaged or inconsistent; other questions may still work. " +
             "Capture the dump again if you need this answer.", e);
 }
