@@ -52,7 +52,7 @@ internal static class Probe
         var regions = Regions(source);
         for (int i = first; i < first + count; i++)
         {
-            var rng = new Random(HashCode.Combine(seed, i) & int.MaxValue);
+            var rng = new Random(unchecked((seed * 1_000_003) + i) & int.MaxValue); // not HashCode: it is seeded per process
             var (what, ranges) = regions[rng.Next(regions.Count)];
             int flips = 1 + rng.Next(rng.Next(2) == 0 ? 8 : 512);
             var edits = new List<(long Offset, byte Original)>();

@@ -546,8 +546,15 @@ public sealed class DumpSession : IAnalysisSession
             }
 
             _disposed = true;
-            _runtime.Dispose();
-            _target.Dispose();
+            try
+            {
+                _runtime.Dispose();
+                _target.Dispose();
+            }
+            catch (Exception e) when (IsEngineFailure(e))
+            {
+                // Closing must not fail: a runtime left inconsistent by a damaged dump is dropped with the session.
+            }
         }
         finally
         {

@@ -129,7 +129,17 @@ public sealed partial class CorruptDumpTests(ITestOutputHelper output)
         int cases = int.TryParse(Environment.GetEnvironmentVariable("ANALYSIS_FLIP_CASES"), CultureInfo.InvariantCulture, out int n) ? n : 150;
         int seed = int.TryParse(Environment.GetEnvironmentVariable("ANALYSIS_FLIP_SEED"), CultureInfo.InvariantCulture, out int s) ? s : 1;
         var sw = Stopwatch.StartNew();
-        var report = FlipCampaign.Run(Dumps[CapturedDump.CreateDumpWithHeap], Path.Combine(Dumps.Scratch, "flipped.dmp"), seed, cases, TimeSpan.FromSeconds(20));
+        string work = Path.Combine(Dumps.Scratch, "flipped.dmp");
+        FlipCampaign.Report report;
+        try
+        {
+            report = FlipCampaign.Run(Dumps[CapturedDump.CreateDumpWithHeap], work, seed, cases, TimeSpan.FromSeconds(20));
+        }
+        finally
+        {
+            File.Delete(work);
+            File.Delete(work + ".pending");
+        }
 
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{report.Finished} of {cases} cases finished in {sw.Elapsed.TotalSeconds:F0} s (seed {seed})"));
         foreach (var (outcome, count) in report.Outcomes.OrderByDescending(o => o.Value))
