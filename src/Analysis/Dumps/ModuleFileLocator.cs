@@ -108,7 +108,8 @@ internal sealed class ModuleFileLocator : IFileLocator
                 return local;
             foreach (var (url, locator) in _servers)
             {
-                if (locator is null)
+                // A server that failed once is not asked again in this session: one timeout, not one per file.
+                if (locator is null || _problems.ContainsKey("server " + url))
                     continue;
                 try
                 {
