@@ -132,6 +132,8 @@ internal static class Probe
             Run("retained", () => session.GetRetainedByType(10, cancellationToken: ct));
             Run("async", () => session.GetAsyncState(cancellationToken: ct));
             Run("triage", () => DumpTriage.Run(session, cancellationToken: ct));
+            if (session.Warnings.Any(w => w.Contains("stack walk of thread", StringComparison.Ordinal)))
+                outcomes.Add("stackwalk=CUT[0ms]"); // threads whose roots were skipped for a walk that did not end
         }
 
         return string.Join(' ', outcomes);
