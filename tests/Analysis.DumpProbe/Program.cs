@@ -4,12 +4,14 @@
 //   Analysis.DumpProbe questions <dump> [<seconds>]
 //       one case: the dump as it is
 //   Analysis.DumpProbe flips <source dump> <work copy> <seed> <first case> <cases> [<seconds>]
-//       case i flips bytes of a copy of the dump, chosen by Random(seed, i): in thread stacks, in GC heap segments, in the
-//       note segments (threads, auxv, file list) or anywhere in the file; runs the questions; puts the bytes back. The flips in flight are kept in <work copy>.pending
-//       so the next run restores them if this one was killed.
+//       case i flips bytes of a copy of the dump, chosen by Random(seed, i): in thread stacks, around the frames'
+//       stack pointers, in GC heap segments, in the note segments (threads, auxv, file list) or anywhere in the file;
+//       runs the questions; puts the bytes back. The flips in flight are kept in <work copy>.pending so the next run
+//       restores them if this one was killed.
 //
-// Lines: "START <case> <what was flipped>", "ASK <question>" before each question, then "END <case> <question>=<outcome> ..." with outcome OK, AE:<kind>,
-// CANCELLED (the per-case time ran out and the question observed it) or OTHER:<type>:<message>.
+// Lines: "START <case> <what was flipped>", "ASK <question>" before each question, then "END <case> <question>=<outcome>
+// ..." with outcome OK, AE:<kind>(<cause>), CANCELLED (the per-case time ran out and the question observed it) or
+// OTHER:<type>:<message>; "stackwalk=CUT" when a thread's stack roots were skipped for a walk that did not end.
 using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
@@ -181,11 +183,18 @@ internal static class Probe
         // The used part of each stack: from the thread's stack pointer... approximated by the limit..base range ClrMD reports.
         var stacks = ToFile(runtime.Threads.Where(t => t.StackBase > t.StackLimit).Select(t => (t.StackLimit, t.StackBase)));
         var heap = ToFile(runtime.Heap.Segments.Select(s => (s.ObjectRange.Start, s.ObjectRange.End)));
+        // Around each frame's stack pointer: return addresses, saved registers and frame links the unwinder follows.
+        var frames = ToFile(runtime.Threads.Where(t => t.IsAlive)
+            .SelectMany(t => t.EnumerateStackTrace(includeContext: false, 512))
+            .Where(f => f.StackPointer > 64)
+            .Select(f => (f.StackPointer - 64, f.StackPointer + 192)));
         var regions = new List<(string, List<(long, long)>)>();
         if (stacks.Count > 0)
             regions.Add(("stacks", stacks));
         if (heap.Count > 0)
             regions.Add(("heap", heap));
+        if (frames.Count > 0)
+            regions.Add(("frames", frames));
         regions.Add(("notes", NoteSegments(dump)));
         regions.Add(("file", [(0L, new FileInfo(dump).Length)]));
         return regions;
