@@ -29,15 +29,19 @@ internal static class StackWalk
     }
 
     /// <summary>
-    /// Whether a capped walk of the thread's frames ended by itself: fewer than <see cref="MaxFrames"/> frames and no
-    /// managed frame (instruction and stack pointer) seen twice. Only then is the DAC asked for the thread's stack roots.
+    /// Whether a capped walk of the thread's frames ended by itself: at least one and fewer than <see cref="MaxFrames"/>
+    /// frames, no managed frame (instruction and stack pointer) seen twice. Only then is the DAC asked for the thread's
+    /// stack roots.
     /// </summary>
     public static bool Ends(ClrThread thread) => s_ends.GetValue(thread, t => new StrongBox<bool>(WalkEnds(Frames(t)))).Value;
 
     /// <summary>Whether these frames (from <see cref="Frames"/>) are a walk that ended by itself.</summary>
     public static bool WalkEnds(IReadOnlyList<ClrStackFrame> frames)
     {
-        if (frames.Count >= MaxFrames)
+        // No frame at all on a live thread: the walk failed at once (a damaged register context), and the DAC's root
+        // walker, which starts from the same context, has been seen to go round forever there. A thread with no frame
+        // has no frame roots to lose.
+        if (frames.Count == 0 || frames.Count >= MaxFrames)
             return false;
         var seen = new HashSet<(ulong, ulong)>();
         foreach (var f in frames)
@@ -68,7 +72,8 @@ internal static class StackWalk
     /// <summary>A warning for threads whose stacks were not walked to the end.</summary>
     public static string? Warning(IEnumerable<ClrThread> threads)
     {
-        var cut = threads.Where(t => t.IsAlive && !Ends(t)).Select(t => t.ManagedThreadId).ToArray();
+        // Threads with no frame at all are left out: they have no frame roots, and healthy dumps have such threads.
+        var cut = threads.Where(t => t.IsAlive && !Ends(t) && Frames(t).Count > 0).Select(t => t.ManagedThreadId).ToArray();
         if (cut.Length == 0)
             return null;
         return $"The stack walk of thread{(cut.Length == 1 ? "" : "s")} {string.Join(", ", cut)} did not end within {MaxFrames:N0} frames or revisited a frame " +

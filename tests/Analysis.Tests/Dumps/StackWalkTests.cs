@@ -25,6 +25,13 @@ public class StackWalkTests
     }
 
     [Fact]
+    public void WalkEnds_NoFrameAtAll_DoesNotEnd()
+    {
+        // The walk failed at its first frame (a damaged register context): the DAC's root walk there can loop.
+        Assert.False(StackWalk.WalkEnds([]));
+    }
+
+    [Fact]
     public void WalkEnds_WalkCutAtTheFrameCap_DoesNotEnd()
     {
         var frames = Enumerable.Range(0, StackWalk.MaxFrames).Select(i => Managed(0x1000, 0x7000 + ((ulong)i * 16))).ToArray();
