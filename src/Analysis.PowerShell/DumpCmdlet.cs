@@ -14,6 +14,19 @@ public abstract class DumpCmdlet : FileInputCmdlet
     [ValidateNotNullOrEmpty]
     public string? DacPath { get; set; }
 
+    /// <summary>Folders holding module files the dump refers to that are not at their recorded paths here (see Open-Dump).</summary>
+    [Parameter(ParameterSetName = PathSet)]
+    [Parameter(ParameterSetName = LiteralPathSet)]
+    [ValidateNotNullOrEmpty]
+    public string[]? SymbolPath { get; set; }
+
+    /// <summary>Symbol server URLs to download missing module files from; without it no server is asked (see Open-Dump).</summary>
+    [Parameter(ParameterSetName = PathSet)]
+    [Parameter(ParameterSetName = LiteralPathSet)]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completers.SymbolServerCompleter))]
+    public string[]? SymbolServer { get; set; }
+
     /// <summary>A session from Open-Dump; binds from the pipeline.</summary>
     [Parameter(Mandatory = true, ParameterSetName = DumpSet, ValueFromPipeline = true)]
     public DumpSession? Dump { get; set; }
@@ -22,9 +35,21 @@ public abstract class DumpCmdlet : FileInputCmdlet
 
     protected sealed override void ProcessFile(string path)
     {
-        // A dump already open in this runspace (Open-Dump, with its options) answers; else open one.
-        var session = (DacPath is null ? RunspaceSessions.Current.Dumps.FindOpen(path) : null)
-            ?? RunspaceSessions.Current.Dumps.GetOrOpen(path, new DumpOpenOptions { DacPath = DacPath is null ? null : ResolveFilePath(DacPath) });
+        // A dump already open in this runspace (Open-Dump, with its options) answers; else open one, saying what it lacks.
+        bool explicitOptions = DacPath is not null || SymbolPath is not null || SymbolServer is not null;
+        var session = explicitOptions ? null : RunspaceSessions.Current.Dumps.FindOpen(path);
+        if (session is null)
+        {
+            session = RunspaceSessions.Current.Dumps.GetOrOpen(path, new DumpOpenOptions
+            {
+                DacPath = DacPath is null ? null : ResolveFilePath(DacPath),
+                SymbolPaths = SymbolPath?.Select(ResolveFilePath).ToArray(),
+                SymbolServers = SymbolServer,
+            });
+            foreach (string warning in session.Warnings)
+                WriteWarning(warning);
+        }
+
         Answer(session);
     }
 

@@ -270,3 +270,34 @@ public class DumpCmdletTests
         return bytes;
     }
 }
+
+/// <summary>Open-Dump and the dump cmdlets on a dump whose app files are not on this machine: offline, with a warning.</summary>
+public sealed class MissingModuleCmdletTests(MissingModulesDump dump) : IClassFixture<MissingModulesDump>
+{
+    [Fact]
+    public void OpenDump_DumpWhoseAppFilesAreGone_WarnsNamingThem_AndStillAnswers()
+    {
+        using var host = new PwshHost();
+        var r = host.Run("$s = Open-Dump $d; ($s | Get-DumpThreads).Count -gt 0; Close-Dump $s", new Dictionary<string, object?> { ["d"] = dump.Dump });
+        Assert.Empty(r.Errors);
+        Assert.Equal("True", Assert.Single(r.Strings));
+        var warning = Assert.Single(r.Warnings);
+        Assert.Contains(Path.Combine(dump.AppFolder, "DumpTarget.dll"), warning.Message);
+        Assert.Contains("-SymbolPath", warning.Message);
+    }
+
+    [Fact]
+    public void GetDumpThreads_WithSymbolPathHoldingTheFiles_OpensWithoutWarning()
+    {
+        string folder = Path.Combine(dump.Folder, "app-build-output");
+        Directory.CreateDirectory(folder);
+        foreach (string file in Directory.GetFiles(Path.GetDirectoryName(RepoPaths.TargetDll("DumpTarget"))!, "*.dll"))
+            File.Copy(file, Path.Combine(folder, Path.GetFileName(file)), overwrite: true);
+
+        using var host = new PwshHost();
+        var r = host.Run("(Get-DumpThreads -Path $d -SymbolPath $f).Count -gt 0", new Dictionary<string, object?> { ["d"] = dump.Dump, ["f"] = folder });
+        Assert.Empty(r.Errors);
+        Assert.Empty(r.Warnings);
+        Assert.Equal("True", Assert.Single(r.Strings));
+    }
+}

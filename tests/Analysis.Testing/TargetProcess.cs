@@ -27,8 +27,13 @@ public sealed class TargetProcess : IDisposable
 
     public static TargetProcess Start(string target, TimeSpan readyTimeout, params string[] args) => Start(target, readyTimeout, null, args);
 
-    public static TargetProcess Start(string target, TimeSpan readyTimeout, IReadOnlyDictionary<string, string>? environment, params string[] args)
+    public static TargetProcess Start(string target, TimeSpan readyTimeout, IReadOnlyDictionary<string, string>? environment, params string[] args) =>
+        StartDll(RepoPaths.TargetDll(target), readyTimeout, environment, args);
+
+    /// <summary>Starts a target program from a built dll anywhere (a copy of a target in a temporary folder, say).</summary>
+    public static TargetProcess StartDll(string dll, TimeSpan readyTimeout, IReadOnlyDictionary<string, string>? environment, params string[] args)
     {
+        string target = Path.GetFileNameWithoutExtension(dll);
         var psi = new ProcessStartInfo("dotnet")
         {
             RedirectStandardInput = true,
@@ -36,7 +41,7 @@ public sealed class TargetProcess : IDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        psi.ArgumentList.Add(RepoPaths.TargetDll(target));
+        psi.ArgumentList.Add(dll);
         foreach (string a in args)
             psi.ArgumentList.Add(a);
         psi.ArgumentList.Add("--watch-stdin");

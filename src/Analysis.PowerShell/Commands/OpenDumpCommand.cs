@@ -15,6 +15,10 @@ namespace Analysis.PowerShell.Commands;
 /// runtime is not installed here, copy its libmscordaccore.so and pass it with -DacPath.
 /// </para>
 /// <para>
+/// Offline by default: module files the dump refers to but that are not on this machine are reported with a warning,
+/// never downloaded. -SymbolPath names folders holding them; -SymbolServer names servers to download them from.
+/// </para>
+/// <para>
 /// The object-graph index that Get-GcRoot, Get-HeapTop -Retained, Get-DumpTasks and Get-DumpTriage build on first use
 /// is also saved in a cache folder, one file per dump content, so a later session on the same dump skips the heap pass.
 /// </para>
@@ -35,6 +39,14 @@ namespace Analysis.PowerShell.Commands;
 /// <para>
 /// Names the DAC explicitly. For a dump from another machine, copy libmscordaccore.so from the folder of exactly the
 /// runtime build the dump was taken from and pass its path; here the runtime PowerShell runs on stands in.
+/// </para>
+/// </example>
+/// <example>
+/// <code>Open-Dump ./app.dmp -SymbolPath ./app-build-output</code>
+/// <para>
+/// Opens a dump brought from another machine whose app files are not here at the paths recorded in it: the folder of
+/// the app's build output supplies them. Without it, Open-Dump warns which module files are missing and uses the copy in
+/// the dump; it never downloads anything unless -SymbolServer names a server.
 /// </para>
 /// </example>
 /// <example>
@@ -67,6 +79,25 @@ public sealed class OpenDumpCommand : FileInputCmdlet
     [Parameter]
     public SwitchParameter NoCache { get; set; }
 
+    /// <summary>
+    /// Folders holding module files (the app's assemblies, libraries) that the dump refers to but that are not at their
+    /// recorded paths on this machine, as plain files or a symbol store. Searched before any -SymbolServer. Without it
+    /// and -SymbolServer, the files missing here are named in a warning and the dump's own copy is used.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    public string[]? SymbolPath { get; set; }
+
+    /// <summary>
+    /// Symbol server URLs to download missing module files from; Microsoft's public one (the runtime's and framework's
+    /// files) is https://msdl.microsoft.com/download/symbols (Tab offers it). Without this parameter nothing leaves this
+    /// machine: no server is asked. A server named here may use plain HTTP or a private address.
+    /// </summary>
+    [Parameter]
+    [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(Completers.SymbolServerCompleter))]
+    public string[]? SymbolServer { get; set; }
+
     protected override string Artifact => "Dump";
 
     protected override void ProcessFile(string path)
@@ -76,7 +107,12 @@ public sealed class OpenDumpCommand : FileInputCmdlet
             DacPath = DacPath is null ? null : ResolveFilePath(DacPath),
             CacheDirectory = CacheDirectory is null ? null : ResolveFilePath(CacheDirectory),
             NoCache = NoCache,
+            SymbolPaths = SymbolPath?.Select(ResolveFilePath).ToArray(),
+            SymbolServers = SymbolServer,
         };
-        WriteObject(RunspaceSessions.Current.Dumps.GetOrOpen(path, options, keepOpen: true));
+        var session = RunspaceSessions.Current.Dumps.GetOrOpen(path, options, keepOpen: true);
+        foreach (string warning in session.Warnings)
+            WriteWarning(warning);
+        WriteObject(session);
     }
 }

@@ -414,7 +414,7 @@ internal static class AsyncAnalyzer
 
             // The waited task: the innermost Task-typed stack root of the thread.
             ClrObject task = default;
-            foreach (ClrStackRoot root in thread.EnumerateStackRoots())
+            foreach (ClrStackRoot root in StackWalk.Roots(thread))
             {
                 var obj = root.Object;
                 if (!obj.IsValid || obj.Type is null)

@@ -30,8 +30,23 @@ public static class DumpFile
         ArgumentException.ThrowIfNullOrEmpty(path);
         long length = InputFile.CheckExists(path, "Dump file", Expected);
         using var stream = InputFile.OpenRead(path, "Dump file");
+        try
+        {
+            return Validate(path, stream, length);
+        }
+        catch (IOException e)
+        {
+            // A read error, or a header field that sent a read past the end (EndOfStreamException).
+            throw new AnalysisException(e is EndOfStreamException ? AnalysisErrorKind.Truncated : AnalysisErrorKind.ReadFailed, path,
+                $"Dump file '{path}' could not be read while checking its headers ({e.Message}); the file is {length:N0} bytes. " +
+                "Check that the file is readable and complete, or capture or copy it again.", e);
+        }
+    }
+
+    private static DumpFormat Validate(string path, FileStream stream, long length)
+    {
         Span<byte> head = stackalloc byte[16];
-        int got = stream.Read(head);
+        int got = ReadAtMost(stream, head);
         head = head[..got];
 
         if (ElfFile.HasElfMagic(head))
@@ -52,9 +67,12 @@ public static class DumpFile
 
     private static DumpFormat ValidateElf(string path, FileStream stream, long length)
     {
-        ElfFile? elf = ElfFile.TryRead(stream, out string? problem);
+        ElfFile? elf = ElfFile.TryRead(stream, out string? problem, out bool cutOff);
         if (elf is null)
-            throw new AnalysisException(AnalysisErrorKind.Truncated, path, $"'{path}' starts like an ELF file but {problem}; the file is {length:N0} bytes. It is cut off or corrupted: capture the dump again.");
+        {
+            throw new AnalysisException(cutOff ? AnalysisErrorKind.Truncated : AnalysisErrorKind.WrongFormat, path,
+                $"'{path}' starts like an ELF file but {problem}; the file is {length:N0} bytes. It is {(cutOff ? "cut off" : "corrupted")}: capture the dump again.");
+        }
 
         if (elf.Type != ElfFile.TypeCore)
         {
@@ -74,56 +92,114 @@ public static class DumpFile
                 "It was cut off while being written or copied (full disk, interrupted transfer): capture or copy it again.");
         }
 
+        if (elf.ProgramHeaderCount == 0 || elf.NoteSegmentCount == 0)
+        {
+            throw new AnalysisException(AnalysisErrorKind.WrongFormat, path,
+                $"'{path}' is an ELF core file without {(elf.ProgramHeaderCount == 0 ? "program headers (its header counts none at offset 56)" : "a note segment (PT_NOTE)")}, " +
+                "so it holds no threads, auxiliary vector or module list to analyze. It is corrupted or was not written by a dump tool: capture the dump again (createdump, dotnet-dump collect).");
+        }
+
         return DumpFormat.ElfCore;
     }
 
+    // ClrMD's own bounds (DataTargetLimits): a header past them is not a dump ClrMD would read.
+    private const uint MaxMinidumpStreams = 10_000;
+    private const ulong MaxMinidumpMemoryRanges = 10_000_000;
+    private const int MinidumpHeaderSize = 32;
+    private const int MinidumpDirectoryEntrySize = 12;
+    private const int Memory64ListStream = 9;
+
     private static DumpFormat ValidateMinidump(string path, FileStream stream, long length)
     {
-        Span<byte> header = stackalloc byte[32];
+        Span<byte> header = stackalloc byte[MinidumpHeaderSize];
         stream.Position = 0;
-        if (stream.Read(header) < 32)
-            throw Truncated(path, 32, length);
+        if (ReadAtMost(stream, header) < MinidumpHeaderSize)
+            throw Truncated(path, MinidumpHeaderSize, length);
 
         uint streams = BinaryPrimitives.ReadUInt32LittleEndian(header[8..]);
         uint directoryRva = BinaryPrimitives.ReadUInt32LittleEndian(header[12..]);
-        long directoryEnd = directoryRva + (long)streams * 12;
-        if (directoryEnd > length)
-            throw Truncated(path, directoryEnd, length);
+        if (streams > MaxMinidumpStreams)
+        {
+            throw new AnalysisException(AnalysisErrorKind.WrongFormat, path,
+                $"'{path}' starts like a minidump but its header (offset 8) says it has {streams:N0} streams; a minidump has at most {MaxMinidumpStreams:N0}. The file is corrupted: capture the dump again.");
+        }
 
-        var directory = new byte[streams * 12];
+        // Every sum below is of values under 2^32 (or checked against the length first), held in longs: no overflow.
+        long directoryEnd = directoryRva + ((long)streams * MinidumpDirectoryEntrySize);
+        if (directoryEnd > length)
+            throw Truncated(path, directoryEnd, length, $"its stream directory (offset {directoryRva:N0}, {streams:N0} entries)");
+
+        var directory = new byte[streams * MinidumpDirectoryEntrySize];
         stream.Position = directoryRva;
         stream.ReadExactly(directory);
         long required = directoryEnd;
         Span<byte> list = stackalloc byte[16];
         for (int i = 0; i < streams; i++)
         {
-            ReadOnlySpan<byte> entry = directory.AsSpan(i * 12, 12);
+            ReadOnlySpan<byte> entry = directory.AsSpan(i * MinidumpDirectoryEntrySize, MinidumpDirectoryEntrySize);
             uint type = BinaryPrimitives.ReadUInt32LittleEndian(entry);
             uint size = BinaryPrimitives.ReadUInt32LittleEndian(entry[4..]);
             uint rva = BinaryPrimitives.ReadUInt32LittleEndian(entry[8..]);
             required = Math.Max(required, rva + (long)size);
-            if (type == 9 && rva + 16L <= length) // Memory64ListStream: ranges stored from BaseRva onward
+            if (type != Memory64ListStream || rva + 16L > length)
+                continue;
+
+            // Memory64ListStream: a count, then the file offset (BaseRva) where the ranges' bytes start, one after another.
+            stream.Position = rva;
+            stream.ReadExactly(list);
+            ulong count = BinaryPrimitives.ReadUInt64LittleEndian(list);
+            ulong baseRva = BinaryPrimitives.ReadUInt64LittleEndian(list[8..]);
+            if (count == 0)
+                continue;
+            if (count > MaxMinidumpMemoryRanges)
             {
-                stream.Position = rva;
-                stream.ReadExactly(list);
-                ulong count = BinaryPrimitives.ReadUInt64LittleEndian(list);
-                ulong baseRva = BinaryPrimitives.ReadUInt64LittleEndian(list[8..]);
-                if (count > 0 && rva + 16 + (long)count * 16 <= length)
-                {
-                    var ranges = new byte[count * 16];
-                    stream.ReadExactly(ranges);
-                    ulong total = 0;
-                    for (ulong r = 0; r < count; r++)
-                        total += BinaryPrimitives.ReadUInt64LittleEndian(ranges.AsSpan((int)(r * 16) + 8));
-                    required = Math.Max(required, (long)(baseRva + total));
-                }
+                throw new AnalysisException(AnalysisErrorKind.WrongFormat, path,
+                    $"'{path}' is a minidump whose memory list (stream {i}, offset {rva:N0}) says it has {count:N0} memory ranges; at most {MaxMinidumpMemoryRanges:N0} are possible. The file is corrupted: capture the dump again.");
             }
+
+            long listEnd = rva + 16L + ((long)count * 16);
+            if (listEnd > length)
+                throw Truncated(path, listEnd, length, $"its memory list (stream {i} at offset {rva:N0}, {count:N0} ranges)");
+
+            var ranges = new byte[count * 16];
+            stream.ReadExactly(ranges);
+            // The ranges' bytes start at BaseRva; their sizes are 64-bit and untrusted: add them saturating.
+            ulong end = baseRva;
+            for (int r = 0; r < (int)count; r++)
+            {
+                ulong rangeSize = BinaryPrimitives.ReadUInt64LittleEndian(ranges.AsSpan((r * 16) + 8));
+                end = rangeSize > ulong.MaxValue - end ? ulong.MaxValue : end + rangeSize;
+            }
+
+            long memoryEnd = end > long.MaxValue ? long.MaxValue : (long)end;
+            if (memoryEnd > length)
+                throw Truncated(path, memoryEnd, length, $"its memory ranges (from offset {baseRva:N0})");
+            required = Math.Max(required, memoryEnd);
         }
 
         if (required > length)
             throw Truncated(path, required, length);
         return DumpFormat.Minidump;
     }
+
+    private static int ReadAtMost(Stream stream, Span<byte> buffer)
+    {
+        int total = 0;
+        while (total < buffer.Length)
+        {
+            int n = stream.Read(buffer[total..]);
+            if (n == 0)
+                break;
+            total += n;
+        }
+
+        return total;
+    }
+
+    private static AnalysisException Truncated(string path, long required, long length, string what) =>
+        new(AnalysisErrorKind.Truncated, path,
+            $"Dump file '{path}' is truncated or corrupted: {what} reach{(required == long.MaxValue ? " past any file length" : $" byte {required:N0}")} but the file has {length:N0}. " +
+            "It was cut off while being written or copied, or damaged: capture or copy it again.");
 
     private static AnalysisException Truncated(string path, long required, long length) =>
         new(AnalysisErrorKind.Truncated, path,

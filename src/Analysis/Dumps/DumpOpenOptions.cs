@@ -27,4 +27,25 @@ public sealed record DumpOpenOptions
 
     /// <summary>Do not read or write the on-disk index (it is still kept in memory for the session).</summary>
     public bool NoCache { get; init; }
+
+    /// <summary>Microsoft's public symbol server, which holds the runtime's and the framework's own files.</summary>
+    public const string MicrosoftSymbolServer = "https://msdl.microsoft.com/download/symbols";
+
+    /// <summary>
+    /// Local folders holding module files (assemblies, native libraries) the dump refers to but that are not at their
+    /// recorded paths on this machine: the files themselves, or a symbol store (name/index/name). Searched before any
+    /// server.
+    /// </summary>
+    public IReadOnlyList<string>? SymbolPaths { get; init; }
+
+    /// <summary>
+    /// Symbol servers to download missing module files from (for example <see cref="MicrosoftSymbolServer"/>). Null or
+    /// empty (the default): no server is asked and nothing leaves this machine; a module file that is neither at its
+    /// recorded path nor in <see cref="SymbolPaths"/> is reported in <see cref="DumpSession.Warnings"/>. A server named
+    /// here may use plain HTTP or a private address.
+    /// </summary>
+    public IReadOnlyList<string>? SymbolServers { get; init; }
+
+    /// <summary>Folder where downloaded module files are kept. Null: "symbols" under the index cache folder (see <see cref="CacheDirectory"/>).</summary>
+    public string? SymbolCacheDirectory { get; init; }
 }

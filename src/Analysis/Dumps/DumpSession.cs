@@ -26,9 +26,10 @@ public sealed class DumpSession : IAnalysisSession
 
     private readonly DumpOpenOptions _options;
 
-    private DumpSession(string path, DumpFormat format, DataTarget target, ClrRuntime runtime, string runtimeVersion, string dacPath, DumpOpenOptions options)
+    private DumpSession(string path, DumpFormat format, DataTarget target, ClrRuntime runtime, string runtimeVersion, string dacPath, DumpOpenOptions options, ModuleFileLocator locator)
     {
         _options = options;
+        _locator = locator;
         Path = path;
         Format = format;
         _target = target;
@@ -39,6 +40,26 @@ public sealed class DumpSession : IAnalysisSession
         // of a closed session must not reach into a disposed runtime).
         ProcessId = target.DataReader.ProcessId;
         HasHeap = ProbeHeap();
+        IReadOnlyList<string> missing;
+        try
+        {
+            missing = MissingModuleFiles();
+        }
+        catch (Exception e) when (IsEngineFailure(e))
+        {
+            missing = [];
+            AddWarning($"The dump's module list could not be read ({e.GetType().Name}: {e.Message}); module names may be missing from stacks and types.");
+        }
+
+        if (missing.Count > 0)
+        {
+            string list = string.Join(", ", missing.Take(5)) + (missing.Count > 5 ? $" and {missing.Count - 5} more" : "");
+            AddWarning(
+                $"{missing.Count} module file{(missing.Count == 1 ? " is" : "s are")} not on this machine ({list}). The copy in the dump is used; where the dump lacks " +
+                "a page, a method or type name may read as unknown. " + (_locator.UsesNetwork
+                    ? "The symbol servers given did not have them either: pass -SymbolPath with a folder holding these files."
+                    : "Pass -SymbolPath with a folder holding these files, or -SymbolServer to download them (no server is asked unless you name one)."));
+        }
     }
 
     /// <summary>Full path of the dump file.</summary>
@@ -74,26 +95,36 @@ public sealed class DumpSession : IAnalysisSession
         return _runtime;
     }
 
-    /// <summary>Opens a dump read-only, locates the matching DAC and creates the runtime.</summary>
-    /// <exception cref="AnalysisException">The file is missing, not a dump, truncated, not .NET, or no DAC matches.</exception>
+    /// <summary>
+    /// Opens a dump read-only, locates the matching DAC and creates the runtime. Offline unless
+    /// <see cref="DumpOpenOptions.SymbolServers"/> names a server; module files missing here are listed in
+    /// <see cref="Warnings"/>.
+    /// </summary>
+    /// <exception cref="AnalysisException">
+    /// The file is missing, not a dump, truncated or corrupted, not .NET, no DAC matches or the DAC cannot read it. Every
+    /// failure of the engine (ClrMD, the DAC) comes as this exception with the engine's as its InnerException.
+    /// </exception>
     public static DumpSession Open(string path, DumpOpenOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         options ??= new DumpOpenOptions();
         string fullPath = System.IO.Path.GetFullPath(path);
         DumpFormat format = DumpFile.Validate(fullPath);
+        var locator = new ModuleFileLocator(options);
 
         DataTarget target;
         try
         {
-            target = DataTarget.LoadDump(fullPath);
+            // Our locator, not ClrMD's default one (Microsoft's public symbol server, asked from inside DAC callbacks).
+            target = DataTarget.LoadDump(fullPath, new DataTargetOptions { FileLocator = locator });
         }
-        catch (Exception e) when (e is InvalidDataException or IOException or ClrDiagnosticsException or NotSupportedException or InvalidOperationException or ArgumentException)
+        catch (Exception e) when (IsEngineFailure(e))
         {
-            throw new AnalysisException(AnalysisErrorKind.WrongFormat, fullPath,
-                $"Dump file '{fullPath}' could not be read as a {format} dump: {e.Message}. It may be corrupted: capture it again.", e);
+            throw new AnalysisException(FormatKind(e), fullPath,
+                $"Dump file '{fullPath}' could not be read as a {format} dump: {Cause(e)}. It may be truncated or corrupted: capture it again.", e);
         }
 
+        string step = "listing the .NET runtimes loaded in it";
         try
         {
             ClrInfo? info = target.ClrVersions.FirstOrDefault(c => c.Flavor == ClrFlavor.Core) ?? target.ClrVersions.FirstOrDefault();
@@ -104,6 +135,14 @@ public sealed class DumpSession : IAnalysisSession
                     "Check that you dumped the right process (dotnet-dump ps lists .NET processes).");
             }
 
+            // ClrMD parses some of the dump lazily from inside the DAC's callbacks (the threads' registers when the DAC first
+            // asks for a context, the module list), where an exception cannot be caught and aborts the process. Parse them
+            // here first: a damaged part fails now, as an AnalysisException, and what parses is cached for the DAC.
+            step = "reading the threads' registers and the module list";
+            _ = target.DataReader.GetThreadContext(0, 0, Span<byte>.Empty);
+            _ = target.EnumerateModules().Count();
+
+            step = "reading the runtime's version and build id";
             string version = DacLocator.RuntimeVersion(info, target);
             string dac = DacLocator.Locate(fullPath, info, target, options);
             ClrRuntime runtime;
@@ -111,13 +150,29 @@ public sealed class DumpSession : IAnalysisSession
             {
                 runtime = info.CreateRuntime(dac, ignoreMismatch: true);
             }
-            catch (Exception e) when (e is not AnalysisException and not OutOfMemoryException)
+            catch (Exception e) when (IsEngineFailure(e))
             {
                 throw new AnalysisException(AnalysisErrorKind.DacLoadFailed, fullPath,
-                    $"The DAC '{dac}' could not be loaded for dump '{fullPath}' (runtime {version}): {e.Message}. Pass -DacPath with the {DacLocator.DacFileName} of exactly that runtime build.", e);
+                    $"The DAC '{dac}' could not be loaded for dump '{fullPath}' (runtime {version}): {Cause(e)}. Pass -DacPath with the {DacLocator.DacFileName} of exactly that runtime build; " +
+                    "if it is the right one, the dump's runtime data is damaged: capture the dump again.", e);
             }
 
-            return new DumpSession(fullPath, format, target, runtime, version, dac, options);
+            step = "reading the process id, heap segments and module list";
+            try
+            {
+                return new DumpSession(fullPath, format, target, runtime, version, dac, options, locator);
+            }
+            catch
+            {
+                runtime.Dispose();
+                throw;
+            }
+        }
+        catch (Exception e) when (IsEngineFailure(e))
+        {
+            target.Dispose();
+            throw new AnalysisException(FormatKind(e), fullPath,
+                $"Dump '{fullPath}' could not be opened: {e.GetType().Name} while {step}: {Cause(e)}. The dump is probably truncated or corrupted: capture it again.", e);
         }
         catch
         {
@@ -125,6 +180,76 @@ public sealed class DumpSession : IAnalysisSession
             throw;
         }
     }
+
+    /// <summary>
+    /// What this session could not do or find: module files missing on this machine, symbol servers that failed, stacks
+    /// whose walk was cut short. Empty for a complete dump whose files are all here.
+    /// </summary>
+    public ItemList<string> Warnings
+    {
+        get
+        {
+            lock (_warnings)
+                return [.. _warnings, .. _locator.Problems.Where(p => !_warnings.Contains(p))];
+        }
+    }
+
+    internal void AddWarning(string warning)
+    {
+        lock (_warnings)
+        {
+            if (!_warnings.Contains(warning))
+                _warnings.Add(warning);
+        }
+    }
+
+    private readonly List<string> _warnings = new();
+    private readonly ModuleFileLocator _locator;
+
+    /// <summary>Managed modules recorded with a path that is neither on this machine nor in a -SymbolPath folder (nor downloaded).</summary>
+    private IReadOnlyList<string> MissingModuleFiles()
+    {
+        var missing = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        ModuleInfo[]? images = null;
+        foreach (ClrModule module in _runtime.EnumerateModules())
+        {
+            if (module.IsDynamic || module.Name is not { Length: > 0 } name || !System.IO.Path.IsPathRooted(name) || !seen.Add(name))
+                continue;
+            if (File.Exists(name) || _locator.FindInFolders(name, null) is not null)
+                continue;
+            if (_locator.UsesNetwork)
+            {
+                // Asked now, so an answer is in the local cache before the DAC wants it (and a failure is a warning, not a crash).
+                images ??= _target.EnumerateModules().ToArray();
+                var image = Array.Find(images, m => m.ImageBase == module.ImageBase);
+                if (image is { IndexTimeStamp: not 0, IndexFileSize: not 0 } && _locator.FindPEImage(name, image.IndexTimeStamp, image.IndexFileSize, checkProperties: false) is not null)
+                    continue;
+            }
+
+            missing.Add(name);
+        }
+
+        return missing;
+    }
+
+    /// <summary>
+    /// The kind for an engine failure while opening. The file was readable when validated, so only an error of the
+    /// operating system is a read failure; an IOException the engine throws itself (HResult COR_E_IO, "I/O error
+    /// occurred") is about the content, as are all other types.
+    /// </summary>
+    private static AnalysisErrorKind FormatKind(Exception e) => e switch
+    {
+        EndOfStreamException => AnalysisErrorKind.Truncated,
+        UnauthorizedAccessException => AnalysisErrorKind.ReadFailed,
+        IOException when e.GetType() == typeof(IOException) && e.HResult != CorEIo => AnalysisErrorKind.ReadFailed,
+        _ => AnalysisErrorKind.WrongFormat,
+    };
+
+    private const int CorEIo = unchecked((int)0x80131620);
+
+    /// <summary>An exception's message for the middle of a sentence of ours (no final period).</summary>
+    private static string Cause(Exception e) => e.Message.TrimEnd().TrimEnd('.');
 
     /// <summary>All managed threads with names, states, stacks, exceptions, locks and deadlock cycles. Computed once.</summary>
     public IReadOnlyList<DumpThread> GetThreads(CancellationToken cancellationToken = default)
@@ -136,7 +261,7 @@ public sealed class DumpSession : IAnalysisSession
         try
         {
             ThrowIfClosed();
-            return _threads ??= ThreadAnalyzer.Analyze(_runtime, HasHeap, cancellationToken);
+            return _threads ??= ThreadAnalyzer.Analyze(_runtime, HasHeap, cancellationToken, AddWarning);
         }
         catch (Exception e) when (IsEngineFailure(e))
         {
@@ -421,8 +546,15 @@ public sealed class DumpSession : IAnalysisSession
             }
 
             _disposed = true;
-            _runtime.Dispose();
-            _target.Dispose();
+            try
+            {
+                _runtime.Dispose();
+                _target.Dispose();
+            }
+            catch (Exception e) when (IsEngineFailure(e))
+            {
+                // Closing must not fail: a runtime left inconsistent by a damaged dump is dropped with the session.
+            }
         }
         finally
         {
@@ -458,9 +590,30 @@ public sealed class DumpSession : IAnalysisSession
             throw new AnalysisException(AnalysisErrorKind.SessionClosed, Path, $"The session for dump '{Path}' was closed. Open the dump again (Open-Dump).");
     }
 
-    private static bool IsEngineFailure(Exception e) =>
-        e is InvalidOperationException or IOException or ClrDiagnosticsException or InvalidDataException && e is not OperationCanceledException;
+    /// <summary>
+    /// Whether an exception is the engine failing on this dump (ClrMD, the DAC, our readers of its data): anything but
+    /// cancellation and our own AnalysisExceptions. A corrupt dump makes ClrMD throw nearly any type (NullReference,
+    /// IndexOutOfRange, Overflow, BadImageFormat, even OutOfMemory for an absurd count), so all are wrapped; the cause
+    /// stays the InnerException.
+    /// </summary>
+    internal static bool IsEngineFailure(Exception e) =>
+        e is not (OperationCanceledException or AnalysisException or StackOverflowException or ThreadInterruptedException) &&
+        !(e is ArgumentException && !ThrownByEngine(e)); // a caller's bad argument, checked by our own code, stays itself
+
+    private static bool ThrownByEngine(Exception e)
+    {
+        var engine = typeof(ClrRuntime).Assembly;
+        foreach (var frame in new System.Diagnostics.StackTrace(e, fNeedFileInfo: false).GetFrames())
+        {
+            if (frame.GetMethod()?.Module.Assembly == engine)
+                return true;
+        }
+
+        return false;
+    }
 
     private AnalysisException ReadFailure(string what, Exception e) =>
-        new(AnalysisErrorKind.ReadFailed, Path, $"Failed while {what} in dump '{Path}': {e.Message}. The dump may be damaged.", e);
+        new(AnalysisErrorKind.ReadFailed, Path,
+            $"Failed while {what} in dump '{Path}': {e.GetType().Name}: {Cause(e)}. The dump's data there is damaged or inconsistent; other questions may still work. " +
+            "Capture the dump again if you need this answer.", e);
 }

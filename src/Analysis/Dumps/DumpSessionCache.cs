@@ -9,7 +9,8 @@ public sealed class DumpSessionCache(int implicitCapacity = 3) : SessionCache<Du
         options ??= new DumpOpenOptions();
         string key = (options.DacPath is null ? "" : Path.GetFullPath(options.DacPath)) + "\n" +
             (options.RuntimeSearchRoots is null ? "<default roots>" : string.Join("\n", options.RuntimeSearchRoots)) + "\n" +
-            (options.NoCache ? "<no cache>" : options.CacheDirectory is null ? "<default cache>" : Path.GetFullPath(options.CacheDirectory));
+            (options.NoCache ? "<no cache>" : options.CacheDirectory is null ? "<default cache>" : Path.GetFullPath(options.CacheDirectory)) + "\n" +
+            "symbols: " + string.Join("|", options.SymbolPaths ?? []) + "\nservers: " + string.Join("|", options.SymbolServers ?? []) + "\n" + options.SymbolCacheDirectory;
         return GetOrOpen(path, key, p => DumpFile.Validate(p), p => DumpSession.Open(p, options), keepOpen);
     }
 }

@@ -41,16 +41,33 @@ internal sealed class ElfFile
     public static bool HasElfMagic(ReadOnlySpan<byte> head) =>
         head.Length >= 4 && head[0] == 0x7f && head[1] == (byte)'E' && head[2] == (byte)'L' && head[3] == (byte)'F';
 
+    /// <summary>Most program headers a file may have (ClrMD's DataTargetLimits.MaxElfProgramHeaders).</summary>
+    public const int MaxProgramHeaders = 10_000;
+
+    /// <summary>Number of program headers.</summary>
+    public int ProgramHeaderCount { get; private init; }
+
+    /// <summary>Number of PT_NOTE segments (a core's threads, auxiliary vector and file list live in them).</summary>
+    public int NoteSegmentCount => _notes.Count;
+
     /// <summary>Reads the ELF headers of an open stream. Returns null with a reason when they are malformed.</summary>
-    public static ElfFile? TryRead(Stream stream, out string? problem)
+    public static ElfFile? TryRead(Stream stream, out string? problem) => TryRead(stream, out problem, out _);
+
+    /// <summary>
+    /// Reads the ELF headers of an open stream. Returns null with a reason when they are malformed; <paramref name="cutOff"/>
+    /// tells whether the reason is that the file ends too early (rather than that a field is impossible).
+    /// </summary>
+    public static ElfFile? TryRead(Stream stream, out string? problem, out bool cutOff)
     {
         problem = null;
+        cutOff = false;
         Span<byte> ident = stackalloc byte[64];
         stream.Position = 0;
         int got = ReadAtMost(stream, ident);
         if (got < 52 || !HasElfMagic(ident))
         {
             problem = $"the ELF header is incomplete ({got} bytes)";
+            cutOff = true;
             return null;
         }
 
@@ -70,33 +87,54 @@ internal sealed class ElfFile
         if (is64 && got < 64)
         {
             problem = $"the ELF64 header is incomplete ({got} bytes)";
+            cutOff = true;
             return null;
         }
 
         ushort type = BinaryPrimitives.ReadUInt16LittleEndian(ident[16..]);
         ushort machine = BinaryPrimitives.ReadUInt16LittleEndian(ident[18..]);
-        long phoff = is64 ? (long)BinaryPrimitives.ReadUInt64LittleEndian(ident[32..]) : BinaryPrimitives.ReadUInt32LittleEndian(ident[28..]);
+        ulong rawPhoff = is64 ? BinaryPrimitives.ReadUInt64LittleEndian(ident[32..]) : BinaryPrimitives.ReadUInt32LittleEndian(ident[28..]);
         int phentsize = BinaryPrimitives.ReadUInt16LittleEndian(ident[(is64 ? 54 : 42)..]);
         int phnum = BinaryPrimitives.ReadUInt16LittleEndian(ident[(is64 ? 56 : 44)..]);
         int minEntry = is64 ? 56 : 32;
-        if (phnum > 0 && (phentsize < minEntry || phoff <= 0))
+        int phoffAt = is64 ? 32 : 28;
+        if (phnum > 0 && (phentsize < minEntry || rawPhoff == 0))
         {
-            problem = $"program header table is malformed (offset {phoff}, entry size {phentsize})";
+            problem = $"program header table is malformed (offset {rawPhoff}, entry size {phentsize})";
             return null;
         }
 
-        long required = phoff + (long)phentsize * phnum;
+        if (phnum > MaxProgramHeaders)
+        {
+            problem = $"its header (offset {(is64 ? 56 : 44)}) counts {phnum:N0} program headers, more than the {MaxProgramHeaders:N0} any readable file has";
+            return null;
+        }
+
+        long tableSize = (long)phentsize * phnum;
+        if (phnum > 0 && rawPhoff > (ulong)(stream.Length - Math.Min(tableSize, stream.Length)))
+        {
+            // The table starts (or ends) past the end of the file: a cut-off file, or an absurd offset.
+            long end = rawPhoff > long.MaxValue - (ulong)tableSize ? long.MaxValue : (long)rawPhoff + tableSize;
+            if (rawPhoff > 1L << 40)
+            {
+                problem = $"its program header table offset (at offset {phoffAt}) is {rawPhoff:N0}, beyond any dump";
+                return null;
+            }
+
+            return new ElfFile(is64, type, machine, end, []) { ProgramHeaderCount = phnum };
+        }
+
+        long phoff = (long)rawPhoff;
+        long required = phoff + tableSize;
         var notes = new List<(long, long)>();
         if (phnum > 0)
         {
-            if (required > stream.Length)
-                return new ElfFile(is64, type, machine, required, notes);
-
-            var table = new byte[phentsize * phnum];
+            var table = new byte[tableSize];
             stream.Position = phoff;
             if (ReadAtMost(stream, table) != table.Length)
             {
                 problem = "program header table could not be read";
+                cutOff = true;
                 return null;
             }
 
@@ -104,11 +142,11 @@ internal sealed class ElfFile
             {
                 ReadOnlySpan<byte> ph = table.AsSpan(i * phentsize, phentsize);
                 uint ptype = BinaryPrimitives.ReadUInt32LittleEndian(ph);
-                long offset, filesz;
+                ulong offset, filesz;
                 if (is64)
                 {
-                    offset = (long)BinaryPrimitives.ReadUInt64LittleEndian(ph[8..]);
-                    filesz = (long)BinaryPrimitives.ReadUInt64LittleEndian(ph[32..]);
+                    offset = BinaryPrimitives.ReadUInt64LittleEndian(ph[8..]);
+                    filesz = BinaryPrimitives.ReadUInt64LittleEndian(ph[32..]);
                 }
                 else
                 {
@@ -116,20 +154,25 @@ internal sealed class ElfFile
                     filesz = BinaryPrimitives.ReadUInt32LittleEndian(ph[16..]);
                 }
 
-                if (offset < 0 || filesz < 0)
+                if (offset > long.MaxValue || filesz > long.MaxValue)
                 {
-                    problem = $"program header {i} has an impossible offset or size";
+                    problem = $"program header {i} (at offset {phoff + ((long)i * phentsize):N0}) has an impossible offset or size ({offset:N0}, {filesz:N0})";
                     return null;
                 }
 
                 if (ptype is PtLoad or PtNote && filesz > 0)
-                    required = Math.Max(required, offset + filesz);
+                {
+                    // Saturating: a corrupt size near 2^63 must read as "far past the end", not wrap to a small number.
+                    long end = (long)offset > long.MaxValue - (long)filesz ? long.MaxValue : (long)offset + (long)filesz;
+                    required = Math.Max(required, end);
+                }
+
                 if (ptype == PtNote && filesz > 0)
-                    notes.Add((offset, filesz));
+                    notes.Add(((long)offset, (long)filesz));
             }
         }
 
-        return new ElfFile(is64, type, machine, required, notes);
+        return new ElfFile(is64, type, machine, required, notes) { ProgramHeaderCount = phnum };
     }
 
     /// <summary>The GNU build id of an ELF file on disk (executable or shared object), or null.</summary>
@@ -155,7 +198,7 @@ internal sealed class ElfFile
     {
         foreach (var (offset, size) in _notes)
         {
-            if (offset + size > stream.Length || size > 1 << 20)
+            if (offset > stream.Length - size || size > 1 << 20)
                 continue;
             var data = new byte[size];
             stream.Position = offset;

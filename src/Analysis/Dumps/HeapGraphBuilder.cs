@@ -279,6 +279,8 @@ internal static class HeapGraphBuilder
             warnings.Add(string.Create(CultureInfo.InvariantCulture, $"{dangling:N0} references point to no object on the walked heap (unreadable segments or corruption); they are left out of root paths and retained sizes."));
         }
 
+        if (StackWalk.Warning(runtime.Threads) is { } cut)
+            warnings.Add(cut);
         var (roots, frames) = ReadRoots(runtime, addresses, cancellationToken);
         return new HeapGraph
         {
@@ -293,7 +295,7 @@ internal static class HeapGraphBuilder
         var roots = new List<GraphRoot>();
         var frames = new List<string>();
         var frameIds = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (ClrRoot root in runtime.Heap.EnumerateRoots())
+        foreach (ClrRoot root in EnumerateRoots(runtime, cancellationToken))
         {
             cancellationToken.ThrowIfCancellationRequested();
             int node = Array.BinarySearch(addresses, root.Object.Address);
@@ -327,6 +329,40 @@ internal static class HeapGraphBuilder
         }
 
         return (roots.ToArray(), frames.ToArray());
+    }
+
+    /// <summary>
+    /// ClrMD's <see cref="ClrHeap.EnumerateRoots"/> when every live thread's stack walk ends; otherwise the same kinds of
+    /// roots with the stacks of threads whose walk does not end left out (their root enumeration in the DAC could run
+    /// forever; see <see cref="StackWalk"/>). Only that case loses the elements of async-pinned handles' arrays.
+    /// </summary>
+    private static IEnumerable<ClrRoot> EnumerateRoots(ClrRuntime runtime, CancellationToken cancellationToken)
+    {
+        var alive = runtime.Threads.Where(t => t.IsAlive).ToArray();
+        if (alive.All(StackWalk.Ends))
+        {
+            foreach (var root in runtime.Heap.EnumerateRoots())
+                yield return root;
+            yield break;
+        }
+
+        foreach (var handle in runtime.EnumerateHandles())
+        {
+            if (handle.IsStrong)
+                yield return handle;
+        }
+
+        foreach (var root in runtime.Heap.EnumerateFinalizerRoots())
+            yield return root;
+        foreach (var thread in alive)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            foreach (var root in StackWalk.Roots(thread))
+                yield return root;
+        }
+
+        foreach (var root in runtime.Heap.EnumerateAdditionalRoots())
+            yield return root;
     }
 
     /// <summary>Reads a type's GCDesc: the series count just below the method table, then the series below that.</summary>

@@ -16,9 +16,7 @@ namespace Analysis.Dumps;
 internal static class ThreadAnalyzer
 {
     private const int TsInterruptible = 0x02000000; // sitting in a Sleep(), Wait(), Join()
-    private const int MaxFrames = 4096;
-
-    public static IReadOnlyList<DumpThread> Analyze(ClrRuntime runtime, bool heapAvailable, CancellationToken cancellationToken)
+    public static IReadOnlyList<DumpThread> Analyze(ClrRuntime runtime, bool heapAvailable, CancellationToken cancellationToken, Action<string>? warn = null)
     {
         var threads = runtime.Threads;
         var byAddress = new Dictionary<ulong, ClrThread>();
@@ -33,10 +31,13 @@ internal static class ThreadAnalyzer
         foreach (var thread in threads)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var clrFrames = thread.IsAlive ? SafeFrames(thread) : [];
-            var roots = heapAvailable && thread.IsAlive ? SafeRoots(thread) : [];
+            var clrFrames = thread.IsAlive ? StackWalk.Frames(thread) : [];
+            var roots = heapAvailable && thread.IsAlive ? StackWalk.Roots(thread).Where(r => r.Object.IsValid && !r.IsInterior).ToArray() : [];
             work.Add(new ThreadWork(thread, clrFrames, roots));
         }
+
+        if (StackWalk.Warning(threads) is { } cut)
+            warn?.Invoke(cut);
 
         // Locks held: monitors owned in the sync block table, plus thin locks and Lock instances on any stack.
         var held = new Dictionary<int, List<LockInfo>>();
@@ -132,37 +133,13 @@ internal static class ThreadAnalyzer
 
     private readonly record struct EnterFrames(int First, int End, bool IsLock);
 
-    private static IReadOnlyList<ClrStackFrame> SafeFrames(ClrThread thread)
-    {
-        try
-        {
-            return thread.EnumerateStackTrace(includeContext: false, MaxFrames).ToArray();
-        }
-        catch (Exception e) when (e is InvalidOperationException or IOException or ClrDiagnosticsException)
-        {
-            return [];
-        }
-    }
-
-    private static IReadOnlyList<ClrStackRoot> SafeRoots(ClrThread thread)
-    {
-        try
-        {
-            return thread.EnumerateStackRoots().Where(r => r.Object.IsValid && !r.IsInterior).ToArray();
-        }
-        catch (Exception e) when (e is InvalidOperationException or IOException or ClrDiagnosticsException)
-        {
-            return [];
-        }
-    }
-
     private static ClrException? SafeException(ClrThread thread)
     {
         try
         {
             return thread.CurrentException;
         }
-        catch (Exception e) when (e is InvalidOperationException or IOException or ClrDiagnosticsException)
+        catch (Exception e) when (DumpSession.IsEngineFailure(e))
         {
             return null;
         }
