@@ -62,6 +62,8 @@ public static class DemoFiles
         foreach (var (name, fixture) in GoFiles)
             Link(name, Path.Combine(go, fixture));
         Directory.CreateSymbolicLink(Path.Combine(dir, "notebooks"), Path.Combine(RepoPaths.Root, "notebooks"));
+        // the app's build output, as Open-Dump -SymbolPath's example names it
+        Directory.CreateSymbolicLink(Path.Combine(dir, "app-build-output"), Path.GetDirectoryName(RepoPaths.TargetDll("DumpTarget"))!);
 
         string trace = Path.Combine(dir, "app.nettrace");
         using (var pwsh = new RealPwsh())
