@@ -300,4 +300,15 @@ public sealed class MissingModuleCmdletTests(MissingModulesDump dump) : IClassFi
         Assert.Empty(r.Warnings);
         Assert.Equal("True", Assert.Single(r.Strings));
     }
+
+    [Fact]
+    public void OpenDump_SymbolPathThatIsNoFolder_Warns_NamingIt()
+    {
+        using var host = new PwshHost();
+        string missing = Path.Combine(dump.Folder, "no-such-build-output");
+        var r = host.Run("$s = Open-Dump $d -SymbolPath $f; $s.ProcessId -gt 0; Close-Dump $s", new Dictionary<string, object?> { ["d"] = dump.Dump, ["f"] = missing });
+        Assert.Empty(r.Errors);
+        Assert.Equal("True", Assert.Single(r.Strings));
+        Assert.Contains(r.Warnings, w => w.Message.Contains($"Symbol path '{missing}' is not a folder", StringComparison.Ordinal));
+    }
 }

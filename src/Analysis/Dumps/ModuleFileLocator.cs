@@ -22,6 +22,13 @@ internal sealed class ModuleFileLocator : IFileLocator
     public ModuleFileLocator(DumpOpenOptions options)
     {
         _folders = options.SymbolPaths ?? [];
+        foreach (string folder in _folders)
+        {
+            // a mistyped folder would otherwise only show as the files it should have held being missing
+            if (!Directory.Exists(folder))
+                _problems.TryAdd("folder " + folder, $"Symbol path '{folder}' is not a folder on this machine; it is not searched. Pass -SymbolPath with an existing folder.");
+        }
+
         string cache = options.SymbolCacheDirectory ?? Path.Combine(HeapGraphCache.DefaultDirectory(), "symbols");
         var servers = new List<(string, IFileLocator?)>();
         foreach (string url in options.SymbolServers ?? [])
