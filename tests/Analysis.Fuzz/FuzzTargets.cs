@@ -162,7 +162,11 @@ public static class FuzzTargets
 
     private static void NetTrace(string file)
     {
-        var analysis = TraceAnalysis.Read(file);
+        // Without coverage: what users run, TraceEvent's pass in the product's worker process (a crash of the engine is
+        // one EngineFailed). With coverage: the pass in this process, where the instrumented code's edges are counted
+        // (the worker would load the instrumented Analysis.dll without a coverage map); an engine crash then kills this
+        // worker and is reported as a kill of the engine, which the product's worker contains.
+        var analysis = TraceAnalysis.Read(file, Coverage.Enabled ? new TraceReadOptions { Isolation = EngineIsolation.InProcess } : TraceReadOptions.Default);
         Touch(analysis.RuntimeVersion);
         Touch(string.Join(";", analysis.Warnings));
         Touch(analysis.GetGcSummary());
