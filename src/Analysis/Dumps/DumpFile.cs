@@ -46,7 +46,7 @@ public static class DumpFile
     private static DumpFormat Validate(string path, FileStream stream, long length)
     {
         Span<byte> head = stackalloc byte[16];
-        int got = ReadAtMost(stream, head);
+        int got = stream.ReadAtLeast(head, head.Length, throwOnEndOfStream: false);
         head = head[..got];
 
         if (ElfFile.HasElfMagic(head))
@@ -113,7 +113,7 @@ public static class DumpFile
     {
         Span<byte> header = stackalloc byte[MinidumpHeaderSize];
         stream.Position = 0;
-        if (ReadAtMost(stream, header) < MinidumpHeaderSize)
+        if (stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false) < MinidumpHeaderSize)
             throw Truncated(path, MinidumpHeaderSize, length);
 
         uint streams = BinaryPrimitives.ReadUInt32LittleEndian(header[8..]);
@@ -180,20 +180,6 @@ public static class DumpFile
         if (required > length)
             throw Truncated(path, required, length);
         return DumpFormat.Minidump;
-    }
-
-    private static int ReadAtMost(Stream stream, Span<byte> buffer)
-    {
-        int total = 0;
-        while (total < buffer.Length)
-        {
-            int n = stream.Read(buffer[total..]);
-            if (n == 0)
-                break;
-            total += n;
-        }
-
-        return total;
     }
 
     private static AnalysisException Truncated(string path, long required, long length, string what) =>

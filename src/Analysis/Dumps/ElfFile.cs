@@ -63,7 +63,7 @@ internal sealed class ElfFile
         cutOff = false;
         Span<byte> ident = stackalloc byte[64];
         stream.Position = 0;
-        int got = ReadAtMost(stream, ident);
+        int got = stream.ReadAtLeast(ident, ident.Length, throwOnEndOfStream: false);
         if (got < 52 || !HasElfMagic(ident))
         {
             problem = $"the ELF header is incomplete ({got} bytes)";
@@ -131,7 +131,7 @@ internal sealed class ElfFile
         {
             var table = new byte[tableSize];
             stream.Position = phoff;
-            if (ReadAtMost(stream, table) != table.Length)
+            if (stream.ReadAtLeast(table, table.Length, throwOnEndOfStream: false) != table.Length)
             {
                 problem = "program header table could not be read";
                 cutOff = true;
@@ -202,7 +202,7 @@ internal sealed class ElfFile
                 continue;
             var data = new byte[size];
             stream.Position = offset;
-            if (ReadAtMost(stream, data) != data.Length)
+            if (stream.ReadAtLeast(data, data.Length, throwOnEndOfStream: false) != data.Length)
                 continue;
 
             int pos = 0;
@@ -226,18 +226,4 @@ internal sealed class ElfFile
     }
 
     private static int Align4(int n) => (n + 3) & ~3;
-
-    private static int ReadAtMost(Stream stream, Span<byte> buffer)
-    {
-        int total = 0;
-        while (total < buffer.Length)
-        {
-            int n = stream.Read(buffer[total..]);
-            if (n == 0)
-                break;
-            total += n;
-        }
-
-        return total;
-    }
 }
