@@ -442,23 +442,24 @@ public sealed class Mutator
     private void FieldMutation(List<byte> d)
     {
         var fields = new List<(int Start, int End)>();
+        var bytes = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(d); // read only while the fields are found
         int pos = 0;
         while (pos < d.Count && fields.Count < 100_000)
         {
             int start = pos;
-            if (!TryVarint(d, ref pos, out ulong tag))
+            if (!ProtoNode.TryVarint(bytes, ref pos, out ulong tag))
                 break;
             switch (tag & 7)
             {
                 case 0:
-                    if (!TryVarint(d, ref pos, out _))
+                    if (!ProtoNode.TryVarint(bytes, ref pos, out _))
                         pos = d.Count + 1;
                     break;
                 case 1:
                     pos += 8;
                     break;
                 case 2:
-                    if (!TryVarint(d, ref pos, out ulong len) || len > (ulong)(d.Count - pos))
+                    if (!ProtoNode.TryVarint(bytes, ref pos, out ulong len) || len > (ulong)(d.Count - pos))
                         pos = d.Count + 1;
                     else
                         pos += (int)len;
@@ -500,22 +501,6 @@ public sealed class Mutator
                 d.InsertRange(Math.Min(to, d.Count), field);
                 break;
         }
-    }
-
-    private static bool TryVarint(List<byte> d, ref int pos, out ulong value)
-    {
-        value = 0;
-        for (int shift = 0; shift < 64; shift += 7)
-        {
-            if (pos >= d.Count)
-                return false;
-            byte b = d[pos++];
-            value |= (ulong)(b & 0x7f) << shift;
-            if (b < 0x80)
-                return true;
-        }
-
-        return false;
     }
 
     // ---- text ----

@@ -74,7 +74,8 @@ internal sealed class ProtoNode
         return values;
     }
 
-    private static bool TryVarint(ReadOnlySpan<byte> d, ref int pos, out ulong value)
+    /// <summary>A varint at <paramref name="pos"/> (advanced past it); false when the bytes end first or it runs past 64 bits.</summary>
+    internal static bool TryVarint(ReadOnlySpan<byte> d, ref int pos, out ulong value)
     {
         value = 0;
         for (int shift = 0; shift < 64; shift += 7)
