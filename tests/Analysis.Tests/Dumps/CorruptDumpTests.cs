@@ -56,22 +56,7 @@ public sealed partial class CorruptDumpTests(ITestOutputHelper output)
     public void Open_HandMadeElfCoreWithoutAuxv_IsWrongFormatWithClrMdsCause()
     {
         // A core whose headers are whole but whose note segment holds no entries: ClrMD finds no auxiliary vector.
-        var b = new byte[64 + (2 * 56) + 64];
-        b[0] = 0x7f; b[1] = (byte)'E'; b[2] = (byte)'L'; b[3] = (byte)'F';
-        b[4] = 2; b[5] = 1; b[6] = 1;
-        BitConverter.TryWriteBytes(b.AsSpan(16), (ushort)4);
-        BitConverter.TryWriteBytes(b.AsSpan(18), (ushort)62);
-        BitConverter.TryWriteBytes(b.AsSpan(32), 64UL);
-        BitConverter.TryWriteBytes(b.AsSpan(54), (ushort)56);
-        BitConverter.TryWriteBytes(b.AsSpan(56), (ushort)2);
-        BitConverter.TryWriteBytes(b.AsSpan(64), 4U);                   // PT_NOTE, empty notes
-        BitConverter.TryWriteBytes(b.AsSpan(64 + 8), 176UL);
-        BitConverter.TryWriteBytes(b.AsSpan(64 + 32), 64UL);
-        BitConverter.TryWriteBytes(b.AsSpan(120), 1U);                  // PT_LOAD of 64 bytes
-        BitConverter.TryWriteBytes(b.AsSpan(120 + 8), 176UL);
-        BitConverter.TryWriteBytes(b.AsSpan(120 + 16), 0x10000UL);
-        BitConverter.TryWriteBytes(b.AsSpan(120 + 32), 64UL);
-        BitConverter.TryWriteBytes(b.AsSpan(120 + 40), 64UL);
+        var b = HandMadeCore(auxvNote: false);
         string path = Path.Combine(Dumps.Scratch, "noauxv.core");
         File.WriteAllBytes(path, b);
 
@@ -155,9 +140,14 @@ public sealed partial class CorruptDumpTests(ITestOutputHelper output)
         Assert.True(report.Finished + report.Kills.Count + report.Hangs.Count >= cases, "the campaign stopped early");
     }
 
-    private static byte[] HandMadeCore()
+    /// <summary>
+    /// A small x64 ELF core: a PT_NOTE segment at 176 (64 bytes: one NT_AUXV note, or zeros) and a PT_LOAD of 64 bytes
+    /// after it.
+    /// </summary>
+    private static byte[] HandMadeCore(bool auxvNote = true)
     {
-        var b = new byte[64 + (2 * 56) + 128];
+        int notes = auxvNote ? 64 : 0;
+        var b = new byte[64 + (2 * 56) + 64 + notes];
         b[0] = 0x7f; b[1] = (byte)'E'; b[2] = (byte)'L'; b[3] = (byte)'F';
         b[4] = 2; b[5] = 1; b[6] = 1;
         BitConverter.TryWriteBytes(b.AsSpan(16), (ushort)4);
@@ -165,18 +155,22 @@ public sealed partial class CorruptDumpTests(ITestOutputHelper output)
         BitConverter.TryWriteBytes(b.AsSpan(32), 64UL);
         BitConverter.TryWriteBytes(b.AsSpan(54), (ushort)56);
         BitConverter.TryWriteBytes(b.AsSpan(56), (ushort)2);
-        BitConverter.TryWriteBytes(b.AsSpan(64), 4U);
+        BitConverter.TryWriteBytes(b.AsSpan(64), 4U);                   // PT_NOTE
         BitConverter.TryWriteBytes(b.AsSpan(64 + 8), 176UL);
         BitConverter.TryWriteBytes(b.AsSpan(64 + 32), 64UL);
-        // One NT_AUXV note (name "CORE", two entries) so ClrMD reads further than the notes.
-        BitConverter.TryWriteBytes(b.AsSpan(176), 5U);
-        BitConverter.TryWriteBytes(b.AsSpan(180), 32U);
-        BitConverter.TryWriteBytes(b.AsSpan(184), 6U);
-        "CORE"u8.CopyTo(b.AsSpan(188));
-        BitConverter.TryWriteBytes(b.AsSpan(196), 6UL);
-        BitConverter.TryWriteBytes(b.AsSpan(204), 4096UL);
-        BitConverter.TryWriteBytes(b.AsSpan(120), 1U);
-        BitConverter.TryWriteBytes(b.AsSpan(120 + 8), 240UL);
+        if (auxvNote)
+        {
+            // One NT_AUXV note (name "CORE", two entries) so ClrMD reads further than the notes.
+            BitConverter.TryWriteBytes(b.AsSpan(176), 5U);
+            BitConverter.TryWriteBytes(b.AsSpan(180), 32U);
+            BitConverter.TryWriteBytes(b.AsSpan(184), 6U);
+            "CORE"u8.CopyTo(b.AsSpan(188));
+            BitConverter.TryWriteBytes(b.AsSpan(196), 6UL);
+            BitConverter.TryWriteBytes(b.AsSpan(204), 4096UL);
+        }
+
+        BitConverter.TryWriteBytes(b.AsSpan(120), 1U);                  // PT_LOAD of 64 bytes
+        BitConverter.TryWriteBytes(b.AsSpan(120 + 8), (ulong)(176 + notes));
         BitConverter.TryWriteBytes(b.AsSpan(120 + 16), 0x10000UL);
         BitConverter.TryWriteBytes(b.AsSpan(120 + 32), 64UL);
         BitConverter.TryWriteBytes(b.AsSpan(120 + 40), 64UL);
