@@ -101,8 +101,7 @@ public class GoCmdletTests
     [MemberData(nameof(BadInputs))]
     public void BadInput_WritesErrorRecordWithStableId_AndTheSessionKeepsWorking(string cmdlet, string file, string errorId)
     {
-        string scratch = Path.Combine(Path.GetTempPath(), "analysis-pwsh-go");
-        Directory.CreateDirectory(scratch);
+        string scratch = RepoPaths.NewScratchDirectory("analysis-pwsh-go");
         string path = file switch
         {
             "cut.pb.gz" => Write(Path.Combine(scratch, file), File.ReadAllBytes(Go("heap-2.pb.gz"))[..2000]),

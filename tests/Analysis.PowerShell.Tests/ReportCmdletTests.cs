@@ -10,7 +10,7 @@ public class ReportCmdletTests
     [Fact]
     public void ExportIncidentReport_WritesAPageWithTheFindings()
     {
-        string outFile = Path.Combine(Path.GetTempPath(), $"analysis-report-{Guid.NewGuid():N}.html");
+        string outFile = Path.Combine(RepoPaths.NewScratchDirectory("analysis-report"), "report.html");
         using var host = new PwshHost();
         try
         {
@@ -43,7 +43,7 @@ public class ReportCmdletTests
         Assert.Equal("NothingToReport,Analysis.PowerShell.Commands.ExportIncidentReportCommand", Assert.Single(none.Errors).FullyQualifiedErrorId);
         Assert.Equal("still running", Assert.Single(none.Strings));
 
-        var bad = host.Run("Export-IncidentReport $o -HeapProfile $p", new Dictionary<string, object?> { ["o"] = Path.Combine(Path.GetTempPath(), "never.html"), ["p"] = Go("goroutines-debug1.txt") });
+        var bad = host.Run("Export-IncidentReport $o -HeapProfile $p", new Dictionary<string, object?> { ["o"] = Path.Combine(RepoPaths.NewScratchDirectory("analysis-report"), "never.html"), ["p"] = Go("goroutines-debug1.txt") });
         Assert.Equal("NotAProfile,Analysis.PowerShell.Commands.ExportIncidentReportCommand", Assert.Single(bad.Errors).FullyQualifiedErrorId);
     }
 }

@@ -31,11 +31,69 @@ public static class RepoPaths
     /// <summary>The importable module manifest produced by the build.</summary>
     public static string ModuleManifest => Path.Combine(Root, "artifacts", "module", "Analysis", "Analysis.psd1");
 
-    /// <summary>A fresh scratch directory under the system temp folder.</summary>
+    /// <summary>A fresh scratch directory in this test process's scratch folder (<see cref="ScratchRoot"/>).</summary>
     public static string NewScratchDirectory(string prefix)
     {
-        string dir = Path.Combine(Path.GetTempPath(), $"{prefix}-{Guid.NewGuid():N}");
+        string dir = Path.Combine(ScratchRoot, $"{prefix}-{Guid.NewGuid():N}");
         Directory.CreateDirectory(dir);
         return dir;
+    }
+
+    /// <summary>
+    /// The scratch folder of this process, artifacts/scratch/&lt;pid&gt;, removed when the process exits. Dumps made by the
+    /// tests are hundreds of MB, and a test host that is ended before its exit handlers finish (vstest stops it after the
+    /// run; a killed run) would leave them behind: the first process that asks removes the folders of processes that are
+    /// gone, so repeated runs never fill the disk and a clean clone's leftovers stay inside its own artifacts folder.
+    /// </summary>
+    public static string ScratchRoot => s_scratchRoot.Value;
+
+    private static readonly Lazy<string> s_scratchRoot = new(() =>
+    {
+        string parent = Path.Combine(Root, "artifacts", "scratch");
+        Directory.CreateDirectory(parent);
+        foreach (string dir in Directory.GetDirectories(parent))
+        {
+            if (int.TryParse(Path.GetFileName(dir), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int pid)
+                && (pid == Environment.ProcessId || !IsRunning(pid)))
+                TryDelete(dir);
+        }
+
+        string mine = Path.Combine(parent, Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        Directory.CreateDirectory(mine);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) => TryDelete(mine);
+        return mine;
+    });
+
+    private static bool IsRunning(int pid)
+    {
+        if (OperatingSystem.IsLinux())
+            return Directory.Exists($"/proc/{pid}");
+        try
+        {
+            using var p = System.Diagnostics.Process.GetProcessById(pid);
+            return !p.HasExited;
+        }
+        catch (ArgumentException)
+        {
+            return false;
+        }
+        catch (InvalidOperationException)
+        {
+            return false;
+        }
+    }
+
+    private static void TryDelete(string dir)
+    {
+        try
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
     }
 }

@@ -26,11 +26,12 @@ public static class GoFixtures
     public static IEnumerable<KeyValuePair<string, string>> ManifestWithPrefix(string prefix) =>
         s_manifest.Value.Where(kv => kv.Key.StartsWith(prefix, StringComparison.Ordinal));
 
+    private static readonly Lazy<string> s_scratch = new(() => RepoPaths.NewScratchDirectory("analysis-go-tests"));
+
     /// <summary>A scratch file for bad inputs.</summary>
     public static string Scratch(string name, byte[] content)
     {
-        string dir = Path.Combine(Path.GetTempPath(), "analysis-go-tests");
-        Directory.CreateDirectory(dir);
+        string dir = s_scratch.Value;
         string path = Path.Combine(dir, name);
         File.WriteAllBytes(path, content);
         return path;
