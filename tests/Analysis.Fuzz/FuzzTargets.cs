@@ -62,7 +62,9 @@ public static class FuzzTargets
                 NetTrace(file);
                 break;
             case "dump" or "dumpheader":
-                Dump(file);
+                // hand-made headers fuzz our own checks and ClrMD's parsing of them, in this process (a worker per case would
+                // be most of the time); whole dumps go through the worker as users' sessions do, unless coverage is measured
+                Dump(file, path == "dumpheader" || Coverage.Enabled ? EngineIsolation.InProcess : EngineIsolation.Default);
                 break;
             default:
                 throw new ArgumentException($"unknown fuzz path '{path}'; known: {string.Join(", ", Paths)}", nameof(path));
@@ -197,10 +199,10 @@ public static class FuzzTargets
             StackExport.WriteSpeedscope(analysis, speedscope, SampleFilter.Managed, null, "fuzz");
     }
 
-    private static void Dump(string file)
+    private static void Dump(string file, EngineIsolation isolation)
     {
         Touch(DumpFile.Validate(file));
-        using var session = DumpSession.Open(file, new DumpOpenOptions { NoCache = true });
+        using var session = DumpSession.Open(file, new DumpOpenOptions { NoCache = true, Isolation = isolation });
         Touch(session);
         Touch(session.RuntimeVersion);
         foreach (var t in session.GetThreads())

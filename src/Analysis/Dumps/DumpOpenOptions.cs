@@ -46,6 +46,16 @@ public sealed record DumpOpenOptions
     /// </summary>
     public IReadOnlyList<string>? SymbolServers { get; init; }
 
+    /// <summary>
+    /// Where ClrMD and the DAC read the dump. <see cref="EngineIsolation.Default"/>: ANALYSIS_ENGINE_ISOLATION, else a
+    /// worker process, so that a damaged dump crashing the DAC ends the worker (an <see cref="AnalysisException"/>, and the
+    /// next question starts a new one), not this session.
+    /// </summary>
+    public EngineIsolation Isolation { get; init; }
+
+    /// <summary>The worker's GC heap ceiling in bytes. Null: ANALYSIS_ENGINE_MEMORY_MB, else 1 GB + 16 × the dump's size, at most three quarters of this machine's memory.</summary>
+    public long? MemoryLimitBytes { get; init; }
+
     /// <summary>Folder where downloaded module files are kept. Null: "symbols" under the index cache folder (see <see cref="CacheDirectory"/>).</summary>
     public string? SymbolCacheDirectory { get; init; }
 }

@@ -1,65 +1,44 @@
 using System.Globalization;
+using Analysis.Isolation;
 using Microsoft.Diagnostics.Runtime;
 
 namespace Analysis.Dumps;
 
 /// <summary>
-/// An open dump: owns the ClrMD DataTarget and ClrRuntime, and caches what it has computed (threads, heap
-/// statistics) so a second question does not walk again. Thread-safe; dispose to release the file.
+/// An open dump. ClrMD and the DAC read it in a worker process (unless <see cref="DumpOpenOptions.Isolation"/> says this
+/// process): a damaged dump that crashes the DAC, exhausts memory or hangs past cancellation ends the worker, the
+/// question fails with one <see cref="AnalysisException"/> naming the dump and what was asked, and the next question
+/// starts a new worker; this process and its other sessions live on. Answers are computed once and kept here (threads,
+/// heap statistics, async state, thread pool, finalizer), so asking again costs nothing. Thread-safe; dispose to release
+/// the file and end the worker.
 /// </summary>
 public sealed class DumpSession : IAnalysisSession
 {
-    private readonly DataTarget _target;
-    private readonly ClrRuntime _runtime;
-    private readonly SemaphoreSlim _threadsGate = new(1, 1);
-    private readonly SemaphoreSlim _heapGate = new(1, 1);
+    private readonly DumpOpenOptions _options;
+    private readonly DumpEngine? _engine; // in this process
+    private readonly object _gate = new();
+    private EngineWorker? _worker;
+    private DumpEngine? _localForClrMD; // GetClrRuntime in worker mode
+    private DumpService.EngineState _state;
     private IReadOnlyList<DumpThread>? _threads;
     private HeapStatistics? _heap;
-    private readonly SemaphoreSlim _graphGate = new(1, 1);
-    private HeapGraph? _graph;
-    private GcRoots? _roots;
-    private Dominators? _dominators;
+    private IReadOnlyList<RetainedTypeStat>? _retainedByType;
     private AsyncReport? _async;
     private ThreadPoolReport? _threadPool;
     private FinalizerReport? _finalizer;
     private volatile bool _disposed;
 
-    private readonly DumpOpenOptions _options;
-
-    private DumpSession(string path, DumpFormat format, DataTarget target, ClrRuntime runtime, string runtimeVersion, string dacPath, DumpOpenOptions options, ModuleFileLocator locator)
+    private DumpSession(DumpOpenOptions options, DumpEngine? engine, string path, DumpFormat format, string runtimeVersion, string dacPath, int processId, bool hasHeap, DumpService.EngineState state)
     {
         _options = options;
-        _locator = locator;
+        _engine = engine;
         Path = path;
         Format = format;
-        _target = target;
-        _runtime = runtime;
         RuntimeVersion = runtimeVersion;
         DacPath = dacPath;
-        // Read now, while the dump is open: a closed session still answers these (a serializer reading every property
-        // of a closed session must not reach into a disposed runtime).
-        ProcessId = target.DataReader.ProcessId;
-        HasHeap = ProbeHeap();
-        IReadOnlyList<string> missing;
-        try
-        {
-            missing = MissingModuleFiles();
-        }
-        catch (Exception e) when (IsEngineFailure(e))
-        {
-            missing = [];
-            AddWarning($"The dump's module list could not be read ({e.GetType().Name}: {e.Message}); module names may be missing from stacks and types.");
-        }
-
-        if (missing.Count > 0)
-        {
-            string list = string.Join(", ", missing.Take(5)) + (missing.Count > 5 ? $" and {missing.Count - 5} more" : "");
-            AddWarning(
-                $"{missing.Count} module file{(missing.Count == 1 ? " is" : "s are")} not on this machine ({list}). The copy in the dump is used; where the dump lacks " +
-                "a page, a method or type name may read as unknown. " + (_locator.UsesNetwork
-                    ? "The symbol servers given did not have them either: pass -SymbolPath with a folder holding these files."
-                    : "Pass -SymbolPath with a folder holding these files, or -SymbolServer to download them (no server is asked unless you name one)."));
-        }
+        ProcessId = processId;
+        HasHeap = hasHeap;
+        _state = state;
     }
 
     /// <summary>Full path of the dump file.</summary>
@@ -79,198 +58,208 @@ public sealed class DumpSession : IAnalysisSession
     /// <summary>Whether the dump contains GC heap memory (full and with-heap dumps do, mini/triage dumps don't).</summary>
     public bool HasHeap { get; }
 
-    /// <summary>Whether heap statistics have been computed and cached.</summary>
-    public bool IsHeapCached => _heap is not null;
+    /// <summary>Where ClrMD and the DAC read this dump: <see cref="EngineIsolation.Worker"/> or <see cref="EngineIsolation.InProcess"/>.</summary>
+    public EngineIsolation ReadBy => _engine is null ? EngineIsolation.Worker : EngineIsolation.InProcess;
+
+    /// <summary>Whether heap statistics have been computed and kept.</summary>
+    public bool IsHeapCached => _engine?.IsHeapCached ?? _heap is not null;
 
     public bool IsClosed => _disposed;
 
     /// <summary>
-    /// The underlying ClrMD runtime, for questions this library does not answer yet. A method, not a property: its
-    /// objects read the dump through the native DAC when their properties are read, so a serializer walking them
-    /// (ConvertTo-Json, Export-Clixml) could crash the process; and it is only valid until the session is closed.
+    /// What this session could not do or find: module files missing on this machine, symbol servers that failed, stacks
+    /// whose walk was cut short, a worker that ended. Empty for a complete dump whose files are all here.
     /// </summary>
-    public ClrRuntime GetClrRuntime()
+    public ItemList<string> Warnings
     {
-        ThrowIfClosed();
-        return _runtime;
+        get
+        {
+            if (_engine is not null)
+                return _engine.Warnings;
+            lock (_notes)
+                return [.. _state.Warnings, .. _notes.Where(n => !_state.Warnings.Contains(n))];
+        }
     }
 
+    private readonly List<string> _notes = new();
+
+    /// <summary>Whether the object graph (root paths, retained sizes) has been indexed in this session.</summary>
+    public bool IsGraphIndexed => _engine?.IsGraphIndexed ?? _state.IsGraphIndexed;
+
+    /// <summary>Heap problems met while indexing the graph (unreadable segments, dangling references).</summary>
+    public ItemList<string> GraphWarnings => _engine?.GraphWarnings ?? _state.GraphWarnings;
+
+    /// <summary>The index file this session loaded or wrote, or null (no index yet, caching off, or not writable).</summary>
+    public string? GraphCacheFile => _engine is not null ? _engine.GraphCacheFile : _state.GraphCacheFile;
+
+    /// <summary>Whether the object graph came from the on-disk index instead of a heap pass.</summary>
+    public bool GraphLoadedFromCache => _engine?.GraphLoadedFromCache ?? _state.GraphLoadedFromCache;
+
+    /// <summary>The worker's process id while it runs (null in this process's mode or before the first question after a crash).</summary>
+    internal int? WorkerProcessId => _worker is { IsAlive: true } w ? w.ProcessId : null;
+
     /// <summary>
-    /// Opens a dump read-only, locates the matching DAC and creates the runtime. Offline unless
+    /// Opens a dump read-only, locates the matching DAC and creates the runtime, in a worker process unless
+    /// <see cref="DumpOpenOptions.Isolation"/> (or ANALYSIS_ENGINE_ISOLATION) says this one. Offline unless
     /// <see cref="DumpOpenOptions.SymbolServers"/> names a server; module files missing here are listed in
     /// <see cref="Warnings"/>.
     /// </summary>
     /// <exception cref="AnalysisException">
     /// The file is missing, not a dump, truncated or corrupted, not .NET, no DAC matches or the DAC cannot read it. Every
-    /// failure of the engine (ClrMD, the DAC) comes as this exception with the engine's as its InnerException.
+    /// failure of the engine (ClrMD, the DAC) comes as this exception with the engine's as its InnerException; a crash of
+    /// the engine as EngineFailed, a runaway allocation as MemoryLimitExceeded.
     /// </exception>
     public static DumpSession Open(string path, DumpOpenOptions? options = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         options ??= new DumpOpenOptions();
         string fullPath = System.IO.Path.GetFullPath(path);
-        DumpFormat format = DumpFile.Validate(fullPath);
-        var locator = new ModuleFileLocator(options);
+        var isolation = EngineIsolationPolicy.Resolve(options.Isolation);
+        string? inProcessWarning = null;
+        if (isolation == EngineIsolation.Worker)
+        {
+            if (WorkerHost.Find(out string? whyNot) is { } host)
+            {
+                DumpFile.Validate(fullPath);
+                var (worker, o) = StartWorker(host, fullPath, options);
+                return new DumpSession(options, null, o.Path, o.Format, o.RuntimeVersion, o.DacPath, o.ProcessId, o.HasHeap, o.State) { _worker = worker };
+            }
 
-        DataTarget target;
+            if (options.Isolation == EngineIsolation.Worker)
+                throw new AnalysisException(AnalysisErrorKind.EngineFailed, fullPath, $"Dump '{fullPath}' cannot be read in a worker process: {whyNot}. Reinstall the module or package, or read it in this process (EngineIsolation.InProcess).");
+            inProcessWarning = $"The dump is read in this process, not in a worker ({whyNot}): a crash of the DAC on a damaged dump would end this session.";
+        }
+
+        var engine = DumpEngine.Open(fullPath, options);
+        if (inProcessWarning is not null)
+            engine.AddWarning(inProcessWarning);
+        return new DumpSession(options, engine, engine.Path, engine.Format, engine.RuntimeVersion, engine.DacPath, engine.ProcessId, engine.HasHeap, Empty);
+    }
+
+    private static readonly DumpService.EngineState Empty = new([], [], false, null, false);
+
+    /// <summary>What the worker said when it opened the dump.</summary>
+    private sealed record Opened(string Path, DumpFormat Format, string RuntimeVersion, string DacPath, int ProcessId, bool HasHeap, DumpService.EngineState State);
+
+    /// <summary>Starts a worker and opens the dump in it (the first time, and again after a worker ended).</summary>
+    private static (EngineWorker Worker, Opened Opened) StartWorker(WorkerHost host, string path, DumpOpenOptions options)
+    {
+        long length = new FileInfo(path).Length;
+        var start = new WorkerStart(path, "reading the dump", EngineIsolationPolicy.MemoryLimit(length, options.MemoryLimitBytes));
+        var worker = WorkerPool.Rent(host, start);
         try
         {
-            // Our locator, not ClrMD's default one (Microsoft's public symbol server, asked from inside DAC callbacks).
-            target = DataTarget.LoadDump(fullPath, new DataTargetOptions { FileLocator = locator });
-        }
-        catch (Exception e) when (IsEngineFailure(e))
-        {
-            throw new AnalysisException(FormatKind(e), fullPath,
-                $"Dump file '{fullPath}' could not be read as a {format} dump: {Cause(e)}. It may be truncated or corrupted: capture it again.", e);
-        }
-
-        string step = "listing the .NET runtimes loaded in it";
-        try
-        {
-            ClrInfo? info = target.ClrVersions.FirstOrDefault(c => c.Flavor == ClrFlavor.Core) ?? target.ClrVersions.FirstOrDefault();
-            if (info is null)
+            byte[] answer = worker.Invoke(DumpService.Open, w =>
             {
-                throw new AnalysisException(AnalysisErrorKind.NotDotNet, fullPath,
-                    $"Dump '{fullPath}' is a dump of a process without a .NET runtime (no coreclr module is loaded in it); there are no managed threads or heap to analyze. " +
-                    "Check that you dumped the right process (dotnet-dump ps lists .NET processes).");
-            }
-
-            // ClrMD parses some of the dump lazily from inside the DAC's callbacks (the threads' registers when the DAC first
-            // asks for a context, the module list), where an exception cannot be caught and aborts the process. Parse them
-            // here first: a damaged part fails now, as an AnalysisException, and what parses is cached for the DAC.
-            step = "reading the threads' registers and the module list";
-            _ = target.DataReader.GetThreadContext(0, 0, Span<byte>.Empty);
-            _ = target.EnumerateModules().Count();
-
-            step = "reading the runtime's version and build id";
-            string version = DacLocator.RuntimeVersion(info, target);
-            string dac = DacLocator.Locate(fullPath, info, target, options);
-            ClrRuntime runtime;
-            try
-            {
-                runtime = info.CreateRuntime(dac, ignoreMismatch: true);
-            }
-            catch (Exception e) when (IsEngineFailure(e))
-            {
-                throw new AnalysisException(AnalysisErrorKind.DacLoadFailed, fullPath,
-                    $"The DAC '{dac}' could not be loaded for dump '{fullPath}' (runtime {version}): {Cause(e)}. Pass -DacPath with the {DacLocator.DacFileName} of exactly that runtime build; " +
-                    "if it is the right one, the dump's runtime data is damaged: capture the dump again.", e);
-            }
-
-            step = "reading the process id, heap segments and module list";
-            try
-            {
-                return new DumpSession(fullPath, format, target, runtime, version, dac, options, locator);
-            }
-            catch
-            {
-                runtime.Dispose();
-                throw;
-            }
-        }
-        catch (Exception e) when (IsEngineFailure(e))
-        {
-            target.Dispose();
-            throw new AnalysisException(FormatKind(e), fullPath,
-                $"Dump '{fullPath}' could not be opened: {e.GetType().Name} while {step}: {Cause(e)}. The dump is probably truncated or corrupted: capture it again.", e);
+                w.Write(path);
+                DumpService.WriteOptions(w, options);
+            }, null, CancellationToken.None, (path, "opening the dump"));
+            return (worker, Decode(answer, path, "opening the dump", r => new Opened(r.ReadString(), (DumpFormat)r.ReadInt32(), r.ReadString(), r.ReadString(), r.ReadInt32(), r.ReadBoolean(), DumpService.EngineState.Read(r))));
         }
         catch
         {
-            target.Dispose();
+            worker.Dispose();
             throw;
         }
     }
 
-    /// <summary>
-    /// What this session could not do or find: module files missing on this machine, symbol servers that failed, stacks
-    /// whose walk was cut short. Empty for a complete dump whose files are all here.
-    /// </summary>
-    public ItemList<string> Warnings
+    /// <summary>Asks the worker (starting one, and opening the dump in it, when the last one ended) and decodes its answer.</summary>
+    private T Ask<T>(string operation, string what, Action<BinaryWriter>? arguments, Func<BinaryReader, T> read, IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
-        get
+        ThrowIfClosed();
+        EngineWorker worker;
+        lock (_gate)
         {
-            lock (_warnings)
-                return [.. _warnings, .. _locator.Problems.Where(p => !_warnings.Contains(p))];
-        }
-    }
-
-    internal void AddWarning(string warning)
-    {
-        lock (_warnings)
-        {
-            if (!_warnings.Contains(warning))
-                _warnings.Add(warning);
-        }
-    }
-
-    private readonly List<string> _warnings = new();
-    private readonly ModuleFileLocator _locator;
-
-    /// <summary>Managed modules recorded with a path that is neither on this machine nor in a -SymbolPath folder (nor downloaded).</summary>
-    private IReadOnlyList<string> MissingModuleFiles()
-    {
-        var missing = new List<string>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        ModuleInfo[]? images = null;
-        foreach (ClrModule module in _runtime.EnumerateModules())
-        {
-            if (module.IsDynamic || module.Name is not { Length: > 0 } name || !System.IO.Path.IsPathRooted(name) || !seen.Add(name))
-                continue;
-            if (File.Exists(name) || _locator.FindInFolders(name, null) is not null)
-                continue;
-            if (_locator.UsesNetwork)
+            ThrowIfClosed();
+            if (_worker is not { IsAlive: true })
             {
-                // Asked now, so an answer is in the local cache before the DAC wants it (and a failure is a warning, not a crash).
-                images ??= _target.EnumerateModules().ToArray();
-                var image = Array.Find(images, m => m.ImageBase == module.ImageBase);
-                if (image is { IndexTimeStamp: not 0, IndexFileSize: not 0 } && _locator.FindPEImage(name, image.IndexTimeStamp, image.IndexFileSize, checkProperties: false) is not null)
-                    continue;
+                _worker?.Dispose();
+                _worker = null;
+                var host = WorkerHost.Find(out string? whyNot) ?? throw new AnalysisException(AnalysisErrorKind.EngineFailed, Path, $"Dump '{Path}' cannot be read in a worker process: {whyNot}.");
+                _worker = StartWorker(host, Path, _options).Worker;
+                Note("A worker process reading this dump ended (see the error of that question); a new one opened the dump again. Questions answered before were kept; the object graph is indexed again when next needed.");
             }
 
-            missing.Add(name);
+            worker = _worker!;
         }
 
-        return missing;
+        byte[] answer;
+        try
+        {
+            answer = worker.Invoke(operation, arguments, progress, cancellationToken, (Path, what));
+        }
+        catch (AnalysisException) when (_disposed)
+        {
+            ThrowIfClosed();
+            throw;
+        }
+        catch (AnalysisException e) when (e is { Kind: AnalysisErrorKind.EngineFailed, InnerException: EngineFaultException { ExceptionType: "System.ArgumentException" or "System.ArgumentOutOfRangeException" } f })
+        {
+            // the caller's bad argument, found by our own checks in the worker (an engine's ArgumentException comes as ReadFailed)
+            throw new ArgumentException(f.Message, e);
+        }
+
+        return Decode(answer, Path, what, r =>
+        {
+            var result = read(r);
+            _state = DumpService.EngineState.Read(r);
+            return result;
+        });
+    }
+
+    private static T Decode<T>(byte[] answer, string path, string what, Func<BinaryReader, T> read)
+    {
+        try
+        {
+            using var r = WorkerProtocol.Decode(answer);
+            var result = read(r);
+            if (r.BaseStream.Position != r.BaseStream.Length)
+                throw new InvalidDataException($"{r.BaseStream.Length - r.BaseStream.Position} bytes left over");
+            return result;
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException or ArgumentException or OverflowException or IndexOutOfRangeException)
+        {
+            throw new AnalysisException(AnalysisErrorKind.EngineFailed, path,
+                $"{char.ToUpperInvariant(what[0])}{what[1..]} in dump '{path}': the worker's answer ({answer.Length:N0} bytes) is damaged ({e.Message}); the session and the worker are probably of mixed builds. Reinstall the module or package.", e);
+        }
+    }
+
+    private void Note(string note)
+    {
+        lock (_notes)
+        {
+            if (!_notes.Contains(note))
+                _notes.Add(note);
+        }
     }
 
     /// <summary>
-    /// The kind for an engine failure while opening. The file was readable when validated, so only an error of the
-    /// operating system is a read failure; an IOException the engine throws itself (HResult COR_E_IO, "I/O error
-    /// occurred") is about the content, as are all other types.
+    /// The underlying ClrMD runtime, for questions this library does not answer yet. A method, not a property: its
+    /// objects read the dump through the native DAC when their properties are read, so a serializer walking them
+    /// (ConvertTo-Json, Export-Clixml) could crash the process; and it is only valid until the session is closed. It
+    /// always reads in this process (when the session reads in a worker, the dump is opened here too on the first call):
+    /// a damaged dump that crashes the DAC ends this process.
     /// </summary>
-    private static AnalysisErrorKind FormatKind(Exception e) => e switch
+    public ClrRuntime GetClrRuntime()
     {
-        EndOfStreamException => AnalysisErrorKind.Truncated,
-        UnauthorizedAccessException => AnalysisErrorKind.ReadFailed,
-        IOException when e.GetType() == typeof(IOException) && e.HResult != CorEIo => AnalysisErrorKind.ReadFailed,
-        _ => AnalysisErrorKind.WrongFormat,
-    };
-
-    private const int CorEIo = unchecked((int)0x80131620);
-
-    /// <summary>An exception's message for the middle of a sentence of ours (no final period).</summary>
-    private static string Cause(Exception e) => e.Message.TrimEnd().TrimEnd('.');
+        ThrowIfClosed();
+        if (_engine is not null)
+            return _engine.GetClrRuntime();
+        lock (_gate)
+        {
+            ThrowIfClosed();
+            _localForClrMD ??= DumpEngine.Open(Path, _options with { Isolation = EngineIsolation.InProcess });
+            return _localForClrMD.GetClrRuntime();
+        }
+    }
 
     /// <summary>All managed threads with names, states, stacks, exceptions, locks and deadlock cycles. Computed once.</summary>
     public IReadOnlyList<DumpThread> GetThreads(CancellationToken cancellationToken = default)
     {
         ThrowIfClosed();
-        if (_threads is { } cached)
-            return cached;
-        _threadsGate.Wait(cancellationToken);
-        try
-        {
-            ThrowIfClosed();
-            return _threads ??= ThreadAnalyzer.Analyze(_runtime, HasHeap, cancellationToken, AddWarning);
-        }
-        catch (Exception e) when (IsEngineFailure(e))
-        {
-            throw ReadFailure("reading threads", e);
-        }
-        finally
-        {
-            _threadsGate.Release();
-        }
+        if (_engine is not null)
+            return _engine.GetThreads(cancellationToken);
+        return _threads ??= Ask(DumpService.Threads, "reading threads", null, DumpCodec.ReadThreads, null, cancellationToken);
     }
 
     /// <summary>
@@ -281,34 +270,18 @@ public sealed class DumpSession : IAnalysisSession
     public HeapStatistics GetHeapStatistics(IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ThrowIfClosed();
-        if (_heap is { } cached)
-            return cached;
-        _heapGate.Wait(cancellationToken);
-        try
-        {
-            ThrowIfClosed();
-            if (_heap is { } again)
-                return again;
-            RequireHeap("heap questions");
-            return _heap = HeapWalker.Walk(_runtime, progress, cancellationToken);
-        }
-        catch (Exception e) when (IsEngineFailure(e))
-        {
-            throw ReadFailure("walking the heap", e);
-        }
-        finally
-        {
-            _heapGate.Release();
-        }
+        if (_engine is not null)
+            return _engine.GetHeapStatistics(progress, cancellationToken);
+        return _heap ??= Ask(DumpService.Heap, "walking the heap", null, DumpCodec.ReadHeap, progress, cancellationToken);
     }
 
     /// <summary>Top types by size or count, optionally filtered by a type-name wildcard. Walks the heap on first use.</summary>
     public IReadOnlyList<HeapTypeStat> GetHeapTop(int top = 20, HeapSortBy sortBy = HeapSortBy.Size, string? typeNamePattern = null,
-        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        GetHeapStatistics(progress, cancellationToken).Top(top, sortBy, typeNamePattern);
-
-    /// <summary>Whether the object graph (root paths, retained sizes) has been indexed in this session.</summary>
-    public bool IsGraphIndexed => _graph is not null;
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(top);
+        return GetHeapStatistics(progress, cancellationToken).Top(top, sortBy, typeNamePattern);
+    }
 
     /// <summary>
     /// Why the object at <paramref name="address"/> is alive: the shortest path from a GC root, or null when no root
@@ -316,9 +289,9 @@ public sealed class DumpSession : IAnalysisSession
     /// </summary>
     public GcRootPath? FindRootPath(ulong address, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var roots = Roots(progress, cancellationToken);
-        // Under the gate: naming the hops reads the dump, which Dispose must not close meanwhile.
-        return WithGraphGate(() => roots.PathTo(address, cancellationToken), "searching root paths", cancellationToken);
+        if (_engine is not null)
+            return _engine.FindRootPath(address, progress, cancellationToken);
+        return Ask(DumpService.RootPath, "searching root paths", w => w.Write(address), r => r.ReadBoolean() ? DumpCodec.ReadPath(r) : null, progress, cancellationToken);
     }
 
     /// <summary>
@@ -327,33 +300,43 @@ public sealed class DumpSession : IAnalysisSession
     /// </summary>
     public IReadOnlyList<GcRootPath> FindAllRootPaths(ulong address, int top = 10, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var roots = Roots(progress, cancellationToken);
-        return WithGraphGate(() => roots.AllPathsTo(address, top, cancellationToken), "searching root paths", cancellationToken);
+        if (_engine is not null)
+            return _engine.FindAllRootPaths(address, top, progress, cancellationToken);
+        return Ask(DumpService.AllRootPaths, "searching root paths", w =>
+        {
+            w.Write(address);
+            w.Write(top);
+        }, DumpCodec.ReadPaths, progress, cancellationToken);
     }
 
     /// <summary>Root paths of all objects whose type matches the wildcard, merged by shape, most objects first.</summary>
     public GcRootQuery FindRootPaths(string typeNamePattern, int top = 10, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(typeNamePattern);
-        var roots = Roots(progress, cancellationToken);
-        return WithGraphGate(() =>
+        if (_engine is not null)
+            return _engine.FindRootPaths(typeNamePattern, top, progress, cancellationToken);
+        return Ask(DumpService.RootPaths, "searching root paths", w =>
         {
-            var paths = roots.PathsToType(typeNamePattern, top, cancellationToken, out int unreachable, out int reachable);
-            return new GcRootQuery(typeNamePattern, paths, unreachable) { Reachable = reachable };
-        }, "searching root paths", cancellationToken);
+            w.Write(typeNamePattern);
+            w.Write(top);
+        }, DumpCodec.ReadQuery, progress, cancellationToken);
     }
 
     /// <summary>Bytes that would be freed if the object at <paramref name="address"/> were no longer referenced.</summary>
     public long GetRetainedSize(ulong address, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        int node = Graph(progress, cancellationToken).NodeOf(address);
-        return DominatorTree(progress, cancellationToken).RetainedSize(node);
+        if (_engine is not null)
+            return _engine.GetRetainedSize(address, progress, cancellationToken);
+        return Ask(DumpService.Retained, "computing retained sizes", w => w.Write(address), r => r.ReadInt64(), progress, cancellationToken);
     }
 
     /// <summary>Types by retained size (dominator tree), optionally filtered by a type-name wildcard.</summary>
     public IReadOnlyList<RetainedTypeStat> GetRetainedByType(int top = 20, string? typeNamePattern = null, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var rows = DominatorTree(progress, cancellationToken).ByType(cancellationToken);
+        ThrowIfClosed();
+        if (_engine is not null)
+            return _engine.GetRetainedByType(top, typeNamePattern, progress, cancellationToken);
+        var rows = _retainedByType ??= Ask(DumpService.RetainedByType, "computing retained sizes", null, DumpCodec.ReadRetained, progress, cancellationToken);
         IEnumerable<RetainedTypeStat> result = rows;
         if (!string.IsNullOrEmpty(typeNamePattern))
         {
@@ -370,157 +353,37 @@ public sealed class DumpSession : IAnalysisSession
     /// </summary>
     public AsyncReport GetAsyncState(IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        if (_async is { } cached)
-            return cached;
-        var graph = Graph(progress, cancellationToken);
-        var threads = GetThreads(cancellationToken);
-        return WithGraphGate(() =>
-        {
-            progress?.Report(new WorkProgress("Reading async state machines", "state machine boxes, awaiters and continuations", 0, 0));
-            return _async ??= AsyncAnalyzer.Analyze(_runtime, graph, threads, cancellationToken);
-        }, "reading async state machines", cancellationToken);
+        ThrowIfClosed();
+        if (_engine is not null)
+            return _engine.GetAsyncState(progress, cancellationToken);
+        return _async ??= Ask(DumpService.Async, "reading async state machines", null, DumpCodec.ReadAsync, progress, cancellationToken);
     }
 
     /// <summary>Thread-pool workers (busy, idle, what they run), queued work items and timers. Computed once.</summary>
     public ThreadPoolReport GetThreadPool(CancellationToken cancellationToken = default)
     {
-        if (_threadPool is { } cached)
-            return cached;
-        var threads = GetThreads(cancellationToken);
-        RequireHeap("questions about the thread pool's queues and timers");
-        return WithGraphGate(() => _threadPool ??= RuntimeQueues.ThreadPool(_runtime, threads, cancellationToken), "reading the thread pool", cancellationToken);
+        ThrowIfClosed();
+        if (_engine is not null)
+            return _engine.GetThreadPool(cancellationToken);
+        return _threadPool ??= Ask(DumpService.ThreadPool, "reading the thread pool", null, DumpCodec.ReadThreadPool, null, cancellationToken);
     }
 
     /// <summary>The finalizer thread (what it runs, whether it waits) and the objects queued for finalization. Computed once.</summary>
     public FinalizerReport GetFinalizer(CancellationToken cancellationToken = default)
     {
-        if (_finalizer is { } cached)
-            return cached;
-        var threads = GetThreads(cancellationToken);
-        RequireHeap("questions about the finalizer queue");
-        return WithGraphGate(() => _finalizer ??= RuntimeQueues.Finalizer(_runtime, threads, cancellationToken), "reading the finalizer queue", cancellationToken);
-    }
-
-    private void RequireHeap(string what)
-    {
-        if (!HasHeap)
-        {
-            throw new AnalysisException(AnalysisErrorKind.NoHeap, Path,
-                $"Dump '{Path}' has no GC heap memory (it is a mini/normal or triage dump), so {what} cannot be answered; threads and stacks still work. " +
-                "Capture with heap: createdump --withheap (or -u for full), dotnet-dump collect --type Heap, or DiagnosticsClient.WriteDump(DumpType.WithHeap, …).");
-        }
-    }
-
-    /// <summary>Heap problems met while indexing the graph (unreadable segments, dangling references).</summary>
-    public ItemList<string> GraphWarnings
-    {
-        get
-        {
-            if (_graph is null)
-                return [];
-            lock (_cacheNotes)
-                return [.. _graph.Warnings, .. _cacheNotes];
-        }
-    }
-
-    internal HeapGraph Graph(IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
-    {
         ThrowIfClosed();
-        if (_graph is { } cached)
-            return cached;
-        return WithGraphGate(() => _graph ??= BuildGraph(progress, cancellationToken), "indexing the object graph", cancellationToken);
+        if (_engine is not null)
+            return _engine.GetFinalizer(cancellationToken);
+        return _finalizer ??= Ask(DumpService.Finalizer, "reading the finalizer queue", null, DumpCodec.ReadFinalizer, null, cancellationToken);
     }
-
-    private GcRoots Roots(IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
-    {
-        if (_roots is { } cached)
-            return cached;
-        var graph = Graph(progress, cancellationToken);
-        var names = GetThreads(cancellationToken).Where(t => t.Name is not null).GroupBy(t => t.ManagedThreadId).ToDictionary(g => g.Key, g => g.First().Name);
-        return WithGraphGate(() => _roots ??= new GcRoots(graph, _runtime, id => names.GetValueOrDefault(id)), "searching root paths", cancellationToken);
-    }
-
-    private Dominators DominatorTree(IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
-    {
-        if (_dominators is { } cached)
-            return cached;
-        var graph = Graph(progress, cancellationToken);
-        return WithGraphGate(() =>
-        {
-            progress?.Report(new WorkProgress("Computing retained sizes", $"dominator tree of {graph.NodeCount:N0} objects", 0, 0));
-            return _dominators ??= new Dominators(graph, cancellationToken);
-        }, "computing retained sizes", cancellationToken);
-    }
-
-    private HeapGraph BuildGraph(IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
-    {
-        RequireHeap("root paths, retained sizes and async state");
-
-        // Identifying the dump reads all of it; for a small heap the index is built faster than that, so the default
-        // cache is used only for heaps worth it. A cache folder named in the options is always used.
-        long heapBytes = _runtime.Heap.Segments.Sum(s => (long)s.ObjectRange.Length);
-        if (_options.NoCache || (_options.CacheDirectory is null && heapBytes < HeapGraphCache.MinimumHeapBytes))
-            return HeapGraphBuilder.Build(_runtime, progress, cancellationToken);
-
-        string directory = System.IO.Path.GetFullPath(_options.CacheDirectory ?? HeapGraphCache.DefaultDirectory());
-        string key = HeapGraphCache.Key(Path, progress, cancellationToken);
-        string file = HeapGraphCache.FileFor(directory, key);
-        var cached = HeapGraphCache.TryLoad(file, key, out string? problem, cancellationToken);
-        if (cached is not null)
-        {
-            progress?.Report(new WorkProgress("Indexing the object graph", $"loaded the index from {file}", 1, 1));
-            GraphCacheFile = file;
-            GraphLoadedFromCache = true;
-            return cached;
-        }
-
-        var graph = HeapGraphBuilder.Build(_runtime, progress, cancellationToken);
-        if (problem is not null)
-            _cacheNotes.Add($"The cached index '{file}' was not used ({problem}); it was rebuilt.");
-        // Written in the background so the first answer does not wait for the disk; Dispose waits for it.
-        _cacheSave = Task.Run(() =>
-        {
-            if (HeapGraphCache.Save(directory, key, graph, CancellationToken.None) is { } failure)
-            {
-                lock (_cacheNotes)
-                    _cacheNotes.Add($"The object-graph index could not be saved in '{directory}' ({failure}); the next session on this dump will walk the heap again. Pass another cache folder (-CacheDirectory) to keep it.");
-            }
-            else
-            {
-                GraphCacheFile = file;
-            }
-        });
-        return graph;
-    }
-
-    private readonly List<string> _cacheNotes = new();
-    private Task _cacheSave = Task.CompletedTask;
 
     /// <summary>Waits until the object-graph index of this session is on disk (it is written in the background).</summary>
-    public void WaitForGraphCache() => _cacheSave.GetAwaiter().GetResult();
-
-    /// <summary>The index file this session loaded or wrote, or null (no index yet, caching off, or not writable).</summary>
-    public string? GraphCacheFile { get; private set; }
-
-    /// <summary>Whether the object graph came from the on-disk index instead of a heap pass.</summary>
-    public bool GraphLoadedFromCache { get; private set; }
-
-    private T WithGraphGate<T>(Func<T> work, string what, CancellationToken cancellationToken)
+    public void WaitForGraphCache()
     {
-        _graphGate.Wait(cancellationToken);
-        try
-        {
-            ThrowIfClosed();
-            return work();
-        }
-        catch (Exception e) when (IsEngineFailure(e))
-        {
-            throw ReadFailure(what, e);
-        }
-        finally
-        {
-            _graphGate.Release();
-        }
+        if (_engine is not null)
+            _engine.WaitForGraphCache();
+        else if (_worker is { IsAlive: true })
+            Ask(DumpService.WaitForCache, "writing the object-graph index", null, _ => true, null, CancellationToken.None);
     }
 
     public override string ToString() =>
@@ -530,58 +393,38 @@ public sealed class DumpSession : IAnalysisSession
     {
         if (_disposed)
             return;
-        // Wait for running questions so the runtime is not pulled from under them.
-        _threadsGate.Wait();
-        _heapGate.Wait();
-        _graphGate.Wait();
-        try
+        if (_engine is not null)
         {
-            try
+            _engine.Dispose();
+            _disposed = true;
+            return;
+        }
+
+        EngineWorker? worker;
+        lock (_gate)
+        {
+            if (_disposed)
+                return;
+            worker = _worker;
+            _worker = null;
+            // the engine in the worker finishes writing the object-graph index before it closes
+            if (worker is { IsAlive: true })
             {
-                _cacheSave.Wait();
-            }
-            catch (AggregateException)
-            {
-                // A failed background write only means the next session builds the index again.
+                try
+                {
+                    worker.Invoke(DumpService.Close, null, null, CancellationToken.None, (Path, "closing the dump"));
+                }
+                catch (AnalysisException)
+                {
+                    // a worker that fails while closing is ended below all the same
+                }
             }
 
             _disposed = true;
-            try
-            {
-                _runtime.Dispose();
-                _target.Dispose();
-            }
-            catch (Exception e) when (IsEngineFailure(e))
-            {
-                // Closing must not fail: a runtime left inconsistent by a damaged dump is dropped with the session.
-            }
-        }
-        finally
-        {
-            _graphGate.Release();
-            _heapGate.Release();
-            _threadsGate.Release();
-        }
-    }
-
-    private bool ProbeHeap()
-    {
-        // A heap is present when the first object of some non-empty segment is readable; segments the runtime cannot
-        // even list make a dump without a usable heap (threads and stacks still work).
-        Span<byte> probe = stackalloc byte[8];
-        try
-        {
-            foreach (var segment in _runtime.Heap.Segments)
-            {
-                if (segment.ObjectRange.Length > 0 && _target.DataReader.Read(segment.FirstObjectAddress, probe) == probe.Length)
-                    return true;
-            }
-        }
-        catch (Exception e) when (IsEngineFailure(e))
-        {
+            _localForClrMD?.Dispose();
         }
 
-        return false;
+        worker?.Dispose();
     }
 
     private void ThrowIfClosed()
@@ -589,31 +432,4 @@ public sealed class DumpSession : IAnalysisSession
         if (_disposed)
             throw new AnalysisException(AnalysisErrorKind.SessionClosed, Path, $"The session for dump '{Path}' was closed. Open the dump again (Open-Dump).");
     }
-
-    /// <summary>
-    /// Whether an exception is the engine failing on this dump (ClrMD, the DAC, our readers of its data): anything but
-    /// cancellation and our own AnalysisExceptions. A corrupt dump makes ClrMD throw nearly any type (NullReference,
-    /// IndexOutOfRange, Overflow, BadImageFormat, even OutOfMemory for an absurd count), so all are wrapped; the cause
-    /// stays the InnerException.
-    /// </summary>
-    internal static bool IsEngineFailure(Exception e) =>
-        e is not (OperationCanceledException or AnalysisException or StackOverflowException or ThreadInterruptedException) &&
-        !(e is ArgumentException && !ThrownByEngine(e)); // a caller's bad argument, checked by our own code, stays itself
-
-    private static bool ThrownByEngine(Exception e)
-    {
-        var engine = typeof(ClrRuntime).Assembly;
-        foreach (var frame in new System.Diagnostics.StackTrace(e, fNeedFileInfo: false).GetFrames())
-        {
-            if (frame.GetMethod()?.Module.Assembly == engine)
-                return true;
-        }
-
-        return false;
-    }
-
-    private AnalysisException ReadFailure(string what, Exception e) =>
-        new(AnalysisErrorKind.ReadFailed, Path,
-            $"Failed while {what} in dump '{Path}': {e.GetType().Name}: {Cause(e)}. The dump's data there is damaged or inconsistent; other questions may still work. " +
-            "Capture the dump again if you need this answer.", e);
 }

@@ -22,7 +22,7 @@ internal static class StackWalk
         {
             return thread.EnumerateStackTrace(includeContext: false, MaxFrames).ToArray();
         }
-        catch (Exception e) when (DumpSession.IsEngineFailure(e))
+        catch (Exception e) when (DumpEngine.IsEngineFailure(e))
         {
             return [];
         }
@@ -63,7 +63,7 @@ internal static class StackWalk
         {
             return thread.EnumerateStackRoots().ToArray();
         }
-        catch (Exception e) when (DumpSession.IsEngineFailure(e))
+        catch (Exception e) when (DumpEngine.IsEngineFailure(e))
         {
             return [];
         }

@@ -139,7 +139,7 @@ internal static class ThreadAnalyzer
         {
             return thread.CurrentException;
         }
-        catch (Exception e) when (DumpSession.IsEngineFailure(e))
+        catch (Exception e) when (DumpEngine.IsEngineFailure(e))
         {
             return null;
         }

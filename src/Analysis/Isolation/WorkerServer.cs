@@ -13,8 +13,8 @@ internal delegate void WorkerOperation(BinaryReader arguments, Stream result, IP
 /// </summary>
 internal static class WorkerServer
 {
-    /// <summary>What the worker can do. The trace reading pass; dump sessions join here.</summary>
-    public static readonly IReadOnlyDictionary<string, WorkerOperation> Operations = new Dictionary<string, WorkerOperation>(StringComparer.Ordinal)
+    /// <summary>What the worker can do: the trace reading pass, a dump session's questions.</summary>
+    public static readonly IReadOnlyDictionary<string, WorkerOperation> Operations = new Dictionary<string, WorkerOperation>(Analysis.Dumps.DumpService.Operations, StringComparer.Ordinal)
     {
         [TraceAnalysis.ReadOperation] = TraceAnalysis.ServeRead,
         ["worker.sleep"] = Sleep,

@@ -25,7 +25,8 @@ public sealed class OfflineTests(MissingModulesDump dump) : IClassFixture<Missin
         HttpClient.DefaultProxy = new WebProxy(listener.Url);
         try
         {
-            using var session = DumpSession.Open(dump.Dump);
+            // in this process, where the proxy and the recorder see every request (a worker runs the same locator)
+            using var session = DumpSession.Open(dump.Dump, new DumpOpenOptions { Isolation = EngineIsolation.InProcess });
             Assert.NotEmpty(session.GetThreads());
             Assert.NotEmpty(session.GetHeapTop(5));
             _ = DumpTriage.Run(session);
@@ -50,15 +51,19 @@ public sealed class OfflineTests(MissingModulesDump dump) : IClassFixture<Missin
         }
     }
 
-    [Fact]
-    public void Open_WithSymbolServer_AsksItForTheMissingFiles_AndWarnsWhenItHasNone()
+    [Theory]
+    [InlineData(EngineIsolation.InProcess)]
+    [InlineData(EngineIsolation.Worker)]
+    public void Open_WithSymbolServer_AsksItForTheMissingFiles_AndWarnsWhenItHasNone(EngineIsolation isolation)
     {
         using var requests = new HttpRequestRecorder();
         using var listener = new CountingHttpListener();
-        string cache = Path.Combine(dump.Folder, "symbol-cache");
-        using var session = DumpSession.Open(dump.Dump, new DumpOpenOptions { SymbolServers = [listener.Url], SymbolCacheDirectory = cache });
+        string cache = Path.Combine(dump.Folder, "symbol-cache-" + isolation);
+        using var session = DumpSession.Open(dump.Dump, new DumpOpenOptions { SymbolServers = [listener.Url], SymbolCacheDirectory = cache, Isolation = isolation });
 
-        Assert.NotEmpty(requests.SymbolRequests);
+        Assert.Equal(isolation, session.ReadBy);
+        if (isolation == EngineIsolation.InProcess)
+            Assert.NotEmpty(requests.SymbolRequests); // the recorder sees this process only; the listener sees the worker too
         Assert.True(listener.Connections > 0);
         Assert.Contains(listener.Requests, r => r.Contains("/dumptarget.dll/", StringComparison.Ordinal));
         Assert.Contains(session.Warnings, w => w.Contains("did not have them", StringComparison.Ordinal));

@@ -123,7 +123,8 @@ public class RetentionTests
     [Fact]
     public void Graph_HasExactlyClrMdsObjectsAndReferences()
     {
-        using var session = Open();
+        // the index itself lives in the engine (in a worker process for a session): read it in this process
+        using var session = DumpEngine.Open(DumpSet.Facts[CapturedDump.ClientWithHeap], new DumpOpenOptions());
         var graph = session.Graph(null, default);
         var heap = session.GetClrRuntime().Heap;
 
@@ -178,7 +179,8 @@ public class RetentionTests
     [Fact]
     public void RetainedSizes_EqualBruteForceReachability_ForSampledObjects()
     {
-        using var session = Open();
+        // the index itself lives in the engine (in a worker process for a session): read it in this process
+        using var session = DumpEngine.Open(DumpSet.Facts[CapturedDump.ClientWithHeap], new DumpOpenOptions());
         var graph = session.Graph(null, default);
         var roots = graph.Roots.Select(r => r.Node).Distinct().ToArray();
         long Reachable(int removed)

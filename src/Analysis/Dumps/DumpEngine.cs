@@ -1,0 +1,620 @@
+using System.Globalization;
+using Microsoft.Diagnostics.Runtime;
+
+namespace Analysis.Dumps;
+
+/// <summary>
+/// An open dump read by ClrMD and the DAC in this process: owns the DataTarget and ClrRuntime, and caches what it has
+/// computed (threads, heap statistics, the object graph) so a second question does not walk again. Thread-safe; dispose
+/// to release the file. <see cref="DumpSession"/> runs one in a worker process (or, when asked, in this one).
+/// </summary>
+internal sealed class DumpEngine : IDisposable
+{
+    private readonly DataTarget _target;
+    private readonly ClrRuntime _runtime;
+    private readonly SemaphoreSlim _threadsGate = new(1, 1);
+    private readonly SemaphoreSlim _heapGate = new(1, 1);
+    private IReadOnlyList<DumpThread>? _threads;
+    private HeapStatistics? _heap;
+    private readonly SemaphoreSlim _graphGate = new(1, 1);
+    private HeapGraph? _graph;
+    private GcRoots? _roots;
+    private Dominators? _dominators;
+    private AsyncReport? _async;
+    private ThreadPoolReport? _threadPool;
+    private FinalizerReport? _finalizer;
+    private volatile bool _disposed;
+
+    private readonly DumpOpenOptions _options;
+
+    private DumpEngine(string path, DumpFormat format, DataTarget target, ClrRuntime runtime, string runtimeVersion, string dacPath, DumpOpenOptions options, ModuleFileLocator locator)
+    {
+        _options = options;
+        _locator = locator;
+        Path = path;
+        Format = format;
+        _target = target;
+        _runtime = runtime;
+        RuntimeVersion = runtimeVersion;
+        DacPath = dacPath;
+        // Read now, while the dump is open: a closed session still answers these (a serializer reading every property
+        // of a closed session must not reach into a disposed runtime).
+        ProcessId = target.DataReader.ProcessId;
+        HasHeap = ProbeHeap();
+        IReadOnlyList<string> missing;
+        try
+        {
+            missing = MissingModuleFiles();
+        }
+        catch (Exception e) when (IsEngineFailure(e))
+        {
+            missing = [];
+            AddWarning($"The dump's module list could not be read ({e.GetType().Name}: {e.Message}); module names may be missing from stacks and types.");
+        }
+
+        if (missing.Count > 0)
+        {
+            string list = string.Join(", ", missing.Take(5)) + (missing.Count > 5 ? $" and {missing.Count - 5} more" : "");
+            AddWarning(
+                $"{missing.Count} module file{(missing.Count == 1 ? " is" : "s are")} not on this machine ({list}). The copy in the dump is used; where the dump lacks " +
+                "a page, a method or type name may read as unknown. " + (_locator.UsesNetwork
+                    ? "The symbol servers given did not have them either: pass -SymbolPath with a folder holding these files."
+                    : "Pass -SymbolPath with a folder holding these files, or -SymbolServer to download them (no server is asked unless you name one)."));
+        }
+    }
+
+    /// <summary>Full path of the dump file.</summary>
+    public string Path { get; }
+
+    public DumpFormat Format { get; }
+
+    /// <summary>The .NET runtime version the dump was taken from, e.g. "10.0.12".</summary>
+    public string RuntimeVersion { get; }
+
+    /// <summary>The DAC used to read the runtime's data structures.</summary>
+    public string DacPath { get; }
+
+    /// <summary>The process id recorded in the dump.</summary>
+    public int ProcessId { get; }
+
+    /// <summary>Whether the dump contains GC heap memory (full and with-heap dumps do, mini/triage dumps don't).</summary>
+    public bool HasHeap { get; }
+
+    /// <summary>Whether heap statistics have been computed and cached.</summary>
+    public bool IsHeapCached => _heap is not null;
+
+    public bool IsClosed => _disposed;
+
+    /// <summary>
+    /// The underlying ClrMD runtime, for questions this library does not answer yet. A method, not a property: its
+    /// objects read the dump through the native DAC when their properties are read, so a serializer walking them
+    /// (ConvertTo-Json, Export-Clixml) could crash the process; and it is only valid until the session is closed.
+    /// </summary>
+    public ClrRuntime GetClrRuntime()
+    {
+        ThrowIfClosed();
+        return _runtime;
+    }
+
+    /// <summary>
+    /// Opens a dump read-only, locates the matching DAC and creates the runtime. Offline unless
+    /// <see cref="DumpOpenOptions.SymbolServers"/> names a server; module files missing here are listed in
+    /// <see cref="Warnings"/>.
+    /// </summary>
+    /// <exception cref="AnalysisException">
+    /// The file is missing, not a dump, truncated or corrupted, not .NET, no DAC matches or the DAC cannot read it. Every
+    /// failure of the engine (ClrMD, the DAC) comes as this exception with the engine's as its InnerException.
+    /// </exception>
+    public static DumpEngine Open(string path, DumpOpenOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        options ??= new DumpOpenOptions();
+        string fullPath = System.IO.Path.GetFullPath(path);
+        DumpFormat format = DumpFile.Validate(fullPath);
+        var locator = new ModuleFileLocator(options);
+
+        DataTarget target;
+        try
+        {
+            // Our locator, not ClrMD's default one (Microsoft's public symbol server, asked from inside DAC callbacks).
+            target = DataTarget.LoadDump(fullPath, new DataTargetOptions { FileLocator = locator });
+        }
+        catch (Exception e) when (IsEngineFailure(e))
+        {
+            throw new AnalysisException(FormatKind(e), fullPath,
+                $"Dump file '{fullPath}' could not be read as a {format} dump: {Cause(e)}. It may be truncated or corrupted: capture it again.", e);
+        }
+
+        string step = "listing the .NET runtimes loaded in it";
+        try
+        {
+            ClrInfo? info = target.ClrVersions.FirstOrDefault(c => c.Flavor == ClrFlavor.Core) ?? target.ClrVersions.FirstOrDefault();
+            if (info is null)
+            {
+                throw new AnalysisException(AnalysisErrorKind.NotDotNet, fullPath,
+                    $"Dump '{fullPath}' is a dump of a process without a .NET runtime (no coreclr module is loaded in it); there are no managed threads or heap to analyze. " +
+                    "Check that you dumped the right process (dotnet-dump ps lists .NET processes).");
+            }
+
+            // ClrMD parses some of the dump lazily from inside the DAC's callbacks (the threads' registers when the DAC first
+            // asks for a context, the module list), where an exception cannot be caught and aborts the process. Parse them
+            // here first: a damaged part fails now, as an AnalysisException, and what parses is cached for the DAC.
+            step = "reading the threads' registers and the module list";
+            _ = target.DataReader.GetThreadContext(0, 0, Span<byte>.Empty);
+            _ = target.EnumerateModules().Count();
+
+            step = "reading the runtime's version and build id";
+            string version = DacLocator.RuntimeVersion(info, target);
+            string dac = DacLocator.Locate(fullPath, info, target, options);
+            ClrRuntime runtime;
+            try
+            {
+                runtime = info.CreateRuntime(dac, ignoreMismatch: true);
+            }
+            catch (Exception e) when (IsEngineFailure(e))
+            {
+                throw new AnalysisException(AnalysisErrorKind.DacLoadFailed, fullPath,
+                    $"The DAC '{dac}' could not be loaded for dump '{fullPath}' (runtime {version}): {Cause(e)}. Pass -DacPath with the {DacLocator.DacFileName} of exactly that runtime build; " +
+                    "if it is the right one, the dump's runtime data is damaged: capture the dump again.", e);
+            }
+
+            step = "reading the process id, heap segments and module list";
+            try
+            {
+                return new DumpEngine(fullPath, format, target, runtime, version, dac, options, locator);
+            }
+            catch
+            {
+                runtime.Dispose();
+                throw;
+            }
+        }
+        catch (Exception e) when (IsEngineFailure(e))
+        {
+            target.Dispose();
+            throw new AnalysisException(FormatKind(e), fullPath,
+                $"Dump '{fullPath}' could not be opened: {e.GetType().Name} while {step}: {Cause(e)}. The dump is probably truncated or corrupted: capture it again.", e);
+        }
+        catch
+        {
+            target.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// What this session could not do or find: module files missing on this machine, symbol servers that failed, stacks
+    /// whose walk was cut short. Empty for a complete dump whose files are all here.
+    /// </summary>
+    public ItemList<string> Warnings
+    {
+        get
+        {
+            lock (_warnings)
+                return [.. _warnings, .. _locator.Problems.Where(p => !_warnings.Contains(p))];
+        }
+    }
+
+    internal void AddWarning(string warning)
+    {
+        lock (_warnings)
+        {
+            if (!_warnings.Contains(warning))
+                _warnings.Add(warning);
+        }
+    }
+
+    private readonly List<string> _warnings = new();
+    private readonly ModuleFileLocator _locator;
+
+    /// <summary>Managed modules recorded with a path that is neither on this machine nor in a -SymbolPath folder (nor downloaded).</summary>
+    private IReadOnlyList<string> MissingModuleFiles()
+    {
+        var missing = new List<string>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        ModuleInfo[]? images = null;
+        foreach (ClrModule module in _runtime.EnumerateModules())
+        {
+            if (module.IsDynamic || module.Name is not { Length: > 0 } name || !System.IO.Path.IsPathRooted(name) || !seen.Add(name))
+                continue;
+            if (File.Exists(name) || _locator.FindInFolders(name, null) is not null)
+                continue;
+            if (_locator.UsesNetwork)
+            {
+                // Asked now, so an answer is in the local cache before the DAC wants it (and a failure is a warning, not a crash).
+                images ??= _target.EnumerateModules().ToArray();
+                var image = Array.Find(images, m => m.ImageBase == module.ImageBase);
+                if (image is { IndexTimeStamp: not 0, IndexFileSize: not 0 } && _locator.FindPEImage(name, image.IndexTimeStamp, image.IndexFileSize, checkProperties: false) is not null)
+                    continue;
+            }
+
+            missing.Add(name);
+        }
+
+        return missing;
+    }
+
+    /// <summary>
+    /// The kind for an engine failure while opening. The file was readable when validated, so only an error of the
+    /// operating system is a read failure; an IOException the engine throws itself (HResult COR_E_IO, "I/O error
+    /// occurred") is about the content, as are all other types.
+    /// </summary>
+    private static AnalysisErrorKind FormatKind(Exception e) => e switch
+    {
+        EndOfStreamException => AnalysisErrorKind.Truncated,
+        UnauthorizedAccessException => AnalysisErrorKind.ReadFailed,
+        IOException when e.GetType() == typeof(IOException) && e.HResult != CorEIo => AnalysisErrorKind.ReadFailed,
+        _ => AnalysisErrorKind.WrongFormat,
+    };
+
+    private const int CorEIo = unchecked((int)0x80131620);
+
+    /// <summary>An exception's message for the middle of a sentence of ours (no final period).</summary>
+    private static string Cause(Exception e) => e.Message.TrimEnd().TrimEnd('.');
+
+    /// <summary>All managed threads with names, states, stacks, exceptions, locks and deadlock cycles. Computed once.</summary>
+    public IReadOnlyList<DumpThread> GetThreads(CancellationToken cancellationToken = default)
+    {
+        ThrowIfClosed();
+        if (_threads is { } cached)
+            return cached;
+        _threadsGate.Wait(cancellationToken);
+        try
+        {
+            ThrowIfClosed();
+            return _threads ??= ThreadAnalyzer.Analyze(_runtime, HasHeap, cancellationToken, AddWarning);
+        }
+        catch (Exception e) when (IsEngineFailure(e))
+        {
+            throw ReadFailure("reading threads", e);
+        }
+        finally
+        {
+            _threadsGate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Per-type object counts and sizes over the whole GC heap (<c>dumpheap -stat</c>), from one walk that is cached:
+    /// later calls return at once. Cancelling leaves nothing cached.
+    /// </summary>
+    /// <exception cref="AnalysisException">The dump has no heap memory (NoHeap).</exception>
+    public HeapStatistics GetHeapStatistics(IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ThrowIfClosed();
+        if (_heap is { } cached)
+            return cached;
+        _heapGate.Wait(cancellationToken);
+        try
+        {
+            ThrowIfClosed();
+            if (_heap is { } again)
+                return again;
+            RequireHeap("heap questions");
+            return _heap = HeapWalker.Walk(_runtime, progress, cancellationToken);
+        }
+        catch (Exception e) when (IsEngineFailure(e))
+        {
+            throw ReadFailure("walking the heap", e);
+        }
+        finally
+        {
+            _heapGate.Release();
+        }
+    }
+
+    /// <summary>Top types by size or count, optionally filtered by a type-name wildcard. Walks the heap on first use.</summary>
+    public IReadOnlyList<HeapTypeStat> GetHeapTop(int top = 20, HeapSortBy sortBy = HeapSortBy.Size, string? typeNamePattern = null,
+        IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        GetHeapStatistics(progress, cancellationToken).Top(top, sortBy, typeNamePattern);
+
+    /// <summary>Whether the object graph (root paths, retained sizes) has been indexed in this session.</summary>
+    public bool IsGraphIndexed => _graph is not null;
+
+    /// <summary>
+    /// Why the object at <paramref name="address"/> is alive: the shortest path from a GC root, or null when no root
+    /// reaches it (garbage the GC has not collected yet). Indexes the object graph on first use (one heap pass).
+    /// </summary>
+    public GcRootPath? FindRootPath(ulong address, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var roots = Roots(progress, cancellationToken);
+        // Under the gate: naming the hops reads the dump, which Dispose must not close meanwhile.
+        return WithGraphGate(() => roots.PathTo(address, cancellationToken), "searching root paths", cancellationToken);
+    }
+
+    /// <summary>
+    /// Every root that keeps the object at <paramref name="address"/> alive, each with its shortest path (statics and
+    /// handles first, then stacks, then the finalizer queue; shorter first). Empty when no root reaches it.
+    /// </summary>
+    public IReadOnlyList<GcRootPath> FindAllRootPaths(ulong address, int top = 10, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var roots = Roots(progress, cancellationToken);
+        return WithGraphGate(() => roots.AllPathsTo(address, top, cancellationToken), "searching root paths", cancellationToken);
+    }
+
+    /// <summary>Root paths of all objects whose type matches the wildcard, merged by shape, most objects first.</summary>
+    public GcRootQuery FindRootPaths(string typeNamePattern, int top = 10, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(typeNamePattern);
+        var roots = Roots(progress, cancellationToken);
+        return WithGraphGate(() =>
+        {
+            var paths = roots.PathsToType(typeNamePattern, top, cancellationToken, out int unreachable, out int reachable);
+            return new GcRootQuery(typeNamePattern, paths, unreachable) { Reachable = reachable };
+        }, "searching root paths", cancellationToken);
+    }
+
+    /// <summary>Bytes that would be freed if the object at <paramref name="address"/> were no longer referenced.</summary>
+    public long GetRetainedSize(ulong address, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        int node = Graph(progress, cancellationToken).NodeOf(address);
+        return DominatorTree(progress, cancellationToken).RetainedSize(node);
+    }
+
+    /// <summary>Types by retained size (dominator tree), optionally filtered by a type-name wildcard.</summary>
+    public IReadOnlyList<RetainedTypeStat> GetRetainedByType(int top = 20, string? typeNamePattern = null, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var rows = DominatorTree(progress, cancellationToken).ByType(cancellationToken);
+        IEnumerable<RetainedTypeStat> result = rows;
+        if (!string.IsNullOrEmpty(typeNamePattern))
+        {
+            var wildcard = new Wildcard(typeNamePattern);
+            result = result.Where(r => wildcard.IsMatch(r.TypeName));
+        }
+
+        return result.Take(top).ToArray();
+    }
+
+    /// <summary>
+    /// Async state machines on the heap (state, what they await, who awaits them), the incomplete ones grouped by
+    /// method, and threads blocked synchronously on tasks. Uses the object-graph index; computed once.
+    /// </summary>
+    public AsyncReport GetAsyncState(IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        if (_async is { } cached)
+            return cached;
+        var graph = Graph(progress, cancellationToken);
+        var threads = GetThreads(cancellationToken);
+        return WithGraphGate(() =>
+        {
+            progress?.Report(new WorkProgress("Reading async state machines", "state machine boxes, awaiters and continuations", 0, 0));
+            return _async ??= AsyncAnalyzer.Analyze(_runtime, graph, threads, cancellationToken);
+        }, "reading async state machines", cancellationToken);
+    }
+
+    /// <summary>Thread-pool workers (busy, idle, what they run), queued work items and timers. Computed once.</summary>
+    public ThreadPoolReport GetThreadPool(CancellationToken cancellationToken = default)
+    {
+        if (_threadPool is { } cached)
+            return cached;
+        var threads = GetThreads(cancellationToken);
+        RequireHeap("questions about the thread pool's queues and timers");
+        return WithGraphGate(() => _threadPool ??= RuntimeQueues.ThreadPool(_runtime, threads, cancellationToken), "reading the thread pool", cancellationToken);
+    }
+
+    /// <summary>The finalizer thread (what it runs, whether it waits) and the objects queued for finalization. Computed once.</summary>
+    public FinalizerReport GetFinalizer(CancellationToken cancellationToken = default)
+    {
+        if (_finalizer is { } cached)
+            return cached;
+        var threads = GetThreads(cancellationToken);
+        RequireHeap("questions about the finalizer queue");
+        return WithGraphGate(() => _finalizer ??= RuntimeQueues.Finalizer(_runtime, threads, cancellationToken), "reading the finalizer queue", cancellationToken);
+    }
+
+    private void RequireHeap(string what)
+    {
+        if (!HasHeap)
+        {
+            throw new AnalysisException(AnalysisErrorKind.NoHeap, Path,
+                $"Dump '{Path}' has no GC heap memory (it is a mini/normal or triage dump), so {what} cannot be answered; threads and stacks still work. " +
+                "Capture with heap: createdump --withheap (or -u for full), dotnet-dump collect --type Heap, or DiagnosticsClient.WriteDump(DumpType.WithHeap, …).");
+        }
+    }
+
+    /// <summary>Heap problems met while indexing the graph (unreadable segments, dangling references).</summary>
+    public ItemList<string> GraphWarnings
+    {
+        get
+        {
+            if (_graph is null)
+                return [];
+            lock (_cacheNotes)
+                return [.. _graph.Warnings, .. _cacheNotes];
+        }
+    }
+
+    internal HeapGraph Graph(IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
+    {
+        ThrowIfClosed();
+        if (_graph is { } cached)
+            return cached;
+        return WithGraphGate(() => _graph ??= BuildGraph(progress, cancellationToken), "indexing the object graph", cancellationToken);
+    }
+
+    private GcRoots Roots(IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
+    {
+        if (_roots is { } cached)
+            return cached;
+        var graph = Graph(progress, cancellationToken);
+        var names = GetThreads(cancellationToken).Where(t => t.Name is not null).GroupBy(t => t.ManagedThreadId).ToDictionary(g => g.Key, g => g.First().Name);
+        return WithGraphGate(() => _roots ??= new GcRoots(graph, _runtime, id => names.GetValueOrDefault(id)), "searching root paths", cancellationToken);
+    }
+
+    private Dominators DominatorTree(IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
+    {
+        if (_dominators is { } cached)
+            return cached;
+        var graph = Graph(progress, cancellationToken);
+        return WithGraphGate(() =>
+        {
+            progress?.Report(new WorkProgress("Computing retained sizes", $"dominator tree of {graph.NodeCount:N0} objects", 0, 0));
+            return _dominators ??= new Dominators(graph, cancellationToken);
+        }, "computing retained sizes", cancellationToken);
+    }
+
+    private HeapGraph BuildGraph(IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
+    {
+        RequireHeap("root paths, retained sizes and async state");
+
+        // Identifying the dump reads all of it; for a small heap the index is built faster than that, so the default
+        // cache is used only for heaps worth it. A cache folder named in the options is always used.
+        long heapBytes = _runtime.Heap.Segments.Sum(s => (long)s.ObjectRange.Length);
+        if (_options.NoCache || (_options.CacheDirectory is null && heapBytes < HeapGraphCache.MinimumHeapBytes))
+            return HeapGraphBuilder.Build(_runtime, progress, cancellationToken);
+
+        string directory = System.IO.Path.GetFullPath(_options.CacheDirectory ?? HeapGraphCache.DefaultDirectory());
+        string key = HeapGraphCache.Key(Path, progress, cancellationToken);
+        string file = HeapGraphCache.FileFor(directory, key);
+        var cached = HeapGraphCache.TryLoad(file, key, out string? problem, cancellationToken);
+        if (cached is not null)
+        {
+            progress?.Report(new WorkProgress("Indexing the object graph", $"loaded the index from {file}", 1, 1));
+            GraphCacheFile = file;
+            GraphLoadedFromCache = true;
+            return cached;
+        }
+
+        var graph = HeapGraphBuilder.Build(_runtime, progress, cancellationToken);
+        if (problem is not null)
+            _cacheNotes.Add($"The cached index '{file}' was not used ({problem}); it was rebuilt.");
+        // Written in the background so the first answer does not wait for the disk; Dispose waits for it.
+        _cacheSave = Task.Run(() =>
+        {
+            if (HeapGraphCache.Save(directory, key, graph, CancellationToken.None) is { } failure)
+            {
+                lock (_cacheNotes)
+                    _cacheNotes.Add($"The object-graph index could not be saved in '{directory}' ({failure}); the next session on this dump will walk the heap again. Pass another cache folder (-CacheDirectory) to keep it.");
+            }
+            else
+            {
+                GraphCacheFile = file;
+            }
+        });
+        return graph;
+    }
+
+    private readonly List<string> _cacheNotes = new();
+    private Task _cacheSave = Task.CompletedTask;
+
+    /// <summary>Waits until the object-graph index of this session is on disk (it is written in the background).</summary>
+    public void WaitForGraphCache() => _cacheSave.GetAwaiter().GetResult();
+
+    /// <summary>The index file this session loaded or wrote, or null (no index yet, caching off, or not writable).</summary>
+    public string? GraphCacheFile { get; private set; }
+
+    /// <summary>Whether the object graph came from the on-disk index instead of a heap pass.</summary>
+    public bool GraphLoadedFromCache { get; private set; }
+
+    private T WithGraphGate<T>(Func<T> work, string what, CancellationToken cancellationToken)
+    {
+        _graphGate.Wait(cancellationToken);
+        try
+        {
+            ThrowIfClosed();
+            return work();
+        }
+        catch (Exception e) when (IsEngineFailure(e))
+        {
+            throw ReadFailure(what, e);
+        }
+        finally
+        {
+            _graphGate.Release();
+        }
+    }
+
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"{System.IO.Path.GetFileName(Path)} (pid {ProcessId}, .NET {RuntimeVersion}, {(HasHeap ? "with heap" : "no heap")})");
+
+    public void Dispose()
+    {
+        if (_disposed)
+            return;
+        // Wait for running questions so the runtime is not pulled from under them.
+        _threadsGate.Wait();
+        _heapGate.Wait();
+        _graphGate.Wait();
+        try
+        {
+            try
+            {
+                _cacheSave.Wait();
+            }
+            catch (AggregateException)
+            {
+                // A failed background write only means the next session builds the index again.
+            }
+
+            _disposed = true;
+            try
+            {
+                _runtime.Dispose();
+                _target.Dispose();
+            }
+            catch (Exception e) when (IsEngineFailure(e))
+            {
+                // Closing must not fail: a runtime left inconsistent by a damaged dump is dropped with the session.
+            }
+        }
+        finally
+        {
+            _graphGate.Release();
+            _heapGate.Release();
+            _threadsGate.Release();
+        }
+    }
+
+    private bool ProbeHeap()
+    {
+        // A heap is present when the first object of some non-empty segment is readable; segments the runtime cannot
+        // even list make a dump without a usable heap (threads and stacks still work).
+        Span<byte> probe = stackalloc byte[8];
+        try
+        {
+            foreach (var segment in _runtime.Heap.Segments)
+            {
+                if (segment.ObjectRange.Length > 0 && _target.DataReader.Read(segment.FirstObjectAddress, probe) == probe.Length)
+                    return true;
+            }
+        }
+        catch (Exception e) when (IsEngineFailure(e))
+        {
+        }
+
+        return false;
+    }
+
+    private void ThrowIfClosed()
+    {
+        if (_disposed)
+            throw new AnalysisException(AnalysisErrorKind.SessionClosed, Path, $"The session for dump '{Path}' was closed. Open the dump again (Open-Dump).");
+    }
+
+    /// <summary>
+    /// Whether an exception is the engine failing on this dump (ClrMD, the DAC, our readers of its data): anything but
+    /// cancellation and our own AnalysisExceptions. A corrupt dump makes ClrMD throw nearly any type (NullReference,
+    /// IndexOutOfRange, Overflow, BadImageFormat, even OutOfMemory for an absurd count), so all are wrapped; the cause
+    /// stays the InnerException.
+    /// </summary>
+    internal static bool IsEngineFailure(Exception e) =>
+        e is not (OperationCanceledException or AnalysisException or StackOverflowException or ThreadInterruptedException) &&
+        !(e is ArgumentException && !ThrownByEngine(e)); // a caller's bad argument, checked by our own code, stays itself
+
+    private static bool ThrownByEngine(Exception e)
+    {
+        var engine = typeof(ClrRuntime).Assembly;
+        foreach (var frame in new System.Diagnostics.StackTrace(e, fNeedFileInfo: false).GetFrames())
+        {
+            if (frame.GetMethod()?.Module.Assembly == engine)
+                return true;
+        }
+
+        return false;
+    }
+
+    private AnalysisException ReadFailure(string what, Exception e) =>
+        new(AnalysisErrorKind.ReadFailed, Path,
+            $"Failed while {what} in dump '{Path}': {e.GetType().Name}: {Cause(e)}. The dump's data there is damaged or inconsistent; other questions may still work. " +
+            "Capture the dump again if you need this answer.", e);
+}

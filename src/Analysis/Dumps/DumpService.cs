@@ -1,0 +1,137 @@
+using Analysis.Isolation;
+
+namespace Analysis.Dumps;
+
+/// <summary>
+/// The dump questions as worker operations: a worker process holds one <see cref="DumpEngine"/> (ClrMD and the DAC),
+/// opened by <see cref="Open"/>, and answers each question in the form <see cref="DumpCodec"/> writes, followed by the
+/// engine's state (warnings, whether the object graph is indexed, its cache file), which the session mirrors.
+/// </summary>
+internal static class DumpService
+{
+    public const string Open = "dump.open";
+    public const string Threads = "dump.threads";
+    public const string Heap = "dump.heap";
+    public const string RootPath = "dump.rootpath";
+    public const string AllRootPaths = "dump.allrootpaths";
+    public const string RootPaths = "dump.rootpaths";
+    public const string Retained = "dump.retained";
+    public const string RetainedByType = "dump.retainedbytype";
+    public const string Async = "dump.async";
+    public const string ThreadPool = "dump.threadpool";
+    public const string Finalizer = "dump.finalizer";
+    public const string WaitForCache = "dump.waitforcache";
+    public const string Close = "dump.close";
+
+    /// <summary>The operations, for <see cref="WorkerServer.Operations"/>.</summary>
+    public static IEnumerable<KeyValuePair<string, WorkerOperation>> Operations =>
+    [
+        new(Open, ServeOpen),
+        new(Threads, Answer((e, a, p, c) => DumpCodec.WriteThreads(a, e.GetThreads(c)))),
+        new(Heap, Answer((e, a, p, c) => DumpCodec.WriteHeap(a, e.GetHeapStatistics(p, c)))),
+        new(RootPath, Answer((e, a, p, c, r) =>
+        {
+            var path = e.FindRootPath(r.ReadUInt64(), p, c);
+            a.Write(path is not null);
+            if (path is not null)
+                DumpCodec.WritePath(a, path);
+        })),
+        new(AllRootPaths, Answer((e, a, p, c, r) => DumpCodec.WritePaths(a, e.FindAllRootPaths(r.ReadUInt64(), r.ReadInt32(), p, c)))),
+        new(RootPaths, Answer((e, a, p, c, r) => DumpCodec.WriteQuery(a, e.FindRootPaths(r.ReadString(), r.ReadInt32(), p, c)))),
+        new(Retained, Answer((e, a, p, c, r) => a.Write(e.GetRetainedSize(r.ReadUInt64(), p, c)))),
+        new(RetainedByType, Answer((e, a, p, c) => DumpCodec.WriteRetained(a, e.GetRetainedByType(int.MaxValue, null, p, c)))),
+        new(Async, Answer((e, a, p, c) => DumpCodec.WriteAsync(a, e.GetAsyncState(p, c)))),
+        new(ThreadPool, Answer((e, a, p, c) => DumpCodec.WriteThreadPool(a, e.GetThreadPool(c)))),
+        new(Finalizer, Answer((e, a, p, c) => DumpCodec.WriteFinalizer(a, e.GetFinalizer(c)))),
+        new(WaitForCache, Answer((e, a, p, c) => e.WaitForGraphCache())),
+        new(Close, ServeClose),
+    ];
+
+    private static DumpEngine? s_engine;
+
+    private static void ServeOpen(BinaryReader arguments, Stream result, IProgress<WorkProgress> progress, CancellationToken cancellationToken)
+    {
+        string path = arguments.ReadString();
+        var options = ReadOptions(arguments);
+        if (s_engine is not null)
+            throw new InvalidOperationException("this worker has a dump open already");
+        var engine = DumpEngine.Open(path, options);
+        s_engine = engine;
+        using var w = new BinaryWriter(result, System.Text.Encoding.UTF8, leaveOpen: true);
+        w.WriteText(engine.Path);
+        w.Write((int)engine.Format);
+        w.WriteText(engine.RuntimeVersion);
+        w.WriteText(engine.DacPath);
+        w.Write(engine.ProcessId);
+        w.Write(engine.HasHeap);
+        WriteState(w, engine);
+    }
+
+    private static void ServeClose(BinaryReader arguments, Stream result, IProgress<WorkProgress> progress, CancellationToken cancellationToken)
+    {
+        var engine = Interlocked.Exchange(ref s_engine, null);
+        engine?.Dispose(); // waits for the object-graph index being written
+        result.WriteByte(1);
+    }
+
+    private static WorkerOperation Answer(Action<DumpEngine, BinaryWriter, IProgress<WorkProgress>, CancellationToken> answer) =>
+        Answer((e, w, p, c, _) => answer(e, w, p, c));
+
+    private static WorkerOperation Answer(Action<DumpEngine, BinaryWriter, IProgress<WorkProgress>, CancellationToken, BinaryReader> answer) =>
+        (arguments, result, progress, cancellationToken) =>
+        {
+            var engine = s_engine ?? throw new InvalidOperationException("this worker has no dump open");
+            using var w = new BinaryWriter(result, System.Text.Encoding.UTF8, leaveOpen: true);
+            answer(engine, w, progress, cancellationToken, arguments);
+            WriteState(w, engine);
+        };
+
+    /// <summary>What the session shows of the engine besides the answers: its warnings and the object graph's state.</summary>
+    internal sealed record EngineState(ItemList<string> Warnings, ItemList<string> GraphWarnings, bool IsGraphIndexed, string? GraphCacheFile, bool GraphLoadedFromCache)
+    {
+        public static EngineState Read(BinaryReader r) =>
+            new(DumpCodec.ReadStrings(r), DumpCodec.ReadStrings(r), r.ReadBoolean(), r.ReadOptional(), r.ReadBoolean());
+    }
+
+    private static void WriteState(BinaryWriter w, DumpEngine engine)
+    {
+        DumpCodec.WriteStrings(w, engine.Warnings);
+        DumpCodec.WriteStrings(w, engine.GraphWarnings);
+        w.Write(engine.IsGraphIndexed);
+        w.WriteOptional(engine.GraphCacheFile);
+        w.Write(engine.GraphLoadedFromCache);
+    }
+
+    public static void WriteOptions(BinaryWriter w, DumpOpenOptions o)
+    {
+        w.WriteOptional(o.DacPath);
+        WriteOptionalList(w, o.RuntimeSearchRoots);
+        w.WriteOptional(o.CacheDirectory);
+        w.Write(o.NoCache);
+        WriteOptionalList(w, o.SymbolPaths);
+        WriteOptionalList(w, o.SymbolServers);
+        w.WriteOptional(o.SymbolCacheDirectory);
+    }
+
+    private static DumpOpenOptions ReadOptions(BinaryReader r) =>
+        new()
+        {
+            DacPath = r.ReadOptional(),
+            RuntimeSearchRoots = ReadOptionalList(r),
+            CacheDirectory = r.ReadOptional(),
+            NoCache = r.ReadBoolean(),
+            SymbolPaths = ReadOptionalList(r),
+            SymbolServers = ReadOptionalList(r),
+            SymbolCacheDirectory = r.ReadOptional(),
+            Isolation = EngineIsolation.InProcess,
+        };
+
+    private static void WriteOptionalList(BinaryWriter w, IReadOnlyList<string>? items)
+    {
+        w.Write(items is not null);
+        if (items is not null)
+            DumpCodec.WriteStrings(w, items);
+    }
+
+    private static ItemList<string>? ReadOptionalList(BinaryReader r) => r.ReadBoolean() ? DumpCodec.ReadStrings(r) : null;
+}

@@ -1,0 +1,147 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Analysis.Dumps;
+using Analysis.Testing;
+using Xunit;
+
+namespace Analysis.Tests.Dumps;
+
+/// <summary>
+/// Issue 12: ClrMD and the DAC read a session's dump in a worker process. The answers are the engine's own (identical to
+/// reading in this process); a worker that dies in a question (the DAC's segmentation fault, the OOM killer) is one EngineFailed for that
+/// question, and the session answers the next one from a new worker.
+/// </summary>
+public sealed class DumpIsolationTests
+{
+    private static readonly JsonSerializerOptions Json = new() { Converters = { new JsonStringEnumConverter() } };
+
+    private static string Canonical(object? value) => JsonSerializer.Serialize(value, Json);
+
+    [Fact]
+    public void EveryAnswer_FromTheWorker_EqualsTheAnswerReadInThisProcess()
+    {
+        string dump = DumpSet.FactsLite[CapturedDump.ClientWithHeap];
+        using var worker = DumpSession.Open(dump, new DumpOpenOptions { NoCache = true, Isolation = EngineIsolation.Worker });
+        using var local = DumpSession.Open(dump, new DumpOpenOptions { NoCache = true, Isolation = EngineIsolation.InProcess });
+        Assert.Equal(EngineIsolation.Worker, worker.ReadBy);
+        Assert.Equal(EngineIsolation.InProcess, local.ReadBy);
+        Assert.NotNull(worker.WorkerProcessId);
+        Assert.NotEqual(Environment.ProcessId, worker.WorkerProcessId);
+        Assert.Null(local.WorkerProcessId);
+
+        Assert.Equal((local.Path, local.Format, local.RuntimeVersion, local.DacPath, local.ProcessId, local.HasHeap), (worker.Path, worker.Format, worker.RuntimeVersion, worker.DacPath, worker.ProcessId, worker.HasHeap));
+        Assert.Equal(local.ToString(), worker.ToString());
+
+        var threads = worker.GetThreads();
+        Assert.Equal(Canonical(local.GetThreads()), Canonical(threads));
+        // threads on one deadlock cycle share it, as the engine built it
+        var deadlocked = threads.Where(t => t.Deadlock is not null).ToList();
+        Assert.True(deadlocked.Count >= 2);
+        Assert.Single(deadlocked.Select(t => t.Deadlock).Distinct());
+        Assert.Same(threads, worker.GetThreads()); // kept: asking again costs nothing
+
+        var heap = worker.GetHeapStatistics();
+        var localHeap = local.GetHeapStatistics();
+        Assert.Equal(Canonical(localHeap.Types), Canonical(heap.Types));
+        Assert.Equal((localHeap.TotalCount, localHeap.TotalSize, localHeap.FreeCount, localHeap.FreeSize, localHeap.SegmentCount, localHeap.SkippedBytes),
+            (heap.TotalCount, heap.TotalSize, heap.FreeCount, heap.FreeSize, heap.SegmentCount, heap.SkippedBytes));
+        Assert.Equal(TargetFacts.LeakedOrderCount, heap.Top(1, typeNamePattern: TargetFacts.LeakedOrderType).Single().Count);
+        Assert.Equal(Canonical(local.GetHeapTop(7, HeapSortBy.Count, "System.*")), Canonical(worker.GetHeapTop(7, HeapSortBy.Count, "System.*")));
+
+        Assert.False(worker.IsGraphIndexed);
+        var query = worker.FindRootPaths(TargetFacts.LeakedOrderType, 5);
+        Assert.True(worker.IsGraphIndexed); // mirrored from the worker's engine
+        Assert.Equal(Canonical(local.FindRootPaths(TargetFacts.LeakedOrderType, 5)), Canonical(query));
+        ulong order = query.Paths[0].Addresses[0];
+        Assert.Equal(Canonical(local.FindRootPath(order)), Canonical(worker.FindRootPath(order)));
+        Assert.Equal(Canonical(local.FindAllRootPaths(order, 3)), Canonical(worker.FindAllRootPaths(order, 3)));
+        Assert.Equal(local.GetRetainedSize(order), worker.GetRetainedSize(order));
+        Assert.Equal(Canonical(local.GetRetainedByType(10)), Canonical(worker.GetRetainedByType(10)));
+        Assert.Equal(Canonical(local.GetRetainedByType(3, "Contoso.*")), Canonical(worker.GetRetainedByType(3, "Contoso.*")));
+
+        Assert.Equal(Canonical(local.GetAsyncState()), Canonical(worker.GetAsyncState()));
+        Assert.Equal(Canonical(local.GetThreadPool()), Canonical(worker.GetThreadPool()));
+        Assert.Equal(Canonical(local.GetFinalizer()), Canonical(worker.GetFinalizer()));
+        Assert.Equal(Canonical(DumpTriage.Run(local)), Canonical(DumpTriage.Run(worker)));
+        Assert.Equal(local.Warnings, worker.Warnings);
+        Assert.Equal(local.GraphWarnings, worker.GraphWarnings);
+
+        // a caller's mistake stays an ArgumentException; a question the dump cannot answer stays its AnalysisException
+        Assert.Throws<ArgumentException>(() => worker.FindRootPath(order + 8));
+        using var mini = DumpSession.Open(DumpSet.FactsLite[CapturedDump.ClientMini], new DumpOpenOptions { Isolation = EngineIsolation.Worker });
+        Assert.Equal(AnalysisErrorKind.NoHeap, Assert.Throws<AnalysisException>(() => mini.GetHeapStatistics()).Kind);
+        Assert.NotEmpty(mini.GetThreads());
+    }
+
+    [Fact]
+    public void AWorkerKilledInAQuestion_IsOneEngineFailed_AndTheNextQuestionGetsANewWorker()
+    {
+        string dump = DumpSet.Bulk[CapturedDump.ClientWithHeap];
+        using var session = DumpSession.Open(dump, new DumpOpenOptions { NoCache = true, Isolation = EngineIsolation.Worker });
+        int first = session.WorkerProcessId!.Value;
+        int signalled = 0;
+        // The walk of millions of objects reports progress as it goes: the first report is the moment to end the worker
+        // from outside, as the kernel's OOM killer would. (A SIGSEGV sent with kill does not do: the runtime's handler sees
+        // that no instruction faulted and goes on; a fault of the DAC itself ends it, as the fuzz campaign's cases show.)
+        var progress = new SynchronousProgress(_ =>
+        {
+            if (Interlocked.Exchange(ref signalled, 1) == 0)
+            {
+                using var kill = Process.Start("kill", ["-KILL", first.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+                kill.WaitForExit();
+            }
+        });
+
+        var e = Assert.Throws<AnalysisException>(() => session.GetHeapStatistics(progress));
+        Assert.Equal(1, signalled);
+        Assert.Equal(AnalysisErrorKind.EngineFailed, e.Kind);
+        Assert.Equal(dump, e.Path);
+        Assert.Contains("Walking the heap", e.Message, StringComparison.Ordinal);
+        Assert.Contains(dump, e.Message, StringComparison.Ordinal);
+        Assert.Contains("SIGKILL", e.Message, StringComparison.Ordinal);
+        Assert.False(session.IsHeapCached);
+        using (var gone = TryGetProcess(first))
+            Assert.True(gone is null || gone.HasExited, $"worker {first} still runs");
+
+        // the next question: a new worker opens the dump again and answers
+        var heap = session.GetHeapStatistics();
+        Assert.True(heap.TotalCount > DumpSet.BulkObjectCount);
+        Assert.NotEqual(first, session.WorkerProcessId);
+        Assert.Contains(session.Warnings, w => w.Contains("worker process reading this dump ended", StringComparison.Ordinal));
+        Assert.NotEmpty(session.GetThreads());
+    }
+
+    [Fact]
+    public void Closing_EndsTheWorker_AndLaterQuestionsSayTheSessionIsClosed()
+    {
+        var session = DumpSession.Open(DumpSet.FactsLite[CapturedDump.ClientMini], new DumpOpenOptions { Isolation = EngineIsolation.Worker });
+        int pid = session.WorkerProcessId!.Value;
+        Assert.NotEmpty(session.GetThreads());
+        session.Dispose();
+        Assert.True(session.IsClosed);
+        using (var worker = TryGetProcess(pid))
+            Assert.True(worker is null || worker.WaitForExit(5000), $"worker {pid} still runs");
+        Assert.Equal(AnalysisErrorKind.SessionClosed, Assert.Throws<AnalysisException>(() => session.GetFinalizer()).Kind);
+        Assert.Equal(AnalysisErrorKind.SessionClosed, Assert.Throws<AnalysisException>(() => session.GetThreads()).Kind); // as in this process's mode
+        Assert.NotEmpty(session.RuntimeVersion); // what the dump is stays readable
+    }
+
+    private static Process? TryGetProcess(int pid)
+    {
+        try
+        {
+            return Process.GetProcessById(pid);
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Reports on the caller's thread (Progress&lt;T&gt; posts to the thread pool, too late for the test).</summary>
+    private sealed class SynchronousProgress(Action<WorkProgress> report) : IProgress<WorkProgress>
+    {
+        public void Report(WorkProgress value) => report(value);
+    }
+}
