@@ -5,7 +5,8 @@ namespace Analysis.Pwsh.Tests;
 
 /// <summary>
 /// Issue 12 in the investigator's real pwsh: a trace on which TraceEvent crashes its process (an access violation the
-/// runtime cannot catch) ends only the module's worker process; pwsh gets one error record and goes on.
+/// runtime cannot catch) ends only the module's worker process; pwsh gets one error record and goes on. The same for a
+/// dump whose worker dies in a question: the session survives and answers the next one.
 /// </summary>
 public sealed class EngineIsolationTests : IDisposable
 {
@@ -32,5 +33,32 @@ public sealed class EngineIsolationTests : IDisposable
         Assert.True(File.Exists(Path.Combine(Assert.Single(where.Output), "lib", "Analysis.Worker.dll")));
         Assert.True(File.Exists(Path.Combine(Assert.Single(where.Output), "lib", "Analysis.Worker.runtimeconfig.json")));
         Directory.Delete(folder, recursive: true);
+    }
+
+    [Fact]
+    public void DumpWorkerEndedInAQuestion_IsOneEngineFailedRecord_AndTheSameDumpAnswersTheNext()
+    {
+        string bulk = DumpSet.Bulk[CapturedDump.ClientWithHeap];
+        // the worker reading the dump is pwsh's child; it is ended (SIGKILL, as the OOM killer would) once it has spent
+        // 0.2 s of CPU on the retained-size question (indexing millions of objects takes several times that)
+        var r = _pwsh.Run("""
+            $before = $PID
+            $d = Open-Dump -LiteralPath $f -NoCache
+            $w = @(Get-Process | Where-Object { $_.Parent.Id -eq $PID -and $_.CommandLine -like '*Analysis.Worker.dll*' })
+            "workers $($w.Count) $($d.ReadBy)"
+            $watch = 'p={0}; b=$(awk ''{{print $14+$15}}'' /proc/$p/stat); while kill -0 $p 2>/dev/null; do n=$(awk ''{{print $14+$15}}'' /proc/$p/stat); if [ $((n-b)) -ge 20 ]; then kill -KILL $p; exit 0; fi; sleep 0.02; done' -f $w[0].Id
+            $null = [Diagnostics.Process]::Start('sh', [string[]]@('-c', $watch))
+            Get-HeapTop -Dump $d -Retained -Top 1
+            "alive $($PID -eq $before)"
+            "again $(@(Get-HeapTop -Dump $d -Top 1 -TypeName 'DumpTarget.BulkNode').Count) $(@(Get-DumpThreads -Dump $d).Count -gt 0)"
+            """, new Dictionary<string, object?> { ["f"] = bulk });
+
+        Assert.True(r.Output.Count > 0 && r.Output[0] == "workers 1 Worker", string.Join(" | ", r.Output));
+        Assert.True(r.Errors.Count == 1, string.Join(" | ", r.Output));
+        var error = Assert.Single(r.Errors);
+        Assert.Equal("EngineFailed", r.ErrorIds.Single());
+        Assert.Contains(bulk, error.Message, StringComparison.Ordinal);
+        Assert.Contains("SIGKILL", error.Message, StringComparison.Ordinal);
+        Assert.Equal(["workers 1 Worker", "alive True", "again 1 True"], r.Output);
     }
 }

@@ -110,7 +110,7 @@ internal sealed class EngineWorker : IDisposable
         catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException or IOException)
         {
             throw new AnalysisException(AnalysisErrorKind.EngineFailed, start.Path,
-                $"Could not start the worker process for {start.Operation} '{start.Path}' ({host.Dotnet} exec {host.Worker}): {e.Message}. Read it in this process instead (-InProcess, or ANALYSIS_ENGINE_ISOLATION=inprocess).", e);
+                $"Could not start the worker process for {start.Operation} '{start.Path}' ({host.Dotnet} exec {host.Worker}): {e.Message}. Read it in this process instead (ANALYSIS_ENGINE_ISOLATION=inprocess).", e);
         }
 
         // native memory (TraceEvent's own buffers, the DAC) is outside the GC heap: allow the runtime and some of it
