@@ -308,7 +308,15 @@ let bench () =
     let heapCode = run "dotnet" [ benchExe; "heaptop"; dump; "3" ]
     log "gcroot: ClrMD's GCRoot vs our object-graph index (first question, next question, new session from the cache)"
     let gcrootCode = run "dotnet" [ benchExe; "gcroot"; dump; "3" ]
+    let smallDump = Path.Combine(dir, "facts.dmp")
+    (
+        use target = new Target("DumpTarget", [ "facts" ])
+        createDump target.Id smallDump "--withheap"
+    )
+    log "dump isolation: a session reading in this process vs in the worker process (open, first questions, again, warm)"
+    let dumpIsolationCode = run "dotnet" [ benchExe; "dump-isolation"; smallDump; dump; "--rounds"; "3" ]
     File.Delete dump
+    File.Delete smallDump
 
     let trace = Path.Combine(dir, "bulk.nettrace")
     let seconds = Environment.GetEnvironmentVariable "BENCH_TRACE_SECONDS" |> Option.ofObj |> Option.defaultValue "12"
@@ -338,7 +346,7 @@ let bench () =
     File.Delete goroutines
     log "pprof: load and top on the committed profiles"
     let pprofCode = run "dotnet" [ benchExe; "pprof"; Path.Combine(root, "tests", "testdata", "go") ]
-    if heapCode <> 0 || gcrootCode <> 0 || traceCode <> 0 || isolationCode <> 0 || goCode <> 0 || pprofCode <> 0 then fail "benchmark failed"
+    if heapCode <> 0 || gcrootCode <> 0 || dumpIsolationCode <> 0 || traceCode <> 0 || isolationCode <> 0 || goCode <> 0 || pprofCode <> 0 then fail "benchmark failed"
 
 /// sharpfuzz (SharpFuzz.CommandLine) instruments a copy of Analysis.dll for coverage-guided fuzzing; installed locally.
 let sharpfuzzVersion = "2.3.0"

@@ -20,7 +20,7 @@ public static class GcRootBench
     {
         // The targets: a session held by a static dictionary, and an order held by a static list.
         ulong session, order;
-        using (var s = DumpSession.Open(dump, new DumpOpenOptions { NoCache = true }))
+        using (var s = DumpSession.Open(dump, new DumpOpenOptions { NoCache = true, Isolation = EngineIsolation.InProcess }))
         {
             session = s.FindRootPaths("Contoso.Retention.CustomerSession", 1).Paths[0].Addresses[0];
             order = s.FindRootPaths("Contoso.Orders.LeakedOrder", 1).Paths[0].Addresses[0];
@@ -69,7 +69,7 @@ public static class GcRootBench
     {
         if (kind == "clrmd")
         {
-            using var s = DumpSession.Open(dump, new DumpOpenOptions { NoCache = true });
+            using var s = DumpSession.Open(dump, new DumpOpenOptions { NoCache = true, Isolation = EngineIsolation.InProcess });
             var sw = Stopwatch.StartNew();
             // What SOS !gcroot does: every root path of the object, found by ClrMD's GCRoot.
             int shortest = int.MaxValue;
@@ -86,7 +86,7 @@ public static class GcRootBench
             return 0;
         }
 
-        using var ours = DumpSession.Open(dump, new DumpOpenOptions { CacheDirectory = cache });
+        using var ours = DumpSession.Open(dump, new DumpOpenOptions { CacheDirectory = cache, Isolation = EngineIsolation.InProcess });
         var watch = Stopwatch.StartNew();
         var path = ours.FindRootPath(session) ?? throw new InvalidOperationException("no root path");
         double firstMs = watch.Elapsed.TotalMilliseconds;

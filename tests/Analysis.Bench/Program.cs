@@ -37,6 +37,21 @@ public static class Program
             return TraceIsolationBench.Run(files, rounds);
         }
 
+        if (args.Length >= 2 && args[0] == "dump-isolation")
+        {
+            var dumps = args[1..].ToList();
+            int rounds = 3;
+            if (dumps.IndexOf("--rounds") is int at and >= 0 && at + 1 < dumps.Count)
+            {
+                rounds = int.Parse(dumps[at + 1], CultureInfo.InvariantCulture);
+                dumps.RemoveRange(at, 2);
+            }
+
+            return DumpIsolationBench.Run(dumps, rounds);
+        }
+
+        if (args.Length >= 3 && args[0] == "measure-dump-isolation")
+            return DumpIsolationBench.Measure(args[1], args[2]);
         if (args.Length >= 3 && args[0] == "measure-isolation")
             return TraceIsolationBench.Measure(args[1], args[2]);
         if (args.Length >= 2 && args[0] == "measure-trace")
@@ -102,7 +117,8 @@ public static class Program
 
     private static int Measure(string kind, string dump)
     {
-        using var session = DumpSession.Open(dump);
+        // in this process: the heap walk against ClrMD's loop (the worker's cost is the dump-isolation benchmark's)
+        using var session = DumpSession.Open(dump, new DumpOpenOptions { Isolation = EngineIsolation.InProcess });
         var sw = Stopwatch.StartNew();
         Dictionary<string, (long Count, long Size)> perType;
         double secondMs = 0;
