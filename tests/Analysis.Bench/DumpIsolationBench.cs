@@ -18,7 +18,7 @@ internal static partial class DumpIsolationBench
 {
     private const int RusageChildren = -1;
 
-    private static readonly string[] Steps = ["open", "threads", "heap", "rootpaths", "retained", "triage", "again", "warm"];
+    private static readonly string[] Steps = ["open", "threads", "heap", "rootpaths", "retained", "triage", "again", "new", "newagain"];
 
     public static int Run(IReadOnlyList<string> dumps, int rounds)
     {
@@ -49,7 +49,7 @@ internal static partial class DumpIsolationBench
             [
                 "open (worker start, DAC, module list)", "threads, first time", "heap statistics, first time (heap walk)",
                 "root paths of a type, first time (graph index)", "retained sizes by type, first time (dominators)", "triage, first time",
-                "the same questions again (kept in the session)", "new questions, asked again (≤ 40 round trips)",
+                "the same questions again (kept in the session)", "new questions about single objects and types", "those questions again",
             ];
             for (int k = 0; k < Steps.Length; k++)
                 Row(names[k], BenchProcess.Median(inProcess.Select(s => s.Ms[k])), BenchProcess.Median(worker.Select(s => s.Ms[k])), "ms");
@@ -110,10 +110,13 @@ internal static partial class DumpIsolationBench
         Add(DumpTriage.Run(session).Count);
         Step(6);
 
-        // new questions, each a round trip to the worker: asked once (building what they need: reverse references for
-        // every root), then, a second later, timed
-        var addresses = query.Paths.SelectMany(p => p.Addresses).Take(10).ToList();
+        // new questions, each a round trip to the worker: the reverse references every "all roots" question needs are
+        // built first (by one such question, untimed); then, a second later, questions about objects and types not asked
+        // before; then the same questions again
+        var addresses = query.Paths.SelectMany(p => p.Addresses).Take(11).ToList();
         var types = session.GetHeapTop(10, typeNamePattern: "System.*").Select(t => t.TypeName).ToList();
+        Add(session.FindAllRootPaths(addresses[^1], 3).Count);
+        addresses.RemoveAt(addresses.Count - 1);
         for (int pass = 0; pass < 2; pass++)
         {
             Thread.Sleep(1000);
@@ -127,9 +130,8 @@ internal static partial class DumpIsolationBench
 
             foreach (string t in types)
                 Add(session.FindRootPaths(t, 3).Reachable);
+            Step(7 + pass);
         }
-
-        Step(7);
 
         Span<long> usage = stackalloc long[18];
         long workerPeakKb = mode == "worker" && GetRusage(RusageChildren, ref MemoryMarshal.GetReference(usage)) == 0 ? usage[4] : 0;

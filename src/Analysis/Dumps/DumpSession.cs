@@ -291,7 +291,8 @@ public sealed class DumpSession : IAnalysisSession
     {
         if (_engine is not null)
             return _engine.FindRootPath(address, progress, cancellationToken);
-        return Ask(DumpService.RootPath, "searching root paths", w => w.Write(address), r => r.ReadBoolean() ? DumpCodec.ReadPath(r) : null, progress, cancellationToken);
+        return Remembered((DumpService.RootPath, address, 0, null), () =>
+            Ask(DumpService.RootPath, "searching root paths", w => w.Write(address), r => r.ReadBoolean() ? DumpCodec.ReadPath(r) : null, progress, cancellationToken));
     }
 
     /// <summary>
@@ -302,11 +303,11 @@ public sealed class DumpSession : IAnalysisSession
     {
         if (_engine is not null)
             return _engine.FindAllRootPaths(address, top, progress, cancellationToken);
-        return Ask(DumpService.AllRootPaths, "searching root paths", w =>
+        return Remembered((DumpService.AllRootPaths, address, top, null), () => Ask(DumpService.AllRootPaths, "searching root paths", w =>
         {
             w.Write(address);
             w.Write(top);
-        }, DumpCodec.ReadPaths, progress, cancellationToken);
+        }, DumpCodec.ReadPaths, progress, cancellationToken));
     }
 
     /// <summary>Root paths of all objects whose type matches the wildcard, merged by shape, most objects first.</summary>
@@ -315,11 +316,11 @@ public sealed class DumpSession : IAnalysisSession
         ArgumentException.ThrowIfNullOrEmpty(typeNamePattern);
         if (_engine is not null)
             return _engine.FindRootPaths(typeNamePattern, top, progress, cancellationToken);
-        return Ask(DumpService.RootPaths, "searching root paths", w =>
+        return Remembered((DumpService.RootPaths, 0, top, typeNamePattern), () => Ask(DumpService.RootPaths, "searching root paths", w =>
         {
             w.Write(typeNamePattern);
             w.Write(top);
-        }, DumpCodec.ReadQuery, progress, cancellationToken);
+        }, DumpCodec.ReadQuery, progress, cancellationToken));
     }
 
     /// <summary>Bytes that would be freed if the object at <paramref name="address"/> were no longer referenced.</summary>
@@ -327,7 +328,8 @@ public sealed class DumpSession : IAnalysisSession
     {
         if (_engine is not null)
             return _engine.GetRetainedSize(address, progress, cancellationToken);
-        return Ask(DumpService.Retained, "computing retained sizes", w => w.Write(address), r => r.ReadInt64(), progress, cancellationToken);
+        return Remembered((DumpService.Retained, address, 0, null), () =>
+            Ask(DumpService.Retained, "computing retained sizes", w => w.Write(address), r => r.ReadInt64(), progress, cancellationToken));
     }
 
     /// <summary>Types by retained size (dominator tree), optionally filtered by a type-name wildcard.</summary>
@@ -376,6 +378,24 @@ public sealed class DumpSession : IAnalysisSession
             return _engine.GetFinalizer(cancellationToken);
         return _finalizer ??= Ask(DumpService.Finalizer, "reading the finalizer queue", null, DumpCodec.ReadFinalizer, null, cancellationToken);
     }
+
+    /// <summary>
+    /// The answer to a question about one object or type asked before in this session, else the worker's (kept, up to
+    /// <see cref="RememberedAnswers"/> of them: a dump does not change, and a notebook or a triage asks the same again).
+    /// </summary>
+    private T Remembered<T>((string Operation, ulong Address, int Top, string? Pattern) question, Func<T> ask)
+    {
+        ThrowIfClosed();
+        if (_answers.TryGetValue(question, out object? known))
+            return (T)known!;
+        T answer = ask();
+        if (_answers.Count < RememberedAnswers)
+            _answers.TryAdd(question, answer);
+        return answer;
+    }
+
+    private const int RememberedAnswers = 4096;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Operation, ulong Address, int Top, string? Pattern), object?> _answers = new();
 
     /// <summary>Waits until the object-graph index of this session is on disk (it is written in the background).</summary>
     public void WaitForGraphCache()

@@ -53,6 +53,8 @@ public sealed class DumpIsolationTests
         var query = worker.FindRootPaths(TargetFacts.LeakedOrderType, 5);
         Assert.True(worker.IsGraphIndexed); // mirrored from the worker's engine
         Assert.Equal(Canonical(local.FindRootPaths(TargetFacts.LeakedOrderType, 5)), Canonical(query));
+        Assert.Same(query, worker.FindRootPaths(TargetFacts.LeakedOrderType, 5)); // asked again: the answer kept
+        Assert.NotSame(query, worker.FindRootPaths(TargetFacts.LeakedOrderType, 4));
         ulong order = query.Paths[0].Addresses[0];
         Assert.Equal(Canonical(local.FindRootPath(order)), Canonical(worker.FindRootPath(order)));
         Assert.Equal(Canonical(local.FindAllRootPaths(order, 3)), Canonical(worker.FindAllRootPaths(order, 3)));
