@@ -133,7 +133,7 @@ internal static partial class TraceIsolationBench
 
             var host = WorkerHost.Find(out string? whyNot) ?? throw new InvalidOperationException(whyNot);
             clock.Restart();
-            using var worker = EngineWorker.Start(host, new WorkerStart(file, "measuring", 256L << 20));
+            using var worker = EngineWorker.Start(host, new WorkerStart(file, "measuring", 256L << 20) { TestOperations = true });
             startMs = clock.Elapsed.TotalMilliseconds;
             worker.Invoke("worker.sleep", w => { w.Write(0); w.Write(false); }, null, default);
             clock.Restart();

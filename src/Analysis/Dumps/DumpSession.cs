@@ -146,7 +146,8 @@ public sealed class DumpSession : IAnalysisSession
     {
         long length = new FileInfo(path).Length;
         var start = new WorkerStart(path, "reading the dump", EngineIsolationPolicy.MemoryLimit(length, options.MemoryLimitBytes));
-        var worker = WorkerPool.Rent(host, start);
+        // a worker of its own (never the pool's: it keeps this dump open until the session closes)
+        var worker = EngineWorker.Start(host, start);
         try
         {
             byte[] answer = worker.Invoke(DumpService.Open, w =>

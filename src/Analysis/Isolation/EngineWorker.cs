@@ -102,6 +102,10 @@ internal sealed class EngineWorker : IDisposable
         // A crash is expected to be reported, not dumped: no createdump, no crash report.
         psi.Environment["DOTNET_DbgEnableMiniDump"] = "0";
         psi.Environment["DOTNET_EnableCrashReport"] = "0";
+        if (start.TestOperations)
+            psi.Environment[WorkerServer.TestOperationsVariable] = "1";
+        else
+            psi.Environment.Remove(WorkerServer.TestOperationsVariable);
         Process process;
         try
         {

@@ -96,14 +96,19 @@ internal static class WorkerServer
     {
         using var arguments = WorkerProtocol.Decode(frame.Payload);
         string name = arguments.ReadString();
-        if (!Operations.TryGetValue(name, out var operation))
+        if (!Operations.TryGetValue(name, out var operation) || (name.StartsWith("worker.", StringComparison.Ordinal) && !s_testOperations))
             throw new InvalidOperationException($"The worker has no operation '{name}'; the session and the worker are of different builds.");
         using var result = new MemoryStream();
         operation(arguments, result, progress, cancellationToken);
         return result.ToArray();
     }
 
-    // ---- operations the tests use to show what the session does when a worker misbehaves ----
+    // ---- operations the tests use to show what the session does when a worker misbehaves (served only to a worker
+    // started with WorkerStart.TestOperations) ----
+
+    internal const string TestOperationsVariable = "ANALYSIS_WORKER_TEST_OPERATIONS";
+
+    private static readonly bool s_testOperations = Environment.GetEnvironmentVariable(TestOperationsVariable) == "1";
 
     /// <summary>Sleeps for the given milliseconds; with "ignore-cancel", does not stop when asked (a stuck engine).</summary>
     private static void Sleep(BinaryReader arguments, Stream result, IProgress<WorkProgress> progress, CancellationToken cancellationToken)

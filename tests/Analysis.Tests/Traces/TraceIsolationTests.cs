@@ -105,7 +105,7 @@ public class TraceIsolationTests
     [Fact]
     public void MemoryCeiling_ManagedAllocationPastIt_IsMemoryLimitExceeded_AndThisProcessLivesOn()
     {
-        using var worker = EngineWorker.Start(Host, new WorkerStart("managed.bin", "allocating", 64L << 20));
+        using var worker = EngineWorker.Start(Host, new WorkerStart("managed.bin", "allocating", 64L << 20) { TestOperations = true });
         var e = Assert.Throws<AnalysisException>(() => worker.Invoke("worker.allocate", w =>
         {
             w.Write(512);
@@ -119,7 +119,7 @@ public class TraceIsolationTests
     [Fact]
     public void MemoryCeiling_NativeMemoryPastIt_EndsTheWorkerThroughTheWatchdog()
     {
-        using var worker = EngineWorker.Start(Host, new WorkerStart("native.bin", "allocating", 64L << 20));
+        using var worker = EngineWorker.Start(Host, new WorkerStart("native.bin", "allocating", 64L << 20) { TestOperations = true });
         var e = Assert.Throws<AnalysisException>(() => worker.Invoke("worker.allocate", w =>
         {
             w.Write(2048);
@@ -132,7 +132,7 @@ public class TraceIsolationTests
     [Fact]
     public void Cancellation_StopsTheRequest_AndTheWorkerAnswersTheNext()
     {
-        using var worker = EngineWorker.Start(Host, new WorkerStart("none", "sleeping", 256L << 20));
+        using var worker = EngineWorker.Start(Host, new WorkerStart("none", "sleeping", 256L << 20) { TestOperations = true });
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
         var clock = Stopwatch.StartNew();
         Assert.ThrowsAny<OperationCanceledException>(() => worker.Invoke("worker.sleep", w =>
@@ -156,7 +156,7 @@ public class TraceIsolationTests
     [Fact]
     public void Cancellation_OfAStuckWorker_EndsItAfterTheGracePeriod()
     {
-        using var worker = EngineWorker.Start(Host, new WorkerStart("stuck.nettrace", "reading the trace", 256L << 20) { CancelGrace = TimeSpan.FromSeconds(1) });
+        using var worker = EngineWorker.Start(Host, new WorkerStart("stuck.nettrace", "reading the trace", 256L << 20) { TestOperations = true, CancelGrace = TimeSpan.FromSeconds(1) });
         int pid = worker.ProcessId;
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
         var clock = Stopwatch.StartNew();
@@ -175,7 +175,7 @@ public class TraceIsolationTests
     [Fact]
     public void Crash_OfTheWorker_IsEngineFailedWithTheExitCodeAndItsReport()
     {
-        using var worker = EngineWorker.Start(Host, new WorkerStart("crash.bin", "testing", 256L << 20));
+        using var worker = EngineWorker.Start(Host, new WorkerStart("crash.bin", "testing", 256L << 20) { TestOperations = true });
         var e = Assert.Throws<AnalysisException>(() => worker.Invoke("worker.crash", w => w.Write("on purpose"), null, default));
         Assert.Equal(AnalysisErrorKind.EngineFailed, e.Kind);
         Assert.Contains("exit code 134", e.Message, StringComparison.Ordinal);
@@ -186,6 +186,16 @@ public class TraceIsolationTests
             w.Write(1);
             w.Write(false);
         }, null, default)).Kind);
+    }
+
+    [Fact]
+    public void AWorkerStartedForUsers_DoesNotServeTheTestsMisbehavingOperations()
+    {
+        using var worker = EngineWorker.Start(Host, new WorkerStart("crash.bin", "testing", 256L << 20));
+        var e = Assert.Throws<AnalysisException>(() => worker.Invoke("worker.crash", w => w.Write("on purpose"), null, default));
+        Assert.Equal(AnalysisErrorKind.EngineFailed, e.Kind);
+        Assert.Contains("has no operation 'worker.crash'", e.Message, StringComparison.Ordinal);
+        Assert.True(worker.IsAlive); // refused, not run
     }
 
     [Fact]
