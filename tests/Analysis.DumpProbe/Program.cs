@@ -121,7 +121,7 @@ internal static class Probe
             return outcome;
         }
 
-        if (Run("open", () => session = DumpSession.Open(dump, new DumpOpenOptions { NoCache = true })) != "OK" || session is null)
+        if (Run("open", () => session = DumpSession.Open(dump, new DumpOpenOptions { NoCache = true }, ct)) != "OK" || session is null)
             return string.Join(' ', outcomes);
         using (session)
         {
@@ -178,7 +178,7 @@ internal static class Probe
             return result;
         }
 
-        using var session = DumpSession.Open(dump, new DumpOpenOptions { NoCache = true });
+        using var session = DumpSession.Open(dump, new DumpOpenOptions { NoCache = true, Isolation = EngineIsolation.InProcess });
         var runtime = session.GetClrRuntime();
         // The used part of each stack: from the thread's stack pointer... approximated by the limit..base range ClrMD reports.
         var stacks = ToFile(runtime.Threads.Where(t => t.StackBase > t.StackLimit).Select(t => (t.StackLimit, t.StackBase)));

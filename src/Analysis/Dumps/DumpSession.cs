@@ -109,7 +109,13 @@ public sealed class DumpSession : IAnalysisSession
     /// failure of the engine (ClrMD, the DAC) comes as this exception with the engine's as its InnerException; a crash of
     /// the engine as EngineFailed, a runaway allocation as MemoryLimitExceeded.
     /// </exception>
-    public static DumpSession Open(string path, DumpOpenOptions? options = null)
+    public static DumpSession Open(string path, DumpOpenOptions? options = null) => Open(path, options, CancellationToken.None);
+
+    /// <inheritdoc cref="Open(string, DumpOpenOptions?)"/>
+    /// <param name="path">The dump file.</param>
+    /// <param name="options">How to open it.</param>
+    /// <param name="cancellationToken">Stops the open in the worker (ending the worker if the DAC does not return); an open in this process cannot be stopped.</param>
+    public static DumpSession Open(string path, DumpOpenOptions? options, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         options ??= new DumpOpenOptions();
@@ -121,7 +127,7 @@ public sealed class DumpSession : IAnalysisSession
             if (WorkerHost.Find(out string? whyNot) is { } host)
             {
                 DumpFile.Validate(fullPath);
-                var (worker, o) = StartWorker(host, fullPath, options);
+                var (worker, o) = StartWorker(host, fullPath, options, cancellationToken);
                 return new DumpSession(options, null, o.Path, o.Format, o.RuntimeVersion, o.DacPath, o.ProcessId, o.HasHeap, o.State) { _worker = worker };
             }
 
@@ -142,7 +148,7 @@ public sealed class DumpSession : IAnalysisSession
     private sealed record Opened(string Path, DumpFormat Format, string RuntimeVersion, string DacPath, int ProcessId, bool HasHeap, DumpService.EngineState State);
 
     /// <summary>Starts a worker and opens the dump in it (the first time, and again after a worker ended).</summary>
-    private static (EngineWorker Worker, Opened Opened) StartWorker(WorkerHost host, string path, DumpOpenOptions options)
+    private static (EngineWorker Worker, Opened Opened) StartWorker(WorkerHost host, string path, DumpOpenOptions options, CancellationToken cancellationToken)
     {
         long length = new FileInfo(path).Length;
         var start = new WorkerStart(path, "reading the dump", EngineIsolationPolicy.MemoryLimit(length, options.MemoryLimitBytes));
@@ -154,7 +160,7 @@ public sealed class DumpSession : IAnalysisSession
             {
                 w.Write(path);
                 DumpService.WriteOptions(w, options);
-            }, null, CancellationToken.None, (path, "opening the dump"));
+            }, null, cancellationToken, (path, "opening the dump"));
             return (worker, Decode(answer, path, "opening the dump", r => new Opened(r.ReadString(), (DumpFormat)r.ReadInt32(), r.ReadString(), r.ReadString(), r.ReadInt32(), r.ReadBoolean(), DumpService.EngineState.Read(r))));
         }
         catch
@@ -177,7 +183,7 @@ public sealed class DumpSession : IAnalysisSession
                 _worker?.Dispose();
                 _worker = null;
                 var host = WorkerHost.Find(out string? whyNot) ?? throw new AnalysisException(AnalysisErrorKind.EngineFailed, Path, $"Dump '{Path}' cannot be read in a worker process: {whyNot}.");
-                _worker = StartWorker(host, Path, _options).Worker;
+                _worker = StartWorker(host, Path, _options, cancellationToken).Worker;
                 Note("A worker process reading this dump ended (see the error of that question); a new one opened the dump again. Questions answered before were kept; the object graph is indexed again when next needed.");
             }
 
