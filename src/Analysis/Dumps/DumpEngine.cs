@@ -354,15 +354,19 @@ internal sealed class DumpEngine : IDisposable
     /// <summary>Types by retained size (dominator tree), optionally filtered by a type-name wildcard.</summary>
     public IReadOnlyList<RetainedTypeStat> GetRetainedByType(int top = 20, string? typeNamePattern = null, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        var rows = DominatorTree(progress, cancellationToken).ByType(cancellationToken);
-        IEnumerable<RetainedTypeStat> result = rows;
+        return TopRetained(DominatorTree(progress, cancellationToken).ByType(cancellationToken), top, typeNamePattern);
+    }
+
+    /// <summary>The first <paramref name="top"/> rows (already largest first) whose type matches the wildcard.</summary>
+    internal static IReadOnlyList<RetainedTypeStat> TopRetained(IEnumerable<RetainedTypeStat> rows, int top, string? typeNamePattern)
+    {
         if (!string.IsNullOrEmpty(typeNamePattern))
         {
             var wildcard = new Wildcard(typeNamePattern);
-            result = result.Where(r => wildcard.IsMatch(r.TypeName));
+            rows = rows.Where(r => wildcard.IsMatch(r.TypeName));
         }
 
-        return result.Take(top).ToArray();
+        return rows.Take(top).ToArray();
     }
 
     /// <summary>

@@ -346,14 +346,7 @@ public sealed class DumpSession : IAnalysisSession
         if (_engine is not null)
             return _engine.GetRetainedByType(top, typeNamePattern, progress, cancellationToken);
         var rows = _retainedByType ??= Ask(DumpService.RetainedByType, "computing retained sizes", null, DumpCodec.ReadRetained, progress, cancellationToken);
-        IEnumerable<RetainedTypeStat> result = rows;
-        if (!string.IsNullOrEmpty(typeNamePattern))
-        {
-            var wildcard = new Wildcard(typeNamePattern);
-            result = result.Where(r => wildcard.IsMatch(r.TypeName));
-        }
-
-        return result.Take(top).ToArray();
+        return DumpEngine.TopRetained(rows, top, typeNamePattern);
     }
 
     /// <summary>
