@@ -188,7 +188,8 @@ public sealed class PprofProfile
     {
         var strings = new List<string>();
         var sampleTypes = new List<(long Type, long Unit)>();
-        var rawSamples = new List<(List<long> Locations, List<long> Values, List<(long Key, long Str, long Num)> Labels)>();
+        // arrays, the empty ones shared: a sample is a few bytes of input, and must not become hundreds of bytes here
+        var rawSamples = new List<(long[] Locations, long[] Values, (long Key, long Str, long Num)[] Labels)>();
         var locations = new Dictionary<ulong, (ulong Address, List<(ulong Function, long Line)> Lines)>();
         var functions = new Dictionary<ulong, (long Name, long File)>();
         var comments = new List<long>();
@@ -254,9 +255,11 @@ public sealed class PprofProfile
         // A location with many lines referred to many times multiplies: bound the frames of all stacks by the input size.
         int inputLength = data.Length;
         long frameBudget = (16L * inputLength) + (1 << 24), frameCount = 0;
-        int[] FramesOf(List<long> locationIds)
+        int[] FramesOf(long[] locationIds)
         {
-            var list = new List<int>(locationIds.Count);
+            if (locationIds.Length == 0)
+                return [];
+            var list = new List<int>(locationIds.Length);
             foreach (long lid in locationIds)
             {
                 if (!locations.TryGetValue((ulong)lid, out var loc))
@@ -299,8 +302,14 @@ public sealed class PprofProfile
         for (int i = 0; i < samples.Length; i++)
         {
             var (locs, values, labels) = rawSamples[i];
-            if (values.Count != sampleTypes.Count)
-                throw new FormatException($"sample {i} has {values.Count} values for {sampleTypes.Count} sample types");
+            if (values.Length != sampleTypes.Count)
+                throw new FormatException($"sample {i} has {values.Length} values for {sampleTypes.Count} sample types");
+            if (labels.Length == 0)
+            {
+                samples[i] = new PprofSample(FramesOf(locs), values, LabelSet.Empty, NoNumLabels);
+                continue;
+            }
+
             var str = new Dictionary<string, string>(StringComparer.Ordinal);
             var num = new Dictionary<string, long>(StringComparer.Ordinal);
             foreach (var (key, s, n) in labels)
@@ -311,7 +320,7 @@ public sealed class PprofProfile
                     num[S(key)] = n;
             }
 
-            samples[i] = new PprofSample(FramesOf(locs), values.ToArray(), str, num);
+            samples[i] = new PprofSample(FramesOf(locs), values, str, num.Count == 0 ? NoNumLabels : num);
         }
 
         var types = sampleTypes.Select(t => new PprofValueType(S(t.Type), S(t.Unit))).ToArray();
@@ -345,21 +354,22 @@ public sealed class PprofProfile
         return (type, unit);
     }
 
-    private static (List<long>, List<long>, List<(long, long, long)>) ReadSample(ReadOnlySpan<byte> bytes, int offset)
+    private static readonly IReadOnlyDictionary<string, long> NoNumLabels = new Dictionary<string, long>(StringComparer.Ordinal).AsReadOnly();
+
+    private static (long[], long[], (long, long, long)[]) ReadSample(ReadOnlySpan<byte> bytes, int offset)
     {
         var r = new ProtoReader(bytes, offset);
-        var locations = new List<long>();
-        var values = new List<long>();
-        var labels = new List<(long, long, long)>();
+        List<long>? locations = null, values = null;
+        List<(long, long, long)>? labels = null;
         while (r.TryReadTag(out int f, out int wt))
         {
             switch (f)
             {
                 case 1:
-                    r.ReadRepeated(wt, locations);
+                    r.ReadRepeated(wt, locations ??= []);
                     break;
                 case 2:
-                    r.ReadRepeated(wt, values);
+                    r.ReadRepeated(wt, values ??= []);
                     break;
                 case 3 when wt == ProtoReader.LengthDelimited:
                     var lr = new ProtoReader(r.ReadBytes(out int lo), lo);
@@ -381,7 +391,7 @@ public sealed class PprofProfile
                             num = v;
                     }
 
-                    labels.Add((key, str, num));
+                    (labels ??= []).Add((key, str, num));
                     break;
                 default:
                     r.Skip(wt);
@@ -389,7 +399,7 @@ public sealed class PprofProfile
             }
         }
 
-        return (locations, values, labels);
+        return (locations is null ? [] : locations.ToArray(), values is null ? [] : values.ToArray(), labels is null ? [] : labels.ToArray());
     }
 
     private static (ulong Id, (ulong Address, List<(ulong Function, long Line)> Lines)) ReadLocation(ReadOnlySpan<byte> bytes, int offset)
