@@ -3,6 +3,7 @@ using System.Text;
 using Analysis.Fuzz;
 using Analysis.Testing;
 
+// Analysis.Fuzz case <path> <seed> <n> <file>      writes case n of a campaign without coverage feedback
 // Analysis.Fuzz campaign [path...] [--minutes N | --seconds N] [--seed S] [--cases N] [--no-findings] [--report FILE] [--sharpfuzz TOOL]
 // Analysis.Fuzz replay <path> <file...>     runs committed inputs through a worker; exit 1 on a bug outcome
 // Analysis.Fuzz seeds <nettrace|dump>       captures the seed trace/dump of a target program into artifacts/fuzz/seeds
@@ -27,6 +28,23 @@ switch (args[0])
         for (int i = 0; i < int.Parse(args[2], CultureInfo.InvariantCulture); i++)
             File.WriteAllBytes(Path.Combine(args[3], $"case{i:D5}{FuzzTargets.Extension(args[1])}"), m.Next());
         return 0;
+    case "case" when args.Length == 5:
+        // writes case N (counted as a campaign counts them, the seeds first) of a campaign of path and seed with no
+        // coverage feedback (for a whole dump: its finding is not kept, so it is made again to be looked at)
+        {
+            var seeds = Seeds.For(args[1]).Select(x => x.Data).ToList();
+            int maxSeed = seeds.Max(x => x.Length);
+            var shape = Mutator.ShapeOf(args[1]);
+            var mutator = new Mutator(int.Parse(args[2], CultureInfo.InvariantCulture), seeds, shape, Seeds.Dictionary(args[1]),
+                shape == InputShape.BigBinary ? maxSeed : Math.Max(256 << 10, 4 * maxSeed));
+            int n = int.Parse(args[3], CultureInfo.InvariantCulture);
+            byte[] input = n <= seeds.Count ? seeds[n - 1] : [];
+            for (int i = seeds.Count; i < n; i++)
+                input = mutator.Next();
+            File.WriteAllBytes(args[4], input);
+            return 0;
+        }
+
     case "campaign":
         return RunCampaigns(args[1..]);
     default:

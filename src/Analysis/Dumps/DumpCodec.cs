@@ -345,6 +345,7 @@ internal static class DumpCodec
             w.Write(t.Count);
         });
         w.Write(f.RegisteredCount);
+        WriteStrings(w, f.Warnings);
     }
 
     public static FinalizerReport ReadFinalizer(BinaryReader r) =>
@@ -356,6 +357,7 @@ internal static class DumpCodec
             WaitingIn = r.ReadOptional(),
             Ready = ReadList(r, 5, r => new TypeCount(r.ReadString(), r.ReadInt32())),
             RegisteredCount = r.ReadInt32(),
+            Warnings = ReadStrings(r),
         };
 
     // ---- helpers ----

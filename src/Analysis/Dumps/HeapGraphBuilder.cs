@@ -281,6 +281,8 @@ internal static class HeapGraphBuilder
 
         if (StackWalk.Warning(runtime.Threads) is { } cut)
             warnings.Add(cut);
+        if (FinalizerQueues.Damage(runtime) is { } damage)
+            warnings.Add(damage);
         var (roots, frames) = ReadRoots(runtime, addresses, cancellationToken);
         return new HeapGraph
         {
@@ -332,14 +334,16 @@ internal static class HeapGraphBuilder
     }
 
     /// <summary>
-    /// ClrMD's <see cref="ClrHeap.EnumerateRoots"/> when every live thread's stack walk ends; otherwise the same kinds of
-    /// roots with the stacks of threads whose walk does not end left out (their root enumeration in the DAC could run
-    /// forever; see <see cref="StackWalk"/>). Only that case loses the elements of async-pinned handles' arrays.
+    /// ClrMD's <see cref="ClrHeap.EnumerateRoots"/> when every live thread's stack walk ends and the finalization queues
+    /// are believable; otherwise the same kinds of roots with the stacks of threads whose walk does not end, or the damaged
+    /// queues, left out (the DAC or ClrMD could read them forever; see <see cref="StackWalk"/>, <see cref="FinalizerQueues"/>).
+    /// Only that case loses the elements of async-pinned handles' arrays.
     /// </summary>
     private static IEnumerable<ClrRoot> EnumerateRoots(ClrRuntime runtime, CancellationToken cancellationToken)
     {
         var alive = runtime.Threads.Where(t => t.IsAlive).ToArray();
-        if (alive.All(StackWalk.Ends))
+        bool finalizerQueues = FinalizerQueues.Damage(runtime) is null;
+        if (finalizerQueues && alive.All(StackWalk.Ends))
         {
             foreach (var root in runtime.Heap.EnumerateRoots())
                 yield return root;
@@ -352,8 +356,12 @@ internal static class HeapGraphBuilder
                 yield return handle;
         }
 
-        foreach (var root in runtime.Heap.EnumerateFinalizerRoots())
-            yield return root;
+        if (finalizerQueues)
+        {
+            foreach (var root in runtime.Heap.EnumerateFinalizerRoots())
+                yield return root;
+        }
+
         foreach (var thread in alive)
         {
             cancellationToken.ThrowIfCancellationRequested();

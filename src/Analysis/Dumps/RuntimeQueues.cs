@@ -93,6 +93,9 @@ public sealed record FinalizerReport
     /// <summary>Live objects registered for finalization (the finalization queue proper).</summary>
     public int RegisteredCount { get; init; }
 
+    /// <summary>What could not be read: a damaged queue. Empty on a healthy dump.</summary>
+    public ItemList<string> Warnings { get; init; } = [];
+
     public override string ToString() =>
         Finalizing is null
             ? string.Create(CultureInfo.InvariantCulture, $"finalizer idle; {ReadyCount:N0} ready, {RegisteredCount:N0} registered")
@@ -197,19 +200,27 @@ internal static class RuntimeQueues
             }
         }
 
+        var warnings = new List<string>();
         var ready = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var root in runtime.Heap.EnumerateFinalizerRoots())
-        {
-            cancellationToken.ThrowIfCancellationRequested();
-            string name = root.Object.Type?.Name ?? "<unknown type>";
-            ready[name] = ready.GetValueOrDefault(name) + 1;
-        }
-
         int registered = 0;
-        foreach (var _ in runtime.Heap.EnumerateFinalizableObjects())
+        if (FinalizerQueues.Damage(runtime) is { } damage)
         {
-            if ((++registered & 0xFFF) == 0)
+            warnings.Add(damage);
+        }
+        else
+        {
+            foreach (var root in runtime.Heap.EnumerateFinalizerRoots())
+            {
                 cancellationToken.ThrowIfCancellationRequested();
+                string name = root.Object.Type?.Name ?? "<unknown type>";
+                ready[name] = ready.GetValueOrDefault(name) + 1;
+            }
+
+            foreach (var _ in runtime.Heap.EnumerateFinalizableObjects())
+            {
+                if ((++registered & 0xFFF) == 0)
+                    cancellationToken.ThrowIfCancellationRequested();
+            }
         }
 
         return new FinalizerReport
@@ -220,6 +231,7 @@ internal static class RuntimeQueues
             WaitingIn = waiting,
             Ready = ready.Select(kv => new TypeCount(kv.Key, kv.Value)).OrderByDescending(t => t.Count).ThenBy(t => t.TypeName, StringComparer.Ordinal).ToArray(),
             RegisteredCount = registered,
+            Warnings = warnings,
         };
     }
 

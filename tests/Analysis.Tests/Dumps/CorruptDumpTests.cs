@@ -54,6 +54,48 @@ public sealed partial class CorruptDumpTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void FinalizationQueueWithADamagedBound_IsAWarning_NotAnEndlessRead()
+    {
+        // The fuzz campaign's hang (seed 30, case 1,765): a flipped fill pointer of the finalization queue made ClrMD read
+        // petabytes of empty slots, yielding nothing, so no cancellation reached it. Here the same damage on purpose: every
+        // fill pointer after the first of a real dump moved 2^50 bytes up, found by their values in the dump file.
+        string source = Dumps[CapturedDump.CreateDumpWithHeap];
+        ulong[] pointers;
+        using (var engine = DumpEngine.Open(source, new DumpOpenOptions { NoCache = true }))
+            pointers = engine.GetClrRuntime().Heap.SubHeaps[0].FinalizationPointers.ToArray();
+        Assert.True(pointers.Length >= 3);
+        var bytes = File.ReadAllBytes(source);
+        var pattern = pointers.SelectMany(BitConverter.GetBytes).ToArray();
+        int at = bytes.AsSpan().IndexOf(pattern);
+        Assert.True(at > 0, "the fill pointers are not in the dump as one run");
+        for (int i = 1; i < pointers.Length; i++)
+            BitConverter.TryWriteBytes(bytes.AsSpan(at + (8 * i)), pointers[i] + (1UL << 50));
+        string path = Path.Combine(Dumps.Scratch, "finalizer-queue.dmp");
+        File.WriteAllBytes(path, bytes);
+        bytes = null;
+
+        try
+        {
+            using var session = DumpSession.Open(path, new DumpOpenOptions { NoCache = true });
+            using var budget = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            var clock = Stopwatch.StartNew();
+            var finalizer = session.GetFinalizer(budget.Token);
+            string warning = Assert.Single(finalizer.Warnings);
+            Assert.Contains("finalization queue of GC heap 0 is damaged", warning, StringComparison.Ordinal);
+            Assert.Equal(0, finalizer.ReadyCount);
+            Assert.Equal(0, finalizer.RegisteredCount);
+            // the object graph leaves the queue out too, and says so
+            Assert.True(session.FindRootPaths(TargetFacts.LeakedOrderType, 1, cancellationToken: budget.Token).Reachable > 0);
+            Assert.Contains(warning, session.GraphWarnings);
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"{clock.Elapsed.TotalSeconds:F1} s");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void Open_HandMadeElfCoreWithoutAuxv_IsWrongFormatWithClrMdsCause()
     {
         // A core whose headers are whole but whose note segment holds no entries: ClrMD finds no auxiliary vector.
