@@ -52,6 +52,8 @@ public static class Program
 
         if (args.Length >= 3 && args[0] == "measure-dump-isolation")
             return DumpIsolationBench.Measure(args[1], args[2]);
+        if (args.Length >= 3 && args[0] == "isolation-detail")
+            return TraceIsolationBench.Detail(args[1], args[2], args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 5);
         if (args.Length >= 3 && args[0] == "measure-isolation")
             return TraceIsolationBench.Measure(args[1], args[2]);
         if (args.Length >= 2 && args[0] == "measure-trace")

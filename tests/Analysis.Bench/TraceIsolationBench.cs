@@ -65,6 +65,43 @@ internal static partial class TraceIsolationBench
         return agree ? 0 : 1;
     }
 
+    /// <summary>Diagnosis: each question's time over rounds a second apart, after one open in the given mode.</summary>
+    public static int Detail(string mode, string file, int rounds)
+    {
+        var analysis = TraceAnalysis.Read(file, new TraceReadOptions { Isolation = mode == "worker" ? EngineIsolation.Worker : EngineIsolation.InProcess });
+        GC.Collect();
+        var questions = new (string Name, Func<int> Ask)[]
+        {
+            ("gc summary", () => analysis.GetGcSummary().ToString().Length),
+            ("cpu top", () => analysis.GetCpuTop(50, filter: SampleFilter.All).Count),
+            ("cpu top inclusive", () => analysis.GetCpuTop(50, inclusive: true).Count),
+            ("folded stacks", () => analysis.GetFoldedStacks(SampleFilter.All).Take(200).Count()),
+            ("exceptions by type", () => analysis.CountExceptionsByType().Count),
+            ("exceptions", () => analysis.EnumerateExceptions().Take(1000).Sum(e => (e + " " + e.Stack).Length)),
+            ("contention", () => analysis.EnumerateContention().Take(1000).Sum(c => (c + " " + c.Stack).Length)),
+            ("exceptions: enumerate", () => analysis.EnumerateExceptions().Take(1000).Count()),
+            ("exceptions: text", () => analysis.EnumerateExceptions().Take(1000).Sum(e => e.ToString().Length)),
+            ("exceptions: stack text", () => analysis.EnumerateExceptions().Take(1000).Sum(e => e.Stack.ToString().Length)),
+            ("exceptions: stack frames", () => analysis.EnumerateExceptions().Take(1000).Sum(e => e.Stack.Count)),
+        };
+        for (int round = 0; round < rounds; round++)
+        {
+            Thread.Sleep(1000);
+            var parts = new List<string>();
+            foreach (var (name, ask) in questions)
+            {
+                int gcs = GC.CollectionCount(0);
+                var clock = Stopwatch.StartNew();
+                ask();
+                parts.Add(string.Create(CultureInfo.InvariantCulture, $"{name} {clock.Elapsed.TotalMilliseconds:F2} ({GC.CollectionCount(0) - gcs} GCs)"));
+            }
+
+            Console.WriteLine($"{mode} round {round + 1}: {string.Join(", ", parts)}");
+        }
+
+        return 0;
+    }
+
     /// <summary>Child mode: two opens, then the questions; prints RESULT with times, memory and a digest of the answers.</summary>
     public static int Measure(string mode, string file)
     {
