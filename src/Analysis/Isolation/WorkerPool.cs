@@ -58,6 +58,21 @@ internal static class WorkerPool
         previous?.Dispose();
     }
 
+    /// <summary>Ends the kept worker, if any.</summary>
+    public static void Drop()
+    {
+        EngineWorker? idle;
+        lock (s_gate)
+        {
+            idle = s_idle;
+            s_idle = null;
+            s_idleTimer?.Dispose();
+            s_idleTimer = null;
+        }
+
+        idle?.Dispose();
+    }
+
     private static void Drop(EngineWorker worker)
     {
         lock (s_gate)
