@@ -245,8 +245,8 @@ public abstract class AnalysisCmdlet : PSCmdlet, IDisposable
     protected Dumps.DumpSession DumpArgument(object value, string parameter) => (value is PSObject pso ? pso.BaseObject : value) switch
     {
         Dumps.DumpSession s => s,
-        string p => RunspaceSessions.Current.Dumps.GetOrOpen(ResolveFilePath(p)),
-        FileInfo f => RunspaceSessions.Current.Dumps.GetOrOpen(f.FullName),
+        string p => RunspaceSessions.Current.Dumps.GetOrOpen(ResolveFilePath(p), cancellationToken: CancellationToken),
+        FileInfo f => RunspaceSessions.Current.Dumps.GetOrOpen(f.FullName, cancellationToken: CancellationToken),
         var other => throw new PSArgumentException($"-{parameter} takes a dump session (Open-Dump) or a dump path, not {other?.GetType().Name}."),
     };
 

@@ -45,7 +45,7 @@ public abstract class DumpCmdlet : FileInputCmdlet
                 DacPath = DacPath is null ? null : ResolveFilePath(DacPath),
                 SymbolPaths = SymbolPath?.Select(ResolveFilePath).ToArray(),
                 SymbolServers = SymbolServer,
-            });
+            }, cancellationToken: CancellationToken);
             foreach (string warning in session.Warnings)
                 WriteWarning(warning);
         }

@@ -106,7 +106,7 @@ public sealed class ExportIncidentReportCommand : AnalysisCmdlet
         try
         {
             var sessions = RunspaceSessions.Current;
-            var dump = Dump ?? (DumpPath is null ? null : sessions.Dumps.GetOrOpen(ResolveFilePath(DumpPath)));
+            var dump = Dump ?? (DumpPath is null ? null : sessions.Dumps.GetOrOpen(ResolveFilePath(DumpPath), cancellationToken: CancellationToken));
             artifact = "Trace";
             var traceSession = Trace ?? (TracePath is null ? null : sessions.Traces.GetOrOpen(ResolveFilePath(TracePath)));
             var trace = traceSession is null ? null : RunWithProgress("Reading trace", (p, ct) => traceSession.GetAnalysis(p, ct));

@@ -110,7 +110,7 @@ public sealed class OpenDumpCommand : FileInputCmdlet
             SymbolPaths = SymbolPath?.Select(ResolveFilePath).ToArray(),
             SymbolServers = SymbolServer,
         };
-        var session = RunspaceSessions.Current.Dumps.GetOrOpen(path, options, keepOpen: true);
+        var session = RunspaceSessions.Current.Dumps.GetOrOpen(path, options, keepOpen: true, CancellationToken);
         foreach (string warning in session.Warnings)
             WriteWarning(warning);
         WriteObject(session);

@@ -129,6 +129,32 @@ public sealed class DumpIsolationTests
         Assert.NotEmpty(session.RuntimeVersion); // what the dump is stays readable
     }
 
+    [Fact]
+    public void Open_WithACancelledToken_StopsAndLeavesNoWorker()
+    {
+        string dump = DumpSet.FactsLite[CapturedDump.ClientMini];
+        var before = Process.GetProcesses().Where(IsWorker).Select(p => p.Id).ToHashSet();
+        Assert.ThrowsAny<OperationCanceledException>(() => DumpSession.Open(dump, new DumpOpenOptions { Isolation = EngineIsolation.Worker }, new CancellationToken(canceled: true)));
+        // the worker started for it was ended, not left running
+        Assert.DoesNotContain(Process.GetProcesses().Where(IsWorker), p => !before.Contains(p.Id) && !p.HasExited && p.Parent() == Environment.ProcessId);
+    }
+
+    private static bool IsWorker(Process p)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{p.Id}/cmdline").Contains("Analysis.Worker.dll", StringComparison.Ordinal);
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     private static Process? TryGetProcess(int pid)
     {
         try
@@ -145,5 +171,22 @@ public sealed class DumpIsolationTests
     private sealed class SynchronousProgress(Action<WorkProgress> report) : IProgress<WorkProgress>
     {
         public void Report(WorkProgress value) => report(value);
+    }
+}
+
+internal static class ProcessParent
+{
+    /// <summary>The parent's process id, from /proc (0 when the process is gone).</summary>
+    public static int Parent(this Process process)
+    {
+        try
+        {
+            string stat = File.ReadAllText($"/proc/{process.Id}/stat");
+            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], System.Globalization.CultureInfo.InvariantCulture);
+        }
+        catch (IOException)
+        {
+            return 0;
+        }
     }
 }
