@@ -26,27 +26,13 @@ public static class Program
             return TraceBench.Run(args[1], args[2], args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 3);
         if (args.Length >= 2 && args[0] == "isolation")
         {
-            var files = args[1..].ToList();
-            int rounds = 3;
-            if (files.IndexOf("--rounds") is int at and >= 0 && at + 1 < files.Count)
-            {
-                rounds = int.Parse(files[at + 1], CultureInfo.InvariantCulture);
-                files.RemoveRange(at, 2);
-            }
-
+            var (files, rounds) = FilesAndRounds(args[1..]);
             return TraceIsolationBench.Run(files, rounds);
         }
 
         if (args.Length >= 2 && args[0] == "dump-isolation")
         {
-            var dumps = args[1..].ToList();
-            int rounds = 3;
-            if (dumps.IndexOf("--rounds") is int at and >= 0 && at + 1 < dumps.Count)
-            {
-                rounds = int.Parse(dumps[at + 1], CultureInfo.InvariantCulture);
-                dumps.RemoveRange(at, 2);
-            }
-
+            var (dumps, rounds) = FilesAndRounds(args[1..]);
             return DumpIsolationBench.Run(dumps, rounds);
         }
 
@@ -72,6 +58,20 @@ public static class Program
             return ChildRss.Run(args[1..]);
         Console.Error.WriteLine("usage: Analysis.Bench heaptop <dump> [rounds] | tracegen <TraceTarget.dll> <out.nettrace> <seconds> | trace <file.nettrace> <dotnet-trace> [rounds]");
         return 2;
+    }
+
+    /// <summary>The files named, and "--rounds N" among them (3 when absent).</summary>
+    private static (List<string> Files, int Rounds) FilesAndRounds(string[] args)
+    {
+        var files = args.ToList();
+        int rounds = 3;
+        if (files.IndexOf("--rounds") is int at and >= 0 && at + 1 < files.Count)
+        {
+            rounds = int.Parse(files[at + 1], CultureInfo.InvariantCulture);
+            files.RemoveRange(at, 2);
+        }
+
+        return (files, rounds);
     }
 
     private sealed record Result(string Kind, double FirstMs, double SecondMs, long PeakRssKb, long Objects, long Bytes, string Digest);

@@ -63,21 +63,17 @@ internal sealed class DumpEngine : IDisposable
         }
     }
 
-    /// <summary>Full path of the dump file.</summary>
+    // what the dump is (documented on DumpSession, which shows them)
     public string Path { get; }
 
     public DumpFormat Format { get; }
 
-    /// <summary>The .NET runtime version the dump was taken from, e.g. "10.0.12".</summary>
     public string RuntimeVersion { get; }
 
-    /// <summary>The DAC used to read the runtime's data structures.</summary>
     public string DacPath { get; }
 
-    /// <summary>The process id recorded in the dump.</summary>
     public int ProcessId { get; }
 
-    /// <summary>Whether the dump contains GC heap memory (full and with-heap dumps do, mini/triage dumps don't).</summary>
     public bool HasHeap { get; }
 
     /// <summary>Whether heap statistics have been computed and cached.</summary>

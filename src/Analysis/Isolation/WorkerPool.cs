@@ -17,15 +17,7 @@ internal static class WorkerPool
     /// <summary>The kept worker when it fits <paramref name="start"/>, else a new one.</summary>
     public static EngineWorker Rent(WorkerHost host, WorkerStart start)
     {
-        EngineWorker? idle;
-        lock (s_gate)
-        {
-            idle = s_idle;
-            s_idle = null;
-            s_idleTimer?.Dispose();
-            s_idleTimer = null;
-        }
-
+        var idle = TakeIdle();
         if (idle is not null)
         {
             long limit = idle.Started.MemoryLimitBytes;
@@ -59,18 +51,18 @@ internal static class WorkerPool
     }
 
     /// <summary>Ends the kept worker, if any.</summary>
-    public static void Drop()
+    public static void Drop() => TakeIdle()?.Dispose();
+
+    private static EngineWorker? TakeIdle()
     {
-        EngineWorker? idle;
         lock (s_gate)
         {
-            idle = s_idle;
+            var idle = s_idle;
             s_idle = null;
             s_idleTimer?.Dispose();
             s_idleTimer = null;
+            return idle;
         }
-
-        idle?.Dispose();
     }
 
     private static void Drop(EngineWorker worker)
