@@ -1,5 +1,7 @@
 using Analysis.Stacks;
 
+using static Analysis.ModelCodec;
+
 namespace Analysis.Dumps;
 
 /// <summary>
@@ -47,10 +49,10 @@ internal static class DumpCodec
 
     public static IReadOnlyList<DumpThread> ReadThreads(BinaryReader r)
     {
-        var cycles = new DeadlockCycle[ModelCodec.Count(r, 4)];
+        var cycles = new DeadlockCycle[Count(r, 4)];
         for (int i = 0; i < cycles.Length; i++)
             cycles[i] = new DeadlockCycle(ReadList(r, 21, ReadLink));
-        var threads = new DumpThread[ModelCodec.Count(r, 39)];
+        var threads = new DumpThread[Count(r, 39)];
         for (int i = 0; i < threads.Length; i++)
         {
             threads[i] = new DumpThread
@@ -359,39 +361,6 @@ internal static class DumpCodec
             RegisteredCount = r.ReadInt32(),
             Warnings = ReadStrings(r),
         };
-
-    // ---- helpers ----
-
-    public static void WriteStrings(BinaryWriter w, IReadOnlyList<string> items) => WriteList(w, items, (w, s) => w.WriteText(s));
-
-    public static ItemList<string> ReadStrings(BinaryReader r) => ReadList(r, 1, r => r.ReadString());
-
-    private static void WriteList<T>(BinaryWriter w, IReadOnlyList<T> items, Action<BinaryWriter, T> write)
-    {
-        w.Write(items.Count);
-        foreach (var item in items)
-            write(w, item);
-    }
-
-    /// <summary>A list whose elements take at least <paramref name="minBytes"/> each (the count is checked against what is left).</summary>
-    private static ItemList<T> ReadList<T>(BinaryReader r, int minBytes, Func<BinaryReader, T> read)
-    {
-        var items = new T[ModelCodec.Count(r, minBytes)];
-        for (int i = 0; i < items.Length; i++)
-            items[i] = read(r);
-        return items;
-    }
-
-    private static void WriteNullable<T>(BinaryWriter w, T? item, Action<BinaryWriter, T> write)
-        where T : class
-    {
-        w.Write(item is not null);
-        if (item is not null)
-            write(w, item);
-    }
-
-    private static T? ReadNullable<T>(BinaryReader r, Func<BinaryReader, T> read)
-        where T : class => r.ReadBoolean() ? read(r) : null;
 
     private static long? SkipInt64(BinaryReader r)
     {

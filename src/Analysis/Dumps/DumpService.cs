@@ -90,13 +90,13 @@ internal static class DumpService
     internal sealed record EngineState(ItemList<string> Warnings, ItemList<string> GraphWarnings, bool IsGraphIndexed, string? GraphCacheFile, bool GraphLoadedFromCache)
     {
         public static EngineState Read(BinaryReader r) =>
-            new(DumpCodec.ReadStrings(r), DumpCodec.ReadStrings(r), r.ReadBoolean(), r.ReadOptional(), r.ReadBoolean());
+            new(ModelCodec.ReadStrings(r), ModelCodec.ReadStrings(r), r.ReadBoolean(), r.ReadOptional(), r.ReadBoolean());
     }
 
     private static void WriteState(BinaryWriter w, DumpEngine engine)
     {
-        DumpCodec.WriteStrings(w, engine.Warnings);
-        DumpCodec.WriteStrings(w, engine.GraphWarnings);
+        ModelCodec.WriteStrings(w, engine.Warnings);
+        ModelCodec.WriteStrings(w, engine.GraphWarnings);
         w.Write(engine.IsGraphIndexed);
         w.WriteOptional(engine.GraphCacheFile);
         w.Write(engine.GraphLoadedFromCache);
@@ -130,8 +130,8 @@ internal static class DumpService
     {
         w.Write(items is not null);
         if (items is not null)
-            DumpCodec.WriteStrings(w, items);
+            ModelCodec.WriteStrings(w, items);
     }
 
-    private static ItemList<string>? ReadOptionalList(BinaryReader r) => r.ReadBoolean() ? DumpCodec.ReadStrings(r) : null;
+    private static ItemList<string>? ReadOptionalList(BinaryReader r) => r.ReadBoolean() ? ModelCodec.ReadStrings(r) : null;
 }

@@ -161,7 +161,7 @@ public sealed class DumpSession : IAnalysisSession
                 w.Write(path);
                 DumpService.WriteOptions(w, options);
             }, null, cancellationToken, (path, "opening the dump"));
-            return (worker, Decode(answer, path, "opening the dump", r => new Opened(r.ReadString(), (DumpFormat)r.ReadInt32(), r.ReadString(), r.ReadString(), r.ReadInt32(), r.ReadBoolean(), DumpService.EngineState.Read(r))));
+            return (worker, WorkerProtocol.DecodeAnswer(answer, path, "opening the dump", r => new Opened(r.ReadString(), (DumpFormat)r.ReadInt32(), r.ReadString(), r.ReadString(), r.ReadInt32(), r.ReadBoolean(), DumpService.EngineState.Read(r))));
         }
         catch
         {
@@ -206,29 +206,12 @@ public sealed class DumpSession : IAnalysisSession
             throw new ArgumentException(f.Message, e);
         }
 
-        return Decode(answer, Path, what, r =>
+        return WorkerProtocol.DecodeAnswer(answer, Path, what + " in dump", r =>
         {
             var result = read(r);
             _state = DumpService.EngineState.Read(r);
             return result;
         });
-    }
-
-    private static T Decode<T>(byte[] answer, string path, string what, Func<BinaryReader, T> read)
-    {
-        try
-        {
-            using var r = WorkerProtocol.Decode(answer);
-            var result = read(r);
-            if (r.BaseStream.Position != r.BaseStream.Length)
-                throw new InvalidDataException($"{r.BaseStream.Length - r.BaseStream.Position} bytes left over");
-            return result;
-        }
-        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException or ArgumentException or OverflowException or IndexOutOfRangeException)
-        {
-            throw new AnalysisException(AnalysisErrorKind.EngineFailed, path,
-                $"{char.ToUpperInvariant(what[0])}{what[1..]} in dump '{path}': the worker's answer ({answer.Length:N0} bytes) is damaged ({e.Message}); the session and the worker are probably of mixed builds. Reinstall the module or package.", e);
-        }
     }
 
     private void Note(string note)

@@ -281,9 +281,10 @@ internal static class HeapGraphBuilder
 
         if (StackWalk.Warning(runtime.Threads) is { } cut)
             warnings.Add(cut);
-        if (FinalizerQueues.Damage(runtime) is { } damage)
-            warnings.Add(damage);
-        var (roots, frames) = ReadRoots(runtime, addresses, cancellationToken);
+        string? finalizerQueueDamage = FinalizerQueues.Damage(runtime);
+        if (finalizerQueueDamage is not null)
+            warnings.Add(finalizerQueueDamage);
+        var (roots, frames) = ReadRoots(runtime, addresses, finalizerQueues: finalizerQueueDamage is null, cancellationToken);
         return new HeapGraph
         {
             Addresses = addresses, TypeIds = typeIds, Sizes = sizes, EdgeStart = edgeStart, Edges = edges,
@@ -292,12 +293,12 @@ internal static class HeapGraphBuilder
         };
     }
 
-    private static (GraphRoot[] Roots, string[] Frames) ReadRoots(ClrRuntime runtime, ulong[] addresses, CancellationToken cancellationToken)
+    private static (GraphRoot[] Roots, string[] Frames) ReadRoots(ClrRuntime runtime, ulong[] addresses, bool finalizerQueues, CancellationToken cancellationToken)
     {
         var roots = new List<GraphRoot>();
         var frames = new List<string>();
         var frameIds = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (ClrRoot root in EnumerateRoots(runtime, cancellationToken))
+        foreach (ClrRoot root in EnumerateRoots(runtime, finalizerQueues, cancellationToken))
         {
             cancellationToken.ThrowIfCancellationRequested();
             int node = Array.BinarySearch(addresses, root.Object.Address);
@@ -335,14 +336,13 @@ internal static class HeapGraphBuilder
 
     /// <summary>
     /// ClrMD's <see cref="ClrHeap.EnumerateRoots"/> when every live thread's stack walk ends and the finalization queues
-    /// are believable; otherwise the same kinds of roots with the stacks of threads whose walk does not end, or the damaged
+    /// are believable (<paramref name="finalizerQueues"/>: <see cref="FinalizerQueues.Damage"/> found nothing); otherwise the same kinds of roots with the stacks of threads whose walk does not end, or the damaged
     /// queues, left out (the DAC or ClrMD could read them forever; see <see cref="StackWalk"/>, <see cref="FinalizerQueues"/>).
     /// Only that case loses the elements of async-pinned handles' arrays.
     /// </summary>
-    private static IEnumerable<ClrRoot> EnumerateRoots(ClrRuntime runtime, CancellationToken cancellationToken)
+    private static IEnumerable<ClrRoot> EnumerateRoots(ClrRuntime runtime, bool finalizerQueues, CancellationToken cancellationToken)
     {
         var alive = runtime.Threads.Where(t => t.IsAlive).ToArray();
-        bool finalizerQueues = FinalizerQueues.Damage(runtime) is null;
         if (finalizerQueues && alive.All(StackWalk.Ends))
         {
             foreach (var root in runtime.Heap.EnumerateRoots())

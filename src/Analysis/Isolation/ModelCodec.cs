@@ -24,4 +24,37 @@ internal static class ModelCodec
     }
 
     public static string? ReadOptional(this BinaryReader reader) => reader.ReadBoolean() ? reader.ReadString() : null;
+
+    public static void WriteStrings(BinaryWriter w, IReadOnlyList<string> items) => WriteList(w, items, (w, s) => w.WriteText(s));
+
+    public static ItemList<string> ReadStrings(BinaryReader r) => ReadList(r, 1, r => r.ReadString());
+
+    /// <summary>A count, then each item.</summary>
+    public static void WriteList<T>(BinaryWriter w, IReadOnlyList<T> items, Action<BinaryWriter, T> write)
+    {
+        w.Write(items.Count);
+        foreach (var item in items)
+            write(w, item);
+    }
+
+    /// <summary>A list whose elements take at least <paramref name="minBytes"/> each (the count is checked against what is left).</summary>
+    public static ItemList<T> ReadList<T>(BinaryReader r, int minBytes, Func<BinaryReader, T> read)
+    {
+        var items = new T[Count(r, minBytes)];
+        for (int i = 0; i < items.Length; i++)
+            items[i] = read(r);
+        return items;
+    }
+
+    /// <summary>Whether there is an item, then the item.</summary>
+    public static void WriteNullable<T>(BinaryWriter w, T? item, Action<BinaryWriter, T> write)
+        where T : class
+    {
+        w.Write(item is not null);
+        if (item is not null)
+            write(w, item);
+    }
+
+    public static T? ReadNullable<T>(BinaryReader r, Func<BinaryReader, T> read)
+        where T : class => r.ReadBoolean() ? read(r) : null;
 }

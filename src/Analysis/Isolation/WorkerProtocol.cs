@@ -82,6 +82,27 @@ internal static class WorkerProtocol
 
     public static BinaryReader Decode(byte[] payload) => new(new MemoryStream(payload, writable: false), Encoding.UTF8);
 
+    /// <summary>
+    /// Reads a worker's answer to the last byte; an answer that does not read (or has bytes left over) is one
+    /// AnalysisException (EngineFailed) naming the file and what was asked: the session and the worker are of mixed builds.
+    /// </summary>
+    public static T DecodeAnswer<T>(byte[] answer, string path, string what, Func<BinaryReader, T> read)
+    {
+        try
+        {
+            using var r = Decode(answer);
+            var result = read(r);
+            if (r.BaseStream.Position != r.BaseStream.Length)
+                throw new InvalidDataException($"{r.BaseStream.Length - r.BaseStream.Position} bytes left over");
+            return result;
+        }
+        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException or ArgumentException or OverflowException or IndexOutOfRangeException)
+        {
+            throw new AnalysisException(AnalysisErrorKind.EngineFailed, path,
+                $"{char.ToUpperInvariant(what[0])}{what[1..]} '{path}': the worker's answer ({answer.Length:N0} bytes) is damaged ({e.Message}); the session and the worker are probably of mixed builds. Reinstall the module or package.", e);
+        }
+    }
+
     public static byte[] EncodeProgress(WorkProgress p) => Encode(w =>
     {
         w.WriteText(p.Activity);

@@ -25,9 +25,7 @@ public sealed partial class TraceAnalysis
         w.Write(EventsLost);
         w.Write(TotalAllocatedMB);
         w.Write(_truncatedAt ?? -1);
-        w.Write(Warnings.Count);
-        foreach (string warning in Warnings)
-            w.WriteText(warning);
+        ModelCodec.WriteStrings(w, Warnings);
         w.Write(Gcs.Count);
         foreach (var gc in Gcs)
         {
@@ -48,9 +46,7 @@ public sealed partial class TraceAnalysis
                 w.Write(size);
         }
 
-        w.Write(_strings.Length);
-        foreach (string s in _strings)
-            w.WriteText(s);
+        ModelCodec.WriteStrings(w, _strings);
         _methods.WriteTo(w);
         _stacks.WriteTo(w);
         w.Write(_samples.Count);
@@ -109,9 +105,7 @@ public sealed partial class TraceAnalysis
         };
         long truncatedAt = r.ReadInt64();
         m.TruncatedAt = truncatedAt < 0 ? null : truncatedAt;
-        int warnings = ModelCodec.Count(r, 1);
-        for (int i = 0; i < warnings; i++)
-            m.Warnings.Add(r.ReadString());
+        m.Warnings.AddRange(ModelCodec.ReadStrings(r));
         int gcs = ModelCodec.Count(r, 80);
         for (int i = 0; i < gcs; i++)
         {
@@ -136,9 +130,7 @@ public sealed partial class TraceAnalysis
             m.Gcs.Add(gc with { GenerationSizesAfterMB = sizes });
         }
 
-        int strings = ModelCodec.Count(r, 1);
-        for (int i = 0; i < strings; i++)
-            m.Strings.Add(r.ReadString());
+        m.Strings.AddRange(ModelCodec.ReadStrings(r));
         m.Methods.ReadFrom(r);
         m.Stacks.ReadFrom(r);
         int samples = ModelCodec.Count(r, 17);

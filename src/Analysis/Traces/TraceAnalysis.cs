@@ -147,16 +147,9 @@ public sealed partial class TraceAnalysis
         }
 
         Isolation.WorkerPool.Return(worker);
-        try
-        {
-            var analysis = ReadModel(new MemoryStream(model, writable: false), full, length);
-            analysis.ReadBy = EngineIsolation.Worker;
-            return analysis;
-        }
-        catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException or ArgumentException or OverflowException)
-        {
-            throw new AnalysisException(AnalysisErrorKind.EngineFailed, full, $"Reading the trace '{full}': the worker's answer ({model.Length:N0} bytes) is damaged ({e.Message}); the session and the worker are probably of mixed builds. Reinstall the module or package.", e);
-        }
+        var analysis = Isolation.WorkerProtocol.DecodeAnswer(model, full, "reading the trace", r => ReadModel(r.BaseStream, full, length));
+        analysis.ReadBy = EngineIsolation.Worker;
+        return analysis;
     }
 
     internal const string ReadOperation = "trace.read";
