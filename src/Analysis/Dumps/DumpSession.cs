@@ -120,20 +120,11 @@ public sealed class DumpSession : IAnalysisSession
         ArgumentException.ThrowIfNullOrEmpty(path);
         options ??= new DumpOpenOptions();
         string fullPath = System.IO.Path.GetFullPath(path);
-        var isolation = EngineIsolationPolicy.Resolve(options.Isolation);
-        string? inProcessWarning = null;
-        if (isolation == EngineIsolation.Worker)
+        if (EngineIsolationPolicy.HostFor(options.Isolation, fullPath, "dump", "the DAC", out string? inProcessWarning) is { } host)
         {
-            if (WorkerHost.Find(out string? whyNot) is { } host)
-            {
-                DumpFile.Validate(fullPath);
-                var (worker, o) = StartWorker(host, fullPath, options, cancellationToken);
-                return new DumpSession(options, null, o.Path, o.Format, o.RuntimeVersion, o.DacPath, o.ProcessId, o.HasHeap, o.State) { _worker = worker };
-            }
-
-            if (options.Isolation == EngineIsolation.Worker)
-                throw new AnalysisException(AnalysisErrorKind.EngineFailed, fullPath, $"Dump '{fullPath}' cannot be read in a worker process: {whyNot}. Reinstall the module or package, or read it in this process (EngineIsolation.InProcess).");
-            inProcessWarning = $"The dump is read in this process, not in a worker ({whyNot}): a crash of the DAC on a damaged dump would end this session.";
+            DumpFile.Validate(fullPath);
+            var (worker, o) = StartWorker(host, fullPath, options, cancellationToken);
+            return new DumpSession(options, null, o.Path, o.Format, o.RuntimeVersion, o.DacPath, o.ProcessId, o.HasHeap, o.State) { _worker = worker };
         }
 
         var engine = DumpEngine.Open(fullPath, options);

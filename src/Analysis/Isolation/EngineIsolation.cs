@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Analysis;
 
-/// <summary>Where third-party engine work (TraceEvent's reading pass) runs.</summary>
+/// <summary>Where third-party engine work runs: TraceEvent's reading pass, ClrMD and the DAC reading a dump.</summary>
 public enum EngineIsolation
 {
     /// <summary>
@@ -35,6 +35,33 @@ internal static class EngineIsolationPolicy
             "INPROCESS" or "IN-PROCESS" or "NONE" or "0" => EngineIsolation.InProcess,
             _ => EngineIsolation.Worker,
         };
+    }
+
+    /// <summary>
+    /// The worker host for reading <paramref name="path"/>, or null to read in this process: asked for (or set in the
+    /// environment), or because no worker ships here, which <paramref name="inProcessWarning"/> then says. A worker asked
+    /// for explicitly that cannot run is an AnalysisException (EngineFailed).
+    /// </summary>
+    /// <param name="requested">The caller's choice.</param>
+    /// <param name="path">The file, for the messages.</param>
+    /// <param name="what">"trace" or "dump", for the messages.</param>
+    /// <param name="engine">What could crash, for the warning: "TraceEvent", "the DAC".</param>
+    /// <param name="inProcessWarning">Set when the file is read in this process only because no worker is available.</param>
+    public static Isolation.WorkerHost? HostFor(EngineIsolation requested, string path, string what, string engine, out string? inProcessWarning)
+    {
+        inProcessWarning = null;
+        if (Resolve(requested) == EngineIsolation.InProcess)
+            return null;
+        if (Isolation.WorkerHost.Find(out string? whyNot) is { } host)
+            return host;
+        if (requested == EngineIsolation.Worker)
+        {
+            throw new AnalysisException(AnalysisErrorKind.EngineFailed, path,
+                $"{char.ToUpperInvariant(what[0])}{what[1..]} '{path}' cannot be read in a worker process: {whyNot}. Reinstall the module or package, or read it in this process (EngineIsolation.InProcess).");
+        }
+
+        inProcessWarning = $"The {what} is read in this process, not in a worker ({whyNot}): a crash of {engine} on a damaged file would end this session.";
+        return null;
     }
 
     /// <summary>

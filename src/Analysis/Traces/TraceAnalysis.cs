@@ -117,15 +117,8 @@ public sealed partial class TraceAnalysis
         ArgumentNullException.ThrowIfNull(options);
         string full = Path.GetFullPath(path);
         long length = TraceFile.Validate(full);
-        var isolation = EngineIsolationPolicy.Resolve(options.Isolation);
-        if (isolation == EngineIsolation.InProcess)
-            return ReadInProcess(full, length, null, progress, cancellationToken);
-        if (Isolation.WorkerHost.Find(out string? whyNot) is not { } host)
-        {
-            if (options.Isolation == EngineIsolation.Worker)
-                throw new AnalysisException(AnalysisErrorKind.EngineFailed, full, $"Trace '{full}' cannot be read in a worker process: {whyNot}. Reinstall the module or package, or read it in this process (EngineIsolation.InProcess).");
-            return ReadInProcess(full, length, $"The trace was read in this process, not in a worker ({whyNot}): a crash of TraceEvent on a damaged file would have ended this session.", progress, cancellationToken);
-        }
+        if (EngineIsolationPolicy.HostFor(options.Isolation, full, "trace", "TraceEvent", out string? inProcessWarning) is not { } host)
+            return ReadInProcess(full, length, inProcessWarning, progress, cancellationToken);
 
         cancellationToken.ThrowIfCancellationRequested();
         var start = new Isolation.WorkerStart(full, "reading the trace", EngineIsolationPolicy.MemoryLimit(length, options.MemoryLimitBytes));
