@@ -4,7 +4,7 @@ using System.Globalization;
 namespace Analysis.Bench;
 
 /// <summary>What every benchmark shares: medians, this process's peak memory, and measuring in a child process.</summary>
-internal static class BenchProcess
+internal static partial class BenchProcess
 {
     public static double Median(IEnumerable<double> values)
     {
@@ -23,6 +23,19 @@ internal static class BenchProcess
 
         return Process.GetCurrentProcess().PeakWorkingSet64 / 1024;
     }
+
+    /// <summary>The largest peak resident memory among this process's ended children (getrusage, ru_maxrss), in KB; null when unreadable.</summary>
+    public static long? ChildrenPeakRssKb()
+    {
+        Span<long> usage = stackalloc long[18];
+        // struct rusage: ru_utime (2 longs), ru_stime (2 longs), ru_maxrss (KB)
+        return GetRusage(RusageChildren, ref System.Runtime.InteropServices.MemoryMarshal.GetReference(usage)) == 0 ? usage[4] : null;
+    }
+
+    private const int RusageChildren = -1;
+
+    [System.Runtime.InteropServices.LibraryImport("libc", EntryPoint = "getrusage")]
+    private static partial int GetRusage(int who, ref long usage);
 
     /// <summary>
     /// Runs this benchmark program again with <paramref name="args"/> (a "measure…" mode) and returns the fields of

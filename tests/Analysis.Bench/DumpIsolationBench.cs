@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using Analysis.Dumps;
 
 namespace Analysis.Bench;
@@ -14,10 +13,8 @@ namespace Analysis.Bench;
 ///   Analysis.Bench dump-isolation &lt;dump&gt;... [--rounds N]
 ///   Analysis.Bench measure-dump-isolation (inprocess|worker) &lt;dump&gt;      (child mode: one RESULT line)
 /// </summary>
-internal static partial class DumpIsolationBench
+internal static class DumpIsolationBench
 {
-    private const int RusageChildren = -1;
-
     private static readonly string[] Steps = ["open", "threads", "heap", "rootpaths", "retained", "triage", "again", "new", "newagain"];
 
     public static int Run(IReadOnlyList<string> dumps, int rounds)
@@ -133,8 +130,7 @@ internal static partial class DumpIsolationBench
             Step(7 + pass);
         }
 
-        Span<long> usage = stackalloc long[18];
-        long workerPeakKb = mode == "worker" && GetRusage(RusageChildren, ref MemoryMarshal.GetReference(usage)) == 0 ? usage[4] : 0;
+        long workerPeakKb = mode == "worker" ? BenchProcess.ChildrenPeakRssKb() ?? 0 : 0;
         // the session closes at the end of the scope: its worker has ended by then for the children's peak; read it now
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"RESULT {string.Join(' ', ms.Select(m => m.ToString("F1", CultureInfo.InvariantCulture)))} {BenchProcess.PeakRssKb()} {WorkerPeak(session, workerPeakKb)} {digest.GetCurrentHashAsUInt64():x16}"));
@@ -160,7 +156,4 @@ internal static partial class DumpIsolationBench
 
         return fromRusage;
     }
-
-    [LibraryImport("libc", EntryPoint = "getrusage")]
-    private static partial int GetRusage(int who, ref long usage);
 }

@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Runtime.InteropServices;
 using Analysis.Isolation;
 using Analysis.Traces;
 
@@ -15,10 +14,8 @@ namespace Analysis.Bench;
 ///   Analysis.Bench isolation &lt;file.nettrace&gt;... [--rounds N]
 ///   Analysis.Bench measure-isolation (inprocess|worker) &lt;file&gt;      (child mode: one RESULT line)
 /// </summary>
-internal static partial class TraceIsolationBench
+internal static class TraceIsolationBench
 {
-    private const int RusageChildren = -1;
-
     private sealed record Sample(string Mode, double FirstMs, double SecondMs, double QuestionsMs, double FirstQuestionsMs, long ParentPeakKb, long ParentAfterKb, long WorkerPeakKb, double StartMs, double RoundTripMs, long ModelBytes, double EncodeMs, double DecodeMs, string Digest, double SecondQuestionsMs);
 
     public static int Run(IReadOnlyList<string> files, int rounds)
@@ -196,8 +193,7 @@ internal static partial class TraceIsolationBench
             roundTripMs = clock.Elapsed.TotalMilliseconds / 20;
         }
 
-        Span<long> usage = stackalloc long[18];
-        long workerPeakKb = GetRusage(RusageChildren, ref MemoryMarshal.GetReference(usage)) == 0 ? usage[4] : 0;
+        long workerPeakKb = BenchProcess.ChildrenPeakRssKb() ?? 0;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"RESULT {firstMs:F1} {secondMs:F1} {questionsMs:F2} {firstQuestionsMs:F2} {BenchProcess.PeakRssKb()} {afterKb} {workerPeakKb} {startMs:F1} {roundTripMs:F3} {modelBytes} {encodeMs:F1} {decodeMs:F1} {digest.GetCurrentHashAsUInt64():x16} {secondQuestionsMs:F2}"));
         return 0;
@@ -217,7 +213,4 @@ internal static partial class TraceIsolationBench
     private static double D(string s) => double.Parse(s, CultureInfo.InvariantCulture);
 
     private static long L(string s) => long.Parse(s, CultureInfo.InvariantCulture);
-
-    [LibraryImport("libc", EntryPoint = "getrusage")]
-    private static partial int GetRusage(int who, ref long usage);
 }
