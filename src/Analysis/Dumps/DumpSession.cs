@@ -191,11 +191,6 @@ public sealed class DumpSession : IAnalysisSession
             ThrowIfClosed();
             throw;
         }
-        catch (AnalysisException e) when (e is { Kind: AnalysisErrorKind.EngineFailed, InnerException: EngineFaultException { ExceptionType: "System.ArgumentException" or "System.ArgumentOutOfRangeException" } f })
-        {
-            // the caller's bad argument, found by our own checks in the worker (an engine's ArgumentException comes as ReadFailed)
-            throw new ArgumentException(f.Message, e);
-        }
 
         return WorkerProtocol.DecodeAnswer(answer, Path, what + " in dump", r =>
         {

@@ -133,7 +133,8 @@ internal sealed class EngineWorker : IDisposable
 
     /// <summary>
     /// Runs <paramref name="operation"/> in the worker and returns its answer. Cancellation stops it (or ends the worker
-    /// after the grace period); a crash, the memory ceiling, or a garbled answer throws <see cref="AnalysisException"/>.
+    /// after the grace period); a crash, the memory ceiling, or a garbled answer throws <see cref="AnalysisException"/>, as
+    /// does any failure the operation reports, except a caller's bad argument, which stays an <see cref="ArgumentException"/>.
     /// </summary>
     public byte[] Invoke(string operation, Action<BinaryWriter>? writeArguments, IProgress<WorkProgress>? progress, CancellationToken cancellationToken, (string Path, string Operation)? about = null)
     {
@@ -350,11 +351,14 @@ internal sealed class EngineWorker : IDisposable
             "The engine cannot survive something in this file; this session is unaffected. Capture the input again, or report the file.", cause ?? inner);
     }
 
-    private AnalysisException Failed(WorkerError error)
+    private Exception Failed(WorkerError error)
     {
         var inner = new EngineFaultException(error.ExceptionType, error.Kind is null ? error.Message : FirstLine(error.Detail), error.Detail);
         if (error.Kind is { } kind)
             return new AnalysisException(kind, error.Path ?? _about.Path, error.Message, inner);
+        // a caller's bad argument, found by our own checks in the worker (what the engines throw comes wrapped, with a kind)
+        if (error.ExceptionType is "System.ArgumentException" or "System.ArgumentOutOfRangeException")
+            return new ArgumentException(error.Message, inner);
         if (error.ExceptionType == typeof(OutOfMemoryException).FullName)
         {
             return new AnalysisException(AnalysisErrorKind.MemoryLimitExceeded, _about.Path,
