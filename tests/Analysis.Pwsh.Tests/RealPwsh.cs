@@ -35,14 +35,14 @@ public sealed class RealPwsh : IDisposable
             if (e.Data is null)
             {
                 ready.TrySetException(new InvalidOperationException("pwsh exited before it was ready: " + HostOutput));
-                _done.Release();
+                Done();
                 return;
             }
 
             if (e.Data == "##ready")
                 ready.TrySetResult();
             else if (e.Data == "##done")
-                _done.Release();
+                Done();
             else
                 lock (_gate)
                     _host.AppendLine(e.Data);
@@ -187,6 +187,21 @@ public sealed class RealPwsh : IDisposable
         IEnumerable<string> items => "@(" + string.Join(", ", items.Select(Literal)) + ")",
         _ => throw new ArgumentException($"no PowerShell literal for {value.GetType()}"),
     };
+
+    /// <summary>
+    /// Signals the end of a request, or of the output. The end of the output can come after Dispose (WaitForExit with a
+    /// timeout does not wait for the output handlers): an exception in this handler would end the test host.
+    /// </summary>
+    private void Done()
+    {
+        try
+        {
+            _done.Release();
+        }
+        catch (ObjectDisposedException)
+        {
+        }
+    }
 
     public void Dispose()
     {
