@@ -2,6 +2,7 @@ using System.Collections;
 using System.Net;
 using System.Reflection;
 using Analysis.Dumps;
+using Analysis.Findings;
 using Analysis.Go;
 using Analysis.Stacks;
 using Analysis.Traces;

@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Reflection;
 using System.Text;
 using Analysis.Dumps;
+using Analysis.Findings;
 using Analysis.Go;
 using Analysis.Stacks;
 using Analysis.Traces;

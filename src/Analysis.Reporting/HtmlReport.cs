@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Analysis.Findings;
 using Plotly.NET;
 
 namespace Analysis.Reporting;
@@ -52,6 +53,10 @@ public sealed class HtmlReport
         _body.Append("<p>").Append(E(text)).Append("</p>\n");
         return this;
     }
+
+    /// <summary>The analyzers' findings, in the order given, as one line each (<see cref="Finding.Title"/>) coloured by severity.</summary>
+    public HtmlReport Findings(IEnumerable<Finding> findings) =>
+        Findings(findings.Select(f => (f.Severity switch { FindingSeverity.Critical => "high", FindingSeverity.Warning => "medium", _ => "info" }, f.Title)));
 
     /// <summary>A list of findings; severity "high", "medium" or "info" colours each item.</summary>
     public HtmlReport Findings(IEnumerable<(string Severity, string Text)> findings)

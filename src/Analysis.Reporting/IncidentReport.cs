@@ -1,5 +1,6 @@
 using System.Globalization;
 using Analysis.Dumps;
+using Analysis.Findings;
 using Analysis.Go;
 using Analysis.Stacks;
 using Analysis.Traces;
@@ -29,14 +30,17 @@ public sealed record IncidentInputs
     public int Top { get; init; } = 10;
 }
 
-/// <summary>One page for a ticket: a summary of findings, then a section per artifact with tables and charts.</summary>
+/// <summary>
+/// One page for a ticket: a summary of the analyzers' findings (as they found them, artifact by artifact), then a section
+/// per artifact with tables and charts.
+/// </summary>
 public static class IncidentReport
 {
     public static HtmlReport Build(IncidentInputs inputs, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         var report = new HtmlReport(inputs.Title);
-        var findings = new List<(string Severity, string Text)>();
+        var findings = new List<Finding>();
         var sections = new List<Action>();
 
         if (inputs.Dump is { } dump)
@@ -58,18 +62,14 @@ public static class IncidentReport
         return report;
     }
 
-    private static void DumpSection(DumpSession dump, int top, HtmlReport report, List<(string, string)> findings, List<Action> sections,
+    private static void DumpSection(DumpSession dump, int top, HtmlReport report, List<Finding> findings, List<Action> sections,
         IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
         var threads = dump.GetThreads(cancellationToken);
         var cycles = threads.Where(t => t.Deadlock is not null).Select(t => t.Deadlock!).Distinct().ToList();
         // The triage's findings lead: deadlocks, starvation, blocked finalizer, sync over async, exceptions, leak suspects, stuck awaits.
         var triage = DumpTriage.Run(dump, null, progress, cancellationToken);
-        foreach (var finding in triage)
-        {
-            string severity = finding.Severity switch { FindingSeverity.Critical => "high", FindingSeverity.Warning => "medium", _ => "info" };
-            findings.Add((severity, $"{char.ToUpperInvariant(finding.Kind[0])}{finding.Kind[1..]}: {finding.Summary}"));
-        }
+        findings.AddRange(triage);
 
         HeapStatistics? heap = null;
         AsyncReport? async = null;
@@ -137,19 +137,12 @@ public static class IncidentReport
         });
     }
 
-    private static void TraceSection(TraceAnalysis trace, int top, HtmlReport report, List<(string, string)> findings, List<Action> sections)
+    private static void TraceSection(TraceAnalysis trace, int top, HtmlReport report, List<Finding> findings, List<Action> sections)
     {
+        findings.AddRange(TraceFindings.Find(trace));
         var gc = trace.GetGcSummary();
-        foreach (var a in gc.Anomalies)
-            findings.Add((a.Kind is "LongPause" or "HighPauseShare" ? "high" : "medium", $"GC: {a.Description}."));
         var cpu = trace.GetCpuTop(top);
-        if (cpu.Count > 0)
-            findings.Add(("info", $"Most CPU: {cpu[0].Function} ({cpu[0].ExclusivePercent:F1}% of managed samples)."));
         var exceptionGroups = trace.EnumerateExceptions().GroupBy(e => e.Type).OrderByDescending(g => g.Count()).ToList();
-        if (exceptionGroups.Count > 0)
-            findings.Add(("medium", $"Exceptions thrown: {string.Join("; ", exceptionGroups.Take(3).Select(g => $"{g.Count():N0} × {g.Key}"))}."));
-        foreach (string w in trace.Warnings)
-            findings.Add(("medium", $"Trace data: {w}"));
 
         sections.Add(() =>
         {
@@ -181,15 +174,9 @@ public static class IncidentReport
         });
     }
 
-    private static void GoroutineSection(GoroutineDump dump, int top, HtmlReport report, List<(string, string)> findings, List<Action> sections)
+    private static void GoroutineSection(GoroutineDump dump, int top, HtmlReport report, List<Finding> findings, List<Action> sections)
     {
-        var leaks = GoroutineLeaks.Find(dump);
-        foreach (var leak in leaks)
-            findings.Add(("high", $"Goroutine leak suspect: {leak.Description}."));
-        if (dump.PanicMessage is { } panic)
-            findings.Add(("high", $"Go panic: {panic}"));
-        if (dump.Skipped.Count > 0)
-            findings.Add(("medium", $"Goroutine dump: {dump.Skipped.Count} line(s) could not be parsed (first: {dump.Skipped[0]})."));
+        findings.AddRange(GoFindings.Goroutines(dump));
         var buckets = StackGrouper.Group(dump.Goroutines);
         sections.Add(() =>
         {
@@ -202,17 +189,11 @@ public static class IncidentReport
         });
     }
 
-    private static void HeapProfileSection(PprofProfile heap, PprofProfile? baseline, int top, HtmlReport report, List<(string, string)> findings, List<Action> sections)
+    private static void HeapProfileSection(PprofProfile heap, PprofProfile? baseline, int top, HtmlReport report, List<Finding> findings, List<Action> sections)
     {
+        findings.AddRange(GoFindings.HeapProfile(heap, baseline));
         var profile = baseline is null ? heap : heap.Subtract(baseline);
-        string index = heap.SampleTypes.Any(t => t.Type == "inuse_space") ? "inuse_space" : heap.SampleTypes[heap.DefaultSampleIndex].Type;
-        var rows = PprofQueries.Top(profile, top, index);
-        if (rows.Count > 0)
-        {
-            findings.Add((baseline is null ? "info" : "medium", baseline is null
-                ? $"Heap profile: most {index} in {rows[0].Function} ({rows[0].FlatText}, {rows[0].FlatPercent:F1}%)."
-                : $"Heap growth between the profiles: {rows[0].Function} grew {rows[0].FlatText} ({rows[0].FlatPercent:F1}% of the change)."));
-        }
+        var rows = PprofQueries.Top(profile, top, GoFindings.HeapSampleType(heap));
 
         sections.Add(() =>
         {
@@ -222,22 +203,16 @@ public static class IncidentReport
         });
     }
 
-    private static void GoGcSection(GcTrace trace, HtmlReport report, List<(string, string)> findings, List<Action> sections)
+    private static void GoGcSection(GcTrace trace, HtmlReport report, List<Finding> findings, List<Action> sections)
     {
         var summary = trace.Summarize();
-        foreach (var a in summary.Anomalies)
-            findings.Add(("medium", $"Go GC: {a.Description}."));
+        findings.AddRange(summary.Anomalies);
         sections.Add(() => report.Heading("Go GC (gctrace)").Paragraph(summary.ToString()).Chart(Charts.GoGcCycles(trace.Cycles)));
     }
 
-    private static void GoTraceSection(GoExecutionTrace trace, HtmlReport report, List<(string, string)> findings, List<Action> sections)
+    private static void GoTraceSection(GoExecutionTrace trace, HtmlReport report, List<Finding> findings, List<Action> sections)
     {
-        if (trace.StopTheWorlds.Count > 0)
-        {
-            var longest = trace.StopTheWorlds.MaxBy(s => s.DurationMs)!;
-            findings.Add(("info", string.Create(CultureInfo.InvariantCulture, $"Go execution trace: {trace.StopTheWorlds.Count} stop-the-world pauses, longest {longest.DurationMs:F3} ms ({longest.Kind}).")));
-        }
-
+        findings.AddRange(GoFindings.ExecutionTrace(trace));
         sections.Add(() =>
         {
             report.Heading("Go execution trace").Paragraph(trace.ToString())

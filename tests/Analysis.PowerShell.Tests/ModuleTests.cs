@@ -90,7 +90,7 @@ public class ModuleTests
             ["Analysis.Dumps.StuckAwaitGroup"] = "Get-DumpTasks $d",
             ["Analysis.Dumps.AsyncStateMachine"] = "Get-DumpTasks $d -Detailed",
             ["Analysis.Dumps.SyncOverAsyncWait"] = "Get-DumpTasks $d -SyncOverAsync",
-            ["Analysis.Dumps.Finding"] = "Get-DumpTriage $d",
+            ["Analysis.Findings.Finding"] = "Get-DumpTriage $d",
             ["Analysis.Dumps.ThreadPoolReport"] = "Get-DumpThreadPool $d",
             ["Analysis.Dumps.FinalizerReport"] = "Get-DumpFinalizer $d",
             ["Analysis.Notebooks.NotebookRunResult"] = "Invoke-Notebook $nb",

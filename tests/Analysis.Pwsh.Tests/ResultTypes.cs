@@ -102,7 +102,7 @@ public static class ResultTypes
             Properties = ["ManagedThreadId", "ThreadName", "BlockingFrame", "WaitFrame", "TaskAddress", "Task", "ThreadLabel"],
             Known = ("BlockingFrame", TargetFacts.SyncOverAsyncFrame),
         },
-        new("Finding", "Analysis.Dumps.Finding", "Get-DumpTriage ./app.dmp")
+        new("Finding", "Analysis.Findings.Finding", "Get-DumpTriage ./app.dmp")
         {
             Properties = ["Severity", "Kind", "Summary", "Evidence", "ThreadIds"],
             CsvCells = [new("Evidence", "worker-a (thread", "Kind", "deadlock"), new("ThreadIds", ", ", "Kind", "deadlock")],

@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using Analysis.Dumps;
+using Analysis.Findings;
 
 namespace Analysis.PowerShell.Commands;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Analysis.Findings;
 using Analysis.Traces;
 
 namespace Analysis.Go;
@@ -73,7 +74,8 @@ public sealed record GcTraceSummary
     /// <summary>Seconds from the first to the last cycle.</summary>
     public double SpanSeconds { get; init; }
 
-    public ItemList<GcAnomaly> Anomalies { get; init; } = [];
+    /// <summary>What is worth a look (PauseSpike, Forced, GoalGrowth), with the cycles that show it in <see cref="Finding.GcNumbers"/>.</summary>
+    public ItemList<Finding> Anomalies { get; init; } = [];
 
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{Cycles} GC cycles ({Forced} forced) over {SpanSeconds:F1} s; pause total {TotalPauseMs:F3} ms, max {MaxPauseMs:F3} ms (gc {MaxPauseCycle}), median {MedianPauseMs:F3} ms; goal {FirstGoalMB} → {LastGoalMB} MB; peak live {PeakLiveMB} MB");
@@ -199,26 +201,26 @@ public sealed class GcTrace
         var pauses = Cycles.Select(c => c.PauseMs).Order().ToArray();
         double median = pauses.Length % 2 == 1 ? pauses[pauses.Length / 2] : (pauses[(pauses.Length / 2) - 1] + pauses[pauses.Length / 2]) / 2;
         var max = Cycles.MaxBy(c => c.PauseMs)!;
-        var anomalies = new List<GcAnomaly>();
+        var anomalies = new List<Finding>();
 
         var spikes = Cycles.Where(c => c.PauseMs >= 1 && c.PauseMs > spikeFactor * median).Select(c => c.Number).ToArray();
         if (spikes.Length > 0)
         {
-            anomalies.Add(new GcAnomaly("PauseSpike",
+            anomalies.Add(Anomaly("PauseSpike",
                 string.Create(CultureInfo.InvariantCulture, $"{spikes.Length} cycle(s) paused over {spikeFactor:F0}× the median ({median:F3} ms); the longest, gc {max.Number}, {max.PauseMs:F3} ms"), spikes));
         }
 
         var forced = Cycles.Where(c => c.Forced).Select(c => c.Number).ToArray();
         if (forced.Length > 0)
         {
-            anomalies.Add(new GcAnomaly("Forced",
+            anomalies.Add(Anomaly("Forced",
                 string.Create(CultureInfo.InvariantCulture, $"{forced.Length} forced cycle(s): the program calls runtime.GC() or debug.FreeOSMemory()"), forced));
         }
 
         double first = Cycles[0].HeapGoalMB, last = Cycles[^1].HeapGoalMB;
         if (first > 0 && last >= goalGrowth * first)
         {
-            anomalies.Add(new GcAnomaly("GoalGrowth",
+            anomalies.Add(Anomaly("GoalGrowth",
                 string.Create(CultureInfo.InvariantCulture, $"the heap goal grew {last / first:F1}× ({first} → {last} MB): live heap is growing (a leak?) — compare heap profiles with Get-PprofTop -Base"),
                 [Cycles[0].Number, Cycles[^1].Number]));
         }
@@ -239,6 +241,10 @@ public sealed class GcTrace
             Anomalies = anomalies,
         };
     }
+
+    /// <summary>A gctrace finding: a warning, from this log, with the cycles that show it.</summary>
+    private Finding Anomaly(string kind, string description, int[] cycles) =>
+        new(FindingSeverity.Warning, kind, description) { Title = $"Go GC: {description}.", GcNumbers = cycles, Source = Path };
 
     private static bool TryInt(Match m, string group, out int value) =>
         int.TryParse(m.Groups[group].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out value);

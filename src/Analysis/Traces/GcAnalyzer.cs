@@ -1,4 +1,5 @@
 using System.Globalization;
+using Analysis.Findings;
 
 namespace Analysis.Traces;
 
@@ -14,19 +15,19 @@ internal static class GcAnalyzer
     {
         double totalPause = gcs.Sum(g => g.PauseMSec);
         var over = gcs.Where(g => g.PauseMSec > threshold).Select(g => g.Number).ToArray();
-        var anomalies = new List<GcAnomaly>();
+        var anomalies = new List<Finding>();
 
         if (over.Length > 0)
         {
             double max = gcs.Max(g => g.PauseMSec);
-            anomalies.Add(new GcAnomaly("LongPause",
+            anomalies.Add(Anomaly(FindingSeverity.Critical, "LongPause",
                 string.Create(CultureInfo.InvariantCulture, $"{over.Length} GC pause(s) over {threshold:0.###} ms (longest {max:F1} ms, GC #{gcs.First(g => g.PauseMSec == max).Number})"), over));
         }
 
         var inducedGen2 = gcs.Where(g => g.IsInduced && g.Generation == 2).Select(g => g.Number).ToArray();
         if (inducedGen2.Length > 0)
         {
-            anomalies.Add(new GcAnomaly("InducedGen2",
+            anomalies.Add(Anomaly(FindingSeverity.Warning, "InducedGen2",
                 string.Create(CultureInfo.InvariantCulture, $"{inducedGen2.Length} induced gen2 GC(s): something calls GC.Collect() (or GC.Collect(2)); full blocking collections on request are rarely needed"), inducedGen2));
         }
 
@@ -43,14 +44,14 @@ internal static class GcAnalyzer
 
         if (inStorm.Count > 0)
         {
-            anomalies.Add(new GcAnomaly("Gen2Storm",
+            anomalies.Add(Anomaly(FindingSeverity.Warning, "Gen2Storm",
                 string.Create(CultureInfo.InvariantCulture, $"{inStorm.Count} gen2 GCs came at least {StormCount} within {StormWindowMSec / 1000:F0} s of each other"), inStorm.ToArray()));
         }
 
         double percent = durationMSec > 0 ? totalPause * 100 / durationMSec : 0;
         if (percent >= HighPausedPercent)
         {
-            anomalies.Add(new GcAnomaly("HighPauseShare",
+            anomalies.Add(Anomaly(FindingSeverity.Critical, "HighPauseShare",
                 string.Create(CultureInfo.InvariantCulture, $"the process was paused for GC {percent:F1}% of the traced time"), gcs.Select(g => g.Number).ToArray()));
         }
 
@@ -76,4 +77,8 @@ internal static class GcAnalyzer
             Anomalies = anomalies,
         };
     }
+
+    /// <summary>A GC finding: long pauses and a high paused share hurt now (critical); induced gen2s and storms are warnings.</summary>
+    private static Finding Anomaly(FindingSeverity severity, string kind, string description, int[] gcNumbers) =>
+        new(severity, kind, description) { Title = $"GC: {description}.", GcNumbers = gcNumbers };
 }

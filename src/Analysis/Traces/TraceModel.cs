@@ -1,4 +1,5 @@
 using System.Globalization;
+using Analysis.Findings;
 using Analysis.Stacks;
 
 namespace Analysis.Traces;
@@ -46,12 +47,6 @@ public sealed record GcEvent
         string.Create(CultureInfo.InvariantCulture, $"GC #{Number} gen{Generation} {Type} {Reason} at {StartMSec:F1} ms: pause {PauseMSec:F2} ms, heap {HeapSizeBeforeMB:F1} → {HeapSizeAfterMB:F1} MB");
 }
 
-/// <summary>Something about the GCs worth a look, with the GCs that show it.</summary>
-public sealed record GcAnomaly(string Kind, string Description, ItemList<int> GcNumbers)
-{
-    public override string ToString() => $"{Kind}: {Description}";
-}
-
 /// <summary>Totals over all GCs of a trace, and the anomalies found.</summary>
 public sealed record GcSummary
 {
@@ -92,7 +87,8 @@ public sealed record GcSummary
     /// <summary>GC numbers whose pause exceeded <see cref="PauseThresholdMSec"/>.</summary>
     public ItemList<int> GcsOverThreshold { get; init; } = [];
 
-    public ItemList<GcAnomaly> Anomalies { get; init; } = [];
+    /// <summary>What is worth a look (LongPause, InducedGen2, Gen2Storm, HighPauseShare), with the GCs that show it in <see cref="Finding.GcNumbers"/>.</summary>
+    public ItemList<Finding> Anomalies { get; init; } = [];
 
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{Count} GCs (gen0 {Gen0Count}, gen1 {Gen1Count}, gen2 {Gen2Count}, induced {InducedCount}); pause total {TotalPauseMSec:F1} ms, max {MaxPauseMSec:F1} ms, {PercentTimePaused:F2}% of {TraceDurationMSec / 1000:F1} s; {AllocationRateMBPerSec:F1} MB/s allocated; peak heap {PeakHeapSizeMB:F1} MB");

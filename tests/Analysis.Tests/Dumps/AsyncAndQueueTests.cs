@@ -1,4 +1,5 @@
 using Analysis.Dumps;
+using Analysis.Findings;
 using Analysis.Testing;
 using Xunit;
 

@@ -26,7 +26,7 @@ public class GcTraceTests
         var forced = Assert.Single(summary.Anomalies, a => a.Kind == "Forced");
         Assert.Equal(summary.Forced, forced.GcNumbers.Count);
         var growth = Assert.Single(summary.Anomalies, a => a.Kind == "GoalGrowth");
-        Assert.Contains($"{summary.FirstGoalMB} → {summary.LastGoalMB} MB", growth.Description);
+        Assert.Contains($"{summary.FirstGoalMB} → {summary.LastGoalMB} MB", growth.Summary);
         Assert.True(summary.LastGoalMB >= 4 * summary.FirstGoalMB);
     }
 

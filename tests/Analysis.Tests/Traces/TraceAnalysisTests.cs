@@ -46,7 +46,7 @@ public class TraceAnalysisTests
         Assert.Equal(Trace.Gcs.Where(g => g.PauseMSec > 0.5).Select(g => g.Number), s.GcsOverThreshold);
         Assert.True(s.TotalAllocatedMB > 0 && s.AllocationRateMBPerSec > 0);
         if (s.GcsOverThreshold.Count > 0) // the threshold is quoted as given, not rounded to "over 0 ms"
-            Assert.Contains(" over 0.5 ms ", Assert.Single(s.Anomalies, a => a.Kind == "LongPause").Description, StringComparison.Ordinal);
+            Assert.Contains(" over 0.5 ms ", Assert.Single(s.Anomalies, a => a.Kind == "LongPause").Summary, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -56,7 +56,7 @@ public class TraceAnalysisTests
         var gen2Numbers = Trace.Gcs.Where(g => g.Generation == 2).Select(g => g.Number).ToArray();
         var induced = Assert.Single(s.Anomalies, a => a.Kind == "InducedGen2");
         Assert.Equal(gen2Numbers, induced.GcNumbers);
-        Assert.Contains($"{TraceFacts.InducedGen2Count} induced gen2", induced.Description);
+        Assert.Contains($"{TraceFacts.InducedGen2Count} induced gen2", induced.Summary);
         // Five gen2s within a few milliseconds of each other.
         Assert.Equal(gen2Numbers, Assert.Single(s.Anomalies, a => a.Kind == "Gen2Storm").GcNumbers);
     }
