@@ -1,21 +1,26 @@
 using System.Diagnostics;
+using System.Net;
 using System.Text.RegularExpressions;
 using Analysis.Dumps;
+using Analysis.Findings;
 using Analysis.Go;
 using Analysis.Reporting;
 using Analysis.Testing;
 using Analysis.Tests.Go;
 using Analysis.Tests.Traces;
+using Analysis.Traces;
 using Xunit;
 
 namespace Analysis.Tests.Reporting;
 
 public class ReportTests
 {
-    private static HtmlReport FullReport(out int expectedCharts)
+    private static HtmlReport FullReport(out int expectedCharts) => IncidentReport.Build(FullInputs(out expectedCharts));
+
+    private static IncidentInputs FullInputs(out int expectedCharts)
     {
         var dump = DumpSession.Open(DumpSet.Facts[CapturedDump.ClientWithHeap]);
-        var report = IncidentReport.Build(new IncidentInputs
+        var inputs = new IncidentInputs
         {
             Title = "Test <incident> & co",
             Dump = dump,
@@ -25,11 +30,32 @@ public class ReportTests
             BaseHeapProfile = PprofProfile.Load(GoFixtures.File_("heap-1.pb.gz")),
             GoGcTrace = GcTrace.Load(GoFixtures.File_("gctrace.log")),
             GoTrace = GoExecutionTrace.Load(GoFixtures.File_("trace.out")),
-        });
+        };
         // deadlock, thread states, heap top, heap by namespace, retained sizes, GC pauses, flame graph, goroutine buckets,
         // heap growth, Go GC
         expectedCharts = 10;
-        return report;
+        return inputs;
+    }
+
+    [Fact]
+    public void Report_Summary_IsTheAnalyzersFindings_WithTheSeveritiesTheyDecided()
+    {
+        var inputs = FullInputs(out _);
+        string html = IncidentReport.Build(inputs).Render();
+        Finding[] expected =
+        [
+            .. DumpTriage.Run(inputs.Dump!), .. TraceFindings.Find(inputs.Trace!), .. GoFindings.Goroutines(inputs.Goroutines!),
+            .. GoFindings.HeapProfile(inputs.HeapProfile!, inputs.BaseHeapProfile), .. inputs.GoGcTrace!.Summarize().Anomalies,
+            .. GoFindings.ExecutionTrace(inputs.GoTrace!),
+        ];
+        var listed = Regex.Matches(Regex.Match(html, "<ul class=\"findings\">(.*?)</ul>", RegexOptions.Singleline).Groups[1].Value, "<li class=\"(\\w+)\">(.*?)</li>")
+            .Select(m => (m.Groups[1].Value, WebUtility.HtmlDecode(m.Groups[2].Value)))
+            .ToArray();
+        // one line per finding, in the analyzers' order, its text the analyzer's title and its colour the analyzer's severity
+        Assert.Equal(expected.Select(f => (f.Severity switch { FindingSeverity.Critical => "high", FindingSeverity.Warning => "medium", _ => "info" }, f.Title)), listed);
+        Assert.Contains(expected, f => f.Severity == FindingSeverity.Critical && f.Kind == "goroutine leak suspect");
+        Assert.Contains(expected, f => f.Severity == FindingSeverity.Warning && f.Kind == "InducedGen2");
+        Assert.Contains(expected, f => f.Severity == FindingSeverity.Info && f.Kind == "heap");
     }
 
     [Fact]
