@@ -7,7 +7,7 @@ namespace Analysis.PowerShell.Commands;
 /// <summary>Triages a dump: a short ordered list of findings with their evidence.</summary>
 /// <remarks>
 /// <para>
-/// Runs the dump analyses and returns Finding objects (Severity, Kind, Summary, Evidence, ThreadIds), most severe
+/// Runs the dump analyses and returns Finding objects (Severity, Kind, Summary, Evidence, ThreadIds, Subject), most severe
 /// first: deadlocks, thread-pool starvation and a blocked finalizer (Critical); sync over async, exceptions in flight,
 /// leak suspects (application types with many objects, ranked by retained size, with their root path) and stuck
 /// awaits (Warning); heap size (Info).

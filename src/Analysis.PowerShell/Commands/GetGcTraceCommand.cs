@@ -12,7 +12,7 @@ namespace Analysis.PowerShell.Commands;
 /// </para>
 /// <para>
 /// -Summary: cycles, forced cycles, total, mean, median and max pause, heap goal growth, peak live heap, and the
-/// anomalies PauseSpike, Forced and GoalGrowth.
+/// anomalies PauseSpike, Forced and GoalGrowth (Finding objects of severity Warning; GcNumbers are the cycles).
 /// </para>
 /// </remarks>
 /// <example>

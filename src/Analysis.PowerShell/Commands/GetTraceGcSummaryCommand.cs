@@ -10,8 +10,8 @@ namespace Analysis.PowerShell.Commands;
 /// allocation rate, the peak heap size and the GCs over the pause threshold.
 /// </para>
 /// <para>
-/// Anomalies: LongPause, InducedGen2, Gen2Storm (at least 3 gen2 GCs within a second) and HighPauseShare (paused 10% of
-/// the time or more).
+/// Anomalies are Finding objects (Severity, Kind, Summary, GcNumbers): LongPause and HighPauseShare (paused 10% of the
+/// time or more) are Critical, InducedGen2 and Gen2Storm (at least 3 gen2 GCs within a second) Warning.
 /// </para>
 /// </remarks>
 /// <example>
