@@ -177,7 +177,7 @@ public static class PowerShellOutput
         if (format is null)
             return null;
         var data = format(value);
-        return new ForeignResult(data.TryGetValue("text/html", out string? html) ? html : "<pre>" + System.Net.WebUtility.HtmlEncode(data["text/plain"]) + "</pre>", data["text/plain"]);
+        return new ForeignResult(data.TryGetValue("text/html", out string? html) ? html : "<pre>" + Analysis.Views.Html.Escape(data["text/plain"]) + "</pre>", data["text/plain"]);
     }
 }
 

@@ -4,6 +4,7 @@ using System.Management.Automation.Runspaces;
 using System.Text;
 using Analysis.Notebooks;
 using Analysis.Reporting;
+using Analysis.Views;
 
 namespace Analysis.PowerShell;
 
@@ -150,16 +151,8 @@ internal sealed class PowerShellKernel : INotebookKernel
         text.AppendJoin(' ', widths.Select(w => new string('-', w))).Append('\n');
         foreach (var row in cells)
             text.AppendJoin(' ', row.Select((v, i) => (v.Length > widths[i] ? v[..(widths[i] - 1)] + "…" : v).PadRight(widths[i]))).Append('\n');
-        var html = new StringBuilder("<table class=\"analysis\"><thead><tr>");
-        foreach (string c in columns)
-            html.Append("<th>").Append(E(c)).Append("</th>");
-        html.Append("</tr></thead><tbody>");
-        foreach (var row in cells)
-            html.Append("<tr>").AppendJoin("", row.Select(v => "<td>" + E(v) + "</td>")).Append("</tr>");
-        html.Append("</tbody></table>");
-        if (rows.Count > Display.MaxRows)
-            html.Append(CultureInfo.InvariantCulture, $"<p><em>{rows.Count - Display.MaxRows:N0} more rows not shown.</em></p>");
-        return new Dictionary<string, string> { ["text/plain"] = text.ToString().TrimEnd('\n'), ["text/html"] = html.ToString() };
+        string html = Html.Table(columns, cells.Select(r => (IReadOnlyList<HtmlCell>)[.. r.Select(v => new HtmlCell(v))]), rows.Count);
+        return new Dictionary<string, string> { ["text/plain"] = text.ToString().TrimEnd('\n'), ["text/html"] = html };
     }
 
     private static void ReportError(ErrorRecord error, CellOutputs outputs)
@@ -172,7 +165,4 @@ internal sealed class PowerShellKernel : INotebookKernel
             trace.AddRange(stack.Split('\n').Select(l => l.TrimEnd('\r')));
         outputs.Error(error.FullyQualifiedErrorId.Split(',')[0], message, trace);
     }
-
-    private static string E(string text) =>
-        text.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal);
 }
