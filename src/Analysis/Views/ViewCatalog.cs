@@ -2,6 +2,7 @@ using System.Collections;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.Reflection;
+using System.Runtime.CompilerServices;
 using Analysis.Dumps;
 using Analysis.Go;
 using Analysis.Stacks;
@@ -22,6 +23,7 @@ public static class ViewCatalog
     private static readonly ConcurrentDictionary<Type, View> s_views = new();
     private static readonly ConcurrentDictionary<Type, View> s_automatic = new();
     private static readonly List<View> s_order = [];
+    private static readonly ConcurrentDictionary<Module, bool> s_initialized = new();
 
     static ViewCatalog()
     {
@@ -52,7 +54,20 @@ public static class ViewCatalog
     }
 
     /// <summary>The catalog's view of <paramref name="type"/>, or null.</summary>
-    public static View? Find(Type type) => s_views.TryGetValue(type, out var view) ? view : null;
+    public static View? Find(Type type)
+    {
+        ArgumentNullException.ThrowIfNull(type);
+        if (s_views.TryGetValue(type, out var view))
+            return view;
+        // a library registers its views when its code first runs; a type looked up before that (by reflection) runs it now
+        if (type.Assembly != typeof(ViewCatalog).Assembly && s_initialized.TryAdd(type.Module, true))
+        {
+            RuntimeHelpers.RunModuleConstructor(type.Module.ModuleHandle);
+            return s_views.GetValueOrDefault(type);
+        }
+
+        return null;
+    }
 
     /// <summary>
     /// The catalog's view of <paramref name="type"/>, else a table of its public scalar properties (collections show
