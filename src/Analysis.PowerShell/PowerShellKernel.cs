@@ -130,29 +130,10 @@ internal sealed class PowerShellKernel : INotebookKernel
     /// <summary>A table of [pscustomobject] rows: text/plain like Format-Table, text/html as a table.</summary>
     private static Dictionary<string, string> CustomObjects(List<PSObject> rows)
     {
-        var columns = rows.SelectMany(r => r.Properties.Select(p => p.Name)).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-        string Cell(PSObject row, string column)
-        {
-            object? v = row.Properties[column]?.Value;
-            v = v is PSObject p ? p.BaseObject : v;
-            return v switch
-            {
-                null => "",
-                double d => d.ToString("N2", CultureInfo.InvariantCulture),
-                long or int => ((IFormattable)v).ToString("N0", CultureInfo.InvariantCulture),
-                _ => Convert.ToString(v, CultureInfo.InvariantCulture) ?? "",
-            };
-        }
-
-        var cells = rows.Take(Display.MaxRows).Select(r => columns.Select(c => Cell(r, c)).ToArray()).ToList();
-        var widths = columns.Select((c, i) => Math.Min(60, Math.Max(c.Length, cells.Count == 0 ? 0 : cells.Max(r => r[i].Length)))).ToArray();
-        var text = new StringBuilder();
-        text.AppendJoin(' ', columns.Select((c, i) => c.PadRight(widths[i]))).Append('\n');
-        text.AppendJoin(' ', widths.Select(w => new string('-', w))).Append('\n');
-        foreach (var row in cells)
-            text.AppendJoin(' ', row.Select((v, i) => (v.Length > widths[i] ? v[..(widths[i] - 1)] + "…" : v).PadRight(widths[i]))).Append('\n');
-        string html = Html.Table(columns, cells.Select(r => (IReadOnlyList<HtmlCell>)[.. r.Select(v => new HtmlCell(v))]), rows.Count);
-        return new Dictionary<string, string> { ["text/plain"] = text.ToString().TrimEnd('\n'), ["text/html"] = html };
+        var (plain, html) = PropertyTable.Render(
+            [.. rows.Select(r => (IReadOnlyList<KeyValuePair<string, object?>>)[.. r.Properties.Select(p => new KeyValuePair<string, object?>(p.Name, p.Value is PSObject o ? o.BaseObject : p.Value))])],
+            Display.MaxRows);
+        return new Dictionary<string, string> { ["text/plain"] = plain, ["text/html"] = html };
     }
 
     private static void ReportError(ErrorRecord error, CellOutputs outputs)
