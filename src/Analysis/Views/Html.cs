@@ -83,7 +83,7 @@ public static class Html
             sb.Append("<tr>");
             foreach (var cell in row)
                 AppendCell(sb, cell);
-            sb.Append("</tr>");
+            sb.Append("</tr>\n"); // a row a line: the page's source, and its text without the tags, read row by row
             shown++;
         }
 

@@ -115,8 +115,8 @@ public class ExtensionTests
         string html = Formatter.ToDisplayString(runs[0], "text/html");
         Assert.Equal(
             "<table class=\"analysis\"><thead><tr><th>Generation</th><th>Count</th><th>TotalPauseMSec</th><th>Note</th></tr></thead><tbody>"
-            + "<tr><td style=\"text-align:right\">0</td><td style=\"text-align:right\">1,234</td><td style=\"text-align:right\">12.50</td><td>&lt;gen0&gt;</td></tr>"
-            + "<tr><td style=\"text-align:right\">2</td><td style=\"text-align:right\">5</td><td style=\"text-align:right\">1.25</td><td>induced</td></tr>"
+            + "<tr><td style=\"text-align:right\">0</td><td style=\"text-align:right\">1,234</td><td style=\"text-align:right\">12.50</td><td>&lt;gen0&gt;</td></tr>\n"
+            + "<tr><td style=\"text-align:right\">2</td><td style=\"text-align:right\">5</td><td style=\"text-align:right\">1.25</td><td>induced</td></tr>\n"
             + "</tbody></table>",
             html);
         Assert.Matches(@"(?m)^2\s+5\s+1\.25\s+induced\s*$", Formatter.ToDisplayString(runs[0], "text/plain"));

@@ -41,8 +41,8 @@ public class ViewCatalogTests
         string html = Html.Table(["a<b", "n"], [[new HtmlCell("<i>"), new HtmlCell("1", AlignRight: true)], [new HtmlCell(longText), new HtmlCell("line 1\nline 2")]], totalRows: 5);
         Assert.Equal(
             "<table class=\"analysis\"><thead><tr><th>a&lt;b</th><th>n</th></tr></thead><tbody>"
-            + "<tr><td>&lt;i&gt;</td><td style=\"text-align:right\">1</td></tr>"
-            + $"<tr><td title=\"{Html.Escape(longText)}\">{Html.Escape(longText[..Html.MaxCellLength])}…</td><td>line 1<br>line 2</td></tr>"
+            + "<tr><td>&lt;i&gt;</td><td style=\"text-align:right\">1</td></tr>\n"
+            + $"<tr><td title=\"{Html.Escape(longText)}\">{Html.Escape(longText[..Html.MaxCellLength])}…</td><td>line 1<br>line 2</td></tr>\n"
             + "</tbody></table><p><em>3 more rows not shown.</em></p>",
             html);
     }
@@ -114,7 +114,7 @@ public class ViewCatalogTests
         var view = ViewCatalog.For(typeof(DeadlockCycle));
         Assert.Same(view, ViewCatalog.AllProperties(typeof(DeadlockCycle)));
         string html = Display.Table([new TypeCount("Contoso.Orders.LeakedOrder", 12345)]);
-        Assert.Equal("<table class=\"analysis\"><thead><tr><th>TypeName</th><th>Count</th></tr></thead><tbody><tr><td>Contoso.Orders.LeakedOrder</td><td style=\"text-align:right\">12,345</td></tr></tbody></table>", html);
+        Assert.Equal("<table class=\"analysis\"><thead><tr><th>TypeName</th><th>Count</th></tr></thead><tbody><tr><td>Contoso.Orders.LeakedOrder</td><td style=\"text-align:right\">12,345</td></tr>\n</tbody></table>", html);
     }
 
     [Fact]
