@@ -1,11 +1,7 @@
 using System.Collections;
-using System.Net;
 using System.Reflection;
 using Analysis.Dumps;
-using Analysis.Findings;
-using Analysis.Go;
-using Analysis.Stacks;
-using Analysis.Traces;
+using Analysis.Views;
 using Microsoft.DotNet.Interactive.Formatting;
 
 namespace Analysis.Interactive;
@@ -24,15 +20,14 @@ public static class AnalysisFormatters
     private static Func<object?, IReadOnlyDictionary<string, string>>? s_format;
     private static Assembly? s_reporting;
 
-    /// <summary>The result types formatted, singly and as sequences (IEnumerable&lt;T&gt;).</summary>
+    /// <summary>
+    /// The result types formatted, singly and as sequences (IEnumerable&lt;T&gt;): every core type with a view in the
+    /// catalog (<see cref="ViewCatalog"/>), and the heap statistics and deadlock cycles drawn as charts.
+    /// </summary>
     public static IReadOnlyList<Type> Types { get; } =
     [
-        typeof(DumpSession), typeof(DumpThread), typeof(DeadlockCycle), typeof(HeapStatistics), typeof(HeapTypeStat), typeof(HeapTypeDiff),
-        typeof(RetainedTypeStat), typeof(GcRootPath), typeof(StuckAwaitGroup), typeof(AsyncStateMachine), typeof(SyncOverAsyncWait), typeof(Finding),
-        typeof(ThreadPoolReport), typeof(FinalizerReport),
-        typeof(TraceSession), typeof(GcEvent), typeof(GcSummary), typeof(CpuFunction), typeof(FoldedStack), typeof(TraceException), typeof(ContentionEvent),
-        typeof(Goroutine), typeof(StackBucket), typeof(LeakSuspect), typeof(PprofProfile), typeof(PprofTopRow), typeof(PprofPeekRow), typeof(PprofTrace),
-        typeof(GcCycle), typeof(GcTraceSummary), typeof(GoExecutionTrace), typeof(GoTraceGc), typeof(GoTraceStopTheWorld), typeof(GoBlockReason), typeof(GoStateSample),
+        .. ViewCatalog.Views.Select(v => v.Type).Where(t => t.Assembly == typeof(ViewCatalog).Assembly),
+        typeof(HeapStatistics), typeof(DeadlockCycle),
     ];
 
     /// <summary>The Analysis.Reporting assembly the formatters draw with (in its own load context when the extension ships one).</summary>
@@ -100,7 +95,7 @@ public static class AnalysisFormatters
     internal static string Html(object? value)
     {
         var data = Format(value);
-        return data.TryGetValue("text/html", out string? html) ? html : "<pre>" + WebUtility.HtmlEncode(data["text/plain"]) + "</pre>";
+        return data.TryGetValue("text/html", out string? html) ? html : "<pre>" + Views.Html.Escape(data["text/plain"]) + "</pre>";
     }
 
     internal static string Plain(object? value) => Format(value is IEnumerable and not string ? ((IEnumerable)value).Cast<object?>().ToList() : value)["text/plain"];

@@ -4,6 +4,7 @@ using System.Management.Automation;
 using System.Management.Automation.Language;
 using System.Runtime.Loader;
 using System.Text;
+using Analysis.Views;
 
 namespace Analysis.Interactive;
 
@@ -22,10 +23,14 @@ public static class PowerShellOutput
     private static readonly Dictionary<string, Type> s_oursByName = AnalysisFormatters.Types.ToDictionary(t => t.FullName!, StringComparer.Ordinal);
     private static readonly ConcurrentDictionary<AssemblyLoadContext, Func<object?, IReadOnlyDictionary<string, string>>?> s_foreignFormat = new();
 
+    /// <summary>Rows shown in a table of [pscustomobject]s (as in Analysis.Reporting.Display's tables).</summary>
+    private const int MaxRows = 200;
+
     /// <summary>
     /// The items with each run of consecutive results of one of our types replaced by one list of them (a run of one
     /// stays the object itself). An item that is itself an array or list of one result type (Out-Display -InputObject
-    /// @(...)) counts as such a run. A chart of ours is drawn as itself.
+    /// @(...)) counts as such a run. A chart of ours is drawn as itself; a run of [pscustomobject]s with the same type
+    /// names is one table (<see cref="PropertyTable"/>), as our headless runner shows them.
     /// </summary>
     public static object?[] Runs(object?[]? items)
     {
@@ -35,6 +40,17 @@ public static class PowerShellOutput
         int i = 0;
         while (i < items.Length)
         {
+            if (items[i] is PSObject { BaseObject: PSCustomObject } custom)
+            {
+                // [pscustomobject]s a cell makes (summaries, per-group rows): one table of a run of them, like ours
+                int last = i + 1;
+                while (last < items.Length && items[last] is PSObject { BaseObject: PSCustomObject } next && SameTypeNames(next, custom))
+                    last++;
+                result.Add(CustomObjects(items[i..last].Cast<PSObject>().ToList()));
+                i = last;
+                continue;
+            }
+
             object? item = Unwrap(items[i]);
             if (IsChart(item))
             {
@@ -113,6 +129,17 @@ public static class PowerShellOutput
 
     private static object? Unwrap(object? item) => item is PSObject pso ? pso.BaseObject : item;
 
+    private static bool SameTypeNames(PSObject a, PSObject b) => a.TypeNames.SequenceEqual(b.TypeNames, StringComparer.Ordinal);
+
+    /// <summary>A run of [pscustomobject]s as one table: Format-Table-like text and the HTML table every surface draws.</summary>
+    private static ForeignResult CustomObjects(List<PSObject> rows)
+    {
+        var (plain, html) = PropertyTable.Render(
+            [.. rows.Select(r => (IReadOnlyList<KeyValuePair<string, object?>>)[.. r.Properties.Select(p => new KeyValuePair<string, object?>(p.Name, p.Value is PSObject o ? o.BaseObject : p.Value))])],
+            MaxRows);
+        return new ForeignResult(html, plain);
+    }
+
     private static bool IsChart(object? item)
     {
         for (var t = item?.GetType(); t is not null; t = t.BaseType)
@@ -177,7 +204,7 @@ public static class PowerShellOutput
         if (format is null)
             return null;
         var data = format(value);
-        return new ForeignResult(data.TryGetValue("text/html", out string? html) ? html : "<pre>" + System.Net.WebUtility.HtmlEncode(data["text/plain"]) + "</pre>", data["text/plain"]);
+        return new ForeignResult(data.TryGetValue("text/html", out string? html) ? html : "<pre>" + Analysis.Views.Html.Escape(data["text/plain"]) + "</pre>", data["text/plain"]);
     }
 }
 

@@ -1,5 +1,6 @@
 using System.Text;
 using Analysis.Reporting;
+using Analysis.Views;
 using Markdig;
 
 namespace Analysis.Notebooks;
@@ -118,9 +119,7 @@ public static class NotebookHtml
         return notebook.Path is { } p ? Path.GetFileNameWithoutExtension(p) : "Notebook";
     }
 
-    private static string E(string text) =>
-        text.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal)
-            .Replace("\"", "&quot;", StringComparison.Ordinal);
+    private static string E(string text) => Html.Escape(text);
 
     private const string Css = """
         .cell { margin: 1rem 0 1.4rem; }

@@ -4,6 +4,7 @@ using System.Management.Automation.Runspaces;
 using System.Text;
 using Analysis.Notebooks;
 using Analysis.Reporting;
+using Analysis.Views;
 
 namespace Analysis.PowerShell;
 
@@ -129,37 +130,10 @@ internal sealed class PowerShellKernel : INotebookKernel
     /// <summary>A table of [pscustomobject] rows: text/plain like Format-Table, text/html as a table.</summary>
     private static Dictionary<string, string> CustomObjects(List<PSObject> rows)
     {
-        var columns = rows.SelectMany(r => r.Properties.Select(p => p.Name)).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
-        string Cell(PSObject row, string column)
-        {
-            object? v = row.Properties[column]?.Value;
-            v = v is PSObject p ? p.BaseObject : v;
-            return v switch
-            {
-                null => "",
-                double d => d.ToString("N2", CultureInfo.InvariantCulture),
-                long or int => ((IFormattable)v).ToString("N0", CultureInfo.InvariantCulture),
-                _ => Convert.ToString(v, CultureInfo.InvariantCulture) ?? "",
-            };
-        }
-
-        var cells = rows.Take(Display.MaxRows).Select(r => columns.Select(c => Cell(r, c)).ToArray()).ToList();
-        var widths = columns.Select((c, i) => Math.Min(60, Math.Max(c.Length, cells.Count == 0 ? 0 : cells.Max(r => r[i].Length)))).ToArray();
-        var text = new StringBuilder();
-        text.AppendJoin(' ', columns.Select((c, i) => c.PadRight(widths[i]))).Append('\n');
-        text.AppendJoin(' ', widths.Select(w => new string('-', w))).Append('\n');
-        foreach (var row in cells)
-            text.AppendJoin(' ', row.Select((v, i) => (v.Length > widths[i] ? v[..(widths[i] - 1)] + "…" : v).PadRight(widths[i]))).Append('\n');
-        var html = new StringBuilder("<table class=\"analysis\"><thead><tr>");
-        foreach (string c in columns)
-            html.Append("<th>").Append(E(c)).Append("</th>");
-        html.Append("</tr></thead><tbody>");
-        foreach (var row in cells)
-            html.Append("<tr>").AppendJoin("", row.Select(v => "<td>" + E(v) + "</td>")).Append("</tr>");
-        html.Append("</tbody></table>");
-        if (rows.Count > Display.MaxRows)
-            html.Append(CultureInfo.InvariantCulture, $"<p><em>{rows.Count - Display.MaxRows:N0} more rows not shown.</em></p>");
-        return new Dictionary<string, string> { ["text/plain"] = text.ToString().TrimEnd('\n'), ["text/html"] = html.ToString() };
+        var (plain, html) = PropertyTable.Render(
+            [.. rows.Select(r => (IReadOnlyList<KeyValuePair<string, object?>>)[.. r.Properties.Select(p => new KeyValuePair<string, object?>(p.Name, p.Value is PSObject o ? o.BaseObject : p.Value))])],
+            Display.MaxRows);
+        return new Dictionary<string, string> { ["text/plain"] = plain, ["text/html"] = html };
     }
 
     private static void ReportError(ErrorRecord error, CellOutputs outputs)
@@ -172,7 +146,4 @@ internal sealed class PowerShellKernel : INotebookKernel
             trace.AddRange(stack.Split('\n').Select(l => l.TrimEnd('\r')));
         outputs.Error(error.FullyQualifiedErrorId.Split(',')[0], message, trace);
     }
-
-    private static string E(string text) =>
-        text.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal);
 }

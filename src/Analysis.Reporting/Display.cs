@@ -1,12 +1,12 @@
 using System.Collections;
 using System.Globalization;
-using System.Reflection;
 using System.Text;
 using Analysis.Dumps;
 using Analysis.Findings;
 using Analysis.Go;
 using Analysis.Stacks;
 using Analysis.Traces;
+using Analysis.Views;
 using Plotly.NET;
 
 namespace Analysis.Reporting;
@@ -79,36 +79,9 @@ public static partial class Display
     private static partial System.Text.RegularExpressions.Regex RenderCall();
 
     /// <summary>
-    /// The columns a table shows for the main result types (as the PowerShell views do); other types show their
-    /// scalar public properties. "Header=Path" names a nested value, e.g. "TopFrame=TopFrame.Function".
+    /// An HTML table of objects: the type's view in the catalog (<see cref="ViewCatalog"/>), else its scalar public
+    /// properties (collections as counts); at most <see cref="MaxRows"/> rows.
     /// </summary>
-    private static readonly Dictionary<Type, string[]> s_columns = new()
-    {
-        [typeof(DumpThread)] = ["ManagedThreadId", "OSThreadId", "Name", "State", "BlockedOn", "LockOwnerThreadId", "Exception=Exception.Type", "TopFrame=TopFrame.Function"],
-        [typeof(HeapTypeStat)] = ["Count", "TotalSize", "AverageSize", "TypeName"],
-        [typeof(HeapTypeDiff)] = ["CountDelta", "SizeDelta", "Count", "TotalSize", "BaselineCount", "BaselineSize", "TypeName"],
-        [typeof(RetainedTypeStat)] = ["Count", "ShallowSize", "RetainedSize", "TypeName"],
-        [typeof(GcRootPath)] = ["Count", "RootKind", "Path"],
-        [typeof(StuckAwaitGroup)] = ["Count", "Chain", "Awaiting"],
-        [typeof(AsyncStateMachine)] = ["Address", "Status", "State", "Method", "Awaiting"],
-        [typeof(SyncOverAsyncWait)] = ["ThreadLabel", "BlockingFrame", "Task"],
-        [typeof(Finding)] = ["Severity", "Kind", "Summary"],
-        [typeof(GcEvent)] = ["Number", "Generation", "Type", "Reason", "StartMSec", "PauseMSec", "HeapSizeBeforeMB", "HeapSizeAfterMB", "PromotedMB"],
-        [typeof(CpuFunction)] = ["ExclusivePercent", "InclusivePercent", "ExclusiveSamples", "InclusiveSamples", "Module", "Function"],
-        [typeof(FoldedStack)] = ["Samples", "Stack"],
-        [typeof(TraceException)] = ["TimeMSec", "ThreadId", "Type", "Message", "ThrownIn=ThrownIn.Function"],
-        [typeof(ContentionEvent)] = ["TimeMSec", "ThreadId", "DurationMSec", "LockKind", "OwnerThreadId"],
-        [typeof(Goroutine)] = ["Id", "State", "WaitMinutes", "TopFrame=TopFrame.Function", "CreatedBy=CreatedBy.Function"],
-        [typeof(StackBucket)] = ["Count", "Runtime", "State", "MinWaitMinutes", "MaxWaitMinutes", "TopFrame=TopFrame.Function", "CreatedBy=CreatedBy.Function"],
-        [typeof(LeakSuspect)] = ["Count", "State", "WaitMinutes", "Site=Site.Function", "CreatedBy=CreatedBy.Function"],
-        [typeof(PprofTopRow)] = ["FlatText", "FlatPercent", "SumPercent", "CumText", "CumPercent", "Function"],
-        [typeof(GcCycle)] = ["Number", "AtSeconds", "PauseMs", "HeapStartMB", "HeapEndMB", "HeapLiveMB", "HeapGoalMB", "Procs", "Forced"],
-    };
-
-    /// <summary>Cells longer than this are cut in tables (the whole text is in the cell's tooltip).</summary>
-    private const int MaxCellLength = 240;
-
-    /// <summary>An HTML table of objects: the type's chosen columns, else its scalar public properties (collections as counts).</summary>
     public static string Table(IEnumerable<object?> rows)
     {
         var list = rows.ToList();
@@ -116,60 +89,15 @@ public static partial class Display
         if (type is null)
             return "<p><em>(no rows)</em></p>";
         if (!IsRecordLike(type))
-            return "<table>" + string.Concat(list.Take(MaxRows).Select(r => $"<tr><td>{E(r?.ToString() ?? "")}</td></tr>")) + "</table>";
-        var columns = ColumnsOf(type);
-        var sb = new StringBuilder("<table class=\"analysis\"><thead><tr>");
-        foreach (var (header, _) in columns)
-            sb.Append("<th>").Append(E(header)).Append("</th>");
-        sb.Append("</tr></thead><tbody>");
-        foreach (var row in list.Take(MaxRows))
-        {
-            sb.Append("<tr>");
-            foreach (var (_, get) in columns)
-            {
-                object? v = row is null ? null : get(row);
-                bool number = v is int or long or double or float or uint or ulong or decimal;
-                string text = Text(v);
-                if (text.Length > MaxCellLength)
-                    sb.Append("<td title=\"").Append(E(text)).Append("\">").Append(E(text[..MaxCellLength])).Append("…</td>");
-                else
-                    sb.Append(number ? "<td style=\"text-align:right\">" : "<td>").Append(E(text)).Append("</td>");
-            }
-
-            sb.Append("</tr>");
-        }
-
-        sb.Append("</tbody></table>");
-        if (list.Count > MaxRows)
-            sb.Append(CultureInfo.InvariantCulture, $"<p><em>{list.Count - MaxRows:N0} more rows not shown.</em></p>");
-        return sb.ToString();
+            return Html.Table([], list.Take(MaxRows).Select(r => (IReadOnlyList<HtmlCell>)[new HtmlCell(r?.ToString() ?? "")]), list.Count);
+        return Html.Table(ViewCatalog.For(type), list, MaxRows);
     }
 
-    private static (string Header, Func<object, object?> Get)[] ColumnsOf(Type type)
-    {
-        if (!s_columns.TryGetValue(type, out var spec))
-            return Columns(type).Select(p => (p.Name, (Func<object, object?>)p.GetValue)).ToArray();
-        return spec.Select(c =>
-        {
-            string[] parts = c.Split('=', 2);
-            string header = parts[0];
-            string[] path = (parts.Length == 2 ? parts[1] : parts[0]).Split('.');
-            return (header, (Func<object, object?>)(row =>
-            {
-                object? value = row;
-                foreach (string name in path)
-                    value = value?.GetType().GetProperty(name)?.GetValue(value);
-                return value;
-            }));
-        }).ToArray();
-    }
-
+    /// <summary>One object: the items of its list view, else every scalar public property.</summary>
     private static string Properties(object value)
     {
-        var sb = new StringBuilder("<table class=\"analysis\"><tbody>");
-        foreach (var p in Columns(value.GetType()))
-            sb.Append("<tr><th style=\"text-align:left\">").Append(E(p.Name)).Append("</th><td>").Append(E(Text(p.GetValue(value)))).Append("</td></tr>");
-        return sb.Append("</tbody></table>").ToString();
+        var view = ViewCatalog.Find(value.GetType()) is { Kind: ViewKind.List } list ? list : ViewCatalog.AllProperties(value.GetType());
+        return Html.Properties(view, value);
     }
 
     private static string ChartFor(List<object?> items) => items.FirstOrDefault() switch
@@ -188,25 +116,4 @@ public static partial class Display
 
     private static bool IsRecordLike(Type type) =>
         type.Namespace?.StartsWith("Analysis", StringComparison.Ordinal) == true && !typeof(IEnumerable).IsAssignableFrom(type);
-
-    private static PropertyInfo[] Columns(Type type) =>
-        type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
-            .Where(p => p.GetIndexParameters().Length == 0 && p.DeclaringType != typeof(object))
-            .Where(p => p.PropertyType != typeof(string) ? !typeof(IDictionary).IsAssignableFrom(p.PropertyType) : true)
-            .ToArray();
-
-    private static string Text(object? v) => v switch
-    {
-        null => "",
-        string s => s,
-        double d => d.ToString("N2", CultureInfo.InvariantCulture),
-        float f => f.ToString("N2", CultureInfo.InvariantCulture),
-        long or int or uint or ulong => ((IFormattable)v).ToString("N0", CultureInfo.InvariantCulture),
-        IEnumerable e => $"{e.Cast<object>().Count():N0} items",
-        _ => v.ToString() ?? "",
-    };
-
-    private static string E(string text) =>
-        text.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal)
-            .Replace("\"", "&quot;", StringComparison.Ordinal);
 }

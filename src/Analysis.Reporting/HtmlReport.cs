@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using Analysis.Findings;
+using Analysis.Views;
 using Plotly.NET;
 
 namespace Analysis.Reporting;
@@ -81,36 +82,33 @@ public sealed class HtmlReport
         return this;
     }
 
-    /// <summary>A table of rows; numbers are right-aligned and grouped.</summary>
+    /// <summary>A table of rows in their type's view (<see cref="ViewCatalog"/>): the columns every surface shows.</summary>
+    public HtmlReport Table<T>(IEnumerable<T> rows)
+    {
+        _body.Append(Html.Table(ViewCatalog.For(typeof(T)), rows.Cast<object?>())).Append('\n');
+        return this;
+    }
+
+    /// <summary>A table of rows that are no result type of their own (groups made for the page); numbers are right-aligned and grouped.</summary>
     public HtmlReport Table<T>(IEnumerable<T> rows, params (string Header, Func<T, object?> Value)[] columns)
     {
-        _body.Append("<table><thead><tr>");
-        foreach (var (header, _) in columns)
-            _body.Append("<th>").Append(E(header)).Append("</th>");
-        _body.Append("</tr></thead><tbody>\n");
-        foreach (var row in rows)
-        {
-            _body.Append("<tr>");
-            foreach (var (_, value) in columns)
-            {
-                object? v = value(row);
-                bool number = v is int or long or double or float or decimal or uint or ulong;
-                string text = v switch
-                {
-                    null => "",
-                    double d => d.ToString("N2", CultureInfo.InvariantCulture),
-                    float f => f.ToString("N2", CultureInfo.InvariantCulture),
-                    IFormattable n when number => n.ToString("N0", CultureInfo.InvariantCulture),
-                    _ => v.ToString() ?? "",
-                };
-                _body.Append(number ? "<td class=\"n\">" : "<td>").Append(E(text)).Append("</td>");
-            }
-
-            _body.Append("</tr>\n");
-        }
-
-        _body.Append("</tbody></table>\n");
+        var cells = rows.Select(row => (IReadOnlyList<HtmlCell>)columns.Select(c => Cell(c.Value(row))).ToArray());
+        _body.Append(Html.Table([.. columns.Select(c => c.Header)], cells)).Append('\n');
         return this;
+
+        static HtmlCell Cell(object? v)
+        {
+            bool number = v is int or long or double or float or decimal or uint or ulong;
+            string text = v switch
+            {
+                null => "",
+                double d => d.ToString("N2", CultureInfo.InvariantCulture),
+                float f => f.ToString("N2", CultureInfo.InvariantCulture),
+                IFormattable n when number => n.ToString("N0", CultureInfo.InvariantCulture),
+                _ => v.ToString() ?? "",
+            };
+            return new HtmlCell(text, number);
+        }
     }
 
     public HtmlReport Chart(GenericChart chart)
@@ -164,10 +162,7 @@ public sealed class HtmlReport
         File.WriteAllText(full, Render(), new UTF8Encoding(false));
     }
 
-    /// <summary>Escapes the five HTML-special characters; other characters stay as UTF-8 (the page declares utf-8).</summary>
-    private static string E(string text) =>
-        text.Replace("&", "&amp;", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal).Replace(">", "&gt;", StringComparison.Ordinal)
-            .Replace("\"", "&quot;", StringComparison.Ordinal).Replace("'", "&#39;", StringComparison.Ordinal);
+    private static string E(string text) => Html.Escape(text);
 
     private const string Css = """
         body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 2rem auto; max-width: 1100px; color: #1d2733; padding: 0 1rem; }
@@ -177,7 +172,7 @@ public sealed class HtmlReport
         table { border-collapse: collapse; margin: .6rem 0 1rem; font-size: .86rem; }
         th, td { border: 1px solid #d0d7de; padding: .25rem .55rem; text-align: left; vertical-align: top; }
         th { background: #f3f5f8; }
-        td.n { text-align: right; font-variant-numeric: tabular-nums; }
+        td { font-variant-numeric: tabular-nums; }
         pre { background: #f6f8fa; padding: .7rem; overflow-x: auto; font-size: .82rem; }
         ul.findings li { margin: .25rem 0; padding-left: .3rem; }
         ul.findings li.high { color: #b42318; font-weight: 600; }

@@ -92,19 +92,10 @@ public static class IncidentReport
                 report.Heading("Deadlock", 3).Paragraph(cycle.Description).Chart(Charts.DeadlockCycle(cycle));
             }
 
-            report.Heading("Triage", 3).Table(triage,
-                ("Severity", f => f.Severity), ("Finding", f => f.Kind), ("Summary", f => f.Summary), ("Evidence", f => string.Join("\n", f.Evidence)));
-            report.Heading("Threads", 3).Chart(Charts.ThreadStates(threads))
-                .Table(threads,
-                    ("Id", t => t.ManagedThreadId.ToString(CultureInfo.InvariantCulture)), ("OS id", t => t.OSThreadId.ToString(CultureInfo.InvariantCulture)), ("Name", t => t.Name), ("State", t => t.State),
-                    ("Blocked on", t => t.BlockedOn is { } b ? $"{b.ShortTypeName} 0x{b.Address:x} (thread {b.OwnerThreadId})" : null),
-                    ("Top frame", t => t.TopFrame?.Function), ("Exception", t => t.Exception?.ToString()));
+            report.Heading("Triage", 3).Table(triage);
+            report.Heading("Threads", 3).Chart(Charts.ThreadStates(threads)).Table(threads);
             if (async is { Groups.Count: > 0 })
-            {
-                report.Heading("Async calls not completed", 3).Table(async.Groups.Take(top),
-                    ("Count", g => g.Count), ("Method ← awaited by", g => g.Chain), ("Awaiting", g => g.Awaiting),
-                    ("Blocked threads", g => string.Join(", ", g.BlockedThreads.Select(b => b.ThreadLabel))));
-            }
+                report.Heading("Async calls not completed", 3).Table(async.Groups.Take(top));
 
             if (pool is not null)
             {
@@ -126,13 +117,13 @@ public static class IncidentReport
                 report.Heading("Heap", 3)
                     .Paragraph($"{heap.TotalCount:N0} live objects, {Bytes.Format(heap.TotalSize)}; free space {Bytes.Format(heap.FreeSize)}.")
                     .Chart(Charts.HeapTop(rows))
-                    .Table(rows, ("Type", r => r.TypeName), ("Count", r => r.Count), ("Bytes", r => r.TotalSize))
+                    .Table(rows)
                     .Chart(Charts.HeapByNamespace(heap.Top(200)));
                 var retainedRows = dump.GetRetainedByType(top, null, null, cancellationToken);
                 report.Heading("What keeps memory alive", 3)
                     .Paragraph("Retained size: the bytes that would be freed if a type's objects were no longer referenced (dominator tree of the object graph).")
                     .Chart(Charts.RetainedTop(retainedRows))
-                    .Table(retainedRows, ("Type", r => r.TypeName), ("Count", r => r.Count), ("Own bytes", r => r.ShallowSize), ("Retained bytes", r => r.RetainedSize));
+                    .Table(retainedRows);
             }
         });
     }
@@ -151,11 +142,8 @@ public static class IncidentReport
                 .Heading("Garbage collection", 3).Paragraph(gc.ToString());
             if (trace.Gcs.Count > 0)
                 report.Chart(Charts.GcPauses(trace.Gcs));
-            report.Table(trace.Gcs.OrderByDescending(g => g.PauseMSec).Take(top),
-                ("GC", g => g.Number), ("Gen", g => g.Generation), ("Type", g => g.Type), ("Reason", g => g.Reason),
-                ("At ms", g => g.StartMSec), ("Pause ms", g => g.PauseMSec), ("Heap after MB", g => g.HeapSizeAfterMB));
-            report.Heading("CPU", 3)
-                .Table(cpu, ("Function", f => f.Function), ("Module", f => f.Module), ("Excl %", f => f.ExclusivePercent), ("Incl %", f => f.InclusivePercent), ("Samples", f => f.ExclusiveSamples));
+            report.Table(trace.Gcs.OrderByDescending(g => g.PauseMSec).Take(top));
+            report.Heading("CPU", 3).Table(cpu);
             if (trace.SampleCount > 0)
                 report.Chart(Charts.FlameGraph(trace.GetFoldedStacks()));
             if (exceptionGroups.Count > 0)
@@ -167,9 +155,7 @@ public static class IncidentReport
             var waits = trace.EnumerateContention().OrderByDescending(c => c.DurationMSec).Take(top).ToList();
             if (waits.Count > 0)
             {
-                report.Heading("Lock contention", 3).Table(waits,
-                    ("At ms", c => c.TimeMSec), ("Thread", c => c.ThreadId.ToString(CultureInfo.InvariantCulture)), ("Wait ms", c => c.DurationMSec),
-                    ("Where", c => c.Stack.FirstOrDefault(f => f.Kind == FrameKind.Managed && !f.Function.StartsWith("System.Threading.", StringComparison.Ordinal))?.Function));
+                report.Heading("Lock contention", 3).Table(waits);
             }
         });
     }
@@ -183,9 +169,7 @@ public static class IncidentReport
             report.Heading($"Goroutines: {Path.GetFileName(dump.Path)}")
                 .Paragraph($"{dump.Total:N0} goroutines in {buckets.Count:N0} distinct stacks.")
                 .Chart(Charts.StackBuckets(buckets, top))
-                .Table(buckets.Take(top),
-                    ("Count", b => b.Count), ("State", b => b.State), ("Minutes", b => b.MaxWaitMinutes),
-                    ("Where", b => b.TopFrame?.Function), ("Created by", b => b.CreatedBy?.Function));
+                .Table(buckets.Take(top));
         });
     }
 
@@ -199,7 +183,7 @@ public static class IncidentReport
         {
             report.Heading(baseline is null ? $"Heap profile: {Path.GetFileName(heap.Path)}" : $"Heap growth: {Path.GetFileName(baseline.Path)} → {Path.GetFileName(heap.Path)}")
                 .Chart(Charts.PprofTop(rows))
-                .Table(rows, ("Function", r => r.Function), ("Flat", r => r.FlatText), ("Flat %", r => r.FlatPercent), ("Cum", r => r.CumText), ("Cum %", r => r.CumPercent));
+                .Table(rows);
         });
     }
 
@@ -216,8 +200,8 @@ public static class IncidentReport
         sections.Add(() =>
         {
             report.Heading("Go execution trace").Paragraph(trace.ToString())
-                .Table(trace.StopTheWorlds, ("At ms", s => s.StartMs), ("Pause ms", s => s.DurationMs), ("Reason", s => s.Kind))
-                .Table(trace.BlockReasons, ("Blocked on", r => r.Reason), ("Count", r => r.Count), ("Total ms", r => r.TotalBlockedMs));
+                .Table(trace.StopTheWorlds)
+                .Table(trace.BlockReasons);
         });
     }
 }

@@ -75,6 +75,77 @@ public class ModuleTests
     }
 
     [Fact]
+    public void EveryCmdletResultType_HasACatalogView_AndTheFormatFileShowsExactlyTheCatalogsColumns()
+    {
+        using var host = new PwshHost();
+        // every type a cmdlet declares it emits ([OutputType]), other than files, has a view in the module's catalog
+        var missing = host.Run("""
+            $types = @((Get-Module Analysis).ExportedCmdlets.Values | ForEach-Object { $_.OutputType } | ForEach-Object { $_.Type } |
+                Where-Object { $_ -and $_ -ne [void] -and $_ -ne [IO.FileInfo] } | Sort-Object FullName -Unique)
+            "$($types.Count) types"
+            foreach ($t in $types) { if (-not [Analysis.Views.ViewCatalog]::Find($t)) { "no view of $($t.FullName)" } }
+            """);
+        Assert.Empty(missing.Errors);
+        var lines = missing.Strings.ToList();
+        Assert.True(int.Parse(lines[0].Split(' ')[0], System.Globalization.CultureInfo.InvariantCulture) >= 30, lines[0]);
+        Assert.Equal([], lines.Skip(1));
+
+        // the catalog's columns a terminal shows, as the module's own copy of the catalog has them
+        var catalog = host.Run("""
+            foreach ($v in [Analysis.Views.ViewCatalog]::Views) {
+                foreach ($c in $v.TerminalColumns) { '{0}|{1}|{2}|{3}|{4}' -f $v.Type.FullName, $v.Kind, $c.Header, $c.Width, $c.Alignment }
+            }
+            """);
+        Assert.Empty(catalog.Errors);
+        var formats = host.Run("""
+            foreach ($v in [Analysis.Views.ViewCatalog]::Views) { foreach ($c in $v.TerminalColumns) { if ($c.Format) { '{0}|{1}|{{0:{2}}}' -f $v.Type.FullName, $c.Header, $c.Format } } }
+            """).Strings.ToHashSet(StringComparer.Ordinal);
+
+        var format = XDocument.Load(Path.Combine(Path.GetDirectoryName(RepoPaths.ModuleManifest)!, "Analysis.format.ps1xml"));
+        foreach (bool bySource in new[] { false, true })
+        {
+            var fromFile = new List<string>();
+            foreach (var view in format.Descendants("View").Where(v => ((string)v.Element("ViewSelectedBy")!.Element("TypeName")!).EndsWith("#Sources", StringComparison.Ordinal) == bySource))
+            {
+                string type = ((string)view.Element("ViewSelectedBy")!.Element("TypeName")!).Replace("#Sources", "", StringComparison.Ordinal);
+                if (view.Element("TableControl") is { } table)
+                {
+                    var headers = table.Descendants("TableColumnHeader").ToList();
+                    var items = table.Descendants("TableColumnItem").ToList();
+                    Assert.Equal(headers.Count, items.Count);
+                    for (int i = 0; i < headers.Count; i++)
+                    {
+                        string label = (string)headers[i].Element("Label")!;
+                        fromFile.Add($"{type}|Table|{label}|{(int?)headers[i].Element("Width") ?? 0}|{(string?)headers[i].Element("Alignment") ?? "Left"}");
+                        CheckFormat(type, label, items[i]);
+                    }
+                }
+                else
+                {
+                    foreach (var item in view.Descendants("ListItem"))
+                    {
+                        string label = (string?)item.Element("Label") ?? (string)item.Element("PropertyName")!;
+                        fromFile.Add($"{type}|List|{label}|0|Left");
+                        CheckFormat(type, label, item);
+                    }
+                }
+            }
+
+            Assert.Equal(catalog.Strings, fromFile);
+        }
+
+        // a column's format is in the file for the values pwsh formats itself (the catalog formats those it computes)
+        void CheckFormat(string type, string label, XElement item)
+        {
+            string key = $"{type}|{label}|";
+            if (item.Element("FormatString") is { } f)
+                Assert.Contains(key + f.Value, formats);
+            else
+                Assert.True(!formats.Any(x => x.StartsWith(key, StringComparison.Ordinal)) || item.Element("ScriptBlock")!.Value.Contains("[Analysis.Views.ViewCatalog]::Cell(", StringComparison.Ordinal), $"{key} lost its format");
+        }
+    }
+
+    [Fact]
     public void FormatViews_ReferToPropertiesTheObjectsHave_AndTheirScriptsEvaluate()
     {
         using var host = new PwshHost();

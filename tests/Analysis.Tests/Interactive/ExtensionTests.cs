@@ -96,6 +96,35 @@ public class ExtensionTests
     }
 
     [Fact]
+    public void PowerShellRuns_OfCustomObjects_AreOneTable_AsTheHeadlessRunnerShowsThem()
+    {
+        static PSObject Row(int generation, int count, double pause, string note)
+        {
+            var row = new PSObject(); // a [pscustomobject]
+            row.Properties.Add(new PSNoteProperty("Generation", generation));
+            row.Properties.Add(new PSNoteProperty("Count", count));
+            row.Properties.Add(new PSNoteProperty("TotalPauseMSec", pause));
+            row.Properties.Add(new PSNoteProperty("Note", note));
+            return row;
+        }
+
+        AnalysisFormatters.Load();
+        var runs = PowerShellOutput.Runs([Row(0, 1234, 12.5, "<gen0>"), Row(2, 5, 1.25, "induced"), "text", Row(1, 3, 0, "")]);
+        Assert.Equal(3, runs.Length);
+        Assert.Equal("text", runs[1]);
+        string html = Formatter.ToDisplayString(runs[0], "text/html");
+        Assert.Equal(
+            "<table class=\"analysis\"><thead><tr><th>Generation</th><th>Count</th><th>TotalPauseMSec</th><th>Note</th></tr></thead><tbody>"
+            + "<tr><td style=\"text-align:right\">0</td><td style=\"text-align:right\">1,234</td><td style=\"text-align:right\">12.50</td><td>&lt;gen0&gt;</td></tr>\n"
+            + "<tr><td style=\"text-align:right\">2</td><td style=\"text-align:right\">5</td><td style=\"text-align:right\">1.25</td><td>induced</td></tr>\n"
+            + "</tbody></table>",
+            html);
+        Assert.Matches(@"(?m)^2\s+5\s+1\.25\s+induced\s*$", Formatter.ToDisplayString(runs[0], "text/plain"));
+        Assert.Contains("<td>&lt;gen0&gt;</td>", html, StringComparison.Ordinal);
+        Assert.Single(Regex.Matches(Formatter.ToDisplayString(runs[2], "text/html"), "<tr><td"));
+    }
+
+    [Fact]
     public void PowerShellRuns_OfResultsAndChartsFromAnotherCopyOfOurLibraries_AreDrawnByThatCopy()
     {
         // the module imported before the extension: its cmdlets return types of the module's own load context
