@@ -129,17 +129,7 @@ public sealed class DumpIsolationTests
         Assert.NotEmpty(session.RuntimeVersion); // what the dump is stays readable
     }
 
-    [Fact]
-    public void Open_WithACancelledToken_StopsAndLeavesNoWorker()
-    {
-        string dump = DumpSet.FactsLite[CapturedDump.ClientMini];
-        var before = Process.GetProcesses().Where(IsWorker).Select(p => p.Id).ToHashSet();
-        Assert.ThrowsAny<OperationCanceledException>(() => DumpSession.Open(dump, new DumpOpenOptions { Isolation = EngineIsolation.Worker }, new CancellationToken(canceled: true)));
-        // the worker started for it was ended, not left running
-        Assert.DoesNotContain(Process.GetProcesses().Where(IsWorker), p => !before.Contains(p.Id) && !p.HasExited && p.Parent() == Environment.ProcessId);
-    }
-
-    private static bool IsWorker(Process p)
+    internal static bool IsWorker(Process p)
     {
         try
         {
@@ -190,3 +180,25 @@ internal static class ProcessParent
         }
     }
 }
+
+/// <summary>
+/// Counts the worker processes of this test process, so it runs alone: a worker started by a test running at the same
+/// time would look like one this open left behind.
+/// </summary>
+[Collection(nameof(WorkerCountTests))]
+public sealed class WorkerCountTests
+{
+    [Fact]
+    public void Open_WithACancelledToken_StopsAndLeavesNoWorker()
+    {
+        string dump = DumpSet.FactsLite[CapturedDump.ClientMini];
+        var before = Process.GetProcesses().Where(DumpIsolationTests.IsWorker).Select(p => p.Id).ToHashSet();
+        Assert.ThrowsAny<OperationCanceledException>(() => DumpSession.Open(dump, new DumpOpenOptions { Isolation = EngineIsolation.Worker }, new CancellationToken(canceled: true)));
+        // the worker started for it was ended, not left running
+        Assert.DoesNotContain(Process.GetProcesses().Where(DumpIsolationTests.IsWorker), p => !before.Contains(p.Id) && !p.HasExited && p.Parent() == Environment.ProcessId);
+    }
+}
+
+/// <summary>The tests of <see cref="WorkerCountTests"/> run after all others, not beside them.</summary>
+[CollectionDefinition(nameof(WorkerCountTests), DisableParallelization = true)]
+public sealed class WorkerCountCollection;
