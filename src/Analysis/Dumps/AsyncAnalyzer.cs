@@ -308,7 +308,7 @@ internal static class AsyncAnalyzer
             string shortName = ShortTaskName(name);
             ClrObject action = awaited.ReadObjectField("m_action");
             if (action.IsValid && !action.IsNull)
-                return $"{shortName} running {RuntimeQueues.DelegateMethod(action)} ({status})";
+                return $"{shortName} running {ThreadPoolReader.DelegateMethod(action)} ({status})";
             return (flags & (RanToCompletion | Faulted | Canceled)) != 0
                 ? $"{shortName} ({status}; the continuation has not run yet)"
                 : $"{shortName} (not completed; completed only by its owner, e.g. a TaskCompletionSource)";
@@ -387,7 +387,7 @@ internal static class AsyncAnalyzer
         if (name == "System.Threading.Tasks.Task+SetOnInvokeMres")
             return "a thread waiting synchronously (Wait/Result/GetResult)";
         if (c.IsDelegate)
-            return "delegate " + RuntimeQueues.DelegateMethod(c);
+            return "delegate " + ThreadPoolReader.DelegateMethod(c);
         return name;
     }
 

@@ -389,7 +389,7 @@ internal sealed class DumpEngine : IDisposable
             return cached;
         var threads = GetThreads(cancellationToken);
         RequireHeap("questions about the thread pool's queues and timers");
-        return WithGraphGate(() => _threadPool ??= RuntimeQueues.ThreadPool(_runtime, threads, cancellationToken), "reading the thread pool", cancellationToken);
+        return WithGraphGate(() => _threadPool ??= ThreadPoolReader.Read(_runtime, threads, cancellationToken), "reading the thread pool", cancellationToken);
     }
 
     /// <summary>The finalizer thread (what it runs, whether it waits) and the objects queued for finalization. Computed once.</summary>
@@ -399,7 +399,7 @@ internal sealed class DumpEngine : IDisposable
             return cached;
         var threads = GetThreads(cancellationToken);
         RequireHeap("questions about the finalizer queue");
-        return WithGraphGate(() => _finalizer ??= RuntimeQueues.Finalizer(_runtime, threads, cancellationToken), "reading the finalizer queue", cancellationToken);
+        return WithGraphGate(() => _finalizer ??= FinalizerReader.Read(_runtime, threads, cancellationToken), "reading the finalizer queue", cancellationToken);
     }
 
     private void RequireHeap(string what)

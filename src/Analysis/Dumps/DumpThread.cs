@@ -139,6 +139,15 @@ public sealed record DumpThread : IStackSample
     /// <summary>The first managed frame, or null for threads without managed code on their stack.</summary>
     public StackFrameInfo? TopFrame => Frames.FirstOrDefault(f => f.Kind == FrameKind.Managed);
 
+    /// <inheritdoc/>
+    public bool IsWaitFrame(StackFrameInfo frame)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        return frame.Kind != FrameKind.Managed || WaitMethods.IsWait(frame.Function) ||
+            frame.Function.StartsWith("System.Threading.Monitor.", StringComparison.Ordinal) ||
+            frame.Function.StartsWith("System.Threading.Lock.", StringComparison.Ordinal);
+    }
+
     /// <summary>The exception in flight on this thread (being thrown, or being handled in a catch block).</summary>
     public ExceptionInfo? Exception { get; init; }
 

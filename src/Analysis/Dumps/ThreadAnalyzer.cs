@@ -270,7 +270,7 @@ internal static class ThreadAnalyzer
         static bool IsEnter(ClrMethod m) => WaitMethods.IsMonitorEnter(m) || WaitMethods.IsLockEnter(m);
 
         int i = 0;
-        while (i < frames.Count && (frames[i].Method is not { } m || WaitMethods.IsWaitPlumbing(m)))
+        while (i < frames.Count && (frames[i].Method is not { } m || WaitMethods.IsInsideWait(m)))
             i++;
         int first = i;
         bool isLock = false;

@@ -54,7 +54,7 @@ internal static class WaitMethods
     }
 
     /// <summary>Frames between a lock-enter method and the actual wait (e.g. Lock.TryEnterSlow → WaitHandle.WaitOneNoCheck).</summary>
-    public static bool IsWaitPlumbing(ClrMethod method) =>
+    public static bool IsInsideWait(ClrMethod method) =>
         method.Type?.Name is { } t && WaitTypes.Contains(t);
 
     public static bool IsMonitorEnter(ClrMethod method) =>

@@ -41,7 +41,14 @@ public sealed record Goroutine : IGoroutineSample
     public int LineNumber { get; init; }
 
     /// <summary>The first frame outside the runtime and standard library plumbing of waiting (gopark, chanrecv…).</summary>
-    public StackFrameInfo? TopFrame => Frames.FirstOrDefault(f => !GoFunctions.IsRuntimePlumbing(f.Function)) ?? Frames.FirstOrDefault();
+    public StackFrameInfo? TopFrame => Frames.FirstOrDefault(f => !GoFunctions.IsRuntimeWait(f.Function)) ?? Frames.FirstOrDefault();
+
+    /// <inheritdoc/>
+    public bool IsWaitFrame(StackFrameInfo frame)
+    {
+        ArgumentNullException.ThrowIfNull(frame);
+        return frame.Kind != FrameKind.Go || GoFunctions.IsRuntimeWait(frame.Function);
+    }
 
     public override string ToString()
     {
@@ -101,7 +108,7 @@ public sealed class GoroutineDump
 /// <summary>Go function-name helpers.</summary>
 public static class GoFunctions
 {
-    private static readonly HashSet<string> Plumbing = new(StringComparer.Ordinal)
+    private static readonly HashSet<string> RuntimeWaits = new(StringComparer.Ordinal)
     {
         "runtime.gopark", "runtime.goparkunlock", "runtime.chanrecv", "runtime.chanrecv1", "runtime.chanrecv2", "runtime.chansend",
         "runtime.chansend1", "runtime.selectgo", "runtime.block", "runtime.semacquire", "runtime.semacquire1", "runtime.notetsleepg",
@@ -113,7 +120,7 @@ public static class GoFunctions
     };
 
     /// <summary>True for the runtime and sync frames a blocked goroutine sits in on behalf of its caller.</summary>
-    public static bool IsRuntimePlumbing(string function) => Plumbing.Contains(function);
+    public static bool IsRuntimeWait(string function) => RuntimeWaits.Contains(function);
 
     /// <summary>The package path of a function: "contoso.example/leaky/orders.(*Server).Handle" → "contoso.example/leaky/orders".</summary>
     public static string PackageOf(string function)

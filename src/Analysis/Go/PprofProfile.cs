@@ -247,7 +247,7 @@ public sealed class PprofProfile
         if (sampleTypes.Count == 0)
             throw new FormatException("no sample types");
 
-        string S(long index) => index >= 0 && index < strings.Count ? strings[(int)index] : throw new FormatException($"string index {index} outside the string table ({strings.Count} entries)");
+        string StringAt(long index) => index >= 0 && index < strings.Count ? strings[(int)index] : throw new FormatException($"string index {index} outside the string table ({strings.Count} entries)");
 
         // Frames: one per (location, line), shared by samples.
         var frameIndex = new Dictionary<(ulong Location, int Line), int>();
@@ -285,7 +285,7 @@ public sealed class PprofProfile
                     if (!frameIndex.TryGetValue(((ulong)lid, i), out int fi))
                     {
                         var (function, line) = loc.Lines[i];
-                        var (name, file) = functions.TryGetValue(function, out var f) ? (S(f.Name), S(f.File)) : ($"<function {function}>", "");
+                        var (name, file) = functions.TryGetValue(function, out var f) ? (StringAt(f.Name), StringAt(f.File)) : ($"<function {function}>", "");
                         fi = frames.Count;
                         frames.Add(new PprofFrame(name, file, line, loc.Address));
                         frameIndex[((ulong)lid, i)] = fi;
@@ -315,26 +315,26 @@ public sealed class PprofProfile
             foreach (var (key, s, n) in labels)
             {
                 if (s != 0)
-                    str[S(key)] = S(s);
+                    str[StringAt(key)] = StringAt(s);
                 else
-                    num[S(key)] = n;
+                    num[StringAt(key)] = n;
             }
 
             samples[i] = new PprofSample(FramesOf(locs), values, str, num.Count == 0 ? NoNumLabels : num);
         }
 
-        var types = sampleTypes.Select(t => new PprofValueType(S(t.Type), S(t.Unit))).ToArray();
+        var types = sampleTypes.Select(t => new PprofValueType(StringAt(t.Type), StringAt(t.Unit))).ToArray();
         int defaultIndex = types.Length - 1;
         if (defaultType != 0)
         {
-            string wanted = S(defaultType);
+            string wanted = StringAt(defaultType);
             int found = Array.FindIndex(types, t => t.Type == wanted);
             if (found >= 0)
                 defaultIndex = found;
         }
 
         return new PprofProfile(path, types, defaultIndex, samples, frames.ToArray(), timeNanos, durationNanos,
-            periodType is { } pt ? new PprofValueType(S(pt.Item1), S(pt.Item2)) : null, period, comments.Select(S).ToArray());
+            periodType is { } pt ? new PprofValueType(StringAt(pt.Item1), StringAt(pt.Item2)) : null, period, comments.Select(StringAt).ToArray());
     }
 
     private static (long Type, long Unit) ReadValueType(ReadOnlySpan<byte> bytes, int offset)

@@ -18,6 +18,13 @@ public interface IStackSample
 
     /// <summary>Frames, top (innermost) first.</summary>
     ItemList<StackFrameInfo> Frames { get; }
+
+    /// <summary>
+    /// True for a frame that only waits on behalf of its caller (a Go runtime park, a .NET wait, sleep or lock entry)
+    /// and for frames outside the runtime's own code: where the sample is stuck is its first frame that is not one.
+    /// Each runtime knows its own.
+    /// </summary>
+    bool IsWaitFrame(StackFrameInfo frame);
 }
 
 /// <summary>A goroutine's part of the stack model: records that aggregate, minutes waited, the creator.</summary>

@@ -52,11 +52,11 @@ public static class StackGrouper
 {
     /// <summary>
     /// Buckets by runtime, state, frames (per <paramref name="similarity"/>) and creator. A bucket's TopFrame is its first
-    /// frame that <paramref name="isPlumbing"/> (default <see cref="Plumbing.IsPlumbing"/>) does not reject. Linear in the number of
+    /// frame that <paramref name="isWaitFrame"/> (default: the sample's own <see cref="IStackSample.IsWaitFrame"/>) does not reject. Linear in the number of
     /// samples; frames are compared by value, so stacks from different files and runtimes merge only when equal.
     /// </summary>
     public static IReadOnlyList<StackBucket> Group(IEnumerable<IStackSample> samples, StackSimilarity similarity = StackSimilarity.IgnoreArguments,
-        Func<StackFrameInfo, bool>? isPlumbing = null, CancellationToken cancellationToken = default)
+        Func<StackFrameInfo, bool>? isWaitFrame = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(samples);
         var bucketer = new StackBucketer(similarity);
@@ -68,7 +68,7 @@ public static class StackGrouper
             bucketer.Add(sample);
         }
 
-        return bucketer.Build(isPlumbing);
+        return bucketer.Build(isWaitFrame);
     }
 
     /// <summary>Groups samples as they arrive; only one sample per bucket is kept, so streams of any size fit.</summary>
@@ -87,9 +87,9 @@ public static class StackGrouper
         }
 
         /// <summary>The buckets, largest first.</summary>
-        public IReadOnlyList<StackBucket> Build(Func<StackFrameInfo, bool>? isPlumbing = null) =>
+        public IReadOnlyList<StackBucket> Build(Func<StackFrameInfo, bool>? isWaitFrame = null) =>
             _buckets.Values
-                .Select(b => b.Build(isPlumbing))
+                .Select(b => b.Build(isWaitFrame))
                 .OrderByDescending(b => b.Count).ThenBy(b => b.State, StringComparer.Ordinal).ThenBy(b => b.TopFrame?.Function, StringComparer.Ordinal)
                 .ToArray();
     }
@@ -112,7 +112,7 @@ public static class StackGrouper
             _max = Math.Max(_max, minutes);
         }
 
-        public StackBucket Build(Func<StackFrameInfo, bool>? isPlumbing) => new()
+        public StackBucket Build(Func<StackFrameInfo, bool>? isWaitFrame) => new()
         {
             Runtime = first.Runtime,
             State = first.State,
@@ -122,7 +122,7 @@ public static class StackGrouper
             MinWaitMinutes = _min == int.MaxValue ? 0 : _min,
             MaxWaitMinutes = _max,
             CreatedBy = (first as IGoroutineSample)?.CreatedBy,
-            TopFrame = first.Frames.FirstOrDefault(f => !(isPlumbing ?? Plumbing.IsPlumbing)(f)) ?? first.Frames.FirstOrDefault(),
+            TopFrame = first.Frames.FirstOrDefault(f => !(isWaitFrame ?? first.IsWaitFrame)(f)) ?? first.Frames.FirstOrDefault(),
         };
     }
 

@@ -129,7 +129,7 @@ public static class ViewCatalog
             Computed<DumpThread>("BlockedOn", t => t.BlockedOn?.ShortTypeName) with { Width = 12 },
             Of("Owner", nameof(DumpThread.LockOwnerThreadId)) with { Width = 5, Alignment = Right },
             // the first frame of the thread's own code: past the runtime's plumbing (waits, lock helpers), without the arguments
-            Computed<DumpThread>("Where", t => WithoutArguments(t.Frames.FirstOrDefault(f => f.Kind == FrameKind.Managed && !Plumbing.IsPlumbing(f))?.Function ?? t.TopFrame?.Function)),
+            Computed<DumpThread>("Where", t => WithoutArguments(t.Frames.FirstOrDefault(f => f.Kind == FrameKind.Managed && !t.IsWaitFrame(f))?.Function ?? t.TopFrame?.Function)),
             Computed<DumpThread>(nameof(DumpThread.Exception), t => t.Exception?.Type) with { Under = "exception" },
         ]);
         yield return new View(typeof(HeapTypeStat), ViewKind.Table,

@@ -61,7 +61,7 @@ public class FindingsTests
     [Fact]
     public void GoGcTraceFindings_AreWarningsFromTheLog()
     {
-        string path = GoFixtures.File_("gctrace.log");
+        string path = GoFixtures.PathOf("gctrace.log");
         var anomalies = GcTrace.Load(path).Summarize().Anomalies;
         Assert.Equal(["Forced", "GoalGrowth"], anomalies.Select(a => a.Kind));
         Assert.All(anomalies, a => Assert.Equal((FindingSeverity.Warning, path, $"Go GC: {a.Summary}."), (a.Severity, a.Source, a.Title)));
@@ -71,7 +71,7 @@ public class FindingsTests
     [Fact]
     public void GoroutineFindings_LeakSuspectsAndAPanicAreCritical_SkippedLinesAWarning()
     {
-        string path = GoFixtures.File_("goroutines-debug2.txt");
+        string path = GoFixtures.PathOf("goroutines-debug2.txt");
         var dump = GoroutineDumpParser.ParseFile(path);
         var leaks = GoFindings.Goroutines(dump);
         Assert.Equal(GoroutineLeaks.Find(dump).Select(l => l.Description), leaks.Select(f => f.Summary));
@@ -80,7 +80,7 @@ public class FindingsTests
         Assert.Equal($"Goroutine leak suspect: {leaks[0].Summary}.", leaks[0].Title);
         Assert.Equal(GoroutineLeaks.Find(dump)[0].Site!.Function, leaks[0].Subject);
 
-        var panic = Assert.Single(GoFindings.Goroutines(GoroutineDumpParser.ParseFile(GoFixtures.File_("panic.txt"))), f => f.Kind == "go panic");
+        var panic = Assert.Single(GoFindings.Goroutines(GoroutineDumpParser.ParseFile(GoFixtures.PathOf("panic.txt"))), f => f.Kind == "go panic");
         Assert.Equal((FindingSeverity.Critical, GoFixtures.Manifest("panic.message")), (panic.Severity, panic.Summary));
         Assert.Equal("Go panic: " + GoFixtures.Manifest("panic.message"), panic.Title);
 
@@ -99,7 +99,7 @@ public class FindingsTests
     [Fact]
     public void HeapProfileFindings_TheTopIsInfo_GrowthFromABaselineIsAWarning()
     {
-        string before = GoFixtures.File_("heap-1.pb.gz"), after = GoFixtures.File_("heap-2.pb.gz");
+        string before = GoFixtures.PathOf("heap-1.pb.gz"), after = GoFixtures.PathOf("heap-2.pb.gz");
         var top = Assert.Single(GoFindings.HeapProfile(PprofProfile.Load(after)));
         Assert.Equal(("heap profile", FindingSeverity.Info, GoFixtures.Manifest("pprof.heap-2.inuse_space.top"), after), (top.Kind, top.Severity, top.Subject, top.Source));
         Assert.StartsWith($"Heap profile: most inuse_space in {GoFixtures.Manifest("pprof.heap-2.inuse_space.top")} (", top.Title);
@@ -115,7 +115,7 @@ public class FindingsTests
     [Fact]
     public void ExecutionTraceFindings_StopTheWorldPausesAreInfo()
     {
-        var trace = GoExecutionTrace.Load(GoFixtures.File_("trace.out"));
+        var trace = GoExecutionTrace.Load(GoFixtures.PathOf("trace.out"));
         var stw = Assert.Single(GoFindings.ExecutionTrace(trace));
         Assert.Equal(FindingSeverity.Info, stw.Severity);
         Assert.StartsWith($"{trace.StopTheWorlds.Count} stop-the-world pauses, longest ", stw.Summary);

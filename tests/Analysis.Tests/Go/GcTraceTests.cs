@@ -8,7 +8,7 @@ public class GcTraceTests
     [Fact]
     public void Log_CyclesForcedAndMaxPauseEqualTheManifest()
     {
-        var trace = GcTrace.Load(GoFixtures.File_("gctrace.log"));
+        var trace = GcTrace.Load(GoFixtures.PathOf("gctrace.log"));
         var summary = trace.Summarize();
         Assert.Equal(GoFixtures.ManifestInt("gctrace.cycles"), summary.Cycles);
         Assert.Equal(GoFixtures.ManifestInt("gctrace.forced"), summary.Forced);
@@ -22,7 +22,7 @@ public class GcTraceTests
     [Fact]
     public void Summary_FlagsForcedCyclesAndGoalGrowth()
     {
-        var summary = GcTrace.Load(GoFixtures.File_("gctrace.log")).Summarize();
+        var summary = GcTrace.Load(GoFixtures.PathOf("gctrace.log")).Summarize();
         var forced = Assert.Single(summary.Anomalies, a => a.Kind == "Forced");
         Assert.Equal(summary.Forced, forced.GcNumbers.Count);
         var growth = Assert.Single(summary.Anomalies, a => a.Kind == "GoalGrowth");
@@ -68,8 +68,8 @@ public class GcTraceTests
     [Fact]
     public void BadInputs_FailWithTheirKinds()
     {
-        Assert.Equal(AnalysisErrorKind.WrongFormat, Assert.Throws<AnalysisException>(() => GcTrace.Load(GoFixtures.File_("heap-1.pb.gz"))).Kind);
-        var none = Assert.Throws<AnalysisException>(() => GcTrace.Load(GoFixtures.File_("goroutines-debug1.txt")));
+        Assert.Equal(AnalysisErrorKind.WrongFormat, Assert.Throws<AnalysisException>(() => GcTrace.Load(GoFixtures.PathOf("heap-1.pb.gz"))).Kind);
+        var none = Assert.Throws<AnalysisException>(() => GcTrace.Load(GoFixtures.PathOf("goroutines-debug1.txt")));
         Assert.Contains("has no gc lines", none.Message);
         Assert.Contains("goroutine profile: total", none.Message);
         Assert.Equal(AnalysisErrorKind.FileEmpty, Assert.Throws<AnalysisException>(() => GcTrace.Load(GoFixtures.Scratch("empty.log", []))).Kind);

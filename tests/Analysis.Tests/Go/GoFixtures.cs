@@ -15,7 +15,7 @@ public static class GoFixtures
 
     public static string Folder => Path.Combine(RepoPaths.Root, "tests", "testdata", "go");
 
-    public static string File_(string name) => Path.Combine(Folder, name);
+    public static string PathOf(string name) => Path.Combine(Folder, name);
 
     public static string Manifest(string key) => s_manifest.Value.TryGetValue(key, out string? v) ? v : throw new KeyNotFoundException($"MANIFEST has no '{key}'");
 

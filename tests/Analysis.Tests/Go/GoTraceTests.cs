@@ -6,7 +6,7 @@ namespace Analysis.Tests.Go;
 
 public class GoTraceTests
 {
-    private static GoExecutionTrace Trace => GoExecutionTrace.Load(GoFixtures.File_("trace.out"));
+    private static GoExecutionTrace Trace => GoExecutionTrace.Load(GoFixtures.PathOf("trace.out"));
 
     [Fact]
     public void Gcs_StopTheWorlds_AndProcs_EqualGoToolTrace()
@@ -47,7 +47,7 @@ public class GoTraceTests
     [Fact]
     public void StatesOverTime_CoverTheTraceAndNeverExceedTheGoroutines()
     {
-        var t = GoExecutionTrace.Load(GoFixtures.File_("trace.out"), stateSteps: 50);
+        var t = GoExecutionTrace.Load(GoFixtures.PathOf("trace.out"), stateSteps: 50);
         Assert.Equal(51, t.StatesOverTime.Count);
         Assert.Equal(t.DurationMs, t.StatesOverTime[^1].TimeMs, precision: 3);
         Assert.All(t.StatesOverTime, s => Assert.InRange(s.Running, 0, t.Gomaxprocs));
@@ -67,7 +67,7 @@ public class GoTraceTests
     [Fact]
     public void Truncated_KeepsTheEventsBeforeTheCutWithAWarning()
     {
-        var bytes = File.ReadAllBytes(GoFixtures.File_("trace.out"));
+        var bytes = File.ReadAllBytes(GoFixtures.PathOf("trace.out"));
         var cut = GoExecutionTrace.Load(GoFixtures.Scratch("cut.trace", bytes[..(bytes.Length * 6 / 10)]));
         Assert.Contains(cut.Warnings, w => w.Contains("is truncated", StringComparison.Ordinal));
         Assert.True(cut.EventCount > 0 && cut.EventCount < Trace.EventCount);
@@ -88,7 +88,7 @@ public class GoTraceTests
     [Fact]
     public void OtherArtifacts_AreNotTraces()
     {
-        var e = Assert.Throws<AnalysisException>(() => GoExecutionTrace.Load(GoFixtures.File_("heap-1.pb.gz")));
+        var e = Assert.Throws<AnalysisException>(() => GoExecutionTrace.Load(GoFixtures.PathOf("heap-1.pb.gz")));
         Assert.Contains("pprof profile", e.Message);
         Assert.Equal(AnalysisErrorKind.FileEmpty, Assert.Throws<AnalysisException>(() => GoExecutionTrace.Load(GoFixtures.Scratch("empty.trace", []))).Kind);
     }

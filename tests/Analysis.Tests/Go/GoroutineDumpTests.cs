@@ -8,7 +8,7 @@ namespace Analysis.Tests.Go;
 
 public class GoroutineDumpTests
 {
-    private static GoroutineDump Debug2 => GoroutineDumpParser.ParseFile(GoFixtures.File_("goroutines-debug2.txt"));
+    private static GoroutineDump Debug2 => GoroutineDumpParser.ParseFile(GoFixtures.PathOf("goroutines-debug2.txt"));
 
     [Fact]
     public void Debug2_CountsPerStateEqualTheManifest()
@@ -42,7 +42,7 @@ public class GoroutineDumpTests
     [Fact]
     public void Debug1_RecordsCountsAndLabels()
     {
-        var dump = GoroutineDumpParser.ParseFile(GoFixtures.File_("goroutines-debug1.txt"));
+        var dump = GoroutineDumpParser.ParseFile(GoFixtures.PathOf("goroutines-debug1.txt"));
         Assert.Equal(GoroutineDumpFormat.Aggregated, dump.Format);
         Assert.Empty(dump.Skipped);
         Assert.Equal(GoFixtures.ManifestInt("goroutines.debug1.total"), dump.DeclaredTotal);
@@ -57,7 +57,7 @@ public class GoroutineDumpTests
     [Fact]
     public void Panic_MessageAndGoroutines()
     {
-        var dump = GoroutineDumpParser.ParseFile(GoFixtures.File_("panic.txt"));
+        var dump = GoroutineDumpParser.ParseFile(GoFixtures.PathOf("panic.txt"));
         Assert.Equal(GoFixtures.Manifest("panic.message"), dump.PanicMessage);
         Assert.Equal(GoFixtures.ManifestInt("panic.goroutines"), dump.Goroutines.Count);
         Assert.Empty(dump.Skipped);
@@ -111,7 +111,7 @@ public class GoroutineDumpTests
     [Fact]
     public void GroupFile_StreamsToTheSameBucketsAsParsingFirst()
     {
-        var (streamed, summary) = GoroutineDumpParser.GroupFile(GoFixtures.File_("goroutines-debug2.txt"));
+        var (streamed, summary) = GoroutineDumpParser.GroupFile(GoFixtures.PathOf("goroutines-debug2.txt"));
         var parsed = StackGrouper.Group(Debug2.Goroutines);
         Assert.Empty(summary.Skipped);
         Assert.Equal(parsed.Select(b => (b.Count, b.State, b.TopFrame?.Function)), streamed.Select(b => (b.Count, b.State, b.TopFrame?.Function)));
@@ -137,7 +137,7 @@ public class GoroutineDumpTests
     [Fact]
     public void Leaks_InADebug1Dump_AreTheSameBucketsWithStatesInferredWherePossible()
     {
-        var leaks = GoroutineLeaks.Find(GoroutineDumpParser.ParseFile(GoFixtures.File_("goroutines-debug1.txt")));
+        var leaks = GoroutineLeaks.Find(GoroutineDumpParser.ParseFile(GoFixtures.PathOf("goroutines-debug1.txt")));
         // debug=1 omits the runtime frames of parked goroutines: only the mutex wait can be told from what is printed.
         Assert.Equal([(GoroutineLeaks.UnknownWait, 100), (GoroutineLeaks.UnknownWait, 50), (GoroutineLeaks.UnknownWait, 25), ("sync.Mutex.Lock", 10)], leaks.Select(l => (l.State, l.Count)));
     }
@@ -149,11 +149,11 @@ public class GoroutineDumpTests
         var text = Assert.Throws<AnalysisException>(() => GoroutineDumpParser.ParseFile(GoFixtures.Scratch("notes.txt", "hello\nworld\n"u8.ToArray())));
         Assert.Equal(AnalysisErrorKind.WrongFormat, text.Kind);
         Assert.Contains("line 1: \"hello\"", text.Message);
-        var gz = Assert.Throws<AnalysisException>(() => GoroutineDumpParser.ParseFile(GoFixtures.File_("heap-1.pb.gz")));
+        var gz = Assert.Throws<AnalysisException>(() => GoroutineDumpParser.ParseFile(GoFixtures.PathOf("heap-1.pb.gz")));
         Assert.Contains("pprof profile", gz.Message);
-        var bin = Assert.Throws<AnalysisException>(() => GoroutineDumpParser.ParseFile(GoFixtures.File_("trace.out")));
+        var bin = Assert.Throws<AnalysisException>(() => GoroutineDumpParser.ParseFile(GoFixtures.PathOf("trace.out")));
         Assert.Equal(AnalysisErrorKind.WrongFormat, bin.Kind);
-        Assert.Equal(AnalysisErrorKind.FileNotFound, Assert.Throws<AnalysisException>(() => GoroutineDumpParser.ParseFile(GoFixtures.File_("nope.txt"))).Kind);
+        Assert.Equal(AnalysisErrorKind.FileNotFound, Assert.Throws<AnalysisException>(() => GoroutineDumpParser.ParseFile(GoFixtures.PathOf("nope.txt"))).Kind);
     }
 
     private static string Render(GoroutineDump dump)

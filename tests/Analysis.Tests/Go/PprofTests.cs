@@ -6,7 +6,7 @@ namespace Analysis.Tests.Go;
 
 public class PprofTests
 {
-    private static PprofProfile Load(string name) => PprofProfile.Load(GoFixtures.File_(name));
+    private static PprofProfile Load(string name) => PprofProfile.Load(GoFixtures.PathOf(name));
 
     // (file, sample index, MANIFEST key): the top function and its flat value as `go tool pprof -top` printed them.
     public static TheoryData<string, string, string> TopCases => new()
@@ -90,7 +90,7 @@ public class PprofTests
     [Fact]
     public void RawUncompressedProfile_ReadsTheSame()
     {
-        using var gz = new GZipStream(File.OpenRead(GoFixtures.File_("heap-2.pb.gz")), CompressionMode.Decompress);
+        using var gz = new GZipStream(File.OpenRead(GoFixtures.PathOf("heap-2.pb.gz")), CompressionMode.Decompress);
         using var raw = new MemoryStream();
         gz.CopyTo(raw);
         var profile = PprofProfile.Load(GoFixtures.Scratch("heap-raw.pb", raw.ToArray()));
@@ -100,12 +100,12 @@ public class PprofTests
     [Fact]
     public void BadInputs_FailWithTheirKinds()
     {
-        var bytes = File.ReadAllBytes(GoFixtures.File_("heap-2.pb.gz"));
+        var bytes = File.ReadAllBytes(GoFixtures.PathOf("heap-2.pb.gz"));
         var cut = Assert.Throws<AnalysisException>(() => PprofProfile.Load(GoFixtures.Scratch("cut.pb.gz", bytes[..(bytes.Length / 2)])));
         Assert.Equal(AnalysisErrorKind.Truncated, cut.Kind);
         Assert.Contains("gzip", cut.Message);
 
-        var text = Assert.Throws<AnalysisException>(() => PprofProfile.Load(GoFixtures.File_("goroutines-debug1.txt")));
+        var text = Assert.Throws<AnalysisException>(() => PprofProfile.Load(GoFixtures.PathOf("goroutines-debug1.txt")));
         Assert.Equal(AnalysisErrorKind.WrongFormat, text.Kind);
         Assert.Contains("Get-Goroutines", text.Message);
 
@@ -113,7 +113,7 @@ public class PprofTests
         Assert.Equal(AnalysisErrorKind.WrongFormat, garbage.Kind);
         Assert.Contains("offset", garbage.Message);
 
-        var trace = Assert.Throws<AnalysisException>(() => PprofProfile.Load(GoFixtures.File_("trace.out")));
+        var trace = Assert.Throws<AnalysisException>(() => PprofProfile.Load(GoFixtures.PathOf("trace.out")));
         Assert.Contains("Go execution trace", trace.Message);
 
         Assert.Equal(AnalysisErrorKind.FileEmpty, Assert.Throws<AnalysisException>(() => PprofProfile.Load(GoFixtures.Scratch("empty.pb.gz", []))).Kind);

@@ -44,7 +44,7 @@ public class ExtensionTests
         Assert.Contains("<th style=\"text-align:left\">Name</th><td>worker-a</td>", one, StringComparison.Ordinal);
         Assert.Contains("\"Deadlock\"", one, StringComparison.Ordinal); // the cycle drawn beside it
 
-        var buckets = StackGrouper.Group(GoroutineDumpParser.ParseFile(GoFixtures.File_("goroutines-debug2.txt")).Goroutines);
+        var buckets = StackGrouper.Group(GoroutineDumpParser.ParseFile(GoFixtures.PathOf("goroutines-debug2.txt")).Goroutines);
         Assert.Contains("Largest stack buckets", Formatter.ToDisplayString(buckets, "text/html"), StringComparison.Ordinal);
     }
 

@@ -229,7 +229,7 @@ public class NotebookRunnerTests
     [Fact]
     public async Task AnalysisResults_DisplayAsTablesWithCharts_AndTheHtmlPageCarriesThemOffline()
     {
-        string dump = GoFixtures.File_("goroutines-debug2.txt");
+        string dump = GoFixtures.PathOf("goroutines-debug2.txt");
         var doc = Dib($$"""
             #!markdown
             # Goroutine check

@@ -117,11 +117,11 @@ public class ChartTests
     [Fact]
     public void StackBuckets_AndPprofTop_ChartTheirCounts()
     {
-        var buckets = StackGrouper.Group(GoroutineDumpParser.ParseFile(GoFixtures.File_("goroutines-debug2.txt")).Goroutines);
+        var buckets = StackGrouper.Group(GoroutineDumpParser.ParseFile(GoFixtures.PathOf("goroutines-debug2.txt")).Goroutines);
         var bar = Assert.Single(Traces(Charts.StackBuckets(buckets, top: 4)));
         Assert.Equal([10, 25, 50, 100], Longs(bar, "x"));
 
-        var diff = PprofQueries.Top(PprofProfile.Load(GoFixtures.File_("heap-2.pb.gz")).Subtract(PprofProfile.Load(GoFixtures.File_("heap-1.pb.gz"))), 3);
+        var diff = PprofQueries.Top(PprofProfile.Load(GoFixtures.PathOf("heap-2.pb.gz")).Subtract(PprofProfile.Load(GoFixtures.PathOf("heap-1.pb.gz"))), 3);
         var pprof = Assert.Single(Traces(Charts.PprofTop(diff)));
         Assert.Equal(GoFixtures.ManifestLong("pprof.heapdiff.inuse_space.top_flat"), Longs(pprof, "x")[^1]);
     }
@@ -129,7 +129,7 @@ public class ChartTests
     [Fact]
     public void GoGcCycles_MarksForcedCycles()
     {
-        var cycles = GcTrace.Load(GoFixtures.File_("gctrace.log")).Cycles;
+        var cycles = GcTrace.Load(GoFixtures.PathOf("gctrace.log")).Cycles;
         var pause = Traces(Charts.GoGcCycles(cycles))[0];
         var colors = pause.GetProperty("marker").GetProperty("color").EnumerateArray().Select(c => c.GetString()).ToArray();
         Assert.Equal(GoFixtures.ManifestInt("gctrace.forced"), colors.Count(c => c == "#d62728"));

@@ -25,11 +25,11 @@ public class ReportTests
             Title = "Test <incident> & co",
             Dump = dump,
             Trace = TraceCaptures.FactsAnalysis,
-            Goroutines = GoroutineDumpParser.ParseFile(GoFixtures.File_("goroutines-debug2.txt")),
-            HeapProfile = PprofProfile.Load(GoFixtures.File_("heap-2.pb.gz")),
-            BaseHeapProfile = PprofProfile.Load(GoFixtures.File_("heap-1.pb.gz")),
-            GoGcTrace = GcTrace.Load(GoFixtures.File_("gctrace.log")),
-            GoTrace = GoExecutionTrace.Load(GoFixtures.File_("trace.out")),
+            Goroutines = GoroutineDumpParser.ParseFile(GoFixtures.PathOf("goroutines-debug2.txt")),
+            HeapProfile = PprofProfile.Load(GoFixtures.PathOf("heap-2.pb.gz")),
+            BaseHeapProfile = PprofProfile.Load(GoFixtures.PathOf("heap-1.pb.gz")),
+            GoGcTrace = GcTrace.Load(GoFixtures.PathOf("gctrace.log")),
+            GoTrace = GoExecutionTrace.Load(GoFixtures.PathOf("trace.out")),
         };
         // deadlock, thread states, heap top, heap by namespace, retained sizes, GC pauses, flame graph, goroutine buckets,
         // heap growth, Go GC

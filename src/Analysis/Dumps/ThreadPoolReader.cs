@@ -63,57 +63,16 @@ public sealed record ThreadPoolReport
         string.Create(CultureInfo.InvariantCulture, $"thread pool: {ActiveWorkers} active / {IdleWorkers} idle of max {MaxWorkers}, {BusyWorkerCount} busy, {QueuedCount} queued, {TimerCount} timers{(IsStarved ? " — STARVED" : "")}");
 }
 
-/// <summary>Objects of one type.</summary>
-public sealed record TypeCount(string TypeName, int Count)
+/// <summary>Reads the thread pool's workers, queues and timers from runtime data structures on the heap.</summary>
+internal static class ThreadPoolReader
 {
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Count:N0} {TypeName}");
-}
-
-/// <summary>The finalizer: its thread and what it runs, and the objects waiting for it.</summary>
-public sealed record FinalizerReport
-{
-    public int? ThreadId { get; init; }
-
-    public ItemList<StackFrameInfo> Frames { get; init; } = [];
-
-    /// <summary>The type whose finalizer is running (a Finalize frame on the finalizer thread), or null when idle.</summary>
-    public string? Finalizing { get; init; }
-
-    /// <summary>The wait the finalizer thread is in while running a finalizer (a finalizer should never wait).</summary>
-    public string? WaitingIn { get; init; }
-
-    /// <summary>A finalizer is running and waiting: every object behind it waits too.</summary>
-    public bool IsBlocked => Finalizing is not null && WaitingIn is not null;
-
-    /// <summary>Objects dead and queued for their finalizer (the f-reachable queue).</summary>
-    public int ReadyCount => Ready.Sum(r => r.Count);
-
-    public ItemList<TypeCount> Ready { get; init; } = [];
-
-    /// <summary>Live objects registered for finalization (the finalization queue proper).</summary>
-    public int RegisteredCount { get; init; }
-
-    /// <summary>What could not be read: a damaged queue. Empty on a healthy dump.</summary>
-    public ItemList<string> Warnings { get; init; } = [];
-
-    public override string ToString() =>
-        Finalizing is null
-            ? string.Create(CultureInfo.InvariantCulture, $"finalizer idle; {ReadyCount:N0} ready, {RegisteredCount:N0} registered")
-            : string.Create(CultureInfo.InvariantCulture, $"finalizer running {Finalizing}.Finalize(){(WaitingIn is null ? "" : ", waiting in " + WaitingIn)}; {ReadyCount:N0} objects wait behind it");
-}
-
-/// <summary>Reads the thread pool's queues and timers and the finalizer's state from runtime data structures on the heap.</summary>
-internal static class RuntimeQueues
-{
-    private static readonly string[] IdleWaits = ["System.Threading.LowLevelLifoSemaphore", "System.Threading.PortableThreadPool+WorkerThread.WorkerThreadStart"];
-
-    public static ThreadPoolReport ThreadPool(ClrRuntime runtime, IReadOnlyList<DumpThread> threads, CancellationToken cancellationToken)
+    public static ThreadPoolReport Read(ClrRuntime runtime, IReadOnlyList<DumpThread> threads, CancellationToken cancellationToken)
     {
         var warnings = new List<string>();
         var pool = runtime.ThreadPool;
         var busy = threads
             .Where(t => t.IsAlive && t.Frames.Any(f => f.Function.StartsWith("System.Threading.ThreadPoolWorkQueue.Dispatch", StringComparison.Ordinal)))
-            .Select(t => (Thread: t, Frame: UserFrame(t), Wait: WaitFrame(t)))
+            .Select(t => (Thread: t, Frame: ThreadFrames.UserFrame(t), Wait: ThreadFrames.WaitFrame(t)))
             .GroupBy(x => (x.Frame, x.Wait))
             .Select(g => new WorkerGroup(g.Key.Frame, g.Key.Wait, g.Count(), g.Select(x => x.Thread.ManagedThreadId).Order().ToArray()))
             .OrderByDescending(g => g.Count).ThenBy(g => g.Frame, StringComparer.Ordinal)
@@ -181,57 +140,6 @@ internal static class RuntimeQueues
                 .OrderByDescending(g => g.Count).ThenBy(g => g.Description, StringComparer.Ordinal).ToArray(),
             Timers = timers,
             Warnings = pool is null ? [.. warnings, "The runtime's thread-pool data is not available (ClrRuntime.ThreadPool is null); worker counts are 0."] : warnings,
-        };
-    }
-
-    public static FinalizerReport Finalizer(ClrRuntime runtime, IReadOnlyList<DumpThread> threads, CancellationToken cancellationToken)
-    {
-        var thread = threads.FirstOrDefault(t => t.IsFinalizer);
-        string? finalizing = null, waiting = null;
-        if (thread is not null)
-        {
-            var frames = thread.Frames.Where(f => f.Kind == FrameKind.Managed).ToArray();
-            int at = Array.FindIndex(frames, f => AsyncAnalyzer.ShortFunction(f.Function).EndsWith(".Finalize", StringComparison.Ordinal) && !f.Function.StartsWith("System.GC.", StringComparison.Ordinal));
-            if (at >= 0)
-            {
-                string function = AsyncAnalyzer.ShortFunction(frames[at].Function);
-                finalizing = function[..^".Finalize".Length];
-                waiting = at > 0 ? WaitFrame(thread) : null;
-            }
-        }
-
-        var warnings = new List<string>();
-        var ready = new Dictionary<string, int>(StringComparer.Ordinal);
-        int registered = 0;
-        if (FinalizerQueues.Damage(runtime) is { } damage)
-        {
-            warnings.Add(damage);
-        }
-        else
-        {
-            foreach (var root in runtime.Heap.EnumerateFinalizerRoots())
-            {
-                cancellationToken.ThrowIfCancellationRequested();
-                string name = root.Object.Type?.Name ?? "<unknown type>";
-                ready[name] = ready.GetValueOrDefault(name) + 1;
-            }
-
-            foreach (var _ in runtime.Heap.EnumerateFinalizableObjects())
-            {
-                if ((++registered & 0xFFF) == 0)
-                    cancellationToken.ThrowIfCancellationRequested();
-            }
-        }
-
-        return new FinalizerReport
-        {
-            ThreadId = thread?.ManagedThreadId,
-            Frames = thread?.Frames ?? [],
-            Finalizing = finalizing,
-            WaitingIn = waiting,
-            Ready = ready.Select(kv => new TypeCount(kv.Key, kv.Value)).OrderByDescending(t => t.Count).ThenBy(t => t.TypeName, StringComparer.Ordinal).ToArray(),
-            RegisteredCount = registered,
-            Warnings = warnings,
         };
     }
 
@@ -359,29 +267,5 @@ internal static class RuntimeQueues
         }
 
         return default;
-    }
-
-    /// <summary>The topmost managed frame outside the framework: the user code a worker runs.</summary>
-    private static string UserFrame(DumpThread thread)
-    {
-        foreach (var f in thread.Frames)
-        {
-            if (f.Kind == FrameKind.Managed && !f.Function.StartsWith("System.", StringComparison.Ordinal) && !f.Function.StartsWith("Microsoft.", StringComparison.Ordinal)
-                && !f.Function.StartsWith("Interop", StringComparison.Ordinal))
-                return AsyncAnalyzer.ShortFunction(f.Function);
-        }
-
-        return thread.TopFrame is { } top ? AsyncAnalyzer.ShortFunction(top.Function) : "(no managed frame)";
-    }
-
-    /// <summary>The wait the thread is in (its top managed frame when that is a wait, sleep or lock), else null.</summary>
-    private static string? WaitFrame(DumpThread thread)
-    {
-        if (thread.TopFrame is not { } top)
-            return null;
-        string f = AsyncAnalyzer.ShortFunction(top.Function);
-        bool isWait = f.Contains("Wait", StringComparison.Ordinal) || f.Contains("Sleep", StringComparison.Ordinal) || f.Contains("Monitor.Enter", StringComparison.Ordinal)
-            || f.Contains("Lock.", StringComparison.Ordinal) || f.Contains("Join", StringComparison.Ordinal) || IdleWaits.Any(w => f.StartsWith(w, StringComparison.Ordinal));
-        return isWait ? f : null;
     }
 }
