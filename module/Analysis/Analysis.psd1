@@ -46,13 +46,13 @@
         'Get-PprofTop'
         'Get-PprofPeek'
         'Get-PprofTraces'
-        'Get-GcTrace'
+        'Get-GoGcTrace'
         'Get-GoTrace'
         'Export-IncidentReport'
         'Invoke-Notebook'
     )
     FunctionsToExport    = @()
-    AliasesToExport      = @()
+    AliasesToExport      = @('Get-GcTrace')
     VariablesToExport    = @()
     PrivateData          = @{
         PSData = @{

@@ -164,8 +164,8 @@ public static class Charts
         foreach (var gen in gcs.GroupBy(g => g.Generation).OrderBy(g => g.Key))
         {
             traces.Add(Trace("scatter",
-                ("x", gen.Select(g => Math.Round(g.StartMSec, 3)).ToArray()),
-                ("y", gen.Select(g => Math.Round(g.PauseMSec, 3)).ToArray()),
+                ("x", gen.Select(g => Math.Round(g.StartMs, 3)).ToArray()),
+                ("y", gen.Select(g => Math.Round(g.PauseMs, 3)).ToArray()),
                 ("mode", "markers"),
                 ("name", $"gen{gen.Key} pause"),
                 ("text", gen.Select(g => $"GC #{g.Number} {g.Reason}").ToArray()),
@@ -174,7 +174,7 @@ public static class Charts
         }
 
         traces.Add(Trace("scatter",
-            ("x", gcs.Select(g => Math.Round(g.StartMSec, 3)).ToArray()),
+            ("x", gcs.Select(g => Math.Round(g.StartMs, 3)).ToArray()),
             ("y", gcs.Select(g => Math.Round(g.HeapSizeAfterMB, 3)).ToArray()),
             ("mode", "lines"),
             ("name", "heap after (MB)"),

@@ -138,11 +138,11 @@ public static class IncidentReport
         sections.Add(() =>
         {
             report.Heading("Trace")
-                .Paragraph($"Process {trace.ProcessId}, runtime {trace.RuntimeVersion}, {trace.DurationMSec / 1000:F1} s, {trace.EventCount:N0} events.")
+                .Paragraph($"Process {trace.ProcessId}, runtime {trace.RuntimeVersion}, {trace.DurationMs / 1000:F1} s, {trace.EventCount:N0} events.")
                 .Heading("Garbage collection", 3).Paragraph(gc.ToString());
             if (trace.Gcs.Count > 0)
                 report.Chart(Charts.GcPauses(trace.Gcs));
-            report.Table(trace.Gcs.OrderByDescending(g => g.PauseMSec).Take(top));
+            report.Table(trace.Gcs.OrderByDescending(g => g.PauseMs).Take(top));
             report.Heading("CPU", 3).Table(cpu);
             if (trace.SampleCount > 0)
                 report.Chart(Charts.FlameGraph(trace.GetFoldedStacks()));
@@ -152,7 +152,7 @@ public static class IncidentReport
                     ("Type", g => g.Key), ("Count", g => g.Count()), ("First message", g => g.First().Message), ("Thrown in", g => g.First().ThrownIn?.Function));
             }
 
-            var waits = trace.EnumerateContention().OrderByDescending(c => c.DurationMSec).Take(top).ToList();
+            var waits = trace.EnumerateContention().OrderByDescending(c => c.DurationMs).Take(top).ToList();
             if (waits.Count > 0)
             {
                 report.Heading("Lock contention", 3).Table(waits);

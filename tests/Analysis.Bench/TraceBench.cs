@@ -55,7 +55,7 @@ internal static partial class TraceBench
         var gc = analysis.GetGcSummary();
         var top = analysis.GetCpuTop(10, filter: SampleFilter.All);
         sw.Stop();
-        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"GC {gc.Count} {gc.TotalPauseMSec:F1}"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"GC {gc.Count} {gc.TotalPauseMs:F1}"));
         foreach (var f in top)
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"TOP {f.ExclusivePercent:F2} {f.Function}"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"INTERNAL {sw.Elapsed.TotalMilliseconds:F1}"));

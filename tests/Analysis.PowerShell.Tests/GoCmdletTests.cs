@@ -69,13 +69,14 @@ public class GoCmdletTests
     }
 
     [Fact]
-    public void GetGcTrace_AndGetGoTrace_Summaries()
+    public void GetGoGcTrace_AndGetGoTrace_Summaries_AndTheOldNameIsAnAlias()
     {
         using var host = new PwshHost();
         var r = host.Run("""
-            $s = Get-GcTrace $log -Summary
+            $s = Get-GoGcTrace $log -Summary
             '{0}/{1}' -f $s.Cycles, $s.Forced
             @(Get-GcTrace $log | Where-Object Forced).Count
+            (Get-Alias Get-GcTrace).ResolvedCommandName
             $t = Get-GoTrace $trace
             '{0} {1} {2}' -f $t.Gcs.Count, $t.StopTheWorlds.Count, $t.Gomaxprocs
             @(Get-GoTrace $trace -View StopTheWorld).Count
@@ -83,7 +84,7 @@ public class GoCmdletTests
             @(Get-GoTrace $trace -View States -Steps 10).Count
             """, Vars(("log", Go("gctrace.log")), ("trace", Go("trace.out"))));
         Assert.Empty(r.Errors);
-        Assert.Equal(["6/4", "4", "2 5 2", "5", "chan send", "11"], r.Strings);
+        Assert.Equal(["6/4", "4", "Get-GoGcTrace", "2 5 2", "5", "chan send", "11"], r.Strings);
     }
 
     public static TheoryData<string, string, string> BadInputs => new()
@@ -92,7 +93,7 @@ public class GoCmdletTests
         { "Get-Goroutines", "heap-1.pb.gz", "NotAGoroutineDump" },
         { "Import-Pprof", "goroutines-debug1.txt", "NotAProfile" },
         { "Import-Pprof", "cut.pb.gz", "ProfileTruncated" },
-        { "Get-GcTrace", "trace.out", "NotAGcTrace" },
+        { "Get-GoGcTrace", "trace.out", "NotAGcTrace" },
         { "Get-GoTrace", "gctrace.log", "NotAGoTrace" },
         { "Get-GoTrace", "old.trace", "NotAGoTrace" },
     };

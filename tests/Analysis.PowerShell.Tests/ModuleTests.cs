@@ -11,7 +11,7 @@ public class ModuleTests
         "Close-Dump", "Close-Trace", "Export-TraceStacks", "Get-DumpThreads", "Get-HeapTop", "Get-TraceContention", "Get-TraceCpuTop",
         "Get-TraceExceptions", "Get-TraceGc", "Get-TraceGcSummary", "Get-TraceStacks", "Import-Trace", "Invoke-TraceCapture", "New-Dump",
         "Open-Dump", "Start-TraceCapture", "Stop-TraceCapture", "Get-Goroutines", "Group-Stacks", "Find-GoroutineLeak", "Import-Pprof",
-        "Get-PprofTop", "Get-PprofPeek", "Get-PprofTraces", "Get-GcTrace", "Get-GoTrace", "Export-IncidentReport", "Invoke-Notebook",
+        "Get-PprofTop", "Get-PprofPeek", "Get-PprofTraces", "Get-GoGcTrace", "Get-GoTrace", "Export-IncidentReport", "Invoke-Notebook",
         "Get-GcRoot", "Compare-Heap", "Get-DumpTasks", "Get-DumpThreadPool", "Get-DumpFinalizer", "Get-DumpTriage",
     ];
 
@@ -180,8 +180,8 @@ public class ModuleTests
             ["Analysis.Go.PprofTopRow"] = "Get-PprofTop $heap -Top 3",
             ["Analysis.Go.PprofPeekRow"] = "Get-PprofPeek $heap -Function '*orders.remember'",
             ["Analysis.Go.PprofTrace"] = "Get-PprofTraces $heap -Top 3",
-            ["Analysis.Go.GcCycle"] = "Get-GcTrace $gclog",
-            ["Analysis.Go.GcTraceSummary"] = "Get-GcTrace $gclog -Summary",
+            ["Analysis.Go.GcCycle"] = "Get-GoGcTrace $gclog",
+            ["Analysis.Go.GcTraceSummary"] = "Get-GoGcTrace $gclog -Summary",
             ["Analysis.Go.GoExecutionTrace"] = "Get-GoTrace $gotrace",
             ["Analysis.Go.GoTraceGc"] = "Get-GoTrace $gotrace -View Gcs",
             ["Analysis.Go.GoTraceStopTheWorld"] = "Get-GoTrace $gotrace -View StopTheWorld",

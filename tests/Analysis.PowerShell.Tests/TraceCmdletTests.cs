@@ -25,6 +25,25 @@ public class TraceCmdletTests
     }
 
     [Fact]
+    public void OldUnitNames_StillRead_ButAreNotListed()
+    {
+        // the .NET trace members were named *MSec before the units became one (Ms); scripts using them keep working
+        using var host = new PwshHost();
+        var r = host.Run("""
+            $s = Get-TraceGcSummary $f -PauseThresholdMSec 0
+            $s.MaxPauseMSec -eq $s.MaxPauseMs -and $s.MaxPauseMs -gt 0
+            $s.PauseThresholdMs -eq 0
+            $g = @(Get-TraceGc $f -MinPauseMSec 0)[0]
+            $g.PauseMSec -eq $g.PauseMs -and $g.StartMSec -eq $g.StartMs
+            @($s.Anomalies)[0].Description -eq @($s.Anomalies)[0].Summary
+            @($s | Get-Member -Name *MSec).Count
+            ($g | ConvertTo-Csv)[0] -match 'MSec'
+            """, Facts);
+        Assert.Empty(r.Errors);
+        Assert.Equal(["True", "True", "True", "True", "0", "False"], r.Strings);
+    }
+
+    [Fact]
     public void GetTraceCpuTop_HotMethodFirst_AndThreadFilterWorks()
     {
         using var host = new PwshHost();
@@ -46,7 +65,7 @@ public class TraceCmdletTests
             @(Get-TraceExceptions $f -Type '*.InvoiceRejectedException').Count
             (Get-TraceExceptions $f -Type '*.InvoiceRejectedException')[3].Message
             (Get-TraceExceptions $f -Type '*.InvoiceRejectedException')[0].ThrownIn.Function
-            @(Get-TraceContention $f -MinDurationMSec 30 | Where-Object { $_.Stack.Function -contains $m }).Count
+            @(Get-TraceContention $f -MinDurationMs 30 | Where-Object { $_.Stack.Function -contains $m }).Count
             """, Vars(("f", TraceCaptures.Facts), ("m", TraceFacts.ContendedMethod)));
         Assert.Empty(r.Errors);
         Assert.Equal([$"{TraceFacts.ExceptionCount}", "invoice 3 rejected", TraceFacts.ExceptionThrower, $"{TraceFacts.ContentionRounds}"], r.Strings);

@@ -91,7 +91,7 @@ public sealed partial class ReadmeTests
     /// <summary>Lines that ask a question the demo files answer (filters that may rightly match nothing excepted).</summary>
     private static bool ExpectsOutput(string line) =>
         !line.StartsWith("Import-Module", StringComparison.Ordinal) && !AssignmentLine().IsMatch(line) && !line.StartsWith("Close-", StringComparison.Ordinal)
-        && !line.Contains("Export-Csv", StringComparison.Ordinal) && !line.Contains("-MinPauseMSec", StringComparison.Ordinal);
+        && !line.Contains("Export-Csv", StringComparison.Ordinal) && !line.Contains("-MinPauseMs", StringComparison.Ordinal);
 
     [GeneratedRegex(@"^\$\w+\s*=")]
     private static partial Regex AssignmentLine();

@@ -132,13 +132,13 @@ public static class ResultTypes
         },
         new("GcEvent", "Analysis.Traces.GcEvent", "Get-TraceGc ./app.nettrace")
         {
-            Properties = ["Number", "Generation", "Type", "Reason", "StartMSec", "PauseMSec", "HeapSizeBeforeMB", "HeapSizeAfterMB", "GenerationSizesAfterMB"],
+            Properties = ["Number", "Generation", "Type", "Reason", "StartMs", "PauseMs", "HeapSizeBeforeMB", "HeapSizeAfterMB", "GenerationSizesAfterMB"],
             CsvCells = [new("GenerationSizesAfterMB", ", ")],
             Known = ("Reason", "Induced"),
         },
         new("GcSummary", "Analysis.Traces.GcSummary", "Get-TraceGcSummary ./app.nettrace")
         {
-            Properties = ["Count", "Gen2Count", "InducedCount", "TotalPauseMSec", "MaxPauseMSec", "PercentTimePaused", "Anomalies", "GcsOverThreshold"],
+            Properties = ["Count", "Gen2Count", "InducedCount", "TotalPauseMs", "MaxPauseMs", "PercentTimePaused", "Anomalies", "GcsOverThreshold"],
             CsvCells = [new("Anomalies", "InducedGen2: ")],
         },
         new("CpuFunction", "Analysis.Traces.CpuFunction", "Get-TraceCpuTop ./app.nettrace -Top 5")
@@ -153,13 +153,13 @@ public static class ResultTypes
         },
         new("TraceException", "Analysis.Traces.TraceException", "Get-TraceExceptions ./app.nettrace")
         {
-            Properties = ["TimeMSec", "ThreadId", "Type", "Message", "HResult", "Stack", "ThrownIn"],
+            Properties = ["TimeMs", "ThreadId", "Type", "Message", "HResult", "Stack", "ThrownIn"],
             CsvCells = [new("Stack", TraceFacts.ExceptionThrower)],
             Known = ("Exception", TraceFacts.ExceptionType),
         },
         new("ContentionEvent", "Analysis.Traces.ContentionEvent", "Get-TraceContention ./app.nettrace")
         {
-            Properties = ["TimeMSec", "ThreadId", "DurationMSec", "LockKind", "Stack", "OwnerThreadId", "LockAddress"],
+            Properties = ["TimeMs", "ThreadId", "DurationMs", "LockKind", "Stack", "OwnerThreadId", "LockAddress"],
             CsvCells = [new("Stack", TraceFacts.ContendedMethod)],
             Known = ("Where", TraceFacts.ContendedMethod),
         },
@@ -221,12 +221,12 @@ public static class ResultTypes
             CsvCells = [new("Frames", PprofTop + " <- ")],
             Known = ("Stack", PprofTop),
         },
-        new("GcCycle", "Analysis.Go.GcCycle", "Get-GcTrace ./stderr.log")
+        new("GcCycle", "Analysis.Go.GcCycle", "Get-GoGcTrace ./stderr.log")
         {
             Properties = ["Number", "AtSeconds", "PauseMs", "HeapStartMB", "HeapEndMB", "HeapLiveMB", "HeapGoalMB", "Procs", "Forced", "ClockPhasesMs"],
             CsvCells = [new("ClockPhasesMs", ", ")],
         },
-        new("GcTraceSummary", "Analysis.Go.GcTraceSummary", "Get-GcTrace ./stderr.log -Summary")
+        new("GcTraceSummary", "Analysis.Go.GcTraceSummary", "Get-GoGcTrace ./stderr.log -Summary")
         {
             Properties = ["Cycles", "Forced", "TotalPauseMs", "MaxPauseMs", "MedianPauseMs", "FirstGoalMB", "LastGoalMB", "Anomalies"],
             CsvCells = [new("Anomalies", "Forced")],

@@ -8,7 +8,7 @@ public static class TraceFacts
     public const string ExceptionType = "Contoso.TraceTarget.InvoiceRejectedException";
     public const string ExceptionThrower = "Contoso.TraceTarget.Billing.Reject(int32)";
     public const int ContentionRounds = 6;
-    public const double ContentionHoldMSec = 60;
+    public const double ContentionHoldMs = 60;
     public const string ContendedMethod = "Contoso.TraceTarget.Contention.WaitForLedger()";
     public const string HotMethod = "Contoso.TraceTarget.Hot.SpinPrimeSieve(int32)";
     public const int HotMilliseconds = 1500;

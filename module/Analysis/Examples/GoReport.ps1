@@ -49,7 +49,7 @@ if ($Cpu) {
 }
 
 if ($GcTrace) {
-    $s = Get-GcTrace -Path $GcTrace -Summary
+    $s = Get-GoGcTrace -Path $GcTrace -Summary
     "GC (gctrace)  $s"
     foreach ($a in $s.Anomalies) { "  ! $a" }
     ''

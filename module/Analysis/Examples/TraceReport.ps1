@@ -62,6 +62,6 @@ foreach ($type in $byType.Keys) {
 ''
 
 $waits = @($trace | Get-TraceContention)
-$total = 0; foreach ($w in $waits) { $total += $w.DurationMSec }
+$total = 0; foreach ($w in $waits) { $total += $w.DurationMs }
 'Lock contention: {0} wait(s), {1:N1} ms in total' -f $waits.Count, $total
-foreach ($w in @($waits | Where-Object DurationMSec -ge 10)) { "  $w" }
+foreach ($w in @($waits | Where-Object DurationMs -ge 10)) { "  $w" }

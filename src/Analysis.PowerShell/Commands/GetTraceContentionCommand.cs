@@ -11,11 +11,11 @@ namespace Analysis.PowerShell.Commands;
 /// </para>
 /// </remarks>
 /// <example>
-/// <code>Get-TraceContention ./app.nettrace -MinDurationMSec 10</code>
+/// <code>Get-TraceContention ./app.nettrace -MinDurationMs 10</code>
 /// <para>The lock waits of 10 ms or more.</para>
 /// </example>
 /// <example>
-/// <code>Get-TraceContention ./app.nettrace | Measure-Object DurationMSec -Sum -Maximum</code>
+/// <code>Get-TraceContention ./app.nettrace | Measure-Object DurationMs -Sum -Maximum</code>
 /// <para>How many waits, how long in all and the longest.</para>
 /// </example>
 [Cmdlet(VerbsCommon.Get, "TraceContention", DefaultParameterSetName = TraceSet)]
@@ -25,13 +25,14 @@ public sealed class GetTraceContentionCommand : TraceCmdlet
     /// <summary>Only waits at least this many milliseconds long.</summary>
     [Parameter]
     [ValidateRange(0, double.MaxValue)]
-    public double MinDurationMSec { get; set; }
+    [Alias("MinDurationMSec")] // its name before the units were one (Ms)
+    public double MinDurationMs { get; set; }
 
     protected override void ProcessTrace(TraceSession session, TraceAnalysis analysis)
     {
         foreach (var c in analysis.EnumerateContention())
         {
-            if (c.DurationMSec >= MinDurationMSec)
+            if (c.DurationMs >= MinDurationMs)
                 WriteResult(c);
         }
     }

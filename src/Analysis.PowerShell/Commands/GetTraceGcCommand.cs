@@ -7,7 +7,7 @@ namespace Analysis.PowerShell.Commands;
 /// <remarks>
 /// <para>
 /// One GcEvent per completed GC, as PerfView's GCStats shows them: Number, Generation, Type (Blocking, Background,
-/// Foreground), Reason (AllocSmall, Induced …), StartMSec, PauseMSec, SuspendMSec, the heap size before and after,
+/// Foreground), Reason (AllocSmall, Induced …), StartMs, PauseMs, SuspendMs, the heap size before and after,
 /// promoted bytes, the allocation since the previous GC and the size of each generation after it.
 /// </para>
 /// </remarks>
@@ -16,7 +16,7 @@ namespace Analysis.PowerShell.Commands;
 /// <para>Every gen2 collection.</para>
 /// </example>
 /// <example>
-/// <code>Get-TraceGc ./app.nettrace | Sort-Object PauseMSec -Descending | Select-Object -First 5</code>
+/// <code>Get-TraceGc ./app.nettrace | Sort-Object PauseMs -Descending | Select-Object -First 5</code>
 /// <para>The five longest pauses.</para>
 /// </example>
 /// <example>
@@ -35,7 +35,8 @@ public sealed class GetTraceGcCommand : TraceCmdlet
     /// <summary>Only GCs that paused the process at least this long.</summary>
     [Parameter]
     [ValidateRange(0, double.MaxValue)]
-    public double MinPauseMSec { get; set; }
+    [Alias("MinPauseMSec")] // its name before the units were one (Ms)
+    public double MinPauseMs { get; set; }
 
     /// <summary>Only induced GCs (GC.Collect and the like).</summary>
     [Parameter]
@@ -46,8 +47,8 @@ public sealed class GetTraceGcCommand : TraceCmdlet
         IEnumerable<GcEvent> rows = analysis.Gcs;
         if (Generation is { Length: > 0 } generations)
             rows = rows.Where(g => generations.Contains(g.Generation));
-        if (MinPauseMSec > 0)
-            rows = rows.Where(g => g.PauseMSec >= MinPauseMSec);
+        if (MinPauseMs > 0)
+            rows = rows.Where(g => g.PauseMs >= MinPauseMs);
         if (Induced)
             rows = rows.Where(g => g.IsInduced);
         foreach (var gc in rows)

@@ -20,7 +20,7 @@ namespace Analysis.PowerShell.Commands;
 /// </example>
 /// <example>
 /// <code>
-/// $over = (Get-TraceGcSummary ./app.nettrace -PauseThresholdMSec 0.5).GcsOverThreshold
+/// $over = (Get-TraceGcSummary ./app.nettrace -PauseThresholdMs 0.5).GcsOverThreshold
 /// Get-TraceGc ./app.nettrace | Where-Object Number -in $over
 /// </code>
 /// <para>The GCs that paused the process longer than half a millisecond, in full.</para>
@@ -32,8 +32,9 @@ public sealed class GetTraceGcSummaryCommand : TraceCmdlet
     /// <summary>Pauses longer than this many milliseconds are listed (GcsOverThreshold) and flagged (LongPause).</summary>
     [Parameter]
     [ValidateRange(0, double.MaxValue)]
-    public double PauseThresholdMSec { get; set; } = 50;
+    [Alias("PauseThresholdMSec")] // its name before the units were one (Ms)
+    public double PauseThresholdMs { get; set; } = 50;
 
     protected override void ProcessTrace(TraceSession session, TraceAnalysis analysis) =>
-        WriteResult(analysis.GetGcSummary(PauseThresholdMSec));
+        WriteResult(analysis.GetGcSummary(PauseThresholdMs));
 }

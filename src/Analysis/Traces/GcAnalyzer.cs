@@ -7,21 +7,21 @@ namespace Analysis.Traces;
 internal static class GcAnalyzer
 {
     /// <summary>Gen2 GCs this close together (ms) count as a storm when there are at least <see cref="StormCount"/>.</summary>
-    public const double StormWindowMSec = 1000;
+    public const double StormWindowMs = 1000;
     public const int StormCount = 3;
     public const double HighPausedPercent = 10;
 
-    public static GcSummary Summarize(IReadOnlyList<GcEvent> gcs, double durationMSec, double totalAllocatedMB, double threshold)
+    public static GcSummary Summarize(IReadOnlyList<GcEvent> gcs, double durationMs, double totalAllocatedMB, double threshold)
     {
-        double totalPause = gcs.Sum(g => g.PauseMSec);
-        var over = gcs.Where(g => g.PauseMSec > threshold).Select(g => g.Number).ToArray();
+        double totalPause = gcs.Sum(g => g.PauseMs);
+        var over = gcs.Where(g => g.PauseMs > threshold).Select(g => g.Number).ToArray();
         var anomalies = new List<Finding>();
 
         if (over.Length > 0)
         {
-            double max = gcs.Max(g => g.PauseMSec);
+            double max = gcs.Max(g => g.PauseMs);
             anomalies.Add(Anomaly(FindingSeverity.Critical, "LongPause",
-                string.Create(CultureInfo.InvariantCulture, $"{over.Length} GC pause(s) over {threshold:0.###} ms (longest {max:F1} ms, GC #{gcs.First(g => g.PauseMSec == max).Number})"), over));
+                string.Create(CultureInfo.InvariantCulture, $"{over.Length} GC pause(s) over {threshold:0.###} ms (longest {max:F1} ms, GC #{gcs.First(g => g.PauseMs == max).Number})"), over));
         }
 
         var inducedGen2 = gcs.Where(g => g.IsInduced && g.Generation == 2).Select(g => g.Number).ToArray();
@@ -35,7 +35,7 @@ internal static class GcAnalyzer
         var inStorm = new SortedSet<int>();
         for (int i = 0; i + StormCount - 1 < gen2.Length; i++)
         {
-            if (gen2[i + StormCount - 1].StartMSec - gen2[i].StartMSec <= StormWindowMSec)
+            if (gen2[i + StormCount - 1].StartMs - gen2[i].StartMs <= StormWindowMs)
             {
                 for (int j = i; j < i + StormCount; j++)
                     inStorm.Add(gen2[j].Number);
@@ -45,10 +45,10 @@ internal static class GcAnalyzer
         if (inStorm.Count > 0)
         {
             anomalies.Add(Anomaly(FindingSeverity.Warning, "Gen2Storm",
-                string.Create(CultureInfo.InvariantCulture, $"{inStorm.Count} gen2 GCs came at least {StormCount} within {StormWindowMSec / 1000:F0} s of each other"), inStorm.ToArray()));
+                string.Create(CultureInfo.InvariantCulture, $"{inStorm.Count} gen2 GCs came at least {StormCount} within {StormWindowMs / 1000:F0} s of each other"), inStorm.ToArray()));
         }
 
-        double percent = durationMSec > 0 ? totalPause * 100 / durationMSec : 0;
+        double percent = durationMs > 0 ? totalPause * 100 / durationMs : 0;
         if (percent >= HighPausedPercent)
         {
             anomalies.Add(Anomaly(FindingSeverity.Critical, "HighPauseShare",
@@ -64,15 +64,15 @@ internal static class GcAnalyzer
             InducedCount = gcs.Count(g => g.IsInduced),
             InducedGen2Count = inducedGen2.Length,
             BackgroundCount = gcs.Count(g => g.Type == "Background"),
-            TotalPauseMSec = totalPause,
-            MeanPauseMSec = gcs.Count == 0 ? 0 : totalPause / gcs.Count,
-            MaxPauseMSec = gcs.Count == 0 ? 0 : gcs.Max(g => g.PauseMSec),
+            TotalPauseMs = totalPause,
+            MeanPauseMs = gcs.Count == 0 ? 0 : totalPause / gcs.Count,
+            MaxPauseMs = gcs.Count == 0 ? 0 : gcs.Max(g => g.PauseMs),
             PercentTimePaused = percent,
             TotalAllocatedMB = totalAllocatedMB,
-            AllocationRateMBPerSec = durationMSec > 0 ? totalAllocatedMB / (durationMSec / 1000) : 0,
+            AllocationRateMBPerSec = durationMs > 0 ? totalAllocatedMB / (durationMs / 1000) : 0,
             PeakHeapSizeMB = gcs.Count == 0 ? 0 : gcs.Max(g => Math.Max(g.HeapSizeBeforeMB, g.HeapSizeAfterMB)),
-            TraceDurationMSec = durationMSec,
-            PauseThresholdMSec = threshold,
+            TraceDurationMs = durationMs,
+            PauseThresholdMs = threshold,
             GcsOverThreshold = over,
             Anomalies = anomalies,
         };

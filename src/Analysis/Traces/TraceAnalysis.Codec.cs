@@ -20,7 +20,7 @@ public sealed partial class TraceAnalysis
         w.Write(CodecVersion);
         w.Write(ProcessId);
         w.WriteOptional(RuntimeVersion);
-        w.Write(DurationMSec);
+        w.Write(DurationMs);
         w.Write(EventCount);
         w.Write(EventsLost);
         w.Write(TotalAllocatedMB);
@@ -33,10 +33,10 @@ public sealed partial class TraceAnalysis
             w.Write(gc.Generation);
             w.WriteText(gc.Type);
             w.WriteText(gc.Reason);
-            w.Write(gc.StartMSec);
-            w.Write(gc.PauseMSec);
-            w.Write(gc.SuspendMSec);
-            w.Write(gc.DurationMSec);
+            w.Write(gc.StartMs);
+            w.Write(gc.PauseMs);
+            w.Write(gc.SuspendMs);
+            w.Write(gc.DurationMs);
             w.Write(gc.HeapSizeBeforeMB);
             w.Write(gc.HeapSizeAfterMB);
             w.Write(gc.PromotedMB);
@@ -62,7 +62,7 @@ public sealed partial class TraceAnalysis
         for (int i = 0; i < _exceptions.Count; i++)
         {
             var e = _exceptions[i];
-            w.Write(e.TimeMSec);
+            w.Write(e.TimeMs);
             w.Write(e.Thread);
             w.Write(e.Type);
             w.Write(e.Message);
@@ -74,14 +74,14 @@ public sealed partial class TraceAnalysis
         w.Write(_contention.Count);
         foreach (var c in _contention)
         {
-            w.Write(c.TimeMSec);
+            w.Write(c.TimeMs);
             w.Write(c.Thread);
             w.Write(c.Native);
             w.Write(c.Lock);
             w.Write(c.Owner.HasValue);
             w.Write(c.Owner ?? 0);
             w.Write(c.Stack);
-            w.Write(c.DurationMSec);
+            w.Write(c.DurationMs);
         }
     }
 
@@ -98,7 +98,7 @@ public sealed partial class TraceAnalysis
         {
             ProcessId = r.ReadInt32(),
             RuntimeVersion = r.ReadOptional(),
-            DurationMSec = r.ReadDouble(),
+            DurationMs = r.ReadDouble(),
             EventCount = r.ReadInt64(),
             EventsLost = r.ReadInt32(),
             TotalAllocatedMB = r.ReadDouble(),
@@ -115,10 +115,10 @@ public sealed partial class TraceAnalysis
                 Generation = r.ReadInt32(),
                 Type = r.ReadString(),
                 Reason = r.ReadString(),
-                StartMSec = r.ReadDouble(),
-                PauseMSec = r.ReadDouble(),
-                SuspendMSec = r.ReadDouble(),
-                DurationMSec = r.ReadDouble(),
+                StartMs = r.ReadDouble(),
+                PauseMs = r.ReadDouble(),
+                SuspendMs = r.ReadDouble(),
+                DurationMs = r.ReadDouble(),
                 HeapSizeBeforeMB = r.ReadDouble(),
                 HeapSizeAfterMB = r.ReadDouble(),
                 PromotedMB = r.ReadDouble(),
@@ -153,7 +153,7 @@ public sealed partial class TraceAnalysis
             ulong lockAddress = r.ReadUInt64();
             bool hasOwner = r.ReadBoolean();
             long owner = r.ReadInt64();
-            m.Contention.Add(new ContentionRow(time, thread, native, lockAddress, hasOwner ? owner : null, Stack(r.ReadInt32(), m)) { DurationMSec = r.ReadDouble() });
+            m.Contention.Add(new ContentionRow(time, thread, native, lockAddress, hasOwner ? owner : null, Stack(r.ReadInt32(), m)) { DurationMs = r.ReadDouble() });
         }
 
         if (r.BaseStream.Position != r.BaseStream.Length)

@@ -57,7 +57,7 @@ public sealed partial class TraceAnalysis
         _strings = r.Strings.ToArray();
         Gcs = r.Gcs;
         TotalAllocatedMB = r.TotalAllocatedMB;
-        DurationMSec = r.DurationMSec;
+        DurationMs = r.DurationMs;
         EventCount = r.EventCount;
         EventsLost = r.EventsLost;
         Warnings = r.Warnings;
@@ -72,7 +72,7 @@ public sealed partial class TraceAnalysis
     public string? RuntimeVersion { get; }
 
     /// <summary>Time from the start of the session to the last event (ms).</summary>
-    public double DurationMSec { get; }
+    public double DurationMs { get; }
 
     public long EventCount { get; }
 
@@ -167,8 +167,8 @@ public sealed partial class TraceAnalysis
 
     // ---- GC ----
 
-    /// <summary>Totals and anomalies: pauses over <paramref name="pauseThresholdMSec"/>, induced gen2s, gen2 storms, a high paused share.</summary>
-    public GcSummary GetGcSummary(double pauseThresholdMSec = 50) => GcAnalyzer.Summarize(Gcs, DurationMSec, TotalAllocatedMB, pauseThresholdMSec);
+    /// <summary>Totals and anomalies: pauses over <paramref name="pauseThresholdMs"/>, induced gen2s, gen2 storms, a high paused share.</summary>
+    public GcSummary GetGcSummary(double pauseThresholdMs = 50) => GcAnalyzer.Summarize(Gcs, DurationMs, TotalAllocatedMB, pauseThresholdMs);
 
     // ---- CPU ----
 
@@ -260,7 +260,7 @@ public sealed partial class TraceAnalysis
         for (int i = 0; i < _exceptions.Count; i++)
         {
             var e = _exceptions[i];
-            yield return new TraceException(e.TimeMSec, e.Thread, _strings[e.Type], _messages.Get(e.Message), e.HResult) { Stack = _stacks.Frames(e.Stack, _methods) };
+            yield return new TraceException(e.TimeMs, e.Thread, _strings[e.Type], _messages.Get(e.Message), e.HResult) { Stack = _stacks.Frames(e.Stack, _methods) };
         }
     }
 
@@ -283,7 +283,7 @@ public sealed partial class TraceAnalysis
     {
         foreach (var c in _contention)
         {
-            yield return new ContentionEvent(c.TimeMSec, c.Thread, c.DurationMSec, c.Native ? "native" : "managed")
+            yield return new ContentionEvent(c.TimeMs, c.Thread, c.DurationMs, c.Native ? "native" : "managed")
             {
                 Stack = _stacks.Frames(c.Stack, _methods),
                 OwnerThreadId = c.Owner,
@@ -293,17 +293,17 @@ public sealed partial class TraceAnalysis
     }
 
     /// <summary>Compact: a trace can hold millions of exceptions; strings are interned ids.</summary>
-    private readonly record struct ExceptionRow(double TimeMSec, int Thread, int Type, long Message, int HResult, int Stack);
+    private readonly record struct ExceptionRow(double TimeMs, int Thread, int Type, long Message, int HResult, int Stack);
 
-    private sealed class ContentionRow(double timeMSec, int thread, bool native, ulong lockAddress, long? owner, int stack)
+    private sealed class ContentionRow(double timeMs, int thread, bool native, ulong lockAddress, long? owner, int stack)
     {
-        public double TimeMSec { get; } = timeMSec;
+        public double TimeMs { get; } = timeMs;
         public int Thread { get; } = thread;
         public bool Native { get; } = native;
         public ulong Lock { get; } = lockAddress;
         public long? Owner { get; } = owner;
         public int Stack { get; } = stack;
-        public double DurationMSec { get; set; } = double.NaN;
+        public double DurationMs { get; set; } = double.NaN;
     }
 
     /// <summary>The streaming pass.</summary>
@@ -319,7 +319,7 @@ public sealed partial class TraceAnalysis
         public List<GcEvent> Gcs { get; } = new();
         public List<string> Warnings { get; } = new();
         public double TotalAllocatedMB { get; set; }
-        public double DurationMSec { get; set; }
+        public double DurationMs { get; set; }
 
         public long EventCount { get; set; }
         public int EventsLost { get; set; }
@@ -391,7 +391,7 @@ public sealed partial class TraceAnalysis
                 }
 
                 EventsLost = Guarded(() => source.EventsLost, 0);
-                DurationMSec = EventCount == 0 ? 0 : Guarded(() => source.SessionEndTimeRelativeMSec, 0);
+                DurationMs = EventCount == 0 ? 0 : Guarded(() => source.SessionEndTimeRelativeMSec, 0);
                 CollectGcs(source, cancellationToken);
             }
 
@@ -526,7 +526,7 @@ public sealed partial class TraceAnalysis
                 if (!_pendingContention.Remove(d.ThreadID, out var row))
                     return;
                 double ns = SafeDurationNs(d);
-                row.DurationMSec = ns > 0 ? ns / 1_000_000.0 : d.TimeStampRelativeMSec - row.TimeMSec;
+                row.DurationMs = ns > 0 ? ns / 1_000_000.0 : d.TimeStampRelativeMSec - row.TimeMs;
             });
         }
 
@@ -687,10 +687,10 @@ public sealed partial class TraceAnalysis
                 _ => "Blocking",
             },
             Reason = gc.Reason.ToString(),
-            StartMSec = gc.StartRelativeMSec,
-            PauseMSec = gc.PauseDurationMSec,
-            SuspendMSec = gc.SuspendDurationMSec,
-            DurationMSec = gc.DurationMSec,
+            StartMs = gc.StartRelativeMSec,
+            PauseMs = gc.PauseDurationMSec,
+            SuspendMs = gc.SuspendDurationMSec,
+            DurationMs = gc.DurationMSec,
             HeapSizeBeforeMB = gc.HeapSizeBeforeMB,
             HeapSizeAfterMB = gc.HeapSizeAfterMB,
             PromotedMB = gc.PromotedMB,
@@ -705,8 +705,8 @@ public sealed partial class TraceAnalysis
                 Warnings.Add(string.Create(CultureInfo.InvariantCulture, $"{_skipped:N0} event(s) have payloads TraceEvent could not decode and were skipped (first: {_firstSkipped})."));
             if (EventsLost > 0)
                 Warnings.Add(string.Create(CultureInfo.InvariantCulture, $"The runtime dropped {EventsLost:N0} events (its buffers were full): counts are lower bounds. Capture with a larger buffer or fewer providers."));
-            foreach (var row in Contention.Where(r => double.IsNaN(r.DurationMSec)))
-                row.DurationMSec = 0;
+            foreach (var row in Contention.Where(r => double.IsNaN(r.DurationMs)))
+                row.DurationMs = 0;
             if (Samples.Count > 0 && !_sawRundown)
             {
                 Warnings.Add("The trace has no method rundown (the session was not stopped cleanly or rundown was disabled): " +

@@ -10,10 +10,10 @@ public static class TraceFindings
     /// paused share, else warnings); the function with the most exclusive managed samples (info); the exception types
     /// thrown, most frequent first (warning); each warning of the trace's reader (warning).
     /// </summary>
-    public static IReadOnlyList<Finding> Find(TraceAnalysis trace, double pauseThresholdMSec = 50)
+    public static IReadOnlyList<Finding> Find(TraceAnalysis trace, double pauseThresholdMs = 50)
     {
         ArgumentNullException.ThrowIfNull(trace);
-        return [.. trace.GetGcSummary(pauseThresholdMSec).Anomalies, .. MostCpu(trace), .. ExceptionsThrown(trace), .. DataWarnings(trace)];
+        return [.. trace.GetGcSummary(pauseThresholdMs).Anomalies, .. MostCpu(trace), .. ExceptionsThrown(trace), .. DataWarnings(trace)];
     }
 
     /// <summary>Info: the function with the most exclusive managed samples.</summary>

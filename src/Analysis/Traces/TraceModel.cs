@@ -22,15 +22,15 @@ public sealed record GcEvent
     public bool IsInduced => Reason.StartsWith("Induced", StringComparison.Ordinal);
 
     /// <summary>Start, in milliseconds from the start of the trace.</summary>
-    public double StartMSec { get; init; }
+    public double StartMs { get; init; }
 
     /// <summary>How long managed threads were paused (suspension included).</summary>
-    public double PauseMSec { get; init; }
+    public double PauseMs { get; init; }
 
     /// <summary>How long suspending the threads took (part of the pause).</summary>
-    public double SuspendMSec { get; init; }
+    public double SuspendMs { get; init; }
 
-    public double DurationMSec { get; init; }
+    public double DurationMs { get; init; }
 
     public double HeapSizeBeforeMB { get; init; }
 
@@ -44,7 +44,7 @@ public sealed record GcEvent
     public ItemList<double> GenerationSizesAfterMB { get; init; } = [];
 
     public override string ToString() =>
-        string.Create(CultureInfo.InvariantCulture, $"GC #{Number} gen{Generation} {Type} {Reason} at {StartMSec:F1} ms: pause {PauseMSec:F2} ms, heap {HeapSizeBeforeMB:F1} → {HeapSizeAfterMB:F1} MB");
+        string.Create(CultureInfo.InvariantCulture, $"GC #{Number} gen{Generation} {Type} {Reason} at {StartMs:F1} ms: pause {PauseMs:F2} ms, heap {HeapSizeBeforeMB:F1} → {HeapSizeAfterMB:F1} MB");
 }
 
 /// <summary>Totals over all GCs of a trace, and the anomalies found.</summary>
@@ -64,11 +64,11 @@ public sealed record GcSummary
 
     public int BackgroundCount { get; init; }
 
-    public double TotalPauseMSec { get; init; }
+    public double TotalPauseMs { get; init; }
 
-    public double MeanPauseMSec { get; init; }
+    public double MeanPauseMs { get; init; }
 
-    public double MaxPauseMSec { get; init; }
+    public double MaxPauseMs { get; init; }
 
     /// <summary>Share of the traced time the process spent paused for GC.</summary>
     public double PercentTimePaused { get; init; }
@@ -80,18 +80,18 @@ public sealed record GcSummary
     public double PeakHeapSizeMB { get; init; }
 
     /// <summary>The traced time span the percentages refer to.</summary>
-    public double TraceDurationMSec { get; init; }
+    public double TraceDurationMs { get; init; }
 
-    public double PauseThresholdMSec { get; init; }
+    public double PauseThresholdMs { get; init; }
 
-    /// <summary>GC numbers whose pause exceeded <see cref="PauseThresholdMSec"/>.</summary>
+    /// <summary>GC numbers whose pause exceeded <see cref="PauseThresholdMs"/>.</summary>
     public ItemList<int> GcsOverThreshold { get; init; } = [];
 
     /// <summary>What is worth a look (LongPause, InducedGen2, Gen2Storm, HighPauseShare), with the GCs that show it in <see cref="Finding.GcNumbers"/>.</summary>
     public ItemList<Finding> Anomalies { get; init; } = [];
 
     public override string ToString() =>
-        string.Create(CultureInfo.InvariantCulture, $"{Count} GCs (gen0 {Gen0Count}, gen1 {Gen1Count}, gen2 {Gen2Count}, induced {InducedCount}); pause total {TotalPauseMSec:F1} ms, max {MaxPauseMSec:F1} ms, {PercentTimePaused:F2}% of {TraceDurationMSec / 1000:F1} s; {AllocationRateMBPerSec:F1} MB/s allocated; peak heap {PeakHeapSizeMB:F1} MB");
+        string.Create(CultureInfo.InvariantCulture, $"{Count} GCs (gen0 {Gen0Count}, gen1 {Gen1Count}, gen2 {Gen2Count}, induced {InducedCount}); pause total {TotalPauseMs:F1} ms, max {MaxPauseMs:F1} ms, {PercentTimePaused:F2}% of {TraceDurationMs / 1000:F1} s; {AllocationRateMBPerSec:F1} MB/s allocated; peak heap {PeakHeapSizeMB:F1} MB");
 }
 
 /// <summary>A function's share of CPU samples.</summary>
@@ -108,7 +108,7 @@ public sealed record FoldedStack(string Stack, long Samples)
 }
 
 /// <summary>An exception thrown during the trace.</summary>
-public sealed record TraceException(double TimeMSec, int ThreadId, string Type, string Message, int HResult)
+public sealed record TraceException(double TimeMs, int ThreadId, string Type, string Message, int HResult)
 {
     /// <summary>Where it was thrown, top first (empty when the trace has no stacks).</summary>
     public ItemList<StackFrameInfo> Stack { get; init; } = [];
@@ -119,11 +119,11 @@ public sealed record TraceException(double TimeMSec, int ThreadId, string Type, 
         !f.Function.StartsWith("System.Runtime.ExceptionServices.", StringComparison.Ordinal));
 
     public override string ToString() =>
-        string.Create(CultureInfo.InvariantCulture, $"{TimeMSec,10:F1} ms  thread {ThreadId}  {Type}: {Message}{(ThrownIn is { } f ? " in " + f.Function : "")}");
+        string.Create(CultureInfo.InvariantCulture, $"{TimeMs,10:F1} ms  thread {ThreadId}  {Type}: {Message}{(ThrownIn is { } f ? " in " + f.Function : "")}");
 }
 
 /// <summary>A thread that had to wait for a lock.</summary>
-public sealed record ContentionEvent(double TimeMSec, int ThreadId, double DurationMSec, string LockKind)
+public sealed record ContentionEvent(double TimeMs, int ThreadId, double DurationMs, string LockKind)
 {
     /// <summary>Where the thread waited, top first.</summary>
     public ItemList<StackFrameInfo> Stack { get; init; } = [];
@@ -134,5 +134,5 @@ public sealed record ContentionEvent(double TimeMSec, int ThreadId, double Durat
     public ulong LockAddress { get; init; }
 
     public override string ToString() =>
-        string.Create(CultureInfo.InvariantCulture, $"{TimeMSec,10:F1} ms  thread {ThreadId} waited {DurationMSec:F2} ms on a {LockKind} lock{(Stack.FirstOrDefault(f => f.Kind == FrameKind.Managed && !f.Function.StartsWith("System.Threading.", StringComparison.Ordinal)) is { } f ? " in " + f.Function : "")}");
+        string.Create(CultureInfo.InvariantCulture, $"{TimeMs,10:F1} ms  thread {ThreadId} waited {DurationMs:F2} ms on a {LockKind} lock{(Stack.FirstOrDefault(f => f.Kind == FrameKind.Managed && !f.Function.StartsWith("System.Threading.", StringComparison.Ordinal)) is { } f ? " in " + f.Function : "")}");
 }

@@ -53,7 +53,7 @@ public sealed class TraceSession : IAnalysisSession
     }
 
     public override string ToString() =>
-        string.Create(CultureInfo.InvariantCulture, $"{System.IO.Path.GetFileName(Path)} ({Bytes.Format(Length)}{(_analysis is { } a ? $", pid {a.ProcessId}, {a.DurationMSec / 1000:F1} s, {a.EventCount:N0} events" : ", not read yet")})");
+        string.Create(CultureInfo.InvariantCulture, $"{System.IO.Path.GetFileName(Path)} ({Bytes.Format(Length)}{(_analysis is { } a ? $", pid {a.ProcessId}, {a.DurationMs / 1000:F1} s, {a.EventCount:N0} events" : ", not read yet")})");
 
     public void Dispose()
     {

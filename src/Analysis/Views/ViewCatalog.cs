@@ -230,8 +230,8 @@ public static class ViewCatalog
             Of("GC", nameof(GcEvent.Number)) with { Width = 5, Alignment = Right },
             Of("Gen", nameof(GcEvent.Generation)) with { Width = 3, Alignment = Right },
             Of(nameof(GcEvent.Type)) with { Width = 10 },
-            Of(nameof(GcEvent.StartMSec)) with { Format = "N1", Width = 11, Alignment = Right },
-            Of(nameof(GcEvent.PauseMSec)) with { Format = "N2", Width = 9, Alignment = Right },
+            Of(nameof(GcEvent.StartMs)) with { Format = "N1", Width = 11, Alignment = Right },
+            Of(nameof(GcEvent.PauseMs)) with { Format = "N2", Width = 9, Alignment = Right },
             Of("BeforeMB", nameof(GcEvent.HeapSizeBeforeMB)) with { Format = "N1", Width = 8, Alignment = Right },
             Of("AfterMB", nameof(GcEvent.HeapSizeAfterMB)) with { Format = "N1", Width = 8, Alignment = Right },
             Of(nameof(GcEvent.PromotedMB)) with { Format = "N1", Alignment = Right, Wide = true },
@@ -240,13 +240,13 @@ public static class ViewCatalog
         yield return new View(typeof(GcSummary), ViewKind.List,
         [
             Computed<GcSummary>("GCs", s => string.Create(CultureInfo.InvariantCulture, $"{s.Count} (gen0 {s.Gen0Count}, gen1 {s.Gen1Count}, gen2 {s.Gen2Count}; {s.InducedCount} induced, {s.BackgroundCount} background)")),
-            Of(nameof(GcSummary.TotalPauseMSec)) with { Format = "N1" },
-            Of(nameof(GcSummary.MeanPauseMSec)) with { Format = "N2" },
-            Of(nameof(GcSummary.MaxPauseMSec)) with { Format = "N2" },
+            Of(nameof(GcSummary.TotalPauseMs)) with { Format = "N1" },
+            Of(nameof(GcSummary.MeanPauseMs)) with { Format = "N2" },
+            Of(nameof(GcSummary.MaxPauseMs)) with { Format = "N2" },
             Of(nameof(GcSummary.PercentTimePaused)) with { Format = "N2" },
             Of(nameof(GcSummary.AllocationRateMBPerSec)) with { Format = "N1" },
             Of(nameof(GcSummary.PeakHeapSizeMB)) with { Format = "N1" },
-            Of(nameof(GcSummary.TraceDurationMSec)) with { Format = "N0" },
+            Of(nameof(GcSummary.TraceDurationMs)) with { Format = "N0" },
             Computed<GcSummary>(nameof(GcSummary.Anomalies), s => string.Join("\n", s.Anomalies.Select(a => a.Kind + ": " + a.Summary))),
         ]);
         yield return new View(typeof(CpuFunction), ViewKind.Table,
@@ -266,16 +266,16 @@ public static class ViewCatalog
         ]) { Wrap = false };
         yield return new View(typeof(TraceException), ViewKind.Table,
         [
-            Of(nameof(TraceException.TimeMSec)) with { Format = "N1", Width = 10, Alignment = Right },
+            Of(nameof(TraceException.TimeMs)) with { Format = "N1", Width = 10, Alignment = Right },
             Of("Thread", nameof(TraceException.ThreadId)) with { Width = 6, Alignment = Right },
             Computed<TraceException>("Exception", e => string.IsNullOrEmpty(e.Message) ? e.Type : e.Type + ": " + e.Message),
             Computed<TraceException>(nameof(TraceException.ThrownIn), e => Function(e.ThrownIn)) with { Wide = true },
         ]);
         yield return new View(typeof(ContentionEvent), ViewKind.Table,
         [
-            Of(nameof(ContentionEvent.TimeMSec)) with { Format = "N1", Width = 10, Alignment = Right },
+            Of(nameof(ContentionEvent.TimeMs)) with { Format = "N1", Width = 10, Alignment = Right },
             Of("Thread", nameof(ContentionEvent.ThreadId)) with { Width = 6, Alignment = Right },
-            Of("WaitMSec", nameof(ContentionEvent.DurationMSec)) with { Format = "N2", Width = 9, Alignment = Right },
+            Of("WaitMs", nameof(ContentionEvent.DurationMs)) with { Format = "N2", Width = 9, Alignment = Right },
             Of(nameof(ContentionEvent.LockKind)) with { Wide = true },
             Of(nameof(ContentionEvent.OwnerThreadId)) with { Alignment = Right, Wide = true },
             // the first managed frame that is not the lock's own code

@@ -12,8 +12,8 @@ namespace Analysis.Tests.Findings;
 /// <summary>Every analyzer emits <see cref="Finding"/>s and decides their severity, kind, wording and source itself.</summary>
 public class FindingsTests
 {
-    private static GcEvent Gc(int number, int generation, string reason, double startMSec, double pauseMSec) =>
-        new() { Number = number, Generation = generation, Type = "Blocking", Reason = reason, StartMSec = startMSec, PauseMSec = pauseMSec };
+    private static GcEvent Gc(int number, int generation, string reason, double startMs, double pauseMs) =>
+        new() { Number = number, Generation = generation, Type = "Blocking", Reason = reason, StartMs = startMs, PauseMs = pauseMs };
 
     [Fact]
     public void GcFindings_LongPausesAndAHighPausedShareAreCritical_InducedGen2sAndStormsAreWarnings()

@@ -103,7 +103,7 @@ public class ExtensionTests
             var row = new PSObject(); // a [pscustomobject]
             row.Properties.Add(new PSNoteProperty("Generation", generation));
             row.Properties.Add(new PSNoteProperty("Count", count));
-            row.Properties.Add(new PSNoteProperty("TotalPauseMSec", pause));
+            row.Properties.Add(new PSNoteProperty("TotalPauseMs", pause));
             row.Properties.Add(new PSNoteProperty("Note", note));
             return row;
         }
@@ -114,7 +114,7 @@ public class ExtensionTests
         Assert.Equal("text", runs[1]);
         string html = Formatter.ToDisplayString(runs[0], "text/html");
         Assert.Equal(
-            "<table class=\"analysis\"><thead><tr><th>Generation</th><th>Count</th><th>TotalPauseMSec</th><th>Note</th></tr></thead><tbody>"
+            "<table class=\"analysis\"><thead><tr><th>Generation</th><th>Count</th><th>TotalPauseMs</th><th>Note</th></tr></thead><tbody>"
             + "<tr><td style=\"text-align:right\">0</td><td style=\"text-align:right\">1,234</td><td style=\"text-align:right\">12.50</td><td>&lt;gen0&gt;</td></tr>\n"
             + "<tr><td style=\"text-align:right\">2</td><td style=\"text-align:right\">5</td><td style=\"text-align:right\">1.25</td><td>induced</td></tr>\n"
             + "</tbody></table>",

@@ -26,10 +26,10 @@ public class TraceAnalysisTests
     {
         Assert.NotEmpty(Trace.Gcs);
         Assert.Equal(Trace.Gcs.OrderBy(g => g.Number).Select(g => g.Number), Trace.Gcs.Select(g => g.Number));
-        Assert.Equal(Trace.Gcs.OrderBy(g => g.StartMSec).Select(g => g.Number), Trace.Gcs.Select(g => g.Number));
+        Assert.Equal(Trace.Gcs.OrderBy(g => g.StartMs).Select(g => g.Number), Trace.Gcs.Select(g => g.Number));
         Assert.All(Trace.Gcs, g =>
         {
-            Assert.True(g.PauseMSec > 0 && g.SuspendMSec >= 0 && g.SuspendMSec <= g.PauseMSec, g.ToString());
+            Assert.True(g.PauseMs > 0 && g.SuspendMs >= 0 && g.SuspendMs <= g.PauseMs, g.ToString());
             Assert.True(g.HeapSizeBeforeMB > 0 && g.HeapSizeAfterMB > 0, g.ToString());
             Assert.Equal(5, g.GenerationSizesAfterMB.Count);
         });
@@ -38,12 +38,12 @@ public class TraceAnalysisTests
     [Fact]
     public void Gc_Summary_TotalsFollowFromTheRows()
     {
-        var s = Trace.GetGcSummary(pauseThresholdMSec: 0.5);
+        var s = Trace.GetGcSummary(pauseThresholdMs: 0.5);
         Assert.Equal(Trace.Gcs.Count, s.Count);
-        Assert.Equal(Trace.Gcs.Sum(g => g.PauseMSec), s.TotalPauseMSec, precision: 6);
-        Assert.Equal(Trace.Gcs.Max(g => g.PauseMSec), s.MaxPauseMSec, precision: 6);
-        Assert.Equal(s.TotalPauseMSec * 100 / Trace.DurationMSec, s.PercentTimePaused, precision: 6);
-        Assert.Equal(Trace.Gcs.Where(g => g.PauseMSec > 0.5).Select(g => g.Number), s.GcsOverThreshold);
+        Assert.Equal(Trace.Gcs.Sum(g => g.PauseMs), s.TotalPauseMs, precision: 6);
+        Assert.Equal(Trace.Gcs.Max(g => g.PauseMs), s.MaxPauseMs, precision: 6);
+        Assert.Equal(s.TotalPauseMs * 100 / Trace.DurationMs, s.PercentTimePaused, precision: 6);
+        Assert.Equal(Trace.Gcs.Where(g => g.PauseMs > 0.5).Select(g => g.Number), s.GcsOverThreshold);
         Assert.True(s.TotalAllocatedMB > 0 && s.AllocationRateMBPerSec > 0);
         if (s.GcsOverThreshold.Count > 0) // the threshold is quoted as given, not rounded to "over 0 ms"
             Assert.Contains(" over 0.5 ms ", Assert.Single(s.Anomalies, a => a.Kind == "LongPause").Summary, StringComparison.Ordinal);
@@ -124,7 +124,7 @@ public class TraceAnalysisTests
         Assert.Equal(Enumerable.Range(0, TraceFacts.ExceptionCount).Select(i => $"invoice {i} rejected"), mine.Select(e => e.Message));
         Assert.All(mine, e => Assert.Contains(e.Stack, f => f.Function == TraceFacts.ExceptionThrower));
         Assert.All(mine, e => Assert.Equal(Trace.ProcessId, e.ThreadId));
-        Assert.Equal(mine.OrderBy(e => e.TimeMSec).Select(e => e.Message), mine.Select(e => e.Message));
+        Assert.Equal(mine.OrderBy(e => e.TimeMs).Select(e => e.Message), mine.Select(e => e.Message));
     }
 
     [Fact]
@@ -144,7 +144,7 @@ public class TraceAnalysisTests
         Assert.Equal(TraceFacts.ContentionRounds, waits.Length);
         Assert.All(waits, w =>
         {
-            Assert.InRange(w.DurationMSec, TraceFacts.ContentionHoldMSec / 2, 1000);
+            Assert.InRange(w.DurationMs, TraceFacts.ContentionHoldMs / 2, 1000);
             Assert.Equal("managed", w.LockKind);
             Assert.Equal(Trace.ProcessId, w.ThreadId);
         });

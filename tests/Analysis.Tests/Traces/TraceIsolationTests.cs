@@ -260,7 +260,7 @@ public class TraceIsolationTests
     {
         var text = new StringBuilder();
         void Line(object? o) => text.Append(o).Append('\n');
-        Line($"{a.ProcessId} {a.RuntimeVersion} {a.DurationMSec:R} {a.EventCount} {a.EventsLost} {a.IsTruncated} {a.TotalAllocatedMB:R} {a.SampleCount} {a.ExceptionCount} {a.ContentionCount}");
+        Line($"{a.ProcessId} {a.RuntimeVersion} {a.DurationMs:R} {a.EventCount} {a.EventsLost} {a.IsTruncated} {a.TotalAllocatedMB:R} {a.SampleCount} {a.ExceptionCount} {a.ContentionCount}");
         Line(string.Join(",", a.SampledThreads));
         foreach (string w in a.Warnings)
             Line(w);

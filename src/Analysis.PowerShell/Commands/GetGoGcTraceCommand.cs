@@ -3,8 +3,11 @@ using Analysis.Go;
 
 namespace Analysis.PowerShell.Commands;
 
-/// <summary>Reads a GODEBUG=gctrace=1 log: the GC cycles, or with -Summary the totals and anomalies.</summary>
+/// <summary>Reads a Go GODEBUG=gctrace=1 log: the GC cycles, or with -Summary the totals and anomalies.</summary>
 /// <remarks>
+/// <para>
+/// Named Get-GcTrace before; that name is an alias. For the GCs of a .NET trace, see Get-TraceGc.
+/// </para>
 /// <para>
 /// Parses 'gc N @Ts P%: a+b+c ms clock, … ms cpu, A-&gt;B-&gt;C MB, D MB goal, [S MB stacks, G MB globals,] N P
 /// [(forced)]' lines, and the older five-phase and 'gc #N' forms. Pause is the stop-the-world phases. Other lines of
@@ -16,16 +19,17 @@ namespace Analysis.PowerShell.Commands;
 /// </para>
 /// </remarks>
 /// <example>
-/// <code>Get-GcTrace ./stderr.log -Summary</code>
+/// <code>Get-GoGcTrace ./stderr.log -Summary</code>
 /// <para>The GC pauses and anomalies of a Go program, from its standard error.</para>
 /// </example>
 /// <example>
-/// <code>Get-GcTrace ./stderr.log | Where-Object Forced</code>
+/// <code>Get-GoGcTrace ./stderr.log | Where-Object Forced</code>
 /// <para>The cycles started by runtime.GC().</para>
 /// </example>
-[Cmdlet(VerbsCommon.Get, "GcTrace", DefaultParameterSetName = PathSet)]
+[Cmdlet(VerbsCommon.Get, "GoGcTrace", DefaultParameterSetName = PathSet)]
+[Alias("Get-GcTrace")]
 [OutputType(typeof(GcCycle), typeof(GcTraceSummary))]
-public sealed class GetGcTraceCommand : FileInputCmdlet
+public sealed class GetGoGcTraceCommand : FileInputCmdlet
 {
     /// <summary>Return the summary (GcTraceSummary) instead of the cycles.</summary>
     [Parameter]
