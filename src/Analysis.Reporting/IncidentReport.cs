@@ -21,7 +21,7 @@ public sealed record IncidentInputs
     public PprofProfile? HeapProfile { get; init; }
 
     /// <summary>An earlier heap profile: the report shows the growth from it to <see cref="HeapProfile"/>.</summary>
-    public PprofProfile? BaseHeapProfile { get; init; }
+    public PprofProfile? BaselineHeapProfile { get; init; }
 
     public GcTrace? GoGcTrace { get; init; }
 
@@ -50,7 +50,7 @@ public static class IncidentReport
         if (inputs.Goroutines is { } goroutines)
             GoroutineSection(goroutines, inputs.Top, report, findings, sections);
         if (inputs.HeapProfile is { } heap)
-            HeapProfileSection(heap, inputs.BaseHeapProfile, inputs.Top, report, findings, sections);
+            HeapProfileSection(heap, inputs.BaselineHeapProfile, inputs.Top, report, findings, sections);
         if (inputs.GoGcTrace is { } gctrace)
             GoGcSection(gctrace, report, findings, sections);
         if (inputs.GoTrace is { } goTrace)

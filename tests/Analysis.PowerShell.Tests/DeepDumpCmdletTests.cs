@@ -102,7 +102,7 @@ public class DeepDumpCmdletTests
     {
         using var host = new PwshHost();
         var growth = GrowthDumps.Instance;
-        var r = host.Run("Compare-Heap -Reference $a -Difference $b -TypeName 'Contoso.*' | ForEach-Object { '{0}|{1}|{2}|{3}' -f $_.TypeName, $_.BaselineCount, $_.Count, $_.CountDelta }",
+        var r = host.Run("Compare-Heap -Baseline $a -Difference $b -TypeName 'Contoso.*' | ForEach-Object { '{0}|{1}|{2}|{3}' -f $_.TypeName, $_.BaselineCount, $_.Count, $_.CountDelta }",
             Vars(("a", growth.Before), ("b", growth.After)));
 
         Assert.Empty(r.Errors);

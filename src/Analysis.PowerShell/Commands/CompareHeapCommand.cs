@@ -13,7 +13,7 @@ namespace Analysis.PowerShell.Commands;
 /// <para>Take two dumps of the same process some time apart (New-Dump) to find what keeps growing.</para>
 /// </remarks>
 /// <example>
-/// <code>Compare-Heap -Reference ./before.dmp -Difference ./after.dmp -Top 10</code>
+/// <code>Compare-Heap -Baseline ./before.dmp -Difference ./after.dmp -Top 10</code>
 /// <para>The ten types that grew most, e.g. +5,000 Contoso.Orders.CachedReport.</para>
 /// </example>
 /// <example>
@@ -27,7 +27,8 @@ public sealed class CompareHeapCommand : AnalysisCmdlet
     /// <summary>The earlier dump: a path, a file or a session from Open-Dump.</summary>
     [Parameter(Mandatory = true, Position = 0)]
     [ValidateNotNull]
-    public object Reference { get; set; } = null!;
+    [Alias("Reference")] // as Compare-Object names it
+    public object Baseline { get; set; } = null!;
 
     /// <summary>The later dump: a path, a file or a session from Open-Dump; binds from the pipeline.</summary>
     [Parameter(Mandatory = true, Position = 1, ValueFromPipeline = true)]
@@ -54,7 +55,7 @@ public sealed class CompareHeapCommand : AnalysisCmdlet
         DumpSession before, after;
         try
         {
-            before = DumpArgument(Reference, nameof(Reference));
+            before = DumpArgument(Baseline, nameof(Baseline));
             after = DumpArgument(Difference, nameof(Difference));
         }
         catch (PSArgumentException e)
@@ -73,7 +74,7 @@ public sealed class CompareHeapCommand : AnalysisCmdlet
             var a = RunWithProgress("Walking the reference dump's GC heap", (progress, ct) => before.GetHeapStatistics(progress, ct));
             var b = RunWithProgress("Walking the difference dump's GC heap", (progress, ct) => after.GetHeapStatistics(progress, ct));
             foreach (string warning in a.Warnings)
-                WriteWarning("Reference: " + warning);
+                WriteWarning("Baseline: " + warning);
             foreach (string warning in b.Warnings)
                 WriteWarning("Difference: " + warning);
             if (before.ProcessId != after.ProcessId)

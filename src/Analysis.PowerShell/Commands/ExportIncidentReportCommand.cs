@@ -10,7 +10,7 @@ namespace Analysis.PowerShell.Commands;
 /// <remarks>
 /// <para>
 /// Builds a report from any of: a dump (-Dump session or -DumpPath), a .NET trace (-Trace session or -TracePath), a
-/// goroutine dump, a heap profile (with -BaseHeapProfile for the growth between two), a gctrace log, a Go execution
+/// goroutine dump, a heap profile (with -BaselineHeapProfile for the growth between two), a gctrace log, a Go execution
 /// trace.
 /// </para>
 /// <para>
@@ -26,7 +26,7 @@ namespace Analysis.PowerShell.Commands;
 /// <para>One page with the dump's deadlocks, heap and exceptions and the trace's GC and CPU.</para>
 /// </example>
 /// <example>
-/// <code>Export-IncidentReport ./go.html -GoroutineDump ./goroutines.txt -BaseHeapProfile ./heap-1.pb.gz -HeapProfile ./heap-2.pb.gz -GcTrace ./stderr.log</code>
+/// <code>Export-IncidentReport ./go.html -GoroutineDump ./goroutines.txt -BaselineHeapProfile ./heap-1.pb.gz -HeapProfile ./heap-2.pb.gz -GcTrace ./stderr.log</code>
 /// <para>The goroutine leaks, heap growth and GC of a Go service.</para>
 /// </example>
 /// <example>
@@ -68,7 +68,8 @@ public sealed class ExportIncidentReportCommand : AnalysisCmdlet
 
     /// <summary>An earlier heap profile: the report shows what grew from it to -HeapProfile.</summary>
     [Parameter]
-    public string? BaseHeapProfile { get; set; }
+    [Alias("BaseHeapProfile")] // its name before "the earlier one" was -Baseline everywhere
+    public string? BaselineHeapProfile { get; set; }
 
     /// <summary>A GODEBUG=gctrace=1 log (a Go program's standard error).</summary>
     [Parameter]
@@ -114,7 +115,7 @@ public sealed class ExportIncidentReportCommand : AnalysisCmdlet
             var goroutines = GoroutineDump is null ? null : RunWithProgress("Reading goroutine dump", (p, ct) => GoroutineDumpParser.ParseFile(ResolveFilePath(GoroutineDump), p, ct));
             artifact = "Profile";
             var heap = HeapProfile is null ? null : PprofProfile.Load(ResolveFilePath(HeapProfile));
-            var baseline = BaseHeapProfile is null ? null : PprofProfile.Load(ResolveFilePath(BaseHeapProfile));
+            var baseline = BaselineHeapProfile is null ? null : PprofProfile.Load(ResolveFilePath(BaselineHeapProfile));
             artifact = "GcTrace";
             var gctrace = GcTrace is null ? null : Analysis.Go.GcTrace.Load(ResolveFilePath(GcTrace));
             artifact = "GoTrace";
@@ -122,7 +123,7 @@ public sealed class ExportIncidentReportCommand : AnalysisCmdlet
             artifact = "Dump";
             var inputs = new IncidentInputs
             {
-                Title = Title, Dump = dump, Trace = trace, Goroutines = goroutines, HeapProfile = heap, BaseHeapProfile = baseline,
+                Title = Title, Dump = dump, Trace = trace, Goroutines = goroutines, HeapProfile = heap, BaselineHeapProfile = baseline,
                 GoGcTrace = gctrace, GoTrace = goTrace, Top = Top,
             };
             var report = RunWithProgress("Building the report", (p, ct) => IncidentReport.Build(inputs, p, ct));

@@ -11,7 +11,7 @@ namespace Analysis.PowerShell.Completers;
 /// <summary>
 /// Which artifacts a command line being completed is about — the one place completers ask. In order: the input
 /// parameters PowerShell bound while parsing the line (fakeBoundParameters: -Dump/-Trace/-Profile sessions, -Path with
-/// wildcards, -LiteralPath/-PSPath/-LP, Compare-Heap's -Difference then -Reference; a session or path given
+/// wildcards, -LiteralPath/-PSPath/-LP, Compare-Heap's -Difference then -Baseline; a session or path given
 /// positionally binds to one of them), then what is piped in (<c>$d | …</c>, <c>'app.dmp' | …</c>,
 /// <c>Open-Dump app.dmp | …</c>, <c>Get-ChildItem *.dmp | …</c>: PowerShell binds no pipeline input while completing);
 /// when neither names one, the first positional argument. Paths are resolved against the current PowerShell location. Nothing is
@@ -26,7 +26,7 @@ internal sealed class CommandLineInputs
     private static readonly (string Name, bool Wildcards)[] s_inputParameters =
     [
         ("Dump", false), ("Trace", false), ("Profile", false), ("InputObject", false),
-        ("Difference", false), ("Reference", false),
+        ("Difference", false), ("Baseline", false), ("Reference", false), ("Base", false),
         ("Path", true), ("LiteralPath", false), ("PSPath", false), ("LP", false), ("FullName", false),
     ];
 
@@ -60,7 +60,7 @@ internal sealed class CommandLineInputs
                 inputs.Add(value, wildcards);
         }
 
-        // Piped input comes besides bound parameters: $after | Compare-Heap $before binds -Reference only.
+        // Piped input comes besides bound parameters: $after | Compare-Heap $before binds -Baseline only.
         if (commandAst?.Parent is PipelineAst pipeline)
         {
             int index = pipeline.PipelineElements.IndexOf(commandAst);

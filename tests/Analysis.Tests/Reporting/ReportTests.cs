@@ -27,7 +27,7 @@ public class ReportTests
             Trace = TraceCaptures.FactsAnalysis,
             Goroutines = GoroutineDumpParser.ParseFile(GoFixtures.PathOf("goroutines-debug2.txt")),
             HeapProfile = PprofProfile.Load(GoFixtures.PathOf("heap-2.pb.gz")),
-            BaseHeapProfile = PprofProfile.Load(GoFixtures.PathOf("heap-1.pb.gz")),
+            BaselineHeapProfile = PprofProfile.Load(GoFixtures.PathOf("heap-1.pb.gz")),
             GoGcTrace = GcTrace.Load(GoFixtures.PathOf("gctrace.log")),
             GoTrace = GoExecutionTrace.Load(GoFixtures.PathOf("trace.out")),
         };
@@ -45,7 +45,7 @@ public class ReportTests
         Finding[] expected =
         [
             .. DumpTriage.Run(inputs.Dump!), .. TraceFindings.Find(inputs.Trace!), .. GoFindings.Goroutines(inputs.Goroutines!),
-            .. GoFindings.HeapProfile(inputs.HeapProfile!, inputs.BaseHeapProfile), .. inputs.GoGcTrace!.Summarize().Anomalies,
+            .. GoFindings.HeapProfile(inputs.HeapProfile!, inputs.BaselineHeapProfile), .. inputs.GoGcTrace!.Summarize().Anomalies,
             .. GoFindings.ExecutionTrace(inputs.GoTrace!),
         ];
         var listed = Regex.Matches(Regex.Match(html, "<ul class=\"findings\">(.*?)</ul>", RegexOptions.Singleline).Groups[1].Value, "<li class=\"(\\w+)\">(.*?)</li>")
