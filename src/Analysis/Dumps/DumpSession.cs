@@ -10,7 +10,9 @@ namespace Analysis.Dumps;
 /// question fails with one <see cref="AnalysisException"/> naming the dump and what was asked, and the next question
 /// starts a new worker; this process and its other sessions live on. Answers are computed once and kept here (threads,
 /// heap statistics, async state, thread pool, finalizer), so asking again costs nothing. Thread-safe; dispose to release
-/// the file and end the worker.
+/// the file and end the worker. After Dispose every question (the methods, and the properties that report what the
+/// session has read: <see cref="Warnings"/>, <see cref="IsHeapCached"/>, the graph's) fails with SessionClosed; what the
+/// dump is (<see cref="Path"/>, <see cref="ProcessId"/>, <see cref="RuntimeVersion"/>, …) stays readable.
 /// </summary>
 public sealed class DumpSession : IAnalysisSession
 {
@@ -20,12 +22,13 @@ public sealed class DumpSession : IAnalysisSession
     private EngineWorker? _worker;
     private DumpEngine? _localForClrMD; // GetClrRuntime in worker mode
     private DumpService.EngineState _state;
-    private IReadOnlyList<DumpThread>? _threads;
-    private HeapStatistics? _heap;
-    private IReadOnlyList<RetainedTypeStat>? _retainedByType;
-    private AsyncReport? _async;
-    private ThreadPoolReport? _threadPool;
-    private FinalizerReport? _finalizer;
+    // the worker's answers, kept here (in this process's mode the engine keeps its own)
+    private readonly CachedAnswer<IReadOnlyList<DumpThread>> _threads = new();
+    private readonly CachedAnswer<HeapStatistics> _heap = new();
+    private readonly CachedAnswer<IReadOnlyList<RetainedTypeStat>> _retainedByType = new();
+    private readonly CachedAnswer<AsyncReport> _async = new();
+    private readonly CachedAnswer<ThreadPoolReport> _threadPool = new();
+    private readonly CachedAnswer<FinalizerReport> _finalizer = new();
     private volatile bool _disposed;
 
     private DumpSession(DumpOpenOptions options, DumpEngine? engine, string path, DumpFormat format, string runtimeVersion, string dacPath, int processId, bool hasHeap, DumpService.EngineState state)
@@ -62,7 +65,7 @@ public sealed class DumpSession : IAnalysisSession
     public EngineIsolation ReadBy => _engine is null ? EngineIsolation.Worker : EngineIsolation.InProcess;
 
     /// <summary>Whether heap statistics have been computed and kept.</summary>
-    public bool IsHeapCached => _engine?.IsHeapCached ?? _heap is not null;
+    public bool IsHeapCached => Answered(_engine?.IsHeapCached ?? _heap.IsKnown);
 
     public bool IsClosed => _disposed;
 
@@ -74,6 +77,7 @@ public sealed class DumpSession : IAnalysisSession
     {
         get
         {
+            ThrowIfClosed();
             if (_engine is not null)
                 return _engine.Warnings;
             lock (_notes)
@@ -84,16 +88,16 @@ public sealed class DumpSession : IAnalysisSession
     private readonly List<string> _notes = new();
 
     /// <summary>Whether the object graph (root paths, retained sizes) has been indexed in this session.</summary>
-    public bool IsGraphIndexed => _engine?.IsGraphIndexed ?? _state.IsGraphIndexed;
+    public bool IsGraphIndexed => Answered(_engine?.IsGraphIndexed ?? _state.IsGraphIndexed);
 
     /// <summary>Heap problems met while indexing the graph (unreadable segments, dangling references).</summary>
-    public ItemList<string> GraphWarnings => _engine?.GraphWarnings ?? _state.GraphWarnings;
+    public ItemList<string> GraphWarnings => Answered(_engine?.GraphWarnings ?? _state.GraphWarnings);
 
     /// <summary>The index file this session loaded or wrote, or null (no index yet, caching off, or not writable).</summary>
-    public string? GraphCacheFile => _engine is not null ? _engine.GraphCacheFile : _state.GraphCacheFile;
+    public string? GraphCacheFile => Answered(_engine is not null ? _engine.GraphCacheFile : _state.GraphCacheFile);
 
     /// <summary>Whether the object graph came from the on-disk index instead of a heap pass.</summary>
-    public bool GraphLoadedFromCache => _engine?.GraphLoadedFromCache ?? _state.GraphLoadedFromCache;
+    public bool GraphLoadedFromCache => Answered(_engine?.GraphLoadedFromCache ?? _state.GraphLoadedFromCache);
 
     /// <summary>The worker's process id while it runs (null in this process's mode or before the first question after a crash).</summary>
     internal int? WorkerProcessId => _worker is { IsAlive: true } w ? w.ProcessId : null;
@@ -235,7 +239,7 @@ public sealed class DumpSession : IAnalysisSession
         ThrowIfClosed();
         if (_engine is not null)
             return _engine.GetThreads(cancellationToken);
-        return _threads ??= Ask(DumpService.Threads, "reading threads", null, DumpCodec.ReadThreads, null, cancellationToken);
+        return _threads.Get(ct => Ask(DumpService.Threads, "reading threads", null, DumpCodec.ReadThreads, null, ct), cancellationToken);
     }
 
     /// <summary>
@@ -248,7 +252,7 @@ public sealed class DumpSession : IAnalysisSession
         ThrowIfClosed();
         if (_engine is not null)
             return _engine.GetHeapStatistics(progress, cancellationToken);
-        return _heap ??= Ask(DumpService.Heap, "walking the heap", null, DumpCodec.ReadHeap, progress, cancellationToken);
+        return _heap.Get(ct => Ask(DumpService.Heap, "walking the heap", null, DumpCodec.ReadHeap, progress, ct), cancellationToken);
     }
 
     /// <summary>Top types by size or count, optionally filtered by a type-name wildcard. Walks the heap on first use.</summary>
@@ -265,6 +269,7 @@ public sealed class DumpSession : IAnalysisSession
     /// </summary>
     public GcRootPath? FindRootPath(ulong address, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        ThrowIfClosed();
         if (_engine is not null)
             return _engine.FindRootPath(address, progress, cancellationToken);
         return Remembered((DumpService.RootPath, address, 0, null), () =>
@@ -277,6 +282,7 @@ public sealed class DumpSession : IAnalysisSession
     /// </summary>
     public IReadOnlyList<GcRootPath> FindAllRootPaths(ulong address, int top = 10, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        ThrowIfClosed();
         if (_engine is not null)
             return _engine.FindAllRootPaths(address, top, progress, cancellationToken);
         return Remembered((DumpService.AllRootPaths, address, top, null), () => Ask(DumpService.AllRootPaths, "searching root paths", w =>
@@ -290,6 +296,7 @@ public sealed class DumpSession : IAnalysisSession
     public GcRootQuery FindRootPaths(string typeNamePattern, int top = 10, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(typeNamePattern);
+        ThrowIfClosed();
         if (_engine is not null)
             return _engine.FindRootPaths(typeNamePattern, top, progress, cancellationToken);
         return Remembered((DumpService.RootPaths, 0, top, typeNamePattern), () => Ask(DumpService.RootPaths, "searching root paths", w =>
@@ -302,6 +309,7 @@ public sealed class DumpSession : IAnalysisSession
     /// <summary>Bytes that would be freed if the object at <paramref name="address"/> were no longer referenced.</summary>
     public long GetRetainedSize(ulong address, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        ThrowIfClosed();
         if (_engine is not null)
             return _engine.GetRetainedSize(address, progress, cancellationToken);
         return Remembered((DumpService.Retained, address, 0, null), () =>
@@ -314,7 +322,7 @@ public sealed class DumpSession : IAnalysisSession
         ThrowIfClosed();
         if (_engine is not null)
             return _engine.GetRetainedByType(top, typeNamePattern, progress, cancellationToken);
-        var rows = _retainedByType ??= Ask(DumpService.RetainedByType, "computing retained sizes", null, DumpCodec.ReadRetained, progress, cancellationToken);
+        var rows = _retainedByType.Get(ct => Ask(DumpService.RetainedByType, "computing retained sizes", null, DumpCodec.ReadRetained, progress, ct), cancellationToken);
         return DumpEngine.TopRetained(rows, top, typeNamePattern);
     }
 
@@ -327,7 +335,7 @@ public sealed class DumpSession : IAnalysisSession
         ThrowIfClosed();
         if (_engine is not null)
             return _engine.GetAsyncState(progress, cancellationToken);
-        return _async ??= Ask(DumpService.Async, "reading async state machines", null, DumpCodec.ReadAsync, progress, cancellationToken);
+        return _async.Get(ct => Ask(DumpService.Async, "reading async state machines", null, DumpCodec.ReadAsync, progress, ct), cancellationToken);
     }
 
     /// <summary>Thread-pool workers (busy, idle, what they run), queued work items and timers. Computed once.</summary>
@@ -336,7 +344,7 @@ public sealed class DumpSession : IAnalysisSession
         ThrowIfClosed();
         if (_engine is not null)
             return _engine.GetThreadPool(cancellationToken);
-        return _threadPool ??= Ask(DumpService.ThreadPool, "reading the thread pool", null, DumpCodec.ReadThreadPool, null, cancellationToken);
+        return _threadPool.Get(ct => Ask(DumpService.ThreadPool, "reading the thread pool", null, DumpCodec.ReadThreadPool, null, ct), cancellationToken);
     }
 
     /// <summary>The finalizer thread (what it runs, whether it waits) and the objects queued for finalization. Computed once.</summary>
@@ -345,7 +353,7 @@ public sealed class DumpSession : IAnalysisSession
         ThrowIfClosed();
         if (_engine is not null)
             return _engine.GetFinalizer(cancellationToken);
-        return _finalizer ??= Ask(DumpService.Finalizer, "reading the finalizer queue", null, DumpCodec.ReadFinalizer, null, cancellationToken);
+        return _finalizer.Get(ct => Ask(DumpService.Finalizer, "reading the finalizer queue", null, DumpCodec.ReadFinalizer, null, ct), cancellationToken);
     }
 
     /// <summary>
@@ -369,6 +377,7 @@ public sealed class DumpSession : IAnalysisSession
     /// <summary>Waits until the object-graph index of this session is on disk (it is written in the background).</summary>
     public void WaitForGraphCache()
     {
+        ThrowIfClosed();
         if (_engine is not null)
             _engine.WaitForGraphCache();
         else if (_worker is { IsAlive: true })
@@ -419,6 +428,17 @@ public sealed class DumpSession : IAnalysisSession
     private void ThrowIfClosed()
     {
         if (_disposed)
-            throw new AnalysisException(AnalysisErrorKind.SessionClosed, Path, $"The session for dump '{Path}' was closed. Open the dump again (Open-Dump).");
+            throw Closed(Path);
     }
+
+    /// <summary>What a property that reports what the session has read answers while the session is open.</summary>
+    private T Answered<T>(T value)
+    {
+        ThrowIfClosed();
+        return value;
+    }
+
+    /// <summary>The answer to any question of a closed session (the ObjectDisposedException inside says which object).</summary>
+    internal static AnalysisException Closed(string path) =>
+        new(AnalysisErrorKind.SessionClosed, path, $"The session for dump '{path}' was closed. Open the dump again (Open-Dump).", new ObjectDisposedException(nameof(DumpSession)));
 }
