@@ -8,7 +8,7 @@ namespace Analysis.Dumps;
 /// computed (threads, heap statistics, the object graph) so a second question does not walk again. Thread-safe; dispose
 /// to release the file. <see cref="DumpSession"/> runs one in a worker process (or, when asked, in this one).
 /// </summary>
-internal sealed class DumpEngine : IDumpReader
+internal sealed class DumpEngine : DumpReader
 {
     private readonly DataTarget _target;
     private readonly ClrRuntime _runtime;
@@ -31,14 +31,14 @@ internal sealed class DumpEngine : IDumpReader
 
     private DumpEngine(string path, DumpFormat format, DataTarget target, ClrRuntime runtime, string runtimeVersion, string dacPath, DumpOpenOptions options, ModuleFileLocator locator)
     {
-        _threads = new(_threadsGate);
-        _heap = new(_heapGate);
-        _graph = new(_graphGate);
-        _roots = new(_graphGate);
-        _dominators = new(_graphGate);
-        _async = new(_graphGate);
-        _threadPool = new(_graphGate);
-        _finalizer = new(_graphGate);
+        _threads = new(_threadsGate, ThrowIfClosed);
+        _heap = new(_heapGate, ThrowIfClosed);
+        _graph = new(_graphGate, ThrowIfClosed);
+        _roots = new(_graphGate, ThrowIfClosed);
+        _dominators = new(_graphGate, ThrowIfClosed);
+        _async = new(_graphGate, ThrowIfClosed);
+        _threadPool = new(_graphGate, ThrowIfClosed);
+        _finalizer = new(_graphGate, ThrowIfClosed);
         _graphCache = new HeapGraphCache.Use(path, options);
         _locator = locator;
         Path = path;
@@ -87,7 +87,7 @@ internal sealed class DumpEngine : IDumpReader
     public bool HasHeap { get; }
 
     /// <summary>Whether heap statistics have been computed and cached.</summary>
-    public bool IsHeapCached => _heap.IsKnown;
+    public override bool IsHeapCached => _heap.IsKnown;
 
     public bool IsClosed => _disposed;
 
@@ -96,7 +96,7 @@ internal sealed class DumpEngine : IDumpReader
     /// objects read the dump through the native DAC when their properties are read, so a serializer walking them
     /// (ConvertTo-Json, Export-Clixml) could crash the process; and it is only valid until the session is closed.
     /// </summary>
-    public ClrRuntime GetClrRuntime()
+    public override ClrRuntime GetClrRuntime()
     {
         ThrowIfClosed();
         return _runtime;
@@ -192,7 +192,7 @@ internal sealed class DumpEngine : IDumpReader
     /// What this session could not do or find: module files missing on this machine, symbol servers that failed, stacks
     /// whose walk was cut short. Empty for a complete dump whose files are all here.
     /// </summary>
-    public ItemList<string> Warnings
+    public override ItemList<string> Warnings
     {
         get
         {
@@ -259,19 +259,19 @@ internal sealed class DumpEngine : IDumpReader
     private static string Cause(Exception e) => e.Message.TrimEnd().TrimEnd('.');
 
     /// <summary>All managed threads with names, states, stacks, exceptions, locks and deadlock cycles. Computed once.</summary>
-    public IReadOnlyList<DumpThread> GetThreads(CancellationToken cancellationToken = default) =>
-        Answer(_threads, "reading threads", ct => ThreadAnalyzer.Analyze(_runtime, HasHeap, ct, AddWarning), cancellationToken);
+    public override IReadOnlyList<DumpThread> GetThreads(CancellationToken cancellationToken = default) =>
+        Answer(_threads, "reading threads", this, static (e, ct) => ThreadAnalyzer.Analyze(e._runtime, e.HasHeap, ct, e.AddWarning), cancellationToken);
 
     /// <summary>
     /// Per-type object counts and sizes over the whole GC heap (<c>dumpheap -stat</c>), from one walk that is cached:
     /// later calls return at once. Cancelling leaves nothing cached.
     /// </summary>
     /// <exception cref="AnalysisException">The dump has no heap memory (NoHeap).</exception>
-    public HeapStatistics GetHeapStatistics(IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        Answer(_heap, "walking the heap", ct =>
+    public override HeapStatistics GetHeapStatistics(IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        Answer(_heap, "walking the heap", (Engine: this, progress), static (s, ct) =>
         {
-            RequireHeap("heap questions");
-            return HeapWalker.Walk(_runtime, progress, ct);
+            s.Engine.RequireHeap("heap questions");
+            return HeapWalker.Walk(s.Engine._runtime, s.progress, ct);
         }, cancellationToken);
 
     /// <summary>Top types by size or count, optionally filtered by a type-name wildcard. Walks the heap on first use.</summary>
@@ -280,13 +280,13 @@ internal sealed class DumpEngine : IDumpReader
         GetHeapStatistics(progress, cancellationToken).Top(top, sortBy, typeNamePattern);
 
     /// <summary>Whether the object graph (root paths, retained sizes) has been indexed in this session.</summary>
-    public bool IsGraphIndexed => _graph.IsKnown;
+    public override bool IsGraphIndexed => _graph.IsKnown;
 
     /// <summary>
     /// Why the object at <paramref name="address"/> is alive: the shortest path from a GC root, or null when no root
     /// reaches it (garbage the GC has not collected yet). Indexes the object graph on first use (one heap pass).
     /// </summary>
-    public GcRootPath? FindRootPath(ulong address, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+    public override GcRootPath? FindRootPath(ulong address, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var roots = Roots(progress, cancellationToken);
         // Under the gate: naming the hops reads the dump, which Dispose must not close meanwhile.
@@ -297,14 +297,14 @@ internal sealed class DumpEngine : IDumpReader
     /// Every root that keeps the object at <paramref name="address"/> alive, each with its shortest path (statics and
     /// handles first, then stacks, then the finalizer queue; shorter first). Empty when no root reaches it.
     /// </summary>
-    public IReadOnlyList<GcRootPath> FindAllRootPaths(ulong address, int top = 10, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+    public override IReadOnlyList<GcRootPath> FindAllRootPaths(ulong address, int top = 10, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var roots = Roots(progress, cancellationToken);
         return WithGraphGate(() => roots.AllPathsTo(address, top, cancellationToken), "searching root paths", cancellationToken);
     }
 
     /// <summary>Root paths of all objects whose type matches the wildcard, merged by shape, most objects first.</summary>
-    public GcRootQuery FindRootPaths(string typeNamePattern, int top = 10, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+    public override GcRootQuery FindRootPaths(string typeNamePattern, int top = 10, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(typeNamePattern);
         var roots = Roots(progress, cancellationToken);
@@ -316,14 +316,14 @@ internal sealed class DumpEngine : IDumpReader
     }
 
     /// <summary>Bytes that would be freed if the object at <paramref name="address"/> were no longer referenced.</summary>
-    public long GetRetainedSize(ulong address, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+    public override long GetRetainedSize(ulong address, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         int node = Graph(progress, cancellationToken).NodeOf(address);
         return DominatorTree(progress, cancellationToken).RetainedSize(node);
     }
 
     /// <summary>Types by retained size (dominator tree), optionally filtered by a type-name wildcard.</summary>
-    public IReadOnlyList<RetainedTypeStat> GetRetainedByType(int top = 20, string? typeNamePattern = null, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+    public override IReadOnlyList<RetainedTypeStat> GetRetainedByType(int top = 20, string? typeNamePattern = null, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         return TopRetained(DominatorTree(progress, cancellationToken).ByType(cancellationToken), top, typeNamePattern);
     }
@@ -344,31 +344,31 @@ internal sealed class DumpEngine : IDumpReader
     /// Async state machines on the heap (state, what they await, who awaits them), the incomplete ones grouped by
     /// method, and threads blocked synchronously on tasks. Uses the object-graph index; computed once.
     /// </summary>
-    public AsyncReport GetAsyncState(IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+    public override AsyncReport GetAsyncState(IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var graph = Graph(progress, cancellationToken);
         var threads = GetThreads(cancellationToken);
-        return Answer(_async, "reading async state machines", ct =>
+        return Answer(_async, "reading async state machines", (Engine: this, graph, threads, progress), static (s, ct) =>
         {
-            progress?.Report(new WorkProgress("Reading async state machines", "state machine boxes, awaiters and continuations", 0, 0));
-            return AsyncAnalyzer.Analyze(_runtime, graph, threads, ct);
+            s.progress?.Report(new WorkProgress("Reading async state machines", "state machine boxes, awaiters and continuations", 0, 0));
+            return AsyncAnalyzer.Analyze(s.Engine._runtime, s.graph, s.threads, ct);
         }, cancellationToken);
     }
 
     /// <summary>Thread-pool workers (busy, idle, what they run), queued work items and timers. Computed once.</summary>
-    public ThreadPoolReport GetThreadPool(CancellationToken cancellationToken = default)
+    public override ThreadPoolReport GetThreadPool(CancellationToken cancellationToken = default)
     {
         var threads = GetThreads(cancellationToken);
         RequireHeap("questions about the thread pool's queues and timers");
-        return Answer(_threadPool, "reading the thread pool", ct => RuntimeQueues.ThreadPool(_runtime, threads, ct), cancellationToken);
+        return Answer(_threadPool, "reading the thread pool", (_runtime, threads), static (s, ct) => RuntimeQueues.ThreadPool(s._runtime, s.threads, ct), cancellationToken);
     }
 
     /// <summary>The finalizer thread (what it runs, whether it waits) and the objects queued for finalization. Computed once.</summary>
-    public FinalizerReport GetFinalizer(CancellationToken cancellationToken = default)
+    public override FinalizerReport GetFinalizer(CancellationToken cancellationToken = default)
     {
         var threads = GetThreads(cancellationToken);
         RequireHeap("questions about the finalizer queue");
-        return Answer(_finalizer, "reading the finalizer queue", ct => RuntimeQueues.Finalizer(_runtime, threads, ct), cancellationToken);
+        return Answer(_finalizer, "reading the finalizer queue", (_runtime, threads), static (s, ct) => RuntimeQueues.Finalizer(s._runtime, s.threads, ct), cancellationToken);
     }
 
     private void RequireHeap(string what)
@@ -382,60 +382,57 @@ internal sealed class DumpEngine : IDumpReader
     }
 
     /// <summary>Heap problems met while indexing the graph (unreadable segments, dangling references), then what the index cache said.</summary>
-    public ItemList<string> GraphWarnings => _graph.ValueOrDefault is { } graph ? [.. graph.Warnings, .. _graphCache.Notes] : [];
+    public override ItemList<string> GraphWarnings => _graph.ValueOrDefault is { } graph ? [.. graph.Warnings, .. _graphCache.Notes] : [];
 
     internal HeapGraph Graph(IProgress<WorkProgress>? progress, CancellationToken cancellationToken) =>
-        Answer(_graph, "indexing the object graph", ct =>
+        Answer(_graph, "indexing the object graph", (Engine: this, progress), static (s, ct) =>
         {
-            RequireHeap("root paths, retained sizes and async state");
-            long heapBytes = _runtime.Heap.Segments.Sum(s => (long)s.ObjectRange.Length);
-            return _graphCache.LoadOrBuild(heapBytes, () => HeapGraphBuilder.Build(_runtime, progress, ct), progress, ct);
+            var (engine, progress) = s;
+            engine.RequireHeap("root paths, retained sizes and async state");
+            long heapBytes = engine._runtime.Heap.Segments.Sum(segment => (long)segment.ObjectRange.Length);
+            return engine._graphCache.LoadOrBuild(heapBytes, () => HeapGraphBuilder.Build(engine._runtime, progress, ct), progress, ct);
         }, cancellationToken);
 
     private GcRoots Roots(IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
         var graph = Graph(progress, cancellationToken);
         var threads = GetThreads(cancellationToken);
-        return Answer(_roots, "searching root paths", _ =>
+        return Answer(_roots, "searching root paths", (_runtime, graph, threads), static (s, _) =>
         {
-            var names = threads.Where(t => t.Name is not null).GroupBy(t => t.ManagedThreadId).ToDictionary(g => g.Key, g => g.First().Name);
-            return new GcRoots(graph, _runtime, id => names.GetValueOrDefault(id));
+            var names = s.threads.Where(t => t.Name is not null).GroupBy(t => t.ManagedThreadId).ToDictionary(g => g.Key, g => g.First().Name);
+            return new GcRoots(s.graph, s._runtime, id => names.GetValueOrDefault(id));
         }, cancellationToken);
     }
 
     private Dominators DominatorTree(IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
         var graph = Graph(progress, cancellationToken);
-        return Answer(_dominators, "computing retained sizes", ct =>
+        return Answer(_dominators, "computing retained sizes", (graph, progress), static (s, ct) =>
         {
-            progress?.Report(new WorkProgress("Computing retained sizes", $"dominator tree of {graph.NodeCount:N0} objects", 0, 0));
-            return new Dominators(graph, ct);
+            s.progress?.Report(new WorkProgress("Computing retained sizes", $"dominator tree of {s.graph.NodeCount:N0} objects", 0, 0));
+            return new Dominators(s.graph, ct);
         }, cancellationToken);
     }
 
     /// <summary>Waits until the object-graph index of this session is on disk (it is written in the background).</summary>
-    public void WaitForGraphCache() => _graphCache.WaitForSave();
+    public override void WaitForGraphCache() => _graphCache.WaitForSave();
 
     /// <summary>The index file this session loaded or wrote, or null (no index yet, caching off, or not writable).</summary>
-    public string? GraphCacheFile => _graphCache.File;
+    public override string? GraphCacheFile => _graphCache.File;
 
     /// <summary>Whether the object graph came from the on-disk index instead of a heap pass.</summary>
-    public bool GraphLoadedFromCache => _graphCache.LoadedFromCache;
+    public override bool GraphLoadedFromCache => _graphCache.LoadedFromCache;
 
     /// <summary>
     /// A kept answer, else computed under its gate with the dump still open (checked again under the gate, which
     /// Dispose takes); a failure of the engine becomes a ReadFailed naming <paramref name="what"/>.
     /// </summary>
-    private T Answer<T>(CachedAnswer<T> answer, string what, Func<CancellationToken, T> compute, CancellationToken cancellationToken)
+    private T Answer<TState, T>(CachedAnswer<T> answer, string what, TState state, Func<TState, CancellationToken, T> compute, CancellationToken cancellationToken)
     {
         ThrowIfClosed();
         try
         {
-            return answer.Get(ct =>
-            {
-                ThrowIfClosed();
-                return compute(ct);
-            }, cancellationToken);
+            return answer.Get(state, compute, cancellationToken);
         }
         catch (Exception e) when (IsEngineFailure(e))
         {
@@ -464,7 +461,7 @@ internal sealed class DumpEngine : IDumpReader
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{System.IO.Path.GetFileName(Path)} (pid {ProcessId}, .NET {RuntimeVersion}, {(HasHeap ? "with heap" : "no heap")})");
 
-    public void Dispose()
+    public override void Dispose()
     {
         if (_disposed)
             return;

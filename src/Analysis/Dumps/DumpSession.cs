@@ -17,11 +17,11 @@ namespace Analysis.Dumps;
 /// </summary>
 public sealed class DumpSession : IAnalysisSession
 {
-    private readonly IDumpReader _reader; // a DumpEngine here, or a DumpWorkerReader asking one in a worker
+    private readonly DumpReader _reader; // a DumpEngine here, or a DumpWorkerReader asking one in a worker
     private int _closing;
     private volatile bool _disposed;
 
-    private DumpSession(IDumpReader reader, string path, DumpFormat format, string runtimeVersion, string dacPath, int processId, bool hasHeap)
+    private DumpSession(DumpReader reader, string path, DumpFormat format, string runtimeVersion, string dacPath, int processId, bool hasHeap)
     {
         _reader = reader;
         Path = path;
@@ -53,7 +53,7 @@ public sealed class DumpSession : IAnalysisSession
     public EngineIsolation ReadBy => _reader is DumpEngine ? EngineIsolation.InProcess : EngineIsolation.Worker;
 
     /// <summary>Whether heap statistics have been computed and kept.</summary>
-    public bool IsHeapCached => Ask(r => r.IsHeapCached);
+    public bool IsHeapCached => Reader.IsHeapCached;
 
     public bool IsClosed => _disposed;
 
@@ -61,19 +61,19 @@ public sealed class DumpSession : IAnalysisSession
     /// What this session could not do or find: module files missing on this machine, symbol servers that failed, stacks
     /// whose walk was cut short, a worker that ended. Empty for a complete dump whose files are all here.
     /// </summary>
-    public ItemList<string> Warnings => Ask(r => r.Warnings);
+    public ItemList<string> Warnings => Reader.Warnings;
 
     /// <summary>Whether the object graph (root paths, retained sizes) has been indexed in this session.</summary>
-    public bool IsGraphIndexed => Ask(r => r.IsGraphIndexed);
+    public bool IsGraphIndexed => Reader.IsGraphIndexed;
 
     /// <summary>Heap problems met while indexing the graph (unreadable segments, dangling references).</summary>
-    public ItemList<string> GraphWarnings => Ask(r => r.GraphWarnings);
+    public ItemList<string> GraphWarnings => Reader.GraphWarnings;
 
     /// <summary>The index file this session loaded or wrote, or null (no index yet, caching off, or not writable).</summary>
-    public string? GraphCacheFile => Ask(r => r.GraphCacheFile);
+    public string? GraphCacheFile => Reader.GraphCacheFile;
 
     /// <summary>Whether the object graph came from the on-disk index instead of a heap pass.</summary>
-    public bool GraphLoadedFromCache => Ask(r => r.GraphLoadedFromCache);
+    public bool GraphLoadedFromCache => Reader.GraphLoadedFromCache;
 
     /// <summary>The worker's process id while it runs (null in this process's mode or before the first question after a crash).</summary>
     internal int? WorkerProcessId => (_reader as DumpWorkerReader)?.WorkerProcessId;
@@ -120,10 +120,10 @@ public sealed class DumpSession : IAnalysisSession
     /// always reads in this process (when the session reads in a worker, the dump is opened here too on the first call):
     /// a damaged dump that crashes the DAC ends this process.
     /// </summary>
-    public ClrRuntime GetClrRuntime() => Ask(r => r.GetClrRuntime());
+    public ClrRuntime GetClrRuntime() => Reader.GetClrRuntime();
 
     /// <summary>All managed threads with names, states, stacks, exceptions, locks and deadlock cycles. Computed once.</summary>
-    public IReadOnlyList<DumpThread> GetThreads(CancellationToken cancellationToken = default) => Ask(r => r.GetThreads(cancellationToken));
+    public IReadOnlyList<DumpThread> GetThreads(CancellationToken cancellationToken = default) => Reader.GetThreads(cancellationToken);
 
     /// <summary>
     /// Per-type object counts and sizes over the whole GC heap (<c>dumpheap -stat</c>), from one walk that is cached:
@@ -131,7 +131,7 @@ public sealed class DumpSession : IAnalysisSession
     /// </summary>
     /// <exception cref="AnalysisException">The dump has no heap memory (NoHeap).</exception>
     public HeapStatistics GetHeapStatistics(IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        Ask(r => r.GetHeapStatistics(progress, cancellationToken));
+        Reader.GetHeapStatistics(progress, cancellationToken);
 
     /// <summary>Top types by size or count, optionally filtered by a type-name wildcard. Walks the heap on first use.</summary>
     public IReadOnlyList<HeapTypeStat> GetHeapTop(int top = 20, HeapSortBy sortBy = HeapSortBy.Size, string? typeNamePattern = null,
@@ -146,49 +146,45 @@ public sealed class DumpSession : IAnalysisSession
     /// reaches it (garbage the GC has not collected yet). Indexes the object graph on first use (one heap pass).
     /// </summary>
     public GcRootPath? FindRootPath(ulong address, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        Ask(r => r.FindRootPath(address, progress, cancellationToken));
+        Reader.FindRootPath(address, progress, cancellationToken);
 
     /// <summary>
     /// Every root that keeps the object at <paramref name="address"/> alive, each with its shortest path (statics and
     /// handles first, then stacks, then the finalizer queue; shorter first). Empty when no root reaches it.
     /// </summary>
     public IReadOnlyList<GcRootPath> FindAllRootPaths(ulong address, int top = 10, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        Ask(r => r.FindAllRootPaths(address, top, progress, cancellationToken));
+        Reader.FindAllRootPaths(address, top, progress, cancellationToken);
 
     /// <summary>Root paths of all objects whose type matches the wildcard, merged by shape, most objects first.</summary>
     public GcRootQuery FindRootPaths(string typeNamePattern, int top = 10, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(typeNamePattern);
-        return Ask(r => r.FindRootPaths(typeNamePattern, top, progress, cancellationToken));
+        return Reader.FindRootPaths(typeNamePattern, top, progress, cancellationToken);
     }
 
     /// <summary>Bytes that would be freed if the object at <paramref name="address"/> were no longer referenced.</summary>
     public long GetRetainedSize(ulong address, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        Ask(r => r.GetRetainedSize(address, progress, cancellationToken));
+        Reader.GetRetainedSize(address, progress, cancellationToken);
 
     /// <summary>Types by retained size (dominator tree), optionally filtered by a type-name wildcard.</summary>
     public IReadOnlyList<RetainedTypeStat> GetRetainedByType(int top = 20, string? typeNamePattern = null, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        Ask(r => r.GetRetainedByType(top, typeNamePattern, progress, cancellationToken));
+        Reader.GetRetainedByType(top, typeNamePattern, progress, cancellationToken);
 
     /// <summary>
     /// Async state machines on the heap (state, what they await, who awaits them), the incomplete ones grouped by
     /// method, and threads blocked synchronously on tasks. Uses the object-graph index; computed once.
     /// </summary>
     public AsyncReport GetAsyncState(IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        Ask(r => r.GetAsyncState(progress, cancellationToken));
+        Reader.GetAsyncState(progress, cancellationToken);
 
     /// <summary>Thread-pool workers (busy, idle, what they run), queued work items and timers. Computed once.</summary>
-    public ThreadPoolReport GetThreadPool(CancellationToken cancellationToken = default) => Ask(r => r.GetThreadPool(cancellationToken));
+    public ThreadPoolReport GetThreadPool(CancellationToken cancellationToken = default) => Reader.GetThreadPool(cancellationToken);
 
     /// <summary>The finalizer thread (what it runs, whether it waits) and the objects queued for finalization. Computed once.</summary>
-    public FinalizerReport GetFinalizer(CancellationToken cancellationToken = default) => Ask(r => r.GetFinalizer(cancellationToken));
+    public FinalizerReport GetFinalizer(CancellationToken cancellationToken = default) => Reader.GetFinalizer(cancellationToken);
 
     /// <summary>Waits until the object-graph index of this session is on disk (it is written in the background).</summary>
-    public void WaitForGraphCache() => Ask(r =>
-    {
-        r.WaitForGraphCache();
-        return true;
-    });
+    public void WaitForGraphCache() => Reader.WaitForGraphCache();
 
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{System.IO.Path.GetFileName(Path)} (pid {ProcessId}, .NET {RuntimeVersion}, {(HasHeap ? "with heap" : "no heap")})");
@@ -203,11 +199,14 @@ public sealed class DumpSession : IAnalysisSession
         _disposed = true;
     }
 
-    /// <summary>A question of the reader, when the session is open.</summary>
-    private T Ask<T>(Func<IDumpReader, T> question)
+    /// <summary>What answers the questions, once the session is checked to be open.</summary>
+    private DumpReader Reader
     {
-        ThrowIfClosed();
-        return question(_reader);
+        get
+        {
+            ThrowIfClosed();
+            return _reader;
+        }
     }
 
     private void ThrowIfClosed()

@@ -4,54 +4,11 @@ using Microsoft.Diagnostics.Runtime;
 namespace Analysis.Dumps;
 
 /// <summary>
-/// What a <see cref="DumpSession"/> asks of its dump, answered by a <see cref="DumpEngine"/> in this process or by a
-/// <see cref="DumpWorkerReader"/> that asks one in a worker process. The session checks that it is open and delegates.
-/// </summary>
-internal interface IDumpReader : IDisposable
-{
-    ItemList<string> Warnings { get; }
-
-    bool IsHeapCached { get; }
-
-    bool IsGraphIndexed { get; }
-
-    ItemList<string> GraphWarnings { get; }
-
-    string? GraphCacheFile { get; }
-
-    bool GraphLoadedFromCache { get; }
-
-    ClrRuntime GetClrRuntime();
-
-    IReadOnlyList<DumpThread> GetThreads(CancellationToken cancellationToken);
-
-    HeapStatistics GetHeapStatistics(IProgress<WorkProgress>? progress, CancellationToken cancellationToken);
-
-    GcRootPath? FindRootPath(ulong address, IProgress<WorkProgress>? progress, CancellationToken cancellationToken);
-
-    IReadOnlyList<GcRootPath> FindAllRootPaths(ulong address, int top, IProgress<WorkProgress>? progress, CancellationToken cancellationToken);
-
-    GcRootQuery FindRootPaths(string typeNamePattern, int top, IProgress<WorkProgress>? progress, CancellationToken cancellationToken);
-
-    long GetRetainedSize(ulong address, IProgress<WorkProgress>? progress, CancellationToken cancellationToken);
-
-    IReadOnlyList<RetainedTypeStat> GetRetainedByType(int top, string? typeNamePattern, IProgress<WorkProgress>? progress, CancellationToken cancellationToken);
-
-    AsyncReport GetAsyncState(IProgress<WorkProgress>? progress, CancellationToken cancellationToken);
-
-    ThreadPoolReport GetThreadPool(CancellationToken cancellationToken);
-
-    FinalizerReport GetFinalizer(CancellationToken cancellationToken);
-
-    void WaitForGraphCache();
-}
-
-/// <summary>
 /// A dump read by a <see cref="DumpEngine"/> in a worker process of its own: asks the worker (starting one, and
 /// opening the dump in it again, when the last one ended), decodes its answers and keeps them, and mirrors the engine's
 /// state (warnings, the graph index). Thread-safe.
 /// </summary>
-internal sealed class DumpWorkerReader : IDumpReader
+internal sealed class DumpWorkerReader : DumpReader
 {
     private readonly string _path;
     private readonly DumpOpenOptions _options;
@@ -162,7 +119,7 @@ internal sealed class DumpWorkerReader : IDumpReader
         }
     }
 
-    public ItemList<string> Warnings
+    public override ItemList<string> Warnings
     {
         get
         {
@@ -171,18 +128,18 @@ internal sealed class DumpWorkerReader : IDumpReader
         }
     }
 
-    public bool IsHeapCached => _heap.IsKnown;
+    public override bool IsHeapCached => _heap.IsKnown;
 
-    public bool IsGraphIndexed => _state.IsGraphIndexed;
+    public override bool IsGraphIndexed => _state.IsGraphIndexed;
 
-    public ItemList<string> GraphWarnings => _state.GraphWarnings;
+    public override ItemList<string> GraphWarnings => _state.GraphWarnings;
 
-    public string? GraphCacheFile => _state.GraphCacheFile;
+    public override string? GraphCacheFile => _state.GraphCacheFile;
 
-    public bool GraphLoadedFromCache => _state.GraphLoadedFromCache;
+    public override bool GraphLoadedFromCache => _state.GraphLoadedFromCache;
 
     /// <summary>The ClrMD runtime of a copy of the dump opened in this process on the first call (the worker's cannot cross).</summary>
-    public ClrRuntime GetClrRuntime()
+    public override ClrRuntime GetClrRuntime()
     {
         lock (_gate)
         {
@@ -192,50 +149,50 @@ internal sealed class DumpWorkerReader : IDumpReader
         }
     }
 
-    public IReadOnlyList<DumpThread> GetThreads(CancellationToken cancellationToken) =>
-        _threads.Get(ct => Ask(DumpService.Threads, "reading threads", null, DumpCodec.ReadThreads, null, ct), cancellationToken);
+    public override IReadOnlyList<DumpThread> GetThreads(CancellationToken cancellationToken) =>
+        _threads.Get(this, static (r, ct) => r.Ask(DumpService.Threads, "reading threads", null, DumpCodec.ReadThreads, null, ct), cancellationToken);
 
-    public HeapStatistics GetHeapStatistics(IProgress<WorkProgress>? progress, CancellationToken cancellationToken) =>
-        _heap.Get(ct => Ask(DumpService.Heap, "walking the heap", null, DumpCodec.ReadHeap, progress, ct), cancellationToken);
+    public override HeapStatistics GetHeapStatistics(IProgress<WorkProgress>? progress, CancellationToken cancellationToken) =>
+        _heap.Get((Reader: this, progress), static (s, ct) => s.Reader.Ask(DumpService.Heap, "walking the heap", null, DumpCodec.ReadHeap, s.progress, ct), cancellationToken);
 
-    public GcRootPath? FindRootPath(ulong address, IProgress<WorkProgress>? progress, CancellationToken cancellationToken) =>
+    public override GcRootPath? FindRootPath(ulong address, IProgress<WorkProgress>? progress, CancellationToken cancellationToken) =>
         Remembered((DumpService.RootPath, address, 0, null), () =>
             Ask(DumpService.RootPath, "searching root paths", w => w.Write(address), r => r.ReadBoolean() ? DumpCodec.ReadPath(r) : null, progress, cancellationToken));
 
-    public IReadOnlyList<GcRootPath> FindAllRootPaths(ulong address, int top, IProgress<WorkProgress>? progress, CancellationToken cancellationToken) =>
+    public override IReadOnlyList<GcRootPath> FindAllRootPaths(ulong address, int top, IProgress<WorkProgress>? progress, CancellationToken cancellationToken) =>
         Remembered((DumpService.AllRootPaths, address, top, null), () => Ask(DumpService.AllRootPaths, "searching root paths", w =>
         {
             w.Write(address);
             w.Write(top);
         }, DumpCodec.ReadPaths, progress, cancellationToken));
 
-    public GcRootQuery FindRootPaths(string typeNamePattern, int top, IProgress<WorkProgress>? progress, CancellationToken cancellationToken) =>
+    public override GcRootQuery FindRootPaths(string typeNamePattern, int top, IProgress<WorkProgress>? progress, CancellationToken cancellationToken) =>
         Remembered((DumpService.RootPaths, 0, top, typeNamePattern), () => Ask(DumpService.RootPaths, "searching root paths", w =>
         {
             w.Write(typeNamePattern);
             w.Write(top);
         }, DumpCodec.ReadQuery, progress, cancellationToken));
 
-    public long GetRetainedSize(ulong address, IProgress<WorkProgress>? progress, CancellationToken cancellationToken) =>
+    public override long GetRetainedSize(ulong address, IProgress<WorkProgress>? progress, CancellationToken cancellationToken) =>
         Remembered((DumpService.Retained, address, 0, null), () =>
             Ask(DumpService.Retained, "computing retained sizes", w => w.Write(address), r => r.ReadInt64(), progress, cancellationToken));
 
-    public IReadOnlyList<RetainedTypeStat> GetRetainedByType(int top, string? typeNamePattern, IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
+    public override IReadOnlyList<RetainedTypeStat> GetRetainedByType(int top, string? typeNamePattern, IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
-        var rows = _retainedByType.Get(ct => Ask(DumpService.RetainedByType, "computing retained sizes", null, DumpCodec.ReadRetained, progress, ct), cancellationToken);
+        var rows = _retainedByType.Get((Reader: this, progress), static (s, ct) => s.Reader.Ask(DumpService.RetainedByType, "computing retained sizes", null, DumpCodec.ReadRetained, s.progress, ct), cancellationToken);
         return DumpEngine.TopRetained(rows, top, typeNamePattern);
     }
 
-    public AsyncReport GetAsyncState(IProgress<WorkProgress>? progress, CancellationToken cancellationToken) =>
-        _async.Get(ct => Ask(DumpService.Async, "reading async state machines", null, DumpCodec.ReadAsync, progress, ct), cancellationToken);
+    public override AsyncReport GetAsyncState(IProgress<WorkProgress>? progress, CancellationToken cancellationToken) =>
+        _async.Get((Reader: this, progress), static (s, ct) => s.Reader.Ask(DumpService.Async, "reading async state machines", null, DumpCodec.ReadAsync, s.progress, ct), cancellationToken);
 
-    public ThreadPoolReport GetThreadPool(CancellationToken cancellationToken) =>
-        _threadPool.Get(ct => Ask(DumpService.ThreadPool, "reading the thread pool", null, DumpCodec.ReadThreadPool, null, ct), cancellationToken);
+    public override ThreadPoolReport GetThreadPool(CancellationToken cancellationToken) =>
+        _threadPool.Get(this, static (r, ct) => r.Ask(DumpService.ThreadPool, "reading the thread pool", null, DumpCodec.ReadThreadPool, null, ct), cancellationToken);
 
-    public FinalizerReport GetFinalizer(CancellationToken cancellationToken) =>
-        _finalizer.Get(ct => Ask(DumpService.Finalizer, "reading the finalizer queue", null, DumpCodec.ReadFinalizer, null, ct), cancellationToken);
+    public override FinalizerReport GetFinalizer(CancellationToken cancellationToken) =>
+        _finalizer.Get(this, static (r, ct) => r.Ask(DumpService.Finalizer, "reading the finalizer queue", null, DumpCodec.ReadFinalizer, null, ct), cancellationToken);
 
-    public void WaitForGraphCache()
+    public override void WaitForGraphCache()
     {
         if (_worker is { IsAlive: true })
             Ask(DumpService.WaitForCache, "writing the object-graph index", null, _ => true, null, CancellationToken.None);
@@ -259,7 +216,7 @@ internal sealed class DumpWorkerReader : IDumpReader
     private const int RememberedAnswers = 4096;
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Operation, ulong Address, int Top, string? Pattern), object?> _answers = new();
 
-    public void Dispose()
+    public override void Dispose()
     {
         EngineWorker? worker;
         lock (_gate)

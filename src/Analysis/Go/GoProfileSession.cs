@@ -10,12 +10,13 @@ namespace Analysis.Go;
 /// </summary>
 public sealed class GoProfileSession : IAnalysisSession
 {
-    private readonly CachedAnswer<PprofProfile> _profile = new();
+    private readonly CachedAnswer<PprofProfile> _profile;
     private volatile bool _closed;
     private int _reads;
 
     private GoProfileSession(string path, long length)
     {
+        _profile = new(ThrowIfClosed);
         Path = path;
         Length = length;
     }
@@ -61,12 +62,11 @@ public sealed class GoProfileSession : IAnalysisSession
     public PprofProfile GetProfile(CancellationToken cancellationToken = default)
     {
         ThrowIfClosed();
-        return _profile.Get(ct =>
+        return _profile.Get(this, static (session, ct) =>
         {
-            ThrowIfClosed();
             ct.ThrowIfCancellationRequested();
-            Interlocked.Increment(ref _reads);
-            return PprofProfile.Load(Path);
+            Interlocked.Increment(ref session._reads);
+            return PprofProfile.Load(session.Path);
         }, cancellationToken);
     }
 

@@ -9,11 +9,12 @@ namespace Analysis.Traces;
 /// </summary>
 public sealed class TraceSession : IAnalysisSession
 {
-    private readonly CachedAnswer<TraceAnalysis> _analysis = new();
+    private readonly CachedAnswer<TraceAnalysis> _analysis;
     private volatile bool _closed;
 
     private TraceSession(string path, long length)
     {
+        _analysis = new(ThrowIfClosed);
         Path = path;
         Length = length;
     }
@@ -45,11 +46,7 @@ public sealed class TraceSession : IAnalysisSession
     public TraceAnalysis GetAnalysis(IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ThrowIfClosed();
-        return _analysis.Get(ct =>
-        {
-            ThrowIfClosed();
-            return TraceAnalysis.Read(Path, progress, ct);
-        }, cancellationToken);
+        return _analysis.Get((Path, progress), static (s, ct) => TraceAnalysis.Read(s.Path, s.progress, ct), cancellationToken);
     }
 
     public override string ToString() =>
