@@ -105,6 +105,23 @@ public sealed class CachedAnswerTests
     }
 
     [Fact]
+    public void Get_TheOwnersCheck_RunsUnderTheGateBeforeComputing_AndItsFailureKeepsNothing()
+    {
+        bool closed = true;
+        int computations = 0;
+        var answer = new CachedAnswer<string>(() => ObjectDisposedException.ThrowIf(closed, typeof(CachedAnswerTests)));
+        Assert.Throws<ObjectDisposedException>(() => answer.Get(_ => { computations++; return "never"; }));
+        Assert.Equal(0, computations);
+        Assert.False(answer.IsKnown);
+
+        closed = false;
+        Assert.Equal("state", answer.Get("state", static (s, _) => s));
+        // kept: later callers get it without the check (the owner checks before asking) and without computing
+        closed = true;
+        Assert.Equal("state", answer.Get("other", static (s, _) => s));
+    }
+
+    [Fact]
     public void Forget_DropsTheAnswer_AndTheNextCallerComputesAgain()
     {
         var answer = new CachedAnswer<string>();
