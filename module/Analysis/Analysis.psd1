@@ -43,6 +43,8 @@
         'Group-Stacks'
         'Find-GoroutineLeak'
         'Import-Pprof'
+        'Open-GoProfile'
+        'Close-GoProfile'
         'Get-PprofTop'
         'Get-PprofPeek'
         'Get-PprofTraces'

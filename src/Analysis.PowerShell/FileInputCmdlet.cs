@@ -83,6 +83,7 @@ internal sealed class SessionToPathAttribute : ArgumentTransformationAttribute
     {
         Dumps.DumpSession d => d.Path,
         Traces.TraceSession t => t.Path,
+        Go.GoProfileSession g => g.Path,
         Go.PprofProfile { Path: { } p } => p,
         _ => item,
     };

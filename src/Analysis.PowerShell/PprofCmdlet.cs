@@ -3,14 +3,25 @@ using Analysis.Go;
 
 namespace Analysis.PowerShell;
 
-/// <summary>A question about pprof profiles given by -Path/-LiteralPath or as loaded profiles (-Profile, from the pipeline).</summary>
+/// <summary>
+/// A question about pprof profiles given by -Path/-LiteralPath (read through this runspace's profile sessions, so a
+/// profile opened before, or asked about before, is not read again), as sessions (-Session, from Open-GoProfile) or as
+/// loaded profiles (-Profile, from Import-Pprof), the last two from the pipeline.
+/// </summary>
 public abstract class PprofCmdlet : FileInputCmdlet
 {
     protected const string ProfileSet = "Profile";
 
+    // -Profile and -Session share one parameter set, the default: a piped session then binds to -Session by type
+    // instead of being ambiguous with -Path, which it could also bind to by its Path property.
+
     /// <summary>A profile from Import-Pprof; binds from the pipeline.</summary>
-    [Parameter(Mandatory = true, ParameterSetName = ProfileSet, ValueFromPipeline = true)]
+    [Parameter(ParameterSetName = ProfileSet, ValueFromPipeline = true)]
     public PprofProfile? Profile { get; set; }
+
+    /// <summary>A session from Open-GoProfile; binds from the pipeline.</summary>
+    [Parameter(ParameterSetName = ProfileSet, ValueFromPipeline = true)]
+    public GoProfileSession? Session { get; set; }
 
     /// <summary>
     /// The value column: inuse_space, inuse_objects, alloc_space, alloc_objects (heap), cpu or samples (cpu), delay or
@@ -25,7 +36,8 @@ public abstract class PprofCmdlet : FileInputCmdlet
     /// heap-growth question: what was allocated and kept between two heap snapshots.
     /// </summary>
     [Parameter]
-    public object? Base { get; set; }
+    [Alias("Base")] // go tool pprof's name
+    public object? Baseline { get; set; }
 
     /// <summary>Only samples with this label, 'key=value' (the value may be a wildcard), like pprof -tagfocus.</summary>
     [Parameter]
@@ -33,16 +45,26 @@ public abstract class PprofCmdlet : FileInputCmdlet
 
     protected override string Artifact => "Profile";
 
-    protected sealed override void ProcessFile(string path) => Answer(PprofProfile.Load(path));
+    protected override void BeginProcessing()
+    {
+        base.BeginProcessing();
+        if (ParameterSetName == ProfileSet && Profile is null && Session is null && !MyInvocation.ExpectingInput)
+        {
+            ThrowTerminatingError(new ErrorRecord(new PSArgumentException("Give the profile: -Path, -LiteralPath, -Profile (from Import-Pprof) or -Session (from Open-GoProfile), or pipe it in."),
+                "ProfileMissing", ErrorCategory.InvalidArgument, null));
+        }
+    }
+
+    protected sealed override void ProcessFile(string path) => Answer(Read(path));
 
     protected sealed override void ProcessOther()
     {
-        if (Profile is null)
+        if (Profile is null && Session is null)
             return;
-        CurrentSource = Profile.Path;
+        CurrentSource = Profile?.Path ?? Session!.Path;
         try
         {
-            Answer(Profile);
+            Answer(Profile ?? Session!.GetProfile(CancellationToken));
         }
         catch (AnalysisException e)
         {
@@ -54,8 +76,8 @@ public abstract class PprofCmdlet : FileInputCmdlet
     {
         try
         {
-            if (Base is not null)
-                profile = profile.Subtract(LoadBase(Base));
+            if (Baseline is not null)
+                profile = profile.Subtract(LoadBaseline(Baseline));
             Process(profile);
         }
         catch (ArgumentException e)
@@ -64,15 +86,17 @@ public abstract class PprofCmdlet : FileInputCmdlet
         }
     }
 
-    /// <summary>Answers the question for one profile (already reduced by -Base) and writes the rows.</summary>
+    /// <summary>Answers the question for one profile (already reduced by -Baseline) and writes the rows.</summary>
     protected abstract void Process(PprofProfile profile);
 
-    private PprofProfile LoadBase(object value) => value switch
+    /// <summary>A profile file, through this runspace's open profile sessions (read once while unchanged).</summary>
+    private PprofProfile Read(string path) => RunspaceSessions.Current.GoProfiles.GetOrOpen(path).GetProfile(CancellationToken);
+
+    private PprofProfile LoadBaseline(object value) => (value is PSObject pso ? pso.BaseObject : value) switch
     {
         PprofProfile p => p,
-        PSObject { BaseObject: PprofProfile p } => p,
-        FileInfo f => PprofProfile.Load(f.FullName),
-        PSObject { BaseObject: FileInfo f } => PprofProfile.Load(f.FullName),
-        _ => PprofProfile.Load(ResolveFilePath(value.ToString() ?? "")),
+        GoProfileSession s => s.GetProfile(CancellationToken),
+        FileInfo f => Read(f.FullName),
+        _ => Read(ResolveFilePath(value.ToString() ?? "")),
     };
 }

@@ -1,12 +1,13 @@
 using System.Management.Automation.Runspaces;
 using System.Runtime.CompilerServices;
 using Analysis.Dumps;
+using Analysis.Go;
 using Analysis.Traces;
 
 namespace Analysis.PowerShell;
 
 /// <summary>
-/// Each PowerShell session (runspace) has its own open dumps and traces: Close-Dump -All in one runspace does not
+/// Each PowerShell session (runspace) has its own open dumps, traces and Go profiles: Close-Dump -All in one runspace does not
 /// pull sessions from under another, and a runspace's sessions are closed when it closes.
 /// </summary>
 internal sealed class RunspaceSessions
@@ -16,6 +17,8 @@ internal sealed class RunspaceSessions
     public DumpSessionCache Dumps { get; } = new();
 
     public TraceSessionCache Traces { get; } = new();
+
+    public GoProfileSessionCache GoProfiles { get; } = new();
 
     public static RunspaceSessions Current
     {
@@ -39,5 +42,6 @@ internal sealed class RunspaceSessions
     {
         Dumps.CloseAll();
         Traces.CloseAll();
+        GoProfiles.CloseAll();
     }
 }

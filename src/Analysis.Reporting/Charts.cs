@@ -223,7 +223,7 @@ public static class Charts
         return Chart(icicle, title, height: 640);
     }
 
-    /// <summary>pprof top (or a -Base diff: growth red, shrink green) as a horizontal bar of flat values.</summary>
+    /// <summary>pprof top (or a -Baseline diff: growth red, shrink green) as a horizontal bar of flat values.</summary>
     public static GenericChart PprofTop(IReadOnlyList<PprofTopRow> rows, string? title = null)
     {
         var ordered = rows.Reverse().ToArray();

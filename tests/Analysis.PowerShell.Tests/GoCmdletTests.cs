@@ -69,6 +69,44 @@ public class GoCmdletTests
     }
 
     [Fact]
+    public void OpenGoProfile_OpensOnce_AndThePprofCmdletsGivenTheSessionOrItsPath_DoNotReadItAgain()
+    {
+        using var host = new PwshHost();
+        var r = host.Run("""
+            $s = Open-GoProfile $h
+            $reads = { $s.GetType().GetProperty('ReadCount', [Reflection.BindingFlags]'NonPublic,Instance').GetValue($s) }
+            '{0} {1}' -f $s.IsRead, (& $reads)
+            ($s | Get-PprofTop -Top 1).Function
+            (Get-PprofTop $h -Top 1).Function
+            @(Get-PprofTop -Path $h -Baseline $s -Top 1).Count
+            @(Get-PprofPeek $s -Function '*orders.remember').Count -gt 0
+            @(Get-PprofTraces -Session $s -Top 2).Count
+            [object]::ReferenceEquals((Import-Pprof $h).psobject.BaseObject, $s.GetProfile().psobject.BaseObject)
+            & $reads
+            $s | Close-GoProfile
+            $s.IsClosed
+            """, Vars(("h", Go("heap-2.pb.gz"))));
+        Assert.Empty(r.Errors);
+        Assert.Equal(["True 1", "contoso.example/leaky/orders.remember", "contoso.example/leaky/orders.remember", "0", "True", "2", "True", "1", "True"], r.Strings);
+    }
+
+    [Fact]
+    public void PprofCmdlets_GivenAPathTwice_ReadItOnce_AndAClosedSessionAnswersWithSessionClosed()
+    {
+        using var host = new PwshHost();
+        var r = host.Run("""
+            $null = Get-PprofTop $h -Top 1
+            $null = Get-PprofTraces $h -Top 1
+            $s = Open-GoProfile $h
+            $s.GetType().GetProperty('ReadCount', [Reflection.BindingFlags]'NonPublic,Instance').GetValue($s)
+            Close-GoProfile -All
+            $s | Get-PprofTop -Top 1
+            """, Vars(("h", Go("heap-2.pb.gz"))));
+        Assert.Equal(["1"], r.Strings);
+        Assert.Equal("SessionClosed,Analysis.PowerShell.Commands.GetPprofTopCommand", Assert.Single(r.Errors).FullyQualifiedErrorId);
+    }
+
+    [Fact]
     public void GetGoGcTrace_AndGetGoTrace_Summaries_AndTheOldNameIsAnAlias()
     {
         using var host = new PwshHost();

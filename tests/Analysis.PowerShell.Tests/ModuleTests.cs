@@ -12,7 +12,8 @@ public class ModuleTests
         "Get-TraceExceptions", "Get-TraceGc", "Get-TraceGcSummary", "Get-TraceStacks", "Import-Trace", "Invoke-TraceCapture", "New-Dump",
         "Open-Dump", "Start-TraceCapture", "Stop-TraceCapture", "Get-Goroutines", "Group-Stacks", "Find-GoroutineLeak", "Import-Pprof",
         "Get-PprofTop", "Get-PprofPeek", "Get-PprofTraces", "Get-GoGcTrace", "Get-GoTrace", "Export-IncidentReport", "Invoke-Notebook",
-        "Get-GcRoot", "Compare-Heap", "Get-DumpTasks", "Get-DumpThreadPool", "Get-DumpFinalizer", "Get-DumpTriage",
+        "Get-GcRoot", "Compare-Heap", "Get-DumpTasks", "Get-DumpThreadPool", "Get-DumpFinalizer", "Get-DumpTriage", "Open-GoProfile",
+        "Close-GoProfile",
     ];
 
     [Fact]

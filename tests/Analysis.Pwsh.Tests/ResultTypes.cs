@@ -199,6 +199,11 @@ public static class ResultTypes
             CsvCells = [new("Bucket", "chan receive", "Count", "100")],
             Known = ("Site", GoLeakSite),
         },
+        new("GoProfileSession", "Analysis.Go.GoProfileSession", "Open-GoProfile ./heap-2.pb.gz")
+        {
+            Properties = ["Path", "Length", "IsClosed", "IsRead"],
+            Known = ("Path", "{demo}/heap-2.pb.gz"),
+        },
         new("PprofProfile", "Analysis.Go.PprofProfile", "Import-Pprof ./heap-2.pb.gz")
         {
             Properties = ["Path", "SampleTypes", "DefaultSampleIndex", "SampleCount", "Time", "PeriodType", "SampleTypeNames"],

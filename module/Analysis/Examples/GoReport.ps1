@@ -33,7 +33,7 @@ if ($Goroutines) {
 if ($Heap) {
     if ($HeapBase) {
         "Heap growth  $HeapBase -> $Heap (inuse_space)"
-        foreach ($row in @(Get-PprofTop -Path $Heap -Base $HeapBase -SampleIndex inuse_space -Top $Top)) { '  {0,12} {1,7:N2}%  {2}' -f $row.FlatText, $row.FlatPercent, $row.Function }
+        foreach ($row in @(Get-PprofTop -Path $Heap -Baseline $HeapBase -SampleIndex inuse_space -Top $Top)) { '  {0,12} {1,7:N2}%  {2}' -f $row.FlatText, $row.FlatPercent, $row.Function }
     }
     else {
         "Heap  $Heap (inuse_space)"

@@ -7,12 +7,12 @@ namespace Analysis.PowerShell.Commands;
 /// <remarks>
 /// <para>
 /// Flat (samples whose innermost frame is the function) and cumulative values per function, with percentages of the
-/// total, for the chosen sample index. -Base subtracts another profile first (the heap growth between two snapshots);
+/// total, for the chosen sample index. -Baseline (alias -Base, as go tool pprof names it) subtracts another profile first (the heap growth between two snapshots);
 /// -Label keeps only the samples with a label.
 /// </para>
 /// </remarks>
 /// <example>
-/// <code>Get-PprofTop ./heap-2.pb.gz -Base ./heap-1.pb.gz -Top 5</code>
+/// <code>Get-PprofTop ./heap-2.pb.gz -Baseline ./heap-1.pb.gz -Top 5</code>
 /// <para>What grew between two heap snapshots.</para>
 /// </example>
 /// <example>

@@ -8,7 +8,9 @@ namespace Analysis.PowerShell.Commands;
 /// <para>
 /// Decodes a profile.proto file, gzip or raw, with our own wire reader: sample types, samples, locations with inlined
 /// lines, functions, labels. The profile can then be asked several questions (Get-PprofTop, Get-PprofPeek,
-/// Get-PprofTraces) without reading it again.
+/// Get-PprofTraces) without reading it again. The file is read through this PowerShell session's profile sessions
+/// (see Open-GoProfile): importing it again, or giving its path to a pprof cmdlet, does not read it again while it is
+/// unchanged.
 /// </para>
 /// <para>Truncated gzip and files that are not profiles give clear errors (ProfileTruncated, NotAProfile).</para>
 /// </remarks>
@@ -30,5 +32,5 @@ public sealed class ImportPprofCommand : FileInputCmdlet
 {
     protected override string Artifact => "Profile";
 
-    protected override void ProcessFile(string path) => WriteObject(PprofProfile.Load(path));
+    protected override void ProcessFile(string path) => WriteObject(RunspaceSessions.Current.GoProfiles.GetOrOpen(path).GetProfile(CancellationToken));
 }

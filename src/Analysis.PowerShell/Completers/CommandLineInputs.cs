@@ -105,7 +105,7 @@ internal sealed class CommandLineInputs
         {
             case null:
                 break;
-            case DumpSession or TraceSession or PprofProfile:
+            case DumpSession or TraceSession or PprofProfile or GoProfileSession:
                 if (!_items.Contains(item))
                     _items.Add(item);
                 break;

@@ -6,9 +6,8 @@ namespace Analysis.PowerShell.Completers;
 
 /// <summary>
 /// The artifacts of a command line, opened the way its command will open them: dumps and traces through this
-/// runspace's session caches (so completing and then running the command opens the file once and walks its heap
-/// once), profiles through a small cache of their own (the cmdlets read a profile per call). What cannot be opened is
-/// skipped.
+/// runspace's session caches (so completing and then running the command opens the file once, walks its heap once and
+/// reads a profile once). What cannot be opened is skipped.
 /// </summary>
 internal static class CompletionSources
 {
@@ -51,7 +50,8 @@ internal static class CompletionSources
             var profile = Open(() => input switch
             {
                 PprofProfile loaded => loaded,
-                FileInfo file => ProfileCache.Load(file),
+                GoProfileSession open when !open.IsClosed => open.GetProfile(),
+                FileInfo file => ProfileFiles.Load(file),
                 _ => null,
             });
             if (profile is not null)
@@ -73,13 +73,9 @@ internal static class CompletionSources
         }
     }
 
-    /// <summary>The last profiles read for completion, by path, length and write time: pressing Tab again does not read the file again.</summary>
-    private static class ProfileCache
+    /// <summary>Profiles for completion, through this runspace's profile sessions (as the pprof cmdlets read them).</summary>
+    private static class ProfileFiles
     {
-        private const int Capacity = 2;
-        private static readonly object s_gate = new();
-        private static readonly LinkedList<(string Path, long Length, DateTime WriteTimeUtc, PprofProfile Profile)> s_recent = new();
-
         /// <summary>A file this large that is not gzip is not a profile (Go writes them gzip-compressed): not read whole on Tab.</summary>
         private const long MaxUncompressedBytes = 16 << 20;
 
@@ -90,28 +86,7 @@ internal static class CompletionSources
             file.Refresh();
             if (file.Length > MaxUncompressedBytes && !IsGzip(file))
                 return null;
-            lock (s_gate)
-            {
-                for (var node = s_recent.First; node is not null; node = node.Next)
-                {
-                    if (node.Value.Path == given.FullName && node.Value.Length == file.Length && node.Value.WriteTimeUtc == file.LastWriteTimeUtc)
-                    {
-                        s_recent.Remove(node);
-                        s_recent.AddFirst(node);
-                        return node.Value.Profile;
-                    }
-                }
-            }
-
-            var profile = PprofProfile.Load(given.FullName);
-            lock (s_gate)
-            {
-                s_recent.AddFirst((given.FullName, file.Length, file.LastWriteTimeUtc, profile));
-                while (s_recent.Count > Capacity)
-                    s_recent.RemoveLast();
-            }
-
-            return profile;
+            return RunspaceSessions.Current.GoProfiles.GetOrOpen(given.FullName).GetProfile();
         }
 
         private static bool IsGzip(FileInfo file)

@@ -8,28 +8,38 @@ namespace Analysis.Dumps;
 /// computed (threads, heap statistics, the object graph) so a second question does not walk again. Thread-safe; dispose
 /// to release the file. <see cref="DumpSession"/> runs one in a worker process (or, when asked, in this one).
 /// </summary>
-internal sealed class DumpEngine : IDisposable
+internal sealed class DumpEngine : DumpReader
 {
     private readonly DataTarget _target;
     private readonly ClrRuntime _runtime;
+    // Threads, the heap walk and the object graph are read under gates of their own (a heap walk need not wait for the
+    // threads); everything built on the graph shares its gate with the graph questions that read the dump. Dispose takes
+    // all three, so the runtime is not closed under a running question.
     private readonly SemaphoreSlim _threadsGate = new(1, 1);
     private readonly SemaphoreSlim _heapGate = new(1, 1);
-    private IReadOnlyList<DumpThread>? _threads;
-    private HeapStatistics? _heap;
     private readonly SemaphoreSlim _graphGate = new(1, 1);
-    private HeapGraph? _graph;
-    private GcRoots? _roots;
-    private Dominators? _dominators;
-    private AsyncReport? _async;
-    private ThreadPoolReport? _threadPool;
-    private FinalizerReport? _finalizer;
+    private readonly CachedAnswer<IReadOnlyList<DumpThread>> _threads;
+    private readonly CachedAnswer<HeapStatistics> _heap;
+    private readonly CachedAnswer<HeapGraph> _graph;
+    private readonly CachedAnswer<GcRoots> _roots;
+    private readonly CachedAnswer<Dominators> _dominators;
+    private readonly CachedAnswer<AsyncReport> _async;
+    private readonly CachedAnswer<ThreadPoolReport> _threadPool;
+    private readonly CachedAnswer<FinalizerReport> _finalizer;
+    private readonly HeapGraphCache.Use _graphCache;
     private volatile bool _disposed;
-
-    private readonly DumpOpenOptions _options;
 
     private DumpEngine(string path, DumpFormat format, DataTarget target, ClrRuntime runtime, string runtimeVersion, string dacPath, DumpOpenOptions options, ModuleFileLocator locator)
     {
-        _options = options;
+        _threads = new(_threadsGate, ThrowIfClosed);
+        _heap = new(_heapGate, ThrowIfClosed);
+        _graph = new(_graphGate, ThrowIfClosed);
+        _roots = new(_graphGate, ThrowIfClosed);
+        _dominators = new(_graphGate, ThrowIfClosed);
+        _async = new(_graphGate, ThrowIfClosed);
+        _threadPool = new(_graphGate, ThrowIfClosed);
+        _finalizer = new(_graphGate, ThrowIfClosed);
+        _graphCache = new HeapGraphCache.Use(path, options);
         _locator = locator;
         Path = path;
         Format = format;
@@ -77,7 +87,7 @@ internal sealed class DumpEngine : IDisposable
     public bool HasHeap { get; }
 
     /// <summary>Whether heap statistics have been computed and cached.</summary>
-    public bool IsHeapCached => _heap is not null;
+    public override bool IsHeapCached => _heap.IsKnown;
 
     public bool IsClosed => _disposed;
 
@@ -86,7 +96,7 @@ internal sealed class DumpEngine : IDisposable
     /// objects read the dump through the native DAC when their properties are read, so a serializer walking them
     /// (ConvertTo-Json, Export-Clixml) could crash the process; and it is only valid until the session is closed.
     /// </summary>
-    public ClrRuntime GetClrRuntime()
+    public override ClrRuntime GetClrRuntime()
     {
         ThrowIfClosed();
         return _runtime;
@@ -182,7 +192,7 @@ internal sealed class DumpEngine : IDisposable
     /// What this session could not do or find: module files missing on this machine, symbol servers that failed, stacks
     /// whose walk was cut short. Empty for a complete dump whose files are all here.
     /// </summary>
-    public ItemList<string> Warnings
+    public override ItemList<string> Warnings
     {
         get
         {
@@ -249,55 +259,20 @@ internal sealed class DumpEngine : IDisposable
     private static string Cause(Exception e) => e.Message.TrimEnd().TrimEnd('.');
 
     /// <summary>All managed threads with names, states, stacks, exceptions, locks and deadlock cycles. Computed once.</summary>
-    public IReadOnlyList<DumpThread> GetThreads(CancellationToken cancellationToken = default)
-    {
-        ThrowIfClosed();
-        if (_threads is { } cached)
-            return cached;
-        _threadsGate.Wait(cancellationToken);
-        try
-        {
-            ThrowIfClosed();
-            return _threads ??= ThreadAnalyzer.Analyze(_runtime, HasHeap, cancellationToken, AddWarning);
-        }
-        catch (Exception e) when (IsEngineFailure(e))
-        {
-            throw ReadFailure("reading threads", e);
-        }
-        finally
-        {
-            _threadsGate.Release();
-        }
-    }
+    public override IReadOnlyList<DumpThread> GetThreads(CancellationToken cancellationToken = default) =>
+        Answer(_threads, "reading threads", this, static (e, ct) => ThreadAnalyzer.Analyze(e._runtime, e.HasHeap, ct, e.AddWarning), cancellationToken);
 
     /// <summary>
     /// Per-type object counts and sizes over the whole GC heap (<c>dumpheap -stat</c>), from one walk that is cached:
     /// later calls return at once. Cancelling leaves nothing cached.
     /// </summary>
     /// <exception cref="AnalysisException">The dump has no heap memory (NoHeap).</exception>
-    public HeapStatistics GetHeapStatistics(IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
-    {
-        ThrowIfClosed();
-        if (_heap is { } cached)
-            return cached;
-        _heapGate.Wait(cancellationToken);
-        try
+    public override HeapStatistics GetHeapStatistics(IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        Answer(_heap, "walking the heap", (Engine: this, progress), static (s, ct) =>
         {
-            ThrowIfClosed();
-            if (_heap is { } again)
-                return again;
-            RequireHeap("heap questions");
-            return _heap = HeapWalker.Walk(_runtime, progress, cancellationToken);
-        }
-        catch (Exception e) when (IsEngineFailure(e))
-        {
-            throw ReadFailure("walking the heap", e);
-        }
-        finally
-        {
-            _heapGate.Release();
-        }
-    }
+            s.Engine.RequireHeap("heap questions");
+            return HeapWalker.Walk(s.Engine._runtime, s.progress, ct);
+        }, cancellationToken);
 
     /// <summary>Top types by size or count, optionally filtered by a type-name wildcard. Walks the heap on first use.</summary>
     public IReadOnlyList<HeapTypeStat> GetHeapTop(int top = 20, HeapSortBy sortBy = HeapSortBy.Size, string? typeNamePattern = null,
@@ -305,13 +280,13 @@ internal sealed class DumpEngine : IDisposable
         GetHeapStatistics(progress, cancellationToken).Top(top, sortBy, typeNamePattern);
 
     /// <summary>Whether the object graph (root paths, retained sizes) has been indexed in this session.</summary>
-    public bool IsGraphIndexed => _graph is not null;
+    public override bool IsGraphIndexed => _graph.IsKnown;
 
     /// <summary>
     /// Why the object at <paramref name="address"/> is alive: the shortest path from a GC root, or null when no root
     /// reaches it (garbage the GC has not collected yet). Indexes the object graph on first use (one heap pass).
     /// </summary>
-    public GcRootPath? FindRootPath(ulong address, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+    public override GcRootPath? FindRootPath(ulong address, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var roots = Roots(progress, cancellationToken);
         // Under the gate: naming the hops reads the dump, which Dispose must not close meanwhile.
@@ -322,14 +297,14 @@ internal sealed class DumpEngine : IDisposable
     /// Every root that keeps the object at <paramref name="address"/> alive, each with its shortest path (statics and
     /// handles first, then stacks, then the finalizer queue; shorter first). Empty when no root reaches it.
     /// </summary>
-    public IReadOnlyList<GcRootPath> FindAllRootPaths(ulong address, int top = 10, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+    public override IReadOnlyList<GcRootPath> FindAllRootPaths(ulong address, int top = 10, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         var roots = Roots(progress, cancellationToken);
         return WithGraphGate(() => roots.AllPathsTo(address, top, cancellationToken), "searching root paths", cancellationToken);
     }
 
     /// <summary>Root paths of all objects whose type matches the wildcard, merged by shape, most objects first.</summary>
-    public GcRootQuery FindRootPaths(string typeNamePattern, int top = 10, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+    public override GcRootQuery FindRootPaths(string typeNamePattern, int top = 10, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(typeNamePattern);
         var roots = Roots(progress, cancellationToken);
@@ -341,14 +316,14 @@ internal sealed class DumpEngine : IDisposable
     }
 
     /// <summary>Bytes that would be freed if the object at <paramref name="address"/> were no longer referenced.</summary>
-    public long GetRetainedSize(ulong address, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+    public override long GetRetainedSize(ulong address, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         int node = Graph(progress, cancellationToken).NodeOf(address);
         return DominatorTree(progress, cancellationToken).RetainedSize(node);
     }
 
     /// <summary>Types by retained size (dominator tree), optionally filtered by a type-name wildcard.</summary>
-    public IReadOnlyList<RetainedTypeStat> GetRetainedByType(int top = 20, string? typeNamePattern = null, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+    public override IReadOnlyList<RetainedTypeStat> GetRetainedByType(int top = 20, string? typeNamePattern = null, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         return TopRetained(DominatorTree(progress, cancellationToken).ByType(cancellationToken), top, typeNamePattern);
     }
@@ -369,37 +344,31 @@ internal sealed class DumpEngine : IDisposable
     /// Async state machines on the heap (state, what they await, who awaits them), the incomplete ones grouped by
     /// method, and threads blocked synchronously on tasks. Uses the object-graph index; computed once.
     /// </summary>
-    public AsyncReport GetAsyncState(IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+    public override AsyncReport GetAsyncState(IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        if (_async is { } cached)
-            return cached;
         var graph = Graph(progress, cancellationToken);
         var threads = GetThreads(cancellationToken);
-        return WithGraphGate(() =>
+        return Answer(_async, "reading async state machines", (Engine: this, graph, threads, progress), static (s, ct) =>
         {
-            progress?.Report(new WorkProgress("Reading async state machines", "state machine boxes, awaiters and continuations", 0, 0));
-            return _async ??= AsyncAnalyzer.Analyze(_runtime, graph, threads, cancellationToken);
-        }, "reading async state machines", cancellationToken);
+            s.progress?.Report(new WorkProgress("Reading async state machines", "state machine boxes, awaiters and continuations", 0, 0));
+            return AsyncAnalyzer.Analyze(s.Engine._runtime, s.graph, s.threads, ct);
+        }, cancellationToken);
     }
 
     /// <summary>Thread-pool workers (busy, idle, what they run), queued work items and timers. Computed once.</summary>
-    public ThreadPoolReport GetThreadPool(CancellationToken cancellationToken = default)
+    public override ThreadPoolReport GetThreadPool(CancellationToken cancellationToken = default)
     {
-        if (_threadPool is { } cached)
-            return cached;
         var threads = GetThreads(cancellationToken);
         RequireHeap("questions about the thread pool's queues and timers");
-        return WithGraphGate(() => _threadPool ??= ThreadPoolReader.Read(_runtime, threads, cancellationToken), "reading the thread pool", cancellationToken);
+        return Answer(_threadPool, "reading the thread pool", (_runtime, threads), static (s, ct) => ThreadPoolReader.Read(s._runtime, s.threads, ct), cancellationToken);
     }
 
     /// <summary>The finalizer thread (what it runs, whether it waits) and the objects queued for finalization. Computed once.</summary>
-    public FinalizerReport GetFinalizer(CancellationToken cancellationToken = default)
+    public override FinalizerReport GetFinalizer(CancellationToken cancellationToken = default)
     {
-        if (_finalizer is { } cached)
-            return cached;
         var threads = GetThreads(cancellationToken);
         RequireHeap("questions about the finalizer queue");
-        return WithGraphGate(() => _finalizer ??= FinalizerReader.Read(_runtime, threads, cancellationToken), "reading the finalizer queue", cancellationToken);
+        return Answer(_finalizer, "reading the finalizer queue", (_runtime, threads), static (s, ct) => FinalizerReader.Read(s._runtime, s.threads, ct), cancellationToken);
     }
 
     private void RequireHeap(string what)
@@ -412,99 +381,64 @@ internal sealed class DumpEngine : IDisposable
         }
     }
 
-    /// <summary>Heap problems met while indexing the graph (unreadable segments, dangling references).</summary>
-    public ItemList<string> GraphWarnings
-    {
-        get
-        {
-            if (_graph is null)
-                return [];
-            lock (_cacheNotes)
-                return [.. _graph.Warnings, .. _cacheNotes];
-        }
-    }
+    /// <summary>Heap problems met while indexing the graph (unreadable segments, dangling references), then what the index cache said.</summary>
+    public override ItemList<string> GraphWarnings => _graph.ValueOrDefault is { } graph ? [.. graph.Warnings, .. _graphCache.Notes] : [];
 
-    internal HeapGraph Graph(IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
-    {
-        ThrowIfClosed();
-        if (_graph is { } cached)
-            return cached;
-        return WithGraphGate(() => _graph ??= BuildGraph(progress, cancellationToken), "indexing the object graph", cancellationToken);
-    }
+    internal HeapGraph Graph(IProgress<WorkProgress>? progress, CancellationToken cancellationToken) =>
+        Answer(_graph, "indexing the object graph", (Engine: this, progress), static (s, ct) =>
+        {
+            var (engine, progress) = s;
+            engine.RequireHeap("root paths, retained sizes and async state");
+            long heapBytes = engine._runtime.Heap.Segments.Sum(segment => (long)segment.ObjectRange.Length);
+            return engine._graphCache.LoadOrBuild(heapBytes, () => HeapGraphBuilder.Build(engine._runtime, progress, ct), progress, ct);
+        }, cancellationToken);
 
     private GcRoots Roots(IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
-        if (_roots is { } cached)
-            return cached;
         var graph = Graph(progress, cancellationToken);
-        var names = GetThreads(cancellationToken).Where(t => t.Name is not null).GroupBy(t => t.ManagedThreadId).ToDictionary(g => g.Key, g => g.First().Name);
-        return WithGraphGate(() => _roots ??= new GcRoots(graph, _runtime, id => names.GetValueOrDefault(id)), "searching root paths", cancellationToken);
+        var threads = GetThreads(cancellationToken);
+        return Answer(_roots, "searching root paths", (_runtime, graph, threads), static (s, _) =>
+        {
+            var names = s.threads.Where(t => t.Name is not null).GroupBy(t => t.ManagedThreadId).ToDictionary(g => g.Key, g => g.First().Name);
+            return new GcRoots(s.graph, s._runtime, id => names.GetValueOrDefault(id));
+        }, cancellationToken);
     }
 
     private Dominators DominatorTree(IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
-        if (_dominators is { } cached)
-            return cached;
         var graph = Graph(progress, cancellationToken);
-        return WithGraphGate(() =>
+        return Answer(_dominators, "computing retained sizes", (graph, progress), static (s, ct) =>
         {
-            progress?.Report(new WorkProgress("Computing retained sizes", $"dominator tree of {graph.NodeCount:N0} objects", 0, 0));
-            return _dominators ??= new Dominators(graph, cancellationToken);
-        }, "computing retained sizes", cancellationToken);
+            s.progress?.Report(new WorkProgress("Computing retained sizes", $"dominator tree of {s.graph.NodeCount:N0} objects", 0, 0));
+            return new Dominators(s.graph, ct);
+        }, cancellationToken);
     }
-
-    private HeapGraph BuildGraph(IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
-    {
-        RequireHeap("root paths, retained sizes and async state");
-
-        // Identifying the dump reads all of it; for a small heap the index is built faster than that, so the default
-        // cache is used only for heaps worth it. A cache folder named in the options is always used.
-        long heapBytes = _runtime.Heap.Segments.Sum(s => (long)s.ObjectRange.Length);
-        if (_options.NoCache || (_options.CacheDirectory is null && heapBytes < HeapGraphCache.MinimumHeapBytes))
-            return HeapGraphBuilder.Build(_runtime, progress, cancellationToken);
-
-        string directory = System.IO.Path.GetFullPath(_options.CacheDirectory ?? HeapGraphCache.DefaultDirectory());
-        string key = HeapGraphCache.Key(Path, progress, cancellationToken);
-        string file = HeapGraphCache.FileFor(directory, key);
-        var cached = HeapGraphCache.TryLoad(file, key, out string? problem, cancellationToken);
-        if (cached is not null)
-        {
-            progress?.Report(new WorkProgress("Indexing the object graph", $"loaded the index from {file}", 1, 1));
-            GraphCacheFile = file;
-            GraphLoadedFromCache = true;
-            return cached;
-        }
-
-        var graph = HeapGraphBuilder.Build(_runtime, progress, cancellationToken);
-        if (problem is not null)
-            _cacheNotes.Add($"The cached index '{file}' was not used ({problem}); it was rebuilt.");
-        // Written in the background so the first answer does not wait for the disk; Dispose waits for it.
-        _cacheSave = Task.Run(() =>
-        {
-            if (HeapGraphCache.Save(directory, key, graph, CancellationToken.None) is { } failure)
-            {
-                lock (_cacheNotes)
-                    _cacheNotes.Add($"The object-graph index could not be saved in '{directory}' ({failure}); the next session on this dump will walk the heap again. Pass another cache folder (-CacheDirectory) to keep it.");
-            }
-            else
-            {
-                GraphCacheFile = file;
-            }
-        });
-        return graph;
-    }
-
-    private readonly List<string> _cacheNotes = new();
-    private Task _cacheSave = Task.CompletedTask;
 
     /// <summary>Waits until the object-graph index of this session is on disk (it is written in the background).</summary>
-    public void WaitForGraphCache() => _cacheSave.GetAwaiter().GetResult();
+    public override void WaitForGraphCache() => _graphCache.WaitForSave();
 
     /// <summary>The index file this session loaded or wrote, or null (no index yet, caching off, or not writable).</summary>
-    public string? GraphCacheFile { get; private set; }
+    public override string? GraphCacheFile => _graphCache.File;
 
     /// <summary>Whether the object graph came from the on-disk index instead of a heap pass.</summary>
-    public bool GraphLoadedFromCache { get; private set; }
+    public override bool GraphLoadedFromCache => _graphCache.LoadedFromCache;
+
+    /// <summary>
+    /// A kept answer, else computed under its gate with the dump still open (checked again under the gate, which
+    /// Dispose takes); a failure of the engine becomes a ReadFailed naming <paramref name="what"/>.
+    /// </summary>
+    private T Answer<TState, T>(CachedAnswer<T> answer, string what, TState state, Func<TState, CancellationToken, T> compute, CancellationToken cancellationToken)
+    {
+        ThrowIfClosed();
+        try
+        {
+            return answer.Get(state, compute, cancellationToken);
+        }
+        catch (Exception e) when (IsEngineFailure(e))
+        {
+            throw ReadFailure(what, e);
+        }
+    }
 
     private T WithGraphGate<T>(Func<T> work, string what, CancellationToken cancellationToken)
     {
@@ -527,7 +461,7 @@ internal sealed class DumpEngine : IDisposable
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{System.IO.Path.GetFileName(Path)} (pid {ProcessId}, .NET {RuntimeVersion}, {(HasHeap ? "with heap" : "no heap")})");
 
-    public void Dispose()
+    public override void Dispose()
     {
         if (_disposed)
             return;
@@ -537,15 +471,7 @@ internal sealed class DumpEngine : IDisposable
         _graphGate.Wait();
         try
         {
-            try
-            {
-                _cacheSave.Wait();
-            }
-            catch (AggregateException)
-            {
-                // A failed background write only means the next session builds the index again.
-            }
-
+            _graphCache.WaitForSaveQuietly();
             _disposed = true;
             try
             {
@@ -588,7 +514,7 @@ internal sealed class DumpEngine : IDisposable
     private void ThrowIfClosed()
     {
         if (_disposed)
-            throw new AnalysisException(AnalysisErrorKind.SessionClosed, Path, $"The session for dump '{Path}' was closed. Open the dump again (Open-Dump).");
+            throw DumpSession.Closed(Path);
     }
 
     /// <summary>

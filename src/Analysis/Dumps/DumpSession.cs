@@ -8,37 +8,28 @@ namespace Analysis.Dumps;
 /// An open dump. ClrMD and the DAC read it in a worker process (unless <see cref="DumpOpenOptions.Isolation"/> says this
 /// process): a damaged dump that crashes the DAC, exhausts memory or hangs past cancellation ends the worker, the
 /// question fails with one <see cref="AnalysisException"/> naming the dump and what was asked, and the next question
-/// starts a new worker; this process and its other sessions live on. Answers are computed once and kept here (threads,
-/// heap statistics, async state, thread pool, finalizer), so asking again costs nothing. Thread-safe; dispose to release
-/// the file and end the worker.
+/// starts a new worker; this process and its other sessions live on. Answers are computed once and kept (threads, heap
+/// statistics, async state, thread pool, finalizer: the worker's here, see <see cref="DumpWorkerReader"/>), so asking
+/// again costs nothing. Thread-safe; dispose to release
+/// the file and end the worker. After Dispose every question (the methods, and the properties that report what the
+/// session has read: <see cref="Warnings"/>, <see cref="IsHeapCached"/>, the graph's) fails with SessionClosed; what the
+/// dump is (<see cref="Path"/>, <see cref="ProcessId"/>, <see cref="RuntimeVersion"/>, …) stays readable.
 /// </summary>
 public sealed class DumpSession : IAnalysisSession
 {
-    private readonly DumpOpenOptions _options;
-    private readonly DumpEngine? _engine; // in this process
-    private readonly object _gate = new();
-    private EngineWorker? _worker;
-    private DumpEngine? _localForClrMD; // GetClrRuntime in worker mode
-    private DumpService.EngineState _state;
-    private IReadOnlyList<DumpThread>? _threads;
-    private HeapStatistics? _heap;
-    private IReadOnlyList<RetainedTypeStat>? _retainedByType;
-    private AsyncReport? _async;
-    private ThreadPoolReport? _threadPool;
-    private FinalizerReport? _finalizer;
+    private readonly DumpReader _reader; // a DumpEngine here, or a DumpWorkerReader asking one in a worker
+    private int _closing;
     private volatile bool _disposed;
 
-    private DumpSession(DumpOpenOptions options, DumpEngine? engine, string path, DumpFormat format, string runtimeVersion, string dacPath, int processId, bool hasHeap, DumpService.EngineState state)
+    private DumpSession(DumpReader reader, string path, DumpFormat format, string runtimeVersion, string dacPath, int processId, bool hasHeap)
     {
-        _options = options;
-        _engine = engine;
+        _reader = reader;
         Path = path;
         Format = format;
         RuntimeVersion = runtimeVersion;
         DacPath = dacPath;
         ProcessId = processId;
         HasHeap = hasHeap;
-        _state = state;
     }
 
     /// <summary>Full path of the dump file.</summary>
@@ -59,10 +50,10 @@ public sealed class DumpSession : IAnalysisSession
     public bool HasHeap { get; }
 
     /// <summary>Where ClrMD and the DAC read this dump: <see cref="EngineIsolation.Worker"/> or <see cref="EngineIsolation.InProcess"/>.</summary>
-    public EngineIsolation ReadBy => _engine is null ? EngineIsolation.Worker : EngineIsolation.InProcess;
+    public EngineIsolation ReadBy => _reader is DumpEngine ? EngineIsolation.InProcess : EngineIsolation.Worker;
 
     /// <summary>Whether heap statistics have been computed and kept.</summary>
-    public bool IsHeapCached => _engine?.IsHeapCached ?? _heap is not null;
+    public bool IsHeapCached => Reader.IsHeapCached;
 
     public bool IsClosed => _disposed;
 
@@ -70,33 +61,22 @@ public sealed class DumpSession : IAnalysisSession
     /// What this session could not do or find: module files missing on this machine, symbol servers that failed, stacks
     /// whose walk was cut short, a worker that ended. Empty for a complete dump whose files are all here.
     /// </summary>
-    public ItemList<string> Warnings
-    {
-        get
-        {
-            if (_engine is not null)
-                return _engine.Warnings;
-            lock (_notes)
-                return [.. _state.Warnings, .. _notes.Where(n => !_state.Warnings.Contains(n))];
-        }
-    }
-
-    private readonly List<string> _notes = new();
+    public ItemList<string> Warnings => Reader.Warnings;
 
     /// <summary>Whether the object graph (root paths, retained sizes) has been indexed in this session.</summary>
-    public bool IsGraphIndexed => _engine?.IsGraphIndexed ?? _state.IsGraphIndexed;
+    public bool IsGraphIndexed => Reader.IsGraphIndexed;
 
     /// <summary>Heap problems met while indexing the graph (unreadable segments, dangling references).</summary>
-    public ItemList<string> GraphWarnings => _engine?.GraphWarnings ?? _state.GraphWarnings;
+    public ItemList<string> GraphWarnings => Reader.GraphWarnings;
 
     /// <summary>The index file this session loaded or wrote, or null (no index yet, caching off, or not writable).</summary>
-    public string? GraphCacheFile => _engine is not null ? _engine.GraphCacheFile : _state.GraphCacheFile;
+    public string? GraphCacheFile => Reader.GraphCacheFile;
 
     /// <summary>Whether the object graph came from the on-disk index instead of a heap pass.</summary>
-    public bool GraphLoadedFromCache => _engine?.GraphLoadedFromCache ?? _state.GraphLoadedFromCache;
+    public bool GraphLoadedFromCache => Reader.GraphLoadedFromCache;
 
     /// <summary>The worker's process id while it runs (null in this process's mode or before the first question after a crash).</summary>
-    internal int? WorkerProcessId => _worker is { IsAlive: true } w ? w.ProcessId : null;
+    internal int? WorkerProcessId => (_reader as DumpWorkerReader)?.WorkerProcessId;
 
     /// <summary>
     /// Opens a dump read-only, locates the matching DAC and creates the runtime, in a worker process unless
@@ -123,90 +103,14 @@ public sealed class DumpSession : IAnalysisSession
         if (EngineIsolationPolicy.HostFor(options.Isolation, fullPath, "dump", "the DAC", out string? inProcessWarning) is { } host)
         {
             DumpFile.Validate(fullPath);
-            var (worker, o) = StartWorker(host, fullPath, options, cancellationToken);
-            return new DumpSession(options, null, o.Path, o.Format, o.RuntimeVersion, o.DacPath, o.ProcessId, o.HasHeap, o.State) { _worker = worker };
+            var (reader, o) = DumpWorkerReader.Open(host, fullPath, options, cancellationToken);
+            return new DumpSession(reader, o.Path, o.Format, o.RuntimeVersion, o.DacPath, o.ProcessId, o.HasHeap);
         }
 
         var engine = DumpEngine.Open(fullPath, options);
         if (inProcessWarning is not null)
             engine.AddWarning(inProcessWarning);
-        return new DumpSession(options, engine, engine.Path, engine.Format, engine.RuntimeVersion, engine.DacPath, engine.ProcessId, engine.HasHeap, Empty);
-    }
-
-    private static readonly DumpService.EngineState Empty = new([], [], false, null, false);
-
-    /// <summary>What the worker said when it opened the dump.</summary>
-    private sealed record Opened(string Path, DumpFormat Format, string RuntimeVersion, string DacPath, int ProcessId, bool HasHeap, DumpService.EngineState State);
-
-    /// <summary>Starts a worker and opens the dump in it (the first time, and again after a worker ended).</summary>
-    private static (EngineWorker Worker, Opened Opened) StartWorker(WorkerHost host, string path, DumpOpenOptions options, CancellationToken cancellationToken)
-    {
-        long length = new FileInfo(path).Length;
-        var start = new WorkerStart(path, "reading the dump", EngineIsolationPolicy.MemoryLimit(length, options.MemoryLimitBytes));
-        // a worker of its own (never the pool's: it keeps this dump open until the session closes)
-        var worker = EngineWorker.Start(host, start);
-        try
-        {
-            byte[] answer = worker.Invoke(DumpService.Open, w =>
-            {
-                w.Write(path);
-                DumpService.WriteOptions(w, options);
-            }, null, cancellationToken, (path, "opening the dump"));
-            return (worker, WorkerProtocol.DecodeAnswer(answer, path, "opening the dump", r => new Opened(r.ReadString(), (DumpFormat)r.ReadInt32(), r.ReadString(), r.ReadString(), r.ReadInt32(), r.ReadBoolean(), DumpService.EngineState.Read(r))));
-        }
-        catch
-        {
-            worker.Dispose();
-            throw;
-        }
-    }
-
-    /// <summary>Asks the worker (starting one, and opening the dump in it, when the last one ended) and decodes its answer.</summary>
-    private T Ask<T>(string operation, string what, Action<BinaryWriter>? arguments, Func<BinaryReader, T> read, IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
-    {
-        ThrowIfClosed();
-        EngineWorker worker;
-        lock (_gate)
-        {
-            ThrowIfClosed();
-            if (_worker is not { IsAlive: true })
-            {
-                _worker?.Dispose();
-                _worker = null;
-                var host = WorkerHost.Find(out string? whyNot) ?? throw new AnalysisException(AnalysisErrorKind.EngineFailed, Path, $"Dump '{Path}' cannot be read in a worker process: {whyNot}.");
-                _worker = StartWorker(host, Path, _options, cancellationToken).Worker;
-                Note("A worker process reading this dump ended (see the error of that question); a new one opened the dump again. Questions answered before were kept; the object graph is indexed again when next needed.");
-            }
-
-            worker = _worker!;
-        }
-
-        byte[] answer;
-        try
-        {
-            answer = worker.Invoke(operation, arguments, progress, cancellationToken, (Path, what));
-        }
-        catch (AnalysisException) when (_disposed)
-        {
-            ThrowIfClosed();
-            throw;
-        }
-
-        return WorkerProtocol.DecodeAnswer(answer, Path, what + " in dump", r =>
-        {
-            var result = read(r);
-            _state = DumpService.EngineState.Read(r);
-            return result;
-        });
-    }
-
-    private void Note(string note)
-    {
-        lock (_notes)
-        {
-            if (!_notes.Contains(note))
-                _notes.Add(note);
-        }
+        return new DumpSession(engine, engine.Path, engine.Format, engine.RuntimeVersion, engine.DacPath, engine.ProcessId, engine.HasHeap);
     }
 
     /// <summary>
@@ -216,40 +120,18 @@ public sealed class DumpSession : IAnalysisSession
     /// always reads in this process (when the session reads in a worker, the dump is opened here too on the first call):
     /// a damaged dump that crashes the DAC ends this process.
     /// </summary>
-    public ClrRuntime GetClrRuntime()
-    {
-        ThrowIfClosed();
-        if (_engine is not null)
-            return _engine.GetClrRuntime();
-        lock (_gate)
-        {
-            ThrowIfClosed();
-            _localForClrMD ??= DumpEngine.Open(Path, _options with { Isolation = EngineIsolation.InProcess });
-            return _localForClrMD.GetClrRuntime();
-        }
-    }
+    public ClrRuntime GetClrRuntime() => Reader.GetClrRuntime();
 
     /// <summary>All managed threads with names, states, stacks, exceptions, locks and deadlock cycles. Computed once.</summary>
-    public IReadOnlyList<DumpThread> GetThreads(CancellationToken cancellationToken = default)
-    {
-        ThrowIfClosed();
-        if (_engine is not null)
-            return _engine.GetThreads(cancellationToken);
-        return _threads ??= Ask(DumpService.Threads, "reading threads", null, DumpCodec.ReadThreads, null, cancellationToken);
-    }
+    public IReadOnlyList<DumpThread> GetThreads(CancellationToken cancellationToken = default) => Reader.GetThreads(cancellationToken);
 
     /// <summary>
     /// Per-type object counts and sizes over the whole GC heap (<c>dumpheap -stat</c>), from one walk that is cached:
     /// later calls return at once. Cancelling leaves nothing cached.
     /// </summary>
     /// <exception cref="AnalysisException">The dump has no heap memory (NoHeap).</exception>
-    public HeapStatistics GetHeapStatistics(IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
-    {
-        ThrowIfClosed();
-        if (_engine is not null)
-            return _engine.GetHeapStatistics(progress, cancellationToken);
-        return _heap ??= Ask(DumpService.Heap, "walking the heap", null, DumpCodec.ReadHeap, progress, cancellationToken);
-    }
+    public HeapStatistics GetHeapStatistics(IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        Reader.GetHeapStatistics(progress, cancellationToken);
 
     /// <summary>Top types by size or count, optionally filtered by a type-name wildcard. Walks the heap on first use.</summary>
     public IReadOnlyList<HeapTypeStat> GetHeapTop(int top = 20, HeapSortBy sortBy = HeapSortBy.Size, string? typeNamePattern = null,
@@ -263,162 +145,77 @@ public sealed class DumpSession : IAnalysisSession
     /// Why the object at <paramref name="address"/> is alive: the shortest path from a GC root, or null when no root
     /// reaches it (garbage the GC has not collected yet). Indexes the object graph on first use (one heap pass).
     /// </summary>
-    public GcRootPath? FindRootPath(ulong address, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
-    {
-        if (_engine is not null)
-            return _engine.FindRootPath(address, progress, cancellationToken);
-        return Remembered((DumpService.RootPath, address, 0, null), () =>
-            Ask(DumpService.RootPath, "searching root paths", w => w.Write(address), r => r.ReadBoolean() ? DumpCodec.ReadPath(r) : null, progress, cancellationToken));
-    }
+    public GcRootPath? FindRootPath(ulong address, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        Reader.FindRootPath(address, progress, cancellationToken);
 
     /// <summary>
     /// Every root that keeps the object at <paramref name="address"/> alive, each with its shortest path (statics and
     /// handles first, then stacks, then the finalizer queue; shorter first). Empty when no root reaches it.
     /// </summary>
-    public IReadOnlyList<GcRootPath> FindAllRootPaths(ulong address, int top = 10, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
-    {
-        if (_engine is not null)
-            return _engine.FindAllRootPaths(address, top, progress, cancellationToken);
-        return Remembered((DumpService.AllRootPaths, address, top, null), () => Ask(DumpService.AllRootPaths, "searching root paths", w =>
-        {
-            w.Write(address);
-            w.Write(top);
-        }, DumpCodec.ReadPaths, progress, cancellationToken));
-    }
+    public IReadOnlyList<GcRootPath> FindAllRootPaths(ulong address, int top = 10, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        Reader.FindAllRootPaths(address, top, progress, cancellationToken);
 
     /// <summary>Root paths of all objects whose type matches the wildcard, merged by shape, most objects first.</summary>
     public GcRootQuery FindRootPaths(string typeNamePattern, int top = 10, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(typeNamePattern);
-        if (_engine is not null)
-            return _engine.FindRootPaths(typeNamePattern, top, progress, cancellationToken);
-        return Remembered((DumpService.RootPaths, 0, top, typeNamePattern), () => Ask(DumpService.RootPaths, "searching root paths", w =>
-        {
-            w.Write(typeNamePattern);
-            w.Write(top);
-        }, DumpCodec.ReadQuery, progress, cancellationToken));
+        return Reader.FindRootPaths(typeNamePattern, top, progress, cancellationToken);
     }
 
     /// <summary>Bytes that would be freed if the object at <paramref name="address"/> were no longer referenced.</summary>
-    public long GetRetainedSize(ulong address, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
-    {
-        if (_engine is not null)
-            return _engine.GetRetainedSize(address, progress, cancellationToken);
-        return Remembered((DumpService.Retained, address, 0, null), () =>
-            Ask(DumpService.Retained, "computing retained sizes", w => w.Write(address), r => r.ReadInt64(), progress, cancellationToken));
-    }
+    public long GetRetainedSize(ulong address, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        Reader.GetRetainedSize(address, progress, cancellationToken);
 
     /// <summary>Types by retained size (dominator tree), optionally filtered by a type-name wildcard.</summary>
-    public IReadOnlyList<RetainedTypeStat> GetRetainedByType(int top = 20, string? typeNamePattern = null, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
-    {
-        ThrowIfClosed();
-        if (_engine is not null)
-            return _engine.GetRetainedByType(top, typeNamePattern, progress, cancellationToken);
-        var rows = _retainedByType ??= Ask(DumpService.RetainedByType, "computing retained sizes", null, DumpCodec.ReadRetained, progress, cancellationToken);
-        return DumpEngine.TopRetained(rows, top, typeNamePattern);
-    }
+    public IReadOnlyList<RetainedTypeStat> GetRetainedByType(int top = 20, string? typeNamePattern = null, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        Reader.GetRetainedByType(top, typeNamePattern, progress, cancellationToken);
 
     /// <summary>
     /// Async state machines on the heap (state, what they await, who awaits them), the incomplete ones grouped by
     /// method, and threads blocked synchronously on tasks. Uses the object-graph index; computed once.
     /// </summary>
-    public AsyncReport GetAsyncState(IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
-    {
-        ThrowIfClosed();
-        if (_engine is not null)
-            return _engine.GetAsyncState(progress, cancellationToken);
-        return _async ??= Ask(DumpService.Async, "reading async state machines", null, DumpCodec.ReadAsync, progress, cancellationToken);
-    }
+    public AsyncReport GetAsyncState(IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        Reader.GetAsyncState(progress, cancellationToken);
 
     /// <summary>Thread-pool workers (busy, idle, what they run), queued work items and timers. Computed once.</summary>
-    public ThreadPoolReport GetThreadPool(CancellationToken cancellationToken = default)
-    {
-        ThrowIfClosed();
-        if (_engine is not null)
-            return _engine.GetThreadPool(cancellationToken);
-        return _threadPool ??= Ask(DumpService.ThreadPool, "reading the thread pool", null, DumpCodec.ReadThreadPool, null, cancellationToken);
-    }
+    public ThreadPoolReport GetThreadPool(CancellationToken cancellationToken = default) => Reader.GetThreadPool(cancellationToken);
 
     /// <summary>The finalizer thread (what it runs, whether it waits) and the objects queued for finalization. Computed once.</summary>
-    public FinalizerReport GetFinalizer(CancellationToken cancellationToken = default)
-    {
-        ThrowIfClosed();
-        if (_engine is not null)
-            return _engine.GetFinalizer(cancellationToken);
-        return _finalizer ??= Ask(DumpService.Finalizer, "reading the finalizer queue", null, DumpCodec.ReadFinalizer, null, cancellationToken);
-    }
-
-    /// <summary>
-    /// The answer to a question about one object or type asked before in this session, else the worker's (kept, up to
-    /// <see cref="RememberedAnswers"/> of them: a dump does not change, and a notebook or a triage asks the same again).
-    /// </summary>
-    private T Remembered<T>((string Operation, ulong Address, int Top, string? Pattern) question, Func<T> ask)
-    {
-        ThrowIfClosed();
-        if (_answers.TryGetValue(question, out object? known))
-            return (T)known!;
-        T answer = ask();
-        if (_answers.Count < RememberedAnswers)
-            _answers.TryAdd(question, answer);
-        return answer;
-    }
-
-    private const int RememberedAnswers = 4096;
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Operation, ulong Address, int Top, string? Pattern), object?> _answers = new();
+    public FinalizerReport GetFinalizer(CancellationToken cancellationToken = default) => Reader.GetFinalizer(cancellationToken);
 
     /// <summary>Waits until the object-graph index of this session is on disk (it is written in the background).</summary>
-    public void WaitForGraphCache()
-    {
-        if (_engine is not null)
-            _engine.WaitForGraphCache();
-        else if (_worker is { IsAlive: true })
-            Ask(DumpService.WaitForCache, "writing the object-graph index", null, _ => true, null, CancellationToken.None);
-    }
+    public void WaitForGraphCache() => Reader.WaitForGraphCache();
 
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{System.IO.Path.GetFileName(Path)} (pid {ProcessId}, .NET {RuntimeVersion}, {(HasHeap ? "with heap" : "no heap")})");
 
+    /// <summary>Closes the dump (the engine first finishes writing the object-graph index) and ends the worker.</summary>
     public void Dispose()
     {
-        if (_disposed)
+        if (Interlocked.Exchange(ref _closing, 1) != 0)
             return;
-        if (_engine is not null)
+        // the reader waits for running questions, then closes; questions asked meanwhile fail as closed
+        _reader.Dispose();
+        _disposed = true;
+    }
+
+    /// <summary>What answers the questions, once the session is checked to be open.</summary>
+    private DumpReader Reader
+    {
+        get
         {
-            _engine.Dispose();
-            _disposed = true;
-            return;
+            ThrowIfClosed();
+            return _reader;
         }
-
-        EngineWorker? worker;
-        lock (_gate)
-        {
-            if (_disposed)
-                return;
-            worker = _worker;
-            _worker = null;
-            // the engine in the worker finishes writing the object-graph index before it closes
-            if (worker is { IsAlive: true })
-            {
-                try
-                {
-                    worker.Invoke(DumpService.Close, null, null, CancellationToken.None, (Path, "closing the dump"));
-                }
-                catch (AnalysisException)
-                {
-                    // a worker that fails while closing is ended below all the same
-                }
-            }
-
-            _disposed = true;
-            _localForClrMD?.Dispose();
-        }
-
-        worker?.Dispose();
     }
 
     private void ThrowIfClosed()
     {
         if (_disposed)
-            throw new AnalysisException(AnalysisErrorKind.SessionClosed, Path, $"The session for dump '{Path}' was closed. Open the dump again (Open-Dump).");
+            throw Closed(Path);
     }
+
+    /// <summary>The answer to any question of a closed session (the ObjectDisposedException inside says which object).</summary>
+    internal static AnalysisException Closed(string path) =>
+        new(AnalysisErrorKind.SessionClosed, path, $"The session for dump '{path}' was closed. Open the dump again (Open-Dump).", new ObjectDisposedException(nameof(DumpSession)));
 }

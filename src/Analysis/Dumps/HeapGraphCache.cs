@@ -9,9 +9,101 @@ namespace Analysis.Dumps;
 /// The object-graph index on disk: one file per dump content (named by an XxHash128 of the whole dump and its
 /// length) in a cache folder, never beside the dump. A file that is missing, from another version, truncated or
 /// inconsistent is ignored and rebuilt; a folder that cannot be written only costs the next session a heap pass.
+/// The policy (which folder, when the cache is used or skipped, trimming) is here; a dump engine holds one
+/// <see cref="Use"/>.
 /// </summary>
 internal static class HeapGraphCache
 {
+    /// <summary>
+    /// One open dump's use of the cache: where its index is, whether it was loaded, what went wrong (as notes for the
+    /// session's graph warnings) and the background write of a new index. Thread-safe.
+    /// </summary>
+    internal sealed class Use(string dumpPath, DumpOpenOptions options)
+    {
+        private readonly List<string> _notes = new();
+        private Task _save = Task.CompletedTask;
+
+        /// <summary>The index file loaded or written, or null (no index yet, caching off, or not writable).</summary>
+        public string? File { get; private set; }
+
+        /// <summary>Whether the graph came from the index on disk instead of a heap pass.</summary>
+        public bool LoadedFromCache { get; private set; }
+
+        /// <summary>What the cache could not do: an index not used (and why), an index not saved.</summary>
+        public ItemList<string> Notes
+        {
+            get
+            {
+                lock (_notes)
+                    return [.. _notes];
+            }
+        }
+
+        /// <summary>
+        /// The folder of this dump's index, or null when it is not cached: caching is off, or the folder is the default
+        /// one and the heap is smaller than <see cref="MinimumHeapBytes"/> (identifying the dump reads all of it, and
+        /// such a heap indexes faster). A folder named in the options is always used.
+        /// </summary>
+        public string? Directory(long heapBytes) =>
+            options.NoCache || (options.CacheDirectory is null && heapBytes < MinimumHeapBytes)
+                ? null
+                : System.IO.Path.GetFullPath(options.CacheDirectory ?? DefaultDirectory());
+
+        /// <summary>
+        /// The index from the cache when a good one is there, else <paramref name="build"/>'s, then written in the
+        /// background (so the first answer does not wait for the disk; <see cref="WaitForSave"/> waits for it).
+        /// </summary>
+        public HeapGraph LoadOrBuild(long heapBytes, Func<HeapGraph> build, IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
+        {
+            if (Directory(heapBytes) is not { } directory)
+                return build();
+
+            string key = Key(dumpPath, progress, cancellationToken);
+            string file = FileFor(directory, key);
+            var cached = TryLoad(file, key, out string? problem, cancellationToken);
+            if (cached is not null)
+            {
+                progress?.Report(new WorkProgress("Indexing the object graph", $"loaded the index from {file}", 1, 1));
+                File = file;
+                LoadedFromCache = true;
+                return cached;
+            }
+
+            var graph = build();
+            if (problem is not null)
+                Note($"The cached index '{file}' was not used ({problem}); it was rebuilt.");
+            _save = Task.Run(() =>
+            {
+                if (Save(directory, key, graph, CancellationToken.None) is { } failure)
+                    Note($"The object-graph index could not be saved in '{directory}' ({failure}); the next session on this dump will walk the heap again. Pass another cache folder (-CacheDirectory) to keep it.");
+                else
+                    File = file;
+            });
+            return graph;
+        }
+
+        /// <summary>Waits until the index is on disk.</summary>
+        public void WaitForSave() => _save.GetAwaiter().GetResult();
+
+        /// <summary>Waits for the write when closing: a failed write only means the next session builds the index again.</summary>
+        public void WaitForSaveQuietly()
+        {
+            try
+            {
+                _save.Wait();
+            }
+            catch (AggregateException)
+            {
+            }
+        }
+
+        private void Note(string note)
+        {
+            lock (_notes)
+                _notes.Add(note);
+        }
+    }
+
     private const int FormatVersion = 3;
     private static ReadOnlySpan<byte> Magic => "ANALYSIS-GRAPH\r\n"u8;
 

@@ -221,7 +221,7 @@ public sealed class GcTrace
         if (first > 0 && last >= goalGrowth * first)
         {
             anomalies.Add(Anomaly("GoalGrowth",
-                string.Create(CultureInfo.InvariantCulture, $"the heap goal grew {last / first:F1}× ({first} → {last} MB): live heap is growing (a leak?) — compare heap profiles with Get-PprofTop -Base"),
+                string.Create(CultureInfo.InvariantCulture, $"the heap goal grew {last / first:F1}× ({first} → {last} MB): live heap is growing (a leak?) — compare heap profiles with Get-PprofTop -Baseline"),
                 [Cycles[0].Number, Cycles[^1].Number]));
         }
 

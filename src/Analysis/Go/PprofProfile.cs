@@ -23,7 +23,7 @@ public sealed record PprofValueType(string Type, string Unit)
 /// </summary>
 public sealed class PprofProfile
 {
-    private const string Expected = "expected a pprof profile (profile.proto, usually gzip-compressed: heap, allocs, cpu, block, mutex, goroutine from net/http/pprof or runtime/pprof)";
+    internal const string Expected = "expected a pprof profile (profile.proto, usually gzip-compressed: heap, allocs, cpu, block, mutex, goroutine from net/http/pprof or runtime/pprof)";
 
     internal PprofProfile(string? path, ItemList<PprofValueType> sampleTypes, int defaultIndex, PprofSample[] samples, PprofFrame[] frames,
         long timeNanos, long durationNanos, PprofValueType? periodType, long period, ItemList<string> comments)

@@ -4,16 +4,17 @@ namespace Analysis.Traces;
 
 /// <summary>
 /// A .nettrace file and, once read, everything it says (<see cref="TraceAnalysis"/>). The file is read once per
-/// session; every later question is answered from memory. Thread-safe; dispose to drop the cached analysis.
+/// session; every later question is answered from memory. Thread-safe; dispose to drop the cached analysis (then
+/// every question fails with SessionClosed; <see cref="Path"/> and <see cref="Length"/> stay readable).
 /// </summary>
 public sealed class TraceSession : IAnalysisSession
 {
-    private readonly SemaphoreSlim _gate = new(1, 1);
-    private TraceAnalysis? _analysis;
+    private readonly CachedAnswer<TraceAnalysis> _analysis;
     private volatile bool _closed;
 
     private TraceSession(string path, long length)
     {
+        _analysis = new(ThrowIfClosed);
         Path = path;
         Length = length;
     }
@@ -25,7 +26,14 @@ public sealed class TraceSession : IAnalysisSession
     public bool IsClosed => _closed;
 
     /// <summary>Whether the file has been read.</summary>
-    public bool IsRead => _analysis is not null;
+    public bool IsRead
+    {
+        get
+        {
+            ThrowIfClosed();
+            return _analysis.IsKnown;
+        }
+    }
 
     /// <summary>Checks the file and opens a session; reading happens on the first question.</summary>
     public static TraceSession Open(string path)
@@ -38,33 +46,22 @@ public sealed class TraceSession : IAnalysisSession
     public TraceAnalysis GetAnalysis(IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ThrowIfClosed();
-        if (_analysis is { } cached)
-            return cached;
-        _gate.Wait(cancellationToken);
-        try
-        {
-            ThrowIfClosed();
-            return _analysis ??= TraceAnalysis.Read(Path, progress, cancellationToken);
-        }
-        finally
-        {
-            _gate.Release();
-        }
+        return _analysis.Get((Path, progress), static (s, ct) => TraceAnalysis.Read(s.Path, s.progress, ct), cancellationToken);
     }
 
     public override string ToString() =>
-        string.Create(CultureInfo.InvariantCulture, $"{System.IO.Path.GetFileName(Path)} ({Bytes.Format(Length)}{(_analysis is { } a ? $", pid {a.ProcessId}, {a.DurationMs / 1000:F1} s, {a.EventCount:N0} events" : ", not read yet")})");
+        string.Create(CultureInfo.InvariantCulture, $"{System.IO.Path.GetFileName(Path)} ({Bytes.Format(Length)}{(_analysis.ValueOrDefault is { } a ? $", pid {a.ProcessId}, {a.DurationMs / 1000:F1} s, {a.EventCount:N0} events" : ", not read yet")})");
 
     public void Dispose()
     {
         _closed = true;
-        _analysis = null;
+        _analysis.Forget();
     }
 
     private void ThrowIfClosed()
     {
         if (_closed)
-            throw new AnalysisException(AnalysisErrorKind.SessionClosed, Path, $"The session for trace '{Path}' was closed. Import the trace again (Import-Trace).");
+            throw new AnalysisException(AnalysisErrorKind.SessionClosed, Path, $"The session for trace '{Path}' was closed. Import the trace again (Import-Trace).", new ObjectDisposedException(nameof(TraceSession)));
     }
 }
 

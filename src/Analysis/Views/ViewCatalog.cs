@@ -322,6 +322,12 @@ public static class ViewCatalog
             Computed<LeakSuspect>(nameof(LeakSuspect.Site), l => Function(l.Site)),
             Computed<LeakSuspect>(nameof(LeakSuspect.CreatedBy), l => Function(l.CreatedBy)) with { Under = "created by" },
         ]);
+        yield return new View(typeof(GoProfileSession), ViewKind.Table,
+        [
+            Of("Read", nameof(GoProfileSession.IsRead)) with { Width = 5 },
+            Computed<GoProfileSession>("Size", s => Bytes.Format(s.Length)) with { Width = 10, Alignment = Right },
+            Of(nameof(GoProfileSession.Path)),
+        ]);
         yield return new View(typeof(PprofProfile), ViewKind.Table,
         [
             Of("Samples", nameof(PprofProfile.SampleCount)) with { Width = 8, Alignment = Right },

@@ -129,6 +129,57 @@ public sealed class DumpIsolationTests
         Assert.NotEmpty(session.RuntimeVersion); // what the dump is stays readable
     }
 
+    [Theory]
+    [InlineData(EngineIsolation.InProcess)]
+    [InlineData(EngineIsolation.Worker)]
+    public void ClosedSession_EveryQuestionFailsWithSessionClosed_EvenWhenItsAnswerWasKept_WhileWhatTheDumpIsStaysReadable(EngineIsolation isolation)
+    {
+        string dump = DumpSet.FactsLite[CapturedDump.ClientWithHeap];
+        var session = DumpSession.Open(dump, new DumpOpenOptions { NoCache = true, Isolation = isolation });
+        // answers kept before closing: threads, heap statistics, the finalizer, a root query and the graph behind it
+        Assert.NotEmpty(session.GetThreads());
+        Assert.True(session.GetHeapStatistics().TotalCount > 0);
+        _ = session.GetFinalizer();
+        ulong address = session.FindRootPaths(TargetFacts.LeakedOrderType, top: 1).Paths[0].Target;
+        Assert.True(session.GetRetainedSize(address) > 0);
+        Assert.True(session.IsHeapCached);
+        Assert.True(session.IsGraphIndexed);
+        var identity = (session.Path, session.Format, session.RuntimeVersion, session.DacPath, session.ProcessId, session.HasHeap, session.ReadBy, session.ToString());
+
+        session.Dispose();
+        Assert.True(session.IsClosed);
+        Assert.Equal(identity, (session.Path, session.Format, session.RuntimeVersion, session.DacPath, session.ProcessId, session.HasHeap, session.ReadBy, session.ToString()));
+        var questions = new (string Name, Func<object?> Ask)[]
+        {
+            ("GetThreads", () => session.GetThreads()),
+            ("GetHeapStatistics", () => session.GetHeapStatistics()),
+            ("GetHeapTop", () => session.GetHeapTop()),
+            ("GetFinalizer", () => session.GetFinalizer()),
+            ("GetThreadPool", () => session.GetThreadPool()),
+            ("GetAsyncState", () => session.GetAsyncState()),
+            ("FindRootPaths", () => session.FindRootPaths(TargetFacts.LeakedOrderType, top: 1)),
+            ("FindRootPath", () => session.FindRootPath(address)),
+            ("FindAllRootPaths", () => session.FindAllRootPaths(address)),
+            ("GetRetainedSize", () => session.GetRetainedSize(address)),
+            ("GetRetainedByType", () => session.GetRetainedByType()),
+            ("GetClrRuntime", () => session.GetClrRuntime()),
+            ("WaitForGraphCache", () => { session.WaitForGraphCache(); return null; }),
+            ("Warnings", () => session.Warnings),
+            ("GraphWarnings", () => session.GraphWarnings),
+            ("IsHeapCached", () => session.IsHeapCached),
+            ("IsGraphIndexed", () => session.IsGraphIndexed),
+            ("GraphCacheFile", () => session.GraphCacheFile),
+            ("GraphLoadedFromCache", () => session.GraphLoadedFromCache),
+        };
+        foreach (var (name, ask) in questions)
+        {
+            var e = Assert.Throws<AnalysisException>(() => ask());
+            Assert.True(e.Kind == AnalysisErrorKind.SessionClosed, $"{name}: {e.Kind}: {e.Message}");
+            Assert.Equal(dump, e.Path);
+            Assert.IsType<ObjectDisposedException>(e.InnerException);
+        }
+    }
+
     internal static bool IsWorker(Process p)
     {
         try

@@ -1,0 +1,49 @@
+using Microsoft.Diagnostics.Runtime;
+
+namespace Analysis.Dumps;
+
+/// <summary>
+/// What a <see cref="DumpSession"/> asks of its dump, answered by a <see cref="DumpEngine"/> in this process or by a
+/// <see cref="DumpWorkerReader"/> that asks one in a worker process. The session checks that it is open and delegates.
+/// An abstract class rather than an interface: a kept answer is one virtual call away, with no dispatch stubs to build.
+/// </summary>
+internal abstract class DumpReader : IDisposable
+{
+    public abstract ItemList<string> Warnings { get; }
+
+    public abstract bool IsHeapCached { get; }
+
+    public abstract bool IsGraphIndexed { get; }
+
+    public abstract ItemList<string> GraphWarnings { get; }
+
+    public abstract string? GraphCacheFile { get; }
+
+    public abstract bool GraphLoadedFromCache { get; }
+
+    public abstract ClrRuntime GetClrRuntime();
+
+    public abstract IReadOnlyList<DumpThread> GetThreads(CancellationToken cancellationToken);
+
+    public abstract HeapStatistics GetHeapStatistics(IProgress<WorkProgress>? progress, CancellationToken cancellationToken);
+
+    public abstract GcRootPath? FindRootPath(ulong address, IProgress<WorkProgress>? progress, CancellationToken cancellationToken);
+
+    public abstract IReadOnlyList<GcRootPath> FindAllRootPaths(ulong address, int top, IProgress<WorkProgress>? progress, CancellationToken cancellationToken);
+
+    public abstract GcRootQuery FindRootPaths(string typeNamePattern, int top, IProgress<WorkProgress>? progress, CancellationToken cancellationToken);
+
+    public abstract long GetRetainedSize(ulong address, IProgress<WorkProgress>? progress, CancellationToken cancellationToken);
+
+    public abstract IReadOnlyList<RetainedTypeStat> GetRetainedByType(int top, string? typeNamePattern, IProgress<WorkProgress>? progress, CancellationToken cancellationToken);
+
+    public abstract AsyncReport GetAsyncState(IProgress<WorkProgress>? progress, CancellationToken cancellationToken);
+
+    public abstract ThreadPoolReport GetThreadPool(CancellationToken cancellationToken);
+
+    public abstract FinalizerReport GetFinalizer(CancellationToken cancellationToken);
+
+    public abstract void WaitForGraphCache();
+
+    public abstract void Dispose();
+}

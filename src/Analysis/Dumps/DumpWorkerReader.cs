@@ -1,0 +1,253 @@
+using Analysis.Isolation;
+using Microsoft.Diagnostics.Runtime;
+
+namespace Analysis.Dumps;
+
+/// <summary>
+/// A dump read by a <see cref="DumpEngine"/> in a worker process of its own: asks the worker (starting one, and
+/// opening the dump in it again, when the last one ended), decodes its answers and keeps them, and mirrors the engine's
+/// state (warnings, the graph index). Thread-safe.
+/// </summary>
+internal sealed class DumpWorkerReader : DumpReader
+{
+    private readonly string _path;
+    private readonly DumpOpenOptions _options;
+    private readonly object _gate = new();
+    private EngineWorker? _worker;
+    private DumpEngine? _localForClrMD; // GetClrRuntime reads in this process
+    private DumpService.EngineState _state;
+    private readonly List<string> _notes = new();
+    private volatile bool _disposed;
+
+    // the worker's answers, kept here
+    private readonly CachedAnswer<IReadOnlyList<DumpThread>> _threads = new();
+    private readonly CachedAnswer<HeapStatistics> _heap = new();
+    private readonly CachedAnswer<IReadOnlyList<RetainedTypeStat>> _retainedByType = new();
+    private readonly CachedAnswer<AsyncReport> _async = new();
+    private readonly CachedAnswer<ThreadPoolReport> _threadPool = new();
+    private readonly CachedAnswer<FinalizerReport> _finalizer = new();
+
+    private DumpWorkerReader(string path, DumpOpenOptions options, EngineWorker worker, DumpService.EngineState state)
+    {
+        _path = path;
+        _options = options;
+        _worker = worker;
+        _state = state;
+    }
+
+    /// <summary>What the worker said when it opened the dump.</summary>
+    internal sealed record Opened(string Path, DumpFormat Format, string RuntimeVersion, string DacPath, int ProcessId, bool HasHeap, DumpService.EngineState State);
+
+    /// <summary>Starts a worker, opens the dump in it and returns the reader and what the dump is.</summary>
+    public static (DumpWorkerReader Reader, Opened Opened) Open(WorkerHost host, string path, DumpOpenOptions options, CancellationToken cancellationToken)
+    {
+        var (worker, opened) = StartWorker(host, path, options, cancellationToken);
+        return (new DumpWorkerReader(opened.Path, options, worker, opened.State), opened);
+    }
+
+    /// <summary>The worker's process id while it runs (null before the first question after a crash, or once closed).</summary>
+    public int? WorkerProcessId => _worker is { IsAlive: true } w ? w.ProcessId : null;
+
+    /// <summary>Starts a worker and opens the dump in it (the first time, and again after a worker ended).</summary>
+    private static (EngineWorker Worker, Opened Opened) StartWorker(WorkerHost host, string path, DumpOpenOptions options, CancellationToken cancellationToken)
+    {
+        long length = new FileInfo(path).Length;
+        var start = new WorkerStart(path, "reading the dump", EngineIsolationPolicy.MemoryLimit(length, options.MemoryLimitBytes));
+        // a worker of its own (never the pool's: it keeps this dump open until the session closes)
+        var worker = EngineWorker.Start(host, start);
+        try
+        {
+            byte[] answer = worker.Invoke(DumpService.Open, w =>
+            {
+                w.Write(path);
+                DumpService.WriteOptions(w, options);
+            }, null, cancellationToken, (path, "opening the dump"));
+            return (worker, WorkerProtocol.DecodeAnswer(answer, path, "opening the dump", r => new Opened(r.ReadString(), (DumpFormat)r.ReadInt32(), r.ReadString(), r.ReadString(), r.ReadInt32(), r.ReadBoolean(), DumpService.EngineState.Read(r))));
+        }
+        catch
+        {
+            worker.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Asks the worker (starting one, and opening the dump in it, when the last one ended) and decodes its answer.</summary>
+    private T Ask<T>(string operation, string what, Action<BinaryWriter>? arguments, Func<BinaryReader, T> read, IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
+    {
+        ThrowIfClosed();
+        EngineWorker worker;
+        lock (_gate)
+        {
+            ThrowIfClosed();
+            if (_worker is not { IsAlive: true })
+            {
+                _worker?.Dispose();
+                _worker = null;
+                var host = WorkerHost.Find(out string? whyNot) ?? throw new AnalysisException(AnalysisErrorKind.EngineFailed, _path, $"Dump '{_path}' cannot be read in a worker process: {whyNot}.");
+                _worker = StartWorker(host, _path, _options, cancellationToken).Worker;
+                Note("A worker process reading this dump ended (see the error of that question); a new one opened the dump again. Questions answered before were kept; the object graph is indexed again when next needed.");
+            }
+
+            worker = _worker!;
+        }
+
+        byte[] answer;
+        try
+        {
+            answer = worker.Invoke(operation, arguments, progress, cancellationToken, (_path, what));
+        }
+        catch (AnalysisException) when (_disposed)
+        {
+            ThrowIfClosed();
+            throw;
+        }
+
+        return WorkerProtocol.DecodeAnswer(answer, _path, what + " in dump", r =>
+        {
+            var result = read(r);
+            _state = DumpService.EngineState.Read(r);
+            return result;
+        });
+    }
+
+    private void Note(string note)
+    {
+        lock (_notes)
+        {
+            if (!_notes.Contains(note))
+                _notes.Add(note);
+        }
+    }
+
+    public override ItemList<string> Warnings
+    {
+        get
+        {
+            lock (_notes)
+                return [.. _state.Warnings, .. _notes.Where(n => !_state.Warnings.Contains(n))];
+        }
+    }
+
+    public override bool IsHeapCached => _heap.IsKnown;
+
+    public override bool IsGraphIndexed => _state.IsGraphIndexed;
+
+    public override ItemList<string> GraphWarnings => _state.GraphWarnings;
+
+    public override string? GraphCacheFile => _state.GraphCacheFile;
+
+    public override bool GraphLoadedFromCache => _state.GraphLoadedFromCache;
+
+    /// <summary>The ClrMD runtime of a copy of the dump opened in this process on the first call (the worker's cannot cross).</summary>
+    public override ClrRuntime GetClrRuntime()
+    {
+        lock (_gate)
+        {
+            ThrowIfClosed();
+            _localForClrMD ??= DumpEngine.Open(_path, _options with { Isolation = EngineIsolation.InProcess });
+            return _localForClrMD.GetClrRuntime();
+        }
+    }
+
+    public override IReadOnlyList<DumpThread> GetThreads(CancellationToken cancellationToken) =>
+        _threads.Get(this, static (r, ct) => r.Ask(DumpService.Threads, "reading threads", null, DumpCodec.ReadThreads, null, ct), cancellationToken);
+
+    public override HeapStatistics GetHeapStatistics(IProgress<WorkProgress>? progress, CancellationToken cancellationToken) =>
+        _heap.Get((Reader: this, progress), static (s, ct) => s.Reader.Ask(DumpService.Heap, "walking the heap", null, DumpCodec.ReadHeap, s.progress, ct), cancellationToken);
+
+    public override GcRootPath? FindRootPath(ulong address, IProgress<WorkProgress>? progress, CancellationToken cancellationToken) =>
+        Remembered((DumpService.RootPath, address, 0, null), () =>
+            Ask(DumpService.RootPath, "searching root paths", w => w.Write(address), r => r.ReadBoolean() ? DumpCodec.ReadPath(r) : null, progress, cancellationToken));
+
+    public override IReadOnlyList<GcRootPath> FindAllRootPaths(ulong address, int top, IProgress<WorkProgress>? progress, CancellationToken cancellationToken) =>
+        Remembered((DumpService.AllRootPaths, address, top, null), () => Ask(DumpService.AllRootPaths, "searching root paths", w =>
+        {
+            w.Write(address);
+            w.Write(top);
+        }, DumpCodec.ReadPaths, progress, cancellationToken));
+
+    public override GcRootQuery FindRootPaths(string typeNamePattern, int top, IProgress<WorkProgress>? progress, CancellationToken cancellationToken) =>
+        Remembered((DumpService.RootPaths, 0, top, typeNamePattern), () => Ask(DumpService.RootPaths, "searching root paths", w =>
+        {
+            w.Write(typeNamePattern);
+            w.Write(top);
+        }, DumpCodec.ReadQuery, progress, cancellationToken));
+
+    public override long GetRetainedSize(ulong address, IProgress<WorkProgress>? progress, CancellationToken cancellationToken) =>
+        Remembered((DumpService.Retained, address, 0, null), () =>
+            Ask(DumpService.Retained, "computing retained sizes", w => w.Write(address), r => r.ReadInt64(), progress, cancellationToken));
+
+    public override IReadOnlyList<RetainedTypeStat> GetRetainedByType(int top, string? typeNamePattern, IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
+    {
+        var rows = _retainedByType.Get((Reader: this, progress), static (s, ct) => s.Reader.Ask(DumpService.RetainedByType, "computing retained sizes", null, DumpCodec.ReadRetained, s.progress, ct), cancellationToken);
+        return DumpEngine.TopRetained(rows, top, typeNamePattern);
+    }
+
+    public override AsyncReport GetAsyncState(IProgress<WorkProgress>? progress, CancellationToken cancellationToken) =>
+        _async.Get((Reader: this, progress), static (s, ct) => s.Reader.Ask(DumpService.Async, "reading async state machines", null, DumpCodec.ReadAsync, s.progress, ct), cancellationToken);
+
+    public override ThreadPoolReport GetThreadPool(CancellationToken cancellationToken) =>
+        _threadPool.Get(this, static (r, ct) => r.Ask(DumpService.ThreadPool, "reading the thread pool", null, DumpCodec.ReadThreadPool, null, ct), cancellationToken);
+
+    public override FinalizerReport GetFinalizer(CancellationToken cancellationToken) =>
+        _finalizer.Get(this, static (r, ct) => r.Ask(DumpService.Finalizer, "reading the finalizer queue", null, DumpCodec.ReadFinalizer, null, ct), cancellationToken);
+
+    public override void WaitForGraphCache()
+    {
+        if (_worker is { IsAlive: true })
+            Ask(DumpService.WaitForCache, "writing the object-graph index", null, _ => true, null, CancellationToken.None);
+    }
+
+    /// <summary>
+    /// The answer to a question about one object or type asked before in this session, else the worker's (kept, up to
+    /// <see cref="RememberedAnswers"/> of them: a dump does not change, and a notebook or a triage asks the same again).
+    /// </summary>
+    private T Remembered<T>((string Operation, ulong Address, int Top, string? Pattern) question, Func<T> ask)
+    {
+        ThrowIfClosed();
+        if (_answers.TryGetValue(question, out object? known))
+            return (T)known!;
+        T answer = ask();
+        if (_answers.Count < RememberedAnswers)
+            _answers.TryAdd(question, answer);
+        return answer;
+    }
+
+    private const int RememberedAnswers = 4096;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Operation, ulong Address, int Top, string? Pattern), object?> _answers = new();
+
+    public override void Dispose()
+    {
+        EngineWorker? worker;
+        lock (_gate)
+        {
+            if (_disposed)
+                return;
+            worker = _worker;
+            _worker = null;
+            // the engine in the worker finishes writing the object-graph index before it closes
+            if (worker is { IsAlive: true })
+            {
+                try
+                {
+                    worker.Invoke(DumpService.Close, null, null, CancellationToken.None, (_path, "closing the dump"));
+                }
+                catch (AnalysisException)
+                {
+                    // a worker that fails while closing is ended below all the same
+                }
+            }
+
+            _disposed = true;
+            _localForClrMD?.Dispose();
+        }
+
+        worker?.Dispose();
+    }
+
+    private void ThrowIfClosed()
+    {
+        if (_disposed)
+            throw DumpSession.Closed(_path);
+    }
+}

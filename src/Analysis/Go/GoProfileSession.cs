@@ -1,0 +1,98 @@
+using System.Globalization;
+
+namespace Analysis.Go;
+
+/// <summary>
+/// A pprof profile file (heap, allocs, cpu, block, mutex, goroutine) opened once and asked many times, like a dump or
+/// a trace session: the file is read and decoded on the first question (<see cref="GetProfile"/>), every later question
+/// gets the same <see cref="PprofProfile"/>. Thread-safe; dispose to drop the decoded profile (then every question
+/// fails with SessionClosed; <see cref="Path"/> and <see cref="Length"/> stay readable).
+/// </summary>
+public sealed class GoProfileSession : IAnalysisSession
+{
+    private readonly CachedAnswer<PprofProfile> _profile;
+    private volatile bool _closed;
+    private int _reads;
+
+    private GoProfileSession(string path, long length)
+    {
+        _profile = new(ThrowIfClosed);
+        Path = path;
+        Length = length;
+    }
+
+    /// <summary>Full path of the profile file.</summary>
+    public string Path { get; }
+
+    /// <summary>The file's length in bytes when it was opened.</summary>
+    public long Length { get; }
+
+    public bool IsClosed => _closed;
+
+    /// <summary>Whether the profile has been read and decoded.</summary>
+    public bool IsRead
+    {
+        get
+        {
+            ThrowIfClosed();
+            return _profile.IsKnown;
+        }
+    }
+
+    /// <summary>How many times the file was read and decoded (once, unless a read failed or was cancelled).</summary>
+    internal int ReadCount => Volatile.Read(ref _reads);
+
+    /// <summary>Checks that the file exists and is not empty, and opens a session; reading happens on the first question.</summary>
+    /// <exception cref="AnalysisException">The file is missing, a directory or empty.</exception>
+    public static GoProfileSession Open(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string full = System.IO.Path.GetFullPath(path);
+        return new GoProfileSession(full, Validate(full));
+    }
+
+    /// <summary>Checks the file at the door; returns its length or throws <see cref="AnalysisException"/>.</summary>
+    internal static long Validate(string path) => InputFile.CheckExists(path, "Profile", PprofProfile.Expected);
+
+    /// <summary>
+    /// The profile, read on first use (<see cref="PprofProfile.Load"/>); later calls return the same object. A read that
+    /// fails or is cancelled keeps nothing: the next call reads again.
+    /// </summary>
+    /// <exception cref="AnalysisException">The file is not a profile, is truncated, or the session was closed.</exception>
+    public PprofProfile GetProfile(CancellationToken cancellationToken = default)
+    {
+        ThrowIfClosed();
+        return _profile.Get(this, static (session, ct) =>
+        {
+            ct.ThrowIfCancellationRequested();
+            Interlocked.Increment(ref session._reads);
+            return PprofProfile.Load(session.Path);
+        }, cancellationToken);
+    }
+
+    public override string ToString() =>
+        string.Create(CultureInfo.InvariantCulture, $"{System.IO.Path.GetFileName(Path)} ({Bytes.Format(Length)}{(_profile.ValueOrDefault is { } p ? $", {p.SampleTypeNames}, {p.SampleCount:N0} samples" : ", not read yet")})");
+
+    public void Dispose()
+    {
+        _closed = true;
+        _profile.Forget();
+    }
+
+    private void ThrowIfClosed()
+    {
+        if (_closed)
+        {
+            throw new AnalysisException(AnalysisErrorKind.SessionClosed, Path, $"The session for profile '{Path}' was closed. Open the profile again (Open-GoProfile).",
+                new ObjectDisposedException(nameof(GoProfileSession)));
+        }
+    }
+}
+
+/// <summary>Open profile sessions reused between questions (see <see cref="SessionCache{TSession}"/>).</summary>
+public sealed class GoProfileSessionCache(int implicitCapacity = 3) : SessionCache<GoProfileSession>(implicitCapacity)
+{
+    /// <summary>Returns the open session for this profile file, or opens one.</summary>
+    public GoProfileSession GetOrOpen(string path, bool keepOpen = false) =>
+        GetOrOpen(path, "", p => GoProfileSession.Validate(p), GoProfileSession.Open, keepOpen);
+}
