@@ -177,6 +177,7 @@ public class ModuleTests
             ["Analysis.Go.Goroutine"] = "Get-Goroutines $g2",
             ["Analysis.Stacks.StackBucket"] = "Group-Stacks -Path $g2",
             ["Analysis.Go.LeakSuspect"] = "Find-GoroutineLeak $g2",
+            ["Analysis.Go.GoProfileSession"] = "Open-GoProfile $heap",
             ["Analysis.Go.PprofProfile"] = "Import-Pprof $heap",
             ["Analysis.Go.PprofTopRow"] = "Get-PprofTop $heap -Top 3",
             ["Analysis.Go.PprofPeekRow"] = "Get-PprofPeek $heap -Function '*orders.remember'",
