@@ -59,6 +59,11 @@ internal static class Program
         var output = Console.OpenStandardOutput();
         // stdout carries frames only: anything an engine prints goes to stderr
         Console.SetOut(Console.Error);
-        return Analysis.Isolation.WorkerServer.Serve(input, output);
+        // the engines this worker runs: a dump session's questions, the trace reading pass
+        var operations = new Dictionary<string, Analysis.Isolation.WorkerOperation>(Analysis.Dumps.DumpService.Operations, StringComparer.Ordinal)
+        {
+            [Analysis.Traces.TraceAnalysis.ReadOperation] = Analysis.Traces.TraceAnalysis.ServeRead,
+        };
+        return Analysis.Isolation.WorkerServer.Serve(input, output, operations);
     }
 }

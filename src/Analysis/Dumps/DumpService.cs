@@ -23,7 +23,7 @@ internal static class DumpService
     public const string WaitForCache = "dump.waitforcache";
     public const string Close = "dump.close";
 
-    /// <summary>The operations, for <see cref="WorkerServer.Operations"/>.</summary>
+    /// <summary>The operations, by name, for the worker program to serve (<see cref="WorkerServer.Serve"/>).</summary>
     public static IEnumerable<KeyValuePair<string, WorkerOperation>> Operations =>
     [
         new(Open, ServeOpen),

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
 using Analysis.Findings;
-using Analysis.Traces;
 
 namespace Analysis.Go;
 

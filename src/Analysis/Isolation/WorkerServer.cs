@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using Analysis.Traces;
 
 namespace Analysis.Isolation;
 
@@ -8,21 +7,22 @@ internal delegate void WorkerOperation(BinaryReader arguments, Stream result, IP
 
 /// <summary>
 /// The worker process's side of <see cref="WorkerProtocol"/>: answers requests on stdin/stdout, each on its own task, until
-/// stdin ends (the session went away) or a Shutdown frame comes. Operations are registered by name in <see cref="Operations"/>;
+/// stdin ends (the session went away) or a Shutdown frame comes. The engines' operations are given by name to <see cref="Serve"/>
+/// (the worker program names them: this layer knows no engine);
 /// an exception in one becomes an Error frame with its cause; a crash ends only this process.
 /// </summary>
 internal static class WorkerServer
 {
-    /// <summary>What the worker can do: the trace reading pass, a dump session's questions.</summary>
-    public static readonly IReadOnlyDictionary<string, WorkerOperation> Operations = new Dictionary<string, WorkerOperation>(Analysis.Dumps.DumpService.Operations, StringComparer.Ordinal)
+    /// <summary>What a worker can do besides the engines' operations, when started for tests.</summary>
+    private static readonly IReadOnlyDictionary<string, WorkerOperation> s_testOperationTable = new Dictionary<string, WorkerOperation>(StringComparer.Ordinal)
     {
-        [TraceAnalysis.ReadOperation] = TraceAnalysis.ServeRead,
         ["worker.sleep"] = Sleep,
         ["worker.crash"] = Crash,
         ["worker.allocate"] = Allocate,
     };
 
-    public static int Serve(Stream input, Stream output)
+    /// <summary>Answers requests for <paramref name="operations"/> (by name) until stdin ends or a Shutdown frame comes.</summary>
+    public static int Serve(Stream input, Stream output, IReadOnlyDictionary<string, WorkerOperation> operations)
     {
         var writeGate = new object();
         var running = new ConcurrentDictionary<int, CancellationTokenSource>();
@@ -50,7 +50,7 @@ internal static class WorkerServer
                     {
                         try
                         {
-                            Send(FrameKind.Result, frame.Id, Execute(frame, new FrameProgress(p => Send(FrameKind.Progress, frame.Id, WorkerProtocol.EncodeProgress(p))), cts.Token));
+                            Send(FrameKind.Result, frame.Id, Execute(operations, frame, new FrameProgress(p => Send(FrameKind.Progress, frame.Id, WorkerProtocol.EncodeProgress(p))), cts.Token));
                         }
                         catch (Exception e)
                         {
@@ -92,11 +92,12 @@ internal static class WorkerServer
         }
     }
 
-    private static byte[] Execute(Frame frame, IProgress<WorkProgress> progress, CancellationToken cancellationToken)
+    private static byte[] Execute(IReadOnlyDictionary<string, WorkerOperation> operations, Frame frame, IProgress<WorkProgress> progress, CancellationToken cancellationToken)
     {
         using var arguments = WorkerProtocol.Decode(frame.Payload);
         string name = arguments.ReadString();
-        if (!Operations.TryGetValue(name, out var operation) || (name.StartsWith("worker.", StringComparison.Ordinal) && !s_testOperations))
+        var table = name.StartsWith("worker.", StringComparison.Ordinal) ? (s_testOperations ? s_testOperationTable : null) : operations;
+        if (table is null || !table.TryGetValue(name, out var operation))
             throw new InvalidOperationException($"The worker has no operation '{name}'; the session and the worker are of different builds.");
         using var result = new MemoryStream();
         operation(arguments, result, progress, cancellationToken);
