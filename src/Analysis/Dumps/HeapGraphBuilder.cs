@@ -128,11 +128,12 @@ internal static class HeapGraphBuilder
         var options = new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount };
 
         // Pass 1 counts the objects of each segment, so pass 2 writes them straight into arrays of the exact size:
-        // no growing buffers and no concatenation (half the memory of collecting first).
+        // no growing buffers and no concatenation (half the memory of collecting first). Both read the same windows,
+        // so a dump that lacks memory stops both passes at the same object.
         var counts = scanner.ScanSegments((segment, _, layouts) =>
         {
             var visitor = new CountVisitor();
-            scanner.Scan(segment, ref visitor, layouts, indexed, cancellationToken);
+            scanner.Scan(segment, ref visitor, layouts, indexed, cancellationToken, objectBytes: true);
             return visitor.Count;
         }, cancellationToken);
 
