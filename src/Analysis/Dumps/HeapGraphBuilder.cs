@@ -13,14 +13,12 @@ namespace Analysis.Dumps;
 /// </summary>
 internal static class HeapGraphBuilder
 {
-    private const int Window = 1 << 20;
-
     private sealed class SegmentPart
     {
         public ulong Start;
         public ulong End;
 
-        /// <summary>Objects found (first pass: counted; second pass: written).</summary>
+        /// <summary>Objects written.</summary>
         public int Count;
         public Buffer<ulong> Targets = new();
         public string? Warning;
@@ -45,7 +43,7 @@ internal static class HeapGraphBuilder
         public T[] Items = new T[256];
         public int Count;
 
-        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Add(T item)
         {
             if (Count == Items.Length)
