@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.RegularExpressions;
 using Analysis.Dumps;
 using Analysis.Testing;
 using Xunit;
@@ -112,6 +113,79 @@ public sealed class HeapScannerTests
             var listed = new HeapScanner(engine.GetClrRuntime()).EnumerateObjects(warning: warnings.Add).Select(o => o.Address).ToArray();
             Assert.Contains("stopped " + where + " was not listed.", Assert.Single(warnings), StringComparison.Ordinal);
             Assert.Equal(left.Select(o => o.Address).Order(), listed);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void HeapWalkGraphAndListing_WhereTheDumpLacksMemory_StopBeforeItAndNameTheBytesLeftOut()
+    {
+        // A real core whose program header for the memory holding the middle LeakedOrder says the file has only the
+        // bytes before that object's page: a read into the missing bytes returns nothing.
+        string source = Dumps[CapturedDump.CreateDumpWithHeap];
+        ulong victim, start, end;
+        using (var engine = DumpEngine.Open(source, new DumpOpenOptions { NoCache = true }))
+        {
+            var heap = engine.GetClrRuntime().Heap;
+            var orders = heap.EnumerateObjects().Where(o => o.Type?.Name == TargetFacts.LeakedOrderType).Select(o => o.Address).Order().ToArray();
+            victim = orders[orders.Length / 2];
+            var segment = heap.GetSegmentByAddress(victim)!;
+            (start, end) = (segment.FirstObjectAddress, segment.ObjectRange.End);
+        }
+
+        var bytes = File.ReadAllBytes(source);
+        ulong page = victim & ~0xfffUL;
+        long phoff = BitConverter.ToInt64(bytes, 32);
+        int count = BitConverter.ToUInt16(bytes, 56);
+        Assert.NotEqual(0xffff, count); // (more headers than that are counted in section 0; not in this small dump)
+        bool cut = false;
+        for (int i = 0; i < count && !cut; i++)
+        {
+            int h = checked((int)phoff + (56 * i));
+            ulong vaddr = BitConverter.ToUInt64(bytes, h + 16), memsz = BitConverter.ToUInt64(bytes, h + 40);
+            if (BitConverter.ToUInt32(bytes, h) == 1 && vaddr < page && page < vaddr + memsz)
+            {
+                BitConverter.TryWriteBytes(bytes.AsSpan(h + 32), page - vaddr); // p_filesz
+                cut = true;
+            }
+        }
+
+        Assert.True(cut, "no program header holds the object's page after its start");
+        string path = Path.Combine(Dumps.Scratch, "memory-cut.dmp");
+        File.WriteAllBytes(path, bytes);
+        bytes = null;
+
+        try
+        {
+            using var engine = DumpEngine.Open(path, new DumpOpenOptions { NoCache = true });
+            var stats = engine.GetHeapStatistics();
+            string warning = Assert.Single(stats.Warnings);
+            var stop = Regex.Match(warning, "stopped at 0x([0-9a-f]+): memory is not in the dump; the rest of this segment \\(([0-9,]+) bytes\\) was not walked\\.");
+            Assert.True(stop.Success, warning);
+            ulong at = ulong.Parse(stop.Groups[1].Value, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+            // a read of a window that runs into the missing bytes returns nothing (ClrMD drops a program segment it
+            // reads only in part): the walk stops at that window's start, the graph at the same one
+            Assert.InRange(at, Math.Max(start, page - (1UL << 20)), page);
+            Assert.Equal((long)(end - at), stats.SkippedBytes);
+            Assert.Equal(stop.Groups[2].Value, (end - at).ToString("N0", CultureInfo.InvariantCulture));
+
+            var graph = engine.Graph(null, default);
+            string where = string.Create(CultureInfo.InvariantCulture, $"at 0x{at:x}: memory is not in the dump; the rest of this segment ({end - at:N0} bytes)");
+            Assert.Contains(graph.Warnings, w => w.Contains("indexing stopped " + where + " is not in root paths or retained sizes.", StringComparison.Ordinal));
+            Assert.DoesNotContain(graph.Addresses, a => a >= at && a < end);
+
+            var warnings = new List<string>();
+            var listed = new HeapScanner(engine.GetClrRuntime()).EnumerateObjects(warning: warnings.Add).Select(o => o.Address).ToArray();
+            // the listing reads its own windows (a batch at a time), so it may stop at another window's start
+            var listStop = Regex.Match(Assert.Single(warnings), "stopped at 0x([0-9a-f]+): memory is not in the dump; the rest of this segment \\(([0-9,]+) bytes\\) was not listed\\.");
+            Assert.True(listStop.Success, warnings[0]);
+            ulong listedTo = ulong.Parse(listStop.Groups[1].Value, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+            Assert.InRange(listedTo, Math.Max(start, page - (1UL << 20)), page);
+            Assert.Equal(listStop.Groups[2].Value, (end - listedTo).ToString("N0", CultureInfo.InvariantCulture));
+            Assert.DoesNotContain(listed, a => a >= listedTo && a < end);
         }
         finally
         {
