@@ -1,43 +1,24 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using Microsoft.Diagnostics.Runtime;
 
 namespace Analysis.Dumps;
 
 /// <summary>
-/// Builds the <see cref="HeapGraph"/> in one parallel pass over the heap segments: like <see cref="HeapWalker"/> it
-/// reads segments in large blocks and decodes objects from the bytes, and for objects with references it decodes the
-/// type's GCDesc (the runtime's pointer map, stored just before the method table) itself, so no ClrObject is made.
+/// Builds the <see cref="HeapGraph"/> in parallel passes of the <see cref="HeapScanner"/> over the heap segments (one
+/// to count the objects, one to write them); an object's references are read from its bytes with its type's GCDesc
+/// (the runtime's pointer map, stored just before the method table), so no ClrObject is made.
 /// </summary>
 internal static class HeapGraphBuilder
 {
-    private const int Window = 1 << 20;
-
-    private sealed class TypeInfo
-    {
-        public int Id;
-        public uint BaseSize;
-        public uint ComponentSize;
-        public bool IsString;
-        public bool IsFree;
-
-        // GCDesc: positive series (offset, size adjusted by the object size) or a repeating value-type pattern.
-        public long[]? SeriesOffsets;
-        public long[]? SeriesSizes;
-        public long RepeatStart;
-        public uint[]? RepeatPointers;
-        public uint[]? RepeatSkips;
-
-        public bool HasPointers => SeriesOffsets is not null || RepeatPointers is not null;
-    }
-
     private sealed class SegmentPart
     {
         public ulong Start;
         public ulong End;
 
-        /// <summary>Objects found (first pass: counted; second pass: written).</summary>
+        /// <summary>Objects written.</summary>
         public int Count;
         public Buffer<ulong> Targets = new();
         public string? Warning;
@@ -62,7 +43,7 @@ internal static class HeapGraphBuilder
         public T[] Items = new T[256];
         public int Count;
 
-        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public void Add(T item)
         {
             if (Count == Items.Length)
@@ -128,38 +109,8 @@ internal static class HeapGraphBuilder
 
     public static HeapGraph Build(ClrRuntime runtime, IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
-        ClrHeap heap = runtime.Heap;
-        IDataReader reader = runtime.DataTarget.DataReader;
-        ulong minObjectSize = (ulong)reader.PointerSize * 3;
-        var allocationContexts = new AllocationContexts(heap, minObjectSize);
-
-        var typesByMt = new Dictionary<ulong, TypeInfo?>();
-        var typeList = new List<(ulong Mt, string Name)>();
-        ulong freeMt = heap.FreeType.MethodTable, stringMt = heap.StringType.MethodTable;
-        TypeInfo? Resolve(ulong mt)
-        {
-            lock (typesByMt)
-            {
-                if (typesByMt.TryGetValue(mt, out var known))
-                    return known;
-                ClrType? type = heap.GetTypeByMethodTable(mt);
-                TypeInfo? info = null;
-                if (type is not null)
-                {
-                    info = new TypeInfo
-                    {
-                        Id = typeList.Count, BaseSize = (uint)type.StaticSize, ComponentSize = (uint)type.ComponentSize,
-                        IsString = mt == stringMt, IsFree = mt == freeMt,
-                    };
-                    if (type.ContainsPointers)
-                        ReadGcDesc(reader, mt, info);
-                    typeList.Add((mt, type.Name ?? string.Create(CultureInfo.InvariantCulture, $"<unknown type, method table 0x{mt:x}>")));
-                }
-
-                typesByMt[mt] = info;
-                return info;
-            }
-        }
+        var scanner = new HeapScanner(runtime, pointerMaps: true);
+        IDataReader reader = scanner.Reader;
 
         // Dependent handles (ConditionalWeakTable, DependentHandle): the primary keeps the secondary alive, though no
         // field refers to it. The walk adds them as the primary's last references (sorted, so one cursor per segment),
@@ -170,49 +121,41 @@ internal static class HeapGraphBuilder
             .Order()
             .ToArray();
 
-        var segments = heap.Segments.Where(s => s.ObjectRange.Length > 0).OrderBy(s => s.ObjectRange.Start).ToArray();
-        long total = 2 * segments.Sum(s => (long)s.ObjectRange.Length), done = 0; // two passes
-        int lastPercent = -1;
-        void Advance(long bytes)
-        {
-            long now = Interlocked.Add(ref done, bytes);
-            int percent = total == 0 ? 100 : (int)(now * 100 / total);
-            int seen = Volatile.Read(ref lastPercent);
-            if (progress is not null && percent > seen && Interlocked.CompareExchange(ref lastPercent, percent, seen) == seen)
-                progress.Report(new WorkProgress("Indexing the object graph", $"{Bytes.Format(now)} of {Bytes.Format(total)}", now, total));
-        }
-
+        var segments = scanner.Segments;
+        var indexed = new ScanProgress(progress, "Indexing the object graph", 2 * scanner.TotalBytes); // two passes
         var options = new ParallelOptions { CancellationToken = cancellationToken, MaxDegreeOfParallelism = Environment.ProcessorCount };
-        // Biggest segments first so the parallel loop ends evenly; results keep address order by index.
-        var order = Enumerable.Range(0, segments.Length).OrderByDescending(i => segments[i].ObjectRange.Length).ToArray();
 
         // Pass 1 counts the objects of each segment, so pass 2 writes them straight into arrays of the exact size:
-        // no growing buffers and no concatenation (half the memory of collecting first).
-        var counts = new SegmentPart[segments.Length];
-        Parallel.ForEach(order, options, () => new Dictionary<ulong, TypeInfo?>(), (i, _, local) =>
+        // no growing buffers and no concatenation (half the memory of collecting first). Both read the same windows,
+        // so a dump that lacks memory stops both passes at the same object.
+        var counts = scanner.ScanSegments((segment, _, layouts) =>
         {
-            counts[i] = WalkSegment(segments[i], reader, allocationContexts, local, Resolve, minObjectSize, Advance, dependents, null, cancellationToken);
-            return local;
-        }, _ => { });
+            var visitor = new CountVisitor();
+            scanner.Scan(segment, ref visitor, layouts, indexed, cancellationToken, objectBytes: true);
+            return visitor.Count;
+        }, cancellationToken);
 
-        var nodeOffsets = new int[segments.Length + 1];
-        for (int i = 0; i < segments.Length; i++)
-            nodeOffsets[i + 1] = checked(nodeOffsets[i] + counts[i].Count);
+        var nodeOffsets = new int[segments.Count + 1];
+        for (int i = 0; i < segments.Count; i++)
+            nodeOffsets[i + 1] = checked(nodeOffsets[i] + counts[i]);
         int nodeCount = nodeOffsets[^1];
         var addresses = HugePages.Allocate<ulong>(nodeCount);
         var typeIds = HugePages.Allocate<int>(nodeCount);
         var sizes = HugePages.Allocate<uint>(nodeCount);
         var edgeStart = HugePages.Allocate<int>(nodeCount + 1);
 
-        var parts = new SegmentPart[segments.Length];
-        Parallel.ForEach(order, options, () => new Dictionary<ulong, TypeInfo?>(), (i, _, local) =>
+        var parts = scanner.ScanSegments((segment, i, layouts) =>
         {
-            var sink = new NodeSink(addresses, typeIds, sizes, edgeStart) { Base = nodeOffsets[i], Limit = counts[i].Count };
-            parts[i] = WalkSegment(segments[i], reader, allocationContexts, local, Resolve, minObjectSize, Advance, dependents, sink, cancellationToken);
-            if (parts[i].Count != counts[i].Count)
-                throw new InvalidOperationException($"Segment 0x{segments[i].ObjectRange.Start:x} had {counts[i].Count:N0} objects in the first pass and {parts[i].Count:N0} in the second.");
-            return local;
-        }, _ => { });
+            var part = new SegmentPart { Start = segment.ObjectRange.Start, End = segment.ObjectRange.End };
+            var sink = new NodeSink(addresses, typeIds, sizes, edgeStart) { Base = nodeOffsets[i], Limit = counts[i] };
+            var visitor = new IndexVisitor(part, sink, reader, dependents, segment.ObjectRange.Start);
+            var scan = scanner.Scan(segment, ref visitor, layouts, indexed, cancellationToken, objectBytes: true);
+            if (scan.StoppedByVisitor || part.Count != counts[i])
+                throw new InvalidOperationException(string.Create(CultureInfo.InvariantCulture,
+                    $"Segment 0x{segment.ObjectRange.Start:x} had {counts[i]:N0} objects in the first pass and {(scan.StoppedByVisitor ? "more" : part.Count.ToString("N0", CultureInfo.InvariantCulture))} in the second."));
+            part.Warning = scan.Warning("indexing stopped", "is not in root paths or retained sizes");
+            return part;
+        }, cancellationToken);
 
         var edgeOffsets = new long[parts.Length + 1];
         for (int i = 0; i < parts.Length; i++)
@@ -285,10 +228,11 @@ internal static class HeapGraphBuilder
         if (finalizerQueueDamage is not null)
             warnings.Add(finalizerQueueDamage);
         var (roots, frames) = ReadRoots(runtime, addresses, finalizerQueues: finalizerQueueDamage is null, cancellationToken);
+        var layouts = scanner.Layouts;
         return new HeapGraph
         {
             Addresses = addresses, TypeIds = typeIds, Sizes = sizes, EdgeStart = edgeStart, Edges = edges,
-            TypeNames = typeList.Select(t => t.Name).ToArray(), TypeMethodTables = typeList.Select(t => t.Mt).ToArray(),
+            TypeNames = layouts.Select(t => t.Name).ToArray(), TypeMethodTables = layouts.Select(t => t.MethodTable).ToArray(),
             Roots = roots, Frames = frames, Warnings = warnings.ToArray(),
         };
     }
@@ -373,182 +317,83 @@ internal static class HeapGraphBuilder
             yield return root;
     }
 
-    /// <summary>Reads a type's GCDesc: the series count just below the method table, then the series below that.</summary>
-    private static void ReadGcDesc(IDataReader reader, ulong mt, TypeInfo info)
+    /// <summary>Pass 1: the objects of a segment, counted.</summary>
+    private struct CountVisitor : IHeapObjectVisitor
     {
-        long series = reader.Read<long>(mt - 8);
-        if (series > 0 && series < 100_000)
-        {
-            var bytes = new byte[series * 16];
-            if (reader.Read(mt - 8 - (ulong)bytes.Length, bytes) != bytes.Length)
-                return;
-            info.SeriesOffsets = new long[series];
-            info.SeriesSizes = new long[series];
-            for (int i = 0; i < series; i++)
-            {
-                // The series are stored downwards from the method table: series i at mt - 8 - 16 * (i + 1).
-                int at = bytes.Length - (16 * (i + 1));
-                info.SeriesSizes[i] = BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(at));
-                info.SeriesOffsets[i] = BinaryPrimitives.ReadInt64LittleEndian(bytes.AsSpan(at + 8));
-            }
-        }
-        else if (series < 0 && series > -100_000)
-        {
-            // An array of structs with references: a start offset and (pointer count, bytes to skip) items repeated.
-            long items = -series;
-            info.RepeatStart = reader.Read<long>(mt - 16);
-            info.RepeatPointers = new uint[items];
-            info.RepeatSkips = new uint[items];
-            for (int i = 0; i < items; i++)
-            {
-                ulong item = reader.Read<ulong>(mt - 24 - (ulong)(8 * i));
-                info.RepeatPointers[i] = (uint)item;
-                info.RepeatSkips[i] = (uint)(item >> 32);
-            }
+        public int Count;
 
-            if (info.RepeatPointers.All(p => p == 0))
-                info.RepeatPointers = info.RepeatSkips = null; // nothing to report, and it would never advance
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public bool Visit(ulong address, ulong methodTable, ObjectLayout layout, ulong size, ReadOnlySpan<byte> window, int offset)
+        {
+            if (!layout.IsFree)
+                Count++;
+            return true;
         }
     }
 
-    private static SegmentPart WalkSegment(ClrSegment segment, IDataReader reader, AllocationContexts allocationContexts, Dictionary<ulong, TypeInfo?> local,
-        Func<ulong, TypeInfo?> resolve, ulong minObjectSize, Action<long> advance, (ulong From, ulong To)[] dependents, NodeSink? sink, CancellationToken cancellationToken)
+    /// <summary>Pass 2: the objects of a segment written to the sink, their references (and dependents) to the part.</summary>
+    private struct IndexVisitor : IHeapObjectVisitor
     {
-        // The first dependent handle whose primary is in this segment; the cursor moves with the walk.
-        int dep = Array.BinarySearch(dependents, (segment.ObjectRange.Start, 0UL));
-        if (dep < 0)
-            dep = ~dep;
-        var part = new SegmentPart { Start = segment.ObjectRange.Start, End = segment.ObjectRange.End };
-        var contexts = allocationContexts.For(segment);
-        ulong end = segment.ObjectRange.End;
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(Window);
-        try
+        private readonly SegmentPart _part;
+        private readonly NodeSink _sink;
+        private readonly IDataReader _reader;
+        private readonly (ulong From, ulong To)[] _dependents;
+
+        /// <summary>The first dependent handle whose primary is not before the current object; moves with the walk.</summary>
+        private int _dep;
+
+        public IndexVisitor(SegmentPart part, NodeSink sink, IDataReader reader, (ulong From, ulong To)[] dependents, ulong segmentStart)
         {
-            ulong windowStart = 0;
-            int windowLength = 0;
-            ulong reported = segment.FirstObjectAddress;
-            ulong obj = contexts.SkipFrom(segment.FirstObjectAddress);
-            ulong lastMt = 0;
-            TypeInfo? type = null;
-            while (obj < end)
+            _part = part;
+            _sink = sink;
+            _reader = reader;
+            _dependents = dependents;
+            _dep = Array.BinarySearch(dependents, (segmentStart, 0UL));
+            if (_dep < 0)
+                _dep = ~_dep;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public bool Visit(ulong address, ulong methodTable, ObjectLayout layout, ulong size, ReadOnlySpan<byte> window, int offset)
+        {
+            if (layout.IsFree)
+                return true; // free space: not an object
+            var part = _part;
+            var sink = _sink;
+            if (part.Count == sink.Limit)
+                return false; // more than the first pass saw: reported by the caller
+
+            int at = sink.Base + part.Count++;
+            sink.Addresses[at] = address;
+            sink.TypeIds[at] = layout.Id;
+            sink.Sizes[at] = size > uint.MaxValue ? uint.MaxValue : (uint)size;
+            sink.EdgeStart[at] = part.Targets.Count;
+            if (layout.HasPointers)
             {
-                if (obj < windowStart || obj + 16 > windowStart + (ulong)windowLength)
+                if ((ulong)offset + size <= (ulong)window.Length)
                 {
-                    cancellationToken.ThrowIfCancellationRequested();
-                    advance((long)(obj - reported));
-                    reported = obj;
-                    windowStart = obj;
-                    windowLength = reader.Read(obj, buffer.AsSpan(0, (int)Math.Min((ulong)Window, end - obj)));
-                    if (windowLength < 16 && end - obj >= 16)
-                    {
-                        part.Warning = Warn(segment, obj, "memory is not in the dump");
-                        break;
-                    }
+                    AddReferences(layout, window.Slice(offset, (int)size), part.Targets);
                 }
-
-                int offset = (int)(obj - windowStart);
-                ulong mt = BinaryPrimitives.ReadUInt64LittleEndian(buffer.AsSpan(offset)) & ~3UL;
-                if (mt == 0)
+                else if (size <= int.MaxValue)
                 {
-                    ulong skipped = contexts.SkipFrom(obj);
-                    if (skipped != obj)
-                    {
-                        obj = skipped;
-                        continue;
-                    }
-
-                    part.Warning = Warn(segment, obj, "zero method table outside an allocation context");
-                    break;
+                    byte[] whole = ArrayPool<byte>.Shared.Rent((int)size);
+                    int read = _reader.Read(address, whole.AsSpan(0, (int)size));
+                    AddReferences(layout, whole.AsSpan(0, read), part.Targets);
+                    ArrayPool<byte>.Shared.Return(whole);
                 }
-
-                if (mt != lastMt)
-                {
-                    if (!local.TryGetValue(mt, out type))
-                        local[mt] = type = resolve(mt);
-                    lastMt = mt;
-                }
-
-                if (type is null)
-                {
-                    part.Warning = Warn(segment, obj, string.Create(CultureInfo.InvariantCulture, $"invalid method table 0x{mt:x}"));
-                    break;
-                }
-
-                ulong size = type.BaseSize;
-                if (type.ComponentSize != 0)
-                {
-                    uint count = BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(offset + 8));
-                    if (type.IsString)
-                        count++;
-                    size += count * (ulong)type.ComponentSize;
-                }
-
-                if (size < minObjectSize)
-                    size = minObjectSize;
-                if (type.IsFree)
-                {
-                    // free space: not an object
-                }
-                else if (sink is null)
-                {
-                    part.Count++;
-                }
-                else
-                {
-                    if (part.Count == sink.Limit)
-                    {
-                        part.Count++; // more than the first pass saw: reported by the caller
-                        break;
-                    }
-
-                    int at = sink.Base + part.Count++;
-                    sink.Addresses[at] = obj;
-                    sink.TypeIds[at] = type.Id;
-                    sink.Sizes[at] = size > uint.MaxValue ? uint.MaxValue : (uint)size;
-                    sink.EdgeStart[at] = part.Targets.Count;
-                    if (type.HasPointers)
-                    {
-                        if ((ulong)offset + size <= (ulong)windowLength)
-                        {
-                            AddReferences(type, buffer.AsSpan(offset, (int)size), part.Targets);
-                        }
-                        else if (size <= int.MaxValue)
-                        {
-                            byte[] whole = ArrayPool<byte>.Shared.Rent((int)size);
-                            int read = reader.Read(obj, whole.AsSpan(0, (int)size));
-                            AddReferences(type, whole.AsSpan(0, read), part.Targets);
-                            ArrayPool<byte>.Shared.Return(whole);
-                        }
-                    }
-
-                    while (dep < dependents.Length && dependents[dep].From < obj)
-                        dep++;
-                    for (; dep < dependents.Length && dependents[dep].From == obj; dep++)
-                        part.Targets.Add(dependents[dep].To);
-                }
-
-                ulong next = obj + ((size + 7) & ~7UL);
-                if (next <= obj)
-                {
-                    part.Warning = Warn(segment, obj, "object size overflows the address space");
-                    break;
-                }
-
-                obj = next >= contexts.Next ? contexts.SkipFrom(next) : next;
             }
 
-            advance((long)(end - reported));
+            var dependents = _dependents;
+            while (_dep < dependents.Length && dependents[_dep].From < address)
+                _dep++;
+            for (; _dep < dependents.Length && dependents[_dep].From == address; _dep++)
+                part.Targets.Add(dependents[_dep].To);
+            return true;
         }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-
-        return part;
     }
 
     /// <summary>Non-null references of one object, from its bytes and its type's pointer map.</summary>
-    private static void AddReferences(TypeInfo type, ReadOnlySpan<byte> obj, Buffer<ulong> targets)
+    private static void AddReferences(ObjectLayout type, ReadOnlySpan<byte> obj, Buffer<ulong> targets)
     {
         long size = obj.Length;
         if (type.SeriesOffsets is { } offsets)
@@ -585,8 +430,4 @@ internal static class HeapGraphBuilder
             }
         }
     }
-
-    private static string Warn(ClrSegment segment, ulong obj, string reason) =>
-        string.Create(CultureInfo.InvariantCulture,
-            $"{segment.Kind} segment [0x{segment.ObjectRange.Start:x}, 0x{segment.ObjectRange.End:x}): indexing stopped at 0x{obj:x}: {reason}; the objects after it are not in root paths or retained sizes.");
 }
