@@ -44,7 +44,7 @@ public sealed record SyncOverAsyncWait(int ManagedThreadId, string? ThreadName, 
 {
     public string ThreadLabel => ThreadName is { Length: > 0 } n ? $"'{n}' (thread {ManagedThreadId})" : $"thread {ManagedThreadId}";
 
-    public override string ToString() => $"thread {ThreadLabel} blocks in {BlockingFrame} on {Task} ({WaitFrame})";
+    public override string ToString() => $"{ThreadLabel} blocks in {BlockingFrame} on {Task} ({WaitFrame})";
 }
 
 /// <summary>Async calls of one method that have not completed, with what they await and who awaits them.</summary>

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Analysis.Findings;
 
 namespace Analysis.Dumps;
@@ -95,10 +96,10 @@ internal sealed class TriageContext
 
     public void Report(string step) => Progress?.Report(new WorkProgress("Triage", step, 0, 0));
 
-    /// <summary>"'name' (id)" for a named thread, else "thread id".</summary>
+    /// <summary>"'name' (id)" for a named thread, else the id: what follows "thread " in a finding.</summary>
     public string Label(int managedThreadId)
     {
         var t = Threads.FirstOrDefault(x => x.ManagedThreadId == managedThreadId);
-        return t?.Name is { Length: > 0 } n ? $"'{n}' ({managedThreadId})" : $"thread {managedThreadId}";
+        return t?.Name is { Length: > 0 } n ? $"'{n}' ({managedThreadId})" : managedThreadId.ToString(CultureInfo.InvariantCulture);
     }
 }

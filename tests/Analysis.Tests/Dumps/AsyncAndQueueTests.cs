@@ -134,6 +134,16 @@ public class AsyncAndQueueTests
         Assert.Contains($"'{TargetFacts.CatchThread}'", exception.Summary);
         Assert.Contains(TargetFacts.CatchExceptionMessage, exception.Summary);
 
+        Assert.StartsWith($"thread '{TargetFacts.CatchThread}' (", exception.Summary, StringComparison.Ordinal);
+
+        // a thread without a name is "thread 5", never "thread thread 5"
+        var context = new TriageContext(session, new TriageOptions(), null, CancellationToken.None);
+        var unnamed = session.GetThreads().First(t => string.IsNullOrEmpty(t.Name));
+        Assert.Equal($"{unnamed.ManagedThreadId}", context.Label(unnamed.ManagedThreadId));
+        var wait = new SyncOverAsyncWait(unnamed.ManagedThreadId, null, "Contoso.A.Get", "Task.Wait", 0x10, "Task<int>");
+        Assert.StartsWith($"thread {unnamed.ManagedThreadId} blocks in Contoso.A.Get", wait.ToString(), StringComparison.Ordinal);
+        Assert.StartsWith($"'{TargetFacts.CatchThread}' (thread 9) blocks in", (wait with { ManagedThreadId = 9, ThreadName = TargetFacts.CatchThread }).ToString(), StringComparison.Ordinal);
+
         var suspects = findings.Where(f => f.Kind == "leak suspect").ToArray();
         Assert.Contains(suspects, f => f.Summary.StartsWith($"{TargetFacts.LeakedOrderCount:N0} {TargetFacts.LeakedOrderType} (", StringComparison.Ordinal));
         var sessions = Assert.Single(suspects, f => f.Summary.StartsWith($"{TargetFacts.SessionCount:N0} {TargetFacts.SessionType} (", StringComparison.Ordinal));
