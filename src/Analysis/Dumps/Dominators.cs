@@ -5,6 +5,7 @@ namespace Analysis.Dumps;
 /// <summary>A type's objects and the memory they keep alive: what would be freed if none of them were referenced.</summary>
 public sealed record RetainedTypeStat(string TypeName, long Count, long ShallowSize, long RetainedSize)
 {
+    /// <summary>One table row: count, shallow and retained bytes, type name.</summary>
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{Count,12:N0} {ShallowSize,16:N0} {RetainedSize,16:N0}  {TypeName}");
 }

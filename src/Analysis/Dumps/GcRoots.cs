@@ -7,6 +7,7 @@ namespace Analysis.Dumps;
 /// <summary>One object on a root path, and how the object before it refers to it (a field, an array element).</summary>
 public sealed record GcRootHop(ulong Address, string TypeName, string? Via)
 {
+    /// <summary>"Via → TypeName", or the type name alone for the first hop.</summary>
     public override string ToString() => Via is null ? TypeName : $"{Via} → {TypeName}";
 }
 
@@ -17,6 +18,7 @@ public sealed record GcRootHop(ulong Address, string TypeName, string? Via)
 /// </summary>
 public sealed record GcRootPath
 {
+    /// <summary>What kind of root holds the path: a static, a thread's stack, a handle (strong, pinned …), the finalizer queue.</summary>
     public required GcRootKind RootKind { get; init; }
 
     /// <summary>The root in words: "static Contoso.Registry.Sessions", "thread 7 (worker-a) in Contoso.Job.Run()", "pinned handle".</summary>
@@ -31,13 +33,16 @@ public sealed record GcRootPath
     /// <summary>Some of the objects sharing it (at most 10).</summary>
     public ItemList<ulong> Addresses { get; init; } = [];
 
+    /// <summary>Address of the object asked about (the last hop).</summary>
     public ulong Target => Hops[^1].Address;
 
+    /// <summary>Type name of the object asked about (the last hop).</summary>
     public string TargetType => Hops[^1].TypeName;
 
     /// <summary>The path in one line, e.g. "static X.Sessions → Dictionary&lt;…&gt; ._entries → Entry[] [3].value → CustomerSession".</summary>
     public string Path => Root + " → " + string.Join(" ", Hops.Select((h, i) => i == 0 ? h.TypeName : h.ToString()));
 
+    /// <summary>The <see cref="Path"/>, prefixed "N × " when several objects share it.</summary>
     public override string ToString() => Count > 1 ? string.Create(CultureInfo.InvariantCulture, $"{Count:N0} × {Path}") : Path;
 }
 
