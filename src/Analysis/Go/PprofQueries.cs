@@ -6,10 +6,13 @@ namespace Analysis.Go;
 /// <summary>A row of pprof -top: a function's own (flat) and inclusive (cum) value.</summary>
 public sealed record PprofTopRow(string Function, long Flat, double FlatPercent, double SumPercent, long Cum, double CumPercent, string SampleType, string Unit)
 {
+    /// <summary><see cref="Flat"/> formatted in its unit (e.g. "1.5 MB", "12.34ms").</summary>
     public string FlatText => PprofValues.Format(Flat, Unit);
 
+    /// <summary><see cref="Cum"/> formatted in its unit.</summary>
     public string CumText => PprofValues.Format(Cum, Unit);
 
+    /// <summary>One pprof -top line: flat, flat%, sum%, cum, cum%, function.</summary>
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{FlatText,12} {FlatPercent,6:F2}% {SumPercent,6:F2}% {CumText,12} {CumPercent,6:F2}%  {Function}");
 }
@@ -17,6 +20,7 @@ public sealed record PprofTopRow(string Function, long Flat, double FlatPercent,
 /// <summary>A caller or callee of a peeked function (pprof -peek), with the value flowing through that edge.</summary>
 public sealed record PprofPeekRow(string Function, string Relation, string Other, long Value, double Percent, string Unit)
 {
+    /// <summary>"Function: Relation value percent  Other".</summary>
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{Function}: {Relation,-6} {PprofValues.Format(Value, Unit),12} {Percent,6:F2}%  {Other}");
 }
@@ -24,12 +28,14 @@ public sealed record PprofPeekRow(string Function, string Relation, string Other
 /// <summary>A sample's stack and value (pprof -traces), heaviest first.</summary>
 public sealed record PprofTrace(long Value, string Unit, ItemList<StackFrameInfo> Frames, LabelSet Labels)
 {
+    /// <summary>"value: leaf &lt;- caller &lt;- …".</summary>
     public override string ToString() => $"{PprofValues.Format(Value, Unit)}: {string.Join(" <- ", Frames.Select(f => f.Function))}";
 }
 
 /// <summary>Formats pprof values by unit.</summary>
 public static class PprofValues
 {
+    /// <summary>A value in its unit as pprof shows it: bytes as B/KB/MB/GB (powers of 1024), nanoseconds as ms with two decimals, anything else as a plain count.</summary>
     public static string Format(long value, string unit) => unit switch
     {
         "bytes" => (value < 0 ? "-" : "") + Bytes.Format(PprofQueries.Magnitude(value)),
