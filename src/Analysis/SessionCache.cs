@@ -6,6 +6,7 @@ public interface IAnalysisSession : IDisposable
     /// <summary>Full path of the file analyzed.</summary>
     string Path { get; }
 
+    /// <summary>Whether the session was disposed; its questions then fail with SessionClosed.</summary>
     bool IsClosed { get; }
 }
 
@@ -22,6 +23,7 @@ public class SessionCache<TSession>
     private readonly List<Entry> _entries = new();
     private readonly int _implicitCapacity;
 
+    /// <summary>A cache that keeps at most <paramref name="implicitCapacity"/> implicitly opened sessions (0: none kept).</summary>
     public SessionCache(int implicitCapacity = 3)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(implicitCapacity);

@@ -32,8 +32,10 @@ public sealed record StackFrameInfo(string Function, string? Module, FrameKind K
     /// <summary>Offset of the return address in the function (Go "+0x25"), 0 when unknown.</summary>
     public long Offset { get; init; }
 
+    /// <summary>The frame's instruction address (a dump's IP, a pprof location's address); 0 when unknown, as in text goroutine dumps.</summary>
     public ulong InstructionPointer { get; init; }
 
+    /// <summary>The frame's stack pointer (dumps only); 0 when unknown.</summary>
     public ulong StackPointer { get; init; }
 
     /// <summary><c>Module!Function</c>, or the function alone when the module is unknown; runtime frames in brackets.</summary>
