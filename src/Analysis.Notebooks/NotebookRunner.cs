@@ -23,6 +23,11 @@ public sealed class NotebookRunOptions
 }
 
 /// <summary>Which code cell is about to run.</summary>
+/// <param name="CellIndex">0-based index of the cell in the notebook (injected cells included).</param>
+/// <param name="CodeCell">1-based number of this code cell among the code cells.</param>
+/// <param name="CodeCells">Code cells in the notebook.</param>
+/// <param name="Language">The cell's kernel language: "csharp", "pwsh" ….</param>
+/// <param name="FirstLine">The cell's first line, for the progress message.</param>
 public sealed record NotebookProgress(int CellIndex, int CodeCell, int CodeCells, string Language, string FirstLine);
 
 /// <summary>The outcome of a run. The notebook holds every executed cell's outputs, up to and including a failed one.</summary>

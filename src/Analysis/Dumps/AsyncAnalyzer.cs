@@ -42,6 +42,12 @@ public sealed record AsyncStateMachine
 }
 
 /// <summary>A thread blocked synchronously on a task (.Result, .Wait(), GetAwaiter().GetResult()): "sync over async".</summary>
+/// <param name="ManagedThreadId">The blocked thread's managed id.</param>
+/// <param name="ThreadName">The thread's name; null when unnamed.</param>
+/// <param name="BlockingFrame">The caller that blocks (the frame below the wait), or "(no managed caller)".</param>
+/// <param name="WaitFrame">The wait it is in, e.g. "Task.Wait", "TaskAwaiter.GetResult".</param>
+/// <param name="TaskAddress">Address of the task waited for; 0 when it is not among the thread's stack roots.</param>
+/// <param name="Task">The task waited for in words: "the task of M" for an async method's task, or what it is.</param>
 public sealed record SyncOverAsyncWait(int ManagedThreadId, string? ThreadName, string BlockingFrame, string WaitFrame, ulong TaskAddress, string Task)
 {
     /// <summary>"'name' (thread N)", or "thread N" for an unnamed thread.</summary>
@@ -81,6 +87,9 @@ public sealed record StuckAwaitGroup
 }
 
 /// <summary>Async state of a dump: every state machine box, the incomplete ones grouped, and sync-over-async waits.</summary>
+/// <param name="StateMachines">Every async state machine box on the heap, completed ones included.</param>
+/// <param name="Groups">The incomplete ones grouped by method, largest group first.</param>
+/// <param name="SyncWaits">Threads blocked synchronously on a task.</param>
 public sealed record AsyncReport(IReadOnlyList<AsyncStateMachine> StateMachines, IReadOnlyList<StuckAwaitGroup> Groups, IReadOnlyList<SyncOverAsyncWait> SyncWaits)
 {
     /// <summary>State machines not completed. Counts <see cref="StateMachines"/> on each call.</summary>

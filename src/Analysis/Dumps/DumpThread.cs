@@ -32,6 +32,11 @@ public enum LockKind
 }
 
 /// <summary>A lock object: its address and type, and the thread that holds it when known.</summary>
+/// <param name="Address">Address of the lock object.</param>
+/// <param name="TypeName">The lock object's type (full name).</param>
+/// <param name="Kind">How it is held: a Monitor sync block, a thin lock in the object header, or a System.Threading.Lock.</param>
+/// <param name="OwnerThreadId">Managed id of the thread that holds it; null when not held or not known.</param>
+/// <param name="RecursionCount">How many times the owner has entered it (0 when not known).</param>
 public sealed record LockInfo(ulong Address, string TypeName, LockKind Kind, int? OwnerThreadId, int RecursionCount = 0)
 {
     /// <summary>Type name without namespace, e.g. <c>AccountLock</c>.</summary>
@@ -43,6 +48,10 @@ public sealed record LockInfo(ulong Address, string TypeName, LockKind Kind, int
 }
 
 /// <summary>An exception object referenced by a thread.</summary>
+/// <param name="Type">The exception's type (full name).</param>
+/// <param name="Message">Its message; null when it has none.</param>
+/// <param name="HResult">Its HResult.</param>
+/// <param name="Address">Address of the exception object.</param>
 public sealed record ExceptionInfo(string Type, string? Message, int HResult, ulong Address)
 {
     /// <summary>The frames recorded in the exception's stack trace (where it was thrown), top first.</summary>
@@ -56,6 +65,11 @@ public sealed record ExceptionInfo(string Type, string? Message, int HResult, ul
 }
 
 /// <summary>One thread on a deadlock cycle: it holds <see cref="Holds"/> and waits for <see cref="WaitsFor"/>.</summary>
+/// <param name="ThreadId">Managed id of the thread.</param>
+/// <param name="ThreadName">Its name; null when unnamed.</param>
+/// <param name="Holds">The lock it holds that the previous thread on the cycle waits for; null when not known.</param>
+/// <param name="WaitsFor">The lock it waits to enter.</param>
+/// <param name="WaitsForOwnerThreadId">Managed id of the thread holding <paramref name="WaitsFor"/> (the next on the cycle).</param>
 public sealed record DeadlockLink(int ThreadId, string? ThreadName, LockInfo? Holds, LockInfo WaitsFor, int WaitsForOwnerThreadId)
 {
     /// <summary>"name (thread N)", or "thread N" for an unnamed thread.</summary>
@@ -134,7 +148,7 @@ public sealed record DumpThread : IStackSample
     /// <summary>Running, waiting, blocked on a lock, deadlocked, dead or unstarted, from the stack and the lock graph.</summary>
     public required DumpThreadState State { get; init; }
 
-    /// <summary>False for threads that finished or never started (their Thread object is still on the heap).</summary>
+    /// <summary>False once the thread has finished (its Thread object may still be on the heap).</summary>
     public bool IsAlive { get; init; }
 
     /// <summary>Whether it is a background thread (does not keep the process alive).</summary>

@@ -5,6 +5,8 @@ using Microsoft.Diagnostics.Runtime;
 namespace Analysis.Dumps;
 
 /// <summary>Objects of one type.</summary>
+/// <param name="TypeName">The type's full name.</param>
+/// <param name="Count">Objects of the type.</param>
 public sealed record TypeCount(string TypeName, int Count)
 {
     /// <summary>"N TypeName".</summary>

@@ -5,6 +5,9 @@ using Microsoft.Diagnostics.Runtime;
 namespace Analysis.Dumps;
 
 /// <summary>One object on a root path, and how the object before it refers to it (a field, an array element).</summary>
+/// <param name="Address">Address of the object.</param>
+/// <param name="TypeName">Its type (full name).</param>
+/// <param name="Via">How the previous object refers to it (a field "._entries", an element "[3].value"); null for the first hop.</param>
 public sealed record GcRootHop(ulong Address, string TypeName, string? Via)
 {
     /// <summary>"Via → TypeName", or the type name alone for the first hop.</summary>
@@ -536,6 +539,9 @@ internal sealed class GcRoots
 }
 
 /// <summary>Root paths for a type-name question: the merged paths, and how many matching objects no root reaches.</summary>
+/// <param name="TypeNamePattern">The type name (or wildcard) asked about.</param>
+/// <param name="Paths">The merged root paths, most objects first.</param>
+/// <param name="Unreachable">Matching objects no root reaches (garbage not collected yet).</param>
 public sealed record GcRootQuery(string TypeNamePattern, IReadOnlyList<GcRootPath> Paths, int Unreachable)
 {
     /// <summary>Matching objects that are alive (the sum over all paths, also those beyond the top ones shown).</summary>

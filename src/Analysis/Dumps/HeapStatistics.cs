@@ -12,6 +12,9 @@ public enum HeapSortBy
 }
 
 /// <summary>One row of <c>dumpheap -stat</c>: all live objects of one type name.</summary>
+/// <param name="TypeName">The type's full name (generic arguments included).</param>
+/// <param name="Count">Live objects of the type.</param>
+/// <param name="TotalSize">Bytes they take, object headers included (shallow: not what they reference).</param>
 public sealed record HeapTypeStat(string TypeName, long Count, long TotalSize)
 {
     /// <summary>The method table(s) of this type name (several when the type is loaded more than once).</summary>
@@ -87,6 +90,11 @@ public sealed class HeapStatistics
 }
 
 /// <summary>One type's change between two heap walks (an earlier dump of the same process and a later one).</summary>
+/// <param name="TypeName">The type's full name.</param>
+/// <param name="Count">Objects in the later dump.</param>
+/// <param name="TotalSize">Bytes in the later dump.</param>
+/// <param name="BaselineCount">Objects in the earlier (baseline) dump.</param>
+/// <param name="BaselineSize">Bytes in the earlier (baseline) dump.</param>
 public sealed record HeapTypeDiff(string TypeName, long Count, long TotalSize, long BaselineCount, long BaselineSize)
 {
     /// <summary>Objects gained since the baseline (negative when fewer).</summary>

@@ -5,6 +5,10 @@ using Microsoft.Diagnostics.Runtime;
 namespace Analysis.Dumps;
 
 /// <summary>Thread-pool workers running the same code: the user frame they are in and where they wait.</summary>
+/// <param name="Frame">The first user frame the workers are in.</param>
+/// <param name="WaitingIn">The wait they are in, when they wait; null when running.</param>
+/// <param name="Count">Workers in the group.</param>
+/// <param name="ThreadIds">Their managed thread ids, ascending.</param>
 public sealed record WorkerGroup(string Frame, string? WaitingIn, int Count, ItemList<int> ThreadIds)
 {
     /// <summary>"N in Frame, waiting in W".</summary>
@@ -13,6 +17,9 @@ public sealed record WorkerGroup(string Frame, string? WaitingIn, int Count, Ite
 }
 
 /// <summary>Queued thread-pool work of one kind: "Contoso.Workers.ExportJob", "Task running Contoso.X.Flush" …</summary>
+/// <param name="Description">What the work items run: a type, or "Task running M".</param>
+/// <param name="Count">Queued items.</param>
+/// <param name="Queue">"global", "high priority", "low priority" or "worker-local".</param>
 public sealed record WorkItemGroup(string Description, int Count, string Queue)
 {
     /// <summary>"N × Description (Queue)".</summary>
@@ -20,6 +27,10 @@ public sealed record WorkItemGroup(string Description, int Count, string Queue)
 }
 
 /// <summary>Timers with the same callback and period.</summary>
+/// <param name="Callback">The method the timers call ("Task.Delay" for delays).</param>
+/// <param name="Count">Active timers (not cancelled) with this callback and period.</param>
+/// <param name="DueTimeMs">The earliest due time among them, in ms; null when none is scheduled.</param>
+/// <param name="PeriodMs">The period, in ms; null for one-shot timers.</param>
 public sealed record TimerGroup(string Callback, int Count, long? DueTimeMs, long? PeriodMs)
 {
     /// <summary>"N × Callback (due D ms|never, period P ms|none)".</summary>
@@ -42,7 +53,7 @@ public sealed record ThreadPoolReport
     /// <summary>Workers waiting for work.</summary>
     public int IdleWorkers { get; init; }
 
-    /// <summary>Workers the pool retired (kept, not counted as active, until they exit).</summary>
+    /// <summary>Retired workers, as the runtime counts them (ClrMD's ClrThreadPool.RetiredWorkerThreads).</summary>
     public int RetiredWorkers { get; init; }
 
     /// <summary>CPU use the pool's hill climbing last saw, in percent (0–100).</summary>
@@ -57,7 +68,7 @@ public sealed record ThreadPoolReport
     /// <summary>Work items waiting in the global and per-thread queues.</summary>
     public int QueuedCount => Queued.Sum(q => q.Count);
 
-    /// <summary>Queued work items grouped by description and queue (global, high priority, low priority, per-thread local).</summary>
+    /// <summary>Queued work items grouped by description and queue ("global", "high priority", "low priority", "worker-local").</summary>
     public ItemList<WorkItemGroup> Queued { get; init; } = [];
 
     /// <summary>Timers in the timer queues, summed over <see cref="Timers"/>.</summary>

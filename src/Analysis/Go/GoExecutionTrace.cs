@@ -4,6 +4,10 @@ using System.Text;
 namespace Analysis.Go;
 
 /// <summary>A garbage collection in a Go execution trace.</summary>
+/// <param name="Sequence">The GC's sequence number in the program (as the runtime counts cycles).</param>
+/// <param name="StartMs">Start, in ms from the first event of the trace.</param>
+/// <param name="DurationMs">From start to end, in ms (mostly concurrent with the program).</param>
+/// <param name="StopTheWorldMs">Stop-the-world time of its "GC …" pauses, in ms.</param>
 public sealed record GoTraceGc(long Sequence, double StartMs, double DurationMs, double StopTheWorldMs)
 {
     /// <summary>"GC N at T ms: D ms, stop-the-world S ms".</summary>
@@ -11,6 +15,9 @@ public sealed record GoTraceGc(long Sequence, double StartMs, double DurationMs,
 }
 
 /// <summary>A stop-the-world pause and why ("GC sweep termination", "GC mark termination", "start trace", …).</summary>
+/// <param name="Kind">Why the world stopped: "GC sweep termination", "GC mark termination", "start trace" ….</param>
+/// <param name="StartMs">Start, in ms from the first event of the trace.</param>
+/// <param name="DurationMs">How long every goroutine was stopped, in ms.</param>
 public sealed record GoTraceStopTheWorld(string Kind, double StartMs, double DurationMs)
 {
     /// <summary>"T ms  D ms  Kind".</summary>
@@ -18,6 +25,9 @@ public sealed record GoTraceStopTheWorld(string Kind, double StartMs, double Dur
 }
 
 /// <summary>Why goroutines blocked, how often, and for how long in total.</summary>
+/// <param name="Reason">The runtime's block reason: "chan receive", "select", "sync", "network" ….</param>
+/// <param name="Count">How many times goroutines blocked for it.</param>
+/// <param name="TotalBlockedMs">Time blocked for it, summed over goroutines, in ms.</param>
 public sealed record GoBlockReason(string Reason, int Count, double TotalBlockedMs)
 {
     /// <summary>"N × Reason (T ms blocked)".</summary>
@@ -25,6 +35,11 @@ public sealed record GoBlockReason(string Reason, int Count, double TotalBlocked
 }
 
 /// <summary>Goroutines per state at one moment of the trace.</summary>
+/// <param name="TimeMs">The moment, in ms from the first event of the trace.</param>
+/// <param name="Running">Goroutines running on a P.</param>
+/// <param name="Runnable">Goroutines ready to run, waiting for a P.</param>
+/// <param name="Waiting">Goroutines blocked (channel, lock, network, sleep …).</param>
+/// <param name="Syscall">Goroutines in a system call.</param>
 public sealed record GoStateSample(double TimeMs, int Running, int Runnable, int Waiting, int Syscall)
 {
     /// <summary>"T ms  running R, runnable Q, waiting W, syscall S".</summary>

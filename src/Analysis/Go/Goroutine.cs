@@ -62,6 +62,9 @@ public sealed record Goroutine : IGoroutineSample
 }
 
 /// <summary>A line the parser could not place, with why.</summary>
+/// <param name="LineNumber">1-based line in the file.</param>
+/// <param name="Text">The line (cut to 120 characters).</param>
+/// <param name="Reason">Why it was skipped, e.g. "not a gc line".</param>
 public sealed record SkippedLine(int LineNumber, string Text, string Reason)
 {
     /// <summary>"line N: Reason: Text".</summary>

@@ -4,6 +4,8 @@ using Analysis.Stacks;
 namespace Analysis.Go;
 
 /// <summary>A bucket of goroutines that looks leaked: many, blocked long on a channel, select or lock.</summary>
+/// <param name="Bucket">The goroutines (same state, stack and creator).</param>
+/// <param name="Description">Why they look leaked, in one sentence.</param>
 public sealed record LeakSuspect(StackBucket Bucket, string Description)
 {
     /// <summary>Goroutines in the bucket.</summary>

@@ -12,6 +12,8 @@ internal readonly record struct PprofFrame(string Function, string File, long Li
 internal sealed record PprofSample(int[] Frames, long[] Values, LabelSet Labels, IReadOnlyDictionary<string, long> NumLabels);
 
 /// <summary>What a sample value or the sampling period measures: ("inuse_space", "bytes"), ("cpu", "nanoseconds").</summary>
+/// <param name="Type">What is measured: "inuse_space", "alloc_objects", "cpu", "samples", "delay", "contentions" ….</param>
+/// <param name="Unit">Its unit: "bytes", "nanoseconds", "count" ….</param>
 public sealed record PprofValueType(string Type, string Unit)
 {
     /// <summary>"Type (Unit)", e.g. "inuse_space (bytes)".</summary>

@@ -18,6 +18,9 @@ public enum FrameKind
 /// can be grouped and compared. <see cref="Function"/> is the full name (namespace, type, method and
 /// parameter types for .NET; package path and function for Go).
 /// </summary>
+/// <param name="Function">The full name: namespace, type, method and parameter types (.NET); package path and function (Go).</param>
+/// <param name="Module">The assembly, native library or Go package; null when unknown.</param>
+/// <param name="Kind">Managed, runtime, native or Go code.</param>
 public sealed record StackFrameInfo(string Function, string? Module, FrameKind Kind = FrameKind.Managed)
 {
     /// <summary>Source file, when the artifact records it (Go dumps do; .NET dumps do not).</summary>

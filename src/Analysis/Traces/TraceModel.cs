@@ -117,6 +117,12 @@ public sealed record GcSummary
 }
 
 /// <summary>A function's share of CPU samples.</summary>
+/// <param name="Function">The method (full name).</param>
+/// <param name="Module">The module (assembly or native library) it is in; null when unknown.</param>
+/// <param name="ExclusiveSamples">Samples with the function as the leaf (its own code).</param>
+/// <param name="InclusiveSamples">Samples with the function anywhere on the stack.</param>
+/// <param name="ExclusivePercent"><paramref name="ExclusiveSamples"/> as a percentage of the samples counted.</param>
+/// <param name="InclusivePercent"><paramref name="InclusiveSamples"/> as a percentage of the samples counted.</param>
 public sealed record CpuFunction(string Function, string? Module, long ExclusiveSamples, long InclusiveSamples, double ExclusivePercent, double InclusivePercent)
 {
     /// <summary>"excl% incl%  Module!Function".</summary>
@@ -125,6 +131,8 @@ public sealed record CpuFunction(string Function, string? Module, long Exclusive
 }
 
 /// <summary>One stack in folded form ("root;…;leaf") and how many samples it had.</summary>
+/// <param name="Stack">The frames root first, joined by ';'.</param>
+/// <param name="Samples">How many samples had exactly this stack.</param>
 public sealed record FoldedStack(string Stack, long Samples)
 {
     /// <summary>"root;…;leaf N", the folded-stack line flamegraph tools read.</summary>
@@ -132,6 +140,11 @@ public sealed record FoldedStack(string Stack, long Samples)
 }
 
 /// <summary>An exception thrown during the trace.</summary>
+/// <param name="TimeMs">When it was thrown, in ms from the start of the trace.</param>
+/// <param name="ThreadId">The OS thread id of the throwing thread.</param>
+/// <param name="Type">The exception type (full name).</param>
+/// <param name="Message">Its message (empty when none).</param>
+/// <param name="HResult">Its HResult.</param>
 public sealed record TraceException(double TimeMs, int ThreadId, string Type, string Message, int HResult)
 {
     /// <summary>Where it was thrown, top first (empty when the trace has no stacks).</summary>
@@ -148,6 +161,10 @@ public sealed record TraceException(double TimeMs, int ThreadId, string Type, st
 }
 
 /// <summary>A thread that had to wait for a lock.</summary>
+/// <param name="TimeMs">When the wait began, in ms from the start of the trace.</param>
+/// <param name="ThreadId">The OS thread id of the waiting thread.</param>
+/// <param name="DurationMs">How long it waited, in ms.</param>
+/// <param name="LockKind">"managed" (Monitor, Lock) or "native" (a runtime-internal lock).</param>
 public sealed record ContentionEvent(double TimeMs, int ThreadId, double DurationMs, string LockKind)
 {
     /// <summary>Where the thread waited, top first.</summary>
