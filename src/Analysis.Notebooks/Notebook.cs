@@ -55,7 +55,7 @@ public sealed class NotebookCell
     /// <summary>Code, markdown or raw.</summary>
     public required CellKind Kind { get; init; }
 
-    /// <summary>The cell's text, lines joined with \n.</summary>
+    /// <summary>The cell's text (an .ipynb cell's source lines concatenated).</summary>
     public required string Source { get; set; }
 
     /// <summary>The kernel language of a code cell, normalised: "csharp", "pwsh", "fsharp", …</summary>
@@ -67,7 +67,7 @@ public sealed class NotebookCell
     /// <summary>The cell's id (nbformat 4.5); a new one is made when the notebook is written without it.</summary>
     public string? Id { get; set; }
 
-    /// <summary>The outputs of the last run, in order; empty before a run and for markdown cells.</summary>
+    /// <summary>The outputs of the last run, in order; empty before a run (outputs in a file read are not kept) and for markdown cells.</summary>
     public List<CellOutput> Outputs { get; } = new();
 
     /// <summary>The execution number of the last run (1, 2, … in notebook order); null when the cell has not run.</summary>

@@ -35,7 +35,7 @@ public abstract class DumpCmdlet : FileInputCmdlet
     /// <inheritdoc/>
     protected override string Artifact => "Dump";
 
-    /// <summary>Answers from the runspace's open session of that dump, or opens one (with -DacPath, -SymbolPath, -SymbolServer) and writes its warnings.</summary>
+    /// <summary>Answers from the runspace's open session of that dump (unless -DacPath, -SymbolPath or -SymbolServer ask for other options), else opens one and writes its warnings.</summary>
     protected sealed override void ProcessFile(string path)
     {
         // A dump already open in this runspace (Open-Dump, with its options) answers; else open one, saying what it lacks.

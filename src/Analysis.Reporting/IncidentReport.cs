@@ -13,7 +13,7 @@ public sealed record IncidentInputs
     /// <summary>The page's title. Default "Incident report".</summary>
     public string Title { get; init; } = "Incident report";
 
-    /// <summary>An open dump: triage, deadlocks, threads, async calls, thread pool, finalizer queue, heap top and what retains it (the last walks the heap; cached in the session).</summary>
+    /// <summary>An open dump: triage, deadlocks, threads, async calls, thread pool, finalizer queue, heap top and what retains it (these walk the heap once; cached in the session).</summary>
     public DumpSession? Dump { get; init; }
 
     /// <summary>A read .NET trace: GC pauses, CPU top, exceptions, lock contention.</summary>
