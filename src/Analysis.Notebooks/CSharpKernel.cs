@@ -63,6 +63,7 @@ public sealed partial class CSharpKernel : INotebookKernel
     private ScriptOptions _options;
     private ScriptState<object?>? _state;
 
+    /// <summary>A C# kernel whose relative paths and #r/#load resolve against <paramref name="workingDirectory"/>.</summary>
     public CSharpKernel(string workingDirectory)
     {
         _globals.WorkingDirectory = workingDirectory;
@@ -82,8 +83,10 @@ public sealed partial class CSharpKernel : INotebookKernel
             .WithOptimizationLevel(OptimizationLevel.Release);
     }
 
+    /// <inheritdoc/>
     public string Language => "csharp";
 
+    /// <inheritdoc/>
     public async Task<bool> RunAsync(string code, CellOutputs outputs, CancellationToken cancellationToken)
     {
         string? problem = Preprocess(ref code, out var packages);
@@ -147,6 +150,7 @@ public sealed partial class CSharpKernel : INotebookKernel
         }
     }
 
+    /// <inheritdoc/>
     public string ParameterCode(IReadOnlyDictionary<string, object?> parameters)
     {
         var sb = new StringBuilder("// Injected parameters\n");
@@ -159,6 +163,7 @@ public sealed partial class CSharpKernel : INotebookKernel
         return sb.ToString();
     }
 
+    /// <summary>Drops the script state (the variables of earlier cells).</summary>
     public void Dispose()
     {
         _state = null;

@@ -27,6 +27,7 @@ public sealed class CellOutputs
     private readonly StringBuilder _stream = new();
     private string? _streamName;
 
+    /// <summary>The outputs so far, pending stream text flushed into one output first; a copy.</summary>
     public IReadOnlyList<CellOutput> Items
     {
         get
@@ -39,6 +40,7 @@ public sealed class CellOutputs
         }
     }
 
+    /// <summary>Whether an error output was written (the cell failed).</summary>
     public bool HasError => Items.Any(o => o.OutputType == "error");
 
     /// <summary>Displays a value the way notebooks and reports show it (HTML table, chart, plain text).</summary>
@@ -61,6 +63,7 @@ public sealed class CellOutputs
         }
     }
 
+    /// <summary>Writes an error output: exception type, message and traceback lines.</summary>
     public void Error(string name, string message, IEnumerable<string> traceback) => Add(CellOutput.Error(name, message, traceback.ToArray()));
 
     private void Add(CellOutput output)
@@ -92,6 +95,7 @@ public static class ParameterLiterals
             throw new ArgumentException($"Parameter name '{name}' is not an identifier (letters, digits and _, not starting with a digit).", nameof(name));
     }
 
+    /// <summary>The C# literal for a parameter value: a verbatim string, a number with its suffix, true/false, null or a TimeSpan.Parse call; a FileSystemInfo gives its full path. Throws ArgumentException for other types.</summary>
     public static string CSharp(object? value) => value switch
     {
         null => "null",
@@ -106,6 +110,7 @@ public static class ParameterLiterals
         _ => throw new ArgumentException($"Parameter value of type {value.GetType().Name} cannot be injected; use a string, number, bool or TimeSpan."),
     };
 
+    /// <summary>The PowerShell literal for a parameter value: a single-quoted string, a [double]-typed number, $true/$false, $null …; throws ArgumentException for types it cannot write.</summary>
     public static string PowerShell(object? value) => value switch
     {
         null => "$null",

@@ -9,6 +9,7 @@ public static class NotebookFile
 {
     private const string Expected = "expected a notebook: .ipynb (Jupyter nbformat 4 JSON) or .dib (Polyglot Notebooks text with #!csharp / #!pwsh / #!markdown sections)";
 
+    /// <summary>Reads a notebook file: .dib as Polyglot text, anything else as .ipynb JSON. Throws AnalysisException when it is missing, a directory, empty or not a notebook.</summary>
     public static NotebookDocument Read(string path)
     {
         string full = System.IO.Path.GetFullPath(path);
@@ -22,6 +23,7 @@ public static class NotebookFile
         return full.EndsWith(".dib", StringComparison.OrdinalIgnoreCase) ? ParseDib(text, full) : ParseIpynb(text, full);
     }
 
+    /// <summary>Parses nbformat 4 JSON; <paramref name="path"/> is only recorded and quoted in errors. Throws AnalysisException on invalid JSON.</summary>
     public static NotebookDocument ParseIpynb(string json, string? path = null)
     {
         JsonObject root;
@@ -73,6 +75,7 @@ public static class NotebookFile
         return doc;
     }
 
+    /// <summary>Parses Polyglot (.dib) text: #!csharp, #!pwsh, #!markdown … start cells; <paramref name="path"/> is only recorded.</summary>
     public static NotebookDocument ParseDib(string text, string? path = null)
     {
         var doc = new NotebookDocument { Path = path };

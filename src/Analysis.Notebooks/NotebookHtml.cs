@@ -13,6 +13,7 @@ public static class NotebookHtml
 {
     private static readonly MarkdownPipeline s_markdown = new MarkdownPipelineBuilder().UseAdvancedExtensions().Build();
 
+    /// <summary>The notebook as an offline HTML page: markdown rendered, code cells with their outputs, and a header with the run's outcome when <paramref name="run"/> is given.</summary>
     public static string Render(NotebookDocument notebook, NotebookRunResult? run = null)
     {
         ArgumentNullException.ThrowIfNull(notebook);
@@ -57,6 +58,7 @@ public static class NotebookHtml
         return report.Render();
     }
 
+    /// <summary>Writes <see cref="Render"/> to <paramref name="path"/> (UTF-8), creating its folder; overwrites an existing file.</summary>
     public static void Save(NotebookDocument notebook, string path, NotebookRunResult? run = null)
     {
         string full = Path.GetFullPath(path);

@@ -6,6 +6,7 @@ namespace Analysis.Notebooks;
 /// <summary>Creates the kernel for a language, given the working directory of the run.</summary>
 public delegate INotebookKernel KernelFactory(string workingDirectory);
 
+/// <summary>How to run a notebook: parameters, working directory, extra kernels, progress callback.</summary>
 public sealed class NotebookRunOptions
 {
     /// <summary>Injected as variables after the parameters cell (papermill's convention), in each language the notebook uses.</summary>
@@ -22,6 +23,11 @@ public sealed class NotebookRunOptions
 }
 
 /// <summary>Which code cell is about to run.</summary>
+/// <param name="CellIndex">0-based index of the cell in the notebook (injected cells included).</param>
+/// <param name="CodeCell">1-based number of this code cell among the code cells.</param>
+/// <param name="CodeCells">Code cells in the notebook.</param>
+/// <param name="Language">The cell's kernel language: "csharp", "pwsh" ….</param>
+/// <param name="FirstLine">The cell's first line, for the progress message.</param>
 public sealed record NotebookProgress(int CellIndex, int CodeCell, int CodeCells, string Language, string FirstLine);
 
 /// <summary>The outcome of a run. The notebook holds every executed cell's outputs, up to and including a failed one.</summary>
@@ -44,6 +50,7 @@ public sealed record NotebookRunResult
     /// <summary>The HTML page written, when one was asked for.</summary>
     public string? OutFile { get; init; }
 
+    /// <summary>True when every code cell ran without error (<see cref="FailedCellIndex"/> is null).</summary>
     public bool Succeeded => FailedCellIndex is null;
 
     /// <summary>Index (0-based, in <see cref="NotebookDocument.Cells"/> after parameter injection) of the cell that failed.</summary>
@@ -52,10 +59,13 @@ public sealed record NotebookRunResult
     /// <summary>"Cell 5 (pwsh) failed: …" with the error and the cell's first line.</summary>
     public string? Failure { get; init; }
 
+    /// <summary>Code cells started, the failed one included; equals <see cref="CodeCells"/> when the run succeeded.</summary>
     public int CodeCellsRun { get; init; }
 
+    /// <summary>Code cells in the notebook, injected parameter cells included.</summary>
     public int CodeCells { get; init; }
 
+    /// <summary>Wall-clock time of the run, kernels' start-up included.</summary>
     public TimeSpan Elapsed { get; init; }
 
     /// <summary>Things the user should know that did not stop the run (e.g. a parameter the notebook does not declare).</summary>
@@ -91,9 +101,12 @@ public static class NotebookRunner
         return result with { OutNotebook = outNotebook, OutFile = outHtml };
     }
 
+    /// <summary>The cell tag that marks the parameters cell (papermill's); injected parameters go after it.</summary>
     public const string ParametersTag = "parameters";
+    /// <summary>The cell tag of the injected parameters cell; such cells are removed before each run.</summary>
     public const string InjectedTag = "injected-parameters";
 
+    /// <summary>Runs <paramref name="notebook"/> in place: clears old outputs and injected cells, injects the parameters, runs each code cell in its language's kernel and stores its outputs; stops at the first failing cell (the result says which). Throws OperationCanceledException when cancelled.</summary>
     public static async Task<NotebookRunResult> RunAsync(NotebookDocument notebook, NotebookRunOptions options, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(notebook);
@@ -245,6 +258,7 @@ public static class NotebookRunner
         }
     }
 
+    /// <summary>Whether a cell is the parameters cell: a code cell tagged "parameters", or whose first line is the comment "parameters".</summary>
     public static bool IsParametersCell(NotebookCell cell)
     {
         if (cell.Kind != CellKind.Code)

@@ -14,7 +14,7 @@ namespace Analysis.PowerShell.Loader;
 /// else — the framework, System.Management.Automation — comes from the host, and the host's own lookups that it can
 /// answer itself never reach us.
 /// </summary>
-public sealed class ModuleLoadContext : AssemblyLoadContext
+internal sealed class ModuleLoadContext : AssemblyLoadContext
 {
     private static readonly ConcurrentDictionary<string, ModuleLoadContext> s_byFolder = new(StringComparer.Ordinal);
     private static readonly object s_gate = new();
@@ -61,6 +61,7 @@ public sealed class ModuleLoadContext : AssemblyLoadContext
 
     private bool Ships(AssemblyName name) => name.Name is { } n && _names.Contains(n);
 
+    /// <summary>Our copy from lib/ for a name the module ships; null (the host's copy) for anything else.</summary>
     protected override Assembly? Load(AssemblyName assemblyName)
     {
         if (!Ships(assemblyName))
@@ -69,6 +70,7 @@ public sealed class ModuleLoadContext : AssemblyLoadContext
         return LoadFromAssemblyPath(path);
     }
 
+    /// <summary>A native library from lib/ when it is there; otherwise the default probing.</summary>
     protected override IntPtr LoadUnmanagedDll(string unmanagedDllName)
     {
         string candidate = Path.Combine(_folder, unmanagedDllName);

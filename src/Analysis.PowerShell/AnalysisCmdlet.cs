@@ -29,8 +29,10 @@ public abstract class AnalysisCmdlet : PSCmdlet, IDisposable
     private bool _severalSources;
     private bool _holding = true;
 
+    /// <summary>Cancelled by Ctrl+C (<see cref="StopProcessing"/>); pass it to every library call.</summary>
     protected CancellationToken CancellationToken => _stop.Token;
 
+    /// <summary>Ctrl+C or a stopped pipeline: cancels <see cref="CancellationToken"/>.</summary>
     protected override void StopProcessing() => _stop.Cancel();
 
     /// <summary>
@@ -120,6 +122,7 @@ public abstract class AnalysisCmdlet : PSCmdlet, IDisposable
         WriteObject(single);
     }
 
+    /// <summary>Writes the rows still held back from the first input, then ends.</summary>
     protected override void EndProcessing()
     {
         FlushHeld();
@@ -258,6 +261,7 @@ public abstract class AnalysisCmdlet : PSCmdlet, IDisposable
         WriteError(record);
     }
 
+    /// <summary>Releases the cancellation source.</summary>
     public void Dispose()
     {
         _stop.Dispose();

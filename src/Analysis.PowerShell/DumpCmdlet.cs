@@ -6,6 +6,7 @@ namespace Analysis.PowerShell;
 /// <summary>A cmdlet that asks a question of dumps given by -Path/-LiteralPath or as sessions (-Dump, from the pipeline).</summary>
 public abstract class DumpCmdlet : FileInputCmdlet
 {
+    /// <summary>The parameter set of -Dump (an open session).</summary>
     protected const string DumpSet = "Dump";
 
     /// <summary>DAC to use when the dump's runtime is not installed here (libmscordaccore.so of that exact runtime build).</summary>
@@ -31,8 +32,10 @@ public abstract class DumpCmdlet : FileInputCmdlet
     [Parameter(Mandatory = true, ParameterSetName = DumpSet, ValueFromPipeline = true)]
     public DumpSession? Dump { get; set; }
 
+    /// <inheritdoc/>
     protected override string Artifact => "Dump";
 
+    /// <summary>Answers from the runspace's open session of that dump (unless -DacPath, -SymbolPath or -SymbolServer ask for other options), else opens one and writes its warnings.</summary>
     protected sealed override void ProcessFile(string path)
     {
         // A dump already open in this runspace (Open-Dump, with its options) answers; else open one, saying what it lacks.
@@ -53,6 +56,7 @@ public abstract class DumpCmdlet : FileInputCmdlet
         Answer(session);
     }
 
+    /// <summary>Answers for the session given by -Dump.</summary>
     protected sealed override void ProcessOther()
     {
         if (Dump is null)

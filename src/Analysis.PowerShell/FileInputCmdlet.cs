@@ -9,7 +9,9 @@ namespace Analysis.PowerShell;
 /// </summary>
 public abstract class FileInputCmdlet : AnalysisCmdlet
 {
+    /// <summary>The parameter set of -Path (wildcards expanded).</summary>
     protected const string PathSet = "Path";
+    /// <summary>The parameter set of -LiteralPath (taken as written).</summary>
     protected const string LiteralPathSet = "LiteralPath";
 
     /// <summary>
@@ -34,6 +36,7 @@ public abstract class FileInputCmdlet : AnalysisCmdlet
     /// <summary>What the files are, for error ids and messages: "Dump" → DumpNotFound, "No dump file matches …".</summary>
     protected abstract string Artifact { get; }
 
+    /// <summary>Answers each file -Path or -LiteralPath resolves to, or the subclass's own input (<see cref="ProcessOther"/>); a library error on one file is written as an error and the next file is read.</summary>
     protected override void ProcessRecord()
     {
         if (ParameterSetName is not (PathSet or LiteralPathSet))

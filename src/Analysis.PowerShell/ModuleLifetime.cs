@@ -18,6 +18,7 @@ public sealed class ModuleLifetime : IModuleAssemblyInitializer, IModuleAssembly
     private static readonly object s_gate = new();
     private static bool s_registered;
 
+    /// <summary>Registers every exported type of the core, Reporting and Notebooks assemblies as a type accelerator under its full name, once per process.</summary>
     public void OnImport()
     {
         lock (s_gate)
@@ -39,5 +40,6 @@ public sealed class ModuleLifetime : IModuleAssemblyInitializer, IModuleAssembly
         }
     }
 
+    /// <summary>Closes every session this runspace opened.</summary>
     public void OnRemove(PSModuleInfo psModuleInfo) => RunspaceSessions.Current.CloseAll();
 }

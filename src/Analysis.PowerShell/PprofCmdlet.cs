@@ -10,6 +10,7 @@ namespace Analysis.PowerShell;
 /// </summary>
 public abstract class PprofCmdlet : FileInputCmdlet
 {
+    /// <summary>The parameter set of -Profile and -Session (the default).</summary>
     protected const string ProfileSet = "Profile";
 
     // -Profile and -Session share one parameter set, the default: a piped session then binds to -Session by type
@@ -43,8 +44,10 @@ public abstract class PprofCmdlet : FileInputCmdlet
     [Parameter]
     public string? Label { get; set; }
 
+    /// <inheritdoc/>
     protected override string Artifact => "Profile";
 
+    /// <summary>Fails at once when the -Profile set is used with no profile, no session and nothing piped in.</summary>
     protected override void BeginProcessing()
     {
         base.BeginProcessing();
@@ -55,8 +58,10 @@ public abstract class PprofCmdlet : FileInputCmdlet
         }
     }
 
+    /// <summary>Reads the profile through this runspace's profile sessions and answers it.</summary>
     protected sealed override void ProcessFile(string path) => Answer(Read(path));
 
+    /// <summary>Answers for the -Profile or -Session given (the session's profile is read once while the file is unchanged).</summary>
     protected sealed override void ProcessOther()
     {
         if (Profile is null && Session is null)

@@ -25,11 +25,13 @@ public sealed class HtmlReport
     private readonly StringBuilder _extraCss = new();
     private int _charts;
 
+    /// <summary>An empty document; <paramref name="title"/> is its &lt;title&gt; and top heading.</summary>
     public HtmlReport(string title)
     {
         Title = title;
     }
 
+    /// <summary>The document's &lt;title&gt; and &lt;h1&gt;.</summary>
     public string Title { get; }
 
     /// <summary>Charts added so far.</summary>
@@ -42,6 +44,7 @@ public sealed class HtmlReport
     public static string PlotlyVersion => typeof(GenericChart).Assembly.GetManifestResourceNames()
         .Single(n => n.StartsWith("Plotly.NET.plotly-", StringComparison.Ordinal) && n.EndsWith(".min.js", StringComparison.Ordinal))["Plotly.NET.plotly-".Length..^".min.js".Length];
 
+    /// <summary>Appends a heading; <paramref name="level"/> is clamped to 1–4 (h1–h4). Returns this report.</summary>
     public HtmlReport Heading(string text, int level = 2)
     {
         level = Math.Clamp(level, 1, 4);
@@ -49,6 +52,7 @@ public sealed class HtmlReport
         return this;
     }
 
+    /// <summary>Appends a paragraph of plain text (escaped).</summary>
     public HtmlReport Paragraph(string text)
     {
         _body.Append("<p>").Append(E(text)).Append("</p>\n");
@@ -76,6 +80,7 @@ public sealed class HtmlReport
         return this;
     }
 
+    /// <summary>Appends text in a &lt;pre&gt; block (escaped), e.g. a stack.</summary>
     public HtmlReport Preformatted(string text)
     {
         _body.Append("<pre>").Append(E(text)).Append("</pre>\n");
@@ -111,6 +116,7 @@ public sealed class HtmlReport
         }
     }
 
+    /// <summary>Appends a Plotly.NET chart; the page then embeds plotly.js (once).</summary>
     public HtmlReport Chart(GenericChart chart)
     {
         ArgumentNullException.ThrowIfNull(chart);
@@ -154,6 +160,7 @@ public sealed class HtmlReport
         return html.ToString();
     }
 
+    /// <summary>Writes <see cref="Render"/> to <paramref name="path"/> as UTF-8, creating its folder; overwrites an existing file.</summary>
     public void Save(string path)
     {
         string full = Path.GetFullPath(path);

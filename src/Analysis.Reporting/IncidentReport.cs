@@ -10,23 +10,31 @@ namespace Analysis.Reporting;
 /// <summary>What an incident report covers; any subset.</summary>
 public sealed record IncidentInputs
 {
+    /// <summary>The page's title. Default "Incident report".</summary>
     public string Title { get; init; } = "Incident report";
 
+    /// <summary>An open dump: triage, deadlocks, threads, async calls, thread pool, finalizer queue, heap top and what retains it (these walk the heap once; cached in the session).</summary>
     public DumpSession? Dump { get; init; }
 
+    /// <summary>A read .NET trace: GC pauses, CPU top, exceptions, lock contention.</summary>
     public TraceAnalysis? Trace { get; init; }
 
+    /// <summary>A Go goroutine dump: goroutines grouped by stack.</summary>
     public GoroutineDump? Goroutines { get; init; }
 
+    /// <summary>A Go heap profile: top allocation sites (the growth from <see cref="BaselineHeapProfile"/> when that is set).</summary>
     public PprofProfile? HeapProfile { get; init; }
 
     /// <summary>An earlier heap profile: the report shows the growth from it to <see cref="HeapProfile"/>.</summary>
     public PprofProfile? BaselineHeapProfile { get; init; }
 
+    /// <summary>A Go gctrace log: GC cycle summary and chart.</summary>
     public GcTrace? GoGcTrace { get; init; }
 
+    /// <summary>A Go execution trace: its summary and findings.</summary>
     public GoExecutionTrace? GoTrace { get; init; }
 
+    /// <summary>Rows per table (top N). Default 10.</summary>
     public int Top { get; init; } = 10;
 }
 
@@ -36,6 +44,7 @@ public sealed record IncidentInputs
 /// </summary>
 public static class IncidentReport
 {
+    /// <summary>Builds the report from whichever inputs are set: a findings summary first, then one section per artifact. Cost is that of the analyses it runs (a dump's heap walk the largest).</summary>
     public static HtmlReport Build(IncidentInputs inputs, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(inputs);

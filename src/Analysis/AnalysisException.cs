@@ -47,6 +47,7 @@ public enum AnalysisErrorKind
 /// </summary>
 public sealed class AnalysisException : Exception
 {
+    /// <summary>An error of kind <paramref name="kind"/> about <paramref name="path"/> (null when no file is involved); <paramref name="message"/> says what was expected and what to do.</summary>
     public AnalysisException(AnalysisErrorKind kind, string? path, string message, Exception? inner = null)
         : base(message, inner)
     {
@@ -54,6 +55,7 @@ public sealed class AnalysisException : Exception
         Path = path;
     }
 
+    /// <summary>What went wrong, as a category: the PowerShell error id and category derive from it.</summary>
     public AnalysisErrorKind Kind { get; }
 
     /// <summary>The input file the error is about, when there is one.</summary>

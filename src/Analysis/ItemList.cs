@@ -31,8 +31,10 @@ public sealed class ItemList<T> : ReadOnlyCollection<T>
     /// <summary>An empty list.</summary>
     public static new ItemList<T> Empty { get; } = new(Array.Empty<T>());
 
+    /// <summary>Wraps an array (not copied); an empty one gives <see cref="Empty"/>.</summary>
     public static implicit operator ItemList<T>(T[] items) => items.Length == 0 ? Empty : new(items);
 
+    /// <summary>Wraps a list (not copied: do not change it afterwards); an empty one gives <see cref="Empty"/>.</summary>
     public static implicit operator ItemList<T>(List<T> items) => items.Count == 0 ? Empty : new(items);
 
     /// <summary>The items in one line, e.g. "Contoso.Job.Run &lt;- System.Threading.Thread.StartCallback" or "0x7f3a10, 0x7f3a40".</summary>
@@ -90,6 +92,7 @@ public static class ItemList
 /// </summary>
 public sealed class LabelSet : ReadOnlyDictionary<string, string>
 {
+    /// <summary>Wraps <paramref name="labels"/> (not copied).</summary>
     public LabelSet(IDictionary<string, string> labels)
         : base(labels)
     {
@@ -98,7 +101,9 @@ public sealed class LabelSet : ReadOnlyDictionary<string, string>
     /// <summary>No labels.</summary>
     public static new LabelSet Empty { get; } = new(new Dictionary<string, string>(StringComparer.Ordinal));
 
+    /// <summary>Wraps a dictionary (not copied); an empty one gives <see cref="Empty"/>.</summary>
     public static implicit operator LabelSet(Dictionary<string, string> labels) => labels.Count == 0 ? Empty : new(labels);
 
+    /// <summary>"key=value, key2=value2"; empty when there are no labels.</summary>
     public override string ToString() => string.Join(", ", this.Select(l => l.Key + "=" + l.Value));
 }

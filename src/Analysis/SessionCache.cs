@@ -6,6 +6,7 @@ public interface IAnalysisSession : IDisposable
     /// <summary>Full path of the file analyzed.</summary>
     string Path { get; }
 
+    /// <summary>Whether the session was disposed; its questions then fail with SessionClosed.</summary>
     bool IsClosed { get; }
 }
 
@@ -22,6 +23,7 @@ public class SessionCache<TSession>
     private readonly List<Entry> _entries = new();
     private readonly int _implicitCapacity;
 
+    /// <summary>A cache that keeps at most <paramref name="implicitCapacity"/> implicitly opened sessions (0: none kept).</summary>
     public SessionCache(int implicitCapacity = 3)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(implicitCapacity);
@@ -61,7 +63,10 @@ public class SessionCache<TSession>
     }
 
     /// <summary>Returns the open session for this file and options, or opens one with <paramref name="open"/>.</summary>
+    /// <param name="path">The file; relative paths resolve against the current directory.</param>
+    /// <param name="optionsKey">The session's options in a string: sessions of one file with other options are distinct ("" when there are none).</param>
     /// <param name="validate">Checks the file first, so a missing or bad file reports its own error.</param>
+    /// <param name="open">Opens a session of the full path when none is open.</param>
     /// <param name="keepOpen">Keep it until <see cref="Close"/>; otherwise it may be evicted.</param>
     protected TSession GetOrOpen(string path, string optionsKey, Action<string> validate, Func<string, TSession> open, bool keepOpen)
     {

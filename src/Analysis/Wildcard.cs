@@ -8,12 +8,14 @@ public sealed class Wildcard
 {
     private readonly string _pattern;
 
+    /// <summary>A matcher for <paramref name="pattern"/>; an empty pattern matches only empty text.</summary>
     public Wildcard(string pattern)
     {
         ArgumentNullException.ThrowIfNull(pattern);
         _pattern = pattern;
     }
 
+    /// <summary>Whether the whole of <paramref name="text"/> matches, ignoring case; linear in practice.</summary>
     public bool IsMatch(string text)
     {
         ArgumentNullException.ThrowIfNull(text);
@@ -47,5 +49,6 @@ public sealed class Wildcard
         return p == _pattern.Length;
     }
 
+    /// <summary>The pattern as given.</summary>
     public override string ToString() => _pattern;
 }

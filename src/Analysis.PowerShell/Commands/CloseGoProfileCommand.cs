@@ -39,6 +39,7 @@ public sealed class CloseGoProfileCommand : AnalysisCmdlet
     [Parameter(Mandatory = true, ParameterSetName = "All")]
     public SwitchParameter All { get; set; }
 
+    /// <inheritdoc/>
     protected override void ProcessRecord()
     {
         if (All)

@@ -37,6 +37,7 @@ public sealed class CloseTraceCommand : AnalysisCmdlet
     [Parameter(Mandatory = true, ParameterSetName = "All")]
     public SwitchParameter All { get; set; }
 
+    /// <inheritdoc/>
     protected override void ProcessRecord()
     {
         if (All)

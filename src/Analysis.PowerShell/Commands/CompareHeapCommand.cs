@@ -50,6 +50,7 @@ public sealed class CompareHeapCommand : AnalysisCmdlet
     [ArgumentCompleter(typeof(Completers.HeapTypeNameCompleter))]
     public string? TypeName { get; set; }
 
+    /// <inheritdoc/>
     protected override void ProcessRecord()
     {
         DumpSession before, after;

@@ -92,6 +92,7 @@ public sealed class ExportIncidentReportCommand : AnalysisCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <inheritdoc/>
     protected override void ProcessRecord()
     {
         if (Dump is null && DumpPath is null && Trace is null && TracePath is null && GoroutineDump is null && HeapProfile is null && GcTrace is null && GoTrace is null)

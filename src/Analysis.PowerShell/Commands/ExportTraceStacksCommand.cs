@@ -49,6 +49,7 @@ public sealed class ExportTraceStacksCommand : TraceCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <inheritdoc/>
     protected override void ProcessTrace(TraceSession session, TraceAnalysis analysis)
     {
         var format = Format ?? FormatOf(OutFile);

@@ -34,8 +34,10 @@ public sealed class FindGoroutineLeakCommand : FileInputCmdlet
     [ValidateRange(0, int.MaxValue)]
     public int MinWaitMinutes { get; set; } = 1;
 
+    /// <inheritdoc/>
     protected override string Artifact => "GoroutineDump";
 
+    /// <inheritdoc/>
     protected override void ProcessFile(string path)
     {
         var dump = RunWithProgress("Reading goroutine dump", (progress, ct) => GoroutineDumpParser.ParseFile(path, progress, ct));

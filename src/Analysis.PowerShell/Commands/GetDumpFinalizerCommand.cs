@@ -27,6 +27,7 @@ namespace Analysis.PowerShell.Commands;
 [OutputType(typeof(FinalizerReport))]
 public sealed class GetDumpFinalizerCommand : DumpCmdlet
 {
+    /// <inheritdoc/>
     protected override void ProcessDump(DumpSession session) =>
         WriteResult(RunWithProgress("Reading the finalizer queue", (_, ct) => session.GetFinalizer(ct)));
 }

@@ -58,6 +58,7 @@ public sealed class GetDumpTasksCommand : DumpCmdlet
     [ArgumentCompleter(typeof(Completers.AsyncMethodCompleter))]
     public string? Method { get; set; }
 
+    /// <inheritdoc/>
     protected override void ProcessDump(DumpSession session)
     {
         var report = RunWithProgress("Reading async state machines", (progress, ct) => session.GetAsyncState(progress, ct));

@@ -26,6 +26,7 @@ namespace Analysis.PowerShell.Commands;
 [OutputType(typeof(ThreadPoolReport))]
 public sealed class GetDumpThreadPoolCommand : DumpCmdlet
 {
+    /// <inheritdoc/>
     protected override void ProcessDump(DumpSession session)
     {
         var report = RunWithProgress("Reading the thread pool", (_, ct) => session.GetThreadPool(ct));

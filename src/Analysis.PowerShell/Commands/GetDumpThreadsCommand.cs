@@ -46,6 +46,7 @@ public sealed class GetDumpThreadsCommand : DumpCmdlet
     [Parameter]
     public DumpThreadState[]? State { get; set; }
 
+    /// <inheritdoc/>
     protected override void ProcessDump(DumpSession session)
     {
         var threads = RunWithProgress("Reading threads", (_, ct) => session.GetThreads(ct));

@@ -45,6 +45,7 @@ public sealed class GetDumpTriageCommand : DumpCmdlet
     [Parameter]
     public FindingSeverity MinimumSeverity { get; set; } = FindingSeverity.Info;
 
+    /// <inheritdoc/>
     protected override void ProcessDump(DumpSession session)
     {
         var findings = RunWithProgress("Triage", (progress, ct) => DumpTriage.Run(session, new TriageOptions { SkipHeap = SkipHeap }, progress, ct));

@@ -89,6 +89,7 @@ public sealed class GetGcRootCommand : DumpCmdlet
     [ValidateRange(1, int.MaxValue)]
     public int Top { get; set; } = 10;
 
+    /// <inheritdoc/>
     protected override void ProcessDump(DumpSession session)
     {
         if ((Address is null) == (TypeName is null))

@@ -40,8 +40,10 @@ public sealed class GetGoGcTraceCommand : FileInputCmdlet
     [ValidateRange(1, double.MaxValue)]
     public double SpikeFactor { get; set; } = 10;
 
+    /// <inheritdoc/>
     protected override string Artifact => "GcTrace";
 
+    /// <inheritdoc/>
     protected override void ProcessFile(string path)
     {
         var trace = GcTrace.Load(path);

@@ -53,8 +53,10 @@ public sealed class GetGoTraceCommand : FileInputCmdlet
     [ValidateRange(1, 100_000)]
     public int Steps { get; set; } = 100;
 
+    /// <inheritdoc/>
     protected override string Artifact => "GoTrace";
 
+    /// <inheritdoc/>
     protected override void ProcessFile(string path)
     {
         var trace = RunWithProgress("Reading Go trace", (_, ct) => GoExecutionTrace.Load(path, Steps, ct));

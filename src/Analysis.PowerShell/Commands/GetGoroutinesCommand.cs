@@ -42,8 +42,10 @@ public sealed class GetGoroutinesCommand : FileInputCmdlet
     [ValidateRange(0, int.MaxValue)]
     public int MinWaitMinutes { get; set; }
 
+    /// <inheritdoc/>
     protected override string Artifact => "GoroutineDump";
 
+    /// <inheritdoc/>
     protected override void ProcessFile(string path)
     {
         var dump = RunWithProgress("Reading goroutine dump", (progress, ct) => GoroutineDumpParser.ParseFile(path, progress, ct));

@@ -73,6 +73,7 @@ public sealed class GetHeapTopCommand : DumpCmdlet
     [Parameter]
     public SwitchParameter Retained { get; set; }
 
+    /// <inheritdoc/>
     protected override void ProcessDump(DumpSession session)
     {
         if (Retained)

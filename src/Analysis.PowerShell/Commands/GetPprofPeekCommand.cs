@@ -28,6 +28,7 @@ public sealed class GetPprofPeekCommand : PprofCmdlet
     [ArgumentCompleter(typeof(Completers.PprofFunctionCompleter))]
     public string Function { get; set; } = "";
 
+    /// <inheritdoc/>
     protected override void Process(PprofProfile profile)
     {
         foreach (var row in PprofQueries.Peek(profile, Function, SampleIndex, Label))

@@ -36,6 +36,7 @@ public sealed class GetPprofTopCommand : PprofCmdlet
     [Parameter]
     public SwitchParameter Cumulative { get; set; }
 
+    /// <inheritdoc/>
     protected override void Process(PprofProfile profile)
     {
         foreach (var row in PprofQueries.Top(profile, Top, SampleIndex, Cumulative, Label))

@@ -24,6 +24,7 @@ public sealed class GetPprofTracesCommand : PprofCmdlet
     [ValidateRange(1, int.MaxValue)]
     public int Top { get; set; } = 20;
 
+    /// <inheritdoc/>
     protected override void Process(PprofProfile profile)
     {
         foreach (var t in PprofQueries.Traces(profile, Top, SampleIndex, Label))

@@ -28,6 +28,7 @@ public sealed class GetTraceContentionCommand : TraceCmdlet
     [Alias("MinDurationMSec")] // its name before the units were one (Ms)
     public double MinDurationMs { get; set; }
 
+    /// <inheritdoc/>
     protected override void ProcessTrace(TraceSession session, TraceAnalysis analysis)
     {
         foreach (var c in analysis.EnumerateContention())

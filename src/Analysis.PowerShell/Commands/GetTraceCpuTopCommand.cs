@@ -55,6 +55,7 @@ public sealed class GetTraceCpuTopCommand : TraceCmdlet
     [Parameter]
     public SwitchParameter AllSamples { get; set; }
 
+    /// <inheritdoc/>
     protected override void ProcessTrace(TraceSession session, TraceAnalysis analysis)
     {
         foreach (var row in analysis.GetCpuTop(Top, Inclusive, AllSamples ? SampleFilter.All : SampleFilter.Managed, Thread))

@@ -28,6 +28,7 @@ public sealed class GetTraceExceptionsCommand : TraceCmdlet
     [ArgumentCompleter(typeof(Completers.ExceptionTypeCompleter))]
     public string? Type { get; set; }
 
+    /// <inheritdoc/>
     protected override void ProcessTrace(TraceSession session, TraceAnalysis analysis)
     {
         var pattern = Type is null ? null : new WildcardPattern(Type, WildcardOptions.IgnoreCase);

@@ -42,6 +42,7 @@ public sealed class GetTraceGcCommand : TraceCmdlet
     [Parameter]
     public SwitchParameter Induced { get; set; }
 
+    /// <inheritdoc/>
     protected override void ProcessTrace(TraceSession session, TraceAnalysis analysis)
     {
         IEnumerable<GcEvent> rows = analysis.Gcs;

@@ -35,6 +35,7 @@ public sealed class GetTraceGcSummaryCommand : TraceCmdlet
     [Alias("PauseThresholdMSec")] // its name before the units were one (Ms)
     public double PauseThresholdMs { get; set; } = 50;
 
+    /// <inheritdoc/>
     protected override void ProcessTrace(TraceSession session, TraceAnalysis analysis) =>
         WriteResult(analysis.GetGcSummary(PauseThresholdMs));
 }

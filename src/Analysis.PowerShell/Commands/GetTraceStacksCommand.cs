@@ -37,6 +37,7 @@ public sealed class GetTraceStacksCommand : TraceCmdlet
     [Parameter]
     public SwitchParameter PerThread { get; set; }
 
+    /// <inheritdoc/>
     protected override void ProcessTrace(TraceSession session, TraceAnalysis analysis)
     {
         foreach (var stack in analysis.GetFoldedStacks(AllSamples ? SampleFilter.All : SampleFilter.Managed, Thread, PerThread))

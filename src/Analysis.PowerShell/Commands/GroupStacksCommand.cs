@@ -42,6 +42,7 @@ public sealed class GroupStacksCommand : FileInputCmdlet
     [Parameter]
     public StackSimilarity Similarity { get; set; } = StackSimilarity.IgnoreArguments;
 
+    /// <inheritdoc/>
     protected override string Artifact => "GoroutineDump";
 
     /// <summary>A goroutine dump file (-Path/-LiteralPath), grouped while it is read: fit for huge dumps.</summary>
@@ -53,8 +54,10 @@ public sealed class GroupStacksCommand : FileInputCmdlet
             WriteResult(b);
     }
 
+    /// <inheritdoc/>
     protected override void ProcessOther() => _samples.AddRange(InputObject);
 
+    /// <inheritdoc/>
     protected override void EndProcessing()
     {
         if (ParameterSetName == "Input")

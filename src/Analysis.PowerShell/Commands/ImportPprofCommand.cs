@@ -30,7 +30,9 @@ namespace Analysis.PowerShell.Commands;
 [OutputType(typeof(PprofProfile))]
 public sealed class ImportPprofCommand : FileInputCmdlet
 {
+    /// <inheritdoc/>
     protected override string Artifact => "Profile";
 
+    /// <inheritdoc/>
     protected override void ProcessFile(string path) => WriteObject(RunspaceSessions.Current.GoProfiles.GetOrOpen(path).GetProfile(CancellationToken));
 }

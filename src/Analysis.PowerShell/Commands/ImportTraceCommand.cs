@@ -30,8 +30,10 @@ namespace Analysis.PowerShell.Commands;
 [OutputType(typeof(TraceSession))]
 public sealed class ImportTraceCommand : FileInputCmdlet
 {
+    /// <inheritdoc/>
     protected override string Artifact => "Trace";
 
+    /// <inheritdoc/>
     protected override void ProcessFile(string path)
     {
         var session = RunspaceSessions.Current.Traces.GetOrOpen(path, keepOpen: true);

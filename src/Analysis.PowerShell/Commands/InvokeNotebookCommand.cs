@@ -73,8 +73,10 @@ public sealed class InvokeNotebookCommand : FileInputCmdlet
     [Parameter]
     public string? WorkingDirectory { get; set; }
 
+    /// <inheritdoc/>
     protected override string Artifact => "Notebook";
 
+    /// <inheritdoc/>
     protected override void ProcessFile(string path)
     {
         if (++_notebooks > 1 && (OutFile ?? OutNotebook) is not null)

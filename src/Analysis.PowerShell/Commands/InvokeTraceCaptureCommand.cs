@@ -44,6 +44,7 @@ public sealed class InvokeTraceCaptureCommand : AnalysisCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <inheritdoc/>
     protected override void ProcessRecord()
     {
         if (ConfirmOutputFile(OutFile, Force, $"Trace process {ProcessId} for {Duration} ({Profile})") is not { } target)

@@ -52,6 +52,7 @@ public sealed class NewDumpCommand : AnalysisCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <inheritdoc/>
     protected override void ProcessRecord()
     {
         if (ConfirmOutputFile(Path, Force, $"Write a {Kind} dump of process {ProcessId}") is not { } target)

@@ -98,8 +98,10 @@ public sealed class OpenDumpCommand : FileInputCmdlet
     [ArgumentCompleter(typeof(Completers.SymbolServerCompleter))]
     public string[]? SymbolServer { get; set; }
 
+    /// <inheritdoc/>
     protected override string Artifact => "Dump";
 
+    /// <inheritdoc/>
     protected override void ProcessFile(string path)
     {
         var options = new DumpOpenOptions

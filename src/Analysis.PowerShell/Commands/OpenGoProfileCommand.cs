@@ -33,8 +33,10 @@ namespace Analysis.PowerShell.Commands;
 [OutputType(typeof(GoProfileSession))]
 public sealed class OpenGoProfileCommand : FileInputCmdlet
 {
+    /// <inheritdoc/>
     protected override string Artifact => "Profile";
 
+    /// <inheritdoc/>
     protected override void ProcessFile(string path)
     {
         var session = RunspaceSessions.Current.GoProfiles.GetOrOpen(path, keepOpen: true);

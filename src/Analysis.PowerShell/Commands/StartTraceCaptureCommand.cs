@@ -53,6 +53,7 @@ public sealed class StartTraceCaptureCommand : AnalysisCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
+    /// <inheritdoc/>
     protected override void ProcessRecord()
     {
         if (ConfirmOutputFile(OutFile, Force, $"Trace process {ProcessId} ({Profile})") is not { } target)

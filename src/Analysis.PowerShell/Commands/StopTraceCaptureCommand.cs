@@ -26,6 +26,7 @@ public sealed class StopTraceCaptureCommand : AnalysisCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true)]
     public TraceRecording? Recording { get; set; }
 
+    /// <inheritdoc/>
     protected override void ProcessRecord()
     {
         if (Recording is null)

@@ -13,6 +13,7 @@ namespace Analysis.PowerShell.Completers;
 /// </summary>
 public sealed class AsyncMethodCompleter : IArgumentCompleter
 {
+    /// <inheritdoc/>
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters) =>
         Completion.Run(wordToComplete, commandAst, fakeBoundParameters, (word, inputs) => word.Complete(
             CompletionSources.Dumps(inputs).Where(d => d.IsGraphIndexed).SelectMany(Methods),

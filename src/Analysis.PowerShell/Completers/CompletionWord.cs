@@ -46,6 +46,9 @@ internal readonly struct CompletionWord
     /// Completions for the candidates matching the word, in the candidates' order (prefix matches before segment
     /// matches), without duplicates, at most <see cref="MaxResults"/>.
     /// </summary>
+    /// <param name="candidates">What may be offered, in the order to offer it.</param>
+    /// <param name="name">A candidate's name: what is matched and inserted.</param>
+    /// <param name="toolTip">A candidate's tooltip; an empty one shows the name.</param>
     /// <param name="escapeWildcards">The parameter is a PowerShell wildcard pattern: escape <c>[ ] * ?</c> in the names.</param>
     public List<CompletionResult> Complete<T>(IEnumerable<T> candidates, Func<T, string> name, Func<T, string> toolTip, bool escapeWildcards = false)
     {

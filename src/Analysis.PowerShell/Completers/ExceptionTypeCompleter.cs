@@ -11,6 +11,7 @@ namespace Analysis.PowerShell.Completers;
 /// </summary>
 public sealed class ExceptionTypeCompleter : IArgumentCompleter
 {
+    /// <inheritdoc/>
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters) =>
         Completion.Run(wordToComplete, commandAst, fakeBoundParameters, (word, inputs) => word.Complete(
             CompletionSources.Traces(inputs).SelectMany(t => CompletionSources.Open(() => t.GetAnalysis())?.CountExceptionsByType() ?? []),

@@ -12,6 +12,7 @@ namespace Analysis.PowerShell.Completers;
 /// </summary>
 public sealed class PprofFunctionCompleter : IArgumentCompleter
 {
+    /// <inheritdoc/>
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters) =>
         Completion.Run(wordToComplete, commandAst, fakeBoundParameters, (word, inputs) => word.Complete(
             CompletionSources.Profiles(inputs).SelectMany(p => ByCumulative(p, inputs.BoundString("SampleIndex"))),

@@ -8,6 +8,7 @@ namespace Analysis.PowerShell.Completers;
 /// <summary>-SampleIndex of the pprof cmdlets: the sample types the profile declares, in its order, with their units.</summary>
 public sealed class SampleTypeCompleter : IArgumentCompleter
 {
+    /// <inheritdoc/>
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters) =>
         Completion.Run(wordToComplete, commandAst, fakeBoundParameters, (word, inputs) => word.Complete(
             CompletionSources.Profiles(inputs).SelectMany(p => p.SampleTypes.Select((t, i) => (t.Type, t.Unit, IsDefault: i == p.DefaultSampleIndex))),

@@ -8,6 +8,7 @@ namespace Analysis.PowerShell.Completers;
 /// <summary>-SymbolServer of the dump cmdlets: Microsoft's public symbol server, so no one has to type its address.</summary>
 public sealed class SymbolServerCompleter : IArgumentCompleter
 {
+    /// <inheritdoc/>
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
     {
         string word = wordToComplete.Trim('\'', '"');

@@ -12,6 +12,7 @@ namespace Analysis.PowerShell.Completers;
 /// </summary>
 public sealed class ThreadNameCompleter : IArgumentCompleter
 {
+    /// <inheritdoc/>
     public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters) =>
         Completion.Run(wordToComplete, commandAst, fakeBoundParameters, (word, inputs) => word.Complete(
             CompletionSources.Dumps(inputs).SelectMany(d => (CompletionSources.Open(() => d.GetThreads()) ?? [])

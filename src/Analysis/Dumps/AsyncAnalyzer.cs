@@ -21,6 +21,7 @@ public sealed record AsyncStateMachine
     /// <summary>The Task status from its flags: WaitingForActivation, Running, RanToCompletion, Faulted, Canceled.</summary>
     public required string Status { get; init; }
 
+    /// <summary>Whether the task finished: RanToCompletion, Faulted or Canceled.</summary>
     public bool IsCompleted => Status is "RanToCompletion" or "Faulted" or "Canceled";
 
     /// <summary>What the suspended method awaits: another async method, "Task.Delay", "Task&lt;Boolean&gt; (TaskCompletionSource …)".</summary>
@@ -35,23 +36,34 @@ public sealed record AsyncStateMachine
     /// <summary>Async methods awaiting this one, innermost first (the chain up to the outermost caller).</summary>
     public ItemList<string> AwaitedBy { get; init; } = [];
 
+    /// <summary>"Method [Status, state N] awaits X".</summary>
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{Method} [{Status}, state {State}]{(Awaiting is null ? "" : " awaits " + Awaiting)}");
 }
 
 /// <summary>A thread blocked synchronously on a task (.Result, .Wait(), GetAwaiter().GetResult()): "sync over async".</summary>
+/// <param name="ManagedThreadId">The blocked thread's managed id.</param>
+/// <param name="ThreadName">The thread's name; null when unnamed.</param>
+/// <param name="BlockingFrame">The caller that blocks (the frame below the wait), or "(no managed caller)".</param>
+/// <param name="WaitFrame">The wait it is in, e.g. "Task.Wait", "TaskAwaiter.GetResult".</param>
+/// <param name="TaskAddress">Address of the task waited for; 0 when it is not among the thread's stack roots.</param>
+/// <param name="Task">The task waited for in words: "the task of M" for an async method's task, or what it is.</param>
 public sealed record SyncOverAsyncWait(int ManagedThreadId, string? ThreadName, string BlockingFrame, string WaitFrame, ulong TaskAddress, string Task)
 {
+    /// <summary>"'name' (thread N)", or "thread N" for an unnamed thread.</summary>
     public string ThreadLabel => ThreadName is { Length: > 0 } n ? $"'{n}' (thread {ManagedThreadId})" : $"thread {ManagedThreadId}";
 
+    /// <summary>"ThreadLabel blocks in BlockingFrame on Task (WaitFrame)".</summary>
     public override string ToString() => $"{ThreadLabel} blocks in {BlockingFrame} on {Task} ({WaitFrame})";
 }
 
 /// <summary>Async calls of one method that have not completed, with what they await and who awaits them.</summary>
 public sealed record StuckAwaitGroup
 {
+    /// <summary>The async method, e.g. "Contoso.Async.PaymentClient.WaitForConfirmationAsync".</summary>
     public required string Method { get; init; }
 
+    /// <summary>How many incomplete calls of this method the heap holds.</summary>
     public required int Count { get; init; }
 
     /// <summary>What most of them await.</summary>
@@ -66,15 +78,21 @@ public sealed record StuckAwaitGroup
     /// <summary>Some of the state machine boxes (at most 10).</summary>
     public ItemList<ulong> Addresses { get; init; } = [];
 
+    /// <summary>The method and its callers, "Method ← Caller ← …" (from <see cref="AwaitedBy"/>).</summary>
     public string Chain => AwaitedBy.Count == 0 ? Method : Method + " ← " + string.Join(" ← ", AwaitedBy);
 
+    /// <summary>"N × Chain awaiting X".</summary>
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{Count:N0} × {Chain}{(Awaiting is null ? "" : " awaiting " + Awaiting)}");
 }
 
 /// <summary>Async state of a dump: every state machine box, the incomplete ones grouped, and sync-over-async waits.</summary>
+/// <param name="StateMachines">Every async state machine box on the heap, completed ones included.</param>
+/// <param name="Groups">The incomplete ones grouped by method, largest group first.</param>
+/// <param name="SyncWaits">Threads blocked synchronously on a task.</param>
 public sealed record AsyncReport(IReadOnlyList<AsyncStateMachine> StateMachines, IReadOnlyList<StuckAwaitGroup> Groups, IReadOnlyList<SyncOverAsyncWait> SyncWaits)
 {
+    /// <summary>State machines not completed. Counts <see cref="StateMachines"/> on each call.</summary>
     public int IncompleteCount => StateMachines.Count(m => !m.IsCompleted);
 }
 

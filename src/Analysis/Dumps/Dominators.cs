@@ -3,8 +3,13 @@ using System.Globalization;
 namespace Analysis.Dumps;
 
 /// <summary>A type's objects and the memory they keep alive: what would be freed if none of them were referenced.</summary>
+/// <param name="TypeName">The type's full name.</param>
+/// <param name="Count">Reachable objects of the type.</param>
+/// <param name="ShallowSize">Bytes of the objects themselves.</param>
+/// <param name="RetainedSize">Bytes freed if none of them were referenced: their own and everything only they keep alive.</param>
 public sealed record RetainedTypeStat(string TypeName, long Count, long ShallowSize, long RetainedSize)
 {
+    /// <summary>One table row: count, shallow and retained bytes, type name.</summary>
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{Count,12:N0} {ShallowSize,16:N0} {RetainedSize,16:N0}  {TypeName}");
 }

@@ -35,6 +35,7 @@ public sealed class DumpSession : IAnalysisSession
     /// <summary>Full path of the dump file.</summary>
     public string Path { get; }
 
+    /// <summary>The dump's container: ELF core, Windows minidump or Mach-O core.</summary>
     public DumpFormat Format { get; }
 
     /// <summary>The .NET runtime version the dump was taken from, e.g. "10.0.12".</summary>
@@ -55,6 +56,7 @@ public sealed class DumpSession : IAnalysisSession
     /// <summary>Whether heap statistics have been computed and kept.</summary>
     public bool IsHeapCached => Reader.IsHeapCached;
 
+    /// <summary>Whether the session was disposed; every question then fails with SessionClosed.</summary>
     public bool IsClosed => _disposed;
 
     /// <summary>
@@ -186,6 +188,7 @@ public sealed class DumpSession : IAnalysisSession
     /// <summary>Waits until the object-graph index of this session is on disk (it is written in the background).</summary>
     public void WaitForGraphCache() => Reader.WaitForGraphCache();
 
+    /// <summary>"file.dmp (pid N, .NET version, with heap|no heap)".</summary>
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{System.IO.Path.GetFileName(Path)} (pid {ProcessId}, .NET {RuntimeVersion}, {(HasHeap ? "with heap" : "no heap")})");
 

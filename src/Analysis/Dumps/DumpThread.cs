@@ -32,31 +32,50 @@ public enum LockKind
 }
 
 /// <summary>A lock object: its address and type, and the thread that holds it when known.</summary>
+/// <param name="Address">Address of the lock object.</param>
+/// <param name="TypeName">The lock object's type (full name).</param>
+/// <param name="Kind">How it is held: a Monitor sync block, a thin lock in the object header, or a System.Threading.Lock.</param>
+/// <param name="OwnerThreadId">Managed id of the thread that holds it; null when not held or not known.</param>
+/// <param name="RecursionCount">How many times the owner has entered it (0 when not known).</param>
 public sealed record LockInfo(ulong Address, string TypeName, LockKind Kind, int? OwnerThreadId, int RecursionCount = 0)
 {
     /// <summary>Type name without namespace, e.g. <c>AccountLock</c>.</summary>
     public string ShortTypeName => TypeName[(TypeName.LastIndexOf('.') + 1)..];
 
+    /// <summary>"Type 0xADDR (Kind, held by thread N)", or "owner unknown".</summary>
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{TypeName} 0x{Address:x} ({Kind}{(OwnerThreadId is int o ? $", held by thread {o}" : ", owner unknown")})");
 }
 
 /// <summary>An exception object referenced by a thread.</summary>
+/// <param name="Type">The exception's type (full name).</param>
+/// <param name="Message">Its message; null when it has none.</param>
+/// <param name="HResult">Its HResult.</param>
+/// <param name="Address">Address of the exception object.</param>
 public sealed record ExceptionInfo(string Type, string? Message, int HResult, ulong Address)
 {
     /// <summary>The frames recorded in the exception's stack trace (where it was thrown), top first.</summary>
     public ItemList<StackFrameInfo> StackTrace { get; init; } = [];
 
+    /// <summary>The exception's InnerException, null when it has none.</summary>
     public ExceptionInfo? InnerException { get; init; }
 
+    /// <summary>"Type: Message", or the type alone when there is no message.</summary>
     public override string ToString() => Message is null ? Type : $"{Type}: {Message}";
 }
 
 /// <summary>One thread on a deadlock cycle: it holds <see cref="Holds"/> and waits for <see cref="WaitsFor"/>.</summary>
+/// <param name="ThreadId">Managed id of the thread.</param>
+/// <param name="ThreadName">Its name; null when unnamed.</param>
+/// <param name="Holds">The lock it holds that the previous thread on the cycle waits for; null when not known.</param>
+/// <param name="WaitsFor">The lock it waits to enter.</param>
+/// <param name="WaitsForOwnerThreadId">Managed id of the thread holding <paramref name="WaitsFor"/> (the next on the cycle).</param>
 public sealed record DeadlockLink(int ThreadId, string? ThreadName, LockInfo? Holds, LockInfo WaitsFor, int WaitsForOwnerThreadId)
 {
+    /// <summary>"name (thread N)", or "thread N" for an unnamed thread.</summary>
     public string ThreadLabel => ThreadName is { Length: > 0 } n ? $"{n} (thread {ThreadId})" : $"thread {ThreadId}";
 
+    /// <summary>"label holds Type 0x…, waits for Type 0x… held by thread N".</summary>
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{ThreadLabel}{(Holds is null ? "" : $" holds {Holds.TypeName} 0x{Holds.Address:x},")} waits for {WaitsFor.TypeName} 0x{WaitsFor.Address:x} held by thread {WaitsForOwnerThreadId}");
 }
@@ -88,6 +107,7 @@ public sealed class DeadlockCycle
 
     private readonly Dictionary<ulong, string> _labels;
 
+    /// <summary>The threads on the cycle, in cycle order: each waits for a lock held by the next.</summary>
     public ItemList<DeadlockLink> Links { get; }
 
     /// <summary>Managed thread ids on the cycle, in cycle order.</summary>
@@ -109,12 +129,14 @@ public sealed class DeadlockCycle
         return $"{link.ThreadLabel}{holds} waits for {LabelOf(link.WaitsFor)} held by {owner}";
     }
 
+    /// <summary>The <see cref="Description"/>.</summary>
     public override string ToString() => Description;
 }
 
 /// <summary>A managed thread as the dump shows it.</summary>
 public sealed record DumpThread : IStackSample
 {
+    /// <summary>The managed thread id (Environment.CurrentManagedThreadId in the process).</summary>
     public required int ManagedThreadId { get; init; }
 
     /// <summary>OS thread id (the Linux TID), 0 for unstarted and dead threads.</summary>
@@ -123,14 +145,19 @@ public sealed record DumpThread : IStackSample
     /// <summary>Name from the thread's System.Threading.Thread object; null when unnamed.</summary>
     public string? Name { get; init; }
 
+    /// <summary>Running, waiting, blocked on a lock, deadlocked, dead or unstarted, from the stack and the lock graph.</summary>
     public required DumpThreadState State { get; init; }
 
+    /// <summary>False once the thread has finished (its Thread object may still be on the heap).</summary>
     public bool IsAlive { get; init; }
 
+    /// <summary>Whether it is a background thread (does not keep the process alive).</summary>
     public bool IsBackground { get; init; }
 
+    /// <summary>Whether it is a thread-pool worker or I/O completion thread.</summary>
     public bool IsThreadPool { get; init; }
 
+    /// <summary>Whether it is the runtime's finalizer thread.</summary>
     public bool IsFinalizer { get; init; }
 
     /// <summary>Managed stack, top first; runtime transition frames included in brackets.</summary>
@@ -160,6 +187,7 @@ public sealed record DumpThread : IStackSample
     /// <summary>Locks this thread holds (sync blocks, thin locks and System.Threading.Lock instances found).</summary>
     public ItemList<LockInfo> HeldLocks { get; init; } = [];
 
+    /// <summary>Whether the thread is on a wait-for cycle (<see cref="Deadlock"/> is set).</summary>
     public bool IsDeadlocked => Deadlock is not null;
 
     /// <summary>The wait-for cycle this thread is on, when deadlocked.</summary>
@@ -174,6 +202,7 @@ public sealed record DumpThread : IStackSample
 
     string IStackSample.State => State.ToString();
 
+    /// <summary>"thread N 'name' [State] waits for Type 0x… held by thread M", or "at TopFrame".</summary>
     public override string ToString()
     {
         string name = Name is { Length: > 0 } ? $" '{Name}'" : "";

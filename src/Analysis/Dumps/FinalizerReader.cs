@@ -5,16 +5,21 @@ using Microsoft.Diagnostics.Runtime;
 namespace Analysis.Dumps;
 
 /// <summary>Objects of one type.</summary>
+/// <param name="TypeName">The type's full name.</param>
+/// <param name="Count">Objects of the type.</param>
 public sealed record TypeCount(string TypeName, int Count)
 {
+    /// <summary>"N TypeName".</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Count:N0} {TypeName}");
 }
 
 /// <summary>The finalizer: its thread and what it runs, and the objects waiting for it.</summary>
 public sealed record FinalizerReport
 {
+    /// <summary>Managed id of the finalizer thread; null when the dump shows none.</summary>
     public int? ThreadId { get; init; }
 
+    /// <summary>The finalizer thread's stack, top first; empty when there is no finalizer thread.</summary>
     public ItemList<StackFrameInfo> Frames { get; init; } = [];
 
     /// <summary>The type whose finalizer is running (a Finalize frame on the finalizer thread), or null when idle.</summary>
@@ -29,6 +34,7 @@ public sealed record FinalizerReport
     /// <summary>Objects dead and queued for their finalizer (the f-reachable queue).</summary>
     public int ReadyCount => Ready.Sum(r => r.Count);
 
+    /// <summary>The objects in the f-reachable queue, counted per type.</summary>
     public ItemList<TypeCount> Ready { get; init; } = [];
 
     /// <summary>Live objects registered for finalization (the finalization queue proper).</summary>
@@ -37,6 +43,7 @@ public sealed record FinalizerReport
     /// <summary>What could not be read: a damaged queue. Empty on a healthy dump.</summary>
     public ItemList<string> Warnings { get; init; } = [];
 
+    /// <summary>"finalizer idle; N ready, M registered", or "finalizer running T.Finalize(), waiting in W; N objects wait behind it".</summary>
     public override string ToString() =>
         Finalizing is null
             ? string.Create(CultureInfo.InvariantCulture, $"finalizer idle; {ReadyCount:N0} ready, {RegisteredCount:N0} registered")

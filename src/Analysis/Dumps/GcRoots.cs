@@ -5,8 +5,12 @@ using Microsoft.Diagnostics.Runtime;
 namespace Analysis.Dumps;
 
 /// <summary>One object on a root path, and how the object before it refers to it (a field, an array element).</summary>
+/// <param name="Address">Address of the object.</param>
+/// <param name="TypeName">Its type (full name).</param>
+/// <param name="Via">How the previous object refers to it (a field "._entries", an element "[3].value"); null for the first hop.</param>
 public sealed record GcRootHop(ulong Address, string TypeName, string? Via)
 {
+    /// <summary>"Via → TypeName", or the type name alone for the first hop.</summary>
     public override string ToString() => Via is null ? TypeName : $"{Via} → {TypeName}";
 }
 
@@ -17,6 +21,7 @@ public sealed record GcRootHop(ulong Address, string TypeName, string? Via)
 /// </summary>
 public sealed record GcRootPath
 {
+    /// <summary>What kind of root holds the path: a static, a thread's stack, a handle (strong, pinned …), the finalizer queue.</summary>
     public required GcRootKind RootKind { get; init; }
 
     /// <summary>The root in words: "static Contoso.Registry.Sessions", "thread 7 (worker-a) in Contoso.Job.Run()", "pinned handle".</summary>
@@ -31,13 +36,16 @@ public sealed record GcRootPath
     /// <summary>Some of the objects sharing it (at most 10).</summary>
     public ItemList<ulong> Addresses { get; init; } = [];
 
+    /// <summary>Address of the object asked about (the last hop).</summary>
     public ulong Target => Hops[^1].Address;
 
+    /// <summary>Type name of the object asked about (the last hop).</summary>
     public string TargetType => Hops[^1].TypeName;
 
     /// <summary>The path in one line, e.g. "static X.Sessions → Dictionary&lt;…&gt; ._entries → Entry[] [3].value → CustomerSession".</summary>
     public string Path => Root + " → " + string.Join(" ", Hops.Select((h, i) => i == 0 ? h.TypeName : h.ToString()));
 
+    /// <summary>The <see cref="Path"/>, prefixed "N × " when several objects share it.</summary>
     public override string ToString() => Count > 1 ? string.Create(CultureInfo.InvariantCulture, $"{Count:N0} × {Path}") : Path;
 }
 
@@ -531,6 +539,9 @@ internal sealed class GcRoots
 }
 
 /// <summary>Root paths for a type-name question: the merged paths, and how many matching objects no root reaches.</summary>
+/// <param name="TypeNamePattern">The type name (or wildcard) asked about.</param>
+/// <param name="Paths">The merged root paths, most objects first.</param>
+/// <param name="Unreachable">Matching objects no root reaches (garbage not collected yet).</param>
 public sealed record GcRootQuery(string TypeNamePattern, IReadOnlyList<GcRootPath> Paths, int Unreachable)
 {
     /// <summary>Matching objects that are alive (the sum over all paths, also those beyond the top ones shown).</summary>

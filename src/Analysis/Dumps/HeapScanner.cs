@@ -245,8 +245,14 @@ internal sealed class HeapScanner
     /// Decodes the objects of one segment, from its first object (or from <paramref name="from"/>, an object address
     /// a visitor stopped at) to its end, the visitor stopping it, or the first object that cannot be decoded.
     /// </summary>
+    /// <param name="segment">The segment to decode.</param>
+    /// <param name="visitor">Called once per object; it may stop the scan.</param>
+    /// <param name="layouts">The calling thread's cache of method-table layouts.</param>
+    /// <param name="progress">Receives the bytes covered, when progress is reported.</param>
+    /// <param name="cancellationToken">Checked once per window.</param>
     /// <param name="objectBytes">Whether the visitor reads objects' bytes past their header: large-object segments are
     /// then read in big windows too.</param>
+    /// <param name="from">An object address to start at instead of the segment's first object (0: the first).</param>
     public SegmentScan Scan<TVisitor>(ClrSegment segment, ref TVisitor visitor, LayoutCache layouts, ScanProgress? progress,
         CancellationToken cancellationToken, bool objectBytes = false, ulong from = 0)
         where TVisitor : struct, IHeapObjectVisitor
@@ -366,6 +372,7 @@ internal sealed class HeapScanner
     /// <param name="minSize">The smallest object size to list.</param>
     /// <param name="maxSize">The largest object size to list.</param>
     /// <param name="warning">Receives each segment's problem (see <see cref="SegmentScan.Warning"/>) when it is met.</param>
+    /// <param name="cancellationToken">Checked once per window.</param>
     public IEnumerable<ScannedObject> EnumerateObjects(Func<ObjectLayout, bool>? type = null, ulong minSize = 0, ulong maxSize = ulong.MaxValue,
         Action<string>? warning = null, CancellationToken cancellationToken = default)
     {

@@ -12,13 +12,18 @@ public enum HeapSortBy
 }
 
 /// <summary>One row of <c>dumpheap -stat</c>: all live objects of one type name.</summary>
+/// <param name="TypeName">The type's full name (generic arguments included).</param>
+/// <param name="Count">Live objects of the type.</param>
+/// <param name="TotalSize">Bytes they take, object headers included (shallow: not what they reference).</param>
 public sealed record HeapTypeStat(string TypeName, long Count, long TotalSize)
 {
     /// <summary>The method table(s) of this type name (several when the type is loaded more than once).</summary>
     public ItemList<ulong> MethodTables { get; init; } = [];
 
+    /// <summary>Bytes per object: <see cref="TotalSize"/> / <see cref="Count"/>, rounded down; 0 when there are none.</summary>
     public long AverageSize => Count == 0 ? 0 : TotalSize / Count;
 
+    /// <summary>One <c>dumpheap -stat</c> line: count, total bytes, type name.</summary>
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{Count,12:N0} {TotalSize,16:N0}  {TypeName}");
 }
@@ -42,15 +47,19 @@ public sealed class HeapStatistics
     /// <summary>Every type with live objects, largest total size first. Free space is not included.</summary>
     public IReadOnlyList<HeapTypeStat> Types { get; }
 
+    /// <summary>Live objects on the heap, all types.</summary>
     public long TotalCount { get; }
 
+    /// <summary>Bytes of live objects on the heap, all types (free space excluded).</summary>
     public long TotalSize { get; }
 
     /// <summary>Free-space blocks between objects (fragmentation), excluded from <see cref="Types"/>.</summary>
     public long FreeCount { get; }
 
+    /// <summary>Bytes of free-space blocks (fragmentation), excluded from <see cref="TotalSize"/>.</summary>
     public long FreeSize { get; }
 
+    /// <summary>Heap segments (regions) with objects that the walk visited.</summary>
     public int SegmentCount { get; }
 
     /// <summary>Parts of the heap that could not be walked, quoting the address and reason. Empty on a healthy heap.</summary>
@@ -59,6 +68,7 @@ public sealed class HeapStatistics
     /// <summary>Bytes of segments left unwalked because of the problems in <see cref="Warnings"/>.</summary>
     public long SkippedBytes { get; }
 
+    /// <summary>Wall-clock time of the heap walk.</summary>
     public TimeSpan Elapsed { get; }
 
     /// <summary>The top <paramref name="top"/> types matching an optional wildcard, ordered by size or count.</summary>
@@ -80,12 +90,20 @@ public sealed class HeapStatistics
 }
 
 /// <summary>One type's change between two heap walks (an earlier dump of the same process and a later one).</summary>
+/// <param name="TypeName">The type's full name.</param>
+/// <param name="Count">Objects in the later dump.</param>
+/// <param name="TotalSize">Bytes in the later dump.</param>
+/// <param name="BaselineCount">Objects in the earlier (baseline) dump.</param>
+/// <param name="BaselineSize">Bytes in the earlier (baseline) dump.</param>
 public sealed record HeapTypeDiff(string TypeName, long Count, long TotalSize, long BaselineCount, long BaselineSize)
 {
+    /// <summary>Objects gained since the baseline (negative when fewer).</summary>
     public long CountDelta => Count - BaselineCount;
 
+    /// <summary>Bytes gained since the baseline (negative when smaller).</summary>
     public long SizeDelta => TotalSize - BaselineSize;
 
+    /// <summary>"+count +bytes  type name", signs always shown.</summary>
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{CountDelta,12:+#,0;-#,0;0} {SizeDelta,16:+#,0;-#,0;0}  {TypeName}");
 }

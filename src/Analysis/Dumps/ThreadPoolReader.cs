@@ -5,21 +5,35 @@ using Microsoft.Diagnostics.Runtime;
 namespace Analysis.Dumps;
 
 /// <summary>Thread-pool workers running the same code: the user frame they are in and where they wait.</summary>
+/// <param name="Frame">The first user frame the workers are in.</param>
+/// <param name="WaitingIn">The wait they are in, when they wait; null when running.</param>
+/// <param name="Count">Workers in the group.</param>
+/// <param name="ThreadIds">Their managed thread ids, ascending.</param>
 public sealed record WorkerGroup(string Frame, string? WaitingIn, int Count, ItemList<int> ThreadIds)
 {
+    /// <summary>"N in Frame, waiting in W".</summary>
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{Count:N0} in {Frame}{(WaitingIn is null ? "" : ", waiting in " + WaitingIn)}");
 }
 
 /// <summary>Queued thread-pool work of one kind: "Contoso.Workers.ExportJob", "Task running Contoso.X.Flush" …</summary>
+/// <param name="Description">What the work items run: a type, or "Task running M".</param>
+/// <param name="Count">Queued items.</param>
+/// <param name="Queue">"global", "high priority", "low priority" or "worker-local".</param>
 public sealed record WorkItemGroup(string Description, int Count, string Queue)
 {
+    /// <summary>"N × Description (Queue)".</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Count:N0} × {Description} ({Queue})");
 }
 
 /// <summary>Timers with the same callback and period.</summary>
+/// <param name="Callback">The method the timers call ("Task.Delay" for delays).</param>
+/// <param name="Count">Active timers (not cancelled) with this callback and period.</param>
+/// <param name="DueTimeMs">The earliest due time among them, in ms; null when none is scheduled.</param>
+/// <param name="PeriodMs">The period, in ms; null for one-shot timers.</param>
 public sealed record TimerGroup(string Callback, int Count, long? DueTimeMs, long? PeriodMs)
 {
+    /// <summary>"N × Callback (due D ms|never, period P ms|none)".</summary>
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{Count:N0} × {Callback} (due {(DueTimeMs is long d ? d + " ms" : "never")}, period {(PeriodMs is long p ? p + " ms" : "none")})");
 }
@@ -27,38 +41,49 @@ public sealed record TimerGroup(string Callback, int Count, long? DueTimeMs, lon
 /// <summary>The thread pool in a dump: worker counts, what busy workers do, queued work, timers.</summary>
 public sealed record ThreadPoolReport
 {
+    /// <summary>The pool's minimum worker count (ThreadPool.SetMinThreads); 0 when the runtime's pool data is missing.</summary>
     public int MinWorkers { get; init; }
 
+    /// <summary>The pool's maximum worker count; 0 when the runtime's pool data is missing.</summary>
     public int MaxWorkers { get; init; }
 
     /// <summary>Workers the pool counts as active (running or blocked in work items).</summary>
     public int ActiveWorkers { get; init; }
 
+    /// <summary>Workers waiting for work.</summary>
     public int IdleWorkers { get; init; }
 
+    /// <summary>Retired workers, as the runtime counts them (ClrMD's ClrThreadPool.RetiredWorkerThreads).</summary>
     public int RetiredWorkers { get; init; }
 
+    /// <summary>CPU use the pool's hill climbing last saw, in percent (0–100).</summary>
     public int CpuUtilization { get; init; }
 
     /// <summary>Workers inside a work item (Dispatch on their stack), grouped by the user code they run.</summary>
     public ItemList<WorkerGroup> BusyWorkers { get; init; } = [];
 
+    /// <summary>Workers inside a work item, summed over <see cref="BusyWorkers"/>.</summary>
     public int BusyWorkerCount => BusyWorkers.Sum(g => g.Count);
 
     /// <summary>Work items waiting in the global and per-thread queues.</summary>
     public int QueuedCount => Queued.Sum(q => q.Count);
 
+    /// <summary>Queued work items grouped by description and queue ("global", "high priority", "low priority", "worker-local").</summary>
     public ItemList<WorkItemGroup> Queued { get; init; } = [];
 
+    /// <summary>Timers in the timer queues, summed over <see cref="Timers"/>.</summary>
     public int TimerCount => Timers.Sum(t => t.Count);
 
+    /// <summary>Timers grouped by callback and period; empty (with a warning) when the dump has no timer queues.</summary>
     public ItemList<TimerGroup> Timers { get; init; } = [];
 
     /// <summary>Work is queued while no worker is idle and the pool is at its limit (or every worker is busy): starvation.</summary>
     public bool IsStarved => QueuedCount > 0 && IdleWorkers == 0 && (ActiveWorkers >= MaxWorkers || BusyWorkerCount >= Math.Max(1, MinWorkers));
 
+    /// <summary>What could not be read (pool data, work queue, timer queues missing). Empty on a healthy dump.</summary>
     public ItemList<string> Warnings { get; init; } = [];
 
+    /// <summary>"thread pool: A active / I idle of max M, B busy, Q queued, T timers", with " — STARVED" when <see cref="IsStarved"/>.</summary>
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"thread pool: {ActiveWorkers} active / {IdleWorkers} idle of max {MaxWorkers}, {BusyWorkerCount} busy, {QueuedCount} queued, {TimerCount} timers{(IsStarved ? " — STARVED" : "")}");
 }

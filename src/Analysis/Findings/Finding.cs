@@ -48,5 +48,6 @@ public sealed record Finding(FindingSeverity Severity, string Kind, string Summa
     /// <summary>The artifact it was found in (the dump, goroutine dump, profile or log path), when known.</summary>
     public string? Source { get; init; }
 
+    /// <summary>"Kind: Summary".</summary>
     public override string ToString() => $"{Kind}: {Summary}";
 }

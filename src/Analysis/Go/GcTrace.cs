@@ -7,6 +7,7 @@ namespace Analysis.Go;
 /// <summary>One GC cycle from a GODEBUG=gctrace=1 line.</summary>
 public sealed record GcCycle
 {
+    /// <summary>The cycle number Go printed ("gc 12"), counted from the program's start.</summary>
     public required int Number { get; init; }
 
     /// <summary>Seconds since the program started.</summary>
@@ -21,28 +22,37 @@ public sealed record GcCycle
     /// <summary>Stop-the-world time: the STW phases of <see cref="ClockPhasesMs"/> (1st and 3rd; 1st, 3rd and 5th in the 5-phase form).</summary>
     public double PauseMs { get; init; }
 
+    /// <summary>Wall-clock ms of the phases that ran alongside the program (the clock phases minus <see cref="PauseMs"/>).</summary>
     public double ConcurrentMs { get; init; }
 
     /// <summary>Heap size when the cycle started, when marking ended, and live heap after (MB).</summary>
     public double HeapStartMB { get; init; }
 
+    /// <summary>Heap size when marking ended, in MB (Go's MB: 2^20 bytes).</summary>
     public double HeapEndMB { get; init; }
 
+    /// <summary>Live (marked) heap after the cycle, in MB (2^20 bytes).</summary>
     public double HeapLiveMB { get; init; }
 
+    /// <summary>The heap size the pacer aims the next cycle at, in MB (2^20 bytes).</summary>
     public double HeapGoalMB { get; init; }
 
+    /// <summary>Goroutine stacks scanned, in MB (2^20 bytes); null before Go 1.18, which did not print it.</summary>
     public double? StacksMB { get; init; }
 
+    /// <summary>Global variables scanned, in MB (2^20 bytes); null before Go 1.18, which did not print it.</summary>
     public double? GlobalsMB { get; init; }
 
+    /// <summary>GOMAXPROCS ("N P") during the cycle.</summary>
     public int Procs { get; init; }
 
     /// <summary>Started by runtime.GC() / debug.FreeOSMemory rather than by the pacer.</summary>
     public bool Forced { get; init; }
 
+    /// <summary>1-based line of the log this cycle came from.</summary>
     public int LineNumber { get; init; }
 
+    /// <summary>"gc N @T s: pause P ms, heap A->B->C MB, goal G MB (forced)".</summary>
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"gc {Number} @{AtSeconds:F3}s: pause {PauseMs:F3} ms, heap {HeapStartMB}->{HeapEndMB}->{HeapLiveMB} MB, goal {HeapGoalMB} MB{(Forced ? " (forced)" : "")}");
 }
@@ -50,24 +60,34 @@ public sealed record GcCycle
 /// <summary>Totals and anomalies of a gctrace log.</summary>
 public sealed record GcTraceSummary
 {
+    /// <summary>GC cycles in the log.</summary>
     public int Cycles { get; init; }
 
+    /// <summary>Cycles started by runtime.GC() or debug.FreeOSMemory() rather than by the pacer.</summary>
     public int Forced { get; init; }
 
+    /// <summary>Sum of the stop-the-world pauses, in ms.</summary>
     public double TotalPauseMs { get; init; }
 
+    /// <summary>Mean pause per cycle, in ms.</summary>
     public double MeanPauseMs { get; init; }
 
+    /// <summary>Median pause per cycle, in ms; spikes are judged against it.</summary>
     public double MedianPauseMs { get; init; }
 
+    /// <summary>Longest pause, in ms.</summary>
     public double MaxPauseMs { get; init; }
 
+    /// <summary>The <see cref="GcCycle.Number"/> of the cycle with the longest pause.</summary>
     public int MaxPauseCycle { get; init; }
 
+    /// <summary>The first cycle's heap goal, in MB (2^20 bytes).</summary>
     public double FirstGoalMB { get; init; }
 
+    /// <summary>The last cycle's heap goal, in MB (2^20 bytes); much above <see cref="FirstGoalMB"/> means a growing live heap (GoalGrowth).</summary>
     public double LastGoalMB { get; init; }
 
+    /// <summary>Largest live heap after any cycle, in MB (2^20 bytes).</summary>
     public double PeakLiveMB { get; init; }
 
     /// <summary>Seconds from the first to the last cycle.</summary>
@@ -76,6 +96,7 @@ public sealed record GcTraceSummary
     /// <summary>What is worth a look (PauseSpike, Forced, GoalGrowth), with the cycles that show it in <see cref="Finding.GcNumbers"/>.</summary>
     public ItemList<Finding> Anomalies { get; init; } = [];
 
+    /// <summary>One line: cycles, forced, span, pauses (total, max, median), goal first → last, peak live.</summary>
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{Cycles} GC cycles ({Forced} forced) over {SpanSeconds:F1} s; pause total {TotalPauseMs:F3} ms, max {MaxPauseMs:F3} ms (gc {MaxPauseCycle}), median {MedianPauseMs:F3} ms; goal {FirstGoalMB} → {LastGoalMB} MB; peak live {PeakLiveMB} MB");
 }
@@ -100,13 +121,16 @@ public sealed class GcTrace
         Skipped = skipped;
     }
 
+    /// <summary>Full path of the log; null when parsed from a reader without one.</summary>
     public string? Path { get; }
 
+    /// <summary>The gc lines, in log order.</summary>
     public IReadOnlyList<GcCycle> Cycles { get; }
 
     /// <summary>Lines that are not gc lines (program output mixed into stderr, scavenger or pacer traces), with why.</summary>
     public IReadOnlyList<SkippedLine> Skipped { get; }
 
+    /// <summary>Reads a gctrace log (the program's stderr). Throws AnalysisException when the file is missing, binary or has no gc lines.</summary>
     public static GcTrace Load(string path)
     {
         string full = System.IO.Path.GetFullPath(path);
@@ -128,6 +152,7 @@ public sealed class GcTrace
         return trace;
     }
 
+    /// <summary>Parses gctrace text from <paramref name="reader"/>, keeping lines that are not gc lines in <see cref="Skipped"/>; <paramref name="path"/> is recorded only. Never throws on content.</summary>
     public static GcTrace Parse(TextReader reader, string? path = null)
     {
         var cycles = new List<GcCycle>();

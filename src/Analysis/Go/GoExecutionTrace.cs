@@ -4,26 +4,45 @@ using System.Text;
 namespace Analysis.Go;
 
 /// <summary>A garbage collection in a Go execution trace.</summary>
+/// <param name="Sequence">The GC's sequence number in the program (as the runtime counts cycles).</param>
+/// <param name="StartMs">Start, in ms from the first event of the trace.</param>
+/// <param name="DurationMs">From start to end, in ms (mostly concurrent with the program).</param>
+/// <param name="StopTheWorldMs">Stop-the-world time of its "GC …" pauses, in ms.</param>
 public sealed record GoTraceGc(long Sequence, double StartMs, double DurationMs, double StopTheWorldMs)
 {
+    /// <summary>"GC N at T ms: D ms, stop-the-world S ms".</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"GC {Sequence} at {StartMs:F3} ms: {DurationMs:F3} ms, stop-the-world {StopTheWorldMs:F3} ms");
 }
 
 /// <summary>A stop-the-world pause and why ("GC sweep termination", "GC mark termination", "start trace", …).</summary>
+/// <param name="Kind">Why the world stopped: "GC sweep termination", "GC mark termination", "start trace" ….</param>
+/// <param name="StartMs">Start, in ms from the first event of the trace.</param>
+/// <param name="DurationMs">How long every goroutine was stopped, in ms.</param>
 public sealed record GoTraceStopTheWorld(string Kind, double StartMs, double DurationMs)
 {
+    /// <summary>"T ms  D ms  Kind".</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{StartMs,10:F3} ms  {DurationMs:F3} ms  {Kind}");
 }
 
 /// <summary>Why goroutines blocked, how often, and for how long in total.</summary>
+/// <param name="Reason">The runtime's block reason: "chan receive", "select", "sync", "network" ….</param>
+/// <param name="Count">How many times goroutines blocked for it.</param>
+/// <param name="TotalBlockedMs">Time blocked for it, summed over goroutines, in ms.</param>
 public sealed record GoBlockReason(string Reason, int Count, double TotalBlockedMs)
 {
+    /// <summary>"N × Reason (T ms blocked)".</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Count,8:N0} × {Reason} ({TotalBlockedMs:F3} ms blocked)");
 }
 
 /// <summary>Goroutines per state at one moment of the trace.</summary>
+/// <param name="TimeMs">The moment, in ms from the first event of the trace.</param>
+/// <param name="Running">Goroutines running on a P.</param>
+/// <param name="Runnable">Goroutines ready to run, waiting for a P.</param>
+/// <param name="Waiting">Goroutines blocked (channel, lock, network, sleep …).</param>
+/// <param name="Syscall">Goroutines in a system call.</param>
 public sealed record GoStateSample(double TimeMs, int Running, int Runnable, int Waiting, int Syscall)
 {
+    /// <summary>"T ms  running R, runnable Q, waiting W, syscall S".</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{TimeMs,10:F3} ms  running {Running}, runnable {Runnable}, waiting {Waiting}, syscall {Syscall}");
 }
 
@@ -68,24 +87,31 @@ public sealed class GoExecutionTrace
         GoVersion = version;
     }
 
+    /// <summary>Full path of the trace file.</summary>
     public string? Path { get; }
 
     /// <summary>"1.23", from the header.</summary>
     public string GoVersion { get; }
 
+    /// <summary>GOMAXPROCS as last set in the trace (0 when the trace has no procs event).</summary>
     public int Gomaxprocs { get; private set; }
 
+    /// <summary>From the first to the last event, in ms.</summary>
     public double DurationMs { get; private set; }
 
+    /// <summary>Events decoded.</summary>
     public long EventCount { get; private set; }
 
+    /// <summary>Generations (the format's independent chunks, about one per second of tracing) in the trace.</summary>
     public int Generations { get; private set; }
 
     /// <summary>Distinct goroutines the trace mentions.</summary>
     public int Goroutines { get; private set; }
 
+    /// <summary>GCs that began and ended in the trace, in order.</summary>
     public ItemList<GoTraceGc> Gcs { get; private set; } = [];
 
+    /// <summary>Every stop-the-world pause, in order (GC phases and others, such as starting the trace).</summary>
     public ItemList<GoTraceStopTheWorld> StopTheWorlds { get; private set; } = [];
 
     /// <summary>Blocking reasons, most frequent first.</summary>
@@ -94,11 +120,14 @@ public sealed class GoExecutionTrace
     /// <summary>Goroutine state counts over the trace, in equal time steps.</summary>
     public ItemList<GoStateSample> StatesOverTime { get; private set; } = [];
 
+    /// <summary>What the decoder could not do: truncation (quoting the byte offset), a missing frequency event, a GC still running at the end. Empty for a complete trace.</summary>
     public ItemList<string> Warnings { get; private set; } = [];
 
+    /// <summary>One line: Go version, duration, GOMAXPROCS, goroutines, GCs, stop-the-world pauses and the longest.</summary>
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"Go {GoVersion} trace: {DurationMs:F1} ms, GOMAXPROCS {Gomaxprocs}, {Goroutines} goroutines, {Gcs.Count} GCs, {StopTheWorlds.Count} stop-the-world pauses (max {(StopTheWorlds.Count == 0 ? 0 : StopTheWorlds.Max(s => s.DurationMs)):F3} ms)");
 
+    /// <summary>Reads and decodes the whole file; <paramref name="stateSteps"/> is how many points <see cref="StatesOverTime"/> gets. Throws AnalysisException for a missing file or one that is not a Go 1.22+ trace; a truncated one keeps what was read, with a warning.</summary>
     public static GoExecutionTrace Load(string path, int stateSteps = 100, CancellationToken cancellationToken = default)
     {
         string full = System.IO.Path.GetFullPath(path);

@@ -27,6 +27,7 @@ public sealed class GoProfileSession : IAnalysisSession
     /// <summary>The file's length in bytes when it was opened.</summary>
     public long Length { get; }
 
+    /// <inheritdoc/>
     public bool IsClosed => _closed;
 
     /// <summary>Whether the profile has been read and decoded.</summary>
@@ -70,9 +71,11 @@ public sealed class GoProfileSession : IAnalysisSession
         }, cancellationToken);
     }
 
+    /// <summary>"file (size, sample types, N samples)", or "(size, not read yet)" before the first question.</summary>
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{System.IO.Path.GetFileName(Path)} ({Bytes.Format(Length)}{(_profile.ValueOrDefault is { } p ? $", {p.SampleTypeNames}, {p.SampleCount:N0} samples" : ", not read yet")})");
 
+    /// <summary>Drops the decoded profile; later questions fail with SessionClosed.</summary>
     public void Dispose()
     {
         _closed = true;

@@ -6,6 +6,7 @@ namespace Analysis.Go;
 /// <summary>One goroutine of a dump (debug=2 or panic output), or one aggregated record of a debug=1 dump.</summary>
 public sealed record Goroutine : IGoroutineSample
 {
+    /// <summary>Always "go" (the runtime column shared with .NET threads).</summary>
     public string Runtime => "go";
 
     /// <summary>Goroutine id; 0 for debug=1 records, which aggregate goroutines without ids.</summary>
@@ -20,6 +21,7 @@ public sealed record Goroutine : IGoroutineSample
     /// <summary>Minutes blocked, when the runtime printed it (after one minute).</summary>
     public int WaitMinutes { get; init; }
 
+    /// <summary>Locked to its OS thread (runtime.LockOSThread; "locked to thread" in the header).</summary>
     public bool LockedToThread { get; init; }
 
     /// <summary>Frames, innermost first.</summary>
@@ -50,6 +52,7 @@ public sealed record Goroutine : IGoroutineSample
         return frame.Kind != FrameKind.Go || GoFunctions.IsRuntimeWait(frame.Function);
     }
 
+    /// <summary>"goroutine N [State, M minutes] TopFrame", or "N goroutines […]" for a debug=1 record.</summary>
     public override string ToString()
     {
         string wait = WaitMinutes > 0 ? string.Create(CultureInfo.InvariantCulture, $", {WaitMinutes} minutes") : "";
@@ -59,8 +62,12 @@ public sealed record Goroutine : IGoroutineSample
 }
 
 /// <summary>A line the parser could not place, with why.</summary>
+/// <param name="LineNumber">1-based line in the file.</param>
+/// <param name="Text">The line (cut to 120 characters).</param>
+/// <param name="Reason">Why it was skipped, e.g. "not a gc line".</param>
 public sealed record SkippedLine(int LineNumber, string Text, string Reason)
 {
+    /// <summary>"line N: Reason: Text".</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"line {LineNumber}: {Reason}: {Text}");
 }
 
@@ -86,10 +93,13 @@ public sealed class GoroutineDump
         DeclaredTotal = declaredTotal;
     }
 
+    /// <summary>Full path of the dump file; null when parsed from text without one.</summary>
     public string? Path { get; }
 
+    /// <summary>Full tracebacks (debug=2, panic) or aggregated records (debug=1).</summary>
     public GoroutineDumpFormat Format { get; }
 
+    /// <summary>The goroutines (or debug=1 records), in file order.</summary>
     public IReadOnlyList<Goroutine> Goroutines { get; }
 
     /// <summary>Lines that were not understood; parsing continued at the next goroutine.</summary>

@@ -4,19 +4,26 @@ using Analysis.Stacks;
 namespace Analysis.Go;
 
 /// <summary>A bucket of goroutines that looks leaked: many, blocked long on a channel, select or lock.</summary>
+/// <param name="Bucket">The goroutines (same state, stack and creator).</param>
+/// <param name="Description">Why they look leaked, in one sentence.</param>
 public sealed record LeakSuspect(StackBucket Bucket, string Description)
 {
+    /// <summary>Goroutines in the bucket.</summary>
     public int Count => Bucket.Count;
 
+    /// <summary>The state they share: "chan receive", "select", "sync.Mutex.Lock" ….</summary>
     public string State => Bucket.State;
 
+    /// <summary>The longest wait in the bucket, in minutes (0 when the runtime printed none).</summary>
     public int WaitMinutes => Bucket.MaxWaitMinutes;
 
     /// <summary>Where the goroutines are stuck.</summary>
     public StackFrameInfo? Site => Bucket.TopFrame;
 
+    /// <summary>The function and site that started these goroutines ("created by"); null when not printed.</summary>
     public StackFrameInfo? CreatedBy => Bucket.CreatedBy;
 
+    /// <summary>The <see cref="Description"/>.</summary>
     public override string ToString() => Description;
 }
 

@@ -12,8 +12,11 @@ internal readonly record struct PprofFrame(string Function, string File, long Li
 internal sealed record PprofSample(int[] Frames, long[] Values, LabelSet Labels, IReadOnlyDictionary<string, long> NumLabels);
 
 /// <summary>What a sample value or the sampling period measures: ("inuse_space", "bytes"), ("cpu", "nanoseconds").</summary>
+/// <param name="Type">What is measured: "inuse_space", "alloc_objects", "cpu", "samples", "delay", "contentions" ….</param>
+/// <param name="Unit">Its unit: "bytes", "nanoseconds", "count" ….</param>
 public sealed record PprofValueType(string Type, string Unit)
 {
+    /// <summary>"Type (Unit)", e.g. "inuse_space (bytes)".</summary>
     public override string ToString() => $"{Type} ({Unit})";
 }
 
@@ -46,6 +49,7 @@ public sealed class PprofProfile
     /// <summary>…or this size, whichever is more.</summary>
     internal const long MaxInflatedMinimum = 16 << 20;
 
+    /// <summary>Full path of the profile file; null when decoded from bytes without one.</summary>
     public string? Path { get; }
 
     /// <summary>The value columns: ("inuse_space", "bytes"), ("cpu", "nanoseconds"), …</summary>
@@ -58,18 +62,25 @@ public sealed class PprofProfile
 
     internal PprofFrame[] Frames { get; }
 
+    /// <summary>Samples in the profile (distinct stacks and label sets, as recorded).</summary>
     public int SampleCount => Samples.Length;
 
+    /// <summary>When the profile was collected, in ns since the Unix epoch; 0 when not recorded.</summary>
     public long TimeNanos { get; }
 
+    /// <summary><see cref="TimeNanos"/> as a time (ms precision); null when not recorded.</summary>
     public DateTimeOffset? Time => TimeNanos > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(TimeNanos / 1_000_000) : null;
 
+    /// <summary>How long the profile covers, in ns (a CPU profile's seconds); 0 for snapshots such as heap.</summary>
     public long DurationNanos { get; }
 
+    /// <summary>What <see cref="Period"/> counts, e.g. ("space", "bytes") for heap sampling or ("cpu", "nanoseconds"); null when absent.</summary>
     public PprofValueType? PeriodType { get; }
 
+    /// <summary>The sampling period in <see cref="PeriodType"/> units (e.g. 524288 bytes per heap sample, 10000000 ns per CPU sample); 0 when absent.</summary>
     public long Period { get; }
 
+    /// <summary>Free-text comments stored in the profile; usually empty.</summary>
     public ItemList<string> Comments { get; }
 
     /// <summary>Names of the sample types, e.g. "alloc_objects, alloc_space, inuse_objects, inuse_space".</summary>
@@ -91,6 +102,7 @@ public sealed class PprofProfile
         throw new AnalysisException(AnalysisErrorKind.WrongFormat, Path, $"Profile '{Path}' has no sample type '{name}'; it has: {SampleTypeNames}.");
     }
 
+    /// <summary>"file: sample types (N samples, time)".</summary>
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{System.IO.Path.GetFileName(Path)}: {SampleTypeNames} ({Samples.Length:N0} samples{(Time is { } t ? $", {t:u}" : "")})");
 

@@ -4,32 +4,56 @@ using Analysis.Stacks;
 namespace Analysis.Go;
 
 /// <summary>A row of pprof -top: a function's own (flat) and inclusive (cum) value.</summary>
+/// <param name="Function">The function (package path and name).</param>
+/// <param name="Flat">The function's own value (samples where it is the leaf), in <paramref name="Unit"/>.</param>
+/// <param name="FlatPercent"><paramref name="Flat"/> as a percentage of the profile's total.</param>
+/// <param name="SumPercent">Running total of FlatPercent down to this row.</param>
+/// <param name="Cum">The value of samples with the function anywhere on the stack (itself and what it calls).</param>
+/// <param name="CumPercent"><paramref name="Cum"/> as a percentage of the profile's total.</param>
+/// <param name="SampleType">The sample type (column) shown, e.g. "inuse_space".</param>
+/// <param name="Unit">The unit of the values: "bytes", "nanoseconds", "count" ….</param>
 public sealed record PprofTopRow(string Function, long Flat, double FlatPercent, double SumPercent, long Cum, double CumPercent, string SampleType, string Unit)
 {
+    /// <summary><see cref="Flat"/> formatted in its unit (e.g. "1.5 MB", "12.34ms").</summary>
     public string FlatText => PprofValues.Format(Flat, Unit);
 
+    /// <summary><see cref="Cum"/> formatted in its unit.</summary>
     public string CumText => PprofValues.Format(Cum, Unit);
 
+    /// <summary>One pprof -top line: flat, flat%, sum%, cum, cum%, function.</summary>
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{FlatText,12} {FlatPercent,6:F2}% {SumPercent,6:F2}% {CumText,12} {CumPercent,6:F2}%  {Function}");
 }
 
 /// <summary>A caller or callee of a peeked function (pprof -peek), with the value flowing through that edge.</summary>
+/// <param name="Function">The peeked function.</param>
+/// <param name="Relation">"caller", "callee", or "self" (samples where it is the leaf).</param>
+/// <param name="Other">The caller or callee; "(root)" when the function is the outermost frame.</param>
+/// <param name="Value">The value flowing through that edge, in <paramref name="Unit"/>.</param>
+/// <param name="Percent"><paramref name="Value"/> as a percentage of the profile's total.</param>
+/// <param name="Unit">The unit of the value.</param>
 public sealed record PprofPeekRow(string Function, string Relation, string Other, long Value, double Percent, string Unit)
 {
+    /// <summary>"Function: Relation value percent  Other".</summary>
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{Function}: {Relation,-6} {PprofValues.Format(Value, Unit),12} {Percent,6:F2}%  {Other}");
 }
 
 /// <summary>A sample's stack and value (pprof -traces), heaviest first.</summary>
+/// <param name="Value">The value summed over the samples with this stack, in <paramref name="Unit"/>.</param>
+/// <param name="Unit">The unit of the value.</param>
+/// <param name="Frames">The stack, leaf first.</param>
+/// <param name="Labels">The pprof labels of the first of those samples; empty when none.</param>
 public sealed record PprofTrace(long Value, string Unit, ItemList<StackFrameInfo> Frames, LabelSet Labels)
 {
+    /// <summary>"value: leaf &lt;- caller &lt;- …".</summary>
     public override string ToString() => $"{PprofValues.Format(Value, Unit)}: {string.Join(" <- ", Frames.Select(f => f.Function))}";
 }
 
 /// <summary>Formats pprof values by unit.</summary>
 public static class PprofValues
 {
+    /// <summary>A value in its unit as pprof shows it: bytes as B/KB/MB/GB (powers of 1024), nanoseconds as ms with two decimals, anything else as a plain count.</summary>
     public static string Format(long value, string unit) => unit switch
     {
         "bytes" => (value < 0 ? "-" : "") + Bytes.Format(PprofQueries.Magnitude(value)),

@@ -7,6 +7,7 @@ namespace Analysis;
 /// </summary>
 public sealed class EngineFaultException : Exception
 {
+    /// <summary>The worker's report of an exception: its type name, message and <paramref name="detail"/> (ToString with stack, or the crash report).</summary>
     public EngineFaultException(string exceptionType, string message, string detail)
         : base(message)
     {
@@ -20,5 +21,6 @@ public sealed class EngineFaultException : Exception
     /// <summary>What the worker wrote about it: the exception's ToString() (with its stack), or the crash report.</summary>
     public string Detail { get; }
 
+    /// <summary>"Type (in the worker process): Detail".</summary>
     public override string ToString() => $"{ExceptionType} (in the worker process): {Detail}";
 }

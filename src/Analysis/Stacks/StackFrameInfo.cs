@@ -18,6 +18,9 @@ public enum FrameKind
 /// can be grouped and compared. <see cref="Function"/> is the full name (namespace, type, method and
 /// parameter types for .NET; package path and function for Go).
 /// </summary>
+/// <param name="Function">The full name: namespace, type, method and parameter types (.NET); package path and function (Go).</param>
+/// <param name="Module">The assembly, native library or Go package; null when unknown.</param>
+/// <param name="Kind">Managed, runtime, native or Go code.</param>
 public sealed record StackFrameInfo(string Function, string? Module, FrameKind Kind = FrameKind.Managed)
 {
     /// <summary>Source file, when the artifact records it (Go dumps do; .NET dumps do not).</summary>
@@ -32,8 +35,10 @@ public sealed record StackFrameInfo(string Function, string? Module, FrameKind K
     /// <summary>Offset of the return address in the function (Go "+0x25"), 0 when unknown.</summary>
     public long Offset { get; init; }
 
+    /// <summary>The frame's instruction address (a dump's IP, a pprof location's address); 0 when unknown, as in text goroutine dumps.</summary>
     public ulong InstructionPointer { get; init; }
 
+    /// <summary>The frame's stack pointer (dumps only); 0 when unknown.</summary>
     public ulong StackPointer { get; init; }
 
     /// <summary><c>Module!Function</c>, or the function alone when the module is unknown; runtime frames in brackets.</summary>

@@ -17,8 +17,10 @@ public enum StackSimilarity
 /// <summary>Goroutines or threads with the same state and stack, merged.</summary>
 public sealed record StackBucket
 {
+    /// <summary>The members' runtime: "go" or ".NET".</summary>
     public required string Runtime { get; init; }
 
+    /// <summary>The state the members share: a Go wait reason ("chan receive") or a .NET thread state ("Waiting").</summary>
     public required string State { get; init; }
 
     /// <summary>How many goroutines or threads share this stack.</summary>
@@ -30,15 +32,19 @@ public sealed record StackBucket
     /// <summary>Goroutine or thread ids of the members (0 for aggregated debug=1 records).</summary>
     public ItemList<long> Ids { get; init; } = [];
 
+    /// <summary>The shortest wait among the members, in minutes (Go prints waits over one minute; 0 otherwise).</summary>
     public int MinWaitMinutes { get; init; }
 
+    /// <summary>The longest wait among the members, in minutes; 0 when none was printed.</summary>
     public int MaxWaitMinutes { get; init; }
 
+    /// <summary>The function and site that created the members (Go "created by"); null for .NET threads and when not printed.</summary>
     public StackFrameInfo? CreatedBy { get; init; }
 
     /// <summary>The first frame that is not runtime waiting plumbing: where the members are stuck.</summary>
     public StackFrameInfo? TopFrame { get; init; }
 
+    /// <summary>"Count [State, min-max minutes] TopFrame (created by F)".</summary>
     public override string ToString()
     {
         string wait = MaxWaitMinutes > 0 ? string.Create(CultureInfo.InvariantCulture, $", {MinWaitMinutes}-{MaxWaitMinutes} minutes") : "";
@@ -76,8 +82,10 @@ public static class StackGrouper
     {
         private readonly Dictionary<IStackSample, Builder> _buckets = new(new SampleComparer(similarity));
 
+        /// <summary>Distinct buckets so far.</summary>
         public int BucketCount => _buckets.Count;
 
+        /// <summary>Adds a sample to its bucket (a new one when no earlier sample matches). Not thread-safe.</summary>
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Add(IStackSample sample)
         {

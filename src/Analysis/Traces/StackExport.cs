@@ -16,6 +16,7 @@ public enum StackFormat
 /// <summary>Writes a trace's sampled stacks for flame-graph viewers.</summary>
 public static class StackExport
 {
+    /// <summary>The $schema URL written at the top of a speedscope file.</summary>
     public const string SpeedscopeSchema = "https://www.speedscope.app/file-format-schema.json";
 
     /// <summary>Writes the stacks to a file; returns the number of distinct stacks written.</summary>
@@ -32,6 +33,7 @@ public static class StackExport
             : WriteSpeedscope(analysis, stream, filter, threads, name ?? Path.GetFileNameWithoutExtension(full));
     }
 
+    /// <summary>Writes folded stacks ("root;…;leaf count" lines, \n endings) to <paramref name="output"/>, left open; returns the number of distinct stacks.</summary>
     public static int WriteFolded(TraceAnalysis analysis, Stream output, SampleFilter filter = SampleFilter.Managed, IReadOnlyCollection<int>? threads = null)
     {
         using var writer = new StreamWriter(output, leaveOpen: true);
@@ -42,6 +44,7 @@ public static class StackExport
         return stacks.Count;
     }
 
+    /// <summary>Writes a speedscope JSON file, one sampled profile per thread, named <paramref name="name"/>, to <paramref name="output"/>; returns the number of distinct stacks.</summary>
     public static int WriteSpeedscope(TraceAnalysis analysis, Stream output, SampleFilter filter, IReadOnlyCollection<int>? threads, string name)
     {
         var frameIndex = new Dictionary<(string Name, string? File), int>();

@@ -20,6 +20,7 @@ public enum SampleFilter
 /// <summary>How a trace is read: where the reading pass runs and the memory it may use there.</summary>
 public sealed record TraceReadOptions
 {
+    /// <summary>Read in a worker process, with its default memory ceiling.</summary>
     public static TraceReadOptions Default { get; } = new();
 
     /// <summary>Where TraceEvent's reading pass runs (<see cref="EngineIsolation.Default"/>: a worker process).</summary>
@@ -66,6 +67,7 @@ public sealed partial class TraceAnalysis
         IsTruncated = r.TruncatedAt is not null;
     }
 
+    /// <summary>The traced process's id; 0 when the trace does not say.</summary>
     public int ProcessId { get; }
 
     /// <summary>The traced runtime's file version, e.g. "10.0.1226.42308" (from the runtime start/rundown events).</summary>
@@ -74,6 +76,7 @@ public sealed partial class TraceAnalysis
     /// <summary>Time from the start of the session to the last event (ms).</summary>
     public double DurationMs { get; }
 
+    /// <summary>Events read from the file (all providers).</summary>
     public long EventCount { get; }
 
     /// <summary>Events the runtime dropped (buffers full). Non-zero means counts are lower bounds.</summary>
@@ -88,10 +91,13 @@ public sealed partial class TraceAnalysis
     /// <summary>Completed GCs in order.</summary>
     public IReadOnlyList<GcEvent> Gcs { get; }
 
+    /// <summary>Allocated over the trace, in MB (10^6 bytes), summed over runtimes as TraceEvent's GC statistics count it.</summary>
     public double TotalAllocatedMB { get; }
 
+    /// <summary>Exceptions thrown during the trace (first-chance, caught ones included).</summary>
     public int ExceptionCount => _exceptions.Count;
 
+    /// <summary>Lock waits (contention events) in the trace.</summary>
     public int ContentionCount => _contention.Count;
 
     /// <summary>Number of CPU samples (all kinds) in the trace.</summary>

@@ -50,10 +50,13 @@ public sealed class TraceRecording : IDisposable
         _copy = session.EventStream.CopyToAsync(file);
     }
 
+    /// <summary>The traced process's id.</summary>
     public int ProcessId { get; }
 
+    /// <summary>Full path of the .nettrace file being written.</summary>
     public string Path { get; }
 
+    /// <summary>The event groups the capture asks the runtime for.</summary>
     public TraceProfile Profile { get; }
 
     /// <summary>Bytes written to the file so far.</summary>
@@ -156,6 +159,7 @@ public sealed class TraceRecording : IDisposable
         _file.Dispose();
     }
 
+    /// <summary>Stops the session (<see cref="Stop"/>) and closes the file.</summary>
     public void Dispose()
     {
         try

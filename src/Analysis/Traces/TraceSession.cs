@@ -19,10 +19,13 @@ public sealed class TraceSession : IAnalysisSession
         Length = length;
     }
 
+    /// <summary>Full path of the .nettrace file.</summary>
     public string Path { get; }
 
+    /// <summary>Size of the file in bytes when the session was opened.</summary>
     public long Length { get; }
 
+    /// <inheritdoc/>
     public bool IsClosed => _closed;
 
     /// <summary>Whether the file has been read.</summary>
@@ -49,9 +52,11 @@ public sealed class TraceSession : IAnalysisSession
         return _analysis.Get((Path, progress), static (s, ct) => TraceAnalysis.Read(s.Path, s.progress, ct), cancellationToken);
     }
 
+    /// <summary>"file.nettrace (size, pid N, D s, E events)", or "(size, not read yet)" before the first question.</summary>
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{System.IO.Path.GetFileName(Path)} ({Bytes.Format(Length)}{(_analysis.ValueOrDefault is { } a ? $", pid {a.ProcessId}, {a.DurationMs / 1000:F1} s, {a.EventCount:N0} events" : ", not read yet")})");
 
+    /// <summary>Drops the cached analysis; later questions fail with SessionClosed.</summary>
     public void Dispose()
     {
         _closed = true;
@@ -68,6 +73,7 @@ public sealed class TraceSession : IAnalysisSession
 /// <summary>Open trace sessions reused between questions.</summary>
 public sealed class TraceSessionCache(int implicitCapacity = 3) : SessionCache<TraceSession>(implicitCapacity)
 {
+    /// <summary>The open session of this trace (the file unchanged since), or a new one; <paramref name="keepOpen"/> keeps it until closed instead of in the small recently-used set.</summary>
     public TraceSession GetOrOpen(string path, bool keepOpen = false) =>
         GetOrOpen(path, "", p => TraceFile.Validate(p), TraceSession.Open, keepOpen);
 }

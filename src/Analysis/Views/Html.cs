@@ -4,6 +4,8 @@ using System.Text;
 namespace Analysis.Views;
 
 /// <summary>One cell of an HTML table: its text and whether it sits right (numbers).</summary>
+/// <param name="Text">The cell's plain text (escaped when written; long text is cut, the whole in a tooltip).</param>
+/// <param name="AlignRight">Whether it is right-aligned (numbers).</param>
 public readonly record struct HtmlCell(string Text, bool AlignRight = false);
 
 /// <summary>

@@ -7,14 +7,18 @@ namespace Analysis.Views;
 /// <summary>How a view lays out its objects: a table (a row per object) or a list (a line per property).</summary>
 public enum ViewKind
 {
+    /// <summary>A row per object, a column per <see cref="ViewColumn"/>.</summary>
     Table,
+    /// <summary>A line per property, "Header : value", one block per object.</summary>
     List,
 }
 
 /// <summary>Where a cell's text sits in its column.</summary>
 public enum CellAlignment
 {
+    /// <summary>Text starts at the column's left edge.</summary>
     Left,
+    /// <summary>Text ends at the column's right edge (numbers).</summary>
     Right,
 }
 
@@ -101,6 +105,7 @@ public sealed record ViewColumn
 /// <summary>The view of one result type: its columns in order (a table) or its items (a list).</summary>
 public sealed class View
 {
+    /// <summary>A view of <paramref name="type"/>; throws ArgumentException when a column names a property (or dotted path) the type lacks, or when the columns' Under/Wide settings conflict.</summary>
     public View(Type type, ViewKind kind, IReadOnlyList<ViewColumn> columns)
     {
         ArgumentNullException.ThrowIfNull(type);
@@ -128,8 +133,10 @@ public sealed class View
     /// <summary>The result type shown.</summary>
     public Type Type { get; }
 
+    /// <summary>Table or list.</summary>
     public ViewKind Kind { get; }
 
+    /// <summary>The columns (or list items) in display order.</summary>
     public IReadOnlyList<ViewColumn> Columns { get; }
 
     /// <summary>A property whose value heads each group of rows (a terminal prints it above the group; HTML makes it the first column).</summary>
