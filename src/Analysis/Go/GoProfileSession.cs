@@ -6,38 +6,15 @@ namespace Analysis.Go;
 /// A pprof profile file (heap, allocs, cpu, block, mutex, goroutine) opened once and asked many times, like a dump or
 /// a trace session: the file is read and decoded on the first question (<see cref="GetProfile"/>), every later question
 /// gets the same <see cref="PprofProfile"/>. Thread-safe; dispose to drop the decoded profile (then every question
-/// fails with SessionClosed; <see cref="Path"/> and <see cref="Length"/> stay readable).
+/// fails with SessionClosed; <see cref="FileSession{TAnswer}.Path"/> and <see cref="FileSession{TAnswer}.Length"/> stay readable).
 /// </summary>
-public sealed class GoProfileSession : IAnalysisSession
+public sealed class GoProfileSession : FileSession<PprofProfile>
 {
-    private readonly CachedAnswer<PprofProfile> _profile;
-    private volatile bool _closed;
     private int _reads;
 
     private GoProfileSession(string path, long length)
+        : base(path, length, $"The session for profile '{path}' was closed. Open the profile again (Open-GoProfile).")
     {
-        _profile = new(ThrowIfClosed);
-        Path = path;
-        Length = length;
-    }
-
-    /// <summary>Full path of the profile file.</summary>
-    public string Path { get; }
-
-    /// <summary>The file's length in bytes when it was opened.</summary>
-    public long Length { get; }
-
-    /// <inheritdoc/>
-    public bool IsClosed => _closed;
-
-    /// <summary>Whether the profile has been read and decoded.</summary>
-    public bool IsRead
-    {
-        get
-        {
-            ThrowIfClosed();
-            return _profile.IsKnown;
-        }
     }
 
     /// <summary>How many times the file was read and decoded (once, unless a read failed or was cancelled).</summary>
@@ -60,36 +37,17 @@ public sealed class GoProfileSession : IAnalysisSession
     /// fails or is cancelled keeps nothing: the next call reads again.
     /// </summary>
     /// <exception cref="AnalysisException">The file is not a profile, is truncated, or the session was closed.</exception>
-    public PprofProfile GetProfile(CancellationToken cancellationToken = default)
-    {
-        ThrowIfClosed();
-        return _profile.Get(this, static (session, ct) =>
+    public PprofProfile GetProfile(CancellationToken cancellationToken = default) =>
+        Answer(this, static (session, ct) =>
         {
             ct.ThrowIfCancellationRequested();
             Interlocked.Increment(ref session._reads);
             return PprofProfile.Load(session.Path);
         }, cancellationToken);
-    }
 
     /// <summary>"file (size, sample types, N samples)", or "(size, not read yet)" before the first question.</summary>
     public override string ToString() =>
-        string.Create(CultureInfo.InvariantCulture, $"{System.IO.Path.GetFileName(Path)} ({Bytes.Format(Length)}{(_profile.ValueOrDefault is { } p ? $", {p.SampleTypeNames}, {p.SampleCount:N0} samples" : ", not read yet")})");
-
-    /// <summary>Drops the decoded profile; later questions fail with SessionClosed.</summary>
-    public void Dispose()
-    {
-        _closed = true;
-        _profile.Forget();
-    }
-
-    private void ThrowIfClosed()
-    {
-        if (_closed)
-        {
-            throw new AnalysisException(AnalysisErrorKind.SessionClosed, Path, $"The session for profile '{Path}' was closed. Open the profile again (Open-GoProfile).",
-                new ObjectDisposedException(nameof(GoProfileSession)));
-        }
-    }
+        string.Create(CultureInfo.InvariantCulture, $"{System.IO.Path.GetFileName(Path)} ({Bytes.Format(Length)}{(AnswerIfRead is { } p ? $", {p.SampleTypeNames}, {p.SampleCount:N0} samples" : ", not read yet")})");
 }
 
 /// <summary>Open profile sessions reused between questions (see <see cref="SessionCache{TSession}"/>).</summary>

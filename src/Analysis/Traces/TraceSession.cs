@@ -5,37 +5,13 @@ namespace Analysis.Traces;
 /// <summary>
 /// A .nettrace file and, once read, everything it says (<see cref="TraceAnalysis"/>). The file is read once per
 /// session; every later question is answered from memory. Thread-safe; dispose to drop the cached analysis (then
-/// every question fails with SessionClosed; <see cref="Path"/> and <see cref="Length"/> stay readable).
+/// every question fails with SessionClosed; <see cref="FileSession{TAnswer}.Path"/> and <see cref="FileSession{TAnswer}.Length"/> stay readable).
 /// </summary>
-public sealed class TraceSession : IAnalysisSession
+public sealed class TraceSession : FileSession<TraceAnalysis>
 {
-    private readonly CachedAnswer<TraceAnalysis> _analysis;
-    private volatile bool _closed;
-
     private TraceSession(string path, long length)
+        : base(path, length, $"The session for trace '{path}' was closed. Import the trace again (Import-Trace).")
     {
-        _analysis = new(ThrowIfClosed);
-        Path = path;
-        Length = length;
-    }
-
-    /// <summary>Full path of the .nettrace file.</summary>
-    public string Path { get; }
-
-    /// <summary>Size of the file in bytes when the session was opened.</summary>
-    public long Length { get; }
-
-    /// <inheritdoc/>
-    public bool IsClosed => _closed;
-
-    /// <summary>Whether the file has been read.</summary>
-    public bool IsRead
-    {
-        get
-        {
-            ThrowIfClosed();
-            return _analysis.IsKnown;
-        }
     }
 
     /// <summary>Checks the file and opens a session; reading happens on the first question.</summary>
@@ -46,28 +22,12 @@ public sealed class TraceSession : IAnalysisSession
     }
 
     /// <summary>Reads the trace on first use (one streaming pass); later calls return the same analysis.</summary>
-    public TraceAnalysis GetAnalysis(IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
-    {
-        ThrowIfClosed();
-        return _analysis.Get((Path, progress), static (s, ct) => TraceAnalysis.Read(s.Path, s.progress, ct), cancellationToken);
-    }
+    public TraceAnalysis GetAnalysis(IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        Answer((Path, progress), static (s, ct) => TraceAnalysis.Read(s.Path, s.progress, ct), cancellationToken);
 
     /// <summary>"file.nettrace (size, pid N, D s, E events)", or "(size, not read yet)" before the first question.</summary>
     public override string ToString() =>
-        string.Create(CultureInfo.InvariantCulture, $"{System.IO.Path.GetFileName(Path)} ({Bytes.Format(Length)}{(_analysis.ValueOrDefault is { } a ? $", pid {a.ProcessId}, {a.DurationMs / 1000:F1} s, {a.EventCount:N0} events" : ", not read yet")})");
-
-    /// <summary>Drops the cached analysis; later questions fail with SessionClosed.</summary>
-    public void Dispose()
-    {
-        _closed = true;
-        _analysis.Forget();
-    }
-
-    private void ThrowIfClosed()
-    {
-        if (_closed)
-            throw new AnalysisException(AnalysisErrorKind.SessionClosed, Path, $"The session for trace '{Path}' was closed. Import the trace again (Import-Trace).", new ObjectDisposedException(nameof(TraceSession)));
-    }
+        string.Create(CultureInfo.InvariantCulture, $"{System.IO.Path.GetFileName(Path)} ({Bytes.Format(Length)}{(AnswerIfRead is { } a ? $", pid {a.ProcessId}, {a.DurationMs / 1000:F1} s, {a.EventCount:N0} events" : ", not read yet")})");
 }
 
 /// <summary>Open trace sessions reused between questions.</summary>

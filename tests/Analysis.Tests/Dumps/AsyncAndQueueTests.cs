@@ -134,7 +134,7 @@ public class AsyncAndQueueTests
         Assert.Contains($"'{TargetFacts.CatchThread}'", exception.Summary);
         Assert.Contains(TargetFacts.CatchExceptionMessage, exception.Summary);
 
-        Assert.StartsWith($"thread '{TargetFacts.CatchThread}' (", exception.Summary, StringComparison.Ordinal);
+        Assert.StartsWith($"on thread '{TargetFacts.CatchThread}' (", exception.Summary, StringComparison.Ordinal);
 
         // a thread without a name is "thread 5", never "thread thread 5"
         var context = new TriageContext(session, new TriageOptions(), null, CancellationToken.None);
