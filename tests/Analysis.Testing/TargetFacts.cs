@@ -5,6 +5,9 @@ public static class TargetFacts
 {
     public const string LeakedOrderType = "Contoso.Orders.LeakedOrder";
     public const int LeakedOrderCount = 12_345;
+    public const string SpreadLineType = "Contoso.Orders.SpreadLine";
+    public const int SpreadChunks = 12;
+    public const int SpreadLinesPerChunk = 25;
     public const string InvoiceType = "Contoso.Orders.Invoice";
     public const int InvoiceCount = 777;
     public const string BulkNodeType = "DumpTarget.BulkNode";

@@ -199,8 +199,9 @@ internal sealed class GcRoots
             types[t] = wildcard.IsMatch(_graph.TypeNames[t]);
 
         // Group by the chain of (root, types) first, cheaply; name the hops only for a few members of each group.
-        var groups = new Dictionary<string, (int Count, List<int> Nodes)>(StringComparer.Ordinal);
+        var groups = new Dictionary<string, ShapeGroup>(StringComparer.Ordinal);
         var shape = new StringBuilder();
+        var levels = new List<int>(); // the member, its parent, … up to the object under the root
         unreachable = 0;
         reachable = 0;
         for (int node = 0; node < _graph.NodeCount; node++)
@@ -217,14 +218,18 @@ internal sealed class GcRoots
 
             reachable++;
             shape.Clear();
+            levels.Clear();
             int at = node, below = -1, length = 1;
             while (_parents[at] >= 0)
             {
                 shape.Append(_graph.TypeIds[at]).Append('<');
+                levels.Add(at);
                 below = at;
                 at = _parents[at];
                 length++;
             }
+
+            levels.Add(at);
 
             var root = _graph.Roots[-1 - _parents[at]];
             shape.Append(_graph.TypeIds[at]).Append('@').Append((int)root.Kind).Append(':').Append(root.Kind == GcRootKind.Stack ? root.ThreadId + "/" + root.FrameIndex : "");
@@ -233,18 +238,18 @@ internal sealed class GcRoots
             if (length > 2)
                 shape.Append('#').Append(below);
             string key = shape.ToString();
-            if (!groups.TryGetValue(key, out var g))
-                g = (0, new List<int>());
-            if (g.Nodes.Count < 10)
-                g.Nodes.Add(node);
-            groups[key] = (g.Count + 1, g.Nodes);
+            if (groups.TryGetValue(key, out var g))
+                g.Add(node, levels);
+            else
+                groups[key] = new ShapeGroup(node, levels);
         }
 
         // Groups with the same shape can still differ in the static field or member names: merge on the described path.
         var described = new Dictionary<string, GcRootPath>(StringComparer.Ordinal);
-        foreach (var (count, nodes) in groups.Values.OrderByDescending(g => g.Count))
+        foreach (var group in groups.Values.OrderByDescending(g => g.Count))
         {
-            var path = Describe(nodes[0])!;
+            var (count, nodes) = (group.Count, group.Nodes);
+            var path = group.Spread(Describe(nodes[0])!);
             if (nodes.Count > 1 && Describe(nodes[^1]) is { } other)
                 path = Generalize(path, other);
             string key = Normalize(path);
@@ -316,6 +321,58 @@ internal sealed class GcRoots
         GcRootKind.FinalizerQueue => "finalizer queue (waiting for its finalizer)",
         _ => "runtime root",
     };
+
+    /// <summary>
+    /// Objects reached by paths of one shape: how many, the first few, and at which levels members were seen in the same
+    /// parent as the first member but at another object (so under another array index), over all members, not only the
+    /// few that are described.
+    /// </summary>
+    private sealed class ShapeGroup
+    {
+        private readonly int[] _first;
+        private readonly bool[] _indexVaries;
+
+        public ShapeGroup(int node, List<int> levels)
+        {
+            _first = [.. levels];
+            _indexVaries = new bool[_first.Length];
+            Add(node, levels);
+        }
+
+        public int Count { get; private set; }
+
+        public List<int> Nodes { get; } = new();
+
+        public void Add(int node, List<int> levels)
+        {
+            Count++;
+            if (Nodes.Count < 10)
+                Nodes.Add(node);
+            int n = Math.Min(levels.Count, _first.Length);
+            for (int level = 0; level + 1 < n; level++)
+            {
+                if (levels[level] != _first[level] && levels[level + 1] == _first[level + 1])
+                    _indexVaries[level] = true;
+            }
+        }
+
+        /// <summary>The first member's path with "[*]" for each array index that differs among the members.</summary>
+        public GcRootPath Spread(GcRootPath path)
+        {
+            GcRootHop[]? hops = null;
+            for (int k = 0; k < path.Hops.Count; k++)
+            {
+                int level = path.Hops.Count - 1 - k; // the last hop is the member itself (level 0)
+                if (level < _indexVaries.Length && _indexVaries[level] && path.Hops[k].Via is { } via && via.StartsWith('[') && !via.StartsWith("[*]", StringComparison.Ordinal))
+                {
+                    hops ??= [.. path.Hops];
+                    hops[k] = hops[k] with { Via = "[*]" + via[(via.IndexOf(']', StringComparison.Ordinal) + 1)..] };
+                }
+            }
+
+            return hops is null ? path : path with { Hops = hops };
+        }
+    }
 
     /// <summary>The path of <paramref name="a"/> with "[*]" where its array indices differ from <paramref name="b"/>'s (same shape).</summary>
     private static GcRootPath Generalize(GcRootPath a, GcRootPath b)

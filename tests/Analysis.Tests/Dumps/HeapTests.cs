@@ -74,7 +74,8 @@ public class HeapTests
 
         var rows = session.GetHeapTop(100, typeNamePattern: "contoso.orders.*");
         Assert.Equal(
-            ["Contoso.Orders.Invoice", "Contoso.Orders.Invoice[]", "Contoso.Orders.LeakedOrder", "Contoso.Orders.LeakedOrder[]"],
+            ["Contoso.Orders.Invoice", "Contoso.Orders.Invoice[]", "Contoso.Orders.LeakedOrder", "Contoso.Orders.LeakedOrder[]",
+             TargetFacts.SpreadLineType, TargetFacts.SpreadLineType + "[]", TargetFacts.SpreadLineType + "[][]"],
             rows.Select(r => r.TypeName).Order(StringComparer.Ordinal));
         Assert.Empty(session.GetHeapTop(100, typeNamePattern: "Orders.*"));
         Assert.Equal(TargetFacts.InvoiceCount, Assert.Single(session.GetHeapTop(100, typeNamePattern: "*.Invoice")).Count);

@@ -37,6 +37,23 @@ public class RetentionTests
         Assert.Equal(10, path.Addresses.Count);
     }
 
+    [Theory]
+    [MemberData(nameof(HeapCaptures))]
+    public void RootPaths_OfObjectsSpreadOverManyArrays_ShowEveryVaryingIndexAsAStar(CapturedDump kind)
+    {
+        // 12 arrays of 25 lines under one outer array: the first few lines described all sit in chunk 0, yet the outer
+        // index varies over all members, so it must read [*] too, not [0]
+        using var session = Open(kind);
+
+        var query = session.FindRootPaths(TargetFacts.SpreadLineType);
+
+        Assert.Equal(TargetFacts.SpreadChunks * TargetFacts.SpreadLinesPerChunk, query.Reachable);
+        var path = Assert.Single(query.Paths);
+        Assert.Equal(TargetFacts.SpreadChunks * TargetFacts.SpreadLinesPerChunk, path.Count);
+        Assert.Equal([TargetFacts.SpreadLineType + "[][]", TargetFacts.SpreadLineType + "[]", TargetFacts.SpreadLineType], path.Hops.TakeLast(3).Select(h => h.TypeName));
+        Assert.Equal(["[*]", "[*]"], path.Hops.TakeLast(2).Select(h => h.Via));
+    }
+
     [Fact]
     public void RootPaths_PreferTheStaticOverAThreadsLocal()
     {

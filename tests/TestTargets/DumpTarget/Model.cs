@@ -7,6 +7,12 @@ namespace Contoso.Orders
         public string? Note;
     }
 
+    // Order lines spread over several arrays held by one outer array: a root path whose index varies at two levels.
+    public sealed class SpreadLine(int id)
+    {
+        public int Id = id;
+    }
+
     // Fewer instances than LeakedOrder but a larger instance size: sorts first by size per instance.
     public sealed class Invoice(int number)
     {

@@ -14,6 +14,8 @@ namespace DumpTarget;
 public static class Program
 {
     public const int LeakedOrderCount = 12_345;
+    public const int SpreadChunks = 12;
+    public const int SpreadLinesPerChunk = 25;
     public const int InvoiceCount = 777;
 
     // Rooted so nothing here is collected before the dump.
@@ -73,6 +75,15 @@ public static class Program
         for (int i = 0; i < orders.Length; i++)
             orders[i] = new LeakedOrder(i, 100 + i);
         s_roots.Add(orders);
+        var spread = new SpreadLine[SpreadChunks][];
+        for (int c = 0; c < spread.Length; c++)
+        {
+            spread[c] = new SpreadLine[SpreadLinesPerChunk];
+            for (int i = 0; i < SpreadLinesPerChunk; i++)
+                spread[c][i] = new SpreadLine((c * SpreadLinesPerChunk) + i);
+        }
+
+        s_roots.Add(spread);
         var invoices = new List<Invoice>();
         for (int i = 0; i < InvoiceCount; i++)
             invoices.Add(new Invoice(i));
