@@ -7,7 +7,7 @@ namespace Analysis.PowerShell.Commands;
 /// <remarks>
 /// <para>
 /// Returns one DumpThread per managed thread: ManagedThreadId, OSThreadId, Name (read from the Thread object),
-/// State (Running, Waiting, BlockedOnLock, Deadlocked, Dead, Unstarted), IsBackground, IsThreadPool, Frames and
+/// State (Running, Waiting, BlockedOnLock, Deadlocked, Dead, Unstarted, NativeCode: alive with no managed frame), IsBackground, IsThreadPool, Frames and
 /// TopFrame, the Exception in flight, the lock the thread is blocked on (BlockedOn, LockOwnerThreadId) and the locks
 /// it holds (HeldLocks).
 /// </para>

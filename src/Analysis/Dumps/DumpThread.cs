@@ -6,7 +6,7 @@ namespace Analysis.Dumps;
 /// <summary>What a thread was doing when the dump was taken, as far as the dump tells.</summary>
 public enum DumpThreadState
 {
-    /// <summary>Not in a known managed wait: executing, or blocked in native code the dump does not explain.</summary>
+    /// <summary>Not in a known managed wait: executing managed code, or in native code it called that the dump does not explain.</summary>
     Running,
     /// <summary>In a wait, sleep or join (event, semaphore, Monitor.Wait, thread-pool idle wait …).</summary>
     Waiting,
@@ -18,6 +18,11 @@ public enum DumpThreadState
     Dead,
     /// <summary>Created but never started.</summary>
     Unstarted,
+    /// <summary>
+    /// Alive with no managed frame on its stack: in native or runtime code the dump does not explain (a thread the runtime
+    /// started for itself, or one that has not run managed code yet). Whether it runs or waits is not known.
+    /// </summary>
+    NativeCode,
 }
 
 /// <summary>How a lock is implemented.</summary>

@@ -123,7 +123,7 @@ internal static class ThreadAnalyzer
             return DumpThreadState.Waiting;
         var top = frames.FirstOrDefault(f => f.Kind == FrameKind.Managed);
         if (top is null)
-            return t.IsFinalizer ? DumpThreadState.Waiting : DumpThreadState.Running; // an idle finalizer waits in native code
+            return t.IsFinalizer ? DumpThreadState.Waiting : DumpThreadState.NativeCode; // an idle finalizer waits in native code
         return WaitMethods.IsWait(top.Function) ? DumpThreadState.Waiting : DumpThreadState.Running;
     }
 

@@ -136,6 +136,19 @@ public class ThreadTests
         Assert.Equal(0u, finished.OSThreadId);
     }
 
+    [Theory]
+    [MemberData(nameof(HeapCaptures))]
+    public void AliveThreadsWithoutManagedFrames_AreNativeCode_NotRunning(CapturedDump kind)
+    {
+        // the runtime's own threads have no managed frame: the dump cannot say they run (issue 14)
+        var threads = Threads(kind);
+        bool Managed(DumpThread t) => t.Frames.Any(f => f.Kind == FrameKind.Managed);
+        var native = threads.Where(t => t.IsAlive && !t.IsFinalizer && !Managed(t)).ToArray();
+        Assert.NotEmpty(native);
+        Assert.All(native, t => Assert.Equal(DumpThreadState.NativeCode, t.State));
+        Assert.All(threads.Where(t => t.State is DumpThreadState.Running or DumpThreadState.NativeCode), t => Assert.Equal(t.State == DumpThreadState.Running, Managed(t)));
+    }
+
     [Fact]
     public void ThreadPoolWorkItem_RunsOnAThreadPoolThread()
     {
