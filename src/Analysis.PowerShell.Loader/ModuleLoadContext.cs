@@ -38,9 +38,6 @@ internal sealed class ModuleLoadContext : AssemblyLoadContext
     /// <summary>The one context for this module folder.</summary>
     public static ModuleLoadContext Instance => s_byFolder.GetOrAdd(LibraryFolder, f => new ModuleLoadContext(f));
 
-    /// <summary>Whether <paramref name="assembly"/> was loaded from a module's private folder.</summary>
-    public static bool IsPrivate(Assembly assembly) => GetLoadContext(assembly) is ModuleLoadContext;
-
     /// <summary>
     /// Answers the default context's failed lookups for the names this module ships. Called when the manifest
     /// imports the loader, before PowerShell reflects on the cmdlet assembly (whose cmdlets have fields of our enum

@@ -98,7 +98,7 @@ public sealed class CompletionTests : IClassFixture<CompletionTests.Session>
     {
         Assert.Contains(Complete("Compare-Heap ./before.dmp ./after.dmp -TypeName Contoso.Orders.Ca"), m => m.Text == CachedReportType);
         Assert.DoesNotContain(Complete("Compare-Heap ./before.dmp ./before.dmp -TypeName Contoso.Orders.Ca"), m => m.Text == CachedReportType);
-        // piped: -Difference is not bound while completing, -Reference is
+        // piped: -Difference is not bound while completing, -Baseline is
         Assert.Contains(Complete("$after | Compare-Heap ./before.dmp -TypeName Contoso.Orders.Ca", "$after = Open-Dump ./after.dmp"), m => m.Text == CachedReportType);
     }
 

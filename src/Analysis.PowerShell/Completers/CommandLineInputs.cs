@@ -26,7 +26,7 @@ internal sealed class CommandLineInputs
     private static readonly (string Name, bool Wildcards)[] s_inputParameters =
     [
         ("Dump", false), ("Trace", false), ("Profile", false), ("InputObject", false),
-        ("Difference", false), ("Baseline", false), ("Reference", false), ("Base", false),
+        ("Difference", false), ("Baseline", false),
         ("Path", true), ("LiteralPath", false), ("PSPath", false), ("LP", false), ("FullName", false),
     ];
 
