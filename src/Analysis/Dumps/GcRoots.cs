@@ -366,13 +366,16 @@ internal sealed class GcRoots
                 if (level < _indexVaries.Length && _indexVaries[level] && path.Hops[k].Via is { } via && via.StartsWith('[') && !via.StartsWith("[*]", StringComparison.Ordinal))
                 {
                     hops ??= [.. path.Hops];
-                    hops[k] = hops[k] with { Via = "[*]" + via[(via.IndexOf(']', StringComparison.Ordinal) + 1)..] };
+                    hops[k] = hops[k] with { Via = AnyIndex(via) };
                 }
             }
 
             return hops is null ? path : path with { Hops = hops };
         }
     }
+
+    /// <summary>An array hop "[3].value" with its index made "[*]": "[*].value".</summary>
+    private static string AnyIndex(string via) => "[*]" + via[(via.IndexOf(']', StringComparison.Ordinal) + 1)..];
 
     /// <summary>The path of <paramref name="a"/> with "[*]" where its array indices differ from <paramref name="b"/>'s (same shape).</summary>
     private static GcRootPath Generalize(GcRootPath a, GcRootPath b)
@@ -386,8 +389,7 @@ internal sealed class GcRoots
             string? va = hops[i].Via, vb = b.Hops[i].Via;
             if (va is null || vb is null || va == vb || !va.StartsWith('[') || !vb.StartsWith('['))
                 continue;
-            int close = va.IndexOf(']', StringComparison.Ordinal);
-            hops[i] = hops[i] with { Via = "[*]" + va[(close + 1)..] };
+            hops[i] = hops[i] with { Via = AnyIndex(va) };
             changed = true;
         }
 
