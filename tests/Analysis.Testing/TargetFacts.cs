@@ -67,4 +67,33 @@ public static class TargetFacts
     public const string BlockingFinalizerType = "Contoso.Resources.LeakyHandle";
     public const string PendingFileType = "Contoso.Resources.PendingFile";
     public const int PendingFiles = 50;
+
+    // Inspection (Inspect.cs): one object with a field of every kind, collections with known entries, GC handles.
+    public const string InspectedOrderType = "Contoso.Inspect.InspectedOrder";
+    public const string InspectablesType = "Contoso.Inspect.Inspectables";
+    public const int InspectedOrderId = 4242;
+    public const int InspectedNextId = 4243;
+    public const long InspectedTotal = 123_456_789_012;
+    public const string InspectedCustomer = "Ada Lovelace";
+    public const string InspectedNextCustomer = "Grace Hopper";
+    public const string InspectedCity = "Zürich ✓";
+    public const string InspectedStatus = "Shipped";
+    public const string InspectedChannels = "Web, Store";
+    public const long InspectedPriceCents = 1999;
+    public const string InspectedPriceCurrency = "EUR";
+    public static readonly int[] InspectedQuantities = [3, 1, 4, 1, 5, 9, 2, 6];
+    public static readonly byte[] InspectedPayload = [0xCA, 0xFE, 0xBA, 0xBE, 0x00, 0x01];
+    public static readonly string[] InspectedTags = ["urgent", "fragile", "gift"];
+    public const int InspectedLongNoteLength = 10_000;
+    public const string ShippingLabelType = "Contoso.Inspect.ShippingLabel";
+    public static readonly string[] InspectNames = ["alpha", "beta", "gamma"];
+    public static readonly (string Key, int Value)[] InspectStock = [("apple", 3), ("pear", 5), ("plum", 7)];
+    public static readonly int[] InspectPrimes = [2, 3, 5, 7, 11];
+    public static readonly (int Key, string Value)[] InspectLookup = [(1, "one"), (2, "two"), (3, "three")];
+    public static readonly string[] InspectPending = ["q1", "q2", "q3"];
+    public static readonly int[] InspectRing = [12, 13, 14, 15, 16];
+    public static readonly string[] InspectUndo = ["s2", "s1"]; // top first, as a stack enumerates
+    public const int PinnedBufferBytes = 4_096;
+    public const int PinnedHeapBytes = 8_192;
+    public const int StrongHandles = 5;
 }

@@ -139,6 +139,9 @@ public static class Program
         // 10. A blocked finalizer with objects waiting in the finalizer queue behind it.
         Scenarios.SetUpFinalizer();
 
+        // 11. Objects, collections and GC handles with known contents (Inspect.cs).
+        Contoso.Inspect.Inspectables.SetUp();
+
         // Wait until all three workers are blocked on their second lock.
         var deadline = DateTime.UtcNow.AddSeconds(30);
         while (!Deadlock.AllBlocked && DateTime.UtcNow < deadline)
