@@ -191,7 +191,7 @@ let test () =
     ensureJupyter ()
     let resultsDir = Path.Combine(artifacts, "test-results")
     if Directory.Exists resultsDir then Directory.Delete(resultsDir, true)
-    // real pwsh and the .NET Interactive kernel for the end-to-end suites: restore the local tools now (both are in
+    // real pwsh, the .NET Interactive kernel and dotnet-dump (SOS, an oracle): restore the local tools now (all are in
     // .config/dotnet-tools.json), so their output is not mixed into a test's
     pwsh [ "-Command"; "$PSVersionTable.PSVersion.ToString()" ] |> ignore
     let projects =
