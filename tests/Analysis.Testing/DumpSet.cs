@@ -60,12 +60,20 @@ public sealed class DumpSet : IDisposable
     /// <summary>A scratch directory for files a test makes (bad inputs); removed with the dumps.</summary>
     public string Scratch => Path.Combine(Folder, "scratch");
 
+    /// <summary>
+    /// The runtime's tiered-compilation worker is a thread alive in native code with no managed frame (NativeCode), but
+    /// it exits after 4 s without work, so on a loaded machine a later capture missed it (measured: with
+    /// DOTNET_TC_BackgroundWorkerTimeoutMs=1 it is gone, with DOTNET_TieredCompilation=0 it never exists). Kept alive
+    /// for the target's lifetime, every capture has it.
+    /// </summary>
+    private static readonly Dictionary<string, string> TargetEnvironment = new() { ["DOTNET_TC_BackgroundWorkerTimeoutMs"] = "3600000" };
+
     public static DumpSet Capture(string[] targetArgs, IReadOnlyCollection<CapturedDump> kinds)
     {
         var sw = Stopwatch.StartNew();
         string dir = RepoPaths.NewScratchDirectory("analysis-dumps");
         Directory.CreateDirectory(Path.Combine(dir, "scratch"));
-        using var target = TargetProcess.Start("DumpTarget", TimeSpan.FromSeconds(180), targetArgs);
+        using var target = TargetProcess.Start("DumpTarget", TimeSpan.FromSeconds(180), TargetEnvironment, targetArgs);
         var paths = new Dictionary<CapturedDump, string>();
         foreach (var kind in kinds)
         {
