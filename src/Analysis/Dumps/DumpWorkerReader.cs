@@ -250,4 +250,17 @@ internal sealed class DumpWorkerReader : DumpReader
         if (_disposed)
             throw DumpSession.Closed(_path);
     }
+
+    // ---- the plain shortest root paths (Get-GcRoot -Shortest) ----
+
+    public override GcRootPath? FindShortestRootPath(ulong address, IProgress<WorkProgress>? progress, CancellationToken cancellationToken) =>
+        Remembered((DumpService.ShortestRootPath, address, 0, null), () =>
+            Ask(DumpService.ShortestRootPath, "searching root paths", w => w.Write(address), r => r.ReadBoolean() ? DumpCodec.ReadPath(r) : null, progress, cancellationToken));
+
+    public override GcRootQuery FindShortestRootPaths(string typeNamePattern, int top, IProgress<WorkProgress>? progress, CancellationToken cancellationToken) =>
+        Remembered((DumpService.ShortestRootPaths, 0, top, typeNamePattern), () => Ask(DumpService.ShortestRootPaths, "searching root paths", w =>
+        {
+            w.Write(typeNamePattern);
+            w.Write(top);
+        }, DumpCodec.ReadQuery, progress, cancellationToken));
 }
