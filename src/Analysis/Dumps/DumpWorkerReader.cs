@@ -53,8 +53,9 @@ internal sealed class DumpWorkerReader : DumpReader
     {
         long length = new FileInfo(path).Length;
         var start = new WorkerStart(path, "reading the dump", EngineIsolationPolicy.MemoryLimit(length, options.MemoryLimitBytes));
-        // a worker of its own (never the pool's: it keeps this dump open until the session closes)
-        var worker = EngineWorker.Start(host, start);
+        // a worker of its own (never the pool's: it keeps this dump open until the session closes); the spare when one was
+        // started ahead (Import-Module), so its start overlapped with what the session did meanwhile
+        var worker = SpareWorker.Take(host, start) ?? EngineWorker.Start(host, start);
         try
         {
             byte[] answer = worker.Invoke(DumpService.Open, w =>
