@@ -5,7 +5,9 @@
 //              what the suites need: Debian's chromium and python3-nbclient/python3-nbconvert/jupyter-client (apt),
 //              dotnet-trace (artifacts/tools), the local tools (real pwsh, the .NET Interactive kernel)
 //   demo       build, start the demo target, capture a dump, run the module on it in real pwsh (the local tool), print a triage
-//   bench      build, then: heap-top on a ~10M-object dump against a naive ClrMD loop; gcroot on it against ClrMD's
+//   bench      build, then: heap-top on a ~10M-object dump against a naive ClrMD loop; whole processes against SOS
+//              (our command in real pwsh with the module imported vs dotnet-dump analyze -c, pairs in
+//              tests/Analysis.Bench/SosBench.cs: Get-HeapTop vs dumpheap -stat); gcroot on it against ClrMD's
 //              GCRoot (first question, next question, new session from the index cache); trace analysis of a ~80 MB
 //              trace against dotnet-trace report topN; reading a small and that trace in this process against the worker
 //              process (first and second open, questions, memory); goroutine grouping of a 100k-goroutine dump against
@@ -306,6 +308,10 @@ let bench () =
     )
     log "heap-top: ours vs a naive single-pass ClrMD loop, same dump, separate processes"
     let heapCode = run "dotnet" [ benchExe; "heaptop"; dump; "3" ]
+    log "SOS: whole processes, our command in real pwsh with the module imported vs dotnet-dump analyze -c (pairs: tests/Analysis.Bench/SosBench.cs)"
+    pwsh [ "-Command"; "$PSVersionTable.PSVersion.ToString()" ] |> ignore // restores the local tools (pwsh, dotnet-dump) and warms them
+    run "dotnet" [ "dotnet-dump"; "--version" ] |> ignore
+    let sosCode = run "dotnet" [ benchExe; "sos"; dump; manifest; "3" ]
     log "gcroot: ClrMD's GCRoot vs our object-graph index (first question, next question, new session from the cache)"
     let gcrootCode = run "dotnet" [ benchExe; "gcroot"; dump; "3" ]
     let smallDump = Path.Combine(dir, "facts.dmp")
@@ -346,7 +352,7 @@ let bench () =
     File.Delete goroutines
     log "pprof: load and top on the committed profiles"
     let pprofCode = run "dotnet" [ benchExe; "pprof"; Path.Combine(root, "tests", "testdata", "go") ]
-    if heapCode <> 0 || gcrootCode <> 0 || dumpIsolationCode <> 0 || traceCode <> 0 || isolationCode <> 0 || goCode <> 0 || pprofCode <> 0 then fail "benchmark failed"
+    if heapCode <> 0 || sosCode <> 0 || gcrootCode <> 0 || dumpIsolationCode <> 0 || traceCode <> 0 || isolationCode <> 0 || goCode <> 0 || pprofCode <> 0 then fail "benchmark failed"
 
 /// sharpfuzz (SharpFuzz.CommandLine) instruments a copy of Analysis.dll for coverage-guided fuzzing; installed locally.
 let sharpfuzzVersion = "2.3.0"

@@ -10,7 +10,8 @@ namespace Analysis.PowerShell;
 /// PowerShell reads that table under a lock on it but does not take the lock when adding, so we do: runspaces that
 /// import the module at the same time (ForEach-Object -Parallel) must not see it half-updated. Registrations stay
 /// when the module is removed (the types stay loaded; another runspace may still use them). Open sessions are
-/// closed when the module is removed.
+/// closed when the module is removed. Importing also starts a spare worker process for the first dump session
+/// (<see cref="Isolation.SpareWorker"/>), so its start overlaps with the import.
 /// </summary>
 public sealed class ModuleLifetime : IModuleAssemblyInitializer, IModuleAssemblyCleanup
 {
@@ -18,9 +19,11 @@ public sealed class ModuleLifetime : IModuleAssemblyInitializer, IModuleAssembly
     private static readonly object s_gate = new();
     private static bool s_registered;
 
-    /// <summary>Registers every exported type of the core, Reporting and Notebooks assemblies as a type accelerator under its full name, once per process.</summary>
+    /// <summary>Starts the spare worker (see <see cref="Isolation.SpareWorker"/>); registers every exported type of the core, Reporting and Notebooks assemblies as a type accelerator under its full name, once per process.</summary>
     public void OnImport()
     {
+        // the first dump opened takes a worker process started now, its start overlapping with the rest of the import
+        Isolation.SpareWorker.Start();
         lock (s_gate)
         {
             if (s_registered)
@@ -40,6 +43,10 @@ public sealed class ModuleLifetime : IModuleAssemblyInitializer, IModuleAssembly
         }
     }
 
-    /// <summary>Closes every session this runspace opened.</summary>
-    public void OnRemove(PSModuleInfo psModuleInfo) => RunspaceSessions.Current.CloseAll();
+    /// <summary>Closes every session this runspace opened, and ends the spare worker if no session took it.</summary>
+    public void OnRemove(PSModuleInfo psModuleInfo)
+    {
+        RunspaceSessions.Current.CloseAll();
+        Isolation.SpareWorker.Drop();
+    }
 }

@@ -11,7 +11,9 @@ namespace Analysis.PowerShell.Commands;
 /// finalizer queue) to the object at -Address, or to each object of the types matching -TypeName, naming each hop's
 /// type and the field or array element it goes through. Roots are searched in tiers: statics and handles first, then
 /// thread stacks, then the finalizer queue, so an object a static holds is explained by the static even when a thread
-/// also has it in a local.
+/// also has it in a local. Each result's Tier tells which tier found it; a tier's path can be longer than one from a
+/// later tier (SOS gcroot may show a thread's local one hop from the object). With -Shortest, one search from all roots
+/// at once gives the plain shortest path, whatever holds it (Tier AllRoots).
 /// </para>
 /// <para>
 /// For -TypeName, paths of the same shape (array indices aside, shown as [*]) are merged: Count tells how many objects
@@ -54,6 +56,17 @@ namespace Analysis.PowerShell.Commands;
 /// </code>
 /// <para>Every root that holds one object, strongest first: a static field and, say, a thread that also has it in a local.</para>
 /// </example>
+/// <example>
+/// <code>
+/// $d = Open-Dump ./app.dmp
+/// $lock = ($d | Get-GcRoot -TypeName 'Contoso.Sync.AccountLock').Addresses[0]
+/// $d | Get-GcRoot -Address $lock -Shortest
+/// </code>
+/// <para>
+/// The plain shortest path to the lock, e.g. from the thread that holds it in a local (Tier AllRoots), where the default
+/// search explains it by the longer path from a static (Tier StaticsAndHandles).
+/// </para>
+/// </example>
 [Cmdlet(VerbsCommon.Get, "GcRoot", DefaultParameterSetName = DumpSet)]
 [OutputType(typeof(GcRootPath))]
 public sealed class GetGcRootCommand : DumpCmdlet
@@ -84,6 +97,14 @@ public sealed class GetGcRootCommand : DumpCmdlet
     [Parameter]
     public SwitchParameter All { get; set; }
 
+    /// <summary>
+    /// The plain shortest path from any root (one breadth-first search from all roots at once) instead of the tiered
+    /// search, which prefers statics and handles over thread stacks even when a stack's path is shorter. For -Address
+    /// and -TypeName; -All lists every root already.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter Shortest { get; set; }
+
     /// <summary>For -TypeName: how many distinct paths to return, most objects first; for -All: how many roots.</summary>
     [Parameter]
     [ValidateRange(1, int.MaxValue)]
@@ -99,9 +120,16 @@ public sealed class GetGcRootCommand : DumpCmdlet
             return;
         }
 
+        if (Shortest && All)
+        {
+            WriteError(new ErrorRecord(new PSArgumentException("-All lists every root that holds the object, each with its shortest path; -Shortest picks the one shortest path. Give one of them."),
+                "AllOrShortest", ErrorCategory.InvalidArgument, null));
+            return;
+        }
+
         if (TypeName is not null)
         {
-            var query = RunWithProgress("Finding root paths", (progress, ct) => session.FindRootPaths(TypeName, Top, progress, ct));
+            var query = RunWithProgress("Finding root paths", (progress, ct) => Shortest ? session.FindShortestRootPaths(TypeName, Top, progress, ct) : session.FindRootPaths(TypeName, Top, progress, ct));
             WriteGraphWarnings(session);
             if (query.Reachable == 0 && query.Unreachable == 0)
                 WriteWarning($"No object on the heap of '{session.Path}' has a type matching '{TypeName}'.");
@@ -128,7 +156,7 @@ public sealed class GetGcRootCommand : DumpCmdlet
                     continue;
                 }
 
-                path = RunWithProgress("Finding root paths", (progress, ct) => session.FindRootPath(address, progress, ct));
+                path = RunWithProgress("Finding root paths", (progress, ct) => Shortest ? session.FindShortestRootPath(address, progress, ct) : session.FindRootPath(address, progress, ct));
             }
             catch (ArgumentException e)
             {

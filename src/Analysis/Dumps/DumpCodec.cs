@@ -181,6 +181,7 @@ internal static class DumpCodec
         });
         w.Write(p.Count);
         WriteList(w, p.Addresses, (w, a) => w.Write(a));
+        w.Write((byte)p.Tier);
     }
 
     public static GcRootPath ReadPath(BinaryReader r) =>
@@ -191,6 +192,7 @@ internal static class DumpCodec
             Hops = ReadList(r, 10, r => new GcRootHop(r.ReadUInt64(), r.ReadString(), r.ReadOptional())),
             Count = r.ReadInt32(),
             Addresses = ReadList(r, 8, r => r.ReadUInt64()),
+            Tier = (GcRootTier)r.ReadByte(),
         };
 
     public static void WritePaths(BinaryWriter w, IReadOnlyList<GcRootPath> paths) => WriteList(w, paths, WritePath);

@@ -543,4 +543,25 @@ internal sealed class DumpEngine : DumpReader
         new(AnalysisErrorKind.ReadFailed, Path,
             $"Failed while {what} in dump '{Path}': {e.GetType().Name}: {Cause(e)}. The dump's data there is damaged or inconsistent; other questions may still work. " +
             "Capture the dump again if you need this answer.", e);
+
+    // ---- the plain shortest root paths (Get-GcRoot -Shortest) ----
+
+    /// <summary>The shortest path from any root to the object (no tiers: a thread's local beats a longer static path).</summary>
+    public override GcRootPath? FindShortestRootPath(ulong address, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        var roots = Roots(progress, cancellationToken);
+        return WithGraphGate(() => roots.PathTo(address, shortest: true, cancellationToken), "searching root paths", cancellationToken);
+    }
+
+    /// <summary>The shortest paths from any root to the objects of the matching types, merged by shape, most objects first.</summary>
+    public override GcRootQuery FindShortestRootPaths(string typeNamePattern, int top = 10, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(typeNamePattern);
+        var roots = Roots(progress, cancellationToken);
+        return WithGraphGate(() =>
+        {
+            var paths = roots.PathsToType(typeNamePattern, top, shortest: true, cancellationToken, out int unreachable, out int reachable);
+            return new GcRootQuery(typeNamePattern, paths, unreachable) { Reachable = reachable };
+        }, "searching root paths", cancellationToken);
+    }
 }

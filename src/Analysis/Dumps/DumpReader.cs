@@ -46,4 +46,10 @@ internal abstract class DumpReader : IDisposable
     public abstract void WaitForGraphCache();
 
     public abstract void Dispose();
+
+    // ---- the plain shortest root paths (Get-GcRoot -Shortest) ----
+
+    public abstract GcRootPath? FindShortestRootPath(ulong address, IProgress<WorkProgress>? progress, CancellationToken cancellationToken);
+
+    public abstract GcRootQuery FindShortestRootPaths(string typeNamePattern, int top, IProgress<WorkProgress>? progress, CancellationToken cancellationToken);
 }

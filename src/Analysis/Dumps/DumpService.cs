@@ -22,6 +22,8 @@ internal static class DumpService
     public const string Finalizer = "dump.finalizer";
     public const string WaitForCache = "dump.waitforcache";
     public const string Close = "dump.close";
+    public const string ShortestRootPath = "dump.shortestrootpath";
+    public const string ShortestRootPaths = "dump.shortestrootpaths";
 
     /// <summary>The operations, by name, for the worker program to serve (<see cref="WorkerServer.Serve"/>).</summary>
     public static IEnumerable<KeyValuePair<string, WorkerOperation>> Operations =>
@@ -45,6 +47,14 @@ internal static class DumpService
         new(Finalizer, Answer((e, a, p, c) => DumpCodec.WriteFinalizer(a, e.GetFinalizer(c)))),
         new(WaitForCache, Answer((e, a, p, c) => e.WaitForGraphCache())),
         new(Close, ServeClose),
+        new(ShortestRootPath, Answer((e, a, p, c, r) =>
+        {
+            var path = e.FindShortestRootPath(r.ReadUInt64(), p, c);
+            a.Write(path is not null);
+            if (path is not null)
+                DumpCodec.WritePath(a, path);
+        })),
+        new(ShortestRootPaths, Answer((e, a, p, c, r) => DumpCodec.WriteQuery(a, e.FindShortestRootPaths(r.ReadString(), r.ReadInt32(), p, c)))),
     ];
 
     private static DumpEngine? s_engine;

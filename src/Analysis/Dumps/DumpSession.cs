@@ -221,4 +221,21 @@ public sealed class DumpSession : IAnalysisSession
     /// <summary>The answer to any question of a closed session (the ObjectDisposedException inside says which object).</summary>
     internal static AnalysisException Closed(string path) =>
         new(AnalysisErrorKind.SessionClosed, path, $"The session for dump '{path}' was closed. Open the dump again (Open-Dump).", new ObjectDisposedException(nameof(DumpSession)));
+
+    // ---- the plain shortest root paths (Get-GcRoot -Shortest) ----
+
+    /// <summary>
+    /// The plain shortest path from any GC root to the object at <paramref name="address"/> (one breadth-first search
+    /// from all roots at once, <see cref="GcRootTier.AllRoots"/>), or null when no root reaches it. Unlike
+    /// <see cref="FindRootPath"/>, a thread's local one hop from the object wins over a longer path from a static.
+    /// </summary>
+    public GcRootPath? FindShortestRootPath(ulong address, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default) =>
+        Reader.FindShortestRootPath(address, progress, cancellationToken);
+
+    /// <summary>The plain shortest root paths of all objects whose type matches the wildcard, merged by shape, most objects first.</summary>
+    public GcRootQuery FindShortestRootPaths(string typeNamePattern, int top = 10, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(typeNamePattern);
+        return Reader.FindShortestRootPaths(typeNamePattern, top, progress, cancellationToken);
+    }
 }

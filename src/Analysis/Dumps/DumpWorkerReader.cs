@@ -53,8 +53,9 @@ internal sealed class DumpWorkerReader : DumpReader
     {
         long length = new FileInfo(path).Length;
         var start = new WorkerStart(path, "reading the dump", EngineIsolationPolicy.MemoryLimit(length, options.MemoryLimitBytes));
-        // a worker of its own (never the pool's: it keeps this dump open until the session closes)
-        var worker = EngineWorker.Start(host, start);
+        // a worker of its own (never the pool's: it keeps this dump open until the session closes); the spare when one was
+        // started ahead (Import-Module), so its start overlapped with what the session did meanwhile
+        var worker = SpareWorker.Take(host, start) ?? EngineWorker.Start(host, start);
         try
         {
             byte[] answer = worker.Invoke(DumpService.Open, w =>
@@ -250,4 +251,17 @@ internal sealed class DumpWorkerReader : DumpReader
         if (_disposed)
             throw DumpSession.Closed(_path);
     }
+
+    // ---- the plain shortest root paths (Get-GcRoot -Shortest) ----
+
+    public override GcRootPath? FindShortestRootPath(ulong address, IProgress<WorkProgress>? progress, CancellationToken cancellationToken) =>
+        Remembered((DumpService.ShortestRootPath, address, 0, null), () =>
+            Ask(DumpService.ShortestRootPath, "searching root paths", w => w.Write(address), r => r.ReadBoolean() ? DumpCodec.ReadPath(r) : null, progress, cancellationToken));
+
+    public override GcRootQuery FindShortestRootPaths(string typeNamePattern, int top, IProgress<WorkProgress>? progress, CancellationToken cancellationToken) =>
+        Remembered((DumpService.ShortestRootPaths, 0, top, typeNamePattern), () => Ask(DumpService.ShortestRootPaths, "searching root paths", w =>
+        {
+            w.Write(typeNamePattern);
+            w.Write(top);
+        }, DumpCodec.ReadQuery, progress, cancellationToken));
 }

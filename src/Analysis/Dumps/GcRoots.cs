@@ -15,6 +15,28 @@ public sealed record GcRootHop(ulong Address, string TypeName, string? Via)
 }
 
 /// <summary>
+/// Which search found a root path. The default search goes in tiers, so the lasting reason wins over a transient one:
+/// first from statics and handles, then (for objects those do not reach) from thread stacks, then from the finalizer
+/// queue and the rest. A tier's path is the shortest from that tier's roots, and can be longer than a path from a later
+/// tier (a thread's local one hop from the object). <see cref="AllRoots"/>: the plain shortest path from any root
+/// (Get-GcRoot -Shortest).
+/// </summary>
+public enum GcRootTier : byte
+{
+    /// <summary>Found from statics and GC handles (strong, pinned, ref-counted …), searched first.</summary>
+    StaticsAndHandles,
+
+    /// <summary>Found from thread stacks (locals, arguments, registers): no static or handle reaches the object.</summary>
+    Stacks,
+
+    /// <summary>Found from the finalizer queue or another runtime root: neither statics, handles nor stacks reach it.</summary>
+    FinalizerAndOther,
+
+    /// <summary>Found by one breadth-first search from all roots at once: the shortest path, whatever holds it.</summary>
+    AllRoots,
+}
+
+/// <summary>
 /// Why an object is alive: the root that holds it and each object on the shortest path from the root to it. For a
 /// type-name question, identical paths are merged: <see cref="Count"/> objects share this path shape (array indices
 /// aside) and <see cref="Addresses"/> lists some of them.
@@ -23,6 +45,12 @@ public sealed record GcRootPath
 {
     /// <summary>What kind of root holds the path: a static, a thread's stack, a handle (strong, pinned …), the finalizer queue.</summary>
     public required GcRootKind RootKind { get; init; }
+
+    /// <summary>
+    /// Which search found the path: the tier of the default search (statics and handles, stacks, finalizer queue and
+    /// other), or <see cref="GcRootTier.AllRoots"/> for the plain shortest path.
+    /// </summary>
+    public GcRootTier Tier { get; init; }
 
     /// <summary>The root in words: "static Contoso.Registry.Sessions", "thread 7 (worker-a) in Contoso.Job.Run()", "pinned handle".</summary>
     public required string Root { get; init; }
@@ -50,8 +78,9 @@ public sealed record GcRootPath
 }
 
 /// <summary>
-/// Shortest root paths over a <see cref="HeapGraph"/>: one breadth-first search from all roots (statics and handles
-/// before stacks) gives every reachable object its parent, so each question afterwards is a walk up the parents.
+/// Shortest root paths over a <see cref="HeapGraph"/>: one breadth-first search from the roots gives every reachable
+/// object its parent, so each question afterwards is a walk up the parents. The default search goes in tiers (statics
+/// and handles before stacks); the plain shortest search (all roots at once) is made on its first question.
 /// Hops are named from the dump's own memory and type metadata (fields, array indices, static field names).
 /// </summary>
 internal sealed class GcRoots
@@ -60,13 +89,8 @@ internal sealed class GcRoots
     private readonly HeapGraph _graph;
     private readonly ClrRuntime _runtime;
     private readonly Func<int, string?> _threadName;
-    private readonly int[] _parents;
-    private readonly object _searchGate = new();
-    private int[]? _queue;
-    private int[]? _rootOrder;
-    private int _nextRoot;
-    private int _head;
-    private int _tail;
+    private readonly RootSearch _tiered;
+    private readonly Lazy<RootSearch> _shortest;
     private readonly Lazy<Dictionary<ulong, string>> _statics;
 
     public GcRoots(HeapGraph graph, ClrRuntime runtime, Func<int, string?> threadName)
@@ -74,9 +98,8 @@ internal sealed class GcRoots
         _graph = graph;
         _runtime = runtime;
         _threadName = threadName;
-        _parents = HugePages.Allocate<int>(graph.NodeCount); // filled by StartSearch
-        _queue = HugePages.Allocate<int>(graph.NodeCount);
-        StartSearch();
+        _tiered = new RootSearch(graph, tiered: true);
+        _shortest = new Lazy<RootSearch>(() => new RootSearch(graph, tiered: false));
         _statics = new Lazy<Dictionary<ulong, string>>(ReadStaticSlots);
     }
 
@@ -84,24 +107,33 @@ internal sealed class GcRoots
     {
         get
         {
-            Search(-1, CancellationToken.None);
-            return _parents.Count(p => p != Unreached);
+            _tiered.Run(-1, CancellationToken.None);
+            return _tiered.Parents.Count(p => p != Unreached);
         }
     }
 
     public bool IsReachable(int node)
     {
-        Search(node, CancellationToken.None);
-        return _parents[node] != Unreached;
+        _tiered.Run(node, CancellationToken.None);
+        return _tiered.Parents[node] != Unreached;
     }
 
-    /// <summary>The shortest path to the object at <paramref name="address"/>; null when no root reaches it.</summary>
-    public GcRootPath? PathTo(ulong address, CancellationToken cancellationToken = default)
+    /// <summary>The shortest path to the object at <paramref name="address"/> from the first tier of roots that reaches it; null when no root reaches it.</summary>
+    public GcRootPath? PathTo(ulong address, CancellationToken cancellationToken = default) => PathTo(address, shortest: false, cancellationToken);
+
+    /// <summary>
+    /// The shortest path to the object at <paramref name="address"/> from the first tier of roots that reaches it, or
+    /// with <paramref name="shortest"/> from any root; null when no root reaches it.
+    /// </summary>
+    public GcRootPath? PathTo(ulong address, bool shortest, CancellationToken cancellationToken)
     {
         int node = _graph.NodeOf(address);
-        Search(node, cancellationToken);
-        return Describe(node);
+        var search = Search(shortest);
+        search.Run(node, cancellationToken);
+        return Describe(search, node);
     }
+
+    private RootSearch Search(bool shortest) => shortest ? _shortest.Value : _tiered;
 
     /// <summary>
     /// Every root that keeps the object alive, each with its shortest path: a breadth-first search backwards from the
@@ -138,7 +170,7 @@ internal sealed class GcRoots
                 int strongest = Tier(_graph.Roots[rootIndices[0]].Kind);
                 foreach (int r in rootIndices.Where(i => Tier(_graph.Roots[i].Kind) == strongest))
                 {
-                    var path = DescribeChain(chain, _graph.Roots[r]);
+                    var path = DescribeChain(chain, _graph.Roots[r], (GcRootTier)Tier(_graph.Roots[r].Kind));
                     if (seen.Add(path.Root))
                         found.Add(path);
                 }
@@ -190,9 +222,18 @@ internal sealed class GcRoots
     }
 
     /// <summary>Paths to every object of the types matching the wildcard, merged by shape, most objects first.</summary>
-    public IReadOnlyList<GcRootPath> PathsToType(string typeNamePattern, int top, CancellationToken cancellationToken, out int unreachable, out int reachable)
+    public IReadOnlyList<GcRootPath> PathsToType(string typeNamePattern, int top, CancellationToken cancellationToken, out int unreachable, out int reachable) =>
+        PathsToType(typeNamePattern, top, shortest: false, cancellationToken, out unreachable, out reachable);
+
+    /// <summary>
+    /// Paths to every object of the types matching the wildcard, from the tiered search or, with
+    /// <paramref name="shortest"/>, the plain shortest ones; merged by shape, most objects first.
+    /// </summary>
+    public IReadOnlyList<GcRootPath> PathsToType(string typeNamePattern, int top, bool shortest, CancellationToken cancellationToken, out int unreachable, out int reachable)
     {
-        Search(-1, cancellationToken);
+        var search = Search(shortest);
+        search.Run(-1, cancellationToken);
+        var parents = search.Parents;
         var wildcard = new Wildcard(typeNamePattern);
         var types = new bool[_graph.TypeNames.Length];
         for (int t = 0; t < types.Length; t++)
@@ -210,7 +251,7 @@ internal sealed class GcRoots
                 continue;
             if ((node & 0xFFFF) == 0)
                 cancellationToken.ThrowIfCancellationRequested();
-            if (_parents[node] == Unreached)
+            if (parents[node] == Unreached)
             {
                 unreachable++;
                 continue;
@@ -220,18 +261,18 @@ internal sealed class GcRoots
             shape.Clear();
             levels.Clear();
             int at = node, below = -1, length = 1;
-            while (_parents[at] >= 0)
+            while (parents[at] >= 0)
             {
                 shape.Append(_graph.TypeIds[at]).Append('<');
                 levels.Add(at);
                 below = at;
-                at = _parents[at];
+                at = parents[at];
                 length++;
             }
 
             levels.Add(at);
 
-            var root = _graph.Roots[-1 - _parents[at]];
+            var root = _graph.Roots[-1 - parents[at]];
             shape.Append(_graph.TypeIds[at]).Append('@').Append((int)root.Kind).Append(':').Append(root.Kind == GcRootKind.Stack ? root.ThreadId + "/" + root.FrameIndex : "");
             // Paths through the same container merge; the object right under the root tells containers (and static
             // fields, which share the runtime's statics array) apart, unless it is the target itself.
@@ -249,8 +290,8 @@ internal sealed class GcRoots
         foreach (var group in groups.Values.OrderByDescending(g => g.Count))
         {
             var (count, nodes) = (group.Count, group.Nodes);
-            var path = group.Spread(Describe(nodes[0])!);
-            if (nodes.Count > 1 && Describe(nodes[^1]) is { } other)
+            var path = group.Spread(Describe(search, nodes[0])!);
+            if (nodes.Count > 1 && Describe(search, nodes[^1]) is { } other)
                 path = Generalize(path, other);
             string key = Normalize(path);
             described[key] = described.TryGetValue(key, out var seen)
@@ -261,24 +302,26 @@ internal sealed class GcRoots
         return described.Values.OrderByDescending(p => p.Count).ThenBy(p => p.Hops.Count).Take(top).ToArray();
     }
 
-    private GcRootPath? Describe(int node)
+    private GcRootPath? Describe(RootSearch search, int node)
     {
-        if (_parents[node] == Unreached)
+        var parents = search.Parents;
+        if (parents[node] == Unreached)
             return null;
         var chain = new List<int>();
-        for (int at = node; ; at = _parents[at])
+        for (int at = node; ; at = parents[at])
         {
             chain.Add(at);
-            if (_parents[at] < 0)
+            if (parents[at] < 0)
                 break;
         }
 
         chain.Reverse();
-        return DescribeChain(chain, _graph.Roots[-1 - _parents[chain[0]]]);
+        var root = _graph.Roots[-1 - parents[chain[0]]];
+        return DescribeChain(chain, root, search.TierOf(root.Kind));
     }
 
     /// <summary>Names a chain of nodes from the object a root holds (first) to the target (last).</summary>
-    private GcRootPath DescribeChain(List<int> chain, GraphRoot root)
+    private GcRootPath DescribeChain(List<int> chain, GraphRoot root, GcRootTier tier)
     {
         int node = chain[^1];
         var kind = root.Kind;
@@ -305,7 +348,7 @@ internal sealed class GcRoots
             hops.Add(new GcRootHop(_graph.Addresses[n], _graph.TypeName(n), via));
         }
 
-        return new GcRootPath { RootKind = kind, Root = rootText, Hops = hops, Addresses = [_graph.Addresses[node]] };
+        return new GcRootPath { RootKind = kind, Tier = tier, Root = rootText, Hops = hops, Addresses = [_graph.Addresses[node]] };
     }
 
     private string RootText(GraphRoot root) => root.Kind switch
@@ -495,92 +538,117 @@ internal sealed class GcRoots
     }
 
     /// <summary>
-    /// Breadth-first from all roots (statics and handles first); parents[n] is the node before n, -1 - rootIndex for a
-    /// root, or Unreached. The search is resumable: a question about one object runs it only until that object is
-    /// reached, a later question continues where it stopped, and questions about all objects finish it.
-    /// </summary>
-    private void StartSearch()
-    {
-        Array.Fill(_parents, Unreached);
-        _rootOrder = Enumerable.Range(0, _graph.Roots.Length).OrderBy(i => Priority(_graph.Roots[i].Kind)).ThenBy(i => i).ToArray();
-        EnqueueNextTier();
-    }
-
-    /// <summary>
     /// Roots are searched in tiers — statics and handles, then stacks, then the finalizer queue and the rest — so an
     /// object a static holds is explained by the static even when a thread also has it in a local (transient).
+    /// The values match <see cref="GcRootTier"/>.
     /// </summary>
     private static int Tier(GcRootKind kind) => Priority(kind) switch { <= 3 => 0, 4 => 1, _ => 2 };
 
-    /// <summary>Puts the next tier's unreached roots in the queue; false when all tiers are done.</summary>
-    private bool EnqueueNextTier()
+    /// <summary>
+    /// Breadth-first from the roots; Parents[n] is the node before n, -1 - rootIndex for a root, or Unreached. Tiered:
+    /// each tier's roots start only when the tiers before have reached all they reach. Not tiered: all roots start
+    /// together (the plain shortest paths; among equally short ones, statics and handles still win since they are
+    /// queued first). The search is resumable: a question about one object runs it only until that object is reached,
+    /// a later question continues where it stopped, and questions about all objects finish it.
+    /// </summary>
+    private sealed class RootSearch
     {
-        var order = _rootOrder!;
-        if (_nextRoot >= order.Length)
-            return false;
-        int tier = Tier(_graph.Roots[order[_nextRoot]].Kind);
-        for (; _nextRoot < order.Length && Tier(_graph.Roots[order[_nextRoot]].Kind) == tier; _nextRoot++)
+        private readonly HeapGraph _graph;
+        private readonly bool _tiered;
+        private readonly object _gate = new();
+        private readonly int[] _rootOrder;
+        private int[]? _queue;
+        private int _nextRoot;
+        private int _head;
+        private int _tail;
+
+        public RootSearch(HeapGraph graph, bool tiered)
         {
-            int r = order[_nextRoot];
-            int node = _graph.Roots[r].Node;
-            if (_parents[node] != Unreached)
-                continue;
-            _parents[node] = -1 - r;
-            _queue![_tail++] = node;
+            _graph = graph;
+            _tiered = tiered;
+            Parents = HugePages.Allocate<int>(graph.NodeCount);
+            Array.Fill(Parents, Unreached);
+            _queue = HugePages.Allocate<int>(graph.NodeCount);
+            _rootOrder = Enumerable.Range(0, graph.Roots.Length).OrderBy(i => Priority(graph.Roots[i].Kind)).ThenBy(i => i).ToArray();
+            EnqueueNextTier();
         }
 
-        return true;
-    }
+        /// <summary>The node before each node on its path (see the class remarks); final once <see cref="Run"/>(-1) returned.</summary>
+        public int[] Parents { get; }
 
-    /// <summary>Continues the search until <paramref name="target"/> is reached (or, with -1, to the end).</summary>
-    private void Search(int target, CancellationToken cancellationToken)
-    {
-        lock (_searchGate)
+        /// <summary>What a path from a root of this kind says about the search that found it.</summary>
+        public GcRootTier TierOf(GcRootKind kind) => _tiered ? (GcRootTier)Tier(kind) : GcRootTier.AllRoots;
+
+        /// <summary>Puts the next tier's unreached roots (or, not tiered, all roots) in the queue; false when all are done.</summary>
+        private bool EnqueueNextTier()
         {
-            if (_queue is null || (target >= 0 && _parents[target] != Unreached))
-                return;
-            var queue = _queue;
-            var parents = _parents;
-            var edgeStart = _graph.EdgeStart;
-            var edges = _graph.Edges;
-            int head = _head, tail = _tail;
-            try
+            var order = _rootOrder;
+            if (_nextRoot >= order.Length)
+                return false;
+            int tier = Tier(_graph.Roots[order[_nextRoot]].Kind);
+            for (; _nextRoot < order.Length && (!_tiered || Tier(_graph.Roots[order[_nextRoot]].Kind) == tier); _nextRoot++)
             {
-                while (true)
-                {
-                    if (head == tail)
-                    {
-                        _tail = tail;
-                        if (!EnqueueNextTier())
-                            break;
-                        tail = _tail;
-                        continue;
-                    }
-
-                    if ((head & 0xFFFF) == 0)
-                        cancellationToken.ThrowIfCancellationRequested();
-                    if (target >= 0 && parents[target] != Unreached)
-                        return;
-                    int node = queue[head];
-                    for (int k = edgeStart[node], end = edgeStart[node + 1]; k < end; k++)
-                    {
-                        int next = edges[k];
-                        if (parents[next] == Unreached)
-                        {
-                            parents[next] = node;
-                            queue[tail++] = next;
-                        }
-                    }
-
-                    head++;
-                }
-
-                _queue = null; // done: every reachable object has its parent
+                int r = order[_nextRoot];
+                int node = _graph.Roots[r].Node;
+                if (Parents[node] != Unreached)
+                    continue;
+                Parents[node] = -1 - r;
+                _queue![_tail++] = node;
             }
-            finally
+
+            return true;
+        }
+
+        /// <summary>Continues the search until <paramref name="target"/> is reached (or, with -1, to the end).</summary>
+        public void Run(int target, CancellationToken cancellationToken)
+        {
+            lock (_gate)
             {
-                _head = head;
-                _tail = tail;
+                if (_queue is null || (target >= 0 && Parents[target] != Unreached))
+                    return;
+                var queue = _queue;
+                var parents = Parents;
+                var edgeStart = _graph.EdgeStart;
+                var edges = _graph.Edges;
+                int head = _head, tail = _tail;
+                try
+                {
+                    while (true)
+                    {
+                        if (head == tail)
+                        {
+                            _tail = tail;
+                            if (!EnqueueNextTier())
+                                break;
+                            tail = _tail;
+                            continue;
+                        }
+
+                        if ((head & 0xFFFF) == 0)
+                            cancellationToken.ThrowIfCancellationRequested();
+                        if (target >= 0 && parents[target] != Unreached)
+                            return;
+                        int node = queue[head];
+                        for (int k = edgeStart[node], end = edgeStart[node + 1]; k < end; k++)
+                        {
+                            int next = edges[k];
+                            if (parents[next] == Unreached)
+                            {
+                                parents[next] = node;
+                                queue[tail++] = next;
+                            }
+                        }
+
+                        head++;
+                    }
+
+                    _queue = null; // done: every reachable object has its parent
+                }
+                finally
+                {
+                    _head = head;
+                    _tail = tail;
+                }
             }
         }
     }

@@ -18,7 +18,7 @@ internal sealed class EngineWorker : IDisposable
     private const int StderrKeep = 16 * 1024;
 
     private readonly Process _process;
-    private readonly WorkerStart _start;
+    private WorkerStart _start;
     private readonly Stream _toWorker;
     private readonly Stream _fromWorker;
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -26,7 +26,7 @@ internal sealed class EngineWorker : IDisposable
     private readonly StringBuilder _stderr = new();
     private readonly Thread _stderrReader;
     private readonly Timer _watchdog;
-    private readonly long _rssLimit;
+    private long _rssLimit;
     private volatile string? _endedBecause;
     private volatile bool _disposed;
     private long _peakRss;
@@ -118,7 +118,7 @@ internal sealed class EngineWorker : IDisposable
         }
 
         // native memory (TraceEvent's own buffers, the DAC) is outside the GC heap: allow the runtime and some of it
-        var worker = new EngineWorker(process, start, start.MemoryLimitBytes + (256L << 20) + (start.MemoryLimitBytes / 2)) { Host = host };
+        var worker = new EngineWorker(process, start, ResidentCeiling(start)) { Host = host };
         try
         {
             worker.WaitReady();
@@ -129,6 +129,24 @@ internal sealed class EngineWorker : IDisposable
             worker.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Native memory (TraceEvent's own buffers, the DAC) is outside the GC heap: the runtime and some of it on top.</summary>
+    private static long ResidentCeiling(WorkerStart start) => start.MemoryLimitBytes + (256L << 20) + (start.MemoryLimitBytes / 2);
+
+    /// <summary>
+    /// Takes on <paramref name="start"/> (a spare worker, started before its file was known, see <see cref="SpareWorker"/>):
+    /// its lower GC heap ceiling is set in the worker (GC.RefreshMemoryLimit), the resident ceiling here, and errors
+    /// name the new file. Throws <see cref="AnalysisException"/> when the worker cannot take it (then dispose it).
+    /// </summary>
+    public void Adopt(WorkerStart start)
+    {
+        if (start.MemoryLimitBytes > _start.MemoryLimitBytes || start.TestOperations != _start.TestOperations)
+            throw new InvalidOperationException("a worker can only take on a lower ceiling and the same operations");
+        Invoke(WorkerServer.MemoryLimitOperation, w => w.Write(start.MemoryLimitBytes), null, CancellationToken.None, (start.Path, start.Operation));
+        _start = start;
+        _about = (start.Path, start.Operation);
+        Interlocked.Exchange(ref _rssLimit, ResidentCeiling(start));
     }
 
     /// <summary>

@@ -96,12 +96,24 @@ internal static class WorkerServer
     {
         using var arguments = WorkerProtocol.Decode(frame.Payload);
         string name = arguments.ReadString();
+        if (name == MemoryLimitOperation)
+            return SetMemoryLimit(arguments.ReadInt64());
         var table = name.StartsWith("worker.", StringComparison.Ordinal) ? (s_testOperations ? s_testOperationTable : null) : operations;
         if (table is null || !table.TryGetValue(name, out var operation))
             throw new InvalidOperationException($"The worker has no operation '{name}'; the session and the worker are of different builds.");
         using var result = new MemoryStream();
         operation(arguments, result, progress, cancellationToken);
         return result.ToArray();
+    }
+
+    /// <summary>Lowers this worker's GC heap ceiling (a spare worker taking on a file: <see cref="EngineWorker.Adopt"/>).</summary>
+    internal const string MemoryLimitOperation = "limit.memory";
+
+    private static byte[] SetMemoryLimit(long bytes)
+    {
+        AppContext.SetData("GCHeapHardLimit", (ulong)bytes);
+        GC.RefreshMemoryLimit();
+        return [1];
     }
 
     // ---- operations the tests use to show what the session does when a worker misbehaves (served only to a worker

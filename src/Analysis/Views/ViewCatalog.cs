@@ -160,6 +160,7 @@ public static class ViewCatalog
         [
             Of(nameof(GcRootPath.Count)) with { Format = "N0", Width = 9, Alignment = Right },
             Of(nameof(GcRootPath.RootKind)) with { Width = 17 },
+            Of(nameof(GcRootPath.Tier)) with { Width = 17 },
             Of(nameof(GcRootPath.Path)),
         ]);
         yield return new View(typeof(StuckAwaitGroup), ViewKind.Table,

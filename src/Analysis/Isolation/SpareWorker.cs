@@ -1,0 +1,129 @@
+namespace Analysis.Isolation;
+
+/// <summary>
+/// A worker process started ahead, before any file is known (when the PowerShell module is imported), so that its start
+/// (the runtime, our assemblies, the first JIT: about a tenth of a second) overlaps with what the session does meanwhile
+/// instead of delaying the first dump opened. The first dump session that needs a worker takes it: it gets that file's
+/// ceiling as any worker does (the GC heap ceiling is lowered in the worker to the file's, the resident ceiling here),
+/// so isolation is the same as for a worker started then. Started with the largest ceiling a default start can have;
+/// not used for a larger one asked explicitly. Ends after a minute unused, or with this process (its stdin closes).
+/// </summary>
+public static class SpareWorker
+{
+    private static readonly TimeSpan IdleLifetime = TimeSpan.FromSeconds(60);
+    private static readonly object s_gate = new();
+    private static EngineWorker? s_spare;
+    private static Task? s_starting;
+    private static Timer? s_idleTimer;
+
+    /// <summary>
+    /// Starts the spare worker in the background, unless one is there or starting, or engines run in this process
+    /// (ANALYSIS_ENGINE_ISOLATION=inprocess). Returns at once; a failure to start is left to the next real start to report.
+    /// </summary>
+    public static void Start()
+    {
+        if (EngineIsolationPolicy.Resolve(EngineIsolation.Default) != EngineIsolation.Worker)
+            return;
+        lock (s_gate)
+        {
+            if (s_spare is not null || s_starting is not null)
+                return;
+            s_starting = Task.Run(StartNow);
+        }
+    }
+
+    /// <summary>Ends the spare worker, if one is there.</summary>
+    public static void Drop()
+    {
+        EngineWorker? spare;
+        lock (s_gate)
+        {
+            spare = s_spare;
+            s_spare = null;
+            s_idleTimer?.Dispose();
+            s_idleTimer = null;
+        }
+
+        spare?.Dispose();
+    }
+
+    /// <summary>The process id of the spare worker while one waits (tests).</summary>
+    internal static int? ProcessId
+    {
+        get
+        {
+            lock (s_gate)
+                return s_spare is { IsAlive: true } spare ? spare.ProcessId : null;
+        }
+    }
+
+    /// <summary>Waits until a spare being started is there (tests).</summary>
+    internal static void WaitStarted()
+    {
+        Task? starting;
+        lock (s_gate)
+            starting = s_starting;
+        starting?.Wait();
+    }
+
+    /// <summary>
+    /// The spare worker, given <paramref name="start"/>'s ceiling and names, when one is there (or being started) and fits;
+    /// null otherwise (the caller starts a worker as usual).
+    /// </summary>
+    internal static EngineWorker? Take(WorkerHost host, WorkerStart start)
+    {
+        WaitStarted(); // a start under way is ahead of a new one
+        EngineWorker? spare;
+        lock (s_gate)
+        {
+            spare = s_spare;
+            s_spare = null;
+            s_idleTimer?.Dispose();
+            s_idleTimer = null;
+        }
+
+        if (spare is null)
+            return null;
+        if (!spare.IsAlive || start.TestOperations || spare.Host is not { } kept || kept.Worker != host.Worker || kept.Dotnet != host.Dotnet
+            || start.MemoryLimitBytes > spare.Started.MemoryLimitBytes || start.StartTimeout != spare.Started.StartTimeout)
+        {
+            spare.Dispose();
+            return null;
+        }
+
+        try
+        {
+            spare.Adopt(start);
+            return spare;
+        }
+        catch (Exception e) when (e is AnalysisException or InvalidOperationException or OperationCanceledException)
+        {
+            spare.Dispose();
+            return null;
+        }
+    }
+
+    private static void StartNow()
+    {
+        EngineWorker? started = null;
+        try
+        {
+            if (WorkerHost.Find(out _) is { } host)
+                started = EngineWorker.Start(host, new WorkerStart("(a file not chosen yet)", "reading the dump", EngineIsolationPolicy.MemoryLimit(long.MaxValue)));
+        }
+        catch (Exception)
+        {
+            // left to the next real start to report (it starts its own worker)
+        }
+
+        lock (s_gate)
+        {
+            s_starting = null;
+            if (started is not null)
+            {
+                s_spare = started;
+                s_idleTimer = new Timer(_ => Drop(), null, IdleLifetime, Timeout.InfiniteTimeSpan);
+            }
+        }
+    }
+}
