@@ -112,11 +112,11 @@ internal static partial class DumpCodec
     public static void WriteHandles(BinaryWriter w, IReadOnlyList<DumpHandle> handles) =>
         WriteList(w, handles, (w, h) =>
         {
-            w.Write(h.Address);
+            w.Write(h.HandleAddress);
             w.Write((int)h.Kind);
-            w.Write(h.TargetAddress);
-            w.WriteOptional(h.TargetType);
-            w.Write(h.TargetSize);
+            w.Write(h.Address);
+            w.WriteOptional(h.TypeName);
+            w.Write(h.Size);
             w.Write(h.Generation is { } g ? (int)g : -1);
             w.Write(h.DependentAddress);
             w.WriteOptional(h.DependentType);
@@ -126,11 +126,11 @@ internal static partial class DumpCodec
     public static ItemList<DumpHandle> ReadHandles(BinaryReader r) =>
         ReadList(r, 42, r => new DumpHandle
         {
-            Address = r.ReadUInt64(),
+            HandleAddress = r.ReadUInt64(),
             Kind = (GcHandleKind)r.ReadInt32(),
-            TargetAddress = r.ReadUInt64(),
-            TargetType = r.ReadOptional(),
-            TargetSize = r.ReadInt64(),
+            Address = r.ReadUInt64(),
+            TypeName = r.ReadOptional(),
+            Size = r.ReadInt64(),
             Generation = r.ReadInt32() is var g and >= 0 ? (GcHeapGeneration)g : null,
             DependentAddress = r.ReadUInt64(),
             DependentType = r.ReadOptional(),

@@ -29,6 +29,10 @@ public sealed partial class DumpSession
     /// <summary>Every GC handle (SOS gchandles): kind, target object, its type, size and generation; dependents. Read once.</summary>
     public ItemList<DumpHandle> GetHandles(CancellationToken cancellationToken = default) => Reader.GetHandles(cancellationToken);
 
+    /// <summary>The GC handles of some kinds (null or empty: all) whose target's type matches a wildcard (null: all).</summary>
+    public IReadOnlyList<DumpHandle> GetHandles(IReadOnlyCollection<GcHandleKind>? kinds, string? typeNamePattern, CancellationToken cancellationToken = default) =>
+        GcHandles.Where(GetHandles(cancellationToken), kinds, typeNamePattern).ToArray();
+
     /// <summary>
     /// GC handles grouped by kind and target type (SOS gchandles -stat, by type), optionally only some kinds and target
     /// types matching a wildcard; pinned handles to generation 0/1 objects counted per group.

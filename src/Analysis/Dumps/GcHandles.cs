@@ -32,19 +32,22 @@ public enum GcHandleKind
 public sealed record DumpHandle
 {
     /// <summary>The handle's address (the GCHandle's value).</summary>
-    public required ulong Address { get; init; }
+    public required ulong HandleAddress { get; init; }
 
     /// <summary>The handle's kind.</summary>
     public required GcHandleKind Kind { get; init; }
 
-    /// <summary>The object it holds (0 for a cleared handle; the primary of a dependent handle).</summary>
-    public required ulong TargetAddress { get; init; }
+    /// <summary>
+    /// The object it holds (0 for a cleared handle; the primary of a dependent handle): binds to -Address of
+    /// Measure-DumpObject, Get-GcRoot and Get-GcHeap when piped.
+    /// </summary>
+    public required ulong Address { get; init; }
 
     /// <summary>The held object's type, or null for a cleared handle.</summary>
-    public string? TargetType { get; init; }
+    public string? TypeName { get; init; }
 
     /// <summary>Bytes of the held object itself.</summary>
-    public long TargetSize { get; init; }
+    public long Size { get; init; }
 
     /// <summary>The held object's generation, or null for a cleared handle or an object outside the GC heap.</summary>
     public GcHeapGeneration? Generation { get; init; }
@@ -69,21 +72,21 @@ public sealed record DumpHandle
 
     /// <summary>"Pinned 0x… → 0x… System.Byte[] (4,120 bytes, Gen0)".</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"{Kind} 0x{Address:x} -> 0x{TargetAddress:x} {TargetType ?? "(cleared)"} ({TargetSize:N0} bytes{(Generation is { } g ? ", " + g : "")}){(DependentAddress != 0 ? $" keeps 0x{DependentAddress:x} {DependentType} alive" : "")}");
+        $"{Kind} 0x{HandleAddress:x} -> 0x{Address:x} {TypeName ?? "(cleared)"} ({Size:N0} bytes{(Generation is { } g ? ", " + g : "")}){(DependentAddress != 0 ? $" keeps 0x{DependentAddress:x} {DependentType} alive" : "")}");
 }
 
 /// <summary>GC handles of one kind holding objects of one type (SOS <c>gchandles -stat</c>, by type).</summary>
 /// <param name="Kind">The handles' kind.</param>
 /// <param name="TypeName">The type of the objects they hold ("(cleared)" for handles that hold none).</param>
 /// <param name="Count">Handles.</param>
-/// <param name="TargetBytes">Bytes of the objects they hold (each object once per handle, as SOS sums them).</param>
-public sealed record HandleGroup(GcHandleKind Kind, string TypeName, int Count, long TargetBytes)
+/// <param name="TotalSize">Bytes of the objects they hold, their own sizes (an object once per handle, as SOS sums them).</param>
+public sealed record HandleGroup(GcHandleKind Kind, string TypeName, int Count, long TotalSize)
 {
     /// <summary>Handles of the group that pin an object in generation 0 or 1 (see <see cref="DumpHandle.PinsEphemeral"/>).</summary>
     public int PinnedEphemeral { get; init; }
 
     /// <summary>"Pinned 2 × System.Byte[] (8,240 bytes)".</summary>
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Kind} {Count:N0} × {TypeName} ({TargetBytes:N0} bytes)");
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Kind} {Count:N0} × {TypeName} ({TotalSize:N0} bytes)");
 }
 
 /// <summary>Reads the runtime's handle table into <see cref="DumpHandle"/>s and groups them.</summary>
@@ -102,11 +105,11 @@ internal static class GcHandles
             var dependent = handle.HandleKind == ClrHandleKind.Dependent ? handle.Dependent : default;
             handles.Add(new DumpHandle
             {
-                Address = handle.Address,
+                HandleAddress = handle.Address,
                 Kind = KindOf(handle.HandleKind),
-                TargetAddress = target.Address,
-                TargetType = target.Address == 0 ? null : target.Type?.Name ?? "<unknown type>",
-                TargetSize = target.Address != 0 && target.Type is not null ? (long)target.Size : 0,
+                Address = target.Address,
+                TypeName = target.Address == 0 ? null : target.Type?.Name ?? "<unknown type>",
+                Size = target.Address != 0 && target.Type is not null ? (long)target.Size : 0,
                 Generation = target.Address != 0 && heap.GetSegmentByAddress(target.Address) is { } segment ? GcHeapLayouts.GenerationOf(segment, target.Address) : null,
                 DependentAddress = dependent.Address,
                 DependentType = dependent.Address == 0 ? null : dependent.Type?.Name ?? "<unknown type>",
@@ -139,7 +142,7 @@ internal static class GcHandles
         if (!string.IsNullOrEmpty(typeNamePattern))
         {
             var wildcard = new Wildcard(typeNamePattern);
-            handles = handles.Where(h => h.TargetType is { } t && wildcard.IsMatch(t));
+            handles = handles.Where(h => h.TypeName is { } t && wildcard.IsMatch(t));
         }
 
         return handles;
@@ -147,8 +150,8 @@ internal static class GcHandles
 
     /// <summary>By kind (in the enum's order), then by bytes held, most first.</summary>
     public static IReadOnlyList<HandleGroup> Group(IEnumerable<DumpHandle> handles) =>
-        handles.GroupBy(h => (h.Kind, TypeName: h.TargetType ?? "(cleared)"))
-            .Select(g => new HandleGroup(g.Key.Kind, g.Key.TypeName, g.Count(), g.Sum(h => h.TargetSize)) { PinnedEphemeral = g.Count(h => h.PinsEphemeral) })
-            .OrderBy(g => g.Kind).ThenByDescending(g => g.TargetBytes).ThenBy(g => g.TypeName, StringComparer.Ordinal)
+        handles.GroupBy(h => (h.Kind, TypeName: h.TypeName ?? "(cleared)"))
+            .Select(g => new HandleGroup(g.Key.Kind, g.Key.TypeName, g.Count(), g.Sum(h => h.Size)) { PinnedEphemeral = g.Count(h => h.PinsEphemeral) })
+            .OrderBy(g => g.Kind).ThenByDescending(g => g.TotalSize).ThenBy(g => g.TypeName, StringComparer.Ordinal)
             .ToArray();
 }

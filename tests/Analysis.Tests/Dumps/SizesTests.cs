@@ -1,0 +1,342 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using Analysis.Dumps;
+using Analysis.Testing;
+using Xunit;
+
+namespace Analysis.Tests.Dumps;
+
+/// <summary>
+/// Measure-DumpObject, Get-GcHeap and Get-DumpHandles on the facts dump, each compared with SOS's own answer on the same
+/// dump (objsize, gcheapstat, eeheap -gc, gcwhere, gchandles), in this process and in the worker.
+/// </summary>
+public partial class SizesTests
+{
+    private static string Dump => DumpSet.FactsLite[CapturedDump.ClientWithHeap];
+
+    private static DumpSession Open(EngineIsolation isolation = EngineIsolation.InProcess) =>
+        DumpSession.Open(Dump, new DumpOpenOptions { NoCache = true, Isolation = isolation });
+
+    // ---- objsize ----
+
+    [Fact]
+    public void MeasureObject_OfEachInspectedOrder_EqualsSosObjsize_ReadDirectlyAndOverTheIndex()
+    {
+        var orders = SosAddresses("dumpheap -type " + TargetFacts.InspectedOrderType + " -short");
+        Assert.Equal(2, orders.Count); // the order and its Next
+        using var session = Open();
+
+        foreach (ulong address in orders)
+        {
+            var (count, bytes) = SosObjsize(address);
+            var direct = session.MeasureObject(address);
+            Assert.False(direct.FromGraphIndex);
+            Assert.Equal((count, bytes), (direct.ReachableCount, direct.ReachableBytes));
+            Assert.Equal(TargetFacts.InspectedOrderType, direct.TypeName);
+            Assert.Null(direct.RetainedBytes);
+        }
+
+        foreach (ulong address in orders)
+        {
+            var (count, bytes) = SosObjsize(address);
+            var indexed = session.MeasureObject(address, retained: true);
+            Assert.True(indexed.FromGraphIndex);
+            Assert.Equal((count, bytes), (indexed.ReachableCount, indexed.ReachableBytes));
+            // what only the order keeps alive: at most what it reaches, at least itself and its own long note
+            Assert.InRange(indexed.RetainedBytes!.Value, indexed.Size + TargetFacts.InspectedLongNoteLength * 2, indexed.ReachableBytes);
+            Assert.InRange(indexed.RetainedCount!.Value, 2, indexed.ReachableCount);
+        }
+
+        // the outer order reaches the inner one (Next): more objects, and it retains the inner order's retained bytes too
+        var outer = orders.Select(a => session.MeasureObject(a)).MaxBy(o => o.ReachableCount)!;
+        var inner = orders.Select(a => session.MeasureObject(a)).MinBy(o => o.ReachableCount)!;
+        Assert.True(outer.RetainedBytes > inner.RetainedBytes, $"{outer} vs {inner}");
+    }
+
+    [Fact]
+    public void MeasureObject_OfTheSessionRegistryDictionary_EqualsSosObjsize_AndRetainsEverySession()
+    {
+        using var session = Open();
+        ulong dictionary = session.FindRootPaths(TargetFacts.SessionType).Paths[0].Hops[0].Address;
+        var (count, bytes) = SosObjsize(dictionary);
+
+        var size = session.MeasureObject(dictionary, retained: true);
+
+        Assert.Equal((count, bytes), (size.ReachableCount, size.ReachableBytes));
+        Assert.StartsWith("System.Collections.Generic.Dictionary<", size.TypeName, StringComparison.Ordinal);
+        Assert.True(size.RetainedCount >= TargetFacts.SessionCount + 2, size.ToString()); // the entries array and every session
+        Assert.InRange(size.RetainedBytes!.Value, 1, size.ReachableBytes);
+    }
+
+    [Fact]
+    public void MeasureObject_OfADependentHandlesKey_CountsTheValueItKeepsAlive_AsSosDoes()
+    {
+        using var session = Open();
+        var key = session.GetHandles([GcHandleKind.Dependent], "Contoso.Retention.NoteKey")[0];
+        var (count, bytes) = SosObjsize(key.Address);
+
+        var direct = session.MeasureObject(key.Address);
+        var indexed = session.MeasureObject(key.Address, retained: true);
+
+        Assert.Equal((count, bytes), (direct.ReachableCount, direct.ReachableBytes));
+        Assert.Equal((count, bytes), (indexed.ReachableCount, indexed.ReachableBytes));
+        Assert.True(count >= 2, "the key's value is reached through the dependent handle");
+    }
+
+    [Theory]
+    [InlineData(EngineIsolation.InProcess, false)]
+    [InlineData(EngineIsolation.InProcess, true)]
+    [InlineData(EngineIsolation.Worker, false)]
+    [InlineData(EngineIsolation.Worker, true)]
+    public void MeasureObject_AtAnAddressWhereNoObjectStarts_IsNotAnObject(EngineIsolation isolation, bool retained)
+    {
+        ulong order = SosAddresses("dumpheap -type " + TargetFacts.InspectedOrderType + " -short")[0];
+        using var session = Open(isolation);
+
+        foreach (ulong bad in new[] { 0x10UL, order + 8, ulong.MaxValue - 7 })
+        {
+            var e = Assert.Throws<AnalysisException>(() => session.MeasureObject(bad, retained));
+            Assert.Equal(AnalysisErrorKind.NotAnObject, e.Kind);
+            Assert.Contains($"0x{bad:x}", e.Message, StringComparison.Ordinal);
+            Assert.Equal(Dump, e.Path);
+        }
+
+        Assert.Equal(TargetFacts.InspectedOrderType, session.MeasureObject(order).TypeName); // the session lives on
+    }
+
+    // ---- gcheapstat, eeheap -gc, gcwhere ----
+
+    [Fact]
+    public void GcHeap_PerGeneration_EqualsSosGcheapstat_AllocatedFreeAndCommitted()
+    {
+        using var session = Open();
+        var layout = session.GetGcHeap();
+        var sos = SosGcheapstat();
+
+        Assert.NotEmpty(sos);
+        foreach (var ((heap, generation), (allocated, free, committed)) in sos)
+        {
+            var row = Assert.Single(layout.Generations, g => g.Heap == heap && g.Generation == generation);
+            Assert.Equal((allocated, free, committed), (row.Allocated, row.FreeBytes, row.Committed));
+        }
+
+        Assert.Equal(sos.Keys.Order(), layout.Generations.Where(g => g.Generation != GcHeapGeneration.Frozen).Select(g => (g.Heap, g.Generation)).Order());
+    }
+
+    [Fact]
+    public void GcHeap_Segments_EqualSosEeheap_StartAllocationEndAndCommitted()
+    {
+        using var session = Open();
+        var layout = session.GetGcHeap();
+        var sos = SosEeheapSegments();
+
+        Assert.Equal(sos.Order(), layout.Segments.Select(s => (s.Start, s.End, s.Committed)).Order());
+        Assert.Contains(layout.Segments, s => s.Generation == GcHeapGeneration.Frozen); // eeheap's NonGC heap
+        foreach (var g in layout.Generations)
+            Assert.Equal(g.SegmentCount, layout.Segments.Count(s => s.Heap == g.Heap && s.Generation == g.Generation));
+    }
+
+    [Fact]
+    public void GcHeap_IsCountedInTheHeapStatisticsWalk_ObjectsAndFreeSpaceAddUp()
+    {
+        using var session = Open();
+        var statistics = session.GetHeapStatistics();
+        var layout = session.GetGcHeap();
+
+        Assert.Equal(statistics.TotalSize, layout.Generations.Sum(g => g.ObjectBytes));
+        Assert.Equal(statistics.TotalCount, layout.Generations.Sum(g => g.ObjectCount));
+        Assert.Equal(statistics.FreeSize, layout.FreeBytes);
+        Assert.Equal(statistics.FreeCount, layout.Generations.Sum(g => g.FreeCount));
+        // objects' sizes are unaligned (as SOS reports them): up to 7 bytes of padding after each; gen 0 also has the
+        // threads' allocation contexts, in no object
+        foreach (var g in layout.Generations.Where(g => g.Generation != GcHeapGeneration.Gen0))
+            Assert.InRange(g.Allocated - g.ObjectBytes - g.FreeBytes, 0, 7 * (g.ObjectCount + g.FreeCount));
+        var gen0 = layout.Generations.Single(g => g.Generation == GcHeapGeneration.Gen0);
+        Assert.True(gen0.ObjectBytes + gen0.FreeBytes <= gen0.Allocated, gen0.ToString());
+        // the 8,192-byte array allocated on the pinned object heap is there
+        Assert.True(layout.Generations.Single(g => g.Generation == GcHeapGeneration.Pinned).ObjectBytes >= TargetFacts.PinnedHeapBytes);
+    }
+
+    [Fact]
+    public void FindGcAddress_OfObjectsInEveryKindOfSegment_EqualsSosGcwhere()
+    {
+        using var session = Open();
+        var layout = session.GetGcHeap();
+        var addresses = SosAddresses("dumpheap -type " + TargetFacts.InspectedOrderType + " -short")
+            .Concat(session.GetHandles([GcHandleKind.Pinned], null).Select(h => h.Address))
+            .Concat(layout.Segments.Where(s => s.End > s.Start).Select(s => s.Start))
+            .Distinct().ToArray();
+        Assert.True(addresses.Length >= 6, string.Join(", ", addresses));
+
+        foreach (ulong address in addresses)
+        {
+            var (heap, generation, start, end) = SosGcwhere(address);
+            var where = session.FindGcAddress(address);
+            Assert.Equal((heap, generation, start, end), (where.Heap, where.Generation, where.SegmentStart, where.SegmentEnd));
+        }
+
+        Assert.Contains(addresses, a => session.FindGcAddress(a).Generation == GcHeapGeneration.Pinned);
+        Assert.Contains(addresses, a => session.FindGcAddress(a).Generation == GcHeapGeneration.Large);
+    }
+
+    [Theory]
+    [InlineData(EngineIsolation.InProcess)]
+    [InlineData(EngineIsolation.Worker)]
+    public void FindGcAddress_OutsideTheGcHeap_IsNotAnObject(EngineIsolation isolation)
+    {
+        using var session = Open(isolation);
+        Assert.Contains("not found", Sos.Run(Dump, "gcwhere 10"), StringComparison.Ordinal);
+
+        var e = Assert.Throws<AnalysisException>(() => session.FindGcAddress(0x10));
+
+        Assert.Equal(AnalysisErrorKind.NotAnObject, e.Kind);
+        Assert.Contains("0x10 is not in any segment", e.Message, StringComparison.Ordinal);
+    }
+
+    // ---- gchandles ----
+
+    [Fact]
+    public void Handles_EqualSosGchandles_OneByOne_AndCountedPerKind()
+    {
+        using var session = Open();
+        var handles = session.GetHandles();
+        string listing = Sos.Run(Dump, "gchandles");
+
+        var sos = HandleLine().Matches(listing)
+            .Select(m => (Handle: Hex(m.Groups[1].Value), Kind: m.Groups[2].Value, Object: Hex(m.Groups[3].Value), Size: long.Parse(m.Groups[4].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture)))
+            .ToArray();
+        Assert.True(sos.Length > 20, listing);
+        Assert.Equal(sos.Order(), handles.Select(h => (h.HandleAddress, h.Kind.ToString(), h.Address, h.Size)).Order());
+
+        var perKind = StatLine().Matches(Sos.Run(Dump, "gchandles -stat"))
+            .ToDictionary(m => m.Groups[1].Value.Replace(" ", "", StringComparison.Ordinal), m => int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture));
+        Assert.Equal(perKind.OrderBy(k => k.Key), handles.GroupBy(h => h.Kind.ToString()).ToDictionary(g => g.Key, g => g.Count()).OrderBy(k => k.Key));
+    }
+
+    [Fact]
+    public void Handles_OfTheFactsTarget_ThePinnedBufferFiveStrongLabelsAndOneWeakLabel_WithTheirGenerations()
+    {
+        using var session = Open();
+        var groups = session.GetHandleGroups();
+
+        var buffer = Assert.Single(session.GetHandles([GcHandleKind.Pinned], "System.Byte[]"));
+        Assert.Equal(TargetFacts.PinnedBufferBytes + 24, buffer.Size); // header, method table and length
+        Assert.Equal(session.FindGcAddress(buffer.Address).Generation, buffer.Generation);
+        Assert.Equal(buffer.Generation is GcHeapGeneration.Gen0 or GcHeapGeneration.Gen1, buffer.PinsEphemeral);
+        var pinned = Assert.Single(groups, g => g.Kind == GcHandleKind.Pinned && g.TypeName == "System.Byte[]");
+        Assert.Equal((1, buffer.Size, buffer.PinsEphemeral ? 1 : 0), (pinned.Count, pinned.TotalSize, pinned.PinnedEphemeral));
+
+        var strong = Assert.Single(groups, g => g.Kind == GcHandleKind.Strong && g.TypeName == TargetFacts.ShippingLabelType);
+        Assert.Equal(TargetFacts.StrongHandles, strong.Count);
+        Assert.Equal(1, Assert.Single(groups, g => g.Kind == GcHandleKind.WeakShort && g.TypeName == TargetFacts.ShippingLabelType).Count);
+        Assert.All(session.GetHandles([GcHandleKind.Dependent], "Contoso.*"), h => Assert.NotNull(h.DependentType));
+        Assert.Empty(session.GetHandles([GcHandleKind.Strong], "NoSuchType*"));
+    }
+
+    // ---- worker and this process ----
+
+    [Fact]
+    public void Worker_AndInProcess_GiveTheSameSizesLayoutAndHandles()
+    {
+        ulong dictionary;
+        using (var finder = Open())
+            dictionary = finder.FindRootPaths(TargetFacts.SessionType).Paths[0].Hops[0].Address;
+        using var local = Open(EngineIsolation.InProcess);
+        using var worker = Open(EngineIsolation.Worker);
+        Assert.Equal(EngineIsolation.Worker, worker.ReadBy);
+
+        Assert.Equal(local.MeasureObject(dictionary), worker.MeasureObject(dictionary));
+        Assert.Equal(local.MeasureObject(dictionary, retained: true), worker.MeasureObject(dictionary, retained: true));
+        Assert.Equal(local.GetGcHeap().Generations, worker.GetGcHeap().Generations);
+        Assert.Equal(local.GetGcHeap().Segments, worker.GetGcHeap().Segments);
+        Assert.Equal(local.FindGcAddress(dictionary), worker.FindGcAddress(dictionary));
+        Assert.Equal(local.GetHandles(), worker.GetHandles());
+        Assert.Equal(local.GetHandleGroups(), worker.GetHandleGroups());
+    }
+
+    // ---- SOS's answers (parsed here only) ----
+
+    private static ulong Hex(string text) => ulong.Parse(text, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+
+    private static List<ulong> SosAddresses(string command) =>
+        Sos.Run(Dump, command).Split('\n').Select(l => l.Trim()).Where(l => AddressOnly().IsMatch(l)).Select(Hex).ToList();
+
+    private static (long Count, long Bytes) SosObjsize(ulong address)
+    {
+        string output = Sos.Run(Dump, $"objsize -stat {address:x}");
+        var total = ObjsizeTotal().Match(output);
+        Assert.True(total.Success, output);
+        return (long.Parse(total.Groups[1].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture),
+            long.Parse(total.Groups[2].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>gcheapstat's tables (allocated, free space, committed) by heap and generation, Gen0..POH.</summary>
+    private static Dictionary<(int Heap, GcHeapGeneration Generation), (long Allocated, long Free, long Committed)> SosGcheapstat()
+    {
+        string output = Sos.Run(Dump, "gcheapstat");
+        var tables = new List<Dictionary<int, long[]>>();
+        foreach (string line in output.Split('\n').Select(l => l.Trim()))
+        {
+            if (line.StartsWith("Heap ", StringComparison.Ordinal))
+            {
+                Assert.Equal(["Heap", "Gen0", "Gen1", "Gen2", "LOH", "POH"], line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Take(6));
+                tables.Add(new());
+            }
+            else if (line.StartsWith("Heap", StringComparison.Ordinal) && tables.Count > 0)
+            {
+                var cells = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                tables[^1][int.Parse(cells[0][4..], CultureInfo.InvariantCulture)] = cells.Skip(1).Take(5).Select(c => long.Parse(c, CultureInfo.InvariantCulture)).ToArray();
+            }
+        }
+
+        Assert.True(tables.Count == 3, output); // allocated, free space, committed
+        var generations = new[] { GcHeapGeneration.Gen0, GcHeapGeneration.Gen1, GcHeapGeneration.Gen2, GcHeapGeneration.Large, GcHeapGeneration.Pinned };
+        return tables[0].Keys.SelectMany(heap => generations.Select((g, i) => (Key: (heap, g), Value: (tables[0][heap][i], tables[1][heap][i], tables[2][heap][i]))))
+            .ToDictionary(x => x.Key, x => x.Value);
+    }
+
+    /// <summary>eeheap -gc's segments: begin, allocated, committed size.</summary>
+    private static List<(ulong Start, ulong End, long Committed)> SosEeheapSegments()
+    {
+        string output = Sos.Run(Dump, "eeheap -gc");
+        return SegmentLine().Matches(output)
+            .Select(m => (Hex(m.Groups[2].Value), Hex(m.Groups[3].Value), long.Parse(m.Groups[5].Value, CultureInfo.InvariantCulture)))
+            .ToList();
+    }
+
+    private static (int Heap, GcHeapGeneration Generation, ulong Start, ulong End) SosGcwhere(ulong address)
+    {
+        string output = Sos.Run(Dump, $"gcwhere {address:x}");
+        var m = GcwhereLine().Match(output);
+        Assert.True(m.Success, output);
+        var generation = m.Groups[3].Value switch
+        {
+            "0" => GcHeapGeneration.Gen0,
+            "1" => GcHeapGeneration.Gen1,
+            "2" => GcHeapGeneration.Gen2,
+            "large" => GcHeapGeneration.Large,
+            "pinned" => GcHeapGeneration.Pinned,
+            "frozen" => GcHeapGeneration.Frozen,
+            var other => throw new InvalidOperationException($"gcwhere generation '{other}': {output}"),
+        };
+        return (int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture), generation, Hex(m.Groups[4].Value), Hex(m.Groups[5].Value));
+    }
+
+    [GeneratedRegex(@"^[0-9a-f]{8,16}$")]
+    private static partial Regex AddressOnly();
+
+    [GeneratedRegex(@"Total ([\d,]+) objects, ([\d,]+) bytes")]
+    private static partial Regex ObjsizeTotal();
+
+    [GeneratedRegex(@"^\s*([0-9a-f]{8,16})\s+([0-9a-f]{8,16})\s+([0-9a-f]{8,16})\s+([0-9a-f]{8,16})\s.*\((\d+)\)\s*$", RegexOptions.Multiline)]
+    private static partial Regex SegmentLine();
+
+    [GeneratedRegex(@"^([0-9a-f]{8,16})\s+(\d+)\s+[0-9a-f]+\s+(\S+)\s+([0-9a-f]+)-([0-9a-f]+)\s", RegexOptions.Multiline)]
+    private static partial Regex GcwhereLine();
+
+    [GeneratedRegex(@"^([0-9A-F]{16}) (\w+)\s+([0-9A-F]{16})\s+([\d,]+)\s", RegexOptions.Multiline)]
+    private static partial Regex HandleLine();
+
+    [GeneratedRegex(@"^\s*(\w[\w ]*?) Handles:\s+(\d+)\s*$", RegexOptions.Multiline)]
+    private static partial Regex StatLine();
+}
