@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.RegularExpressions;
 using Analysis.Dumps;
 using Analysis.Testing;
 using Xunit;
@@ -10,7 +8,7 @@ namespace Analysis.Tests.Dumps;
 /// Measure-DumpObject, Get-GcHeap and Get-DumpHandles on the facts dump, each compared with SOS's own answer on the same
 /// dump (objsize, gcheapstat, eeheap -gc, gcwhere, gchandles), in this process and in the worker.
 /// </summary>
-public partial class SizesTests
+public class SizesTests
 {
     private static string Dump => DumpSet.FactsLite[CapturedDump.ClientWithHeap];
 
@@ -111,16 +109,16 @@ public partial class SizesTests
     {
         using var session = Open();
         var layout = session.GetGcHeap();
-        var sos = SosGcheapstat();
+        var sos = SosAnswers.Gcheapstat(Dump);
 
         Assert.NotEmpty(sos);
         foreach (var ((heap, generation), (allocated, free, committed)) in sos)
         {
-            var row = Assert.Single(layout.Generations, g => g.Heap == heap && g.Generation == generation);
+            var row = Assert.Single(layout.Generations, g => g.Heap == heap && g.Generation.ToString() == generation);
             Assert.Equal((allocated, free, committed), (row.Allocated, row.FreeBytes, row.Committed));
         }
 
-        Assert.Equal(sos.Keys.Order(), layout.Generations.Where(g => g.Generation != GcHeapGeneration.Frozen).Select(g => (g.Heap, g.Generation)).Order());
+        Assert.Equal(sos.Keys.Order(), layout.Generations.Where(g => g.Generation != GcHeapGeneration.Frozen).Select(g => (g.Heap, g.Generation.ToString())).Order());
     }
 
     [Fact]
@@ -128,7 +126,7 @@ public partial class SizesTests
     {
         using var session = Open();
         var layout = session.GetGcHeap();
-        var sos = SosEeheapSegments();
+        var sos = SosAnswers.EeheapSegments(Dump);
 
         Assert.Equal(sos.Order(), layout.Segments.Select(s => (s.Start, s.End, s.Committed)).Order());
         Assert.Contains(layout.Segments, s => s.Generation == GcHeapGeneration.Frozen); // eeheap's NonGC heap
@@ -170,9 +168,9 @@ public partial class SizesTests
 
         foreach (ulong address in addresses)
         {
-            var (heap, generation, start, end) = SosGcwhere(address);
+            var sos = SosAnswers.Gcwhere(Dump, address);
             var where = session.FindGcAddress(address);
-            Assert.Equal((heap, generation, start, end), (where.Heap, where.Generation, where.SegmentStart, where.SegmentEnd));
+            Assert.Equal(sos, (where.Heap, where.Generation.ToString(), where.SegmentStart, where.SegmentEnd));
         }
 
         Assert.Contains(addresses, a => session.FindGcAddress(a).Generation == GcHeapGeneration.Pinned);
@@ -185,7 +183,7 @@ public partial class SizesTests
     public void FindGcAddress_OutsideTheGcHeap_IsNotAnObject(EngineIsolation isolation)
     {
         using var session = Open(isolation);
-        Assert.Contains("not found", Sos.Run(Dump, "gcwhere 10"), StringComparison.Ordinal);
+        Assert.Null(SosAnswers.Gcwhere(Dump, 0x10));
 
         var e = Assert.Throws<AnalysisException>(() => session.FindGcAddress(0x10));
 
@@ -200,17 +198,13 @@ public partial class SizesTests
     {
         using var session = Open();
         var handles = session.GetHandles();
-        string listing = Sos.Run(Dump, "gchandles");
+        var sos = SosAnswers.Gchandles(Dump);
 
-        var sos = HandleLine().Matches(listing)
-            .Select(m => (Handle: Hex(m.Groups[1].Value), Kind: m.Groups[2].Value, Object: Hex(m.Groups[3].Value), Size: long.Parse(m.Groups[4].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture)))
-            .ToArray();
-        Assert.True(sos.Length > 20, listing);
-        Assert.Equal(sos.Order(), handles.Select(h => (h.HandleAddress, h.Kind.ToString(), h.Address, h.Size)).Order());
-
-        var perKind = StatLine().Matches(Sos.Run(Dump, "gchandles -stat"))
-            .ToDictionary(m => m.Groups[1].Value.Replace(" ", "", StringComparison.Ordinal), m => int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture));
-        Assert.Equal(perKind.OrderBy(k => k.Key), handles.GroupBy(h => h.Kind.ToString()).ToDictionary(g => g.Key, g => g.Count()).OrderBy(k => k.Key));
+        Assert.True(sos.Count > 20, string.Join("\n", sos));
+        Assert.Equal(sos.Select(h => (h.Address, h.Kind, h.Object, h.Size)).Order(), handles.Select(h => (h.HandleAddress, h.Kind.ToString(), h.Address, h.Size)).Order());
+        Assert.Equal(SosAnswers.GchandlesStat(Dump).OrderBy(k => k.Key), handles.GroupBy(h => h.Kind.ToString()).ToDictionary(g => g.Key, g => g.Count()).OrderBy(k => k.Key));
+        // the facts target's own handles, by type as SOS names it
+        Assert.Equal(TargetFacts.StrongHandles, sos.Count(h => h.Kind == "Strong" && h.TypeName == TargetFacts.ShippingLabelType));
     }
 
     [Fact]
@@ -254,89 +248,7 @@ public partial class SizesTests
         Assert.Equal(local.GetHandleGroups(), worker.GetHandleGroups());
     }
 
-    // ---- SOS's answers (parsed here only) ----
+    private static List<ulong> SosAddresses(string command) => SosAnswers.Addresses(Dump, command);
 
-    private static ulong Hex(string text) => ulong.Parse(text, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-
-    private static List<ulong> SosAddresses(string command) =>
-        Sos.Run(Dump, command).Split('\n').Select(l => l.Trim()).Where(l => AddressOnly().IsMatch(l)).Select(Hex).ToList();
-
-    private static (long Count, long Bytes) SosObjsize(ulong address)
-    {
-        string output = Sos.Run(Dump, $"objsize -stat {address:x}");
-        var total = ObjsizeTotal().Match(output);
-        Assert.True(total.Success, output);
-        return (long.Parse(total.Groups[1].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture),
-            long.Parse(total.Groups[2].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture));
-    }
-
-    /// <summary>gcheapstat's tables (allocated, free space, committed) by heap and generation, Gen0..POH.</summary>
-    private static Dictionary<(int Heap, GcHeapGeneration Generation), (long Allocated, long Free, long Committed)> SosGcheapstat()
-    {
-        string output = Sos.Run(Dump, "gcheapstat");
-        var tables = new List<Dictionary<int, long[]>>();
-        foreach (string line in output.Split('\n').Select(l => l.Trim()))
-        {
-            if (line.StartsWith("Heap ", StringComparison.Ordinal))
-            {
-                Assert.Equal(["Heap", "Gen0", "Gen1", "Gen2", "LOH", "POH"], line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Take(6));
-                tables.Add(new());
-            }
-            else if (line.StartsWith("Heap", StringComparison.Ordinal) && tables.Count > 0)
-            {
-                var cells = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                tables[^1][int.Parse(cells[0][4..], CultureInfo.InvariantCulture)] = cells.Skip(1).Take(5).Select(c => long.Parse(c, CultureInfo.InvariantCulture)).ToArray();
-            }
-        }
-
-        Assert.True(tables.Count == 3, output); // allocated, free space, committed
-        var generations = new[] { GcHeapGeneration.Gen0, GcHeapGeneration.Gen1, GcHeapGeneration.Gen2, GcHeapGeneration.Large, GcHeapGeneration.Pinned };
-        return tables[0].Keys.SelectMany(heap => generations.Select((g, i) => (Key: (heap, g), Value: (tables[0][heap][i], tables[1][heap][i], tables[2][heap][i]))))
-            .ToDictionary(x => x.Key, x => x.Value);
-    }
-
-    /// <summary>eeheap -gc's segments: begin, allocated, committed size.</summary>
-    private static List<(ulong Start, ulong End, long Committed)> SosEeheapSegments()
-    {
-        string output = Sos.Run(Dump, "eeheap -gc");
-        return SegmentLine().Matches(output)
-            .Select(m => (Hex(m.Groups[2].Value), Hex(m.Groups[3].Value), long.Parse(m.Groups[5].Value, CultureInfo.InvariantCulture)))
-            .ToList();
-    }
-
-    private static (int Heap, GcHeapGeneration Generation, ulong Start, ulong End) SosGcwhere(ulong address)
-    {
-        string output = Sos.Run(Dump, $"gcwhere {address:x}");
-        var m = GcwhereLine().Match(output);
-        Assert.True(m.Success, output);
-        var generation = m.Groups[3].Value switch
-        {
-            "0" => GcHeapGeneration.Gen0,
-            "1" => GcHeapGeneration.Gen1,
-            "2" => GcHeapGeneration.Gen2,
-            "large" => GcHeapGeneration.Large,
-            "pinned" => GcHeapGeneration.Pinned,
-            "frozen" => GcHeapGeneration.Frozen,
-            var other => throw new InvalidOperationException($"gcwhere generation '{other}': {output}"),
-        };
-        return (int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture), generation, Hex(m.Groups[4].Value), Hex(m.Groups[5].Value));
-    }
-
-    [GeneratedRegex(@"^[0-9a-f]{8,16}$")]
-    private static partial Regex AddressOnly();
-
-    [GeneratedRegex(@"Total ([\d,]+) objects, ([\d,]+) bytes")]
-    private static partial Regex ObjsizeTotal();
-
-    [GeneratedRegex(@"^\s*([0-9a-f]{8,16})\s+([0-9a-f]{8,16})\s+([0-9a-f]{8,16})\s+([0-9a-f]{8,16})\s.*\((\d+)\)\s*$", RegexOptions.Multiline)]
-    private static partial Regex SegmentLine();
-
-    [GeneratedRegex(@"^([0-9a-f]{8,16})\s+(\d+)\s+[0-9a-f]+\s+(\S+)\s+([0-9a-f]+)-([0-9a-f]+)\s", RegexOptions.Multiline)]
-    private static partial Regex GcwhereLine();
-
-    [GeneratedRegex(@"^([0-9A-F]{16}) (\w+)\s+([0-9A-F]{16})\s+([\d,]+)\s", RegexOptions.Multiline)]
-    private static partial Regex HandleLine();
-
-    [GeneratedRegex(@"^\s*(\w[\w ]*?) Handles:\s+(\d+)\s*$", RegexOptions.Multiline)]
-    private static partial Regex StatLine();
+    private static (long Count, long Bytes) SosObjsize(ulong address) => SosAnswers.Objsize(Dump, address);
 }
