@@ -51,7 +51,7 @@ public class SizeCmdletTests
             Get-GcHeap $s | Where-Object Generation -ne Frozen | ForEach-Object { '{0}|{1}|{2}|{3}|{4}' -f $_.Heap, $_.Generation, $_.Allocated, $_.FreeBytes, $_.Committed }
             '--'
             @(Get-GcHeap $s -Segment).Count
-            Get-DumpHandles $s -Kind Pinned -TypeName 'System.Byte`[`]' -List | Get-GcHeap -Dump $s | ForEach-Object { '{0}|{1}|{2:x}|{3:x}' -f $_.Heap, $_.Generation, $_.SegmentStart, $_.SegmentEnd }
+            Get-DumpHandles $s -Kind Pinned -TypeName 'System.Byte[]' -List | Get-GcHeap -Dump $s | ForEach-Object { '{0}|{1}|{2:x}|{3:x}' -f $_.Heap, $_.Generation, $_.SegmentStart, $_.SegmentEnd }
             Get-GcHeap $s -Address 16
             """, Vars(("d", HeapDump)));
 
@@ -88,6 +88,6 @@ public class SizeCmdletTests
             return Line(kind, TargetFacts.ShippingLabelType, labels.Length, labels.Sum(h => h.Size));
         }
 
-        Assert.Equal([sos.Count.ToString(CultureInfo.InvariantCulture), Group("Strong"), Group("WeakShort"), sos.Count.ToString(CultureInfo.InvariantCulture), "0"], r.Strings);
+        Assert.Equal([sos.Count.ToString(CultureInfo.InvariantCulture), Group("WeakShort"), Group("Strong"), sos.Count.ToString(CultureInfo.InvariantCulture), "0"], r.Strings);
     }
 }

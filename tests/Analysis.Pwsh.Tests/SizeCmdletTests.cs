@@ -54,7 +54,7 @@ public sealed class SizeCmdletTests : IDisposable
             $s = Open-Dump $d
             Get-DumpHandles $s | Group-Object Kind | ForEach-Object { '{0}|{1}' -f $_.Name, ($_.Group | Measure-Object Count -Sum).Sum }
             '--'
-            Get-DumpHandles $s -Kind Pinned -TypeName 'System.Byte`[`]' -List | ForEach-Object { '{0}|{1}' -f $_.Size, ($_.PinsEphemeral -eq ($_.Generation -in 'Gen0', 'Gen1')) }
+            Get-DumpHandles $s -Kind Pinned -TypeName 'System.Byte[]' -List | ForEach-Object { '{0}|{1}' -f $_.Size, ($_.PinsEphemeral -eq ($_.Generation -in 'Gen0', 'Gen1')) }
             """, new Dictionary<string, object?> { ["d"] = Dump });
 
         Assert.Empty(r.Errors);
