@@ -19,8 +19,9 @@ public sealed class SizeCmdletTests : IDisposable
         ulong order = SosAnswers.Addresses(Dump, "dumpheap -type " + TargetFacts.InspectedOrderType + " -short")[0];
         var (count, bytes) = SosAnswers.Objsize(Dump, order);
 
-        var r = _pwsh.Run("Measure-DumpObject -Path $d -Address ('0x{0:x}' -f $a) -Retained | ForEach-Object { '{0}|{1}|{2}|{3}' -f $_.TypeName, $_.ReachableCount, $_.ReachableBytes, ($_.RetainedBytes -gt 0) }",
-            new Dictionary<string, object?> { ["d"] = Dump, ["a"] = order });
+        // the address as an investigator pastes it from SOS or another row: hex text with 0x
+        var r = _pwsh.Run("Measure-DumpObject -Path $d -Address $a -Retained | ForEach-Object { '{0}|{1}|{2}|{3}' -f $_.TypeName, $_.ReachableCount, $_.ReachableBytes, ($_.RetainedBytes -gt 0) }",
+            new Dictionary<string, object?> { ["d"] = Dump, ["a"] = string.Create(CultureInfo.InvariantCulture, $"0x{order:x}") });
 
         Assert.Empty(r.Errors);
         Assert.Equal(string.Create(CultureInfo.InvariantCulture, $"{TargetFacts.InspectedOrderType}|{count}|{bytes}|True"), Assert.Single(r.Output));
