@@ -284,7 +284,7 @@ public static class ResultTypes
             Properties = ["Heap", "Generation", "Kind", "Start", "End", "Committed", "Allocated", "ObjectCount", "ObjectBytes", "FreeBytes"],
             Known = ("Generation", "Large"),
         },
-        new("GcAddressInfo", "Analysis.Dumps.GcAddressInfo", "Get-GcHeap ./app.dmp -Address (Get-DumpHandles ./app.dmp -Kind Strong -List).Address")
+        new("GcAddressInfo", "Analysis.Dumps.GcAddressInfo", "Get-DumpHandles ./app.dmp -Kind Strong -List | Get-GcHeap ./app.dmp")
         {
             Properties = ["Address", "Heap", "Generation", "SegmentKind", "SegmentStart", "SegmentEnd", "IsPastAllocated"],
         },

@@ -46,7 +46,8 @@ public sealed class MeasureDumpObjectCommand : DumpCmdlet
 {
     /// <summary>
     /// Addresses of objects, e.g. 0x7f3a2c0410a8 (hex with 0x, or a number). Binds from the Address property of piped
-    /// objects (Get-DumpHandles -List, Get-DumpTasks -Detailed state machines, locks).
+    /// objects (Get-DumpHandles -List, Get-DumpTasks -Detailed state machines, locks): pipe the rows rather than
+    /// writing (rows).Address, which on several rows is PowerShell's own Address method of arrays.
     /// </summary>
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
     [ValidateNotNullOrEmpty]
