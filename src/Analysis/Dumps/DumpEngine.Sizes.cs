@@ -8,6 +8,7 @@ internal sealed partial class DumpEngine
     private CachedAnswer<GcHeapLayout>? _gcHeap;
     private CachedAnswer<ItemList<DumpHandle>>? _handles;
     private HeapScanner? _sizer; // layouts with pointer maps, kept for the next object measured (under the graph gate)
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<ulong, ObjectSize> _measured = new(); // direct walks, by address
 
     private CachedAnswer<GcHeapLayout> GcHeapAnswer => LazyInitializer.EnsureInitialized(ref _gcHeap, () => new(_graphGate, ThrowIfClosed));
 
@@ -42,6 +43,8 @@ internal sealed partial class DumpEngine
             };
         }
 
+        if (_measured.TryGetValue(address, out var known))
+            return known;
         progress?.Report(new WorkProgress("Measuring an object", string.Create(CultureInfo.InvariantCulture, $"objects reachable from 0x{address:x}"), 0, 0));
         var found = WithGraphGate(() =>
         {
@@ -50,7 +53,10 @@ internal sealed partial class DumpEngine
         }, "measuring an object", cancellationToken);
         if (found is not { } o)
             throw NotAnObject(address);
-        return new ObjectSize { Address = address, TypeName = o.TypeName, Size = o.Size, ReachableBytes = o.Bytes, ReachableCount = o.Count };
+        var size = new ObjectSize { Address = address, TypeName = o.TypeName, Size = o.Size, ReachableBytes = o.Bytes, ReachableCount = o.Count };
+        if (_measured.Count < 4096)
+            _measured.TryAdd(address, size);
+        return size;
     }
 
     /// <summary>

@@ -102,86 +102,82 @@ internal static class ObjectSizer
         var seen = new VisitedSet(scanner.Heap);
         var stack = new Stack<ulong>();
         var references = new HeapGraphBuilder.Buffer<ulong>();
-        byte[] buffer = ArrayPool<byte>.Shared.Rent(4096);
-        try
+        ulong minObjectSize = scanner.MinObjectSize;
+        ulong lastMt = 0;
+        ObjectLayout? lastLayout = null;
+        if (scanner.Heap.GetSegmentByAddress(address) is null)
+            return null;
+        byte[] buffer = new byte[FirstRead];
+        seen.Add(address);
+        stack.Push(address);
+        long bytes = 0, count = 0;
+        string? typeName = null;
+        long size0 = 0;
+        while (stack.Count > 0)
         {
-            if (scanner.Heap.GetSegmentByAddress(address) is null || Read(windows, layouts, address, buffer, scanner.MinObjectSize) is not { } first)
-                return null;
-            seen.Add(address);
-            stack.Push(address);
-            long bytes = 0, count = 0;
-            while (stack.Count > 0)
+            ulong obj = stack.Pop();
+            // the header (and, for most objects, all of it) from a window of the dump, else read here
+            var head = windows.Get(obj, FirstRead, buffer);
+            if (head.Length < 8)
+                continue;
+            ulong mt = BinaryPrimitives.ReadUInt64LittleEndian(head) & ~3UL;
+            if (mt != lastMt)
             {
-                ulong obj = stack.Pop();
-                if (Read(windows, layouts, obj, buffer, scanner.MinObjectSize) is not { } o)
-                    continue;
-                bytes += (long)o.Size;
-                if ((++count & 0xFFFF) == 0)
-                    cancellationToken.ThrowIfCancellationRequested();
-                if (dependents.Length > 0)
-                {
-                    int d = Array.BinarySearch(dependents, (obj, 0UL));
-                    for (d = d < 0 ? ~d : d; d < dependents.Length && dependents[d].From == obj; d++)
-                    {
-                        if (seen.Add(dependents[d].To))
-                            stack.Push(dependents[d].To);
-                    }
-                }
+                lastLayout = mt == 0 ? null : layouts.Get(mt);
+                lastMt = mt;
+            }
 
-                if (!o.Layout.HasPointers)
-                    continue;
-                ReadOnlySpan<byte> bytesOfObject;
-                byte[]? rented = null;
-                if (o.Size <= (ulong)o.Read)
-                {
-                    bytesOfObject = buffer.AsSpan(0, (int)o.Size);
-                }
-                else
-                {
-                    if (o.Size > int.MaxValue)
-                        continue;
-                    rented = ArrayPool<byte>.Shared.Rent((int)o.Size);
-                    bytesOfObject = rented.AsSpan(0, reader.Read(obj, rented.AsSpan(0, (int)o.Size)));
-                }
+            if (lastLayout is not { IsFree: false } layout)
+                continue; // not an object: SOS skips invalid objects too
+            uint length = layout.ComponentSize != 0 && head.Length >= 12 ? BinaryPrimitives.ReadUInt32LittleEndian(head[8..]) : 0;
+            ulong size = HeapScanner.SizeOf(layout, length, minObjectSize);
+            if (typeName is null)
+            {
+                typeName = layout.Name;
+                size0 = (long)size;
+            }
 
-                references.Count = 0;
-                HeapGraphBuilder.AddReferences(o.Layout, bytesOfObject, references);
-                if (rented is not null)
-                    ArrayPool<byte>.Shared.Return(rented);
-                for (int i = 0; i < references.Count; i++)
+            bytes += (long)size;
+            if ((++count & 0xFFFF) == 0)
+                cancellationToken.ThrowIfCancellationRequested();
+            if (dependents.Length > 0)
+            {
+                int d = Array.BinarySearch(dependents, (obj, 0UL));
+                for (d = d < 0 ? ~d : d; d < dependents.Length && dependents[d].From == obj; d++)
                 {
-                    ulong target = references.Items[i];
-                    if (seen.Add(target))
-                        stack.Push(target);
+                    if (seen.Add(dependents[d].To))
+                        stack.Push(dependents[d].To);
                 }
             }
 
-            return (first.Layout.Name, (long)first.Size, bytes, count);
+            if (!layout.HasPointers || size > int.MaxValue)
+                continue;
+            references.Count = 0;
+            if (windows.TryGet(obj, (int)size, out var whole))
+            {
+                HeapGraphBuilder.AddReferences(layout, whole, references);
+            }
+            else
+            {
+                byte[] rented = ArrayPool<byte>.Shared.Rent((int)size);
+                HeapGraphBuilder.AddReferences(layout, rented.AsSpan(0, reader.Read(obj, rented.AsSpan(0, (int)size))), references);
+                ArrayPool<byte>.Shared.Return(rented);
+            }
+
+            for (int i = 0; i < references.Count; i++)
+            {
+                ulong target = references.Items[i];
+                if (seen.Add(target))
+                    stack.Push(target);
+            }
         }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
+
+        // The first object is the one asked about: null when it is not an object.
+        return typeName is null ? null : (typeName, size0, bytes, count);
     }
 
-    /// <summary>Bytes read of each object first.</summary>
+    /// <summary>Bytes read of each object first: the header and the fields of most objects.</summary>
     private const int FirstRead = 64;
-
-    private readonly record struct ReadObject(ObjectLayout Layout, ulong Size, int Read);
-
-    /// <summary>The object's layout and size, its first bytes in <paramref name="buffer"/>; null when no type is at its method table.</summary>
-    private static ReadObject? Read(WindowCache reader, LayoutCache layouts, ulong address, byte[] buffer, ulong minObjectSize)
-    {
-        // Most objects are small: their header and fields in one short read; a bigger one with references is read whole later.
-        int read = reader.Read(address, buffer.AsSpan(0, FirstRead));
-        if (read < 8)
-            return null;
-        ulong mt = BinaryPrimitives.ReadUInt64LittleEndian(buffer) & ~3UL;
-        if (mt == 0 || layouts.Get(mt) is not { IsFree: false } layout)
-            return null;
-        uint length = layout.ComponentSize != 0 && read >= 12 ? BinaryPrimitives.ReadUInt32LittleEndian(buffer.AsSpan(8)) : 0;
-        return new ReadObject(layout, HeapScanner.SizeOf(layout, length, minObjectSize), read);
-    }
 
     /// <summary>
     /// Recently read 64 KB windows of the dump, direct-mapped: objects allocated together are read together, so most
@@ -202,10 +198,21 @@ internal static class ObjectSizer
             Array.Fill(_base, ulong.MaxValue);
         }
 
-        /// <summary>Bytes at <paramref name="address"/> into <paramref name="destination"/>; how many could be read.</summary>
-        public int Read(ulong address, Span<byte> destination)
+        /// <summary>
+        /// Up to <paramref name="length"/> bytes at <paramref name="address"/>: in the window holding them, else read into
+        /// <paramref name="scratch"/> (across a window's end, or where the dump lacks memory: fewer bytes).
+        /// </summary>
+        public ReadOnlySpan<byte> Get(ulong address, int length, byte[] scratch) =>
+            TryGet(address, length, out var span) ? span : scratch.AsSpan(0, _reader.Read(address, scratch.AsSpan(0, length)));
+
+        /// <summary>The <paramref name="length"/> bytes at <paramref name="address"/> from a window, when one holds them all.</summary>
+        public bool TryGet(ulong address, int length, out ReadOnlySpan<byte> bytes)
         {
             ulong windowBase = address & ~((1UL << Shift) - 1);
+            int offset = (int)(address - windowBase);
+            bytes = default;
+            if (offset + length > 1 << Shift)
+                return false;
             int slot = (int)((address >> Shift) % Slots);
             if (_base[slot] != windowBase)
             {
@@ -213,14 +220,10 @@ internal static class ObjectSizer
                 _base[slot] = windowBase;
             }
 
-            int offset = (int)(address - windowBase);
-            if (_length[slot] - offset >= destination.Length)
-            {
-                _data[slot].AsSpan(offset, destination.Length).CopyTo(destination);
-                return destination.Length;
-            }
-
-            return _reader.Read(address, destination); // across the window's end, or memory the dump lacks
+            if (_length[slot] - offset < length)
+                return false;
+            bytes = _data[slot].AsSpan(offset, length);
+            return true;
         }
     }
 
@@ -231,6 +234,7 @@ internal static class ObjectSizer
         private readonly ulong[] _ends;
         private readonly ulong[][] _bits;
         private readonly HashSet<ulong> _other = new();
+        private int _last = -1;
 
         public VisitedSet(ClrHeap heap)
         {
@@ -243,11 +247,17 @@ internal static class ObjectSizer
         /// <summary>Marks <paramref name="address"/>; false when it was marked already.</summary>
         public bool Add(ulong address)
         {
-            int s = Array.BinarySearch(_starts, address);
-            if (s < 0)
-                s = ~s - 1;
-            if (s < 0 || address >= _ends[s] || (address & 7) != 0)
-                return _other.Add(address);
+            int s = _last; // references mostly stay in one segment
+            if (s < 0 || address < _starts[s] || address >= _ends[s] || (address & 7) != 0)
+            {
+                s = Array.BinarySearch(_starts, address);
+                if (s < 0)
+                    s = ~s - 1;
+                if (s < 0 || address >= _ends[s] || (address & 7) != 0)
+                    return _other.Add(address);
+                _last = s;
+            }
+
             ulong slot = (address - _starts[s]) >> 3;
             var bits = _bits[s] ??= new ulong[((_ends[s] - _starts[s]) >> 9) + 1];
             ref ulong word = ref bits[slot >> 6];
