@@ -27,30 +27,35 @@ public static partial class SosAnswers
         return (Number(total.Groups[1].Value), Number(total.Groups[2].Value));
     }
 
-    /// <summary>gcheapstat's three tables (allocated, free space, committed) by heap and generation, Gen0 to Pinned.</summary>
+    /// <summary>
+    /// gcheapstat's three tables (allocated, free space, committed) by heap and generation: Gen0 to Pinned, and
+    /// "Ephemeral" for the EPH column of a segments GC (whose Gen0..Gen2 allocated are the objects' bytes, not ranges).
+    /// </summary>
     public static Dictionary<(int Heap, string Generation), (long Allocated, long Free, long Committed)> Gcheapstat(string dump)
     {
         string output = Sos.Run(dump, "gcheapstat");
         var tables = new List<Dictionary<int, long[]>>();
+        string[] columns = [];
         foreach (string line in output.Split('\n').Select(l => l.Trim()))
         {
             if (line.StartsWith("Heap ", StringComparison.Ordinal))
             {
-                if (!line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Take(6).SequenceEqual(["Heap", "Gen0", "Gen1", "Gen2", "LOH", "POH"]))
+                columns = line.Split(' ', StringSplitOptions.RemoveEmptyEntries).Skip(1).TakeWhile(c => c != "FRZ").ToArray();
+                if (!columns.Where(c => c != "EPH").SequenceEqual(["Gen0", "Gen1", "Gen2", "LOH", "POH"]))
                     throw new InvalidOperationException("gcheapstat's columns changed: " + line);
                 tables.Add(new());
             }
             else if (line.StartsWith("Heap", StringComparison.Ordinal) && tables.Count > 0)
             {
                 var cells = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-                tables[^1][int.Parse(cells[0][4..], CultureInfo.InvariantCulture)] = cells.Skip(1).Take(5).Select(c => long.Parse(c, CultureInfo.InvariantCulture)).ToArray();
+                tables[^1][int.Parse(cells[0][4..], CultureInfo.InvariantCulture)] = cells.Skip(1).Take(columns.Length).Select(c => long.Parse(c, CultureInfo.InvariantCulture)).ToArray();
             }
         }
 
         if (tables.Count != 3)
             throw new InvalidOperationException("gcheapstat without its three tables: " + output);
-        string[] generations = ["Gen0", "Gen1", "Gen2", "Large", "Pinned"];
-        return tables[0].Keys.SelectMany(heap => generations.Select((g, i) => (Key: (heap, g), Value: (tables[0][heap][i], tables[1][heap][i], tables[2][heap][i]))))
+        string[] names = columns.Select(c => c switch { "EPH" => "Ephemeral", "LOH" => "Large", "POH" => "Pinned", _ => c }).ToArray();
+        return tables[0].Keys.SelectMany(heap => names.Select((g, i) => (Key: (heap, g), Value: (tables[0][heap][i], tables[1][heap][i], tables[2][heap][i]))))
             .ToDictionary(x => x.Key, x => x.Value);
     }
 

@@ -252,3 +252,37 @@ public class SizesTests
 
     private static (long Count, long Bytes) SosObjsize(ulong address) => SosAnswers.Objsize(Dump, address);
 }
+
+/// <summary>Get-GcHeap on a dump of the segments GC (one ephemeral segment for generations 0 to 2), against SOS gcheapstat.</summary>
+public class SegmentsGcSizesTests
+{
+    [Fact]
+    public void GcHeap_OfAnEphemeralSegment_SplitsItsGenerations_AsSosGcheapstat()
+    {
+        string dump = SegmentsGcDump.Path;
+        var sos = SosAnswers.Gcheapstat(dump);
+        Assert.True(sos.ContainsKey((0, "Ephemeral")), "the segments GC has an ephemeral segment");
+        using var session = DumpSession.Open(dump, new DumpOpenOptions { NoCache = true, Isolation = EngineIsolation.InProcess });
+
+        var layout = session.GetGcHeap();
+
+        GcGenerationStat Row(string generation) => layout.Generations.Single(g => g.Heap == 0 && g.Generation.ToString() == generation);
+        foreach (string generation in new[] { "Gen0", "Gen1", "Gen2" })
+        {
+            // SOS lists an ephemeral segment's generations by their objects' bytes (and their free space)
+            Assert.Equal((sos[(0, generation)].Allocated, sos[(0, generation)].Free), (Row(generation).ObjectBytes, Row(generation).FreeBytes));
+        }
+
+        foreach (string generation in new[] { "Large", "Pinned" })
+            Assert.Equal(sos[(0, generation)], (Row(generation).Allocated, Row(generation).FreeBytes, Row(generation).Committed));
+        // the segment's bytes are split between its generations; its committed memory is counted once
+        Assert.Equal(sos[(0, "Ephemeral")].Allocated, Row("Gen0").Allocated + Row("Gen1").Allocated + Row("Gen2").Allocated);
+        Assert.Equal(sos[(0, "Ephemeral")].Committed, Row("Gen0").Committed + Row("Gen1").Committed + Row("Gen2").Committed);
+        var ephemeral = Assert.Single(layout.Segments, s => s.Kind == "Ephemeral");
+        Assert.Equal(sos[(0, "Ephemeral")].Free, ephemeral.FreeBytes);
+
+        // gcwhere inside the ephemeral segment tells the generations apart
+        foreach (ulong order in SosAnswers.Addresses(dump, "dumpheap -type " + TargetFacts.InspectedOrderType + " -short"))
+            Assert.Equal(SosAnswers.Gcwhere(dump, order), (session.FindGcAddress(order).Heap, session.FindGcAddress(order).Generation.ToString(), session.FindGcAddress(order).SegmentStart, session.FindGcAddress(order).SegmentEnd));
+    }
+}
