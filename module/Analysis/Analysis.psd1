@@ -52,6 +52,9 @@
         'Get-GoTrace'
         'Export-IncidentReport'
         'Invoke-Notebook'
+        'Measure-DumpObject'
+        'Get-GcHeap'
+        'Get-DumpHandles'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @('Get-GcTrace')

@@ -40,6 +40,8 @@ public enum AnalysisErrorKind
     /// the memory available); the worker doing it was ended. The message says the ceiling and how to raise it.
     /// </summary>
     MemoryLimitExceeded,
+    /// <summary>An address given is not where an object (or, for a layout question, the GC heap) is: the message names it and where to take addresses from.</summary>
+    NotAnObject,
 }
 
 /// <summary>

@@ -13,7 +13,7 @@ public class ModuleTests
         "Open-Dump", "Start-TraceCapture", "Stop-TraceCapture", "Get-Goroutines", "Group-Stacks", "Find-GoroutineLeak", "Import-Pprof",
         "Get-PprofTop", "Get-PprofPeek", "Get-PprofTraces", "Get-GoGcTrace", "Get-GoTrace", "Export-IncidentReport", "Invoke-Notebook",
         "Get-GcRoot", "Compare-Heap", "Get-DumpTasks", "Get-DumpThreadPool", "Get-DumpFinalizer", "Get-DumpTriage", "Open-GoProfile",
-        "Close-GoProfile",
+        "Close-GoProfile", "Measure-DumpObject", "Get-GcHeap", "Get-DumpHandles",
     ];
 
     [Fact]
@@ -189,6 +189,12 @@ public class ModuleTests
             ["Analysis.Go.GoTraceStopTheWorld"] = "Get-GoTrace $gotrace -View StopTheWorld",
             ["Analysis.Go.GoBlockReason"] = "Get-GoTrace $gotrace -View Blocking",
             ["Analysis.Go.GoStateSample"] = "Get-GoTrace $gotrace -View States -Steps 5",
+            ["Analysis.Dumps.ObjectSize"] = "Get-DumpHandles $d -Kind Strong -List | Select-Object -First 1 | Measure-DumpObject -Dump (Open-Dump $d) -Retained",
+            ["Analysis.Dumps.GcGenerationStat"] = "Get-GcHeap $d",
+            ["Analysis.Dumps.GcSegmentStat"] = "Get-GcHeap $d -Segment",
+            ["Analysis.Dumps.GcAddressInfo"] = "Get-GcHeap $d -Address (Get-GcHeap $d -Segment)[0].Start",
+            ["Analysis.Dumps.HandleGroup"] = "Get-DumpHandles $d",
+            ["Analysis.Dumps.DumpHandle"] = "Get-DumpHandles $d -List",
         };
         string go = Path.Combine(RepoPaths.Root, "tests", "testdata", "go");
         using var target = TargetProcess.Start("TraceTarget", TimeSpan.FromSeconds(120), "facts");

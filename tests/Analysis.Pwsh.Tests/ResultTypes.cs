@@ -268,6 +268,36 @@ public static class ResultTypes
             CsvCells = [new("Succeeded", "True")],
             Known = ("Path", "{scratch}/investigation.dib"),
         },
+        // sizes, heap layout and handles (issue 14)
+        new("ObjectSize", "Analysis.Dumps.ObjectSize", "$d = Open-Dump ./app.dmp; Get-DumpHandles $d -Kind Strong -TypeName '" + TargetFacts.ShippingLabelType + "' -List | Measure-DumpObject -Dump $d -Retained")
+        {
+            Properties = ["Address", "TypeName", "Size", "ReachableBytes", "ReachableCount", "RetainedBytes", "RetainedCount", "FromGraphIndex"],
+            CsvCells = [new("TypeName", TargetFacts.ShippingLabelType)],
+        },
+        new("GcGenerationStat", "Analysis.Dumps.GcGenerationStat", "Get-GcHeap ./app.dmp")
+        {
+            Properties = ["Heap", "Generation", "SegmentCount", "Committed", "Allocated", "ObjectCount", "ObjectBytes", "FreeCount", "FreeBytes", "Fragmentation"],
+            Known = ("Generation", "Pinned"),
+        },
+        new("GcSegmentStat", "Analysis.Dumps.GcSegmentStat", "Get-GcHeap ./app.dmp -Segment")
+        {
+            Properties = ["Heap", "Generation", "Kind", "Start", "End", "Committed", "Allocated", "ObjectCount", "ObjectBytes", "FreeBytes"],
+            Known = ("Generation", "Large"),
+        },
+        new("GcAddressInfo", "Analysis.Dumps.GcAddressInfo", "Get-DumpHandles ./app.dmp -Kind Strong -List | Get-GcHeap ./app.dmp")
+        {
+            Properties = ["Address", "Heap", "Generation", "SegmentKind", "SegmentStart", "SegmentEnd", "IsPastAllocated"],
+        },
+        new("HandleGroup", "Analysis.Dumps.HandleGroup", "Get-DumpHandles ./app.dmp")
+        {
+            Properties = ["Kind", "TypeName", "Count", "TotalSize", "PinnedEphemeral"],
+            Known = ("TypeName", TargetFacts.ShippingLabelType),
+        },
+        new("DumpHandle", "Analysis.Dumps.DumpHandle", "Get-DumpHandles ./app.dmp -List")
+        {
+            Properties = ["HandleAddress", "Kind", "Address", "TypeName", "Size", "Generation", "DependentAddress", "DependentType", "ReferenceCount", "IsPinning", "PinsEphemeral"],
+            Known = ("TypeName", TargetFacts.ShippingLabelType),
+        },
     ];
 
     public static ResultType Get(string key) => All.Single(t => t.Key == key);

@@ -28,6 +28,9 @@ internal sealed class Dominators
 
     private readonly long[] _retained;
 
+    /// <summary>Objects per node's dominator subtree (the node included).</summary>
+    private readonly int[] _retainedCount;
+
     public Dominators(HeapGraph graph, CancellationToken cancellationToken)
     {
         _graph = graph;
@@ -152,15 +155,19 @@ internal sealed class Dominators
 
         // Retained sizes: a node's dominator-tree descendants come before it in postorder.
         var retained = HugePages.AllocateZeroed<long>(n + 1);
+        var retainedCount = HugePages.AllocateZeroed<int>(n + 1);
         for (int k = 0; k < count - 1; k++)
         {
             int v = order[k];
             retained[v] += graph.Sizes[v];
             retained[idom[v]] += retained[v];
+            retainedCount[v]++;
+            retainedCount[idom[v]] += retainedCount[v];
         }
 
         _idom = idom;
         _retained = retained;
+        _retainedCount = retainedCount;
         ReachableCount = count - 1;
     }
 
@@ -168,6 +175,9 @@ internal sealed class Dominators
 
     /// <summary>Bytes freed if this object were no longer referenced; 0 for unreachable objects.</summary>
     public long RetainedSize(int node) => _idom[node] < 0 ? 0 : _retained[node];
+
+    /// <summary>Objects freed if this object were no longer referenced (itself included); 0 for unreachable objects.</summary>
+    public int RetainedCount(int node) => _idom[node] < 0 ? 0 : _retainedCount[node];
 
     /// <summary>The immediate dominator of a node: -1 unreachable, NodeCount for "only the GC roots themselves".</summary>
     public int ImmediateDominator(int node) => _idom[node];

@@ -10,7 +10,7 @@ namespace Analysis.Dumps;
 /// stay shared: the threads on one deadlock cycle point at one <see cref="DeadlockCycle"/>. Every count is checked
 /// against the bytes left before anything is allocated for it.
 /// </summary>
-internal static class DumpCodec
+internal static partial class DumpCodec
 {
     // ---- threads ----
 

@@ -45,6 +45,16 @@ internal abstract class DumpReader : IDisposable
 
     public abstract void WaitForGraphCache();
 
+    // ---- sizes, heap layout and handles (issue 14): DumpEngine.Sizes.cs, DumpWorkerReader.Sizes.cs ----
+
+    public abstract ObjectSize MeasureObject(ulong address, bool retained, IProgress<WorkProgress>? progress, CancellationToken cancellationToken);
+
+    public abstract GcHeapLayout GetGcHeap(IProgress<WorkProgress>? progress, CancellationToken cancellationToken);
+
+    public abstract GcAddressInfo FindGcAddress(ulong address, CancellationToken cancellationToken);
+
+    public abstract ItemList<DumpHandle> GetHandles(CancellationToken cancellationToken);
+
     public abstract void Dispose();
 
     // ---- the plain shortest root paths (Get-GcRoot -Shortest) ----

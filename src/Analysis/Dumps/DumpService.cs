@@ -25,6 +25,12 @@ internal static class DumpService
     public const string ShortestRootPath = "dump.shortestrootpath";
     public const string ShortestRootPaths = "dump.shortestrootpaths";
 
+    // sizes, heap layout and handles (issue 14)
+    public const string ObjectSize = "dump.objectsize";
+    public const string GcHeap = "dump.gcheap";
+    public const string GcWhere = "dump.gcwhere";
+    public const string Handles = "dump.handles";
+
     /// <summary>The operations, by name, for the worker program to serve (<see cref="WorkerServer.Serve"/>).</summary>
     public static IEnumerable<KeyValuePair<string, WorkerOperation>> Operations =>
     [
@@ -55,6 +61,10 @@ internal static class DumpService
                 DumpCodec.WritePath(a, path);
         })),
         new(ShortestRootPaths, Answer((e, a, p, c, r) => DumpCodec.WriteQuery(a, e.FindShortestRootPaths(r.ReadString(), r.ReadInt32(), p, c)))),
+        new(ObjectSize, Answer((e, a, p, c, r) => DumpCodec.WriteObjectSize(a, e.MeasureObject(r.ReadUInt64(), r.ReadBoolean(), p, c)))),
+        new(GcHeap, Answer((e, a, p, c) => DumpCodec.WriteGcHeap(a, e.GetGcHeap(p, c)))),
+        new(GcWhere, Answer((e, a, p, c, r) => DumpCodec.WriteGcAddress(a, e.FindGcAddress(r.ReadUInt64(), c)))),
+        new(Handles, Answer((e, a, p, c) => DumpCodec.WriteHandles(a, e.GetHandles(c)))),
     ];
 
     private static DumpEngine? s_engine;

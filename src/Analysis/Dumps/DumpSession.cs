@@ -15,7 +15,7 @@ namespace Analysis.Dumps;
 /// session has read: <see cref="Warnings"/>, <see cref="IsHeapCached"/>, the graph's) fails with SessionClosed; what the
 /// dump is (<see cref="Path"/>, <see cref="ProcessId"/>, <see cref="RuntimeVersion"/>, …) stays readable.
 /// </summary>
-public sealed class DumpSession : IAnalysisSession
+public sealed partial class DumpSession : IAnalysisSession
 {
     private readonly DumpReader _reader; // a DumpEngine here, or a DumpWorkerReader asking one in a worker
     private int _closing;

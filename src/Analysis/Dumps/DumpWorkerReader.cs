@@ -8,7 +8,7 @@ namespace Analysis.Dumps;
 /// opening the dump in it again, when the last one ended), decodes its answers and keeps them, and mirrors the engine's
 /// state (warnings, the graph index). Thread-safe.
 /// </summary>
-internal sealed class DumpWorkerReader : DumpReader
+internal sealed partial class DumpWorkerReader : DumpReader
 {
     private readonly string _path;
     private readonly DumpOpenOptions _options;

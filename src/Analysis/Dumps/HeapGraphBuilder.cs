@@ -38,7 +38,7 @@ internal static class HeapGraphBuilder
     }
 
     /// <summary>A growable array without List's per-call checks; Items may be longer than Count.</summary>
-    private sealed class Buffer<T>
+    internal sealed class Buffer<T>
     {
         public T[] Items = new T[256];
         public int Count;
@@ -107,6 +107,14 @@ internal static class HeapGraphBuilder
         }
     }
 
+    /// <summary>The dependent handles as (primary, value) pairs, sorted by primary: what a live primary keeps alive.</summary>
+    internal static (ulong From, ulong To)[] Dependents(ClrRuntime runtime) =>
+        runtime.EnumerateHandles()
+            .Where(h => h.HandleKind == ClrHandleKind.Dependent && h.Object.Address != 0 && h.Dependent.Address != 0)
+            .Select(h => (From: h.Object.Address, To: h.Dependent.Address))
+            .Order()
+            .ToArray();
+
     public static HeapGraph Build(ClrRuntime runtime, IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
         var scanner = new HeapScanner(runtime, pointerMaps: true);
@@ -115,11 +123,7 @@ internal static class HeapGraphBuilder
         // Dependent handles (ConditionalWeakTable, DependentHandle): the primary keeps the secondary alive, though no
         // field refers to it. The walk adds them as the primary's last references (sorted, so one cursor per segment),
         // or values attached to live keys would look like garbage.
-        var dependents = runtime.EnumerateHandles()
-            .Where(h => h.HandleKind == ClrHandleKind.Dependent && h.Object.Address != 0 && h.Dependent.Address != 0)
-            .Select(h => (From: h.Object.Address, To: h.Dependent.Address))
-            .Order()
-            .ToArray();
+        var dependents = Dependents(runtime);
 
         var segments = scanner.Segments;
         var indexed = new ScanProgress(progress, "Indexing the object graph", 2 * scanner.TotalBytes); // two passes
@@ -393,7 +397,7 @@ internal static class HeapGraphBuilder
     }
 
     /// <summary>Non-null references of one object, from its bytes and its type's pointer map.</summary>
-    private static void AddReferences(ObjectLayout type, ReadOnlySpan<byte> obj, Buffer<ulong> targets)
+    internal static void AddReferences(ObjectLayout type, ReadOnlySpan<byte> obj, Buffer<ulong> targets)
     {
         long size = obj.Length;
         if (type.SeriesOffsets is { } offsets)

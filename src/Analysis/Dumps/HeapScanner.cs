@@ -221,6 +221,20 @@ internal sealed class HeapScanner
     }
 
     /// <summary>
+    /// The size of an object of <paramref name="layout"/> whose length field (arrays, strings) reads
+    /// <paramref name="length"/>: base size plus component size × length (strings one element longer), at least the
+    /// minimum object size; unaligned, as SOS and ClrMD report it.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong SizeOf(ObjectLayout layout, uint length, ulong minObjectSize)
+    {
+        ulong size = layout.BaseSize;
+        if (layout.ComponentSize != 0)
+            size += (layout.IsString ? length + 1UL : length) * layout.ComponentSize;
+        return size < minObjectSize ? minObjectSize : size;
+    }
+
+    /// <summary>
     /// Runs <paramref name="scan"/> for every segment in parallel, biggest first so the threads end together, each
     /// thread with its own cache of layouts (pass it to <see cref="Scan"/>). The results are in segment order.
     /// </summary>
@@ -327,17 +341,7 @@ internal sealed class HeapScanner
                     break;
                 }
 
-                ulong size = layout.BaseSize;
-                if (layout.ComponentSize != 0)
-                {
-                    uint count = offset + 12 <= window.Length ? BinaryPrimitives.ReadUInt32LittleEndian(window[(offset + 8)..]) : 0;
-                    if (layout.IsString)
-                        count++;
-                    size += count * (ulong)layout.ComponentSize;
-                }
-
-                if (size < minObjectSize)
-                    size = minObjectSize;
+                ulong size = SizeOf(layout, offset + 12 <= window.Length ? BinaryPrimitives.ReadUInt32LittleEndian(window[(offset + 8)..]) : 0, minObjectSize);
                 if (!v.Visit(obj, mt, layout, size, window, offset))
                 {
                     stopped = true;

@@ -71,6 +71,12 @@ public sealed class HeapStatistics
     /// <summary>Wall-clock time of the heap walk.</summary>
     public TimeSpan Elapsed { get; }
 
+    /// <summary>
+    /// Objects and free space per segment and generation, for the heap's layout (<see cref="GcHeapLayouts"/>); only in
+    /// the process that walked (not sent by a worker, which answers the layout itself).
+    /// </summary>
+    internal IReadOnlyDictionary<(ulong Segment, GcHeapGeneration Generation), GenerationTally>? Tallies { get; init; }
+
     /// <summary>The top <paramref name="top"/> types matching an optional wildcard, ordered by size or count.</summary>
     public IReadOnlyList<HeapTypeStat> Top(int top, HeapSortBy sortBy = HeapSortBy.Size, string? typeNamePattern = null)
     {

@@ -17,7 +17,7 @@ namespace Analysis.Views;
 /// build time (module/tools/ViewGen); notebook tables (Display), report tables and the notebook kernels draw from it.
 /// The core's result types are here; a library with result types of its own registers their views when it loads.
 /// </summary>
-public static class ViewCatalog
+public static partial class ViewCatalog
 {
     private const CellAlignment Right = CellAlignment.Right;
 
@@ -416,6 +416,10 @@ public static class ViewCatalog
             Of(nameof(GoStateSample.Waiting)) with { Width = 8, Alignment = Right },
             Of(nameof(GoStateSample.Syscall)) with { Width = 8, Alignment = Right },
         ]) { Wrap = false };
+
+        // ---- sizes, heap layout and handles (issue 14): ViewCatalog.Sizes.cs
+        foreach (var view in SizeViews())
+            yield return view;
     }
 
     private static string Lines<T>(IEnumerable<T> items) => string.Join("\n", items.Select(i => i?.ToString()));
