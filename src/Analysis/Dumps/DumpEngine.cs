@@ -41,6 +41,7 @@ internal sealed class DumpEngine : DumpReader
         _finalizer = new(_graphGate, ThrowIfClosed);
         _graphCache = new HeapGraphCache.Use(path, options);
         _locator = locator;
+        _sourceLines = new SourceLines(options, locator, AddWarning);
         Path = path;
         Format = format;
         _target = target;
@@ -212,6 +213,7 @@ internal sealed class DumpEngine : DumpReader
 
     private readonly List<string> _warnings = new();
     private readonly ModuleFileLocator _locator;
+    private readonly SourceLines _sourceLines;
 
     /// <summary>Managed modules recorded with a path that is neither on this machine nor in a -SymbolPath folder (nor downloaded).</summary>
     private IReadOnlyList<string> MissingModuleFiles()
@@ -260,7 +262,7 @@ internal sealed class DumpEngine : DumpReader
 
     /// <summary>All managed threads with names, states, stacks, exceptions, locks and deadlock cycles. Computed once.</summary>
     public override IReadOnlyList<DumpThread> GetThreads(CancellationToken cancellationToken = default) =>
-        Answer(_threads, "reading threads", this, static (e, ct) => ThreadAnalyzer.Analyze(e._runtime, e.HasHeap, ct, e.AddWarning), cancellationToken);
+        Answer(_threads, "reading threads", this, static (e, ct) => ThreadAnalyzer.Analyze(e._runtime, e.HasHeap, ct, e.AddWarning, e._sourceLines), cancellationToken);
 
     /// <summary>
     /// Per-type object counts and sizes over the whole GC heap (<c>dumpheap -stat</c>), from one walk that is cached:
@@ -477,6 +479,7 @@ internal sealed class DumpEngine : DumpReader
             {
                 _runtime.Dispose();
                 _target.Dispose();
+                _sourceLines.Dispose();
             }
             catch (Exception e) when (IsEngineFailure(e))
             {
