@@ -7,6 +7,9 @@ namespace Analysis.Dumps;
 /// <summary>The triage's detectors: each looks for one kind of finding in a dump and says nothing when it finds none.</summary>
 internal static class TriageDetectors
 {
+    /// <summary>Critical: the process crashed (a createdump crash report says which thread, which exception); warning: a thread was throwing when the dump was written.</summary>
+    public static IEnumerable<Finding> Crash(TriageContext context) => context.Crash is { } crash ? [crash.Finding] : [];
+
     /// <summary>Critical: each cycle of threads waiting for each other's locks.</summary>
     public static IEnumerable<Finding> Deadlocks(TriageContext context)
     {
@@ -80,7 +83,8 @@ internal static class TriageDetectors
     /// <summary>Warning: each thread with an exception in flight (heap or not).</summary>
     public static IEnumerable<Finding> ExceptionsInFlight(TriageContext context)
     {
-        foreach (var t in context.Threads.Where(t => t.Exception is not null))
+        // the crashing thread's exception is the crash finding's
+        foreach (var t in context.Threads.Where(t => t.Exception is not null && t.ManagedThreadId != context.Crash?.ManagedThreadId))
         {
             yield return new Finding(FindingSeverity.Warning, "exception in flight", $"on thread {context.Label(t.ManagedThreadId)}: {t.Exception}")
             {
