@@ -9,11 +9,12 @@ namespace Analysis.Testing;
 /// </summary>
 public sealed class CrashDump
 {
-    private static readonly Lazy<CrashDump> s_shared = new(() => new CrashDump());
+    private static readonly Lazy<CrashDump> s_shared = new(() => new CrashDump("crash", null));
+    private static readonly Lazy<CrashDump> s_outOfMemory = new(() => new CrashDump("oom", "0x4000000"));
 
-    private CrashDump()
+    private CrashDump(string mode, string? heapHardLimit)
     {
-        Folder = RepoPaths.NewScratchDirectory("analysis-crash");
+        Folder = RepoPaths.NewScratchDirectory("analysis-" + mode);
         Dump = Path.Combine(Folder, "crash.dmp");
         var psi = new ProcessStartInfo("dotnet")
         {
@@ -22,7 +23,9 @@ public sealed class CrashDump
             UseShellExecute = false,
         };
         psi.ArgumentList.Add(RepoPaths.TargetDll("DumpTarget"));
-        psi.ArgumentList.Add("crash");
+        psi.ArgumentList.Add(mode);
+        if (heapHardLimit is not null)
+            psi.Environment["DOTNET_GCHeapHardLimit"] = heapHardLimit;
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         psi.Environment["DOTNET_DbgEnableMiniDump"] = "1";
         psi.Environment["DOTNET_DbgMiniDumpType"] = "2";
@@ -34,19 +37,25 @@ public sealed class CrashDump
         if (!process.WaitForExit(TimeSpan.FromMinutes(3)))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException("DumpTarget crash did not end within 3 minutes");
+            throw new TimeoutException($"DumpTarget {mode} did not end within 3 minutes");
         }
 
         process.WaitForExit();
         Output = stdout.Result + stderr.Result;
         ExitCode = process.ExitCode;
         if (!File.Exists(Dump) || new FileInfo(Dump).Length == 0)
-            throw new InvalidOperationException($"DumpTarget crash (exit {ExitCode}) wrote no dump at {Dump}: {Output}");
+            throw new InvalidOperationException($"DumpTarget {mode} (exit {ExitCode}) wrote no dump at {Dump}: {Output}");
         AppDomain.CurrentDomain.ProcessExit += (_, _) => Delete();
     }
 
-    /// <summary>The dump of the crash, shared by the tests of one run.</summary>
+    /// <summary>The dump of the crash ("crash" mode), shared by the tests of one run.</summary>
     public static CrashDump Shared => s_shared.Value;
+
+    /// <summary>
+    /// The dump of a death by OutOfMemoryException ("oom" mode under a 64 MB GC heap hard limit), shared by the tests of
+    /// one run.
+    /// </summary>
+    public static CrashDump OutOfMemory => s_outOfMemory.Value;
 
     public string Folder { get; }
 

@@ -104,4 +104,6 @@ public static class TargetFacts
     public const string CrashThrowingMethod = "Contoso.Async.RefundLedger.Post";
     public const string CrashCallerMethod = "DumpTarget.Crash.Refund";
     public const string CrashThrowingFile = "Refunds.cs";
+    public const string OomThreadName = "report-builder";
+    public const int OomChunkBytes = 1 << 20;
 }

@@ -26,6 +26,7 @@ internal sealed class DumpEngine : DumpReader
     private readonly CachedAnswer<AsyncReport> _async;
     private readonly CachedAnswer<ThreadPoolReport> _threadPool;
     private readonly CachedAnswer<FinalizerReport> _finalizer;
+    private readonly CachedAnswer<ItemList<OutOfMemoryInfo>> _outOfMemory;
     private readonly HeapGraphCache.Use _graphCache;
     private volatile bool _disposed;
 
@@ -39,6 +40,7 @@ internal sealed class DumpEngine : DumpReader
         _async = new(_graphGate, ThrowIfClosed);
         _threadPool = new(_graphGate, ThrowIfClosed);
         _finalizer = new(_graphGate, ThrowIfClosed);
+        _outOfMemory = new(_heapGate, ThrowIfClosed);
         _graphCache = new HeapGraphCache.Use(path, options);
         _locator = locator;
         _sourceLines = new SourceLines(options, locator, AddWarning);
@@ -372,6 +374,10 @@ internal sealed class DumpEngine : DumpReader
         RequireHeap("questions about the finalizer queue");
         return Answer(_finalizer, "reading the finalizer queue", (_runtime, threads), static (s, ct) => FinalizerReader.Read(s._runtime, s.threads, ct), cancellationToken);
     }
+
+    /// <summary>The GC's out-of-memory records, one per heap that has one (empty without a heap). Computed once.</summary>
+    public override ItemList<OutOfMemoryInfo> GetOutOfMemory(CancellationToken cancellationToken = default) =>
+        HasHeap ? Answer(_outOfMemory, "reading the GC's out-of-memory records", this, static (e, ct) => OutOfMemoryReader.Read(e._runtime), cancellationToken) : [];
 
     private void RequireHeap(string what)
     {

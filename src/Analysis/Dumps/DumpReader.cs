@@ -45,5 +45,8 @@ internal abstract class DumpReader : IDisposable
 
     public abstract void WaitForGraphCache();
 
+    /// <summary>The GC's records of managed allocations it could not satisfy (SOS analyzeoom), one per heap that has one.</summary>
+    public abstract ItemList<OutOfMemoryInfo> GetOutOfMemory(CancellationToken cancellationToken);
+
     public abstract void Dispose();
 }

@@ -22,6 +22,7 @@ internal static class DumpService
     public const string Finalizer = "dump.finalizer";
     public const string WaitForCache = "dump.waitforcache";
     public const string Close = "dump.close";
+    public const string OutOfMemory = "dump.outofmemory";
 
     /// <summary>The operations, by name, for the worker program to serve (<see cref="WorkerServer.Serve"/>).</summary>
     public static IEnumerable<KeyValuePair<string, WorkerOperation>> Operations =>
@@ -45,6 +46,7 @@ internal static class DumpService
         new(Finalizer, Answer((e, a, p, c) => DumpCodec.WriteFinalizer(a, e.GetFinalizer(c)))),
         new(WaitForCache, Answer((e, a, p, c) => e.WaitForGraphCache())),
         new(Close, ServeClose),
+        new(OutOfMemory, Answer((e, a, p, c) => DumpCodec.WriteOutOfMemory(a, e.GetOutOfMemory(c)))),
     ];
 
     private static DumpEngine? s_engine;

@@ -27,6 +27,7 @@ public static class DumpTriage
     private static readonly Func<TriageContext, IEnumerable<Finding>>[] Detectors =
     [
         TriageDetectors.Crash,
+        TriageDetectors.OutOfMemory,
         TriageDetectors.Deadlocks,
         TriageDetectors.ThreadPoolStarvation,
         TriageDetectors.BlockedFinalizer,
@@ -38,7 +39,7 @@ public static class DumpTriage
         TriageDetectors.NoHeap,
     ];
 
-    /// <summary>Runs every detector (crash, deadlocks, thread-pool starvation, blocked finalizer, sync over async, exceptions in flight, leak suspects, stuck awaits, heap) and returns their findings, most severe first. Walks the heap when the dump has one (cached in the session).</summary>
+    /// <summary>Runs every detector (crash, out of memory, deadlocks, thread-pool starvation, blocked finalizer, sync over async, exceptions in flight, leak suspects, stuck awaits, heap) and returns their findings, most severe first. Walks the heap when the dump has one (cached in the session).</summary>
     public static IReadOnlyList<Finding> Run(DumpSession session, TriageOptions? options = null, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(session);

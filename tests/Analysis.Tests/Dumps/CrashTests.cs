@@ -141,6 +141,42 @@ public sealed partial class CrashTests
         Assert.Contains(findings, f => f.Kind == "exception in flight");
     }
 
+    [Fact]
+    public void Triage_OfADeathByOutOfMemory_NamesTheGcsRecord_AsSosAnalyzeOomDoes()
+    {
+        var oom = CrashDump.OutOfMemory;
+        using var session = DumpSession.Open(oom.Dump);
+
+        var record = Assert.Single(session.GetOutOfMemory());
+        Assert.InRange(record.AllocationSize, (ulong)TargetFacts.OomChunkBytes, (ulong)TargetFacts.OomChunkBytes + 1024);
+        Assert.True(record.GcIndex > 0);
+        // SOS's analyzeoom prints the reason as the runtime's GC names it
+        string sos = Sos.Run(oom.Dump, "analyzeoom");
+        string sosReason = record.Reason switch
+        {
+            "CantCommit" => "Didn't have enough memory to commit",
+            "LOH" => "Didn't have enough memory to allocate an LOH segment",
+            "LowMem" => "Low on memory during GC",
+            "UnproductiveFullGC" => "Could not do a full GC",
+            "Budget" or "CantReserve" => "This is likely to be a bug in GC",
+            _ => "(unknown reason " + record.Reason + ")",
+        };
+        Assert.Contains(sosReason, sos);
+
+        var findings = DumpTriage.Run(session, new TriageOptions { SkipHeap = true });
+        var worker = Assert.Single(session.GetThreads(), t => t.Name == TargetFacts.OomThreadName);
+        Assert.Equal(["crash", "out of memory"], findings.Take(2).Select(f => f.Kind));
+        Assert.All(findings.Take(2), f => Assert.Equal(FindingSeverity.Critical, f.Severity));
+        Assert.Contains("unhandled System.OutOfMemoryException", findings[0].Summary);
+        Assert.Contains($"'{TargetFacts.OomThreadName}'", findings[0].Summary);
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"allocating {record.AllocationSize:N0} bytes{(record.IsLargeObjectHeap ? " (LOH)" : "")} failed after GC #{record.GcIndex}"), findings[1].Summary);
+        Assert.Equal([worker.ManagedThreadId], findings[1].ThreadIds);
+
+        // the facts dump's GC never failed an allocation
+        using var facts = DumpSession.Open(DumpSet.Facts[CapturedDump.CreateDumpWithHeap]);
+        Assert.Empty(facts.GetOutOfMemory());
+    }
+
     [GeneratedRegex(@"^\s*\d+\s+\d+\s+([0-9a-f]+)\s.*?\s([A-Za-z_][\w.]*Exception) ([0-9a-f]{16})\s*$", RegexOptions.Multiline)]
     private static partial Regex ClrThreadsException();
 
