@@ -152,8 +152,10 @@ internal static class ThreadAnalyzer
         for (int i = 0; i < frames.Count; i++)
         {
             var f = frames[i];
-            // Only the innermost frame of a walk can be at the instruction it executes; every other is at a return address.
-            var info = ToFrame(f, modules, lines, isCallSite: i > 0);
+            // Only the innermost frame, or the one a hardware fault stopped (below a FaultingExceptionFrame), is at the
+            // instruction it executes; every other is at a return address.
+            bool atInstruction = i == 0 || frames[i - 1] is { Kind: ClrStackFrameKind.Runtime, FrameName: "FaultingExceptionFrame" };
+            var info = ToFrame(f, modules, lines, isCallSite: !atInstruction);
             // ClrMD reports some transition frames twice in a row; keep one.
             if (previous is not null && info.Kind == FrameKind.Runtime && previous.Kind == FrameKind.Runtime &&
                 previous.Function == info.Function && previous.StackPointer == info.StackPointer)

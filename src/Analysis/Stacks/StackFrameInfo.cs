@@ -44,10 +44,15 @@ public sealed record StackFrameInfo(string Function, string? Module, FrameKind K
     /// <summary>The frame's stack pointer (dumps only); 0 when unknown.</summary>
     public ulong StackPointer { get; init; }
 
-    /// <summary><c>Module!Function</c>, or the function alone when the module is unknown; runtime frames in brackets.</summary>
+    /// <summary>
+    /// <c>Module!Function</c>, or the function alone when the module is unknown; runtime frames in brackets. With a source
+    /// line: a .NET frame adds "(File.cs:42)" (the file name only; <see cref="File"/> has the path), a Go frame
+    /// "Function (path/file.go:42)" as Go prints it.
+    /// </summary>
     public override string ToString() => Kind switch
     {
         FrameKind.Runtime => $"[{Function}]",
+        FrameKind.Managed when File is not null => $"{(Module is null ? "" : Module + "!")}{Function} ({System.IO.Path.GetFileName(File.Replace('\\', '/'))}:{Line})",
         _ when File is not null => $"{Function} ({File}:{Line})",
         _ when Module is not null => $"{Module}!{Function}",
         _ => Function,
