@@ -30,7 +30,7 @@ namespace Analysis.PowerShell.Commands;
 /// <para>The threads with an exception in flight, and the exception.</para>
 /// </example>
 /// <example>
-/// <code>(Get-DumpThreads ./app.dmp -SymbolPath ./build-output -Name 'worker-a').Frames | Where-Object File | ForEach-Object { '{0} {1}:{2}' -f $_.Function, $_.File, $_.Line }</code>
+/// <code>(Get-DumpThreads ./app.dmp -SymbolPath ./app-build-output -Name 'worker-a').Frames | Where-Object File | ForEach-Object { '{0} {1}:{2}' -f $_.Function, $_.File, $_.Line }</code>
 /// <para>One thread's frames with their source lines, the PDBs taken from the app's build output.</para>
 /// </example>
 /// <example>
