@@ -291,7 +291,8 @@ public sealed class MissingModuleCmdletTests(MissingModulesDump dump) : IClassFi
     {
         string folder = Path.Combine(dump.Folder, "app-build-output");
         Directory.CreateDirectory(folder);
-        foreach (string file in Directory.GetFiles(Path.GetDirectoryName(RepoPaths.TargetDll("DumpTarget"))!, "*.dll"))
+        // a build output: the assemblies and their PDBs (without DumpTarget.pdb, a -SymbolPath user is told its frames have no lines)
+        foreach (string file in Directory.GetFiles(Path.GetDirectoryName(RepoPaths.TargetDll("DumpTarget"))!).Where(f => f.EndsWith(".dll", StringComparison.Ordinal) || f.EndsWith(".pdb", StringComparison.Ordinal)))
             File.Copy(file, Path.Combine(folder, Path.GetFileName(file)), overwrite: true);
 
         using var host = new PwshHost();
@@ -310,5 +311,46 @@ public sealed class MissingModuleCmdletTests(MissingModulesDump dump) : IClassFi
         Assert.Empty(r.Errors);
         Assert.Equal("True", Assert.Single(r.Strings));
         Assert.Contains(r.Warnings, w => w.Message.Contains($"Symbol path '{missing}' is not a folder", StringComparison.Ordinal));
+    }
+}
+
+/// <summary>Source lines in Get-DumpThreads and the crash finding of Get-DumpTriage, in a hosted runspace.</summary>
+public class SourceLineCmdletTests
+{
+    [Fact]
+    public void GetDumpThreads_Frames_CarryFileAndLine_AndTheViewShowsThem()
+    {
+        using var host = new PwshHost();
+        var vars = new Dictionary<string, object?> { ["d"] = DumpSet.FactsLite[CapturedDump.ClientWithHeap] };
+        var r = host.Run("(Get-DumpThreads $d -Name 'worker-a').Frames | Where-Object File | ForEach-Object { '{0}|{1}|{2}' -f $_.Function, [IO.Path]::GetFileName($_.File), $_.Line }", vars);
+
+        Assert.Empty(r.Errors);
+        string line = Assert.Single(r.Strings, s => s.StartsWith("DumpTarget.Deadlock.MonitorThenMonitor(", StringComparison.Ordinal));
+        string[] parts = line.Split('|');
+        Assert.Equal("Program.cs", parts[1]);
+        Assert.Equal(SourceLine("Program.cs", "lock (second)"), int.Parse(parts[2], CultureInfo.InvariantCulture));
+
+        var table = host.Run("Get-DumpThreads $d -Name 'worker-a' | Out-String -Width 200", vars);
+        Assert.Contains($"DumpTarget.Deadlock.MonitorThenMonitor (Program.cs:{parts[2]})", string.Concat(table.Strings));
+    }
+
+    [Fact]
+    public void GetDumpTriage_OfACrashDump_LeadsWithTheCrash()
+    {
+        using var host = new PwshHost();
+        var r = host.Run("Get-DumpTriage $d -SkipHeap | Select-Object -First 1 | ForEach-Object { '{0}|{1}|{2}' -f $_.Severity, $_.Kind, $_.Summary }",
+            new Dictionary<string, object?> { ["d"] = CrashDump.Shared.Dump });
+
+        Assert.Empty(r.Errors);
+        string[] parts = Assert.Single(r.Strings).Split('|');
+        Assert.Equal(["Critical", "crash"], parts[..2]);
+        Assert.Contains($"{TargetFacts.CrashExceptionType}: {TargetFacts.CrashMessage}", parts[2]);
+        Assert.Contains($"'{TargetFacts.CrashThreadName}'", parts[2]);
+    }
+
+    internal static int SourceLine(string file, string text)
+    {
+        var lines = File.ReadAllLines(Path.Combine(RepoPaths.Root, "tests", "TestTargets", "DumpTarget", file));
+        return Array.FindIndex(lines, l => l.Contains(text, StringComparison.Ordinal)) + 1;
     }
 }

@@ -96,4 +96,14 @@ public static class TargetFacts
     public const int PinnedBufferBytes = 4_096;
     public const int PinnedHeapBytes = 8_192;
     public const int StrongHandles = 5;
+
+    // Crash mode (Crash.cs, Contoso.Async/Refunds.cs): an unhandled exception on a named thread, dumped by the runtime.
+    public const string CrashThreadName = "refund-worker";
+    public const string CrashExceptionType = "Contoso.Async.LedgerCorruptException";
+    public const string CrashMessage = "refund ledger corrupt for order 4711";
+    public const string CrashThrowingMethod = "Contoso.Async.RefundLedger.Post";
+    public const string CrashCallerMethod = "DumpTarget.Crash.Refund";
+    public const string CrashThrowingFile = "Refunds.cs";
+    public const string OomThreadName = "report-builder";
+    public const int OomChunkBytes = 1 << 20;
 }

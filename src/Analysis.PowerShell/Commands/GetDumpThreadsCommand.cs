@@ -12,6 +12,11 @@ namespace Analysis.PowerShell.Commands;
 /// it holds (HeldLocks).
 /// </para>
 /// <para>
+/// Each managed frame carries File and Line when the module's portable PDB of exactly that build is embedded in it, beside
+/// it, or in a -SymbolPath folder (SOS clrstack's [file @ line]); otherwise they are empty (null and 0). A PDB not found
+/// is a warning only when -SymbolPath was given. The table's Where column shows the line as (File.cs:42).
+/// </para>
+/// <para>
 /// Threads on a wait-for cycle have IsDeadlocked set and the cycle in Deadlock, told as a sentence by its Description. Locks
 /// are read from sync blocks, thin locks and System.Threading.Lock owners.
 /// </para>
@@ -23,6 +28,10 @@ namespace Analysis.PowerShell.Commands;
 /// <example>
 /// <code>Get-DumpThreads ./app.dmp | Where-Object Exception | ForEach-Object { '{0}: {1}' -f $_.Name, $_.Exception }</code>
 /// <para>The threads with an exception in flight, and the exception.</para>
+/// </example>
+/// <example>
+/// <code>(Get-DumpThreads ./app.dmp -SymbolPath ./app-build-output -Name 'worker-a').Frames | Where-Object File | ForEach-Object { '{0} {1}:{2}' -f $_.Function, $_.File, $_.Line }</code>
+/// <para>One thread's frames with their source lines, the PDBs taken from the app's build output.</para>
 /// </example>
 /// <example>
 /// <code>Open-Dump ./app.dmp | Get-DumpThreads -State BlockedOnLock, Deadlocked</code>
@@ -49,7 +58,11 @@ public sealed class GetDumpThreadsCommand : DumpCmdlet
     /// <inheritdoc/>
     protected override void ProcessDump(DumpSession session)
     {
+        var before = session.Warnings;
         var threads = RunWithProgress("Reading threads", (_, ct) => session.GetThreads(ct));
+        // what the walk found missing (a PDB asked for with -SymbolPath but not found), once
+        foreach (string warning in session.Warnings.Except(before, StringComparer.Ordinal))
+            WriteWarning(warning);
         IEnumerable<DumpThread> rows = threads;
         if (Name is not null)
         {

@@ -8,9 +8,15 @@ namespace Analysis.PowerShell.Commands;
 /// <remarks>
 /// <para>
 /// Runs the dump analyses and returns Finding objects (Severity, Kind, Summary, Evidence, ThreadIds, Subject), most severe
-/// first: deadlocks, thread-pool starvation and a blocked finalizer (Critical); sync over async, exceptions in flight,
+/// first: the crash, out of memory (SOS analyzeoom: the GC's record of an allocation it could not satisfy), deadlocks, thread-pool starvation and a blocked finalizer (Critical); sync over async, exceptions in flight,
 /// leak suspects (application types with many objects, ranked by retained size, with their root path) and stuck
 /// awaits (Warning); heap size (Info).
+/// </para>
+/// <para>
+/// The crash: for a dump the runtime wrote when the process crashed (DOTNET_DbgEnableMiniDump=1), the crash report
+/// createdump writes beside it (dump.crashreport.json, with DOTNET_EnableCrashReport=1) names the crashing thread and
+/// the unhandled exception; the finding tells it with the exception's message and top frames (with source lines when
+/// the PDBs are found) read from the dump. Without a report, a thread caught dispatching an exception is a warning.
 /// </para>
 /// <para>
 /// On a dump without heap only exceptions and thread states can be checked, and a finding says so.

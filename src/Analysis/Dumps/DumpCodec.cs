@@ -369,4 +369,21 @@ internal static partial class DumpCodec
         r.ReadInt64();
         return null;
     }
+
+    // ---- out of memory ----
+
+    public static void WriteOutOfMemory(BinaryWriter w, IReadOnlyList<OutOfMemoryInfo> records) =>
+        WriteList(w, records, (w, o) =>
+        {
+            w.Write(o.HeapIndex);
+            w.WriteText(o.Reason);
+            w.WriteOptional(o.GetMemoryFailure);
+            w.Write(o.IsLargeObjectHeap);
+            w.Write(o.AllocationSize);
+            w.Write(o.GcIndex);
+            w.Write(o.AvailablePageFileMB);
+        });
+
+    public static ItemList<OutOfMemoryInfo> ReadOutOfMemory(BinaryReader r) =>
+        ReadList(r, 31, r => new OutOfMemoryInfo(r.ReadInt32(), r.ReadString(), r.ReadOptional(), r.ReadBoolean(), r.ReadUInt64(), r.ReadUInt64(), r.ReadUInt64()));
 }

@@ -26,6 +26,7 @@ internal sealed partial class DumpEngine : DumpReader
     private readonly CachedAnswer<AsyncReport> _async;
     private readonly CachedAnswer<ThreadPoolReport> _threadPool;
     private readonly CachedAnswer<FinalizerReport> _finalizer;
+    private readonly CachedAnswer<ItemList<OutOfMemoryInfo>> _outOfMemory;
     private readonly HeapGraphCache.Use _graphCache;
     private volatile bool _disposed;
 
@@ -39,8 +40,10 @@ internal sealed partial class DumpEngine : DumpReader
         _async = new(_graphGate, ThrowIfClosed);
         _threadPool = new(_graphGate, ThrowIfClosed);
         _finalizer = new(_graphGate, ThrowIfClosed);
+        _outOfMemory = new(_heapGate, ThrowIfClosed);
         _graphCache = new HeapGraphCache.Use(path, options);
         _locator = locator;
+        _sourceLines = new SourceLines(options, locator, AddWarning);
         Path = path;
         Format = format;
         _target = target;
@@ -212,6 +215,7 @@ internal sealed partial class DumpEngine : DumpReader
 
     private readonly List<string> _warnings = new();
     private readonly ModuleFileLocator _locator;
+    private readonly SourceLines _sourceLines;
 
     /// <summary>Managed modules recorded with a path that is neither on this machine nor in a -SymbolPath folder (nor downloaded).</summary>
     private IReadOnlyList<string> MissingModuleFiles()
@@ -260,7 +264,7 @@ internal sealed partial class DumpEngine : DumpReader
 
     /// <summary>All managed threads with names, states, stacks, exceptions, locks and deadlock cycles. Computed once.</summary>
     public override IReadOnlyList<DumpThread> GetThreads(CancellationToken cancellationToken = default) =>
-        Answer(_threads, "reading threads", this, static (e, ct) => ThreadAnalyzer.Analyze(e._runtime, e.HasHeap, ct, e.AddWarning), cancellationToken);
+        Answer(_threads, "reading threads", this, static (e, ct) => ThreadAnalyzer.Analyze(e._runtime, e.HasHeap, ct, e.AddWarning, e._sourceLines), cancellationToken);
 
     /// <summary>
     /// Per-type object counts and sizes over the whole GC heap (<c>dumpheap -stat</c>), from one walk that is cached:
@@ -371,6 +375,10 @@ internal sealed partial class DumpEngine : DumpReader
         return Answer(_finalizer, "reading the finalizer queue", (_runtime, threads), static (s, ct) => FinalizerReader.Read(s._runtime, s.threads, ct), cancellationToken);
     }
 
+    /// <summary>The GC's out-of-memory records, one per heap that has one (empty without a heap). Computed once.</summary>
+    public override ItemList<OutOfMemoryInfo> GetOutOfMemory(CancellationToken cancellationToken = default) =>
+        HasHeap ? Answer(_outOfMemory, "reading the GC's out-of-memory records", this, static (e, ct) => OutOfMemoryReader.Read(e._runtime), cancellationToken) : [];
+
     private void RequireHeap(string what)
     {
         if (!HasHeap)
@@ -477,6 +485,7 @@ internal sealed partial class DumpEngine : DumpReader
             {
                 _runtime.Dispose();
                 _target.Dispose();
+                _sourceLines.Dispose();
             }
             catch (Exception e) when (IsEngineFailure(e))
             {

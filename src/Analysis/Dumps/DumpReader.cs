@@ -55,6 +55,9 @@ internal abstract class DumpReader : IDisposable
 
     public abstract ItemList<DumpHandle> GetHandles(CancellationToken cancellationToken);
 
+    /// <summary>The GC's records of managed allocations it could not satisfy (SOS analyzeoom), one per heap that has one.</summary>
+    public abstract ItemList<OutOfMemoryInfo> GetOutOfMemory(CancellationToken cancellationToken);
+
     public abstract void Dispose();
 
     // ---- the plain shortest root paths (Get-GcRoot -Shortest) ----

@@ -30,6 +30,7 @@ internal static class DumpService
     public const string GcHeap = "dump.gcheap";
     public const string GcWhere = "dump.gcwhere";
     public const string Handles = "dump.handles";
+    public const string OutOfMemory = "dump.outofmemory";
 
     /// <summary>The operations, by name, for the worker program to serve (<see cref="WorkerServer.Serve"/>).</summary>
     public static IEnumerable<KeyValuePair<string, WorkerOperation>> Operations =>
@@ -65,6 +66,7 @@ internal static class DumpService
         new(GcHeap, Answer((e, a, p, c) => DumpCodec.WriteGcHeap(a, e.GetGcHeap(p, c)))),
         new(GcWhere, Answer((e, a, p, c, r) => DumpCodec.WriteGcAddress(a, e.FindGcAddress(r.ReadUInt64(), c)))),
         new(Handles, Answer((e, a, p, c) => DumpCodec.WriteHandles(a, e.GetHandles(c)))),
+        new(OutOfMemory, Answer((e, a, p, c) => DumpCodec.WriteOutOfMemory(a, e.GetOutOfMemory(c)))),
     ];
 
     private static DumpEngine? s_engine;

@@ -185,6 +185,9 @@ public sealed partial class DumpSession : IAnalysisSession
     /// <summary>The finalizer thread (what it runs, whether it waits) and the objects queued for finalization. Computed once.</summary>
     public FinalizerReport GetFinalizer(CancellationToken cancellationToken = default) => Reader.GetFinalizer(cancellationToken);
 
+    /// <summary>The GC's records of managed allocations it could not satisfy (SOS analyzeoom), one per heap that has one; empty without a heap. Computed once.</summary>
+    public ItemList<OutOfMemoryInfo> GetOutOfMemory(CancellationToken cancellationToken = default) => Reader.GetOutOfMemory(cancellationToken);
+
     /// <summary>Waits until the object-graph index of this session is on disk (it is written in the background).</summary>
     public void WaitForGraphCache() => Reader.WaitForGraphCache();
 

@@ -17,7 +17,7 @@ public sealed record TriageOptions
 }
 
 /// <summary>
-/// A short ordered list of findings with evidence from every analysis of a dump: deadlocks, thread-pool starvation,
+/// A short ordered list of findings with evidence from every analysis of a dump: the crash reason, deadlocks, thread-pool starvation,
 /// a blocked finalizer, sync over async, exceptions in flight, leak suspects with their root paths, stuck awaits.
 /// Each kind of finding has its own detector (<see cref="TriageDetectors"/>); they run in this order and share what
 /// they read from the dump through a <see cref="TriageContext"/>.
@@ -26,6 +26,8 @@ public static class DumpTriage
 {
     private static readonly Func<TriageContext, IEnumerable<Finding>>[] Detectors =
     [
+        TriageDetectors.Crash,
+        TriageDetectors.OutOfMemory,
         TriageDetectors.Deadlocks,
         TriageDetectors.ThreadPoolStarvation,
         TriageDetectors.BlockedFinalizer,
@@ -37,7 +39,7 @@ public static class DumpTriage
         TriageDetectors.NoHeap,
     ];
 
-    /// <summary>Runs every detector (deadlocks, thread-pool starvation, blocked finalizer, sync over async, exceptions in flight, leak suspects, stuck awaits, heap) and returns their findings, most severe first. Walks the heap when the dump has one (cached in the session).</summary>
+    /// <summary>Runs every detector (crash, out of memory, deadlocks, thread-pool starvation, blocked finalizer, sync over async, exceptions in flight, leak suspects, stuck awaits, heap) and returns their findings, most severe first. Walks the heap when the dump has one (cached in the session).</summary>
     public static IReadOnlyList<Finding> Run(DumpSession session, TriageOptions? options = null, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(session);
@@ -92,6 +94,24 @@ internal sealed class TriageContext
             }
 
             return _async;
+        }
+    }
+
+    private CrashCause? _crash;
+    private bool _crashRead;
+
+    /// <summary>Why the process crashed, when the dump (or the crash report beside it) tells; read on first use.</summary>
+    public CrashCause? Crash
+    {
+        get
+        {
+            if (!_crashRead)
+            {
+                _crash = CrashCauses.Find(this);
+                _crashRead = true;
+            }
+
+            return _crash;
         }
     }
 

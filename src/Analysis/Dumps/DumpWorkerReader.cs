@@ -26,6 +26,7 @@ internal sealed partial class DumpWorkerReader : DumpReader
     private readonly CachedAnswer<AsyncReport> _async = new();
     private readonly CachedAnswer<ThreadPoolReport> _threadPool = new();
     private readonly CachedAnswer<FinalizerReport> _finalizer = new();
+    private readonly CachedAnswer<ItemList<OutOfMemoryInfo>> _outOfMemory = new();
 
     private DumpWorkerReader(string path, DumpOpenOptions options, EngineWorker worker, DumpService.EngineState state)
     {
@@ -192,6 +193,9 @@ internal sealed partial class DumpWorkerReader : DumpReader
 
     public override FinalizerReport GetFinalizer(CancellationToken cancellationToken) =>
         _finalizer.Get(this, static (r, ct) => r.Ask(DumpService.Finalizer, "reading the finalizer queue", null, DumpCodec.ReadFinalizer, null, ct), cancellationToken);
+
+    public override ItemList<OutOfMemoryInfo> GetOutOfMemory(CancellationToken cancellationToken) =>
+        _outOfMemory.Get(this, static (r, ct) => r.Ask(DumpService.OutOfMemory, "reading the GC's out-of-memory records", null, DumpCodec.ReadOutOfMemory, null, ct), cancellationToken);
 
     public override void WaitForGraphCache()
     {

@@ -283,7 +283,7 @@ internal static class HeapGraphBuilder
     }
 
     /// <summary>
-    /// ClrMD's <see cref="ClrHeap.EnumerateRoots"/> when every live thread's stack walk ends and the finalization queues
+    /// ClrMD's <see cref="ClrHeap.EnumerateRoots"/> when every live thread's stack walk ends (and none dispatches an exception) and the finalization queues
     /// are believable (<paramref name="finalizerQueues"/>: <see cref="FinalizerQueues.Damage"/> found nothing); otherwise the same kinds of roots with the stacks of threads whose walk does not end, or the damaged
     /// queues, left out (the DAC or ClrMD could read them forever; see <see cref="StackWalk"/>, <see cref="FinalizerQueues"/>).
     /// Only that case loses the elements of async-pinned handles' arrays.
@@ -291,7 +291,7 @@ internal static class HeapGraphBuilder
     private static IEnumerable<ClrRoot> EnumerateRoots(ClrRuntime runtime, bool finalizerQueues, CancellationToken cancellationToken)
     {
         var alive = runtime.Threads.Where(t => t.IsAlive).ToArray();
-        if (finalizerQueues && alive.All(StackWalk.Ends))
+        if (finalizerQueues && alive.All(t => StackWalk.Ends(t) && !StackWalk.InExceptionDispatch(t)))
         {
             foreach (var root in runtime.Heap.EnumerateRoots())
                 yield return root;

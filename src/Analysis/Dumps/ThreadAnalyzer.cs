@@ -16,7 +16,7 @@ namespace Analysis.Dumps;
 internal static class ThreadAnalyzer
 {
     private const int TsInterruptible = 0x02000000; // sitting in a Sleep(), Wait(), Join()
-    public static IReadOnlyList<DumpThread> Analyze(ClrRuntime runtime, bool heapAvailable, CancellationToken cancellationToken, Action<string>? warn = null)
+    public static IReadOnlyList<DumpThread> Analyze(ClrRuntime runtime, bool heapAvailable, CancellationToken cancellationToken, Action<string>? warn = null, SourceLines? lines = null)
     {
         var threads = runtime.Threads;
         var byAddress = new Dictionary<ulong, ClrThread>();
@@ -85,7 +85,7 @@ internal static class ThreadAnalyzer
             var state = t.State;
             DeadlockCycle? cycle = cycles.GetValueOrDefault(id);
             blockedOn.TryGetValue(id, out var waitsFor);
-            var frames = ToFrames(w.Frames, modules);
+            var frames = ToFrames(w.Frames, modules, lines);
 
             result.Add(new DumpThread
             {
@@ -98,7 +98,7 @@ internal static class ThreadAnalyzer
                 IsThreadPool = (state & (ClrThreadState.TS_TPWorkerThread | ClrThreadState.TS_CompletionPortThread)) != 0 || tobj?.IsThreadPool == true,
                 IsFinalizer = t.IsFinalizer,
                 Frames = frames,
-                Exception = ToExceptionInfo(SafeException(t), modules, depth: 0),
+                Exception = ToExceptionInfo(SafeException(t), modules, lines, depth: 0),
                 BlockedOn = waitsFor,
                 HeldLocks = held.TryGetValue(id, out var h) ? h.OrderBy(x => x.Address).ToArray() : [],
                 Deadlock = cycle,
@@ -145,13 +145,17 @@ internal static class ThreadAnalyzer
         }
     }
 
-    private static ItemList<StackFrameInfo> ToFrames(IReadOnlyList<ClrStackFrame> frames, Dictionary<ulong, string?> modules)
+    private static ItemList<StackFrameInfo> ToFrames(IReadOnlyList<ClrStackFrame> frames, Dictionary<ulong, string?> modules, SourceLines? lines)
     {
         var list = new List<StackFrameInfo>(frames.Count);
         StackFrameInfo? previous = null;
-        foreach (var f in frames)
+        for (int i = 0; i < frames.Count; i++)
         {
-            var info = ToFrame(f, modules);
+            var f = frames[i];
+            // Only the innermost frame, or the one a hardware fault stopped (below a FaultingExceptionFrame), is at the
+            // instruction it executes; every other is at a return address.
+            bool atInstruction = i == 0 || frames[i - 1] is { Kind: ClrStackFrameKind.Runtime, FrameName: "FaultingExceptionFrame" };
+            var info = ToFrame(f, modules, lines, isCallSite: !atInstruction);
             // ClrMD reports some transition frames twice in a row; keep one.
             if (previous is not null && info.Kind == FrameKind.Runtime && previous.Kind == FrameKind.Runtime &&
                 previous.Function == info.Function && previous.StackPointer == info.StackPointer)
@@ -163,15 +167,18 @@ internal static class ThreadAnalyzer
         return list;
     }
 
-    private static StackFrameInfo ToFrame(ClrStackFrame f, Dictionary<ulong, string?> modules)
+    private static StackFrameInfo ToFrame(ClrStackFrame f, Dictionary<ulong, string?> modules, SourceLines? lines, bool isCallSite)
     {
         if (f.Method is { } m)
         {
             string function = m.Signature ?? $"{m.Type?.Name}.{m.Name}";
+            var source = lines?.Find(m, f.InstructionPointer, isCallSite);
             return new StackFrameInfo(function, ModuleName(m.Type?.Module, modules), FrameKind.Managed)
             {
                 InstructionPointer = f.InstructionPointer,
                 StackPointer = f.StackPointer,
+                File = source?.File,
+                Line = source?.Line ?? 0,
             };
         }
 
@@ -196,14 +203,15 @@ internal static class ThreadAnalyzer
         return name;
     }
 
-    private static ExceptionInfo? ToExceptionInfo(ClrException? e, Dictionary<ulong, string?> modules, int depth)
+    private static ExceptionInfo? ToExceptionInfo(ClrException? e, Dictionary<ulong, string?> modules, SourceLines? lines, int depth)
     {
         if (e is null || depth > 8)
             return null;
         ItemList<StackFrameInfo> trace;
         try
         {
-            trace = e.StackTrace.Select(f => ToFrame(f, modules)).ToArray();
+            // The runtime stores an exception's frames at the call instruction already (return address - 1, as SOS's pe shows).
+            trace = e.StackTrace.Select(f => ToFrame(f, modules, lines, isCallSite: false)).ToArray();
         }
         catch (Exception ex) when (ex is InvalidOperationException or IOException or ClrDiagnosticsException)
         {
@@ -213,7 +221,7 @@ internal static class ThreadAnalyzer
         return new ExceptionInfo(e.Type?.Name ?? "<unknown type>", e.Message, e.HResult, e.Address)
         {
             StackTrace = trace,
-            InnerException = ToExceptionInfo(e.Inner, modules, depth + 1),
+            InnerException = ToExceptionInfo(e.Inner, modules, lines, depth + 1),
         };
     }
 

@@ -7,6 +7,32 @@ namespace Analysis.Dumps;
 /// <summary>The triage's detectors: each looks for one kind of finding in a dump and says nothing when it finds none.</summary>
 internal static class TriageDetectors
 {
+    /// <summary>Critical: the process crashed (a createdump crash report says which thread, which exception); warning: a thread was throwing when the dump was written.</summary>
+    public static IEnumerable<Finding> Crash(TriageContext context) => context.Crash is { } crash ? [crash.Finding] : [];
+
+    /// <summary>
+    /// Critical when the process died of an OutOfMemoryException, else warning: the GC recorded a managed allocation it
+    /// could not satisfy (SOS analyzeoom), with why and how big.
+    /// </summary>
+    public static IEnumerable<Finding> OutOfMemory(TriageContext context)
+    {
+        if (!context.HasHeap)
+            yield break;
+        var records = context.Session.GetOutOfMemory(context.CancellationToken);
+        if (records.Count == 0)
+            yield break;
+        var crash = context.Crash;
+        bool died = crash?.Finding.Subject == "System.OutOfMemoryException";
+        string what = records.Count == 1 ? "an allocation" : string.Create(CultureInfo.InvariantCulture, $"{records.Count} allocations");
+        yield return new Finding(died ? FindingSeverity.Critical : FindingSeverity.Warning, "out of memory",
+            $"the GC could not satisfy {what}: {records[0]}{(died ? "; the process died of the OutOfMemoryException" : "")}")
+        {
+            Evidence = records.Select(r => r.ToString()).ToArray(),
+            ThreadIds = died && crash!.ManagedThreadId is int id ? [id] : [],
+            Subject = "System.OutOfMemoryException",
+        };
+    }
+
     /// <summary>Critical: each cycle of threads waiting for each other's locks.</summary>
     public static IEnumerable<Finding> Deadlocks(TriageContext context)
     {
@@ -80,7 +106,8 @@ internal static class TriageDetectors
     /// <summary>Warning: each thread with an exception in flight (heap or not).</summary>
     public static IEnumerable<Finding> ExceptionsInFlight(TriageContext context)
     {
-        foreach (var t in context.Threads.Where(t => t.Exception is not null))
+        // the crashing thread's exception is the crash finding's
+        foreach (var t in context.Threads.Where(t => t.Exception is not null && t.ManagedThreadId != context.Crash?.ManagedThreadId))
         {
             yield return new Finding(FindingSeverity.Warning, "exception in flight", $"on thread {context.Label(t.ManagedThreadId)}: {t.Exception}")
             {

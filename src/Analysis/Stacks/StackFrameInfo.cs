@@ -23,10 +23,13 @@ public enum FrameKind
 /// <param name="Kind">Managed, runtime, native or Go code.</param>
 public sealed record StackFrameInfo(string Function, string? Module, FrameKind Kind = FrameKind.Managed)
 {
-    /// <summary>Source file, when the artifact records it (Go dumps do; .NET dumps do not).</summary>
+    /// <summary>
+    /// Source file, when known: Go dumps and profiles record it; .NET dump frames get it from the module's portable PDB
+    /// (embedded, beside the module, or in a -SymbolPath folder, of exactly the build the dump ran). Null otherwise.
+    /// </summary>
     public string? File { get; init; }
 
-    /// <summary>Source line, 0 when unknown.</summary>
+    /// <summary>Source line (of the call, for a frame below the top), 0 when unknown (<see cref="File"/> is null then).</summary>
     public int Line { get; init; }
 
     /// <summary>Argument values as the runtime printed them (Go: "0xc000010000, 0x2?"; "..." for inlined frames).</summary>
@@ -41,10 +44,15 @@ public sealed record StackFrameInfo(string Function, string? Module, FrameKind K
     /// <summary>The frame's stack pointer (dumps only); 0 when unknown.</summary>
     public ulong StackPointer { get; init; }
 
-    /// <summary><c>Module!Function</c>, or the function alone when the module is unknown; runtime frames in brackets.</summary>
+    /// <summary>
+    /// <c>Module!Function</c>, or the function alone when the module is unknown; runtime frames in brackets. With a source
+    /// line: a .NET frame adds "(File.cs:42)" (the file name only; <see cref="File"/> has the path), a Go frame
+    /// "Function (path/file.go:42)" as Go prints it.
+    /// </summary>
     public override string ToString() => Kind switch
     {
         FrameKind.Runtime => $"[{Function}]",
+        FrameKind.Managed when File is not null => $"{(Module is null ? "" : Module + "!")}{Function} ({System.IO.Path.GetFileName(File.Replace('\\', '/'))}:{Line})",
         _ when File is not null => $"{Function} ({File}:{Line})",
         _ when Module is not null => $"{Module}!{Function}",
         _ => Function,

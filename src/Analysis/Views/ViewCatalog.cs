@@ -117,6 +117,12 @@ public static partial class ViewCatalog
     private static string? WithoutArguments(string? function) =>
         function is not null && function.IndexOf('(', StringComparison.Ordinal) is > 0 and int i ? function[..i] : function;
 
+    /// <summary>A managed frame without its parameter list, and its source line compactly when the PDB gave one: "Type.Method (File.cs:42)".</summary>
+    private static string? Where(StackFrameInfo? frame) =>
+        frame is null ? null : frame.File is { Length: > 0 } file
+            ? string.Create(CultureInfo.InvariantCulture, $"{WithoutArguments(frame.Function)} ({Path.GetFileName(file.Replace('\\', '/'))}:{frame.Line})")
+            : WithoutArguments(frame.Function);
+
     private static IEnumerable<View> CoreViews()
     {
         // ---- dumps
@@ -129,7 +135,7 @@ public static partial class ViewCatalog
             Computed<DumpThread>("BlockedOn", t => t.BlockedOn?.ShortTypeName) with { Width = 12 },
             Of("Owner", nameof(DumpThread.LockOwnerThreadId)) with { Width = 5, Alignment = Right },
             // the first frame of the thread's own code: past the runtime's plumbing (waits, lock helpers), without the arguments
-            Computed<DumpThread>("Where", t => WithoutArguments(t.Frames.FirstOrDefault(f => f.Kind == FrameKind.Managed && !t.IsWaitFrame(f))?.Function ?? t.TopFrame?.Function)),
+            Computed<DumpThread>("Where", t => Where(t.Frames.FirstOrDefault(f => f.Kind == FrameKind.Managed && !t.IsWaitFrame(f)) ?? t.TopFrame)),
             Computed<DumpThread>(nameof(DumpThread.Exception), t => t.Exception?.Type) with { Under = "exception" },
         ]);
         yield return new View(typeof(HeapTypeStat), ViewKind.Table,

@@ -2,6 +2,8 @@
 // until it is killed. Modes:
 //   facts      (default) leaked objects, a 3-thread deadlock, a thread inside a catch, waiting/named threads
 //   bulk <n>   n live small objects (benchmark heap), plus the facts of "facts" mode
+//   crash      an unhandled exception on a named thread ends the process (Crash.cs); no READY
+//   oom        an unhandled OutOfMemoryException on a named thread (run it under DOTNET_GCHeapHardLimit); no READY
 // Options: --watch-stdin   exit when standard input closes (the parent test host died)
 //          --exit-after s  exit after s seconds (default 1800) so a forgotten target never lingers
 // Every number here is mirrored in tests/Analysis.Testing/TargetFacts.cs.
@@ -49,6 +51,10 @@ public static class Program
         lifetime.Start();
 
         string mode = positional.Count > 0 ? positional[0] : "facts";
+        if (mode == "crash")
+            return Crash.Run();
+        if (mode == "oom")
+            return Crash.RunOutOfMemory();
         if (mode == "bulk")
         {
             int n = positional.Count > 1 ? int.Parse(positional[1], System.Globalization.CultureInfo.InvariantCulture) : 10_000_000;
@@ -56,7 +62,7 @@ public static class Program
         }
         else if (mode != "facts")
         {
-            Console.Error.WriteLine($"unknown mode '{mode}' (expected: facts | bulk <n>)");
+            Console.Error.WriteLine($"unknown mode '{mode}' (expected: facts | bulk <n> | crash | oom)");
             return 2;
         }
 
