@@ -52,6 +52,8 @@
         'Get-GoTrace'
         'Export-IncidentReport'
         'Invoke-Notebook'
+        'Get-DumpObject'
+        'Get-DumpCollection'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @('Get-GcTrace')

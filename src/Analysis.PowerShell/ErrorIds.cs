@@ -22,6 +22,7 @@ internal static class ErrorIds
         AnalysisErrorKind.CaptureFailed => ("CaptureFailed", ErrorCategory.WriteError),
         AnalysisErrorKind.EngineFailed => ("EngineFailed", ErrorCategory.ReadError),
         AnalysisErrorKind.MemoryLimitExceeded => ("MemoryLimitExceeded", ErrorCategory.LimitsExceeded),
+        AnalysisErrorKind.NotAnObject => ("NotAnObject", ErrorCategory.InvalidArgument),
         _ => ($"{artifact}Error", ErrorCategory.NotSpecified),
     };
 }

@@ -40,6 +40,8 @@ public enum AnalysisErrorKind
     /// the memory available); the worker doing it was ended. The message says the ceiling and how to raise it.
     /// </summary>
     MemoryLimitExceeded,
+    /// <summary>An address given as an object's is none: not on the GC heap, inside another object, free space, or memory the dump lacks.</summary>
+    NotAnObject,
 }
 
 /// <summary>

@@ -8,7 +8,7 @@ namespace Analysis.Dumps;
 /// computed (threads, heap statistics, the object graph) so a second question does not walk again. Thread-safe; dispose
 /// to release the file. <see cref="DumpSession"/> runs one in a worker process (or, when asked, in this one).
 /// </summary>
-internal sealed class DumpEngine : DumpReader
+internal sealed partial class DumpEngine : DumpReader
 {
     private readonly DataTarget _target;
     private readonly ClrRuntime _runtime;
@@ -469,6 +469,7 @@ internal sealed class DumpEngine : DumpReader
         _threadsGate.Wait();
         _heapGate.Wait();
         _graphGate.Wait();
+        _objectsGate.Wait();
         try
         {
             _graphCache.WaitForSaveQuietly();
@@ -485,6 +486,7 @@ internal sealed class DumpEngine : DumpReader
         }
         finally
         {
+            _objectsGate.Release();
             _graphGate.Release();
             _heapGate.Release();
             _threadsGate.Release();

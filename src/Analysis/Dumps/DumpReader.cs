@@ -46,4 +46,10 @@ internal abstract class DumpReader : IDisposable
     public abstract void WaitForGraphCache();
 
     public abstract void Dispose();
+
+    // ---- objects and collections (issue 14)
+
+    public abstract DumpObject InspectObject(ulong address, int depth, int skip, int first, CancellationToken cancellationToken);
+
+    public abstract DumpCollection InspectCollection(ulong address, int depth, int first, CancellationToken cancellationToken);
 }

@@ -22,6 +22,8 @@ internal static class DumpService
     public const string Finalizer = "dump.finalizer";
     public const string WaitForCache = "dump.waitforcache";
     public const string Close = "dump.close";
+    public const string InspectObject = "dump.object";
+    public const string InspectCollection = "dump.collection";
 
     /// <summary>The operations, by name, for the worker program to serve (<see cref="WorkerServer.Serve"/>).</summary>
     public static IEnumerable<KeyValuePair<string, WorkerOperation>> Operations =>
@@ -45,6 +47,8 @@ internal static class DumpService
         new(Finalizer, Answer((e, a, p, c) => DumpCodec.WriteFinalizer(a, e.GetFinalizer(c)))),
         new(WaitForCache, Answer((e, a, p, c) => e.WaitForGraphCache())),
         new(Close, ServeClose),
+        new(InspectObject, Answer((e, a, p, c, r) => DumpObjectCodec.WriteObject(a, e.InspectObject(r.ReadUInt64(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), c)))),
+        new(InspectCollection, Answer((e, a, p, c, r) => DumpObjectCodec.WriteCollection(a, e.InspectCollection(r.ReadUInt64(), r.ReadInt32(), r.ReadInt32(), c)))),
     ];
 
     private static DumpEngine? s_engine;
