@@ -189,6 +189,11 @@ public class ModuleTests
             ["Analysis.Go.GoTraceStopTheWorld"] = "Get-GoTrace $gotrace -View StopTheWorld",
             ["Analysis.Go.GoBlockReason"] = "Get-GoTrace $gotrace -View Blocking",
             ["Analysis.Go.GoStateSample"] = "Get-GoTrace $gotrace -View States -Steps 5",
+            ["Analysis.Dumps.DumpObject"] = "Get-GcRoot $d -TypeName 'Contoso.Inspect.InspectedOrder' | Get-DumpObject $d",
+            ["Analysis.Dumps.DumpField"] = "@(Get-GcRoot $d -TypeName 'Contoso.Inspect.InspectedOrder' | Get-DumpObject $d)[0].Fields",
+            ["Analysis.Dumps.DumpElement"] = "$o = @(Get-GcRoot $d -TypeName 'Contoso.Inspect.InspectedOrder' | Get-DumpObject $d)[0]; (Get-DumpObject $d -Address $o.Field('Tags').Address).Elements",
+            ["Analysis.Dumps.DumpCollection"] = "Get-GcRoot $d -TypeName 'System.Collections.Generic.Dictionary<System.String, System.Int32>' | Get-DumpCollection $d",
+            ["Analysis.Dumps.DumpEntry"] = "(Get-GcRoot $d -TypeName 'System.Collections.Generic.Dictionary<System.String, System.Int32>' | Get-DumpCollection $d).Entries",
         };
         string go = Path.Combine(RepoPaths.Root, "tests", "testdata", "go");
         using var target = TargetProcess.Start("TraceTarget", TimeSpan.FromSeconds(120), "facts");
