@@ -53,4 +53,21 @@ public sealed class ObjectTests : IDisposable
         Assert.Matches(@"Entries\s+: ""q1""\s+""q2""\s+""q3""", r.Output[0]);
         Assert.Matches(@"\n\s+0\s+""q1""\s*\n\s+1\s+""q2""\s*\n\s+2\s+""q3""", r.Output[1]);
     }
+
+    [Fact]
+    public void AStringWithControlCharacters_ShowsEscaped_NeverRaw()
+    {
+        // the address from ClrMD itself (GetClrRuntime), not from the code under test
+        var r = _pwsh.Run($$"""
+            $rt = (Open-Dump ./app.dmp).GetClrRuntime()
+            $type = $rt.EnumerateModules() | ForEach-Object { $_.GetTypeByName('{{TargetFacts.InspectAwkwardType}}') } | Where-Object { $_ } | Select-Object -First 1
+            $a = $type.GetStaticFieldByName('Text').ReadObject($rt.AppDomains[0]).Address
+            Get-DumpObject ./app.dmp -Address $a | Out-String -Width 200
+            """);
+
+        Assert.Empty(r.Errors);
+        Assert.Contains("Value      : \"tab\\there\\nbell\\u0007 esc\\u001b[31m lone\ufffd end\"", r.Output[0]);
+        Assert.DoesNotContain('\u001b', r.Output[0]);
+        Assert.DoesNotContain('\u0007', r.Output[0]);
+    }
 }

@@ -96,4 +96,8 @@ public static class TargetFacts
     public const int PinnedBufferBytes = 4_096;
     public const int PinnedHeapBytes = 8_192;
     public const int StrongHandles = 5;
+
+    // Inspection (InspectText.cs): a string with control characters and a lone surrogate.
+    public const string InspectAwkwardType = "Contoso.Inspect.AwkwardText";
+    public const string InspectAwkwardText = "tab\there\nbell\u0007 esc\u001b[31m lone\ud800 end";
 }

@@ -167,8 +167,12 @@ internal sealed class ObjectInspector
             }
         }
 
-        if (skip > 0 || end < length)
-            warnings.Add(string.Create(CultureInfo.InvariantCulture, $"Elements {skip:N0} to {Math.Max(skip, end) - 1:N0} of {length:N0} are shown; use -Skip and -First for others."));
+        if (skip >= length && length > 0)
+            warnings.Add(string.Create(CultureInfo.InvariantCulture, $"-Skip {skip:N0} is past the last of the {length:N0} elements: none is shown."));
+        else if (end <= skip && length > 0)
+            warnings.Add(string.Create(CultureInfo.InvariantCulture, $"No element of the {length:N0} is shown (-First 0)."));
+        else if (skip > 0 || end < length)
+            warnings.Add(string.Create(CultureInfo.InvariantCulture, $"Elements {skip:N0} to {end - 1:N0} of {length:N0} are shown; use -Skip and -First for others."));
         AddBudgetWarning(warnings);
         return new DumpObject
         {

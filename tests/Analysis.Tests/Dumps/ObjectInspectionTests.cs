@@ -18,10 +18,10 @@ public sealed partial class ObjectInspectionTests
     private static string Dump => DumpSet.Facts[CapturedDump.CreateDumpWithHeap];
 
     /// <summary>The object a static field of Contoso.Inspect.Inspectables holds, found by ClrMD (not by the code under test).</summary>
-    internal static ulong StaticAddress(DumpSession session, string field)
+    internal static ulong StaticAddress(DumpSession session, string field, string typeName = TargetFacts.InspectablesType)
     {
         var runtime = session.GetClrRuntime();
-        var type = runtime.EnumerateModules().Select(m => m.GetTypeByName(TargetFacts.InspectablesType)).First(t => t is not null)!;
+        var type = runtime.EnumerateModules().Select(m => m.GetTypeByName(typeName)).First(t => t is not null)!;
         var value = type.GetStaticFieldByName(field)!.ReadObject(runtime.AppDomains[0]);
         Assert.True(value.IsValid && !value.IsNull, field);
         return value.Address;
@@ -169,7 +169,12 @@ public sealed partial class ObjectInspectionTests
         Assert.Equal([4, 1, 5], window.Elements.Select(e => (int)e.Value!));
         Assert.Equal([2, 3, 4], window.Elements.Select(e => e.Index));
         Assert.Equal(2, window.FirstIndex);
-        Assert.Contains(window.Warnings, w => w.Contains("-Skip", StringComparison.Ordinal));
+        Assert.Contains(window.Warnings, w => w.Contains("Elements 2 to 4 of 8", StringComparison.Ordinal));
+        var past = session.InspectObject(quantities.Address, skip: 8);
+        Assert.Empty(past.Elements);
+        Assert.Contains(past.Warnings, w => w.Contains("past the last of the 8", StringComparison.Ordinal));
+        Assert.Empty(session.InspectObject(quantities.Address, first: 0).Elements);
+        Assert.Empty(quantities.Warnings);
     }
 
     [GeneratedRegex(@"^\[(?<index>\d+)\] (?<address>[0-9a-f]+)\s*$", RegexOptions.Multiline)]
@@ -285,6 +290,23 @@ public sealed partial class ObjectInspectionTests
 
     private static string Types(DumpObject o) =>
         string.Join(",", o.Fields.Cast<DumpValue>().Concat(o.Elements).SelectMany(Flatten).Select(v => v.Value?.GetType().Name ?? "-")) + "|" + o.Value?.GetType().Name;
+
+    [Fact]
+    public void AwkwardString_ControlCharactersAndALoneSurrogate_ReadSafely_AndShowEscaped()
+    {
+        using var worker = DumpSession.Open(Dump);
+        using var local = DumpSession.Open(Dump, new DumpOpenOptions { NoCache = true, Isolation = EngineIsolation.InProcess });
+        ulong address = StaticAddress(local, "Text", TargetFacts.InspectAwkwardType);
+        foreach (var session in new[] { worker, local })
+        {
+            var text = session.InspectObject(address);
+            // the value keeps the control characters; the lone surrogate becomes U+FFFD (strict UTF-8 writers take it)
+            Assert.Equal(TargetFacts.InspectAwkwardText.Replace("\ud800", "\ufffd", StringComparison.Ordinal), text.Value);
+            Assert.Equal(TargetFacts.InspectAwkwardText.Length, text.Length);
+            Assert.Equal("System.String @ 0x" + address.ToString("x", CultureInfo.InvariantCulture) + $" ({text.Size:N0} B) \"tab\\there\\nbell\\u0007 esc\\u001b[31m lone\ufffd end\"", text.ToString());
+            Assert.DoesNotContain(text.ToString(), c => char.IsControl(c));
+        }
+    }
 
     [Fact]
     public void DisplayText_EscapesControlCharactersAndLoneSurrogates()
