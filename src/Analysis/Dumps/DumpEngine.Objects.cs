@@ -19,7 +19,7 @@ internal sealed partial class DumpEngine
     private T WithObjectsGate<T>(Func<T> work, string what, CancellationToken cancellationToken)
     {
         ThrowIfClosed();
-        RequireHeap("objects");
+        RequireHeap("questions about single objects and collections");
         _objectsGate.Wait(cancellationToken);
         try
         {
