@@ -72,4 +72,18 @@ public class ObjectCmdletTests
         Assert.Contains(r.Warnings, w => w.Message.Contains("first 2 of 5", StringComparison.Ordinal));
         Assert.Equal("NotAnObject,Analysis.PowerShell.Commands.GetDumpCollectionCommand", Assert.Single(r.Errors).FullyQualifiedErrorId);
     }
+
+    [Fact]
+    public void GetGcRoot_TakesAddressesAsHexText_ThroughTheSameTransformation()
+    {
+        using var host = new PwshHost();
+        var r = host.Run("""
+            $s = Open-Dump $d
+            $a = (Get-GcRoot $s -TypeName $type).Addresses[0]
+            Get-GcRoot $s -Address ('{0:x}' -f $a), ('0x{0:x}' -f $a) | ForEach-Object { $_.TargetType }
+            """, Vars(("d", HeapDump), ("type", TargetFacts.SessionType)));
+
+        Assert.Empty(r.Errors);
+        Assert.Equal([TargetFacts.SessionType, TargetFacts.SessionType], r.Strings);
+    }
 }
