@@ -18,16 +18,23 @@ namespace Analysis.PowerShell.Commands;
 /// </para>
 /// </remarks>
 /// <example>
-/// <code>Get-DumpCollection ./app.dmp -Address 0x7f91efc0a2b0</code>
-/// <para>E.g. Dictionary, Count 3: ["apple"] = 3, ["pear"] = 5, ["plum"] = 7.</para>
+/// <code>Get-GcRoot ./app.dmp -TypeName 'System.Collections.Generic.Dictionary&lt;System.String, System.Int32&gt;' | Get-DumpCollection ./app.dmp</code>
+/// <para>
+/// What every dictionary of that type holds, e.g. Count 3: ["apple"] = 3, ["pear"] = 5, ["plum"] = 7. The Addresses
+/// of the root paths bind to -Address; an address as SOS prints it (7f91efc0a2b0 or 0x7f91efc0a2b0) works too.
+/// </para>
 /// </example>
 /// <example>
-/// <code>(Get-DumpCollection ./app.dmp -Address 7f91efc0a310 -Depth 1).Entries | ForEach-Object { $_.Value.Target.Field('Carrier').Value }</code>
-/// <para>A field of each object a dictionary holds.</para>
+/// <code>
+/// $labels = Get-GcRoot ./app.dmp -TypeName 'System.Collections.Generic.Dictionary&lt;System.Int32, Contoso.Inspect.ShippingLabel&gt;' |
+///     Get-DumpCollection ./app.dmp -Depth 1
+/// $labels.Entries | ForEach-Object { '{0}: {1}' -f $_.Key.Value, $_.Value.Target.Field('Carrier').Value }
+/// </code>
+/// <para>A field of each object a dictionary holds: -Depth 1 reads them into Value.Target.</para>
 /// </example>
 /// <example>
 /// <code>Get-GcRoot ./app.dmp -TypeName 'System.Collections.Concurrent.ConcurrentQueue&lt;System.String&gt;' | Get-DumpCollection ./app.dmp</code>
-/// <para>What every queue of that type holds: the Addresses of the root paths bind to -Address.</para>
+/// <para>What a concurrent queue holds, head first, across its segments.</para>
 /// </example>
 [Cmdlet(VerbsCommon.Get, "DumpCollection", DefaultParameterSetName = DumpSet)]
 [OutputType(typeof(DumpCollection))]

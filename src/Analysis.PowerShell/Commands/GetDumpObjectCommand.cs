@@ -24,8 +24,11 @@ namespace Analysis.PowerShell.Commands;
 /// </para>
 /// </remarks>
 /// <example>
-/// <code>Get-DumpObject ./app.dmp -Address 0x7f91efc00028</code>
-/// <para>The object's fields as a table: Name, Type, Value (e.g. Id 4242, Customer "Ada Lovelace", Status Shipped).</para>
+/// <code>Get-DumpObject ./app.dmp -Address (Get-GcRoot ./app.dmp -TypeName 'Contoso.Inspect.InspectedOrder').Addresses[0]</code>
+/// <para>
+/// The object's fields as a table: Name, Type, Value (Id 4242, Customer "Ada Lovelace", Status Shipped, Price with its
+/// Cents and Currency under it). -Address also takes an address as SOS prints it: 7f91efc00028 or 0x7f91efc00028.
+/// </para>
 /// </example>
 /// <example>
 /// <code>Get-GcRoot ./app.dmp -TypeName 'Contoso.Inspect.InspectedOrder' | Get-DumpObject ./app.dmp -Depth 1</code>
@@ -33,10 +36,10 @@ namespace Analysis.PowerShell.Commands;
 /// </example>
 /// <example>
 /// <code>
-/// $order = Get-DumpObject ./app.dmp -Address 7f91efc00028
-/// Get-DumpObject ./app.dmp -Address $order.Field('Quantities').Address -Skip 100 -First 50
+/// $order = @(Get-GcRoot ./app.dmp -TypeName 'Contoso.Inspect.InspectedOrder' | Get-DumpObject ./app.dmp)[0]
+/// $order.Field('Quantities') | Get-DumpObject ./app.dmp -Skip 2 -First 3
 /// </code>
-/// <para>Elements 100 to 149 of the array a field refers to.</para>
+/// <para>Elements 2 to 4 of the array a field refers to: a field binds to -Address by its Address.</para>
 /// </example>
 [Cmdlet(VerbsCommon.Get, "DumpObject", DefaultParameterSetName = DumpSet)]
 [OutputType(typeof(DumpObject))]
