@@ -55,6 +55,8 @@
         'Measure-DumpObject'
         'Get-GcHeap'
         'Get-DumpHandles'
+        'Get-DumpObject'
+        'Get-DumpCollection'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @('Get-GcTrace')

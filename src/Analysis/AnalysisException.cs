@@ -40,7 +40,10 @@ public enum AnalysisErrorKind
     /// the memory available); the worker doing it was ended. The message says the ceiling and how to raise it.
     /// </summary>
     MemoryLimitExceeded,
-    /// <summary>An address given is not where an object (or, for a layout question, the GC heap) is: the message names it and where to take addresses from.</summary>
+    /// <summary>
+    /// An address given as an object's is none (not on the GC heap, inside another object, free space, or memory the dump
+    /// lacks), or, for a layout question, is not in the GC heap: the message names it and where to take addresses from.
+    /// </summary>
     NotAnObject,
 }
 

@@ -134,6 +134,26 @@ internal static class Probe
             Run("retained", () => session.GetRetainedByType(10, cancellationToken: ct));
             Run("async", () => session.GetAsyncState(cancellationToken: ct));
             Run("triage", () => DumpTriage.Run(session, cancellationToken: ct));
+            Run("objects", () =>
+            {
+                // objects and collections on root paths (Contoso objects, the dictionaries and arrays on the way), each also
+                // at addresses that start no object: answers, or NotAnObject / ReadFailed, nothing else
+                var paths = session.FindRootPaths("Contoso.*", 10, cancellationToken: ct).Paths;
+                foreach (ulong address in paths.SelectMany(p => p.Addresses.Concat(p.Hops.Select(h => h.Address))).Distinct().Take(40))
+                {
+                    foreach (ulong at in new[] { address, address + 8, address + 3 })
+                    {
+                        try
+                        {
+                            _ = session.InspectObject(at, depth: 2, cancellationToken: ct).ToString();
+                            _ = session.InspectCollection(at, depth: 1, first: 50, cancellationToken: ct).ToString();
+                        }
+                        catch (AnalysisException e) when (e.Kind == AnalysisErrorKind.NotAnObject)
+                        {
+                        }
+                    }
+                }
+            });
             if (session.Warnings.Any(w => w.Contains("stack walk of thread", StringComparison.Ordinal)))
                 outcomes.Add("stackwalk=CUT[0ms]"); // threads whose roots were skipped for a walk that did not end
         }

@@ -13,7 +13,7 @@ public class ModuleTests
         "Open-Dump", "Start-TraceCapture", "Stop-TraceCapture", "Get-Goroutines", "Group-Stacks", "Find-GoroutineLeak", "Import-Pprof",
         "Get-PprofTop", "Get-PprofPeek", "Get-PprofTraces", "Get-GoGcTrace", "Get-GoTrace", "Export-IncidentReport", "Invoke-Notebook",
         "Get-GcRoot", "Compare-Heap", "Get-DumpTasks", "Get-DumpThreadPool", "Get-DumpFinalizer", "Get-DumpTriage", "Open-GoProfile",
-        "Close-GoProfile", "Measure-DumpObject", "Get-GcHeap", "Get-DumpHandles",
+        "Close-GoProfile", "Measure-DumpObject", "Get-GcHeap", "Get-DumpHandles", "Get-DumpObject", "Get-DumpCollection",
     ];
 
     [Fact]
@@ -195,6 +195,11 @@ public class ModuleTests
             ["Analysis.Dumps.GcAddressInfo"] = "Get-GcHeap $d -Address (Get-GcHeap $d -Segment)[0].Start",
             ["Analysis.Dumps.HandleGroup"] = "Get-DumpHandles $d",
             ["Analysis.Dumps.DumpHandle"] = "Get-DumpHandles $d -List",
+            ["Analysis.Dumps.DumpObject"] = "Get-GcRoot $d -TypeName 'Contoso.Inspect.InspectedOrder' | Get-DumpObject $d",
+            ["Analysis.Dumps.DumpField"] = "@(Get-GcRoot $d -TypeName 'Contoso.Inspect.InspectedOrder' | Get-DumpObject $d)[0].Fields",
+            ["Analysis.Dumps.DumpElement"] = "$o = @(Get-GcRoot $d -TypeName 'Contoso.Inspect.InspectedOrder' | Get-DumpObject $d)[0]; (Get-DumpObject $d -Address $o.Field('Tags').Address).Elements",
+            ["Analysis.Dumps.DumpCollection"] = "Get-GcRoot $d -TypeName 'System.Collections.Generic.Dictionary<System.String, System.Int32>' | Get-DumpCollection $d",
+            ["Analysis.Dumps.DumpEntry"] = "(Get-GcRoot $d -TypeName 'System.Collections.Generic.Dictionary<System.String, System.Int32>' | Get-DumpCollection $d).Entries",
         };
         string go = Path.Combine(RepoPaths.Root, "tests", "testdata", "go");
         using var target = TargetProcess.Start("TraceTarget", TimeSpan.FromSeconds(120), "facts");

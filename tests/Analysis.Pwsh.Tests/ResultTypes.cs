@@ -298,6 +298,35 @@ public static class ResultTypes
             Properties = ["HandleAddress", "Kind", "Address", "TypeName", "Size", "Generation", "DependentAddress", "DependentType", "ReferenceCount", "IsPinning", "PinsEphemeral"],
             Known = ("TypeName", TargetFacts.ShippingLabelType),
         },
+
+        // ---- objects and collections (issue 14)
+        new("DumpObject", "Analysis.Dumps.DumpObject", $"Get-GcRoot ./app.dmp -TypeName '{TargetFacts.InspectedOrderType}' | Get-DumpObject ./app.dmp")
+        {
+            Properties = ["Address", "TypeName", "MethodTable", "Size", "Generation", "IsArray", "Length", "ElementTypeName", "Value", "IsTruncated", "Fields", "Elements", "FirstIndex", "Warnings"],
+            CsvCells = [new("Fields", "Id=4242"), new("Fields", "Customer=\"Ada Lovelace\"")],
+        },
+        new("DumpField", "Analysis.Dumps.DumpField", $"@(Get-GcRoot ./app.dmp -TypeName '{TargetFacts.InspectedOrderType}' | Get-DumpObject ./app.dmp)[0].Fields")
+        {
+            Properties = ["Name", "Offset", "Kind", "TypeName", "Value", "Address", "ObjectTypeName", "Length", "IsTruncated", "Fields", "Target", "Problem", "Text"],
+            CsvCells = [new("Value", "Ada Lovelace", "Name", "Customer"), new("Fields", "Currency=\"EUR\"", "Name", "Price")],
+            Known = ("Name", "Quantities"),
+        },
+        new("DumpElement", "Analysis.Dumps.DumpElement", $"$o = @(Get-GcRoot ./app.dmp -TypeName '{TargetFacts.InspectedOrderType}' | Get-DumpObject ./app.dmp)[0]; (Get-DumpObject ./app.dmp -Address $o.Field('Tags').Address).Elements")
+        {
+            Properties = ["Index", "Kind", "TypeName", "Value", "Address", "Text"],
+            CsvCells = [new("Value", "fragile", "Index", "1")],
+            Known = ("Value", "\"urgent\""),
+        },
+        new("DumpCollection", "Analysis.Dumps.DumpCollection", "Get-GcRoot ./app.dmp -TypeName 'System.Collections.Generic.Dictionary<System.String, System.Int32>' | Get-DumpCollection ./app.dmp")
+        {
+            Properties = ["Address", "TypeName", "Kind", "Count", "Entries", "Warnings"],
+            CsvCells = [new("Entries", "[\"apple\"] = 3"), new("Kind", "Dictionary")],
+        },
+        new("DumpEntry", "Analysis.Dumps.DumpEntry", "(Get-GcRoot ./app.dmp -TypeName 'System.Collections.Generic.Dictionary<System.String, System.Int32>' | Get-DumpCollection ./app.dmp).Entries")
+        {
+            Properties = ["Index", "Key", "Value"],
+            Known = ("Key", "\"apple\""),
+        },
     ];
 
     public static ResultType Get(string key) => All.Single(t => t.Key == key);

@@ -93,7 +93,7 @@ public sealed partial class SerializationTests(ITestOutputHelper output)
             foreach (var (column, value) in record)
             {
                 // a type name is the value of a type-name column ("System.Byte[]" is a heap type), else a collection's ToString
-                bool typeNameColumn = column is "TypeName" or "TargetType" or "Type" or "StateMachineType" or "Finalizing";
+                bool typeNameColumn = column is "TypeName" or "TargetType" or "Type" or "StateMachineType" or "Finalizing" or "ObjectTypeName" or "ElementTypeName";
                 Assert.False(GenericTypeText().IsMatch(value) || (!typeNameColumn && ArrayTypeText().IsMatch(value)), $"CSV column {column} of {key} holds a type name: {value}");
             }
         }

@@ -106,4 +106,8 @@ public static class TargetFacts
     public const string CrashThrowingFile = "Refunds.cs";
     public const string OomThreadName = "report-builder";
     public const int OomChunkBytes = 1 << 20;
+
+    // Inspection (InspectText.cs): a string with control characters and a lone surrogate.
+    public const string InspectAwkwardType = "Contoso.Inspect.AwkwardText";
+    public const string InspectAwkwardText = "tab\there\nbell\u0007 esc\u001b[31m lone\ud800 end";
 }

@@ -72,10 +72,11 @@ namespace Analysis.PowerShell.Commands;
 public sealed class GetGcRootCommand : DumpCmdlet
 {
     /// <summary>
-    /// Addresses of objects, e.g. 0x7f3a2c0410a8. Binds from the Address property of piped objects (Get-DumpTasks
+    /// Addresses of objects: numbers or hex text, e.g. 0x7f3a2c0410a8 or 7f3a2c0410a8 (as SOS prints them). Binds from the Address property of piped objects (Get-DumpTasks
     /// -Detailed state machines, locks …).
     /// </summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [AddressTransformation]
     [ValidateNotNullOrEmpty]
     public ulong[]? Address { get; set; }
 

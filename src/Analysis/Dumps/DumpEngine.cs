@@ -477,6 +477,7 @@ internal sealed partial class DumpEngine : DumpReader
         _threadsGate.Wait();
         _heapGate.Wait();
         _graphGate.Wait();
+        _objectsGate.Wait();
         try
         {
             _graphCache.WaitForSaveQuietly();
@@ -494,6 +495,7 @@ internal sealed partial class DumpEngine : DumpReader
         }
         finally
         {
+            _objectsGate.Release();
             _graphGate.Release();
             _heapGate.Release();
             _threadsGate.Release();

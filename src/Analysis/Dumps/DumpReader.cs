@@ -65,4 +65,10 @@ internal abstract class DumpReader : IDisposable
     public abstract GcRootPath? FindShortestRootPath(ulong address, IProgress<WorkProgress>? progress, CancellationToken cancellationToken);
 
     public abstract GcRootQuery FindShortestRootPaths(string typeNamePattern, int top, IProgress<WorkProgress>? progress, CancellationToken cancellationToken);
+
+    // ---- objects and collections (issue 14)
+
+    public abstract DumpObject InspectObject(ulong address, int depth, int skip, int first, CancellationToken cancellationToken);
+
+    public abstract DumpCollection InspectCollection(ulong address, int depth, int first, CancellationToken cancellationToken);
 }

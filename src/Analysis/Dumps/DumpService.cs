@@ -31,6 +31,8 @@ internal static class DumpService
     public const string GcWhere = "dump.gcwhere";
     public const string Handles = "dump.handles";
     public const string OutOfMemory = "dump.outofmemory";
+    public const string InspectObject = "dump.object";
+    public const string InspectCollection = "dump.collection";
 
     /// <summary>The operations, by name, for the worker program to serve (<see cref="WorkerServer.Serve"/>).</summary>
     public static IEnumerable<KeyValuePair<string, WorkerOperation>> Operations =>
@@ -67,6 +69,8 @@ internal static class DumpService
         new(GcWhere, Answer((e, a, p, c, r) => DumpCodec.WriteGcAddress(a, e.FindGcAddress(r.ReadUInt64(), c)))),
         new(Handles, Answer((e, a, p, c) => DumpCodec.WriteHandles(a, e.GetHandles(c)))),
         new(OutOfMemory, Answer((e, a, p, c) => DumpCodec.WriteOutOfMemory(a, e.GetOutOfMemory(c)))),
+        new(InspectObject, Answer((e, a, p, c, r) => DumpObjectCodec.WriteObject(a, e.InspectObject(r.ReadUInt64(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), c)))),
+        new(InspectCollection, Answer((e, a, p, c, r) => DumpObjectCodec.WriteCollection(a, e.InspectCollection(r.ReadUInt64(), r.ReadInt32(), r.ReadInt32(), c)))),
     ];
 
     private static DumpEngine? s_engine;

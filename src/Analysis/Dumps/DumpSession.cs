@@ -221,6 +221,36 @@ public sealed partial class DumpSession : IAnalysisSession
             throw Closed(Path);
     }
 
+    // ---- objects and collections (issue 14)
+
+    /// <summary>
+    /// The object at <paramref name="address"/> field by field (SOS dumpobj, dumparray, dumpvc): primitives, decimals,
+    /// Guids, DateTimes and TimeSpans as .NET values, enums by name, strings length-capped, structs inline, references as
+    /// address and type, followed <paramref name="depth"/> levels (each object once, at most 1,000 in all); for an array
+    /// the elements <paramref name="skip"/> to skip + <paramref name="first"/>.
+    /// </summary>
+    /// <exception cref="AnalysisException">No object starts at the address (NotAnObject: not on the heap, inside another object, free space); no heap (NoHeap).</exception>
+    public DumpObject InspectObject(ulong address, int depth = 0, int skip = 0, int first = 100, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(depth);
+        ArgumentOutOfRangeException.ThrowIfNegative(skip);
+        ArgumentOutOfRangeException.ThrowIfNegative(first);
+        return Reader.InspectObject(address, depth, skip, first, cancellationToken);
+    }
+
+    /// <summary>
+    /// What the collection at <paramref name="address"/> holds: List, Dictionary (free entries skipped), HashSet,
+    /// ConcurrentDictionary, ConcurrentQueue, Queue (from its head), Stack (top first) or an array; its count and its
+    /// first <paramref name="first"/> entries, keys and items read as fields are, references followed <paramref name="depth"/> levels.
+    /// </summary>
+    /// <exception cref="AnalysisException">No object there, or not a collection this reads (NotAnObject); a layout this does not know (ReadFailed); no heap (NoHeap).</exception>
+    public DumpCollection InspectCollection(ulong address, int depth = 0, int first = 1000, CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(depth);
+        ArgumentOutOfRangeException.ThrowIfNegative(first);
+        return Reader.InspectCollection(address, depth, first, cancellationToken);
+    }
+
     /// <summary>The answer to any question of a closed session (the ObjectDisposedException inside says which object).</summary>
     internal static AnalysisException Closed(string path) =>
         new(AnalysisErrorKind.SessionClosed, path, $"The session for dump '{path}' was closed. Open the dump again (Open-Dump).", new ObjectDisposedException(nameof(DumpSession)));

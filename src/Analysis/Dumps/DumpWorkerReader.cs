@@ -268,4 +268,25 @@ internal sealed partial class DumpWorkerReader : DumpReader
             w.Write(typeNamePattern);
             w.Write(top);
         }, DumpCodec.ReadQuery, progress, cancellationToken));
+
+    // ---- objects and collections (issue 14)
+
+    public override DumpObject InspectObject(ulong address, int depth, int skip, int first, CancellationToken cancellationToken) =>
+        Remembered((DumpService.InspectObject, address, first, string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{depth},{skip}")), () =>
+            Ask(DumpService.InspectObject, "reading an object", w =>
+            {
+                w.Write(address);
+                w.Write(depth);
+                w.Write(skip);
+                w.Write(first);
+            }, DumpObjectCodec.ReadObject, null, cancellationToken));
+
+    public override DumpCollection InspectCollection(ulong address, int depth, int first, CancellationToken cancellationToken) =>
+        Remembered((DumpService.InspectCollection, address, first, depth.ToString(System.Globalization.CultureInfo.InvariantCulture)), () =>
+            Ask(DumpService.InspectCollection, "reading a collection", w =>
+            {
+                w.Write(address);
+                w.Write(depth);
+                w.Write(first);
+            }, DumpObjectCodec.ReadCollection, null, cancellationToken));
 }

@@ -426,6 +426,80 @@ public static partial class ViewCatalog
         // ---- sizes, heap layout and handles (issue 14): ViewCatalog.Sizes.cs
         foreach (var view in SizeViews())
             yield return view;
+
+        // ---- objects and collections (issue 14)
+        yield return new View(typeof(DumpObject), ViewKind.List,
+        [
+            Of(nameof(DumpObject.TypeName)),
+            Computed<DumpObject>(nameof(DumpObject.Address), o => Hex(o.Address)),
+            Computed<DumpObject>(nameof(DumpObject.Size), o => string.Create(CultureInfo.InvariantCulture, $"{o.Size:N0} B")),
+            Of(nameof(DumpObject.Generation)),
+            Of(nameof(DumpObject.Length)) with { Format = "N0" },
+            Computed<DumpObject>(nameof(DumpObject.Value), o => o.Value is null ? null : o.Value is string s && !o.IsArray ? DisplayText.Quote(s, o.IsTruncated, o.Length) : o.IsTruncated ? DisplayText.Scalar(o.Value) + " …" : DisplayText.Scalar(o.Value)),
+            Computed<DumpObject>(nameof(DumpObject.Fields), o => FieldTable(o.Fields)),
+            Computed<DumpObject>(nameof(DumpObject.Elements), o => o.Elements.Count == 0 ? null : string.Join("\n", o.Elements.Select(e => e.ToString()))),
+            Computed<DumpObject>(nameof(DumpObject.Warnings), o => string.Join("\n", o.Warnings)),
+        ]);
+        yield return new View(typeof(DumpField), ViewKind.Table,
+        [
+            Of(nameof(DumpField.Offset)) with { Format = "x", Width = 6, Alignment = Right },
+            Of(nameof(DumpField.Name)) with { Width = 20 },
+            Computed<DumpField>("Type", f => ShortTypeName(f.TypeName)) with { Width = 20 },
+            Computed<DumpField>(nameof(DumpField.Value), f => f.Text),
+        ]);
+        yield return new View(typeof(DumpElement), ViewKind.Table,
+        [
+            Of(nameof(DumpElement.Index)) with { Format = "N0", Width = 9, Alignment = Right },
+            Computed<DumpElement>(nameof(DumpElement.Value), e => e.Text),
+        ]);
+        yield return new View(typeof(DumpCollection), ViewKind.List,
+        [
+            Of(nameof(DumpCollection.TypeName)),
+            Computed<DumpCollection>(nameof(DumpCollection.Address), c => Hex(c.Address)),
+            Of(nameof(DumpCollection.Kind)),
+            Of(nameof(DumpCollection.Count)) with { Format = "N0" },
+            Computed<DumpCollection>(nameof(DumpCollection.Entries), c => string.Join("\n", c.Entries.Select(e => e.ToString()))),
+            Computed<DumpCollection>(nameof(DumpCollection.Warnings), c => string.Join("\n", c.Warnings)),
+        ]);
+        yield return new View(typeof(DumpEntry), ViewKind.Table,
+        [
+            Of(nameof(DumpEntry.Index)) with { Format = "N0", Width = 7, Alignment = Right },
+            Computed<DumpEntry>(nameof(DumpEntry.Key), e => e.Key?.Text) with { Width = 30 },
+            Computed<DumpEntry>(nameof(DumpEntry.Value), e => e.Value.Text),
+        ]);
+    }
+
+    private static string Hex(ulong address) => string.Create(CultureInfo.InvariantCulture, $"0x{address:x}");
+
+    /// <summary>A type name without its namespace (the generic arguments kept): List&lt;System.String&gt;, Money, Int32.</summary>
+    private static string ShortTypeName(string name)
+    {
+        int generic = name.IndexOf('<', StringComparison.Ordinal);
+        int dot = name.LastIndexOf('.', generic < 0 ? name.Length - 1 : generic);
+        return dot < 0 ? name : name[(dot + 1)..];
+    }
+
+    /// <summary>Fields as an aligned table in one text: a header line, then Name, Type and Value per field; a struct's fields indented under it.</summary>
+    private static string? FieldTable(IReadOnlyList<DumpField> fields)
+    {
+        if (fields.Count == 0)
+            return null;
+        var rows = new List<(string Name, string Type, string Value)>();
+        void Add(IEnumerable<DumpField> level, string indent)
+        {
+            foreach (var f in level)
+            {
+                rows.Add((indent + f.Name, ShortTypeName(f.TypeName), f.Kind == DumpValueKind.Struct ? "" : f.Text));
+                if (f.Kind == DumpValueKind.Struct)
+                    Add(f.Fields, indent + "  ");
+            }
+        }
+
+        Add(fields, "");
+        int name = Math.Max(4, rows.Max(r => r.Name.Length));
+        int type = Math.Min(24, Math.Max(4, rows.Max(r => r.Type.Length)));
+        return string.Join("\n", rows.Select(r => (r.Name.PadRight(name) + " " + (r.Type.Length > type ? r.Type[..(type - 1)] + "…" : r.Type).PadRight(type) + " " + r.Value).TrimEnd())
+            .Prepend(("Name".PadRight(name) + " " + "Type".PadRight(type) + " Value")));
     }
 
     private static string Lines<T>(IEnumerable<T> items) => string.Join("\n", items.Select(i => i?.ToString()));
