@@ -7,8 +7,6 @@ namespace Analysis.Views;
 // The views of the sizes, heap layout and handles results (issue 14).
 public static partial class ViewCatalog
 {
-    private static string Hex(ulong address) => string.Create(CultureInfo.InvariantCulture, $"0x{address:x}");
-
     private static IEnumerable<View> SizeViews()
     {
         yield return new View(typeof(ObjectSize), ViewKind.Table,
