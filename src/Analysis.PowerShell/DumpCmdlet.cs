@@ -79,4 +79,30 @@ public abstract class DumpCmdlet : FileInputCmdlet
 
     /// <summary>Answers the question for one dump and writes the results (<see cref="AnalysisCmdlet.WriteResult"/>).</summary>
     protected abstract void ProcessDump(DumpSession session);
+
+    /// <summary>
+    /// Answers each address and writes the answer, after the warnings it carries; an address where no object is
+    /// (NotAnObject) is one error record naming it, and the next address is answered.
+    /// </summary>
+    protected void AnswerEach<T>(IEnumerable<ulong> addresses, Func<ulong, T> answer, Func<T, IEnumerable<string>>? warnings = null)
+        where T : notnull
+    {
+        foreach (ulong address in addresses)
+        {
+            T result;
+            try
+            {
+                result = answer(address);
+            }
+            catch (AnalysisException e) when (e.Kind == AnalysisErrorKind.NotAnObject)
+            {
+                WriteAnalysisError(e, Artifact, address);
+                continue;
+            }
+
+            foreach (string warning in warnings?.Invoke(result) ?? [])
+                WriteWarning(warning);
+            WriteResult(result);
+        }
+    }
 }

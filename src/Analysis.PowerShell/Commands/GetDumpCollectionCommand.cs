@@ -63,22 +63,6 @@ public sealed class GetDumpCollectionCommand : DumpCmdlet
     /// <inheritdoc/>
     protected override void ProcessDump(DumpSession session)
     {
-        foreach (ulong address in Address)
-        {
-            DumpCollection collection;
-            try
-            {
-                collection = RunWithProgress("Reading a collection", (_, ct) => session.InspectCollection(address, Depth, First, ct));
-            }
-            catch (AnalysisException e) when (e.Kind == AnalysisErrorKind.NotAnObject)
-            {
-                WriteAnalysisError(e, "Dump", address);
-                continue;
-            }
-
-            foreach (string warning in collection.Warnings)
-                WriteWarning(warning);
-            WriteResult(collection);
-        }
+        AnswerEach(Address, address => RunWithProgress("Reading a collection", (_, ct) => session.InspectCollection(address, Depth, First, ct)), c => c.Warnings);
     }
 }

@@ -73,22 +73,6 @@ public sealed class GetDumpObjectCommand : DumpCmdlet
     /// <inheritdoc/>
     protected override void ProcessDump(DumpSession session)
     {
-        foreach (ulong address in Address)
-        {
-            DumpObject obj;
-            try
-            {
-                obj = RunWithProgress("Reading an object", (_, ct) => session.InspectObject(address, Depth, Skip, First, ct));
-            }
-            catch (AnalysisException e) when (e.Kind == AnalysisErrorKind.NotAnObject)
-            {
-                WriteAnalysisError(e, "Dump", address);
-                continue;
-            }
-
-            foreach (string warning in obj.Warnings)
-                WriteWarning(warning);
-            WriteResult(obj);
-        }
+        AnswerEach(Address, address => RunWithProgress("Reading an object", (_, ct) => session.InspectObject(address, Depth, Skip, First, ct)), o => o.Warnings);
     }
 }

@@ -41,8 +41,13 @@ namespace Analysis.PowerShell.Commands;
 [OutputType(typeof(GcGenerationStat), typeof(GcSegmentStat), typeof(GcAddressInfo))]
 public sealed class GetGcHeapCommand : DumpCmdlet
 {
-    /// <summary>Addresses to place (gcwhere): the heap, generation and segment of each. Binds from the Address property of piped objects.</summary>
+    /// <summary>
+    /// Addresses to place (gcwhere): the heap, generation and segment of each. A number, or hex text with or without 0x.
+    /// Binds from the Address property of piped objects and the Addresses of Get-GcRoot paths.
+    /// </summary>
     [Parameter(ValueFromPipelineByPropertyName = true)]
+    [Alias("Addresses")]
+    [AddressTransformation]
     [ValidateNotNullOrEmpty]
     public ulong[]? Address { get; set; }
 
@@ -55,18 +60,7 @@ public sealed class GetGcHeapCommand : DumpCmdlet
     {
         if (Address is not null)
         {
-            foreach (ulong address in Address)
-            {
-                try
-                {
-                    WriteResult(session.FindGcAddress(address, CancellationToken));
-                }
-                catch (AnalysisException e) when (e.Kind == AnalysisErrorKind.NotAnObject)
-                {
-                    WriteAnalysisError(e, "Dump", address);
-                }
-            }
-
+            AnswerEach(Address, address => session.FindGcAddress(address, CancellationToken));
             return;
         }
 

@@ -45,11 +45,14 @@ namespace Analysis.PowerShell.Commands;
 public sealed class MeasureDumpObjectCommand : DumpCmdlet
 {
     /// <summary>
-    /// Addresses of objects, e.g. 0x7f3a2c0410a8 (hex with 0x, or a number). Binds from the Address property of piped
-    /// objects (Get-DumpHandles -List, Get-DumpTasks -Detailed state machines, locks): pipe the rows rather than
-    /// writing (rows).Address, which on several rows is PowerShell's own Address method of arrays.
+    /// Addresses of objects: a number, or hex text with or without 0x as SOS prints them (0x7f3a2c0410a8, 7f3a2c0410a8).
+    /// Binds from the Address property of piped objects (Get-HeapObject, Get-DumpHandles -List, Get-DumpTasks -Detailed
+    /// state machines, locks) and the Addresses of Get-GcRoot paths: pipe the rows rather than writing (rows).Address,
+    /// which on several rows is PowerShell's own Address method of arrays.
     /// </summary>
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true)]
+    [Alias("Addresses")]
+    [AddressTransformation]
     [ValidateNotNullOrEmpty]
     public ulong[] Address { get; set; } = [];
 
@@ -63,16 +66,6 @@ public sealed class MeasureDumpObjectCommand : DumpCmdlet
     /// <inheritdoc/>
     protected override void ProcessDump(DumpSession session)
     {
-        foreach (ulong address in Address)
-        {
-            try
-            {
-                WriteResult(RunWithProgress("Measuring an object", (progress, ct) => session.MeasureObject(address, Retained, progress, ct)));
-            }
-            catch (AnalysisException e) when (e.Kind == AnalysisErrorKind.NotAnObject)
-            {
-                WriteAnalysisError(e, "Dump", address);
-            }
-        }
+        AnswerEach(Address, address => RunWithProgress("Measuring an object", (progress, ct) => session.MeasureObject(address, Retained, progress, ct)));
     }
 }
