@@ -52,6 +52,7 @@
         'Get-GoTrace'
         'Export-IncidentReport'
         'Invoke-Notebook'
+        'Get-HeapObject'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @('Get-GcTrace')

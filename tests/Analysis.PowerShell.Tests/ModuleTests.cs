@@ -13,7 +13,7 @@ public class ModuleTests
         "Open-Dump", "Start-TraceCapture", "Stop-TraceCapture", "Get-Goroutines", "Group-Stacks", "Find-GoroutineLeak", "Import-Pprof",
         "Get-PprofTop", "Get-PprofPeek", "Get-PprofTraces", "Get-GoGcTrace", "Get-GoTrace", "Export-IncidentReport", "Invoke-Notebook",
         "Get-GcRoot", "Compare-Heap", "Get-DumpTasks", "Get-DumpThreadPool", "Get-DumpFinalizer", "Get-DumpTriage", "Open-GoProfile",
-        "Close-GoProfile",
+        "Close-GoProfile", "Get-HeapObject",
     ];
 
     [Fact]
@@ -189,6 +189,7 @@ public class ModuleTests
             ["Analysis.Go.GoTraceStopTheWorld"] = "Get-GoTrace $gotrace -View StopTheWorld",
             ["Analysis.Go.GoBlockReason"] = "Get-GoTrace $gotrace -View Blocking",
             ["Analysis.Go.GoStateSample"] = "Get-GoTrace $gotrace -View States -Steps 5",
+            ["Analysis.Dumps.HeapObject"] = "Get-HeapObject $d -TypeName 'System.String' -First 3",
         };
         string go = Path.Combine(RepoPaths.Root, "tests", "testdata", "go");
         using var target = TargetProcess.Start("TraceTarget", TimeSpan.FromSeconds(120), "facts");

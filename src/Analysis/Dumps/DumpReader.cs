@@ -46,4 +46,12 @@ internal abstract class DumpReader : IDisposable
     public abstract void WaitForGraphCache();
 
     public abstract void Dispose();
+
+    // ---- object listing (Get-HeapObject) and live/dead statistics
+
+    /// <summary>Up to <paramref name="max"/> objects matching the query from <paramref name="from"/> on, and where to go on.</summary>
+    public abstract HeapObjectBatch ReadObjects(HeapObjectQuery query, HeapCursor from, int max, IProgress<WorkProgress>? progress, CancellationToken cancellationToken);
+
+    /// <summary>Per-type statistics of only the live or only the dead objects (from the object graph; cached).</summary>
+    public abstract HeapStatistics GetHeapStatistics(ObjectLiveness liveness, IProgress<WorkProgress>? progress, CancellationToken cancellationToken);
 }

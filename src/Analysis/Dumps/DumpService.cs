@@ -22,6 +22,8 @@ internal static class DumpService
     public const string Finalizer = "dump.finalizer";
     public const string WaitForCache = "dump.waitforcache";
     public const string Close = "dump.close";
+    public const string Objects = "dump.objects";
+    public const string HeapByLiveness = "dump.heapbyliveness";
 
     /// <summary>The operations, by name, for the worker program to serve (<see cref="WorkerServer.Serve"/>).</summary>
     public static IEnumerable<KeyValuePair<string, WorkerOperation>> Operations =>
@@ -45,6 +47,12 @@ internal static class DumpService
         new(Finalizer, Answer((e, a, p, c) => DumpCodec.WriteFinalizer(a, e.GetFinalizer(c)))),
         new(WaitForCache, Answer((e, a, p, c) => e.WaitForGraphCache())),
         new(Close, ServeClose),
+        new(Objects, Answer((e, a, p, c, r) =>
+        {
+            var (query, from, max) = HeapObjectCodec.ReadRequest(r);
+            HeapObjectCodec.WriteBatch(a, e.ReadObjects(query, from, max, p, c));
+        })),
+        new(HeapByLiveness, Answer((e, a, p, c, r) => HeapObjectCodec.WriteStatistics(a, e.GetHeapStatistics((ObjectLiveness)r.ReadByte(), p, c)))),
     ];
 
     private static DumpEngine? s_engine;

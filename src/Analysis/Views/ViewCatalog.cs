@@ -415,6 +415,16 @@ public static class ViewCatalog
             Of(nameof(GoStateSample.Waiting)) with { Width = 8, Alignment = Right },
             Of(nameof(GoStateSample.Syscall)) with { Width = 8, Alignment = Right },
         ]) { Wrap = false };
+
+        // ---- object listing (Get-HeapObject)
+        yield return new View(typeof(HeapObject), ViewKind.Table,
+        [
+            Computed<HeapObject>(nameof(HeapObject.Address), o => string.Create(CultureInfo.InvariantCulture, $"0x{o.Address:x}")) with { Width = 14 },
+            Of(nameof(HeapObject.Size)) with { Format = "N0", Width = 11, Alignment = Right },
+            Computed<HeapObject>("Gen", o => HeapObject.GenerationName(o.Generation)) with { Width = 6 },
+            Of(nameof(HeapObject.SegmentKind)) with { Wide = true },
+            Of(nameof(HeapObject.TypeName)),
+        ]) { Wrap = false };
     }
 
     private static string Lines<T>(IEnumerable<T> items) => string.Join("\n", items.Select(i => i?.ToString()));
