@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 using Analysis.Dumps;
 using Analysis.Isolation;
 using Analysis.Testing;
@@ -12,7 +11,7 @@ namespace Analysis.Tests.Dumps;
 /// -dead, dumpgen; and the streaming contract: a worker session lists what this process's engine lists, taking the
 /// first few objects or cancelling reads no further than the first batch.
 /// </summary>
-public sealed partial class HeapObjectTests
+public sealed class HeapObjectTests
 {
     private static string Dump => DumpSet.FactsLite[CapturedDump.ClientWithHeap];
 
@@ -158,41 +157,13 @@ public sealed partial class HeapObjectTests
         Assert.Equal(AnalysisErrorKind.SessionClosed, e.Kind);
     }
 
-    // ---- SOS output (parsed here only)
-
-    /// <summary>The objects of a dumpheap listing (address, size), only those of the type named (by the statistics' method table) when given.</summary>
-    private static (ulong Address, ulong Size)[] SosObjects(string output, string? exactType)
-    {
-        var mts = exactType is null ? null : SosStatisticsRows(output).Where(r => r.Name == exactType).Select(r => r.MethodTable).ToHashSet();
-        return ObjectLine().Matches(output)
-            .Select(m => (Address: Hex(m.Groups[1].Value), Mt: Hex(m.Groups[2].Value), Size: ulong.Parse(m.Groups[3].Value, NumberStyles.AllowThousands, CultureInfo.InvariantCulture)))
-            .Where(o => mts is null || mts.Contains(o.Mt))
-            .Select(o => (o.Address, o.Size)).ToArray();
-    }
+    private static (ulong Address, ulong Size)[] SosObjects(string output, string? exactType) => SosHeap.Objects(output, exactType);
 
     private static Dictionary<ulong, (long Count, long Size)> SosStatistics(string output) =>
-        SosStatisticsRows(output).ToDictionary(r => r.MethodTable, r => (r.Count, r.Size));
+        SosHeap.Statistics(output).ToDictionary(r => r.MethodTable, r => (r.Count, r.Size));
 
     private static Dictionary<string, (long Count, long Size)> StatsByName(string output) =>
-        SosStatisticsRows(output).GroupBy(r => r.Name).ToDictionary(g => g.Key, g => (g.Sum(r => r.Count), g.Sum(r => r.Size)));
+        SosHeap.Statistics(output).GroupBy(r => r.Name).ToDictionary(g => g.Key, g => (g.Sum(r => r.Count), g.Sum(r => r.Size)));
 
-    private static IEnumerable<(ulong MethodTable, long Count, long Size, string Name)> SosStatisticsRows(string output) =>
-        StatisticsLine().Matches(output).Select(m => (Hex(m.Groups[1].Value), Number(m.Groups[2].Value), Number(m.Groups[3].Value), m.Groups[4].Value.Trim()))
-            .Where(r => r.Item4 != "Free");
-
-    private static (long Count, long Size) SosTotal(string output)
-    {
-        var rows = SosStatisticsRows(output).ToArray();
-        return (rows.Sum(r => r.Count), rows.Sum(r => r.Size));
-    }
-
-    private static ulong Hex(string s) => ulong.Parse(s, NumberStyles.HexNumber, CultureInfo.InvariantCulture);
-
-    private static long Number(string s) => long.Parse(s, NumberStyles.AllowThousands, CultureInfo.InvariantCulture);
-
-    [GeneratedRegex(@"^\s*([0-9a-f]{8,16})\s+([0-9a-f]{8,16})\s+([\d,]+)\s*$", RegexOptions.Multiline)]
-    private static partial Regex ObjectLine();
-
-    [GeneratedRegex(@"^\s*([0-9a-f]{8,16})\s+([\d,]+)\s+([\d,]+)\s+(\S.*?)\s*$", RegexOptions.Multiline)]
-    private static partial Regex StatisticsLine();
+    private static (long Count, long Size) SosTotal(string output) => SosHeap.Total(output);
 }
