@@ -268,6 +268,11 @@ public static class ResultTypes
             CsvCells = [new("Succeeded", "True")],
             Known = ("Path", "{scratch}/investigation.dib"),
         },
+        new("HeapObject", "Analysis.Dumps.HeapObject", $"Get-HeapObject ./app.dmp -TypeName '{TargetFacts.ShippingLabelType}'")
+        {
+            Properties = ["Address", "MethodTable", "TypeName", "Size", "Generation", "SegmentKind"],
+            Known = ("TypeName", TargetFacts.ShippingLabelType),
+        },
     ];
 
     public static ResultType Get(string key) => All.Single(t => t.Key == key);
