@@ -15,13 +15,13 @@ public class HeapObjectCmdletTests
         using var host = new PwshHost();
         var r = host.Run("""
             $d = Open-Dump $f -NoCache
-            Get-HeapObject -Dump $d -TypeName $type | ForEach-Object { '{0:x} {1} {2} {3}' -f $_.Address, $_.Size, $_.TypeName, $_.GetType().FullName }
+            Get-HeapObject -Dump $d -TypeName $type | ForEach-Object { '{0:x} {1} {2} {3} {4}' -f $_.Address, $_.Size, $_.TypeName, $_.GetType().FullName, ($_.Source -eq $f) }
             """, new Dictionary<string, object?> { ["f"] = HeapDump, ["type"] = TargetFacts.ShippingLabelType });
 
         Assert.Empty(r.Errors);
         var sos = SosHeap.Objects(Sos.Run(HeapDump, "dumpheap -type " + TargetFacts.ShippingLabelType), TargetFacts.ShippingLabelType);
         Assert.NotEmpty(sos);
-        Assert.Equal(sos.Select(o => string.Create(CultureInfo.InvariantCulture, $"{o.Address:x} {o.Size} {TargetFacts.ShippingLabelType} Analysis.Dumps.HeapObject")), r.Strings);
+        Assert.Equal(sos.Select(o => string.Create(CultureInfo.InvariantCulture, $"{o.Address:x} {o.Size} {TargetFacts.ShippingLabelType} Analysis.Dumps.HeapObject True")), r.Strings);
 
         var first = host.Run("""
             $batches = { $d.GetType().GetProperty('ObjectBatchesRead', [Reflection.BindingFlags]'NonPublic,Instance').GetValue($d) }
@@ -33,7 +33,8 @@ public class HeapObjectCmdletTests
             (& $batches) - $before
             """);
         Assert.Empty(first.Errors);
-        Assert.Equal([3, 1L, 2L], first.Output.Select(o => Convert.ToInt64(o.BaseObject)).ToArray());
+        // Select-Object -First 3: the first batch only; -First 2000: the first two batches and the third read ahead
+        Assert.Equal([3, 1L, 3L], first.Output.Select(o => Convert.ToInt64(o.BaseObject)).ToArray());
     }
 
     [Fact]

@@ -115,7 +115,9 @@ public sealed class GetHeapObjectCommand : DumpCmdlet
         long left = First ?? long.MaxValue;
         foreach (var obj in session.EnumerateObjects(query, WriteWarning, null, CancellationToken))
         {
-            WriteResult(obj);
+            // Written as they are (each carries the dump it is from as Source): a note property per object would cost
+            // several times the listing itself over millions of objects.
+            WriteObject(obj);
             if (--left == 0)
                 break;
         }

@@ -262,19 +262,65 @@ public sealed class DumpSession : IAnalysisSession
 
     private IEnumerable<HeapObject> Enumerate(HeapObjectQuery query, Action<string>? warning, IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
-        HeapCursor? from = new HeapCursor(0, 0);
-        int size = FirstBatchSize;
-        while (from is { } at)
+        // From the second batch on, the next one is read while this one is consumed (the worker decodes while the
+        // pipeline formats); a consumer that stops after the first batch reads no other.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task<HeapObjectBatch>? ahead = null;
+        try
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            var batch = Reader.ReadObjects(query, at, size, progress, cancellationToken);
+            HeapCursor? from = new HeapCursor(0, 0);
+            int size = FirstBatchSize;
+            bool first = true;
+            while (from is { } at)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                HeapObjectBatch batch;
+                if (ahead is not null)
+                {
+                    batch = ahead.GetAwaiter().GetResult();
+                    ahead = null;
+                }
+                else
+                {
+                    batch = Read(at, size, cancellationToken);
+                    size = Math.Min(size * 2, LastBatchSize);
+                }
+
+                from = batch.Next;
+                if (!first && from is { } next)
+                {
+                    int aheadSize = size;
+                    ahead = Task.Run(() => Read(next, aheadSize, stop.Token), CancellationToken.None);
+                    size = Math.Min(size * 2, LastBatchSize);
+                }
+
+                first = false;
+                foreach (string w in batch.Warnings)
+                    warning?.Invoke(w);
+                foreach (var o in batch.Objects)
+                    yield return o with { Source = Path };
+            }
+        }
+        finally
+        {
+            if (ahead is not null)
+            {
+                stop.Cancel();
+                try
+                {
+                    ahead.Wait(CancellationToken.None);
+                }
+                catch (AggregateException)
+                {
+                    // the read ahead was cancelled (or failed) with nobody left to want it
+                }
+            }
+        }
+
+        HeapObjectBatch Read(HeapCursor at, int max, CancellationToken ct)
+        {
             Interlocked.Increment(ref _objectBatchesRead);
-            foreach (string w in batch.Warnings)
-                warning?.Invoke(w);
-            foreach (var o in batch.Objects)
-                yield return o;
-            from = batch.Next;
-            size = Math.Min(size * 2, LastBatchSize);
+            return Reader.ReadObjects(query, at, max, progress, ct);
         }
     }
 

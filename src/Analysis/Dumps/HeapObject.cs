@@ -83,8 +83,11 @@ public sealed record HeapObjectQuery
 /// <param name="SegmentKind">The kind of segment (region) holding it.</param>
 public readonly record struct HeapObject(ulong Address, ulong MethodTable, string TypeName, ulong Size, HeapGeneration Generation, HeapSegmentKind SegmentKind)
 {
-    /// <summary>Whether both are the object at the same address.</summary>
-    public bool Equals(HeapObject other) => Address == other.Address;
+    /// <summary>The dump file the object is in (set by the session that listed it).</summary>
+    public string? Source { get; init; }
+
+    /// <summary>Whether both are the object at the same address of the same dump.</summary>
+    public bool Equals(HeapObject other) => Address == other.Address && string.Equals(Source, other.Source, StringComparison.Ordinal);
 
     /// <summary>The address's hash.</summary>
     public override int GetHashCode() => Address.GetHashCode();

@@ -31,6 +31,7 @@ public sealed class HeapObjectTests
         Assert.NotEmpty(ours);
         Assert.Equal(sos, ours.Select(o => (o.Address, o.Size)).ToArray());
         Assert.All(ours, o => Assert.Equal(TargetFacts.ShippingLabelType, o.TypeName));
+        Assert.All(ours, o => Assert.Equal(worker.Path, o.Source));
         Assert.Equal(ours, local.EnumerateObjects(query).ToArray());
         // the wildcard is Get-HeapTop's: case-insensitive, whole name
         Assert.Equal(ours, worker.EnumerateObjects(new HeapObjectQuery { TypeName = "contoso.inspect.shipping*" }).Where(o => o.TypeName == TargetFacts.ShippingLabelType).ToArray());
