@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using static Analysis.ModelCodec;
 
 namespace Analysis.Dumps;
@@ -61,16 +62,29 @@ internal static class HeapObjectCodec
             w.Write(o.MethodTable);
             w.WriteText(o.TypeName);
         });
-        w.Write(batch.Objects.Length);
-        foreach (var o in batch.Objects)
+        // the objects as one block of fixed-size records: millions of them go through here
+        var block = new byte[batch.Objects.Length * ObjectBytes];
+        ulong lastMt = 0;
+        int lastType = -1;
+        for (int i = 0; i < batch.Objects.Length; i++)
         {
-            w.Write(o.Address);
-            w.Write(types[o.MethodTable]);
-            w.Write(o.Size);
-            w.Write((byte)o.Generation);
-            w.Write((byte)o.SegmentKind);
+            var o = batch.Objects[i];
+            if (lastType < 0 || o.MethodTable != lastMt)
+            {
+                lastType = types[o.MethodTable];
+                lastMt = o.MethodTable;
+            }
+
+            var record = block.AsSpan(i * ObjectBytes, ObjectBytes);
+            BinaryPrimitives.WriteUInt64LittleEndian(record, o.Address);
+            BinaryPrimitives.WriteInt32LittleEndian(record[8..], lastType);
+            BinaryPrimitives.WriteUInt64LittleEndian(record[12..], o.Size);
+            record[20] = (byte)o.Generation;
+            record[21] = (byte)o.SegmentKind;
         }
 
+        w.Write(batch.Objects.Length);
+        w.Write(block);
         w.Write(batch.Next.HasValue);
         w.Write(batch.Next?.Segment ?? 0);
         w.Write(batch.Next?.Address ?? 0);
@@ -89,14 +103,18 @@ internal static class HeapObjectCodec
             return (MethodTable: mt, Name: known);
         });
         var objects = new HeapObject[Count(r, ObjectBytes)];
+        byte[] block = r.ReadBytes(objects.Length * ObjectBytes);
         for (int i = 0; i < objects.Length; i++)
         {
-            ulong address = r.ReadUInt64();
-            int type = r.ReadInt32();
+            var record = block.AsSpan(i * ObjectBytes, ObjectBytes);
+            int type = BinaryPrimitives.ReadInt32LittleEndian(record[8..]);
             if ((uint)type >= (uint)table.Count)
-                throw new InvalidDataException($"type index {type} at byte {r.BaseStream.Position - 4} is past the batch's {table.Count} types");
+                throw new InvalidDataException($"type index {type} of object {i} is past the batch's {table.Count} types");
+            if (record[20] > (byte)HeapGeneration.Frozen || record[21] > (byte)HeapSegmentKind.Ephemeral)
+                throw new InvalidDataException($"generation {record[20]} or segment kind {record[21]} of object {i} is out of range");
             var (mt, name) = table[type];
-            objects[i] = new HeapObject(address, mt, name, r.ReadUInt64(), Checked<HeapGeneration>(r.ReadByte()), Checked<HeapSegmentKind>(r.ReadByte()));
+            objects[i] = new HeapObject(BinaryPrimitives.ReadUInt64LittleEndian(record), mt, name, BinaryPrimitives.ReadUInt64LittleEndian(record[12..]),
+                (HeapGeneration)record[20], (HeapSegmentKind)record[21]);
         }
 
         bool more = r.ReadBoolean();
