@@ -1,11 +1,13 @@
+using System.Diagnostics;
 using System.Globalization;
+using System.Text.RegularExpressions;
 using Analysis.Testing;
 using Xunit;
 
 namespace Analysis.Pwsh.Tests;
 
 /// <summary>Get-HeapObject in real pwsh: the objects SOS lists, streamed, and a pipeline that stops early stops the walk.</summary>
-public sealed class HeapObjectPwshTests : IDisposable
+public sealed partial class HeapObjectPwshTests : IDisposable
 {
     private readonly RealPwsh _pwsh = new(width: 160);
 
@@ -49,6 +51,65 @@ public sealed class HeapObjectPwshTests : IDisposable
         // the default view: address in hex, size, generation, type
         Assert.Contains(r.Output, l => l.Contains(string.Create(CultureInfo.InvariantCulture, $"0x{sos[0].Address:x}"), StringComparison.Ordinal) && l.Contains(TargetFacts.ShippingLabelType, StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void CtrlC_DuringAListingOfMillionsOfObjects_StopsTheWalk_AndTheSessionAnswersTheNext()
+    {
+        // pwsh reading commands from stdin runs each as its own pipeline, as at the prompt; SIGINT is what Ctrl+C sends.
+        string bulk = DumpSet.Bulk[CapturedDump.ClientWithHeap];
+        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = RepoPaths.Root, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (string a in new[] { "pwsh", "-NoProfile", "-NoLogo", "-Command", "-" })
+            psi.ArgumentList.Add(a);
+        psi.Environment["NO_COLOR"] = "1";
+        using var process = Process.Start(psi)!;
+        var lines = new System.Collections.Concurrent.BlockingCollection<string>();
+        process.OutputDataReceived += (_, e) =>
+        {
+            if (e.Data is not null)
+                lines.Add(Ansi().Replace(e.Data, ""));
+        };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        string Next(string prefix)
+        {
+            while (lines.TryTake(out string? line, TimeSpan.FromMinutes(2)))
+            {
+                if (line.StartsWith(prefix, StringComparison.Ordinal))
+                    return line;
+            }
+
+            throw new TimeoutException($"no line starting with '{prefix}'");
+        }
+
+        try
+        {
+            process.StandardInput.WriteLine($"Import-Module '{RepoPaths.ModuleManifest}'; 'pid=' + $PID");
+            int pid = int.Parse(Next("pid=")[4..], CultureInfo.InvariantCulture);
+            process.StandardInput.WriteLine($"$d = Open-Dump '{bulk}'; $global:n = 0; 'started'; Get-HeapObject -Dump $d | ForEach-Object {{ $global:n++ }}; 'walk returned'");
+            Next("started");
+            Thread.Sleep(1500);
+            using (var kill = Process.Start("kill", ["-INT", pid.ToString(CultureInfo.InvariantCulture)]))
+                kill.WaitForExit();
+            process.StandardInput.WriteLine("'listed=' + $global:n; 'batches=' + $d.GetType().GetProperty('ObjectBatchesRead', [Reflection.BindingFlags]'NonPublic,Instance').GetValue($d); 'next=' + @(Get-HeapObject -Dump $d -TypeName DumpTarget.BulkNode -First 2).Count");
+            long listed = long.Parse(Next("listed=")[7..], CultureInfo.InvariantCulture);
+            long batches = long.Parse(Next("batches=")[8..], CultureInfo.InvariantCulture);
+            Assert.Equal("next=2", Next("next=")); // the stopped session answers the next question
+            Assert.DoesNotContain(lines, l => l.StartsWith("walk returned", StringComparison.Ordinal));
+            Assert.InRange(listed, 1, DumpSet.BulkObjectCount - 1);
+            // the walk stopped: far fewer batches than the whole heap takes (5M objects at most 65,536 a batch: 80 or more)
+            Assert.True(batches < 60, $"{batches} batches read for {listed:N0} objects listed");
+            process.StandardInput.WriteLine("exit 0");
+            Assert.True(process.WaitForExit(30_000));
+        }
+        finally
+        {
+            if (!process.HasExited)
+                process.Kill(entireProcessTree: true);
+        }
+    }
+
+    [GeneratedRegex(@"\x1b\[[0-9;?]*[a-zA-Z]")]
+    private static partial Regex Ansi();
 
     private static string Line(RealPwsh.Result r, string prefix) => Assert.Single(r.Output, l => l.StartsWith(prefix, StringComparison.Ordinal));
 }

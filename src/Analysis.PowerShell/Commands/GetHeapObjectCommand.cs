@@ -113,13 +113,20 @@ public sealed class GetHeapObjectCommand : DumpCmdlet
             TypeName = TypeName, MethodTable = MethodTable, MinSize = MinSize, MaxSize = MaxSize, Liveness = liveness, Generation = Generation,
         };
         long left = First ?? long.MaxValue;
-        foreach (var obj in session.EnumerateObjects(query, WriteWarning, null, CancellationToken))
+        try
         {
-            // Written as they are (each carries the dump it is from as Source): a note property per object would cost
-            // several times the listing itself over millions of objects.
-            WriteObject(obj);
-            if (--left == 0)
-                break;
+            foreach (var obj in session.EnumerateObjects(query, WriteWarning, null, CancellationToken))
+            {
+                // Written as they are (each carries the dump it is from as Source): a note property per object would
+                // cost several times the listing itself over millions of objects.
+                WriteObject(obj);
+                if (--left == 0)
+                    break;
+            }
+        }
+        catch (OperationCanceledException) when (CancellationToken.IsCancellationRequested)
+        {
+            throw new PipelineStoppedException(); // Ctrl+C: the walk stopped at its next batch
         }
     }
 }
