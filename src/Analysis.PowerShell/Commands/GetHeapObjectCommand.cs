@@ -23,8 +23,8 @@ namespace Analysis.PowerShell.Commands;
 /// </para>
 /// </remarks>
 /// <example>
-/// <code>Get-HeapObject ./app.dmp -TypeName 'Contoso.Orders.Order'</code>
-/// <para>Every Order object with its address, size and generation (dumpheap -type).</para>
+/// <code>Get-HeapObject ./app.dmp -TypeName 'Contoso.Orders.Invoice'</code>
+/// <para>Every Invoice object with its address, size and generation (dumpheap -type).</para>
 /// </example>
 /// <example>
 /// <code>Get-HeapObject ./app.dmp -TypeName 'System.Byte[]' -MinSize 85000 -Generation Loh | Measure-Object Size -Sum</code>
@@ -33,9 +33,9 @@ namespace Analysis.PowerShell.Commands;
 /// <example>
 /// <code>
 /// $d = Open-Dump ./app.dmp
-/// $d | Get-HeapObject -TypeName '*CustomerSession' -Dead -First 5
+/// $d | Get-HeapObject -TypeName 'System.String' -Dead -First 5
 /// </code>
-/// <para>Five sessions no root reaches any more: garbage the next collection frees.</para>
+/// <para>Five strings no root reaches any more: garbage the next collection frees.</para>
 /// </example>
 /// <example>
 /// <code>Get-HeapObject ./app.dmp -TypeName 'Contoso.*' -First 3 | Get-GcRoot -Path ./app.dmp</code>

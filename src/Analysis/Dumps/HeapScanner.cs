@@ -386,9 +386,8 @@ internal sealed class HeapScanner
     }
 
     /// <summary>
-    /// <see cref="EnumerateObjects"/> for
-    /// one segment, from its first object or from <paramref name="from"/> (an object's address, or the end of one: where
-    /// a listing stopped), so a listing can resume where it left off.
+    /// <see cref="EnumerateObjects"/> for one segment, from its first object or from <paramref name="from"/> (an object's
+    /// address, or the end of one: where a listing stopped), so a listing can resume where it left off.
     /// </summary>
     /// <param name="segment">The segment to list.</param>
     /// <param name="from">An object address to start at (0: the segment's first object).</param>
