@@ -57,6 +57,7 @@
         'Get-DumpHandles'
         'Get-DumpObject'
         'Get-DumpCollection'
+        'Get-HeapObject'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @('Get-GcTrace')

@@ -14,6 +14,7 @@ public class ModuleTests
         "Get-PprofTop", "Get-PprofPeek", "Get-PprofTraces", "Get-GoGcTrace", "Get-GoTrace", "Export-IncidentReport", "Invoke-Notebook",
         "Get-GcRoot", "Compare-Heap", "Get-DumpTasks", "Get-DumpThreadPool", "Get-DumpFinalizer", "Get-DumpTriage", "Open-GoProfile",
         "Close-GoProfile", "Measure-DumpObject", "Get-GcHeap", "Get-DumpHandles", "Get-DumpObject", "Get-DumpCollection",
+        "Get-HeapObject",
     ];
 
     [Fact]
@@ -200,6 +201,7 @@ public class ModuleTests
             ["Analysis.Dumps.DumpElement"] = "$o = @(Get-GcRoot $d -TypeName 'Contoso.Inspect.InspectedOrder' | Get-DumpObject $d)[0]; (Get-DumpObject $d -Address $o.Field('Tags').Address).Elements",
             ["Analysis.Dumps.DumpCollection"] = "Get-GcRoot $d -TypeName 'System.Collections.Generic.Dictionary<System.String, System.Int32>' | Get-DumpCollection $d",
             ["Analysis.Dumps.DumpEntry"] = "(Get-GcRoot $d -TypeName 'System.Collections.Generic.Dictionary<System.String, System.Int32>' | Get-DumpCollection $d).Entries",
+            ["Analysis.Dumps.HeapObject"] = "Get-HeapObject $d -TypeName 'System.String' -First 3",
         };
         string go = Path.Combine(RepoPaths.Root, "tests", "testdata", "go");
         using var target = TargetProcess.Start("TraceTarget", TimeSpan.FromSeconds(120), "facts");

@@ -327,6 +327,11 @@ public static class ResultTypes
             Properties = ["Index", "Key", "Value"],
             Known = ("Key", "\"apple\""),
         },
+        new("HeapObject", "Analysis.Dumps.HeapObject", $"Get-HeapObject ./app.dmp -TypeName '{TargetFacts.ShippingLabelType}'")
+        {
+            Properties = ["Address", "MethodTable", "TypeName", "Size", "Generation", "SegmentKind"],
+            Known = ("TypeName", TargetFacts.ShippingLabelType),
+        },
     ];
 
     public static ResultType Get(string key) => All.Single(t => t.Key == key);

@@ -33,6 +33,10 @@ namespace Analysis.PowerShell.Commands;
 /// <para>The ten types that grew most between two dumps of a process whose memory keeps climbing.</para>
 /// </example>
 /// <example>
+/// <code>Get-HeapTop ./app.dmp -Dead -Top 10</code>
+/// <para>The ten types with the most garbage: objects no root reaches that the next collection frees (dumpheap -stat -dead).</para>
+/// </example>
+/// <example>
 /// <code>Get-HeapTop ./app.dmp -Retained -TypeName 'Contoso.*' -Top 5</code>
 /// <para>The application types that keep the most memory alive, counting everything only they reference.</para>
 /// </example>
@@ -73,9 +77,34 @@ public sealed class GetHeapTopCommand : DumpCmdlet
     [Parameter]
     public SwitchParameter Retained { get; set; }
 
+    /// <summary>
+    /// Count only objects a GC root reaches (dumpheap -stat -live): handles that keep objects alive, thread stacks, the
+    /// finalizer queue and statics, through references and dependent handles. Indexes the object graph on first use.
+    /// -Verbose shows the roots that counted.
+    /// </summary>
+    [Parameter]
+    public SwitchParameter Live { get; set; }
+
+    /// <summary>Count only objects no GC root reaches: garbage not collected yet (dumpheap -stat -dead). Indexes the object graph on first use.</summary>
+    [Parameter]
+    public SwitchParameter Dead { get; set; }
+
     /// <inheritdoc/>
     protected override void ProcessDump(DumpSession session)
     {
+        if (Live && Dead)
+        {
+            WriteError(new ErrorRecord(new PSArgumentException("-Live and -Dead cannot be combined: an object is either reachable from a root or not; omit both for all objects."), "LiveWithDead", ErrorCategory.InvalidArgument, null));
+            return;
+        }
+
+        if (Retained && Dead)
+        {
+            WriteError(new ErrorRecord(new PSArgumentException("-Retained and -Dead cannot be combined: retained sizes are of objects the roots keep alive."), "RetainedWithDead", ErrorCategory.InvalidArgument, null));
+            return;
+        }
+
+        var liveness = Live ? ObjectLiveness.Live : Dead ? ObjectLiveness.Dead : ObjectLiveness.All;
         if (Retained)
         {
             if (Baseline is not null)
@@ -103,9 +132,11 @@ public sealed class GetHeapTopCommand : DumpCmdlet
             return;
         }
 
-        var stats = RunWithProgress("Walking the GC heap", (progress, ct) => session.GetHeapStatistics(progress, ct));
+        var stats = RunWithProgress(liveness == ObjectLiveness.All ? "Walking the GC heap" : "Indexing the object graph", (progress, ct) => session.GetHeapStatistics(liveness, progress, ct));
         foreach (string warning in stats.Warnings)
             WriteWarning(warning);
+        if (stats.RootsCounted is { } roots)
+            WriteVerbose(roots);
         if (baseline is null)
         {
             foreach (var row in stats.Top(Top, SortBy, TypeName))
@@ -113,7 +144,7 @@ public sealed class GetHeapTopCommand : DumpCmdlet
             return;
         }
 
-        var before = RunWithProgress("Walking the baseline's GC heap", (progress, ct) => baseline.GetHeapStatistics(progress, ct));
+        var before = RunWithProgress("Walking the baseline's GC heap", (progress, ct) => baseline.GetHeapStatistics(liveness, progress, ct));
         foreach (string warning in before.Warnings)
             WriteWarning("Baseline: " + warning);
         foreach (var row in HeapDiff.Compare(before, stats, Top, SortBy, TypeName))

@@ -574,5 +574,60 @@ internal sealed partial class DumpEngine : DumpReader
             var paths = roots.PathsToType(typeNamePattern, top, shortest: true, cancellationToken, out int unreachable, out int reachable);
             return new GcRootQuery(typeNamePattern, paths, unreachable) { Reachable = reachable };
         }, "searching root paths", cancellationToken);
+
+    // ---- object listing (Get-HeapObject) and live/dead statistics
+
+    private CachedAnswer<HeapLiveness>? _liveness;
+    private CachedAnswer<HeapStatistics>? _liveStatistics;
+    private CachedAnswer<HeapStatistics>? _deadStatistics;
+    private HeapObjectLister? _lister;
+
+    /// <summary>Which objects a root reaches: marked once over the object graph (indexed on first use), then kept.</summary>
+    internal HeapLiveness Liveness(IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
+    {
+        var graph = Graph(progress, cancellationToken);
+        var answer = LazyInitializer.EnsureInitialized(ref _liveness, () => new CachedAnswer<HeapLiveness>(_graphGate, ThrowIfClosed));
+        return Answer(answer, "marking live objects", (graph, progress), static (s, ct) =>
+        {
+            s.progress?.Report(new WorkProgress("Marking live objects", $"reachability of {s.graph.NodeCount:N0} objects from {s.graph.Roots.Length:N0} roots", 0, 0));
+            return new HeapLiveness(s.graph, ct);
+        }, cancellationToken);
+    }
+
+    /// <summary>Up to <paramref name="max"/> objects matching the query from <paramref name="from"/> on, and where to go on.</summary>
+    public override HeapObjectBatch ReadObjects(HeapObjectQuery query, HeapCursor from, int max, IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(query);
+        ArgumentOutOfRangeException.ThrowIfNegative(from.Segment);
+        ThrowIfClosed();
+        RequireHeap("object listings");
+        var liveness = query.Liveness == ObjectLiveness.All ? null : Liveness(progress, cancellationToken);
+        _heapGate.Wait(cancellationToken);
+        try
+        {
+            ThrowIfClosed();
+            _lister ??= new HeapObjectLister(_runtime);
+            return _lister.Read(query, liveness, from, max, cancellationToken);
+        }
+        catch (Exception e) when (IsEngineFailure(e))
+        {
+            throw ReadFailure("listing objects", e);
+        }
+        finally
+        {
+            _heapGate.Release();
+        }
+    }
+
+    /// <summary>Per-type statistics of only the live or only the dead objects (all objects: <see cref="GetHeapStatistics(IProgress{WorkProgress}?, CancellationToken)"/>).</summary>
+    public override HeapStatistics GetHeapStatistics(ObjectLiveness liveness, IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
+    {
+        if (liveness == ObjectLiveness.All)
+            return GetHeapStatistics(progress, cancellationToken);
+        var live = Liveness(progress, cancellationToken);
+        ref var slot = ref liveness == ObjectLiveness.Live ? ref _liveStatistics : ref _deadStatistics;
+        var answer = LazyInitializer.EnsureInitialized(ref slot, () => new CachedAnswer<HeapStatistics>(_graphGate, ThrowIfClosed));
+        return Answer(answer, "counting live objects", (Engine: this, live, liveness), static (s, ct) =>
+            s.live.Statistics(s.liveness == ObjectLiveness.Live, s.Engine._runtime.Heap.Segments.Count(x => x.ObjectRange.Length > 0), ct), cancellationToken);
     }
 }

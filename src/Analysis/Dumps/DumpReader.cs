@@ -71,4 +71,12 @@ internal abstract class DumpReader : IDisposable
     public abstract DumpObject InspectObject(ulong address, int depth, int skip, int first, CancellationToken cancellationToken);
 
     public abstract DumpCollection InspectCollection(ulong address, int depth, int first, CancellationToken cancellationToken);
+
+    // ---- object listing (Get-HeapObject) and live/dead statistics
+
+    /// <summary>Up to <paramref name="max"/> objects matching the query from <paramref name="from"/> on, and where to go on.</summary>
+    public abstract HeapObjectBatch ReadObjects(HeapObjectQuery query, HeapCursor from, int max, IProgress<WorkProgress>? progress, CancellationToken cancellationToken);
+
+    /// <summary>Per-type statistics of only the live or only the dead objects (from the object graph; cached).</summary>
+    public abstract HeapStatistics GetHeapStatistics(ObjectLiveness liveness, IProgress<WorkProgress>? progress, CancellationToken cancellationToken);
 }

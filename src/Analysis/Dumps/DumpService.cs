@@ -33,6 +33,8 @@ internal static class DumpService
     public const string OutOfMemory = "dump.outofmemory";
     public const string InspectObject = "dump.object";
     public const string InspectCollection = "dump.collection";
+    public const string Objects = "dump.objects";
+    public const string HeapByLiveness = "dump.heapbyliveness";
 
     /// <summary>The operations, by name, for the worker program to serve (<see cref="WorkerServer.Serve"/>).</summary>
     public static IEnumerable<KeyValuePair<string, WorkerOperation>> Operations =>
@@ -71,6 +73,12 @@ internal static class DumpService
         new(OutOfMemory, Answer((e, a, p, c) => DumpCodec.WriteOutOfMemory(a, e.GetOutOfMemory(c)))),
         new(InspectObject, Answer((e, a, p, c, r) => DumpObjectCodec.WriteObject(a, e.InspectObject(r.ReadUInt64(), r.ReadInt32(), r.ReadInt32(), r.ReadInt32(), c)))),
         new(InspectCollection, Answer((e, a, p, c, r) => DumpObjectCodec.WriteCollection(a, e.InspectCollection(r.ReadUInt64(), r.ReadInt32(), r.ReadInt32(), c)))),
+        new(Objects, Answer((e, a, p, c, r) =>
+        {
+            var (query, from, max) = HeapObjectCodec.ReadRequest(r);
+            HeapObjectCodec.WriteBatch(a, e.ReadObjects(query, from, max, p, c));
+        })),
+        new(HeapByLiveness, Answer((e, a, p, c, r) => HeapObjectCodec.WriteStatistics(a, e.GetHeapStatistics((ObjectLiveness)r.ReadByte(), p, c)))),
     ];
 
     private static DumpEngine? s_engine;

@@ -271,4 +271,115 @@ public sealed partial class DumpSession : IAnalysisSession
         ArgumentException.ThrowIfNullOrEmpty(typeNamePattern);
         return Reader.FindShortestRootPaths(typeNamePattern, top, progress, cancellationToken);
     }
+
+    // ---- object listing (Get-HeapObject) and live/dead statistics
+
+    /// <summary>Objects a listing asks for in its first batch; later batches double up to <see cref="LastBatchSize"/>.</summary>
+    internal const int FirstBatchSize = 1024;
+
+    /// <summary>The largest batch of a listing (about 1.4 MB from a worker).</summary>
+    internal const int LastBatchSize = 65536;
+
+    private long _objectBatchesRead;
+
+    /// <summary>Batches of objects read by listings of this session (how far listings walked; for tests and diagnostics).</summary>
+    internal long ObjectBatchesRead => Interlocked.Read(ref _objectBatchesRead);
+
+    /// <summary>
+    /// The heap's objects matching <paramref name="query"/> (all objects when null), in address order, free space left
+    /// out (<c>dumpheap</c>, <c>dumpgen</c>). Lazy and possibly huge: objects are decoded in batches as they are asked
+    /// for (from the worker, with a resume point), so the first arrive at once, memory stays bounded, and stopping the
+    /// enumeration (or cancelling) stops the walk. Live or dead objects need the object graph (indexed on first use,
+    /// like <see cref="FindRootPath"/>).
+    /// </summary>
+    /// <exception cref="AnalysisException">The dump has no heap memory (NoHeap), or its heap cannot be read.</exception>
+    public IEnumerable<HeapObject> EnumerateObjects(HeapObjectQuery? query = null, CancellationToken cancellationToken = default) =>
+        EnumerateObjects(query, null, null, cancellationToken);
+
+    /// <inheritdoc cref="EnumerateObjects(HeapObjectQuery?, CancellationToken)"/>
+    /// <param name="query">Which objects (null: all).</param>
+    /// <param name="warning">Receives, as they are met, the parts of the heap that could not be listed (quoting the segment and address).</param>
+    /// <param name="progress">Receives progress of indexing the object graph, when live or dead objects are asked for.</param>
+    /// <param name="cancellationToken">Stops the walk.</param>
+    public IEnumerable<HeapObject> EnumerateObjects(HeapObjectQuery? query, Action<string>? warning, IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
+    {
+        query ??= new HeapObjectQuery();
+        if (query.MinSize > query.MaxSize)
+            throw new ArgumentException($"MinSize {query.MinSize} is above MaxSize {query.MaxSize}: no object can match.", nameof(query));
+        ThrowIfClosed();
+        return Enumerate(query, warning, progress, cancellationToken);
+    }
+
+    private IEnumerable<HeapObject> Enumerate(HeapObjectQuery query, Action<string>? warning, IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
+    {
+        // From the second batch on, the next one is read while this one is consumed (the worker decodes while the
+        // pipeline formats); a consumer that stops after the first batch reads no other.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        Task<HeapObjectBatch>? ahead = null;
+        try
+        {
+            HeapCursor? from = new HeapCursor(0, 0);
+            int size = FirstBatchSize;
+            bool first = true;
+            while (from is { } at)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                HeapObjectBatch batch;
+                if (ahead is not null)
+                {
+                    batch = ahead.GetAwaiter().GetResult();
+                    ahead = null;
+                }
+                else
+                {
+                    batch = Read(at, size, cancellationToken);
+                    size = Math.Min(size * 2, LastBatchSize);
+                }
+
+                from = batch.Next;
+                if (!first && from is { } next)
+                {
+                    int aheadSize = size;
+                    ahead = Task.Run(() => Read(next, aheadSize, stop.Token), CancellationToken.None);
+                    size = Math.Min(size * 2, LastBatchSize);
+                }
+
+                first = false;
+                foreach (string w in batch.Warnings)
+                    warning?.Invoke(w);
+                foreach (var o in batch.Objects)
+                    yield return o with { Source = Path };
+            }
+        }
+        finally
+        {
+            if (ahead is not null)
+            {
+                stop.Cancel();
+                try
+                {
+                    ahead.Wait(CancellationToken.None);
+                }
+                catch (AggregateException)
+                {
+                    // the read ahead was cancelled (or failed) with nobody left to want it
+                }
+            }
+        }
+
+        HeapObjectBatch Read(HeapCursor at, int max, CancellationToken ct)
+        {
+            Interlocked.Increment(ref _objectBatchesRead);
+            return Reader.ReadObjects(query, at, max, progress, ct);
+        }
+    }
+
+    /// <summary>
+    /// Per-type statistics of only the live (<c>dumpheap -stat -live</c>) or only the dead (<c>-dead</c>) objects, from
+    /// the object graph (indexed on first use) marked once from the GC roots; <see cref="HeapStatistics.RootsCounted"/>
+    /// says which roots counted. <see cref="ObjectLiveness.All"/> is <see cref="GetHeapStatistics(IProgress{WorkProgress}?, CancellationToken)"/>. Cached.
+    /// </summary>
+    /// <exception cref="AnalysisException">The dump has no heap memory (NoHeap).</exception>
+    public HeapStatistics GetHeapStatistics(ObjectLiveness liveness, IProgress<WorkProgress>? progress, CancellationToken cancellationToken) =>
+        Reader.GetHeapStatistics(liveness, progress, cancellationToken);
 }

@@ -289,4 +289,27 @@ internal sealed partial class DumpWorkerReader : DumpReader
                 w.Write(depth);
                 w.Write(first);
             }, DumpObjectCodec.ReadCollection, null, cancellationToken));
+
+    // ---- object listing (Get-HeapObject) and live/dead statistics
+
+    private readonly Dictionary<ulong, string> _typeNames = new();
+    private readonly CachedAnswer<HeapStatistics> _liveHeap = new();
+    private readonly CachedAnswer<HeapStatistics> _deadHeap = new();
+
+    /// <summary>One batch from the worker; type names are shared with the earlier batches' (one string per type in this process).</summary>
+    public override HeapObjectBatch ReadObjects(HeapObjectQuery query, HeapCursor from, int max, IProgress<WorkProgress>? progress, CancellationToken cancellationToken) =>
+        Ask(DumpService.Objects, "listing objects", w => HeapObjectCodec.WriteRequest(w, query, from, max), r =>
+        {
+            lock (_typeNames)
+                return HeapObjectCodec.ReadBatch(r, _typeNames);
+        }, progress, cancellationToken);
+
+    public override HeapStatistics GetHeapStatistics(ObjectLiveness liveness, IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
+    {
+        if (liveness == ObjectLiveness.All)
+            return GetHeapStatistics(progress, cancellationToken);
+        var answer = liveness == ObjectLiveness.Live ? _liveHeap : _deadHeap;
+        return answer.Get((Reader: this, progress, liveness), static (s, ct) =>
+            s.Reader.Ask(DumpService.HeapByLiveness, "counting live objects", w => w.Write((byte)s.liveness), HeapObjectCodec.ReadStatistics, s.progress, ct), cancellationToken);
+    }
 }

@@ -381,27 +381,46 @@ internal sealed class HeapScanner
         Action<string>? warning = null, CancellationToken cancellationToken = default)
     {
         var cache = new LayoutCache(this);
-        var batch = new List<ScannedObject>(ListVisitor.Capacity);
         var matches = type is null ? null : new Dictionary<ulong, bool>();
         foreach (var segment in Segments)
         {
-            ulong from = 0;
-            while (true)
-            {
-                var visitor = new ListVisitor(batch, type, matches, minSize, maxSize);
-                var scan = Scan(segment, ref visitor, cache, null, cancellationToken, from: from);
-                foreach (var o in batch)
-                    yield return o;
-                batch.Clear();
-                if (!scan.StoppedByVisitor)
-                {
-                    if (scan.Warning("stopped", "was not listed") is { } w)
-                        warning?.Invoke(w);
-                    break;
-                }
+            foreach (var o in EnumerateSegmentObjects(segment, 0, cache, type, matches, minSize, maxSize, warning, cancellationToken))
+                yield return o;
+        }
+    }
 
-                from = scan.StoppedAt;
+    /// <summary>
+    /// <see cref="EnumerateObjects"/> for one segment, from its first object or from <paramref name="from"/> (an object's
+    /// address, or the end of one: where a listing stopped), so a listing can resume where it left off.
+    /// </summary>
+    /// <param name="segment">The segment to list.</param>
+    /// <param name="from">An object address to start at (0: the segment's first object).</param>
+    /// <param name="cache">The calling thread's cache of layouts.</param>
+    /// <param name="type">Which types to list (null: all).</param>
+    /// <param name="matches">The answers of <paramref name="type"/> by method table, kept across calls (null when no type filter).</param>
+    /// <param name="minSize">The smallest object size to list.</param>
+    /// <param name="maxSize">The largest object size to list.</param>
+    /// <param name="warning">Receives the segment's problem when it is met.</param>
+    /// <param name="cancellationToken">Checked once per window.</param>
+    public IEnumerable<ScannedObject> EnumerateSegmentObjects(ClrSegment segment, ulong from, LayoutCache cache, Func<ObjectLayout, bool>? type, Dictionary<ulong, bool>? matches,
+        ulong minSize, ulong maxSize, Action<string>? warning, CancellationToken cancellationToken)
+    {
+        var batch = new List<ScannedObject>(ListVisitor.Capacity);
+        while (true)
+        {
+            var visitor = new ListVisitor(batch, type, matches, minSize, maxSize);
+            var scan = Scan(segment, ref visitor, cache, null, cancellationToken, from: from);
+            foreach (var o in batch)
+                yield return o;
+            batch.Clear();
+            if (!scan.StoppedByVisitor)
+            {
+                if (scan.Warning("stopped", "was not listed") is { } w)
+                    warning?.Invoke(w);
+                break;
             }
+
+            from = scan.StoppedAt;
         }
     }
 

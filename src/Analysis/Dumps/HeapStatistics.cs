@@ -93,6 +93,12 @@ public sealed class HeapStatistics
             : rows.OrderByDescending(t => t.TotalSize).ThenByDescending(t => t.Count).ThenBy(t => t.TypeName, StringComparer.Ordinal);
         return rows.Take(top).ToArray();
     }
+
+    /// <summary>Which objects these statistics count: all (<c>dumpheap -stat</c>), only live or only dead ones (<c>-live</c>, <c>-dead</c>).</summary>
+    public ObjectLiveness Liveness { get; init; }
+
+    /// <summary>For live or dead statistics: which GC roots counted as keeping objects alive, in words; null for all objects.</summary>
+    public string? RootsCounted { get; init; }
 }
 
 /// <summary>One type's change between two heap walks (an earlier dump of the same process and a later one).</summary>

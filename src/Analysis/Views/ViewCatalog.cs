@@ -467,6 +467,16 @@ public static partial class ViewCatalog
             Computed<DumpEntry>(nameof(DumpEntry.Key), e => e.Key?.Text) with { Width = 30 },
             Computed<DumpEntry>(nameof(DumpEntry.Value), e => e.Value.Text),
         ]);
+
+        // ---- object listing (Get-HeapObject)
+        yield return new View(typeof(HeapObject), ViewKind.Table,
+        [
+            Computed<HeapObject>(nameof(HeapObject.Address), o => Hex(o.Address)) with { Width = 14 },
+            Of(nameof(HeapObject.Size)) with { Format = "N0", Width = 11, Alignment = Right },
+            Computed<HeapObject>("Gen", o => HeapObject.GenerationName(o.Generation)) with { Width = 6 },
+            Of(nameof(HeapObject.SegmentKind)) with { Wide = true },
+            Of(nameof(HeapObject.TypeName)),
+        ]) { Wrap = false };
     }
 
     private static string Hex(ulong address) => string.Create(CultureInfo.InvariantCulture, $"0x{address:x}");
