@@ -574,6 +574,7 @@ internal sealed partial class DumpEngine : DumpReader
             var paths = roots.PathsToType(typeNamePattern, top, shortest: true, cancellationToken, out int unreachable, out int reachable);
             return new GcRootQuery(typeNamePattern, paths, unreachable) { Reachable = reachable };
         }, "searching root paths", cancellationToken);
+    }
 
     // ---- object listing (Get-HeapObject) and live/dead statistics
 
