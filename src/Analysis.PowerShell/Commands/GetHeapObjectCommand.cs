@@ -8,7 +8,7 @@ namespace Analysis.PowerShell.Commands;
 /// <para>
 /// Streams the objects whose type matches -TypeName (a wildcard, case-insensitive) or -MethodTable, within -MinSize and
 /// -MaxSize, of one -Generation, only the -Live or only the -Dead ones, in address order. Each object has Address,
-/// MethodTable, TypeName, Size (bytes, as dumpheap reports it), Generation (gen0, gen1, gen2, loh, poh, frozen) and
+/// MethodTable, TypeName, Size (bytes, as dumpheap reports it), Generation (Gen0, Gen1, Gen2, Large, Pinned, Frozen) and
 /// SegmentKind. Pipe them on by Address (Get-GcRoot, Get-DumpObject).
 /// </para>
 /// <para>
@@ -27,7 +27,7 @@ namespace Analysis.PowerShell.Commands;
 /// <para>Every Invoice object with its address, size and generation (dumpheap -type).</para>
 /// </example>
 /// <example>
-/// <code>Get-HeapObject ./app.dmp -TypeName 'System.Byte[]' -MinSize 85000 -Generation Loh | Measure-Object Size -Sum</code>
+/// <code>Get-HeapObject ./app.dmp -TypeName 'System.Byte[]' -MinSize 85000 -Generation Large | Measure-Object Size -Sum</code>
 /// <para>How many large byte arrays sit on the large object heap, and their bytes.</para>
 /// </example>
 /// <example>
@@ -74,7 +74,7 @@ public sealed class GetHeapObjectCommand : DumpCmdlet
 
     /// <summary>Only objects of this generation: Gen0, Gen1, Gen2, Loh, Poh or Frozen (dumpgen).</summary>
     [Parameter]
-    public HeapGeneration? Generation { get; set; }
+    public GcHeapGeneration? Generation { get; set; }
 
     /// <summary>Stop after this many objects (the rest of the heap is not read).</summary>
     [Parameter]

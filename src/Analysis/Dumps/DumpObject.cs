@@ -159,8 +159,8 @@ public sealed class DumpObject
     /// <summary>The object's size in bytes, as SOS dumpheap shows it.</summary>
     public long Size { get; init; }
 
-    /// <summary>Where the object lives: gen0, gen1, gen2, LOH (large objects), POH (pinned objects), frozen; null when unknown.</summary>
-    public string? Generation { get; init; }
+    /// <summary>Where the object lives: a generation, the large or pinned object heap, or frozen; null when unknown.</summary>
+    public GcHeapGeneration? Generation { get; init; }
 
     /// <summary>Whether the object is an array (see <see cref="Elements"/>).</summary>
     public bool IsArray { get; init; }

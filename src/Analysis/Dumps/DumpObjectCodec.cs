@@ -20,7 +20,7 @@ internal static class DumpObjectCodec
         w.WriteText(o.TypeName);
         w.Write(o.MethodTable);
         w.Write(o.Size);
-        w.WriteOptional(o.Generation);
+        w.Write(o.Generation is { } g ? (int)g : -1);
         w.Write(o.IsArray);
         WriteInt(w, o.Length);
         w.WriteOptional(o.ElementTypeName);
@@ -43,7 +43,7 @@ internal static class DumpObjectCodec
             TypeName = r.ReadString(),
             MethodTable = r.ReadUInt64(),
             Size = r.ReadInt64(),
-            Generation = r.ReadOptional(),
+            Generation = r.ReadInt32() is var g and >= 0 and <= (int)GcHeapGeneration.Frozen ? (GcHeapGeneration)g : null,
             IsArray = r.ReadBoolean(),
             Length = ReadInt(r),
             ElementTypeName = r.ReadOptional(),

@@ -4,7 +4,7 @@ using Microsoft.Diagnostics.Runtime;
 namespace Analysis.Dumps;
 
 /// <summary>Where on the GC heap memory lies: a generation of the small-object heap, or one of the other heaps.</summary>
-public enum GcHeapGeneration
+public enum GcHeapGeneration : byte
 {
     /// <summary>Generation 0: the youngest objects.</summary>
     Gen0,

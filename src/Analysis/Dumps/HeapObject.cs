@@ -2,23 +2,6 @@ using System.Globalization;
 
 namespace Analysis.Dumps;
 
-/// <summary>The GC generation an object is in, as <c>dumpgen</c> names them (gen0, gen1, gen2, loh, poh, frozen).</summary>
-public enum HeapGeneration : byte
-{
-    /// <summary>Generation 0: the youngest objects.</summary>
-    Gen0,
-    /// <summary>Generation 1.</summary>
-    Gen1,
-    /// <summary>Generation 2: objects that survived two collections.</summary>
-    Gen2,
-    /// <summary>The large object heap (objects of 85,000 bytes or more).</summary>
-    Loh,
-    /// <summary>The pinned object heap (GC.AllocateArray(pinned: true)).</summary>
-    Poh,
-    /// <summary>Frozen segments: objects the runtime allocated read-only (string literals, RuntimeType objects).</summary>
-    Frozen,
-}
-
 /// <summary>The kind of GC heap segment (a region, with regions) that holds an object, as ClrMD reports it.</summary>
 public enum HeapSegmentKind : byte
 {
@@ -68,7 +51,7 @@ public sealed record HeapObjectQuery
     public ObjectLiveness Liveness { get; init; }
 
     /// <summary>Only objects of this generation (<c>dumpgen</c>); null: any.</summary>
-    public HeapGeneration? Generation { get; init; }
+    public GcHeapGeneration? Generation { get; init; }
 }
 
 /// <summary>
@@ -81,7 +64,7 @@ public sealed record HeapObjectQuery
 /// <param name="Size">Its size in bytes, header included (shallow: not what it references).</param>
 /// <param name="Generation">The generation it is in.</param>
 /// <param name="SegmentKind">The kind of segment (region) holding it.</param>
-public readonly record struct HeapObject(ulong Address, ulong MethodTable, string TypeName, ulong Size, HeapGeneration Generation, HeapSegmentKind SegmentKind)
+public readonly record struct HeapObject(ulong Address, ulong MethodTable, string TypeName, ulong Size, GcHeapGeneration Generation, HeapSegmentKind SegmentKind)
 {
     /// <summary>The dump file the object is in (set by the session that listed it).</summary>
     public string? Source { get; init; }
@@ -94,16 +77,5 @@ public readonly record struct HeapObject(ulong Address, ulong MethodTable, strin
 
     /// <summary>A <c>dumpheap</c> line: "0x7f0a12345678       24 gen0  Contoso.Order".</summary>
     public override string ToString() =>
-        string.Create(CultureInfo.InvariantCulture, $"0x{Address:x} {Size,10:N0} {GenerationName(Generation),-6} {TypeName}");
-
-    /// <summary>The generation as SOS's dumpgen names it (gen0, gen1, gen2, loh, poh, frozen).</summary>
-    internal static string GenerationName(HeapGeneration generation) => generation switch
-    {
-        HeapGeneration.Gen0 => "gen0",
-        HeapGeneration.Gen1 => "gen1",
-        HeapGeneration.Gen2 => "gen2",
-        HeapGeneration.Loh => "loh",
-        HeapGeneration.Poh => "poh",
-        _ => "frozen",
-    };
+        string.Create(CultureInfo.InvariantCulture, $"0x{Address:x} {Size,10:N0} {Generation,-6} {TypeName}");
 }

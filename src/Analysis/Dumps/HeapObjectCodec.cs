@@ -42,7 +42,7 @@ internal static class HeapObjectCodec
             Liveness = Checked<ObjectLiveness>(r.ReadByte()),
         };
         bool hasGeneration = r.ReadBoolean();
-        var generation = Checked<HeapGeneration>(r.ReadByte());
+        var generation = Checked<GcHeapGeneration>(r.ReadByte());
         query = query with { Generation = hasGeneration ? generation : null };
         return (query, new HeapCursor(r.ReadInt32(), r.ReadUInt64()), r.ReadInt32());
     }
@@ -110,11 +110,11 @@ internal static class HeapObjectCodec
             int type = BinaryPrimitives.ReadInt32LittleEndian(record[8..]);
             if ((uint)type >= (uint)table.Count)
                 throw new InvalidDataException($"type index {type} of object {i} is past the batch's {table.Count} types");
-            if (record[20] > (byte)HeapGeneration.Frozen || record[21] > (byte)HeapSegmentKind.Ephemeral)
+            if (record[20] > (byte)GcHeapGeneration.Frozen || record[21] > (byte)HeapSegmentKind.Ephemeral)
                 throw new InvalidDataException($"generation {record[20]} or segment kind {record[21]} of object {i} is out of range");
             var (mt, name) = table[type];
             objects[i] = new HeapObject(BinaryPrimitives.ReadUInt64LittleEndian(record), mt, name, BinaryPrimitives.ReadUInt64LittleEndian(record[12..]),
-                (HeapGeneration)record[20], (HeapSegmentKind)record[21]);
+                (GcHeapGeneration)record[20], (HeapSegmentKind)record[21]);
         }
 
         bool more = r.ReadBoolean();

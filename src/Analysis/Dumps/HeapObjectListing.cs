@@ -240,21 +240,21 @@ internal sealed class HeapObjectLister
 
         private MemoryRange Gen1 { get; }
 
-        public bool MayHold(HeapGeneration generation) => Kind switch
+        public bool MayHold(GcHeapGeneration generation) => Kind switch
         {
-            HeapSegmentKind.Ephemeral => generation is HeapGeneration.Gen0 or HeapGeneration.Gen1 or HeapGeneration.Gen2,
+            HeapSegmentKind.Ephemeral => generation is GcHeapGeneration.Gen0 or GcHeapGeneration.Gen1 or GcHeapGeneration.Gen2,
             _ => GenerationOf(0) == generation,
         };
 
-        public HeapGeneration GenerationOf(ulong address) => Kind switch
+        public GcHeapGeneration GenerationOf(ulong address) => Kind switch
         {
-            HeapSegmentKind.Generation0 => HeapGeneration.Gen0,
-            HeapSegmentKind.Generation1 => HeapGeneration.Gen1,
-            HeapSegmentKind.Generation2 => HeapGeneration.Gen2,
-            HeapSegmentKind.Large => HeapGeneration.Loh,
-            HeapSegmentKind.Pinned => HeapGeneration.Poh,
-            HeapSegmentKind.Frozen => HeapGeneration.Frozen,
-            _ => Gen0.Contains(address) ? HeapGeneration.Gen0 : Gen1.Contains(address) ? HeapGeneration.Gen1 : HeapGeneration.Gen2,
+            HeapSegmentKind.Generation0 => GcHeapGeneration.Gen0,
+            HeapSegmentKind.Generation1 => GcHeapGeneration.Gen1,
+            HeapSegmentKind.Generation2 => GcHeapGeneration.Gen2,
+            HeapSegmentKind.Large => GcHeapGeneration.Large,
+            HeapSegmentKind.Pinned => GcHeapGeneration.Pinned,
+            HeapSegmentKind.Frozen => GcHeapGeneration.Frozen,
+            _ => Gen0.Contains(address) ? GcHeapGeneration.Gen0 : Gen1.Contains(address) ? GcHeapGeneration.Gen1 : GcHeapGeneration.Gen2,
         };
     }
 }

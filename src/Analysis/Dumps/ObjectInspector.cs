@@ -98,7 +98,7 @@ internal sealed class ObjectInspector
         _shown.Add(obj.Address);
         var type = obj.Type!;
         var warnings = new List<string>();
-        string? generation = Generation(obj.Address);
+        var generation = Generation(obj.Address);
         if (type.IsString)
         {
             string text = ReadString(obj.Address, out int length, out bool cut);
@@ -133,7 +133,7 @@ internal sealed class ObjectInspector
             warnings.Add(string.Create(CultureInfo.InvariantCulture, $"References were followed for {MaxFollowed:N0} objects, then no further: ask with a smaller -Depth, or from one of the objects shown."));
     }
 
-    private DumpObject ReadArray(ClrObject obj, ClrType type, string? generation, int depth, int skip, int first)
+    private DumpObject ReadArray(ClrObject obj, ClrType type, GcHeapGeneration? generation, int depth, int skip, int first)
     {
         var warnings = new List<string>();
         var array = obj.AsArray();
@@ -340,20 +340,11 @@ internal sealed class ObjectInspector
         return true;
     }
 
-    private string? Generation(ulong address)
+    private GcHeapGeneration? Generation(ulong address)
     {
         try
         {
-            return _heap.GetSegmentByAddress(address)?.GetGeneration(address) switch
-            {
-                Microsoft.Diagnostics.Runtime.Generation.Generation0 => "gen0",
-                Microsoft.Diagnostics.Runtime.Generation.Generation1 => "gen1",
-                Microsoft.Diagnostics.Runtime.Generation.Generation2 => "gen2",
-                Microsoft.Diagnostics.Runtime.Generation.Large => "LOH",
-                Microsoft.Diagnostics.Runtime.Generation.Pinned => "POH",
-                Microsoft.Diagnostics.Runtime.Generation.Frozen => "frozen",
-                _ => null,
-            };
+            return _heap.GetSegmentByAddress(address) is { } segment ? GcHeapLayouts.GenerationOf(segment, address) : null;
         }
         catch (Exception e) when (DumpEngine.IsEngineFailure(e))
         {

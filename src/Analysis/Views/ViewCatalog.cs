@@ -473,7 +473,7 @@ public static partial class ViewCatalog
         [
             Computed<HeapObject>(nameof(HeapObject.Address), o => Hex(o.Address)) with { Width = 14 },
             Of(nameof(HeapObject.Size)) with { Format = "N0", Width = 11, Alignment = Right },
-            Computed<HeapObject>("Gen", o => HeapObject.GenerationName(o.Generation)) with { Width = 6 },
+            Of("Gen", nameof(HeapObject.Generation)) with { Width = 6 },
             Of(nameof(HeapObject.SegmentKind)) with { Wide = true },
             Of(nameof(HeapObject.TypeName)),
         ]) { Wrap = false };

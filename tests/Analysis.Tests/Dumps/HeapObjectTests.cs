@@ -73,12 +73,12 @@ public sealed class HeapObjectTests
     }
 
     [Theory]
-    [InlineData(HeapGeneration.Gen0, "gen0")]
-    [InlineData(HeapGeneration.Gen1, "gen1")]
-    [InlineData(HeapGeneration.Gen2, "gen2")]
-    [InlineData(HeapGeneration.Loh, "loh")]
-    [InlineData(HeapGeneration.Poh, "poh")]
-    public void EnumerateObjects_OfOneGeneration_EqualsSosDumpgen(HeapGeneration generation, string sosName)
+    [InlineData(GcHeapGeneration.Gen0, "gen0")]
+    [InlineData(GcHeapGeneration.Gen1, "gen1")]
+    [InlineData(GcHeapGeneration.Gen2, "gen2")]
+    [InlineData(GcHeapGeneration.Large, "loh")]
+    [InlineData(GcHeapGeneration.Pinned, "poh")]
+    public void EnumerateObjects_OfOneGeneration_EqualsSosDumpgen(GcHeapGeneration generation, string sosName)
     {
         using var session = DumpSession.Open(Dump, new DumpOpenOptions { NoCache = true });
 
@@ -87,7 +87,7 @@ public sealed class HeapObjectTests
 
         Assert.All(ours, o => Assert.Equal(generation, o.Generation));
         Assert.Equal(sos.OrderBy(r => r.Key), ours.GroupBy(o => o.MethodTable).Select(g => KeyValuePair.Create(g.Key, (g.LongCount(), g.Sum(o => (long)o.Size)))).OrderBy(r => r.Key));
-        if (generation == HeapGeneration.Poh)
+        if (generation == GcHeapGeneration.Pinned)
         {
             // the facts target's 8,192-byte array on the pinned object heap
             Assert.Contains(ours, o => o.SegmentKind == HeapSegmentKind.Pinned && o.TypeName == "System.Byte[]" && o.Size >= 8192);
