@@ -14,18 +14,25 @@ internal static class SosBench
 {
     /// <summary>
     /// The pairs: a name, our pwsh command, SOS's command, and a text both outputs must contain. In the commands,
-    /// {dump} is the dump's path (quoted for pwsh), {type} the bulk target's node type, {address} the address of the
+    /// {dump} is the dump's path (quoted for pwsh), {type} the bulk target's node type, {tag} its tag type (a tenth of the nodes), {address} the address of the
     /// array of chunks that holds every node (found with ClrMD when a pair uses it).
     /// </summary>
     private static readonly SosPair[] Pairs =
     [
         new("Get-HeapTop vs dumpheap -stat", "Get-HeapTop -Path {dump}", "dumpheap -stat", "BulkNode"),
-        // new("Get-HeapObject vs dumpheap -type", "Get-HeapObject -Path {dump} -TypeName {type} | Measure-Object", "dumpheap -type {type}", "BulkNode"),
-        // new("Measure-DumpObject vs objsize", "Measure-DumpObject -Path {dump} -Address {address}", "objsize {address}", null),
+        // a type with a tenth of the nodes (1M on the 10M dump), every object listed: SOS prints one line per object, ours
+        // writes one object per object to the pipeline, counted by Measure-Object
+        new("Get-HeapObject vs dumpheap -type", "(Get-HeapObject -Path {dump} -TypeName {tag} | Measure-Object).Count", "dumpheap -type {tag}", null),
+        // objsize lists every object it reaches; -stat only sums them by type, SOS's fastest way to the same total
+        new("Measure-DumpObject vs objsize", "Measure-DumpObject -Path {dump} -Address {address}", "objsize {address}", null),
+        new("Measure-DumpObject vs objsize -stat", "Measure-DumpObject -Path {dump} -Address {address}", "objsize -stat {address}", null),
     ];
 
     /// <summary>The bulk target's node type (tests/TestTargets/DumpTarget, "bulk" mode).</summary>
-    private const string NodeType = "BulkNode";
+    private const string NodeType = "DumpTarget.BulkNode";
+
+    /// <summary>The bulk target's tag type: one per ten nodes.</summary>
+    private const string TagType = "DumpTarget.BulkTag";
 
     private sealed record SosPair(string Name, string Ours, string Sos, string? Expect);
 
@@ -37,6 +44,7 @@ internal static class SosBench
         string Fill(string command, bool forPwsh) => command
             .Replace("{dump}", forPwsh ? "'" + dump.Replace("'", "''", StringComparison.Ordinal) + "'" : dump, StringComparison.Ordinal)
             .Replace("{type}", NodeType, StringComparison.Ordinal)
+            .Replace("{tag}", TagType, StringComparison.Ordinal)
             .Replace("{address}", command.Contains("{address}", StringComparison.Ordinal) ? address.Value : "", StringComparison.Ordinal);
 
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -60,6 +68,8 @@ internal static class SosBench
                     ok = false;
                 }
 
+                if (round == 1)
+                    Console.WriteLine($"    ours ends: {LastLine(oOut)}\n    SOS ends:  {LastLine(sOut)}");
                 oursMs.Add(o);
                 sosMs.Add(s);
             }
@@ -92,6 +102,9 @@ internal static class SosBench
             throw new InvalidOperationException($"{file} {string.Join(' ', args)} exited with {p.ExitCode}:\n{Tail(output)}\n{Tail(error.Result)}");
         return (sw.Elapsed.TotalMilliseconds, output + error.Result);
     }
+
+    private static string LastLine(string text) =>
+        text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault(l => l != ">" && !l.StartsWith("exit", StringComparison.Ordinal)) ?? "";
 
     private static string Tail(string text) => text.Length <= 3000 ? text : "…" + text[^3000..];
 

@@ -60,6 +60,10 @@ public sealed partial class KernelNotebookTests(ITestOutputHelper output)
             Assert.Contains($"Contoso.Orders.CachedReport: +{GrowthDumps.GrowBy:N0} objects", text);
             Assert.Matches(@"Live heap: [\d.]+ MB -> [\d.]+ MB \(\+[\d.]+ MB\)", text);
             Assert.Contains($"{GrowthDumps.GrowBy:N0} x static DumpTarget.Program.s_cache → System.Collections.Generic.List<Contoso.Orders.CachedReport> ._items", text);
+            // a closer look: one grown object keeps itself and its body array; the list that holds them all
+            Assert.Matches(@"Contoso\.Orders\.CachedReport at 0x[0-9a-f]+ keeps 2 objects \(([\d,]+) bytes\) reachable, \1 bytes retained", text);
+            Assert.Contains($"System.Collections.Generic.List<Contoso.Orders.CachedReport> at 0x", text);
+            Assert.Contains($" holds {GrowthDumps.GrowBy:N0} entries; the first: ", text);
         }),
         ["gc-pauses.ipynb"] = (() => new() { ["TracePath"] = s_trace.Value }, text =>
         {

@@ -11,6 +11,8 @@ public static class TargetFacts
     public const string InvoiceType = "Contoso.Orders.Invoice";
     public const int InvoiceCount = 777;
     public const string BulkNodeType = "DumpTarget.BulkNode";
+    public const string BulkTagType = "DumpTarget.BulkTag"; // one per BulkNodesPerTag nodes, in bulk mode
+    public const int BulkNodesPerTag = 10;
 
     public const string AccountLockType = "Contoso.Sync.AccountLock";
     public const string LockType = "System.Threading.Lock";

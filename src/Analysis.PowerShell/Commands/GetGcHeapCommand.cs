@@ -34,8 +34,11 @@ namespace Analysis.PowerShell.Commands;
 /// <para>The regions of generation 2, with the bytes of objects and of free space in each.</para>
 /// </example>
 /// <example>
-/// <code>Get-GcHeap ./app.dmp -Address 0x7f3a2c0410a8</code>
-/// <para>Which generation the object at that address is in.</para>
+/// <code>Get-HeapObject ./app.dmp -TypeName 'Contoso.Inspect.InspectedOrder' | Get-GcHeap ./app.dmp</code>
+/// <para>
+/// Which heap, generation and segment each order is in (SOS gcwhere). -Address also takes an address as SOS prints it
+/// (7f3a2c0410a8 or 0x7f3a2c0410a8).
+/// </para>
 /// </example>
 [Cmdlet(VerbsCommon.Get, "GcHeap", DefaultParameterSetName = DumpSet)]
 [OutputType(typeof(GcGenerationStat), typeof(GcSegmentStat), typeof(GcAddressInfo))]

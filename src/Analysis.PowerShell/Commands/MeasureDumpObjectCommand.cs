@@ -23,15 +23,26 @@ namespace Analysis.PowerShell.Commands;
 /// </para>
 /// </remarks>
 /// <example>
-/// <code>Measure-DumpObject ./app.dmp -Address 0x7f3a2c0410a8</code>
-/// <para>How many bytes and objects the object at that address keeps reachable.</para>
+/// <code>
+/// $d = Open-Dump ./app.dmp
+/// $archive = Get-HeapObject -Dump $d -TypeName 'Contoso.Retention.ReportArchive' -First 1
+/// Measure-DumpObject -Dump $d -Address $archive.Address
+/// </code>
+/// <para>
+/// How many bytes and objects the archive keeps reachable. -Address also takes an address as SOS prints it
+/// (7f3a2c0410a8 or 0x7f3a2c0410a8).
+/// </para>
 /// </example>
 /// <example>
 /// <code>
 /// $d = Open-Dump ./app.dmp
-/// ($d | Get-GcRoot -TypeName 'Contoso.Retention.SessionRegistry').Addresses | Measure-DumpObject -Dump $d -Retained
+/// $d | Get-GcRoot -TypeName 'System.Collections.Generic.Dictionary&lt;System.Int32, Contoso.Retention.CustomerSession&gt;' |
+///     Measure-DumpObject -Dump $d -Retained
 /// </code>
-/// <para>What the registry keeps reachable, and how much of it only the registry keeps alive.</para>
+/// <para>
+/// What the session registry's dictionary keeps reachable, and how much of it only the dictionary keeps alive (the
+/// Addresses of a root path bind to -Address).
+/// </para>
 /// </example>
 /// <example>
 /// <code>

@@ -109,6 +109,8 @@ public sealed class DumpIsolationTests
         // the next question: a new worker opens the dump again and answers
         var heap = session.GetHeapStatistics();
         Assert.True(heap.TotalCount > DumpSet.BulkObjectCount);
+        Assert.Equal(DumpSet.BulkObjectCount, Assert.Single(heap.Types, t => t.TypeName == TargetFacts.BulkNodeType).Count);
+        Assert.Equal(DumpSet.BulkObjectCount / TargetFacts.BulkNodesPerTag, Assert.Single(heap.Types, t => t.TypeName == TargetFacts.BulkTagType).Count);
         Assert.NotEqual(first, session.WorkerProcessId);
         Assert.Contains(session.Warnings, w => w.Contains("worker process reading this dump ended", StringComparison.Ordinal));
         Assert.NotEmpty(session.GetThreads());

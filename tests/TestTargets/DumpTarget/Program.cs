@@ -1,7 +1,7 @@
 // Test target: builds a process state with facts the tests know exactly, prints READY and waits
 // until it is killed. Modes:
 //   facts      (default) leaked objects, a 3-thread deadlock, a thread inside a catch, waiting/named threads
-//   bulk <n>   n live small objects (benchmark heap), plus the facts of "facts" mode
+//   bulk <n>   n live small objects (benchmark heap) and n/10 BulkTag objects, plus the facts of "facts" mode
 //   crash      an unhandled exception on a named thread ends the process (Crash.cs); no READY
 //   oom        an unhandled OutOfMemoryException on a named thread (run it under DOTNET_GCHeapHardLimit); no READY
 // Options: --watch-stdin   exit when standard input closes (the parent test host died)
@@ -19,6 +19,7 @@ public static class Program
     public const int SpreadChunks = 12;
     public const int SpreadLinesPerChunk = 25;
     public const int InvoiceCount = 777;
+    public const int BulkNodesPerTag = 10;
 
     // Rooted so nothing here is collected before the dump.
     private static readonly List<object> s_roots = new();
@@ -189,7 +190,8 @@ public static class Program
 
     private static object BulkNodes(int n)
     {
-        // n small objects in a linked chain of arrays: every node is live.
+        // n small objects in a linked chain of arrays: every node is live; and one BulkTag per ten nodes, in one array
+        // (a type with a tenth of the objects: what the benchmark lists by type name against SOS dumpheap -type).
         var chunks = new BulkNode[(n + 65535) / 65536][];
         int made = 0;
         for (int c = 0; c < chunks.Length; c++)
@@ -199,6 +201,11 @@ public static class Program
             for (int i = 0; i < size; i++)
                 chunks[c][i] = new BulkNode(made++);
         }
+
+        var tags = new BulkTag[n / BulkNodesPerTag];
+        for (int i = 0; i < tags.Length; i++)
+            tags[i] = new BulkTag(i);
+        s_roots.Add(tags);
         return chunks;
     }
 
@@ -211,6 +218,11 @@ public static class Program
 }
 
 internal sealed class BulkNode(int value)
+{
+    public int Value = value;
+}
+
+internal sealed class BulkTag(int value)
 {
     public int Value = value;
 }
