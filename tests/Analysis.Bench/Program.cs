@@ -55,7 +55,7 @@ public static class Program
         if (args.Length >= 6 && args[0] == "measure-gcroot")
             return GcRootBench.Measure(args[1], args[2], ulong.Parse(args[3], CultureInfo.InvariantCulture), ulong.Parse(args[4], CultureInfo.InvariantCulture), args[5]);
         if (args.Length >= 3 && args[0] == "sos")
-            return SosBench.Run(args[1], args[2], args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 3);
+            return SosBench.Run(args[1], args[2], args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 3, args.Length > 4 ? args[4] : null);
         if (args.Length >= 2 && args[0] == "rss")
             return ChildRss.Run(args[1..]);
         Console.Error.WriteLine("usage: Analysis.Bench heaptop <dump> [rounds] | tracegen <TraceTarget.dll> <out.nettrace> <seconds> | trace <file.nettrace> <dotnet-trace> [rounds]");

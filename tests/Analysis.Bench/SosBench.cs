@@ -8,7 +8,7 @@ namespace Analysis.Bench;
 /// Whole processes against SOS, as a user meets them: our command in real pwsh with the module imported
 /// (<c>dotnet pwsh -NoProfile -c "Import-Module …; …"</c>) against <c>dotnet dotnet-dump analyze &lt;dump&gt; -c … -c exit</c>
 /// (the local tools), alternating, median of the rounds for each, in one run; prints each pair's ratio.
-///   Analysis.Bench sos &lt;dump&gt; &lt;Analysis.psd1&gt; [rounds]   (run from the repository, where the tool manifest is)
+///   Analysis.Bench sos &lt;dump&gt; &lt;Analysis.psd1&gt; [rounds] [only pairs whose name contains this]   (run from the repository, where the tool manifest is)
 /// </summary>
 internal static class SosBench
 {
@@ -36,7 +36,8 @@ internal static class SosBench
 
     private sealed record SosPair(string Name, string Ours, string Sos, string? Expect);
 
-    public static int Run(string dump, string manifest, int rounds)
+    /// <param name="only">Runs only the pairs whose name contains this text (all when null).</param>
+    public static int Run(string dump, string manifest, int rounds, string? only = null)
     {
         dump = Path.GetFullPath(dump);
         manifest = Path.GetFullPath(manifest);
@@ -51,7 +52,7 @@ internal static class SosBench
             $"whole processes on {Path.GetFileName(dump)} ({new FileInfo(dump).Length / (1024 * 1024):N0} MB): ours = dotnet pwsh -NoProfile -c \"Import-Module Analysis; <command>\", SOS = dotnet dotnet-dump analyze <dump> -c <command> -c exit; median of {rounds}, {Environment.ProcessorCount} cores"));
         bool ok = true;
         var rows = new List<(SosPair Pair, double Ours, double Sos)>();
-        foreach (var pair in Pairs)
+        foreach (var pair in Pairs.Where(p => only is null || p.Name.Contains(only, StringComparison.OrdinalIgnoreCase)))
         {
             string ours = $"$ErrorActionPreference = 'Stop'; Import-Module '{manifest.Replace("'", "''", StringComparison.Ordinal)}'; {Fill(pair.Ours, forPwsh: true)}";
             string sos = Fill(pair.Sos, forPwsh: false);
@@ -112,7 +113,9 @@ internal static class SosBench
     private static ulong ChunksAddress(string dump)
     {
         using var target = DataTarget.LoadDump(dump);
-        using var runtime = target.ClrVersions[0].CreateRuntime();
+        // the bench's dumps come from this runtime: its DAC reads them (ClrMD does not look one up on Linux)
+        string dac = Path.Combine(System.Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), "libmscordaccore.so");
+        using var runtime = target.ClrVersions[0].CreateRuntime(dac, ignoreMismatch: true); // an ELF core records no version for ClrMD to match
         return runtime.Heap.EnumerateObjects().First(o => o.Type?.Name == NodeType + "[][]").Address;
     }
 }
