@@ -20,19 +20,6 @@ internal sealed partial class DumpEngine
     {
         ThrowIfClosed();
         RequireHeap("questions about single objects and collections");
-        _objectsGate.Wait(cancellationToken);
-        try
-        {
-            ThrowIfClosed();
-            return work();
-        }
-        catch (Exception e) when (IsEngineFailure(e))
-        {
-            throw ReadFailure(what, e);
-        }
-        finally
-        {
-            _objectsGate.Release();
-        }
+        return WithGate(_objectsGate, work, what, cancellationToken);
     }
 }

@@ -448,9 +448,12 @@ internal sealed partial class DumpEngine : DumpReader
         }
     }
 
-    private T WithGraphGate<T>(Func<T> work, string what, CancellationToken cancellationToken)
+    private T WithGraphGate<T>(Func<T> work, string what, CancellationToken cancellationToken) => WithGate(_graphGate, work, what, cancellationToken);
+
+    /// <summary>Runs <paramref name="work"/> holding <paramref name="gate"/>, the engine's failures as one ReadFailed naming <paramref name="what"/>.</summary>
+    private T WithGate<T>(SemaphoreSlim gate, Func<T> work, string what, CancellationToken cancellationToken)
     {
-        _graphGate.Wait(cancellationToken);
+        gate.Wait(cancellationToken);
         try
         {
             ThrowIfClosed();
@@ -462,7 +465,7 @@ internal sealed partial class DumpEngine : DumpReader
         }
         finally
         {
-            _graphGate.Release();
+            gate.Release();
         }
     }
 
@@ -603,21 +606,7 @@ internal sealed partial class DumpEngine : DumpReader
         ThrowIfClosed();
         RequireHeap("object listings");
         var liveness = query.Liveness == ObjectLiveness.All ? null : Liveness(progress, cancellationToken);
-        _heapGate.Wait(cancellationToken);
-        try
-        {
-            ThrowIfClosed();
-            _lister ??= new HeapObjectLister(_runtime);
-            return _lister.Read(query, liveness, from, max, cancellationToken);
-        }
-        catch (Exception e) when (IsEngineFailure(e))
-        {
-            throw ReadFailure("listing objects", e);
-        }
-        finally
-        {
-            _heapGate.Release();
-        }
+        return WithGate(_heapGate, () => (_lister ??= new HeapObjectLister(_runtime)).Read(query, liveness, from, max, cancellationToken), "listing objects", cancellationToken);
     }
 
     /// <summary>Per-type statistics of only the live or only the dead objects (all objects: <see cref="GetHeapStatistics(IProgress{WorkProgress}?, CancellationToken)"/>).</summary>
