@@ -88,6 +88,8 @@ public static class TargetFacts
     public static readonly string[] InspectedTags = ["urgent", "fragile", "gift"];
     public const int InspectedLongNoteLength = 10_000;
     public const string ShippingLabelType = "Contoso.Inspect.ShippingLabel";
+    public const string GeoPointType = "Contoso.Inspect.GeoPoint";
+    public const string HomeStatic = "Contoso.Inspect.Inspectables.Home"; // the one boxed GeoPoint: a struct static
     public static readonly string[] InspectNames = ["alpha", "beta", "gamma"];
     public static readonly (string Key, int Value)[] InspectStock = [("apple", 3), ("pear", 5), ("plum", 7)];
     public static readonly int[] InspectPrimes = [2, 3, 5, 7, 11];

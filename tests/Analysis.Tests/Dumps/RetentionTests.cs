@@ -55,6 +55,17 @@ public class RetentionTests
     }
 
     [Fact]
+    public void RootPaths_OfABoxedStructStatic_NameTheStaticField_NotTheRuntimesStaticsArray()
+    {
+        using var session = Open();
+        var query = session.FindRootPaths(TargetFacts.GeoPointType);
+        var path = Assert.Single(query.Paths);
+        Assert.Equal(GcRootKind.Static, path.RootKind);
+        Assert.Equal("static " + TargetFacts.HomeStatic, path.Root);
+        Assert.Equal(TargetFacts.GeoPointType, Assert.Single(path.Hops).TypeName);
+    }
+
+    [Fact]
     public void RootPaths_PreferTheStaticOverAThreadsLocal()
     {
         // In the growth target the cache list is held by the static DumpTarget.Program.s_cache and, while the stdin

@@ -92,6 +92,7 @@ namespace Contoso.Inspect
         public static Stack<string>? Undo;
         public static Dictionary<int, ShippingLabel>? Labels;
         public static byte[]? PinnedOnHeap;
+        public static GeoPoint Home = new(51.5072, -0.1276); // a struct static: the runtime keeps it boxed, the box in its statics array
         public static object? WeakTarget;
         private static readonly List<GCHandle> s_handles = new();
 
