@@ -31,7 +31,8 @@ internal readonly record struct Frame(FrameKind Kind, int Id, byte[] Payload);
 /// </summary>
 internal static class WorkerProtocol
 {
-    public const int Version = 1;
+    // 2: root paths carry their tier; objects, collections, sizes, layout, handles, object batches, out-of-memory (issue 14)
+    public const int Version = 2;
     public const int HeaderSize = 9;
 
     /// <summary>The largest frame anyone may send: the largest array .NET makes.</summary>
