@@ -82,12 +82,40 @@ public class SizeCmdletTests
             """, Vars(("d", HeapDump)));
 
         Assert.Empty(r.Errors);
-        string Group(string kind)
+        string Group(string kind, string type = TargetFacts.ShippingLabelType)
         {
-            var labels = sos.Where(h => h.Kind == kind && h.TypeName == TargetFacts.ShippingLabelType).ToArray();
-            return Line(kind, TargetFacts.ShippingLabelType, labels.Length, labels.Sum(h => h.Size));
+            var labels = sos.Where(h => h.Kind == kind && h.TypeName == type).ToArray();
+            return Line(kind, type, labels.Length, labels.Sum(h => h.Size));
         }
 
-        Assert.Equal([sos.Count.ToString(CultureInfo.InvariantCulture), Group("WeakShort"), Group("Strong"), sos.Count.ToString(CultureInfo.InvariantCulture), "0"], r.Strings);
+        Assert.Equal([sos.Count.ToString(CultureInfo.InvariantCulture), Group("WeakShort"), Group("Strong"), Group("Strong", TargetFacts.LeakedBufferType), sos.Count.ToString(CultureInfo.InvariantCulture), "0"], r.Strings);
+    }
+
+    [Fact]
+    public void GetDumpHandlesLeaked_GroupsAndListsOnlyTheDroppedHandle_OfSosGchandles_AndPipesItsObject()
+    {
+        var buffer = SosAnswers.Gchandles(HeapDump).Single(h => h.TypeName == TargetFacts.LeakedBufferType);
+        Assert.Equal("Strong", buffer.Kind);
+        using var host = new PwshHost();
+
+        var r = host.Run("""
+            $s = Open-Dump $d
+            Get-DumpHandles $s -Leaked | ForEach-Object { '{0}|{1}|{2}|{3}' -f $_.Kind, $_.TypeName, $_.Count, $_.TotalSize }
+            Get-DumpHandles $s -Leaked -List | ForEach-Object { '{0:x}|{1:x}|{2}' -f $_.HandleAddress, $_.Address, $_.IsLeaked }
+            @(Get-DumpHandles $s -Leaked -Kind Pinned).Count
+            @(Get-DumpHandles $s -List -Kind Strong -TypeName 'Contoso.Inspect.Shipping*' | Where-Object IsLeaked -ne $null).Count
+            Get-DumpHandles $s -Leaked -List | Measure-DumpObject -Dump $s | ForEach-Object { '{0}|{1}' -f $_.TypeName, $_.ReachableCount }
+            """, Vars(("d", HeapDump)));
+
+        Assert.Empty(r.Errors);
+        Assert.Equal(
+            [
+                Line("Strong", TargetFacts.LeakedBufferType, 1, buffer.Size),
+                Line(buffer.Address.ToString("x", CultureInfo.InvariantCulture), buffer.Object.ToString("x", CultureInfo.InvariantCulture), "True"),
+                "0",
+                "0", // the plain listing does not search
+                Line(TargetFacts.LeakedBufferType, 2), // the buffer and its byte[]
+            ],
+            r.Strings);
     }
 }

@@ -63,4 +63,16 @@ public sealed class SizeCmdletTests : IDisposable
         Assert.Equal(sos, r.Output.Take(split).Order(StringComparer.Ordinal));
         Assert.Equal($"{TargetFacts.PinnedBufferBytes + 24}|True", Assert.Single(r.Output.Skip(split + 1)));
     }
+
+    [Fact]
+    public void GetDumpHandlesLeaked_ListsTheDroppedHandle_OfSosGchandles()
+    {
+        var buffer = SosAnswers.Gchandles(Dump).Single(h => h.TypeName == TargetFacts.LeakedBufferType);
+
+        var r = _pwsh.Run("Get-DumpHandles -Path $d -Leaked -List | ForEach-Object { '{0}|{1:x}|{2}|{3}' -f $_.Kind, $_.HandleAddress, $_.TypeName, $_.IsLeaked }",
+            new Dictionary<string, object?> { ["d"] = Dump });
+
+        Assert.Empty(r.Errors);
+        Assert.Equal(string.Create(CultureInfo.InvariantCulture, $"{buffer.Kind}|{buffer.Address:x}|{TargetFacts.LeakedBufferType}|True"), Assert.Single(r.Output));
+    }
 }

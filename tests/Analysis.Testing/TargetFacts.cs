@@ -114,4 +114,8 @@ public static class TargetFacts
     // Inspection (InspectText.cs): a string with control characters and a lone surrogate.
     public const string InspectAwkwardType = "Contoso.Inspect.AwkwardText";
     public const string InspectAwkwardText = "tab\there\nbell\u0007 esc\u001b[31m lone\ud800 end";
+
+    // A leaked GC handle (InspectLeak.cs): a strong handle to a LeakedBuffer whose value nothing holds.
+    public const string LeakedBufferType = "Contoso.Inspect.LeakedBuffer";
+    public const int LeakedBufferBytes = 1_000;
 }

@@ -15,7 +15,13 @@ namespace Analysis.PowerShell.Commands;
 /// <para>
 /// Pinned objects in the young generations are a classic cause of fragmentation (the GC cannot move them and leaves
 /// free space around them): see PinsEphemeral, and Get-GcHeap for the free space. A growing count of handles of one
-/// kind and type between two dumps is a handle leak (what SOS gchandleleaks looks for).
+/// kind and type between two dumps is a handle leak.
+/// </para>
+/// <para>
+/// With -Leaked, only the strong and pinned handles whose value (the GCHandle's IntPtr) appears nowhere in the dump's
+/// memory, as SOS gchandleleaks finds them: no object field, stack or native structure holds the handle, so the program
+/// can never free it and its object stays alive for good. The first -Leaked reads every memory segment of the dump once
+/// (Linux core dumps only); a stale copy of the value in dead memory hides a leak, so compare counts over time.
 /// </para>
 /// </remarks>
 /// <example>
@@ -37,6 +43,10 @@ namespace Analysis.PowerShell.Commands;
 /// </code>
 /// <para>Which kinds of handles grew between two dumps (a handle leak).</para>
 /// </example>
+/// <example>
+/// <code>Get-DumpHandles ./app.dmp -Leaked -List | Select-Object Kind, HandleAddress, TypeName, Size</code>
+/// <para>The handles no memory of the program refers to any more (SOS gchandleleaks): leaked, never to be freed.</para>
+/// </example>
 [Cmdlet(VerbsCommon.Get, "DumpHandles", DefaultParameterSetName = DumpSet)]
 [OutputType(typeof(HandleGroup), typeof(DumpHandle))]
 public sealed class GetDumpHandlesCommand : DumpCmdlet
@@ -57,9 +67,30 @@ public sealed class GetDumpHandlesCommand : DumpCmdlet
     [Parameter]
     public SwitchParameter List { get; set; }
 
+    /// <summary>Only the leaked handles: strong and pinned handles whose value no memory of the dump holds (SOS gchandleleaks).</summary>
+    [Parameter]
+    public SwitchParameter Leaked { get; set; }
+
     /// <inheritdoc/>
     protected override void ProcessDump(DumpSession session)
     {
+        if (Leaked)
+        {
+            const string searching = "Searching the dump's memory for GC handle values";
+            if (List)
+            {
+                foreach (var handle in RunWithProgress(searching, (p, ct) => session.GetLeakedHandles(Kind, TypeName, p, ct)))
+                    WriteResult(handle);
+            }
+            else
+            {
+                foreach (var group in RunWithProgress(searching, (p, ct) => session.GetLeakedHandleGroups(Kind, TypeName, p, ct)))
+                    WriteResult(group);
+            }
+
+            return;
+        }
+
         if (List)
         {
             foreach (var handle in RunWithProgress("Reading the GC handles", (_, ct) => session.GetHandles(Kind, TypeName, ct)))

@@ -121,10 +121,11 @@ internal static partial class DumpCodec
             w.Write(h.DependentAddress);
             w.WriteOptional(h.DependentType);
             w.Write(h.ReferenceCount);
+            w.Write((sbyte)(h.IsLeaked is { } leaked ? (leaked ? 1 : 0) : -1));
         });
 
     public static ItemList<DumpHandle> ReadHandles(BinaryReader r) =>
-        ReadList(r, 42, r => new DumpHandle
+        ReadList(r, 43, r => new DumpHandle
         {
             HandleAddress = r.ReadUInt64(),
             Kind = (GcHandleKind)r.ReadInt32(),
@@ -135,6 +136,7 @@ internal static partial class DumpCodec
             DependentAddress = r.ReadUInt64(),
             DependentType = r.ReadOptional(),
             ReferenceCount = r.ReadUInt32(),
+            IsLeaked = r.ReadSByte() switch { 1 => true, 0 => false, _ => null },
         });
 
     private static void WriteOptionalInt64(BinaryWriter w, long? value)

@@ -79,4 +79,9 @@ internal abstract class DumpReader : IDisposable
 
     /// <summary>Per-type statistics of only the live or only the dead objects (from the object graph; cached).</summary>
     public abstract HeapStatistics GetHeapStatistics(ObjectLiveness liveness, IProgress<WorkProgress>? progress, CancellationToken cancellationToken);
+
+    // ---- leaked GC handles (gchandleleaks)
+
+    /// <summary>Every GC handle, the strong and pinned ones marked leaked or not by a search of the dump's memory (cached).</summary>
+    public abstract ItemList<DumpHandle> GetHandleLeaks(IProgress<WorkProgress>? progress, CancellationToken cancellationToken);
 }

@@ -35,6 +35,7 @@ internal static class DumpService
     public const string InspectCollection = "dump.collection";
     public const string Objects = "dump.objects";
     public const string HeapByLiveness = "dump.heapbyliveness";
+    public const string HandleLeaks = "dump.handleleaks";
 
     /// <summary>The operations, by name, for the worker program to serve (<see cref="WorkerServer.Serve"/>).</summary>
     public static IEnumerable<KeyValuePair<string, WorkerOperation>> Operations =>
@@ -79,6 +80,7 @@ internal static class DumpService
             HeapObjectCodec.WriteBatch(a, e.ReadObjects(query, from, max, p, c));
         })),
         new(HeapByLiveness, Answer((e, a, p, c, r) => HeapObjectCodec.WriteStatistics(a, e.GetHeapStatistics((ObjectLiveness)r.ReadByte(), p, c)))),
+        new(HandleLeaks, Answer((e, a, p, c) => DumpCodec.WriteHandles(a, e.GetHandleLeaks(p, c)))),
     ];
 
     private static DumpEngine? s_engine;

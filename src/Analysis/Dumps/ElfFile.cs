@@ -47,6 +47,9 @@ internal sealed class ElfFile
     /// <summary>Number of program headers.</summary>
     public int ProgramHeaderCount { get; private init; }
 
+    /// <summary>The PT_LOAD segments with bytes in the file (a core's memory): file offset, bytes in the file, virtual address.</summary>
+    public IReadOnlyList<(long Offset, long Size, ulong Address)> LoadSegments { get; private init; } = [];
+
     /// <summary>Number of PT_NOTE segments (a core's threads, auxiliary vector and file list live in them).</summary>
     public int NoteSegmentCount => _notes.Count;
 
@@ -127,6 +130,7 @@ internal sealed class ElfFile
         long phoff = (long)rawPhoff;
         long required = phoff + tableSize;
         var notes = new List<(long, long)>();
+        var loads = new List<(long, long, ulong)>();
         if (phnum > 0)
         {
             var table = new byte[tableSize];
@@ -142,15 +146,17 @@ internal sealed class ElfFile
             {
                 ReadOnlySpan<byte> ph = table.AsSpan(i * phentsize, phentsize);
                 uint ptype = BinaryPrimitives.ReadUInt32LittleEndian(ph);
-                ulong offset, filesz;
+                ulong offset, filesz, vaddr;
                 if (is64)
                 {
                     offset = BinaryPrimitives.ReadUInt64LittleEndian(ph[8..]);
+                    vaddr = BinaryPrimitives.ReadUInt64LittleEndian(ph[16..]);
                     filesz = BinaryPrimitives.ReadUInt64LittleEndian(ph[32..]);
                 }
                 else
                 {
                     offset = BinaryPrimitives.ReadUInt32LittleEndian(ph[4..]);
+                    vaddr = BinaryPrimitives.ReadUInt32LittleEndian(ph[8..]);
                     filesz = BinaryPrimitives.ReadUInt32LittleEndian(ph[16..]);
                 }
 
@@ -169,10 +175,12 @@ internal sealed class ElfFile
 
                 if (ptype == PtNote && filesz > 0)
                     notes.Add(((long)offset, (long)filesz));
+                if (ptype == PtLoad && filesz > 0)
+                    loads.Add(((long)offset, (long)filesz, vaddr));
             }
         }
 
-        return new ElfFile(is64, type, machine, required, notes) { ProgramHeaderCount = phnum };
+        return new ElfFile(is64, type, machine, required, notes) { ProgramHeaderCount = phnum, LoadSegments = loads };
     }
 
     /// <summary>The GNU build id of an ELF file on disk (executable or shared object), or null.</summary>

@@ -61,6 +61,13 @@ public sealed record DumpHandle
     /// <summary>For a ref-counted handle: its count.</summary>
     public uint ReferenceCount { get; init; }
 
+    /// <summary>
+    /// Whether the handle looks leaked (SOS gchandleleaks): a strong or pinned handle whose value (the GCHandle's
+    /// IntPtr) appears nowhere in the dump's memory (no object field, stack or native structure holds it), so the
+    /// program can never free it. Null when not searched: other kinds, or handles read without the memory search.
+    /// </summary>
+    public bool? IsLeaked { get; init; }
+
     /// <summary>Whether the handle pins its object (pinned and async-pinned handles).</summary>
     public bool IsPinning => Kind is GcHandleKind.Pinned or GcHandleKind.AsyncPinned;
 
@@ -72,7 +79,7 @@ public sealed record DumpHandle
 
     /// <summary>"Pinned 0x… → 0x… System.Byte[] (4,120 bytes, Gen0)".</summary>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture,
-        $"{Kind} 0x{HandleAddress:x} -> 0x{Address:x} {TypeName ?? "(cleared)"} ({Size:N0} bytes{(Generation is { } g ? ", " + g : "")}){(DependentAddress != 0 ? $" keeps 0x{DependentAddress:x} {DependentType} alive" : "")}");
+        $"{Kind} 0x{HandleAddress:x} -> 0x{Address:x} {TypeName ?? "(cleared)"} ({Size:N0} bytes{(Generation is { } g ? ", " + g : "")}){(DependentAddress != 0 ? $" keeps 0x{DependentAddress:x} {DependentType} alive" : "")}{(IsLeaked == true ? " leaked" : "")}");
 }
 
 /// <summary>GC handles of one kind holding objects of one type (SOS <c>gchandles -stat</c>, by type).</summary>

@@ -148,6 +148,7 @@ public static class Program
 
         // 11. Objects, collections and GC handles with known contents (Inspect.cs).
         Contoso.Inspect.Inspectables.SetUp();
+        Contoso.Inspect.Leaks.SetUp(); // and a leaked GC handle (InspectLeak.cs)
 
         // Wait until all three workers are blocked on their second lock.
         var deadline = DateTime.UtcNow.AddSeconds(30);
