@@ -112,4 +112,17 @@ public static class TargetFacts
     // Inspection (InspectText.cs): a string with control characters and a lone surrogate.
     public const string InspectAwkwardType = "Contoso.Inspect.AwkwardText";
     public const string InspectAwkwardText = "tab\there\nbell\u0007 esc\u001b[31m lone\ud800 end";
+
+    // Inspection (InspectMore.cs): Nullable and DateTimeOffset fields, a LinkedList, a two-dimensional array.
+    public const string InspectMoreType = "Contoso.Inspect.MoreInspectables";
+    public const string InspectScheduleType = "Contoso.Inspect.Schedule";
+    public const int InspectScheduleRetries = 3;
+    public static readonly DateTime InspectScheduleDue = new(2026, 12, 24, 18, 0, 0, DateTimeKind.Utc);
+    public static readonly (double Lat, double Lon) InspectSchedulePin = (46.2044, 6.1432);
+    public static readonly DateTimeOffset InspectScheduleOpened = new(2026, 11, 28, 13, 45, 30, TimeSpan.FromMinutes(90));
+    public static readonly DateTimeOffset InspectScheduleClosed = new(2026, 11, 29, 8, 0, 0, TimeSpan.FromHours(-5));
+    public static readonly string[] InspectRoute = ["Genève", "Basel", "Zürich", "Chur"]; // "Bern" removed
+    public const int InspectGridRows = 3;
+    public const int InspectGridColumns = 4;
+    public static int InspectGridValue(int row, int column) => (10 * row) + column;
 }

@@ -6,9 +6,9 @@ namespace Analysis.Dumps;
 /// <summary>What kind of value a field, an array element or a collection entry holds.</summary>
 public enum DumpValueKind
 {
-    /// <summary>A null reference.</summary>
+    /// <summary>A null reference, or a Nullable without a value.</summary>
     Null,
-    /// <summary>A number, bool, char, decimal, Guid, DateTime, TimeSpan or pointer-sized integer, as its .NET value.</summary>
+    /// <summary>A number, bool, char, decimal, Guid, DateTime, DateTimeOffset, TimeSpan or pointer-sized integer, as its .NET value (a Nullable of one that has a value, too).</summary>
     Primitive,
     /// <summary>An enum: the value is its name ("Shipped", "Web, Store"), or the number when no name matches.</summary>
     Enum,
@@ -59,8 +59,8 @@ public class DumpValue
     public string TypeName { get; init; } = "";
 
     /// <summary>
-    /// The value as .NET reads it: the primitive (int, long, bool, char, double, float, decimal, Guid, DateTime, TimeSpan,
-    /// long for nint …), the enum's name, the string's text (at most the cap; see <see cref="IsTruncated"/>), the unboxed value of a
+    /// The value as .NET reads it: the primitive (int, long, bool, char, double, float, decimal, Guid, DateTime,
+    /// DateTimeOffset, TimeSpan, long for nint …; a Nullable's value, declared as the Nullable), the enum's name, the string's text (at most the cap; see <see cref="IsTruncated"/>), the unboxed value of a
     /// box; null for references, structs, nulls and unreadable slots.
     /// </summary>
     public object? Value { get; init; }
@@ -91,6 +91,9 @@ public class DumpValue
 
     /// <summary>The value in one line (<see cref="Text"/>).</summary>
     public override string ToString() => Text;
+
+    /// <summary>This value declared as <paramref name="typeName"/> (a Nullable's value, declared as the Nullable).</summary>
+    internal DumpValue Retyped(string typeName) => new(this) { TypeName = typeName };
 }
 
 /// <summary>One instance field of an object or struct: its name and offset (as SOS shows them) and its value.</summary>

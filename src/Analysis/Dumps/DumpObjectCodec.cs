@@ -12,6 +12,7 @@ internal static class DumpObjectCodec
     private enum Tag : byte
     {
         None, Bool, Char, SByte, Byte, Int16, UInt16, Int32, UInt32, Int64, UInt64, Single, Double, Decimal, Guid, DateTime, TimeSpan, String,
+        DateTimeOffset,
     }
 
     public static void WriteObject(BinaryWriter w, DumpObject o)
@@ -162,6 +163,7 @@ internal static class DumpObjectCodec
             case Guid v: w.Write((byte)Tag.Guid); w.Write(v.ToByteArray()); break;
             case DateTime v: w.Write((byte)Tag.DateTime); w.Write(v.Ticks); w.Write((byte)v.Kind); break;
             case TimeSpan v: w.Write((byte)Tag.TimeSpan); w.Write(v.Ticks); break;
+            case DateTimeOffset v: w.Write((byte)Tag.DateTimeOffset); w.Write(v.Ticks); w.Write((short)v.Offset.TotalMinutes); break;
             case string v: w.Write((byte)Tag.String); w.WriteText(v); break;
             default: w.Write((byte)Tag.String); w.WriteText(value.ToString() ?? ""); break;
         }
@@ -187,6 +189,7 @@ internal static class DumpObjectCodec
         Tag.DateTime => new DateTime(r.ReadInt64(), (DateTimeKind)(r.ReadByte() % 3)),
         Tag.TimeSpan => new TimeSpan(r.ReadInt64()),
         Tag.String => r.ReadString(),
+        Tag.DateTimeOffset => new DateTimeOffset(r.ReadInt64(), TimeSpan.FromMinutes(r.ReadInt16())),
         var tag => throw new InvalidDataException($"value tag {(byte)tag} at byte {r.BaseStream.Position - 1} is not one this reads"),
     };
 }

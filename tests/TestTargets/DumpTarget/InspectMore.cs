@@ -1,0 +1,41 @@
+// Nullable fields with and without a value, DateTimeOffset fields, a LinkedList and a two-dimensional array (issue 14,
+// the polish of Get-DumpObject and Get-DumpCollection). Set up at the end of Inspectables.SetUp. Every value here is
+// mirrored in tests/Analysis.Testing/TargetFacts.cs (InspectMore*).
+namespace Contoso.Inspect
+{
+    // A Nullable shows its value, or null when it has none; a DateTimeOffset shows as one value.
+    public sealed class Schedule
+    {
+        public int? Retries = 3;
+        public int? NoRetries;
+        public DateTime? Due = new(2026, 12, 24, 18, 0, 0, DateTimeKind.Utc);
+        public GeoPoint? Pin = new(46.2044, 6.1432);
+        public GeoPoint? NoPin;
+        public DateTimeOffset Opened = new(2026, 11, 28, 13, 45, 30, TimeSpan.FromMinutes(90));
+        public DateTimeOffset? Closed = new(2026, 11, 29, 8, 0, 0, TimeSpan.FromHours(-5));
+        public DateTimeOffset? NotClosed;
+    }
+
+    public static class MoreInspectables
+    {
+        public static Schedule? Schedule;
+        public static LinkedList<string>? Route;
+        public static int[,]? Grid;
+
+        public static void SetUp()
+        {
+            Schedule = new Schedule();
+            // "Bern" is added then removed: the list's nodes link past it.
+            Route = new LinkedList<string>(["Basel", "Bern", "Zürich"]);
+            Route.AddFirst("Genève");
+            Route.Remove("Bern");
+            Route.AddLast("Chur");
+            Grid = new int[3, 4];
+            for (int i = 0; i < 3; i++)
+            {
+                for (int j = 0; j < 4; j++)
+                    Grid[i, j] = (10 * i) + j;
+            }
+        }
+    }
+}
