@@ -116,4 +116,27 @@ public class ObjectCmdletTests
         Assert.Matches(@"\n\s+NotClosed\s+DateTimeOffset\?\s+null\s*\n", view);
         Assert.DoesNotContain("hasValue", view);
     }
+
+    [Fact]
+    public void GetDumpCollection_LinkedListAndSortedDictionary_ShowTheirEntriesInOrder()
+    {
+        using var host = new PwshHost();
+        var r = host.Run("""
+            $s = Open-Dump $d
+            $route = Get-GcRoot $s -TypeName 'System.Collections.Generic.LinkedList<System.String>' | Get-DumpCollection -Dump $s
+            $route | Out-String -Width 120
+            $route.Entries | Out-String -Width 120
+            (Get-GcRoot $s -TypeName 'System.Collections.Generic.SortedDictionary<System.String, System.Int32>' | Get-DumpCollection -Dump $s).Entries |
+                ForEach-Object { '{0}={1}' -f $_.Key.Value, $_.Value.Value }
+            """, Vars(("d", HeapDump)));
+
+        Assert.Empty(r.Errors);
+        var lines = r.Strings.ToList();
+        Assert.Matches(@"Kind\s+: LinkedList", lines[0]);
+        Assert.Matches(@"Count\s+: 4", lines[0]);
+        Assert.Matches(@"Entries\s+: ""Genève""\s+""Basel""\s+""Zürich""\s+""Chur""", lines[0]);
+        Assert.Matches(@"\n\s+0\s+""Genève""\s*\n\s+1\s+""Basel""\s*\n\s+2\s+""Zürich""\s*\n\s+3\s+""Chur""", lines[1]);
+        Assert.DoesNotContain("Bern", lines[0] + lines[1]);
+        Assert.Equal(TargetFacts.InspectRanks.Select(e => $"{e.Key}={e.Value}"), lines[2..]);
+    }
 }

@@ -229,7 +229,7 @@ public sealed class DumpEntry
     /// <summary>The entry's position in the collection's own order (a stack's top first, a queue's head first).</summary>
     public int Index { get; init; }
 
-    /// <summary>The key of a dictionary entry; null for lists, sets, queues, stacks and arrays.</summary>
+    /// <summary>The key of a dictionary entry (sorted ones too); null for lists, sets, queues, stacks and arrays.</summary>
     public DumpValue? Key { get; init; }
 
     /// <summary>The item, or a dictionary entry's value.</summary>
@@ -241,7 +241,8 @@ public sealed class DumpEntry
 
 /// <summary>
 /// What a collection on a dump's heap holds (List, Dictionary, HashSet, ConcurrentDictionary, ConcurrentQueue, Queue,
-/// Stack, arrays): its count as it says and its entries in its own order, read from the runtime's fields.
+/// Stack, LinkedList, SortedSet, SortedDictionary, arrays): its count as it says and its entries in its own order (a
+/// sorted one's in key order), read from the runtime's fields.
 /// </summary>
 public sealed class DumpCollection
 {
@@ -251,7 +252,7 @@ public sealed class DumpCollection
     /// <summary>The collection's type, e.g. System.Collections.Generic.Dictionary&lt;System.String, System.Int32&gt;.</summary>
     public string TypeName { get; init; } = "";
 
-    /// <summary>The shape read: List, Dictionary, HashSet, ConcurrentDictionary, ConcurrentQueue, Queue, Stack or Array.</summary>
+    /// <summary>The shape read: List, Dictionary, HashSet, ConcurrentDictionary, ConcurrentQueue, Queue, Stack, LinkedList, SortedSet, SortedDictionary or Array.</summary>
     public string Kind { get; init; } = "";
 
     /// <summary>How many entries the collection holds.</summary>

@@ -1,6 +1,6 @@
-// Nullable fields with and without a value, DateTimeOffset fields, a LinkedList and a two-dimensional array (issue 14,
-// the polish of Get-DumpObject and Get-DumpCollection). Set up at the end of Inspectables.SetUp. Every value here is
-// mirrored in tests/Analysis.Testing/TargetFacts.cs (InspectMore*).
+// Nullable fields with and without a value, DateTimeOffset fields, a LinkedList, a SortedDictionary, a SortedSet and a
+// two-dimensional array (issue 14, the polish of Get-DumpObject and Get-DumpCollection). Set up at the end of
+// Inspectables.SetUp. Every value here is mirrored in tests/Analysis.Testing/TargetFacts.cs (InspectMore* and after).
 namespace Contoso.Inspect
 {
     // A Nullable shows its value, or null when it has none; a DateTimeOffset shows as one value.
@@ -21,6 +21,8 @@ namespace Contoso.Inspect
         public static Schedule? Schedule;
         public static LinkedList<string>? Route;
         public static int[,]? Grid;
+        public static SortedDictionary<string, int>? Ranks;
+        public static SortedSet<int>? Milestones;
 
         public static void SetUp()
         {
@@ -30,6 +32,11 @@ namespace Contoso.Inspect
             Route.AddFirst("Genève");
             Route.Remove("Bern");
             Route.AddLast("Chur");
+            // Added out of order (and one removed): read in key order from the red-black tree.
+            Ranks = new SortedDictionary<string, int> { ["delta"] = 4, ["alpha"] = 1, ["echo"] = 5, ["charlie"] = 3, ["bravo"] = 2 };
+            Ranks.Remove("charlie");
+            Milestones = [50, 10, 40, 20, 30, 60, 70];
+            Milestones.Remove(40);
             Grid = new int[3, 4];
             for (int i = 0; i < 3; i++)
             {
