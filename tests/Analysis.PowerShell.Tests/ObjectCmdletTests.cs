@@ -139,4 +139,21 @@ public class ObjectCmdletTests
         Assert.DoesNotContain("Bern", lines[0] + lines[1]);
         Assert.Equal(TargetFacts.InspectRanks.Select(e => $"{e.Key}={e.Value}"), lines[2..]);
     }
+
+    [Fact]
+    public void GetDumpObject_TwoDimensionalArray_ShowsEachElementWithItsIndices()
+    {
+        using var host = new PwshHost();
+        var r = host.Run("""
+            $s = Open-Dump $d
+            $grid = Get-GcRoot $s -TypeName 'System.Int32[,]' | Get-DumpObject -Dump $s
+            $grid.Dimensions -join 'x'
+            $grid | Out-String -Width 120
+            """, Vars(("d", HeapDump)));
+
+        Assert.Empty(r.Errors);
+        var lines = r.Strings.ToList();
+        Assert.Equal($"{TargetFacts.InspectGridRows}x{TargetFacts.InspectGridColumns}", lines[0]);
+        Assert.Matches(@"Elements\s+: \[0,0\] 0\s*\n\s+\[0,1\] 1\s*\n(.*\n)*\s+\[2,3\] 23\s*\n", lines[1]);
+    }
 }

@@ -137,11 +137,22 @@ public sealed class DumpElement : DumpValue
         Index = index;
     }
 
-    /// <summary>The element's index (0-based).</summary>
+    /// <summary>The element at <paramref name="index"/> (in storage order) of a multi-dimensional array, at <paramref name="indices"/> in its dimensions.</summary>
+    public DumpElement(DumpValue value, int index, ItemList<int> indices)
+        : this(value, index)
+    {
+        Indices = indices;
+    }
+
+    /// <summary>The element's index (0-based; in a multi-dimensional array its place in storage order, the last dimension varying fastest).</summary>
     public int Index { get; init; }
 
-    /// <summary>"[index] value".</summary>
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"[{Index}] {Text}");
+    /// <summary>The element's index in each dimension of a multi-dimensional array, as C# writes a[1, 2] (from each dimension's lower bound); empty for a one-dimensional array.</summary>
+    public ItemList<int> Indices { get; init; } = [];
+
+    /// <summary>"[index] value", "[1,2] value" in a multi-dimensional array.</summary>
+    public override string ToString() =>
+        Indices.Count == 0 ? string.Create(CultureInfo.InvariantCulture, $"[{Index}] {Text}") : "[" + string.Join(",", Indices.Select(i => i.ToString(CultureInfo.InvariantCulture))) + "] " + Text;
 }
 
 /// <summary>
@@ -170,6 +181,9 @@ public sealed class DumpObject
 
     /// <summary>The element count of an array, the length of a string; null otherwise.</summary>
     public int? Length { get; init; }
+
+    /// <summary>The length of each dimension of a multi-dimensional array (3, 4 for an int[3, 4]); empty otherwise (<see cref="Length"/> is an array's element count).</summary>
+    public ItemList<int> Dimensions { get; init; } = [];
 
     /// <summary>The element type of an array, e.g. System.Int32; null otherwise.</summary>
     public string? ElementTypeName { get; init; }
@@ -205,6 +219,8 @@ public sealed class DumpObject
         text.Append(CultureInfo.InvariantCulture, $"{TypeName} @ 0x{Address:x} ({Size:N0} B)");
         if (Value is not null)
             text.Append(' ').Append(Value is string s && !IsArray ? DisplayText.Quote(s, IsTruncated, Length) : DisplayText.Scalar(Value));
+        else if (IsArray && Dimensions.Count > 0)
+            text.Append(" [").Append(string.Join(",", Dimensions.Select(d => d.ToString(CultureInfo.InvariantCulture)))).Append(']');
         else if (IsArray)
             text.Append(CultureInfo.InvariantCulture, $" [{Length:N0}]");
         IEnumerable<string> parts = IsArray && Value is null ? Elements.Select(e => e.Text) : Fields.Select(f => f.ToString());

@@ -24,6 +24,7 @@ internal static class DumpObjectCodec
         w.Write(o.Generation is { } g ? (int)g : -1);
         w.Write(o.IsArray);
         WriteInt(w, o.Length);
+        WriteList(w, o.Dimensions, (w, d) => w.Write(d));
         w.WriteOptional(o.ElementTypeName);
         WriteScalar(w, o.Value);
         w.Write(o.IsTruncated);
@@ -31,6 +32,7 @@ internal static class DumpObjectCodec
         WriteList(w, o.Elements, (w, e) =>
         {
             w.Write(e.Index);
+            WriteList(w, e.Indices, (w, i) => w.Write(i));
             WriteValue(w, e);
         });
         w.Write(o.FirstIndex);
@@ -47,6 +49,7 @@ internal static class DumpObjectCodec
             Generation = r.ReadInt32() is var g and >= 0 and <= (int)GcHeapGeneration.Frozen ? (GcHeapGeneration)g : null,
             IsArray = r.ReadBoolean(),
             Length = ReadInt(r),
+            Dimensions = ReadList(r, 4, r => r.ReadInt32()),
             ElementTypeName = r.ReadOptional(),
             Value = ReadScalar(r),
             IsTruncated = r.ReadBoolean(),
@@ -54,7 +57,8 @@ internal static class DumpObjectCodec
             Elements = ReadList(r, 20, r =>
             {
                 int index = r.ReadInt32();
-                return new DumpElement(ReadValue(r), index);
+                var indices = ReadList(r, 4, r => r.ReadInt32());
+                return new DumpElement(ReadValue(r), index, indices);
             }),
             FirstIndex = r.ReadInt32(),
             Warnings = ReadStrings(r),

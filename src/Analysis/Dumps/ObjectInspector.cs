@@ -144,6 +144,11 @@ internal sealed class ObjectInspector
         object? value = null;
         bool truncated = false;
         int end = (int)Math.Min((long)skip + first, length);
+        // a multi-dimensional array: each dimension's length and lower bound, its elements in storage order (the last
+        // dimension varying fastest, as SOS dumparray lists them) with their index in each dimension
+        int rank = array.Rank;
+        int[] lengths = rank > 1 ? Enumerable.Range(0, rank).Select(array.GetLength).ToArray() : [];
+        int[] lowerBounds = rank > 1 ? Enumerable.Range(0, rank).Select(array.GetLowerBound).ToArray() : [];
         if (component is null)
         {
             warnings.Add($"The element type of {type.Name} is not known to the dump's runtime data; the elements cannot be read.");
@@ -164,7 +169,8 @@ internal sealed class ObjectInspector
                 if ((i & 0xff) == 0)
                     _cancellationToken.ThrowIfCancellationRequested();
                 ulong location = type.GetArrayElementAddress(obj.Address, i);
-                elements.Add(new DumpElement(ReadSlot(component, component.ElementType, location, depth, 0), i));
+                var element = ReadSlot(component, component.ElementType, location, depth, 0);
+                elements.Add(rank > 1 ? new DumpElement(element, i, IndicesOf(i, lengths, lowerBounds)) : new DumpElement(element, i));
             }
         }
 
@@ -178,9 +184,23 @@ internal sealed class ObjectInspector
         return new DumpObject
         {
             Address = obj.Address, TypeName = type.Name ?? "", MethodTable = type.MethodTable, Size = (long)obj.Size, Generation = generation,
-            IsArray = true, Length = length, ElementTypeName = component?.Name, Elements = elements, FirstIndex = skip, Value = value, IsTruncated = truncated,
+            IsArray = true, Length = length, Dimensions = lengths, ElementTypeName = component?.Name, Elements = elements, FirstIndex = skip, Value = value, IsTruncated = truncated,
             Warnings = warnings,
         };
+    }
+
+    /// <summary>The index in each dimension of the element at <paramref name="flat"/> in storage order (row-major, from each lower bound).</summary>
+    private static int[] IndicesOf(int flat, int[] lengths, int[] lowerBounds)
+    {
+        var indices = new int[lengths.Length];
+        for (int d = lengths.Length - 1; d >= 0; d--)
+        {
+            int n = Math.Max(1, lengths[d]);
+            indices[d] = lowerBounds[d] + (flat % n);
+            flat /= n;
+        }
+
+        return indices;
     }
 
     /// <summary>The instance fields of <paramref name="type"/> whose data starts at <paramref name="data"/>; offsets shown from <paramref name="data"/> − <paramref name="shownBase"/>.</summary>

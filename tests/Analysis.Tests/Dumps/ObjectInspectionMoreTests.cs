@@ -97,4 +97,54 @@ public sealed partial class ObjectInspectionMoreTests
 
     [GeneratedRegex(@"^(?<mt>[0-9a-f]{16}) [0-9a-f]{8} +(?<offset>[0-9a-f]+) +(?<type>.+?) +(Yes|No) +instance +(?<value>\S+)? +(?<name>\S+)\s*$", RegexOptions.Multiline)]
     private static partial Regex SosFieldRow();
+
+    [Fact]
+    public void TwoDimensionalArray_ElementsWithTheirIndexInEachDimension_EqualTheFacts_InTheWorkerAndInProcess()
+    {
+        using var worker = DumpSession.Open(Dump);
+        using var local = DumpSession.Open(Dump, new DumpOpenOptions { NoCache = true, Isolation = EngineIsolation.InProcess });
+        ulong address = ObjectInspectionTests.StaticAddress(local, "Grid", TargetFacts.InspectMoreType);
+        var expected = from i in Enumerable.Range(0, TargetFacts.InspectGridRows) from j in Enumerable.Range(0, TargetFacts.InspectGridColumns) select (i, j, TargetFacts.InspectGridValue(i, j));
+        var answers = new[] { worker.InspectObject(address), local.InspectObject(address) };
+        foreach (var grid in answers)
+        {
+            Assert.Equal(("System.Int32[,]", "System.Int32", true), (grid.TypeName, grid.ElementTypeName, grid.IsArray));
+            Assert.Equal(TargetFacts.InspectGridRows * TargetFacts.InspectGridColumns, grid.Length);
+            Assert.Equal([TargetFacts.InspectGridRows, TargetFacts.InspectGridColumns], grid.Dimensions);
+            Assert.Equal(expected, grid.Elements.Select(e => (e.Indices[0], e.Indices[1], (int)e.Value!)));
+            Assert.Equal(Enumerable.Range(0, 12), grid.Elements.Select(e => e.Index));
+            Assert.Equal("[1,2] 12", grid.Elements[6].ToString());
+            Assert.StartsWith(string.Create(CultureInfo.InvariantCulture, $"System.Int32[,] @ 0x{address:x} ({grid.Size:N0} B) [3,4] 0 1 2 3 10 11"), grid.ToString(), StringComparison.Ordinal);
+            Assert.Empty(grid.Warnings);
+
+            var window = grid == answers[0] ? worker.InspectObject(address, skip: 5, first: 2) : local.InspectObject(address, skip: 5, first: 2);
+            Assert.Equal([(1, 1, 11), (1, 2, 12)], window.Elements.Select(e => (e.Indices[0], e.Indices[1], (int)e.Value!)));
+        }
+
+        Assert.Equal(JsonSerializer.Serialize(answers[1]), JsonSerializer.Serialize(answers[0]));
+        // a one-dimensional array keeps its plain index
+        var order = local.InspectObject(ObjectInspectionTests.StaticAddress(local, "Order"));
+        var quantities = worker.InspectObject(order.Field("Quantities")!.Address);
+        Assert.Empty(quantities.Dimensions);
+        Assert.All(quantities.Elements, e => Assert.Empty(e.Indices));
+        Assert.Equal("[0] 3", quantities.Elements[0].ToString());
+    }
+
+    [Fact]
+    public void TwoDimensionalArray_EqualsSosDumparray()
+    {
+        using var session = DumpSession.Open(Dump);
+        var grid = session.InspectObject(ObjectInspectionTests.StaticAddress(session, "Grid", TargetFacts.InspectMoreType));
+        // SOS dumparray -details: "Array: Rank 2, Number of elements 12, Type Int32", then per element "[1][2] <address>" and its m_value
+        string sos = Sos.Run(Dump, string.Create(CultureInfo.InvariantCulture, $"dumparray -details 0x{grid.Address:x}"));
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"Size:        {grid.Size}(0x{grid.Size:x}) bytes"), sos);
+        Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"Rank {grid.Dimensions.Count}, Number of elements {grid.Length}, Type Int32"), sos);
+        var sosElements = SosGridElement().Matches(sos).Select(m => (
+            int.Parse(m.Groups["i"].Value, CultureInfo.InvariantCulture), int.Parse(m.Groups["j"].Value, CultureInfo.InvariantCulture), int.Parse(m.Groups["value"].Value, CultureInfo.InvariantCulture)));
+        Assert.Equal(12, sosElements.Count());
+        Assert.Equal(sosElements, grid.Elements.Select(e => (e.Indices[0], e.Indices[1], (int)e.Value!)));
+    }
+
+    [GeneratedRegex(@"^\[(?<i>\d+)\]\[(?<j>\d+)\] [0-9a-f]+\s*$(?:(?!^\[).)*?instance +(?<value>-?\d+) +m_value", RegexOptions.Multiline | RegexOptions.Singleline)]
+    private static partial Regex SosGridElement();
 }
