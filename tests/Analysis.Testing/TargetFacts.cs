@@ -124,6 +124,7 @@ public static class TargetFacts
     public static readonly string[] InspectRoute = ["Genève", "Basel", "Zürich", "Chur"]; // "Bern" removed
     public static readonly (string Key, int Value)[] InspectRanks = [("alpha", 1), ("bravo", 2), ("delta", 4), ("echo", 5)]; // "charlie" removed
     public static readonly int[] InspectMilestones = [10, 20, 30, 50, 60, 70]; // 40 removed
+    public static readonly string[] InspectCrew = ["Ada", "Alan", "Grace", "Barbara", "Edsger"]; // "Linus" removed
     public const int InspectGridRows = 3;
     public const int InspectGridColumns = 4;
     public static int InspectGridValue(int row, int column) => (10 * row) + column;

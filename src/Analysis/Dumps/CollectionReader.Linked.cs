@@ -6,7 +6,8 @@ namespace Analysis.Dumps;
 /// <summary>
 /// The collections made of linked nodes: LinkedList&lt;T&gt; (from head along next, round to head again),
 /// SortedSet&lt;T&gt; and SortedDictionary&lt;K,V&gt; (the red-black tree from root, in order: Left, the node, Right; a
-/// SortedDictionary is a TreeSet of KeyValuePairs in _set; a node's Item, Left and Right are auto-properties). Each node once: a damaged chain or tree ends the walk with a
+/// SortedDictionary is a TreeSet of KeyValuePairs in _set; a node's Item, Left and Right are auto-properties),
+/// ImmutableList&lt;T&gt; (the AVL tree from _root, in order). Each node once: a damaged chain or tree ends the walk with a
 /// warning, never a loop.
 /// </summary>
 internal sealed partial class CollectionReader
@@ -67,6 +68,34 @@ internal sealed partial class CollectionReader
     }
 
     private int ReadSortedDictionary() => ReadSortedSet(Object("_set"), keyed: true);
+
+    /// <summary>ImmutableList: the AVL tree from _root in order; a node whose _left is null is the empty node every leaf links to.</summary>
+    private int ReadImmutableList()
+    {
+        var root = Object("_root");
+        int count = root.ReadField<int>(Field(root.Type!, "_count"));
+        var node = root;
+        var path = new Stack<ClrObject>();
+        var seen = new HashSet<ulong>();
+        bool Empty(ClrObject n) => n.IsNull || !n.IsValid || n.Type is null || n.ReadObjectField(Field(n.Type, "_left")).IsNull;
+        while (!Full)
+        {
+            while (!Empty(node) && seen.Add(node.Address))
+            {
+                path.Push(node);
+                node = node.ReadObjectField(Field(node.Type!, "_left"));
+            }
+
+            if (path.Count == 0)
+                break;
+            node = path.Pop();
+            Add(null, Slot(Field(node.Type!, "_key"), node.Address + (ulong)IntPtr.Size));
+            node = node.ReadObjectField(Field(node.Type!, "_right"));
+        }
+
+        NoteShort(count, "the tree of nodes from _root");
+        return count;
+    }
 
     /// <summary>A tree node's field: an auto-property's backing field (.NET 10: &lt;Left&gt;k__BackingField) or a plain field of that name.</summary>
     private ClrInstanceField NodeField(ClrType type, string name) =>

@@ -8,7 +8,7 @@ namespace Analysis.Dumps;
 /// 10): List&lt;T&gt; (_items, _size), Dictionary&lt;K,V&gt; and HashSet&lt;T&gt; (_entries up to _count, free entries
 /// skipped), Queue&lt;T&gt; (the ring from _head), Stack&lt;T&gt; (top first), ConcurrentDictionary&lt;K,V&gt;
 /// (_tables._buckets' node chains), ConcurrentQueue&lt;T&gt; (each segment's slots from head to tail), arrays, and the
-/// linked ones in CollectionReader.Linked.cs (LinkedList, SortedSet, SortedDictionary). Keys and items read as
+/// linked ones in CollectionReader.Linked.cs (LinkedList, SortedSet, SortedDictionary, ImmutableList). Keys and items read as
 /// <see cref="ObjectInspector"/> reads fields.
 /// </summary>
 internal sealed partial class CollectionReader
@@ -56,8 +56,9 @@ internal sealed partial class CollectionReader
             _ when name.StartsWith("System.Collections.Generic.LinkedList<", StringComparison.Ordinal) => ("LinkedList", ReadLinkedList()),
             _ when name.StartsWith("System.Collections.Generic.SortedSet<", StringComparison.Ordinal) => ("SortedSet", ReadSortedSet(_collection, keyed: false)),
             _ when name.StartsWith("System.Collections.Generic.SortedDictionary<", StringComparison.Ordinal) => ("SortedDictionary", ReadSortedDictionary()),
+            _ when name.StartsWith("System.Collections.Immutable.ImmutableList<", StringComparison.Ordinal) => ("ImmutableList", ReadImmutableList()),
             _ => throw new AnalysisException(AnalysisErrorKind.NotAnObject, _path, string.Create(CultureInfo.InvariantCulture,
-                $"The object at 0x{address:x} in dump '{_path}' is a {name}, not a collection this reads (List, Dictionary, HashSet, Queue, Stack, ConcurrentDictionary, ConcurrentQueue, LinkedList, SortedSet, SortedDictionary or an array). Get-DumpObject shows its fields.")),
+                $"The object at 0x{address:x} in dump '{_path}' is a {name}, not a collection this reads (List, Dictionary, HashSet, Queue, Stack, ConcurrentDictionary, ConcurrentQueue, LinkedList, SortedSet, SortedDictionary, ImmutableList or an array). Get-DumpObject shows its fields.")),
         };
 
         if (count > _entries.Count && _entries.Count == _first)

@@ -257,7 +257,7 @@ public sealed class DumpEntry
 
 /// <summary>
 /// What a collection on a dump's heap holds (List, Dictionary, HashSet, ConcurrentDictionary, ConcurrentQueue, Queue,
-/// Stack, LinkedList, SortedSet, SortedDictionary, arrays): its count as it says and its entries in its own order (a
+/// Stack, LinkedList, SortedSet, SortedDictionary, ImmutableList, arrays): its count as it says and its entries in its own order (a
 /// sorted one's in key order), read from the runtime's fields.
 /// </summary>
 public sealed class DumpCollection
@@ -268,7 +268,7 @@ public sealed class DumpCollection
     /// <summary>The collection's type, e.g. System.Collections.Generic.Dictionary&lt;System.String, System.Int32&gt;.</summary>
     public string TypeName { get; init; } = "";
 
-    /// <summary>The shape read: List, Dictionary, HashSet, ConcurrentDictionary, ConcurrentQueue, Queue, Stack, LinkedList, SortedSet, SortedDictionary or Array.</summary>
+    /// <summary>The shape read: List, Dictionary, HashSet, ConcurrentDictionary, ConcurrentQueue, Queue, Stack, LinkedList, SortedSet, SortedDictionary, ImmutableList or Array.</summary>
     public string Kind { get; init; } = "";
 
     /// <summary>How many entries the collection holds.</summary>

@@ -7,7 +7,7 @@ using Xunit;
 namespace Analysis.Tests.Dumps;
 
 /// <summary>
-/// Issue 14, polish: the linked collections (LinkedList, SortedSet, SortedDictionary of InspectMore.cs on the facts
+/// Issue 14, polish: the linked collections (LinkedList, SortedSet, SortedDictionary, ImmutableList of InspectMore.cs on the facts
 /// dump) read entry by entry in their own order equal what the target put in them, in the worker and in process alike.
 /// </summary>
 public sealed class CollectionInspectionMoreTests
@@ -54,11 +54,22 @@ public sealed class CollectionInspectionMoreTests
     }
 
     [Fact]
+    public void ImmutableList_TheTreeInListOrder_EqualsTheFacts()
+    {
+        using var session = DumpSession.Open(Dump);
+        var crew = Read(session, "Crew");
+        Assert.Equal(("ImmutableList", "System.Collections.Immutable.ImmutableList<System.String>", TargetFacts.InspectCrew.Length), (crew.Kind, crew.TypeName, crew.Count));
+        Assert.Equal(TargetFacts.InspectCrew, crew.Entries.Select(e => (string)e.Value.Value!));
+        Assert.Empty(crew.Warnings);
+        Assert.Equal(TargetFacts.InspectCrew[..2], Read(session, "Crew", first: 2).Entries.Select(e => (string)e.Value.Value!));
+    }
+
+    [Fact]
     public void LinkedCollections_WorkerAndInProcess_Agree()
     {
         using var worker = DumpSession.Open(Dump);
         using var local = DumpSession.Open(Dump, new DumpOpenOptions { NoCache = true, Isolation = EngineIsolation.InProcess });
-        foreach (string field in new[] { "Route", "Milestones", "Ranks" })
+        foreach (string field in new[] { "Route", "Milestones", "Ranks", "Crew" })
         {
             ulong address = ObjectInspectionTests.StaticAddress(local, field, TargetFacts.InspectMoreType);
             string a = JsonSerializer.Serialize(worker.InspectCollection(address, depth: 1));
@@ -85,6 +96,7 @@ public sealed class CollectionInspectionMoreTests
 
         Assert.Superset(new HashSet<string> { "head", "count", "next", "item" }, Names(Class("Route", "head")).ToHashSet());
         Assert.Superset(new HashSet<string> { "root", "count", "<Left>k__BackingField", "<Right>k__BackingField", "<Item>k__BackingField" }, Names(Class("Milestones", "root")).ToHashSet());
+        Assert.Superset(new HashSet<string> { "_root", "_key", "_left", "_right", "_count" }, Names(Class("Crew", "_root")).ToHashSet());
         var ranks = runtime.Heap.GetObject(ObjectInspectionTests.StaticAddress(session, "Ranks", TargetFacts.InspectMoreType));
         Assert.Contains("_set", Names(Sos.Run(Dump, $"dumpclass {ranks.Type!.MethodTable:x}")));
     }

@@ -1,5 +1,5 @@
-// Nullable fields with and without a value, DateTimeOffset fields, a LinkedList, a SortedDictionary, a SortedSet and a
-// two-dimensional array (issue 14, the polish of Get-DumpObject and Get-DumpCollection). Set up at the end of
+// Nullable fields with and without a value, DateTimeOffset fields, a LinkedList, a SortedDictionary, a SortedSet, an
+// ImmutableList and a two-dimensional array (issue 14, the polish of Get-DumpObject and Get-DumpCollection). Set up at the end of
 // Inspectables.SetUp. Every value here is mirrored in tests/Analysis.Testing/TargetFacts.cs (InspectMore* and after).
 namespace Contoso.Inspect
 {
@@ -23,6 +23,7 @@ namespace Contoso.Inspect
         public static int[,]? Grid;
         public static SortedDictionary<string, int>? Ranks;
         public static SortedSet<int>? Milestones;
+        public static System.Collections.Immutable.ImmutableList<string>? Crew;
 
         public static void SetUp()
         {
@@ -37,6 +38,8 @@ namespace Contoso.Inspect
             Ranks.Remove("charlie");
             Milestones = [50, 10, 40, 20, 30, 60, 70];
             Milestones.Remove(40);
+            // An AVL tree in list order: built by adds, an insert and a removal (the leaves link to the empty node, not null).
+            Crew = System.Collections.Immutable.ImmutableList.Create("Ada", "Grace", "Linus", "Barbara", "Edsger").Insert(1, "Alan").Remove("Linus");
             Grid = new int[3, 4];
             for (int i = 0; i < 3; i++)
             {
