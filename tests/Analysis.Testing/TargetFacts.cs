@@ -121,6 +121,7 @@ public static class TargetFacts
     public static readonly (double Lat, double Lon) InspectSchedulePin = (46.2044, 6.1432);
     public static readonly DateTimeOffset InspectScheduleOpened = new(2026, 11, 28, 13, 45, 30, TimeSpan.FromMinutes(90));
     public static readonly DateTimeOffset InspectScheduleClosed = new(2026, 11, 29, 8, 0, 0, TimeSpan.FromHours(-5));
+    public static readonly int?[] InspectScheduleScores = [7, null, 9];
     public static readonly string[] InspectRoute = ["Genève", "Basel", "Zürich", "Chur"]; // "Bern" removed
     public static readonly (string Key, int Value)[] InspectRanks = [("alpha", 1), ("bravo", 2), ("delta", 4), ("echo", 5)]; // "charlie" removed
     public static readonly int[] InspectMilestones = [10, 20, 30, 50, 60, 70]; // 40 removed

@@ -27,7 +27,7 @@ public sealed partial class ObjectInspectionMoreTests
         foreach (var schedule in answers)
         {
             Assert.Equal(TargetFacts.InspectScheduleType, schedule.TypeName);
-            Assert.Equal(8, schedule.Fields.Count);
+            Assert.Equal(9, schedule.Fields.Count);
 
             var retries = F(schedule, "Retries");
             Assert.Equal((DumpValueKind.Primitive, TargetFacts.InspectScheduleRetries, "System.Nullable<System.Int32>"), (retries.Kind, retries.Value, retries.TypeName));
@@ -62,6 +62,16 @@ public sealed partial class ObjectInspectionMoreTests
 
         Assert.Equal(JsonSerializer.Serialize(answers[1]), JsonSerializer.Serialize(answers[0]));
         Assert.Equal(ValueTypes(answers[1]), ValueTypes(answers[0]));
+
+        // an array of Nullables: each element its value or null
+        foreach (var session in new[] { worker, local })
+        {
+            var scores = session.InspectObject(F(answers[0], "Scores").Address);
+            Assert.Equal(("System.Nullable<System.Int32>[]", "System.Nullable<System.Int32>"), (scores.TypeName, scores.ElementTypeName));
+            Assert.Equal(TargetFacts.InspectScheduleScores.Select(s => (object?)s), scores.Elements.Select(e => e.Value));
+            Assert.Equal([DumpValueKind.Primitive, DumpValueKind.Null, DumpValueKind.Primitive], scores.Elements.Select(e => e.Kind));
+            Assert.Equal("[1] null", scores.Elements[1].ToString());
+        }
     }
 
     private static string ValueTypes(DumpObject o) =>

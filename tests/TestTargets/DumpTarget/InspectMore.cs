@@ -14,6 +14,7 @@ namespace Contoso.Inspect
         public DateTimeOffset Opened = new(2026, 11, 28, 13, 45, 30, TimeSpan.FromMinutes(90));
         public DateTimeOffset? Closed = new(2026, 11, 29, 8, 0, 0, TimeSpan.FromHours(-5));
         public DateTimeOffset? NotClosed;
+        public int?[] Scores = [7, null, 9];
     }
 
     public static class MoreInspectables
