@@ -8,8 +8,8 @@ namespace Analysis.Dumps;
 /// 10): List&lt;T&gt; (_items, _size), Dictionary&lt;K,V&gt; and HashSet&lt;T&gt; (_entries up to _count, free entries
 /// skipped), Queue&lt;T&gt; (the ring from _head), Stack&lt;T&gt; (top first), ConcurrentDictionary&lt;K,V&gt;
 /// (_tables._buckets' node chains), ConcurrentQueue&lt;T&gt; (each segment's slots from head to tail), arrays, and the
-/// linked ones in CollectionReader.Linked.cs (LinkedList, SortedSet, SortedDictionary, ImmutableList). Keys and items read as
-/// <see cref="ObjectInspector"/> reads fields.
+/// linked ones in CollectionReader.Linked.cs (LinkedList, SortedSet, SortedDictionary, ImmutableList). Keys and items
+/// read as <see cref="ObjectInspector"/> reads fields.
 /// </summary>
 internal sealed partial class CollectionReader
 {

@@ -60,8 +60,9 @@ public class DumpValue
 
     /// <summary>
     /// The value as .NET reads it: the primitive (int, long, bool, char, double, float, decimal, Guid, DateTime,
-    /// DateTimeOffset, TimeSpan, long for nint …; a Nullable's value, declared as the Nullable), the enum's name, the string's text (at most the cap; see <see cref="IsTruncated"/>), the unboxed value of a
-    /// box; null for references, structs, nulls and unreadable slots.
+    /// DateTimeOffset, TimeSpan, long for nint …; a Nullable's value, declared as the Nullable), the enum's name, the
+    /// string's text (at most the cap; see <see cref="IsTruncated"/>), the unboxed value of a box; null for references,
+    /// structs, nulls (a Nullable without a value too) and unreadable slots.
     /// </summary>
     public object? Value { get; init; }
 
@@ -257,8 +258,8 @@ public sealed class DumpEntry
 
 /// <summary>
 /// What a collection on a dump's heap holds (List, Dictionary, HashSet, ConcurrentDictionary, ConcurrentQueue, Queue,
-/// Stack, LinkedList, SortedSet, SortedDictionary, ImmutableList, arrays): its count as it says and its entries in its own order (a
-/// sorted one's in key order), read from the runtime's fields.
+/// Stack, LinkedList, SortedSet, SortedDictionary, ImmutableList, arrays): its count as it says and its entries in its
+/// own order (a sorted one's in key order), read from the runtime's fields.
 /// </summary>
 public sealed class DumpCollection
 {
