@@ -86,4 +86,74 @@ public class ObjectCmdletTests
         Assert.Empty(r.Errors);
         Assert.Equal([TargetFacts.SessionType, TargetFacts.SessionType], r.Strings);
     }
+
+    [Fact]
+    public void GetDumpObject_NullableAndDateTimeOffsetFields_ShowTheValue_OrNull_InTheView()
+    {
+        using var host = new PwshHost();
+        var r = host.Run("""
+            $s = Open-Dump $d
+            $o = Get-GcRoot $s -TypeName $type | Get-DumpObject -Dump $s
+            $o.Field('Retries').Value.GetType().Name + ' ' + $o.Field('Retries').Value
+            $null -eq $o.Field('NoRetries').Value
+            $o.Field('Opened').Value.GetType().Name + ' ' + $o.Field('Opened').Value.ToString('o')
+            $o | Out-String -Width 120
+            """, Vars(("d", HeapDump), ("type", TargetFacts.InspectScheduleType)));
+
+        Assert.Empty(r.Errors);
+        var lines = r.Strings.ToList();
+        Assert.Equal("Int32 " + TargetFacts.InspectScheduleRetries, lines[0]);
+        Assert.Equal("True", lines[1]);
+        Assert.Equal("DateTimeOffset " + TargetFacts.InspectScheduleOpened.ToString("o", CultureInfo.InvariantCulture), lines[2]);
+        string view = lines[3];
+        Assert.Matches(@"Fields\s+: Name\s+Type\s+Value", view);
+        Assert.Matches(@"\n\s+Retries\s+Int32\?\s+3\s*\n", view);
+        Assert.Matches(@"\n\s+NoRetries\s+Int32\?\s+null\s*\n", view);
+        Assert.Matches(@"\n\s+Due\s+DateTime\?\s+2026-12-24T18:00:00.0000000Z\s*\n", view);
+        Assert.Matches(@"\n\s+Pin\s+GeoPoint\?\s*\n\s+Lat\s+Double\s+46.2044\s*\n\s+Lon\s+Double\s+6.1432\s*\n", view); // the struct's fields under it
+        Assert.Matches(@"\n\s+Opened\s+DateTimeOffset\s+2026-11-28T13:45:30.0000000\+01:30\s*\n", view);
+        Assert.Matches(@"\n\s+Closed\s+DateTimeOffset\?\s+2026-11-29T08:00:00.0000000-05:00\s*\n", view);
+        Assert.Matches(@"\n\s+NotClosed\s+DateTimeOffset\?\s+null\s*\n", view);
+        Assert.DoesNotContain("hasValue", view);
+    }
+
+    [Fact]
+    public void GetDumpCollection_LinkedListAndSortedDictionary_ShowTheirEntriesInOrder()
+    {
+        using var host = new PwshHost();
+        var r = host.Run("""
+            $s = Open-Dump $d
+            $route = Get-GcRoot $s -TypeName 'System.Collections.Generic.LinkedList<System.String>' | Get-DumpCollection -Dump $s
+            $route | Out-String -Width 120
+            $route.Entries | Out-String -Width 120
+            (Get-GcRoot $s -TypeName 'System.Collections.Generic.SortedDictionary<System.String, System.Int32>' | Get-DumpCollection -Dump $s).Entries |
+                ForEach-Object { '{0}={1}' -f $_.Key.Value, $_.Value.Value }
+            """, Vars(("d", HeapDump)));
+
+        Assert.Empty(r.Errors);
+        var lines = r.Strings.ToList();
+        Assert.Matches(@"Kind\s+: LinkedList", lines[0]);
+        Assert.Matches(@"Count\s+: 4", lines[0]);
+        Assert.Matches(@"Entries\s+: ""Genève""\s+""Basel""\s+""Zürich""\s+""Chur""", lines[0]);
+        Assert.Matches(@"\n\s+0\s+""Genève""\s*\n\s+1\s+""Basel""\s*\n\s+2\s+""Zürich""\s*\n\s+3\s+""Chur""", lines[1]);
+        Assert.DoesNotContain("Bern", lines[0] + lines[1]);
+        Assert.Equal(TargetFacts.InspectRanks.Select(e => $"{e.Key}={e.Value}"), lines[2..]);
+    }
+
+    [Fact]
+    public void GetDumpObject_TwoDimensionalArray_ShowsEachElementWithItsIndices()
+    {
+        using var host = new PwshHost();
+        var r = host.Run("""
+            $s = Open-Dump $d
+            $grid = Get-GcRoot $s -TypeName 'System.Int32[,]' | Get-DumpObject -Dump $s
+            $grid.Dimensions -join 'x'
+            $grid | Out-String -Width 120
+            """, Vars(("d", HeapDump)));
+
+        Assert.Empty(r.Errors);
+        var lines = r.Strings.ToList();
+        Assert.Equal($"{TargetFacts.InspectGridRows}x{TargetFacts.InspectGridColumns}", lines[0]);
+        Assert.Matches(@"Elements\s+: \[0,0\] 0\s*\n\s+\[0,1\] 1\s*\n(.*\n)*\s+\[2,3\] 23\s*\n", lines[1]);
+    }
 }

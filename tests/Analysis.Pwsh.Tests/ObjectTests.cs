@@ -70,4 +70,22 @@ public sealed class ObjectTests : IDisposable
         Assert.DoesNotContain('\u001b', r.Output[0]);
         Assert.DoesNotContain('\u0007', r.Output[0]);
     }
+
+    [Fact]
+    public void NullableDateTimeOffsetAndLinkedList_ShowAsAUserReadsThem()
+    {
+        var r = _pwsh.Run($$"""
+            Get-GcRoot ./app.dmp -TypeName '{{TargetFacts.InspectScheduleType}}' | Get-DumpObject ./app.dmp | Out-String -Width 120
+            Get-GcRoot ./app.dmp -TypeName 'System.Collections.Generic.LinkedList<System.String>' | Get-DumpCollection ./app.dmp | ForEach-Object { "$_" }
+            """);
+
+        Assert.Empty(r.Errors);
+        string view = r.Output[0];
+        Assert.Matches(@"\n\s+Retries\s+Int32\?\s+3\s*\n", view);
+        Assert.Matches(@"\n\s+NoRetries\s+Int32\?\s+null\s*\n", view);
+        Assert.Matches(@"\n\s+Opened\s+DateTimeOffset\s+2026-11-28T13:45:30.0000000\+01:30\s*\n", view);
+        Assert.Matches(@"\n\s+NotClosed\s+DateTimeOffset\?\s+null\s*\n", view);
+        Assert.DoesNotContain("hasValue", view);
+        Assert.Matches(@"^System.Collections.Generic.LinkedList<System.String> @ 0x[0-9a-f]+ Count=4 ""Genève"", ""Basel"", ""Zürich"", ""Chur""$", r.Output[1]);
+    }
 }

@@ -118,4 +118,21 @@ public static class TargetFacts
     // A leaked GC handle (InspectLeak.cs): a strong handle to a LeakedBuffer whose value nothing holds.
     public const string LeakedBufferType = "Contoso.Inspect.LeakedBuffer";
     public const int LeakedBufferBytes = 1_000;
+
+    // Inspection (InspectMore.cs): Nullable and DateTimeOffset fields, a LinkedList, a two-dimensional array.
+    public const string InspectMoreType = "Contoso.Inspect.MoreInspectables";
+    public const string InspectScheduleType = "Contoso.Inspect.Schedule";
+    public const int InspectScheduleRetries = 3;
+    public static readonly DateTime InspectScheduleDue = new(2026, 12, 24, 18, 0, 0, DateTimeKind.Utc);
+    public static readonly (double Lat, double Lon) InspectSchedulePin = (46.2044, 6.1432);
+    public static readonly DateTimeOffset InspectScheduleOpened = new(2026, 11, 28, 13, 45, 30, TimeSpan.FromMinutes(90));
+    public static readonly DateTimeOffset InspectScheduleClosed = new(2026, 11, 29, 8, 0, 0, TimeSpan.FromHours(-5));
+    public static readonly int?[] InspectScheduleScores = [7, null, 9];
+    public static readonly string[] InspectRoute = ["Genève", "Basel", "Zürich", "Chur"]; // "Bern" removed
+    public static readonly (string Key, int Value)[] InspectRanks = [("alpha", 1), ("bravo", 2), ("delta", 4), ("echo", 5)]; // "charlie" removed
+    public static readonly int[] InspectMilestones = [10, 20, 30, 50, 60, 70]; // 40 removed
+    public static readonly string[] InspectCrew = ["Ada", "Alan", "Grace", "Barbara", "Edsger"]; // "Linus" removed
+    public const int InspectGridRows = 3;
+    public const int InspectGridColumns = 4;
+    public static int InspectGridValue(int row, int column) => (10 * row) + column;
 }

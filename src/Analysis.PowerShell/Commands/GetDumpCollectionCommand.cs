@@ -3,7 +3,7 @@ using Analysis.Dumps;
 
 namespace Analysis.PowerShell.Commands;
 
-/// <summary>Shows what a collection in a dump holds: List, Dictionary, HashSet, Queue, Stack, ConcurrentDictionary, ConcurrentQueue or an array.</summary>
+/// <summary>Shows what a collection in a dump holds: List, Dictionary, HashSet, Queue, Stack, ConcurrentDictionary, ConcurrentQueue, LinkedList, SortedSet, SortedDictionary, ImmutableList or an array.</summary>
 /// <remarks>
 /// <para>
 /// Reads the collection at -Address from the runtime's own fields and returns its Count and its Entries in the

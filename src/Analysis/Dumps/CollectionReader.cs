@@ -7,10 +7,11 @@ namespace Analysis.Dumps;
 /// Reads what a collection on a dump's heap holds, from the runtime's own fields (System.Private.CoreLib of .NET 8 to
 /// 10): List&lt;T&gt; (_items, _size), Dictionary&lt;K,V&gt; and HashSet&lt;T&gt; (_entries up to _count, free entries
 /// skipped), Queue&lt;T&gt; (the ring from _head), Stack&lt;T&gt; (top first), ConcurrentDictionary&lt;K,V&gt;
-/// (_tables._buckets' node chains), ConcurrentQueue&lt;T&gt; (each segment's slots from head to tail) and arrays. Keys and
-/// items read as <see cref="ObjectInspector"/> reads fields.
+/// (_tables._buckets' node chains), ConcurrentQueue&lt;T&gt; (each segment's slots from head to tail), arrays, and the
+/// linked ones in CollectionReader.Linked.cs (LinkedList, SortedSet, SortedDictionary, ImmutableList). Keys and items
+/// read as <see cref="ObjectInspector"/> reads fields.
 /// </summary>
-internal sealed class CollectionReader
+internal sealed partial class CollectionReader
 {
     private readonly ClrHeap _heap;
     private readonly ObjectInspector _inspector;
@@ -52,8 +53,12 @@ internal sealed class CollectionReader
             _ when name.StartsWith("System.Collections.Generic.Stack<", StringComparison.Ordinal) => ("Stack", ReadStack()),
             _ when name.StartsWith("System.Collections.Concurrent.ConcurrentDictionary<", StringComparison.Ordinal) => ("ConcurrentDictionary", ReadConcurrentDictionary()),
             _ when name.StartsWith("System.Collections.Concurrent.ConcurrentQueue<", StringComparison.Ordinal) => ("ConcurrentQueue", ReadConcurrentQueue()),
+            _ when name.StartsWith("System.Collections.Generic.LinkedList<", StringComparison.Ordinal) => ("LinkedList", ReadLinkedList()),
+            _ when name.StartsWith("System.Collections.Generic.SortedSet<", StringComparison.Ordinal) => ("SortedSet", ReadSortedSet(_collection, keyed: false)),
+            _ when name.StartsWith("System.Collections.Generic.SortedDictionary<", StringComparison.Ordinal) => ("SortedDictionary", ReadSortedDictionary()),
+            _ when name.StartsWith("System.Collections.Immutable.ImmutableList<", StringComparison.Ordinal) => ("ImmutableList", ReadImmutableList()),
             _ => throw new AnalysisException(AnalysisErrorKind.NotAnObject, _path, string.Create(CultureInfo.InvariantCulture,
-                $"The object at 0x{address:x} in dump '{_path}' is a {name}, not a collection this reads (List, Dictionary, HashSet, Queue, Stack, ConcurrentDictionary, ConcurrentQueue or an array). Get-DumpObject shows its fields.")),
+                $"The object at 0x{address:x} in dump '{_path}' is a {name}, not a collection this reads (List, Dictionary, HashSet, Queue, Stack, ConcurrentDictionary, ConcurrentQueue, LinkedList, SortedSet, SortedDictionary, ImmutableList or an array). Get-DumpObject shows its fields.")),
         };
 
         if (count > _entries.Count && _entries.Count == _first)

@@ -6,9 +6,9 @@ namespace Analysis.Dumps;
 /// <summary>What kind of value a field, an array element or a collection entry holds.</summary>
 public enum DumpValueKind
 {
-    /// <summary>A null reference.</summary>
+    /// <summary>A null reference, or a Nullable without a value.</summary>
     Null,
-    /// <summary>A number, bool, char, decimal, Guid, DateTime, TimeSpan or pointer-sized integer, as its .NET value.</summary>
+    /// <summary>A number, bool, char, decimal, Guid, DateTime, DateTimeOffset, TimeSpan or pointer-sized integer, as its .NET value (a Nullable of one that has a value, too).</summary>
     Primitive,
     /// <summary>An enum: the value is its name ("Shipped", "Web, Store"), or the number when no name matches.</summary>
     Enum,
@@ -59,9 +59,10 @@ public class DumpValue
     public string TypeName { get; init; } = "";
 
     /// <summary>
-    /// The value as .NET reads it: the primitive (int, long, bool, char, double, float, decimal, Guid, DateTime, TimeSpan,
-    /// long for nint …), the enum's name, the string's text (at most the cap; see <see cref="IsTruncated"/>), the unboxed value of a
-    /// box; null for references, structs, nulls and unreadable slots.
+    /// The value as .NET reads it: the primitive (int, long, bool, char, double, float, decimal, Guid, DateTime,
+    /// DateTimeOffset, TimeSpan, long for nint …; a Nullable's value, declared as the Nullable), the enum's name, the
+    /// string's text (at most the cap; see <see cref="IsTruncated"/>), the unboxed value of a box; null for references,
+    /// structs, nulls (a Nullable without a value too) and unreadable slots.
     /// </summary>
     public object? Value { get; init; }
 
@@ -91,6 +92,9 @@ public class DumpValue
 
     /// <summary>The value in one line (<see cref="Text"/>).</summary>
     public override string ToString() => Text;
+
+    /// <summary>This value declared as <paramref name="typeName"/> (a Nullable's value, declared as the Nullable).</summary>
+    internal DumpValue Retyped(string typeName) => new(this) { TypeName = typeName };
 }
 
 /// <summary>One instance field of an object or struct: its name and offset (as SOS shows them) and its value.</summary>
@@ -134,11 +138,22 @@ public sealed class DumpElement : DumpValue
         Index = index;
     }
 
-    /// <summary>The element's index (0-based).</summary>
+    /// <summary>The element at <paramref name="index"/> (in storage order) of a multi-dimensional array, at <paramref name="indices"/> in its dimensions.</summary>
+    public DumpElement(DumpValue value, int index, ItemList<int> indices)
+        : this(value, index)
+    {
+        Indices = indices;
+    }
+
+    /// <summary>The element's index (0-based; in a multi-dimensional array its place in storage order, the last dimension varying fastest).</summary>
     public int Index { get; init; }
 
-    /// <summary>"[index] value".</summary>
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"[{Index}] {Text}");
+    /// <summary>The element's index in each dimension of a multi-dimensional array, as C# writes a[1, 2] (from each dimension's lower bound); empty for a one-dimensional array.</summary>
+    public ItemList<int> Indices { get; init; } = [];
+
+    /// <summary>"[index] value", "[1,2] value" in a multi-dimensional array.</summary>
+    public override string ToString() =>
+        Indices.Count == 0 ? string.Create(CultureInfo.InvariantCulture, $"[{Index}] {Text}") : "[" + string.Join(",", Indices.Select(i => i.ToString(CultureInfo.InvariantCulture))) + "] " + Text;
 }
 
 /// <summary>
@@ -167,6 +182,9 @@ public sealed class DumpObject
 
     /// <summary>The element count of an array, the length of a string; null otherwise.</summary>
     public int? Length { get; init; }
+
+    /// <summary>The length of each dimension of a multi-dimensional array (3, 4 for an int[3, 4]); empty otherwise (<see cref="Length"/> is an array's element count).</summary>
+    public ItemList<int> Dimensions { get; init; } = [];
 
     /// <summary>The element type of an array, e.g. System.Int32; null otherwise.</summary>
     public string? ElementTypeName { get; init; }
@@ -202,6 +220,8 @@ public sealed class DumpObject
         text.Append(CultureInfo.InvariantCulture, $"{TypeName} @ 0x{Address:x} ({Size:N0} B)");
         if (Value is not null)
             text.Append(' ').Append(Value is string s && !IsArray ? DisplayText.Quote(s, IsTruncated, Length) : DisplayText.Scalar(Value));
+        else if (IsArray && Dimensions.Count > 0)
+            text.Append(" [").Append(string.Join(",", Dimensions.Select(d => d.ToString(CultureInfo.InvariantCulture)))).Append(']');
         else if (IsArray)
             text.Append(CultureInfo.InvariantCulture, $" [{Length:N0}]");
         IEnumerable<string> parts = IsArray && Value is null ? Elements.Select(e => e.Text) : Fields.Select(f => f.ToString());
@@ -226,7 +246,7 @@ public sealed class DumpEntry
     /// <summary>The entry's position in the collection's own order (a stack's top first, a queue's head first).</summary>
     public int Index { get; init; }
 
-    /// <summary>The key of a dictionary entry; null for lists, sets, queues, stacks and arrays.</summary>
+    /// <summary>The key of a dictionary entry (sorted ones too); null for lists, sets, queues, stacks and arrays.</summary>
     public DumpValue? Key { get; init; }
 
     /// <summary>The item, or a dictionary entry's value.</summary>
@@ -238,7 +258,8 @@ public sealed class DumpEntry
 
 /// <summary>
 /// What a collection on a dump's heap holds (List, Dictionary, HashSet, ConcurrentDictionary, ConcurrentQueue, Queue,
-/// Stack, arrays): its count as it says and its entries in its own order, read from the runtime's fields.
+/// Stack, LinkedList, SortedSet, SortedDictionary, ImmutableList, arrays): its count as it says and its entries in its
+/// own order (a sorted one's in key order), read from the runtime's fields.
 /// </summary>
 public sealed class DumpCollection
 {
@@ -248,7 +269,7 @@ public sealed class DumpCollection
     /// <summary>The collection's type, e.g. System.Collections.Generic.Dictionary&lt;System.String, System.Int32&gt;.</summary>
     public string TypeName { get; init; } = "";
 
-    /// <summary>The shape read: List, Dictionary, HashSet, ConcurrentDictionary, ConcurrentQueue, Queue, Stack or Array.</summary>
+    /// <summary>The shape read: List, Dictionary, HashSet, ConcurrentDictionary, ConcurrentQueue, Queue, Stack, LinkedList, SortedSet, SortedDictionary, ImmutableList or Array.</summary>
     public string Kind { get; init; } = "";
 
     /// <summary>How many entries the collection holds.</summary>

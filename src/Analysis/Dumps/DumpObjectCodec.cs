@@ -12,6 +12,7 @@ internal static class DumpObjectCodec
     private enum Tag : byte
     {
         None, Bool, Char, SByte, Byte, Int16, UInt16, Int32, UInt32, Int64, UInt64, Single, Double, Decimal, Guid, DateTime, TimeSpan, String,
+        DateTimeOffset,
     }
 
     public static void WriteObject(BinaryWriter w, DumpObject o)
@@ -23,6 +24,7 @@ internal static class DumpObjectCodec
         w.Write(o.Generation is { } g ? (int)g : -1);
         w.Write(o.IsArray);
         WriteInt(w, o.Length);
+        WriteList(w, o.Dimensions, (w, d) => w.Write(d));
         w.WriteOptional(o.ElementTypeName);
         WriteScalar(w, o.Value);
         w.Write(o.IsTruncated);
@@ -30,6 +32,7 @@ internal static class DumpObjectCodec
         WriteList(w, o.Elements, (w, e) =>
         {
             w.Write(e.Index);
+            WriteList(w, e.Indices, (w, i) => w.Write(i));
             WriteValue(w, e);
         });
         w.Write(o.FirstIndex);
@@ -46,6 +49,7 @@ internal static class DumpObjectCodec
             Generation = r.ReadInt32() is var g and >= 0 and <= (int)GcHeapGeneration.Frozen ? (GcHeapGeneration)g : null,
             IsArray = r.ReadBoolean(),
             Length = ReadInt(r),
+            Dimensions = ReadList(r, 4, r => r.ReadInt32()),
             ElementTypeName = r.ReadOptional(),
             Value = ReadScalar(r),
             IsTruncated = r.ReadBoolean(),
@@ -53,7 +57,8 @@ internal static class DumpObjectCodec
             Elements = ReadList(r, 20, r =>
             {
                 int index = r.ReadInt32();
-                return new DumpElement(ReadValue(r), index);
+                var indices = ReadList(r, 4, r => r.ReadInt32());
+                return new DumpElement(ReadValue(r), index, indices);
             }),
             FirstIndex = r.ReadInt32(),
             Warnings = ReadStrings(r),
@@ -162,6 +167,7 @@ internal static class DumpObjectCodec
             case Guid v: w.Write((byte)Tag.Guid); w.Write(v.ToByteArray()); break;
             case DateTime v: w.Write((byte)Tag.DateTime); w.Write(v.Ticks); w.Write((byte)v.Kind); break;
             case TimeSpan v: w.Write((byte)Tag.TimeSpan); w.Write(v.Ticks); break;
+            case DateTimeOffset v: w.Write((byte)Tag.DateTimeOffset); w.Write(v.Ticks); w.Write((short)v.Offset.TotalMinutes); break;
             case string v: w.Write((byte)Tag.String); w.WriteText(v); break;
             default: w.Write((byte)Tag.String); w.WriteText(value.ToString() ?? ""); break;
         }
@@ -187,6 +193,7 @@ internal static class DumpObjectCodec
         Tag.DateTime => new DateTime(r.ReadInt64(), (DateTimeKind)(r.ReadByte() % 3)),
         Tag.TimeSpan => new TimeSpan(r.ReadInt64()),
         Tag.String => r.ReadString(),
+        Tag.DateTimeOffset => new DateTimeOffset(r.ReadInt64(), TimeSpan.FromMinutes(r.ReadInt16())),
         var tag => throw new InvalidDataException($"value tag {(byte)tag} at byte {r.BaseStream.Position - 1} is not one this reads"),
     };
 }

@@ -7,8 +7,9 @@ namespace Analysis.Dumps;
 
 /// <summary>
 /// Reads one object of a dump field by field (SOS <c>dumpobj</c>, <c>dumparray</c>, <c>dumpvc</c>) into plain values:
-/// primitives, decimals, Guids, DateTimes and TimeSpans as .NET values, enums by name, strings length-capped, structs
-/// inline, references as address and type, followed to a given depth (each object once, a bounded number in all).
+/// primitives, decimals, Guids, DateTimes, DateTimeOffsets and TimeSpans as .NET values, Nullables as their value or
+/// null, enums by name, strings length-capped, structs inline, references as address and type, followed to a given
+/// depth (each object once, a bounded number in all).
 /// Memory the dump lacks makes a value <see cref="DumpValueKind.Unreadable"/>, never an exception; an address that is
 /// no object is one <see cref="AnalysisException"/> saying what is there.
 /// </summary>
@@ -143,6 +144,11 @@ internal sealed class ObjectInspector
         object? value = null;
         bool truncated = false;
         int end = (int)Math.Min((long)skip + first, length);
+        // a multi-dimensional array: each dimension's length and lower bound, its elements in storage order (the last
+        // dimension varying fastest, as SOS dumparray lists them) with their index in each dimension
+        int rank = array.Rank;
+        int[] lengths = rank > 1 ? Enumerable.Range(0, rank).Select(array.GetLength).ToArray() : [];
+        int[] lowerBounds = rank > 1 ? Enumerable.Range(0, rank).Select(array.GetLowerBound).ToArray() : [];
         if (component is null)
         {
             warnings.Add($"The element type of {type.Name} is not known to the dump's runtime data; the elements cannot be read.");
@@ -163,7 +169,8 @@ internal sealed class ObjectInspector
                 if ((i & 0xff) == 0)
                     _cancellationToken.ThrowIfCancellationRequested();
                 ulong location = type.GetArrayElementAddress(obj.Address, i);
-                elements.Add(new DumpElement(ReadSlot(component, component.ElementType, location, depth, 0), i));
+                var element = ReadSlot(component, component.ElementType, location, depth, 0);
+                elements.Add(rank > 1 ? new DumpElement(element, i, IndicesOf(i, lengths, lowerBounds)) : new DumpElement(element, i));
             }
         }
 
@@ -177,9 +184,23 @@ internal sealed class ObjectInspector
         return new DumpObject
         {
             Address = obj.Address, TypeName = type.Name ?? "", MethodTable = type.MethodTable, Size = (long)obj.Size, Generation = generation,
-            IsArray = true, Length = length, ElementTypeName = component?.Name, Elements = elements, FirstIndex = skip, Value = value, IsTruncated = truncated,
+            IsArray = true, Length = length, Dimensions = lengths, ElementTypeName = component?.Name, Elements = elements, FirstIndex = skip, Value = value, IsTruncated = truncated,
             Warnings = warnings,
         };
+    }
+
+    /// <summary>The index in each dimension of the element at <paramref name="flat"/> in storage order (row-major, from each lower bound).</summary>
+    private static int[] IndicesOf(int flat, int[] lengths, int[] lowerBounds)
+    {
+        var indices = new int[lengths.Length];
+        for (int d = lengths.Length - 1; d >= 0; d--)
+        {
+            int n = Math.Max(1, lengths[d]);
+            indices[d] = lowerBounds[d] + (flat % n);
+            flat /= n;
+        }
+
+        return indices;
     }
 
     /// <summary>The instance fields of <paramref name="type"/> whose data starts at <paramref name="data"/>; offsets shown from <paramref name="data"/> − <paramref name="shownBase"/>.</summary>
@@ -208,6 +229,9 @@ internal sealed class ObjectInspector
                 return target == 0 ? new DumpValue { Kind = DumpValueKind.Null, TypeName = typeName } : Referenced(typeName, target, depth);
             }
 
+            if (type is not null && IsNullable(type))
+                return ReadNullable(type, typeName, location, depth, nesting);
+
             if (type is not null && KnownStruct(type) is null && !type.IsPrimitive && !type.IsEnum && (elementType == ClrElementType.Struct || type.IsValueType))
             {
                 if (nesting >= MaxStructNesting)
@@ -225,6 +249,25 @@ internal sealed class ObjectInspector
         }
     }
 
+    private static bool IsNullable(ClrType type) => type.IsValueType && type.Name is { } name && name.StartsWith("System.Nullable<", StringComparison.Ordinal);
+
+    /// <summary>A Nullable&lt;T&gt; as its value (of kind T's), or null when its hasValue is false; declared as the Nullable type.</summary>
+    private DumpValue ReadNullable(ClrType type, string typeName, ulong location, int depth, int nesting)
+    {
+        var hasValue = type.GetFieldByName("hasValue");
+        var value = type.GetFieldByName("value");
+        if (hasValue is null || value is null)
+            return new DumpValue { Kind = DumpValueKind.Unreadable, TypeName = typeName, Problem = "the Nullable's hasValue and value fields are not known to the dump's runtime data" };
+        Span<byte> flag = stackalloc byte[1];
+        if (_memory.Read(location + (ulong)hasValue.Offset, flag) != 1)
+            return Lacking(typeName, location);
+        if (flag[0] == 0)
+            return new DumpValue { Kind = DumpValueKind.Null, TypeName = typeName };
+        if (nesting >= MaxStructNesting)
+            return new DumpValue { Kind = DumpValueKind.Unreadable, TypeName = typeName, Problem = "structs nested too deeply" };
+        return ReadSlot(value.Type, value.ElementType, location + (ulong)value.Offset, depth, nesting + 1).Retyped(typeName);
+    }
+
     /// <summary>A primitive, enum or known struct stored at <paramref name="location"/>.</summary>
     private DumpValue ReadInline(ClrType? type, ClrElementType elementType, string typeName, ulong location)
     {
@@ -232,8 +275,16 @@ internal sealed class ObjectInspector
         {
             Span<byte> raw = stackalloc byte[16];
             raw = raw[..known.Size];
-            if (_memory.Read(location, raw) != raw.Length)
+            if (known.Layout is { } layout)
+            {
+                if (!ReadByFields(type, layout, location, raw, out string? problem))
+                    return problem is null ? Lacking(typeName, location) : new DumpValue { Kind = DumpValueKind.Unreadable, TypeName = typeName, Problem = problem };
+            }
+            else if (_memory.Read(location, raw) != raw.Length)
+            {
                 return Lacking(typeName, location);
+            }
+
             object? value = known.Decode(raw);
             return value is null
                 ? new DumpValue { Kind = DumpValueKind.Unreadable, TypeName = typeName, Problem = "the bytes are no valid " + type.Name }
@@ -252,6 +303,35 @@ internal sealed class ObjectInspector
         if (type is { IsEnum: true })
             return new DumpValue { Kind = DumpValueKind.Enum, TypeName = typeName, Value = EnumName(type, primitive) ?? primitive };
         return new DumpValue { Kind = DumpValueKind.Primitive, TypeName = typeName, Value = primitive };
+    }
+
+    /// <summary>The fields named <paramref name="layout"/> of the struct at <paramref name="location"/>, each into its 8-byte slot of <paramref name="raw"/> (see <see cref="Known"/>).</summary>
+    private bool ReadByFields(ClrType type, string[] layout, ulong location, Span<byte> raw, out string? problem)
+    {
+        problem = null;
+        Span<byte> bytes = stackalloc byte[8];
+        for (int i = 0; i < layout.Length; i++)
+        {
+            var field = type.GetFieldByName(layout[i]);
+            var kind = field?.ElementType ?? ClrElementType.Unknown;
+            bool integer = kind is ClrElementType.Int8 or ClrElementType.Int16 or ClrElementType.Int32 or ClrElementType.Int64;
+            int size = integer ? PrimitiveSize(kind) : 8;
+            if (field is null || (!integer && kind is not (ClrElementType.Struct or ClrElementType.UInt64)) || (i + 1) * 8 > raw.Length)
+            {
+                problem = "the field " + layout[i] + " of " + type.Name + " is not what this reader expects";
+                return false;
+            }
+
+            if (_memory.Read(location + (ulong)field.Offset, bytes[..size]) != size)
+                return false;
+            var slot = raw.Slice(i * 8, 8);
+            if (integer)
+                BinaryPrimitives.WriteInt64LittleEndian(slot, Convert.ToInt64(Decode(kind, bytes[..size]), CultureInfo.InvariantCulture));
+            else
+                bytes.CopyTo(slot);
+        }
+
+        return true;
     }
 
     private static DumpValue Lacking(string typeName, ulong location) =>
@@ -447,7 +527,12 @@ internal sealed class ObjectInspector
     };
 
     /// <summary>Structs read as one .NET value (decimal, Guid, DateTime, TimeSpan), by their layout in the runtime.</summary>
-    private sealed record Known(int Size, Func<ReadOnlySpan<byte>, object?> Decode);
+    /// <remarks>
+    /// With <paramref name="Layout"/> the struct's fields are found by name (auto layout puts them where the runtime
+    /// chose) and laid in 8-byte slots one after the other before <paramref name="Decode"/> sees them: an integer field
+    /// sign-extended to an Int64 whatever its width (a field's width may change between runtimes), any other its 8 bytes.
+    /// </remarks>
+    private sealed record Known(int Size, Func<ReadOnlySpan<byte>, object?> Decode, string[]? Layout = null);
 
     private static readonly Dictionary<string, Known> s_known = new(StringComparer.Ordinal)
     {
@@ -464,7 +549,20 @@ internal sealed class ObjectInspector
             return new DateTime(ticks, (data >> 62) switch { 0 => DateTimeKind.Unspecified, 1 => DateTimeKind.Utc, _ => DateTimeKind.Local });
         }),
         ["System.TimeSpan"] = new(8, b => new TimeSpan(BinaryPrimitives.ReadInt64LittleEndian(b))),
+        // _dateTime (UTC, kind bits clear), _offsetMinutes (an Int32 in .NET 10, an Int16 before); an auto-layout struct:
+        // where each lies is asked of the type (Layout)
+        ["System.DateTimeOffset"] = new(16, b => DecodeDateTimeOffset(b[..8], b[8..]), ["_dateTime", "_offsetMinutes"]),
     };
+
+    private static object? DecodeDateTimeOffset(ReadOnlySpan<byte> dateTime, ReadOnlySpan<byte> offsetMinutes)
+    {
+        long utc = (long)(BinaryPrimitives.ReadUInt64LittleEndian(dateTime) & 0x3FFF_FFFF_FFFF_FFFF);
+        long minutes = BinaryPrimitives.ReadInt64LittleEndian(offsetMinutes);
+        long clock = utc + (minutes * TimeSpan.TicksPerMinute);
+        if (minutes is < -14 * 60 or > 14 * 60 || utc > DateTime.MaxValue.Ticks || clock < 0 || clock > DateTime.MaxValue.Ticks)
+            return null;
+        return new DateTimeOffset(clock, TimeSpan.FromMinutes(minutes));
+    }
 
     private static Known? KnownStruct(ClrType type) => type.Name is { } name && s_known.TryGetValue(name, out var known) ? known : null;
 

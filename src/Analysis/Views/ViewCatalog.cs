@@ -481,9 +481,12 @@ public static partial class ViewCatalog
 
     private static string Hex(ulong address) => string.Create(CultureInfo.InvariantCulture, $"0x{address:x}");
 
-    /// <summary>A type name without its namespace (the generic arguments kept): List&lt;System.String&gt;, Money, Int32.</summary>
+    /// <summary>A type name without its namespace (the generic arguments kept): List&lt;System.String&gt;, Money, Int32; a Nullable as C# writes it: Int32?, GeoPoint?.</summary>
     private static string ShortTypeName(string name)
     {
+        const string nullable = "System.Nullable<";
+        if (name.StartsWith(nullable, StringComparison.Ordinal) && name.EndsWith('>'))
+            return ShortTypeName(name[nullable.Length..^1]) + "?";
         int generic = name.IndexOf('<', StringComparison.Ordinal);
         int dot = name.LastIndexOf('.', generic < 0 ? name.Length - 1 : generic);
         return dot < 0 ? name : name[(dot + 1)..];

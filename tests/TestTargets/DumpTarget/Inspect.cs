@@ -131,6 +131,7 @@ namespace Contoso.Inspect
                 s_handles.Add(GCHandle.Alloc(new ShippingLabel("handle", i), GCHandleType.Normal));
             WeakTarget = new ShippingLabel("weak", 0);
             s_handles.Add(GCHandle.Alloc(WeakTarget, GCHandleType.Weak));
+            MoreInspectables.SetUp();
         }
     }
 }
