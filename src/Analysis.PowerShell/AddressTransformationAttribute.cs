@@ -16,8 +16,9 @@ public sealed class AddressTransformationAttribute : ArgumentTransformationAttri
     public override object Transform(EngineIntrinsics engineIntrinsics, object inputData)
     {
         object input = inputData is PSObject pso ? pso.BaseObject : inputData;
+        // one address stays one value: PowerShell binds it to an address parameter and wraps it for an address list
         if (input is string or not IEnumerable)
-            return One(input) is { } one ? new[] { one } : inputData;
+            return One(input) is { } one ? one : inputData;
         var addresses = new List<ulong>();
         foreach (object? item in (IEnumerable)input)
         {

@@ -7,7 +7,7 @@ namespace Analysis.PowerShell.Commands;
 /// <remarks>
 /// <para>
 /// Streams the objects whose type matches -TypeName (a wildcard, case-insensitive) or -MethodTable, within -MinSize and
-/// -MaxSize, of one -Generation, only the -Live or only the -Dead ones, in address order. Each object has Address,
+/// -MaxSize, of one -Generation, between -StartAddress and -EndAddress, only the -Live or only the -Dead ones, in address order. Each object has Address,
 /// MethodTable, TypeName, Size (bytes, as dumpheap reports it), Generation (Gen0, Gen1, Gen2, Large, Pinned, Frozen) and
 /// SegmentKind. Pipe them on by Address (Get-GcRoot, Get-DumpObject).
 /// </para>
@@ -41,6 +41,17 @@ namespace Analysis.PowerShell.Commands;
 /// <code>Get-HeapObject ./app.dmp -TypeName 'Contoso.*' -First 3 | Get-GcRoot -Path ./app.dmp</code>
 /// <para>Why the first three application objects are alive: Address binds to Get-GcRoot's -Address.</para>
 /// </example>
+/// <example>
+/// <code>
+/// $region = Get-GcHeap ./app.dmp -Segment | Where-Object Generation -eq Gen2 | Select-Object -First 1
+/// Get-HeapObject ./app.dmp -StartAddress $region.Start -EndAddress $region.End | Group-Object TypeName -NoElement |
+///     Sort-Object Count -Descending | Select-Object -First 5
+/// </code>
+/// <para>
+/// What fills one region of generation 2 (dumpheap &lt;start&gt; &lt;end&gt;). -StartAddress and -EndAddress also take
+/// addresses as SOS prints them (7f3a2c040000 or 0x7f3a2c040000).
+/// </para>
+/// </example>
 [Cmdlet(VerbsCommon.Get, "HeapObject", DefaultParameterSetName = DumpSet)]
 [OutputType(typeof(HeapObject))]
 public sealed class GetHeapObjectCommand : DumpCmdlet
@@ -72,7 +83,20 @@ public sealed class GetHeapObjectCommand : DumpCmdlet
     [Parameter]
     public SwitchParameter Dead { get; set; }
 
-    /// <summary>Only objects of this generation: Gen0, Gen1, Gen2, Loh, Poh or Frozen (dumpgen).</summary>
+    /// <summary>
+    /// Only objects at this address or above (dumpheap &lt;start&gt;): a number, or hex text with or without 0x as SOS
+    /// prints it. Segments wholly below it are not read.
+    /// </summary>
+    [Parameter]
+    [AddressTransformation]
+    public ulong StartAddress { get; set; }
+
+    /// <summary>Only objects below this address (dumpheap &lt;start&gt; &lt;end&gt;, end excluded); hex text accepted.</summary>
+    [Parameter]
+    [AddressTransformation]
+    public ulong EndAddress { get; set; } = ulong.MaxValue;
+
+    /// <summary>Only objects of this generation: Gen0, Gen1, Gen2, Large, Pinned or Frozen (dumpgen).</summary>
     [Parameter]
     public GcHeapGeneration? Generation { get; set; }
 
@@ -97,6 +121,12 @@ public sealed class GetHeapObjectCommand : DumpCmdlet
             return;
         }
 
+        if (StartAddress >= EndAddress)
+        {
+            WriteError(new ErrorRecord(new PSArgumentException($"-StartAddress 0x{StartAddress:x} is not below -EndAddress 0x{EndAddress:x}: no object can be in between."), "StartNotBelowEnd", ErrorCategory.InvalidArgument, StartAddress));
+            return;
+        }
+
         var liveness = Live ? ObjectLiveness.Live : Dead ? ObjectLiveness.Dead : ObjectLiveness.All;
         if (liveness != ObjectLiveness.All)
         {
@@ -111,6 +141,7 @@ public sealed class GetHeapObjectCommand : DumpCmdlet
         var query = new HeapObjectQuery
         {
             TypeName = TypeName, MethodTable = MethodTable, MinSize = MinSize, MaxSize = MaxSize, Liveness = liveness, Generation = Generation,
+            StartAddress = StartAddress, EndAddress = EndAddress,
         };
         long left = First ?? long.MaxValue;
         try

@@ -52,6 +52,12 @@ public sealed record HeapObjectQuery
 
     /// <summary>Only objects of this generation (<c>dumpgen</c>); null: any.</summary>
     public GcHeapGeneration? Generation { get; init; }
+
+    /// <summary>Only objects at this address or above (<c>dumpheap &lt;start&gt;</c>); 0: from the heap's start.</summary>
+    public ulong StartAddress { get; init; }
+
+    /// <summary>Only objects below this address (<c>dumpheap &lt;start&gt; &lt;end&gt;</c>, end excluded); the default: to the heap's end.</summary>
+    public ulong EndAddress { get; init; } = ulong.MaxValue;
 }
 
 /// <summary>

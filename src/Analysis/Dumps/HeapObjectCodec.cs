@@ -23,6 +23,8 @@ internal static class HeapObjectCodec
         w.Write((byte)q.Liveness);
         w.Write(q.Generation.HasValue);
         w.Write((byte)(q.Generation ?? 0));
+        w.Write(q.StartAddress);
+        w.Write(q.EndAddress);
         w.Write(from.Segment);
         w.Write(from.Address);
         w.Write(max);
@@ -43,7 +45,7 @@ internal static class HeapObjectCodec
         };
         bool hasGeneration = r.ReadBoolean();
         var generation = Checked<GcHeapGeneration>(r.ReadByte());
-        query = query with { Generation = hasGeneration ? generation : null };
+        query = query with { Generation = hasGeneration ? generation : null, StartAddress = r.ReadUInt64(), EndAddress = r.ReadUInt64() };
         return (query, new HeapCursor(r.ReadInt32(), r.ReadUInt64()), r.ReadInt32());
     }
 

@@ -188,9 +188,17 @@ internal sealed class HeapObjectLister
             var segment = _segments[s];
             if (query.Generation is { } wanted && !segment.MayHold(wanted))
                 continue;
+            // an address range skips the segments outside it; inside one, the walk still starts at an object boundary
+            var range = segment.Segment.ObjectRange;
+            if (range.End <= query.StartAddress || range.Start >= query.EndAddress)
+                continue;
             ulong start = s == from.Segment ? from.Address : 0;
             foreach (var o in _scanner.EnumerateSegmentObjects(segment.Segment, start, cache, type, matches, query.MinSize, query.MaxSize, warnings.Add, cancellationToken))
             {
+                if (o.Address < query.StartAddress)
+                    continue;
+                if (o.Address >= query.EndAddress)
+                    break;
                 var generation = segment.GenerationOf(o.Address);
                 if (query.Generation is { } g && generation != g)
                     continue;

@@ -39,6 +39,31 @@ public sealed class HeapObjectTests
     }
 
     [Fact]
+    public void EnumerateObjects_InAnAddressRange_EqualsSosDumpheapStartEnd_InWorkerAndInProcess()
+    {
+        using var worker = DumpSession.Open(Dump, new DumpOpenOptions { NoCache = true });
+        using var local = OpenInProcess();
+        var labels = worker.EnumerateObjects(new HeapObjectQuery { TypeName = TargetFacts.ShippingLabelType }).ToArray();
+        // from the first label to the last one (excluded): everything between, whatever its type
+        ulong start = labels[0].Address, end = labels[^1].Address;
+        var query = new HeapObjectQuery { StartAddress = start, EndAddress = end };
+
+        var ours = worker.EnumerateObjects(query).Select(o => o.Address).ToArray();
+        // SOS lists free space between objects too ("address mt size Free"); the listing holds objects only
+        var sos = Sos.Run(Dump, string.Create(CultureInfo.InvariantCulture, $"dumpheap {start:x} {end:x}")).Split('\n')
+            .Select(l => l.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            .Where(f => f.Length == 3 && f.All(x => x.Replace(",", "", StringComparison.Ordinal).All(Uri.IsHexDigit)))
+            .Select(f => ulong.Parse(f[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture)).ToArray();
+
+        Assert.True(ours.Length > labels.Length, $"{ours.Length} objects between the first and last label");
+        Assert.Equal(start, ours[0]);
+        Assert.DoesNotContain(end, ours);
+        Assert.Equal(sos, ours);
+        Assert.Equal(ours, local.EnumerateObjects(query).Select(o => o.Address).ToArray());
+        Assert.Equal(labels[..^1], worker.EnumerateObjects(query with { TypeName = TargetFacts.ShippingLabelType }).ToArray());
+    }
+
+    [Fact]
     public void EnumerateObjects_OfTheWholeHeap_IsTheSameInWorkerAndInProcess_AndMatchesHeapStatistics()
     {
         using var worker = DumpSession.Open(Dump, new DumpOpenOptions { NoCache = true });
