@@ -1,6 +1,4 @@
-using System.Diagnostics;
 using System.Globalization;
-using System.Text.RegularExpressions;
 using Analysis.Testing;
 using Xunit;
 
@@ -55,61 +53,23 @@ public sealed partial class HeapObjectPwshTests : IDisposable
     [Fact]
     public void CtrlC_DuringAListingOfMillionsOfObjects_StopsTheWalk_AndTheSessionAnswersTheNext()
     {
-        // pwsh reading commands from stdin runs each as its own pipeline, as at the prompt; SIGINT is what Ctrl+C sends.
         string bulk = DumpSet.Bulk[CapturedDump.ClientWithHeap];
-        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = RepoPaths.Root, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in new[] { "pwsh", "-NoProfile", "-NoLogo", "-Command", "-" })
-            psi.ArgumentList.Add(a);
-        psi.Environment["NO_COLOR"] = "1";
-        using var process = Process.Start(psi)!;
-        var lines = new System.Collections.Concurrent.BlockingCollection<string>();
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-                lines.Add(Ansi().Replace(e.Data, ""));
-        };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        string Next(string prefix)
-        {
-            while (lines.TryTake(out string? line, TimeSpan.FromMinutes(2)))
-            {
-                if (line.StartsWith(prefix, StringComparison.Ordinal))
-                    return line;
-            }
-
-            throw new TimeoutException($"no line starting with '{prefix}'");
-        }
-
-        try
-        {
-            process.StandardInput.WriteLine($"Import-Module '{RepoPaths.ModuleManifest}'; 'pid=' + $PID");
-            int pid = int.Parse(Next("pid=")[4..], CultureInfo.InvariantCulture);
-            process.StandardInput.WriteLine($"$d = Open-Dump '{bulk}'; $global:n = 0; 'started'; Get-HeapObject -Dump $d | ForEach-Object {{ $global:n++ }}; 'walk returned'");
-            Next("started");
-            Thread.Sleep(1500);
-            using (var kill = Process.Start("kill", ["-INT", pid.ToString(CultureInfo.InvariantCulture)]))
-                kill.WaitForExit();
-            process.StandardInput.WriteLine("'listed=' + $global:n; 'batches=' + $d.GetType().GetProperty('ObjectBatchesRead', [Reflection.BindingFlags]'NonPublic,Instance').GetValue($d); 'next=' + @(Get-HeapObject -Dump $d -TypeName DumpTarget.BulkNode -First 2).Count");
-            long listed = long.Parse(Next("listed=")[7..], CultureInfo.InvariantCulture);
-            long batches = long.Parse(Next("batches=")[8..], CultureInfo.InvariantCulture);
-            Assert.Equal("next=2", Next("next=")); // the stopped session answers the next question
-            Assert.DoesNotContain(lines, l => l.StartsWith("walk returned", StringComparison.Ordinal));
-            Assert.InRange(listed, 1, DumpSet.BulkObjectCount - 1);
-            // the walk stopped: far fewer batches than the whole heap takes (5M objects at most 65,536 a batch: 80 or more)
-            Assert.True(batches < 60, $"{batches} batches read for {listed:N0} objects listed");
-            process.StandardInput.WriteLine("exit 0");
-            Assert.True(process.WaitForExit(30_000));
-        }
-        finally
-        {
-            if (!process.HasExited)
-                process.Kill(entireProcessTree: true);
-        }
+        using var pwsh = new PromptPwsh();
+        pwsh.Send($"$d = Open-Dump '{bulk}'; $global:n = 0; 'started'; Get-HeapObject -Dump $d | ForEach-Object {{ $global:n++ }}; 'walk returned'");
+        pwsh.Next("started");
+        Thread.Sleep(1500);
+        pwsh.Interrupt();
+        pwsh.Send("'listed=' + $global:n; 'batches=' + $d.GetType().GetProperty('ObjectBatchesRead', [Reflection.BindingFlags]'NonPublic,Instance').GetValue($d); 'next=' + @(Get-HeapObject -Dump $d -TypeName DumpTarget.BulkNode -First 2).Count");
+        long listed = long.Parse(pwsh.Next("listed=")[7..], CultureInfo.InvariantCulture);
+        long batches = long.Parse(pwsh.Next("batches=")[8..], CultureInfo.InvariantCulture);
+        Assert.Equal("next=2", pwsh.Next("next=")); // the stopped session answers the next question
+        Assert.DoesNotContain(pwsh.Received, l => l.StartsWith("walk returned", StringComparison.Ordinal));
+        Assert.InRange(listed, 1, DumpSet.BulkObjectCount - 1);
+        // the walk stopped: far fewer batches than the whole heap takes (5M objects at most 65,536 a batch: 80 or more)
+        Assert.True(batches < 60, $"{batches} batches read for {listed:N0} objects listed");
+        Assert.NotNull(pwsh.Exit());
     }
 
-    [GeneratedRegex(@"\x1b\[[0-9;?]*[a-zA-Z]")]
-    private static partial Regex Ansi();
 
     private static string Line(RealPwsh.Result r, string prefix) => Assert.Single(r.Output, l => l.StartsWith(prefix, StringComparison.Ordinal));
 }

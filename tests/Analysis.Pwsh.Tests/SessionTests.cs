@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using System.Text.RegularExpressions;
 using Analysis.Testing;
 using Xunit;
 
@@ -15,58 +14,21 @@ public sealed partial class SessionTests : IDisposable
     [Fact]
     public void CtrlC_DuringALongWalk_StopsIt_AndThePwshProcessTakesTheNextCommand()
     {
-        // pwsh reading commands from stdin runs each as its own pipeline, as at the prompt; SIGINT is what Ctrl+C sends.
         string bulk = DumpSet.Bulk[CapturedDump.ClientWithHeap];
-        var psi = new ProcessStartInfo("dotnet") { WorkingDirectory = RepoPaths.Root, RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (string a in new[] { "pwsh", "-NoProfile", "-NoLogo", "-Command", "-" })
-            psi.ArgumentList.Add(a);
-        psi.Environment["NO_COLOR"] = "1";
-        using var process = Process.Start(psi)!;
-        var lines = new System.Collections.Concurrent.BlockingCollection<string>();
-        process.OutputDataReceived += (_, e) =>
-        {
-            if (e.Data is not null)
-                lines.Add(Ansi().Replace(e.Data, ""));
-        };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        string Next(string prefix)
-        {
-            while (lines.TryTake(out string? line, TimeSpan.FromMinutes(2)))
-            {
-                if (line.StartsWith(prefix, StringComparison.Ordinal))
-                    return line;
-            }
-
-            throw new TimeoutException($"no line starting with '{prefix}'");
-        }
-
-        try
-        {
-            process.StandardInput.WriteLine($"Import-Module '{RepoPaths.ModuleManifest}'; 'pid=' + $PID");
-            int pid = int.Parse(Next("pid=")[4..], System.Globalization.CultureInfo.InvariantCulture);
-            // -NoCache: the object-graph index is built, not loaded (seconds for the bulk dump's millions of objects)
-            process.StandardInput.WriteLine($"$d = Open-Dump '{bulk}' -NoCache; 'started'; $sw = [Diagnostics.Stopwatch]::StartNew(); $r = @(Get-HeapTop -Dump $d -Retained -Top 1); 'walk returned ' + $r.Count");
-            Next("started");
-            Thread.Sleep(300);
-            using (var kill = Process.Start("kill", ["-INT", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
-                kill.WaitForExit();
-            process.StandardInput.WriteLine($"'elapsed=' + [int]$sw.Elapsed.TotalMilliseconds; 'alive'; (Get-HeapTop '{DemoFiles.File("app.dmp")}' -Top 1).TypeName; 'again=' + @(Get-HeapTop -Dump $d -Top 1).Count");
-            string elapsed = Next("elapsed=");
-            Assert.Equal("alive", Next("alive"));
-            Assert.Equal(TargetFacts.LeakedOrderType, Next(TargetFacts.LeakedOrderType));
-            Assert.Equal("again=1", Next("again=")); // the stopped session answers the next question
-            Assert.DoesNotContain(lines, l => l.StartsWith("walk returned", StringComparison.Ordinal));
-            Assert.True(int.Parse(elapsed[8..], System.Globalization.CultureInfo.InvariantCulture) < 60_000, elapsed);
-            process.StandardInput.WriteLine("exit 0");
-            Assert.True(process.WaitForExit(30_000));
-            Assert.Equal(0, process.ExitCode);
-        }
-        finally
-        {
-            if (!process.HasExited)
-                process.Kill(entireProcessTree: true);
-        }
+        using var pwsh = new PromptPwsh();
+        // -NoCache: the object-graph index is built, not loaded (seconds for the bulk dump's millions of objects)
+        pwsh.Send($"$d = Open-Dump '{bulk}' -NoCache; 'started'; $sw = [Diagnostics.Stopwatch]::StartNew(); $r = @(Get-HeapTop -Dump $d -Retained -Top 1); 'walk returned ' + $r.Count");
+        pwsh.Next("started");
+        Thread.Sleep(300);
+        pwsh.Interrupt();
+        pwsh.Send($"'elapsed=' + [int]$sw.Elapsed.TotalMilliseconds; 'alive'; (Get-HeapTop '{DemoFiles.File("app.dmp")}' -Top 1).TypeName; 'again=' + @(Get-HeapTop -Dump $d -Top 1).Count");
+        string elapsed = pwsh.Next("elapsed=");
+        Assert.Equal("alive", pwsh.Next("alive"));
+        Assert.Equal(TargetFacts.LeakedOrderType, pwsh.Next(TargetFacts.LeakedOrderType));
+        Assert.Equal("again=1", pwsh.Next("again=")); // the stopped session answers the next question
+        Assert.DoesNotContain(pwsh.Received, l => l.StartsWith("walk returned", StringComparison.Ordinal));
+        Assert.True(int.Parse(elapsed[8..], System.Globalization.CultureInfo.InvariantCulture) < 60_000, elapsed);
+        Assert.Equal(0, pwsh.Exit());
     }
 
     [Fact]
@@ -193,6 +155,4 @@ public sealed partial class SessionTests : IDisposable
         }
     }
 
-    [GeneratedRegex(@"\x1b\[[0-9;?]*[a-zA-Z]")]
-    private static partial Regex Ansi();
 }
