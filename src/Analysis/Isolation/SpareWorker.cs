@@ -33,18 +33,19 @@ public static class SpareWorker
     }
 
     /// <summary>Ends the spare worker, if one is there.</summary>
-    public static void Drop()
+    public static void Drop() => Remove()?.Dispose();
+
+    /// <summary>The spare worker, no longer kept here (its idle timer stopped), or null.</summary>
+    private static EngineWorker? Remove()
     {
-        EngineWorker? spare;
         lock (s_gate)
         {
-            spare = s_spare;
+            var spare = s_spare;
             s_spare = null;
             s_idleTimer?.Dispose();
             s_idleTimer = null;
+            return spare;
         }
-
-        spare?.Dispose();
     }
 
     /// <summary>The process id of the spare worker while one waits (tests).</summary>
@@ -73,15 +74,7 @@ public static class SpareWorker
     internal static EngineWorker? Take(WorkerHost host, WorkerStart start)
     {
         WaitStarted(); // a start under way is ahead of a new one
-        EngineWorker? spare;
-        lock (s_gate)
-        {
-            spare = s_spare;
-            s_spare = null;
-            s_idleTimer?.Dispose();
-            s_idleTimer = null;
-        }
-
+        var spare = Remove();
         if (spare is null)
             return null;
         if (!spare.IsAlive || start.TestOperations || spare.Host is not { } kept || kept.Worker != host.Worker || kept.Dotnet != host.Dotnet
