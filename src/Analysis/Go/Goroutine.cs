@@ -42,6 +42,18 @@ public sealed record Goroutine : IGoroutineSample
     /// <summary>1-based line of the header in the file.</summary>
     public int LineNumber { get; init; }
 
+    /// <summary>The OS thread (LWP id) running the goroutine when a core was written; 0 when it was not running, or in a text dump.</summary>
+    public int ThreadId { get; init; }
+
+    /// <summary>The runtime's M (thread) id the goroutine was on (g.m), -1 when none or not known (text dumps).</summary>
+    public long M { get; init; } = -1;
+
+    /// <summary>The goroutine's g struct address in a core ("gp=" in a crash traceback), 0 from text dumps.</summary>
+    public ulong Address { get; init; }
+
+    /// <summary>Why the frames are missing or short, when a core could not give them all ("stack unavailable").</summary>
+    public string? Note { get; init; }
+
     /// <summary>The first frame outside the runtime and standard library plumbing of waiting (gopark, chanrecv…).</summary>
     public StackFrameInfo? TopFrame => Frames.FirstOrDefault(f => !GoFunctions.IsRuntimeWait(f.Function)) ?? Frames.FirstOrDefault();
 

@@ -358,7 +358,7 @@ public static class GoroutineDumpParser
             }
 
             var (fn, pkg, arguments) = _pendingFunction!.Value;
-            var frame = new StackFrameInfo(fn, pkg, FrameKind.Go) { File = _strings.Get(file), Line = lineNo, Offset = offset, Arguments = arguments };
+            var frame = new StackFrameInfo(fn, pkg, FrameKind.Go) { File = _strings.Get(file), Line = lineNo, Offset = offset, Arguments = arguments, Inlined = arguments == "..." };
             _pendingFunction = null;
             if (createdBy)
                 _createdBy = frame;

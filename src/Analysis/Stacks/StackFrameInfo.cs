@@ -35,6 +35,9 @@ public sealed record StackFrameInfo(string Function, string? Module, FrameKind K
     /// <summary>Argument values as the runtime printed them (Go: "0xc000010000, 0x2?"; "..." for inlined frames).</summary>
     public string? Arguments { get; init; }
 
+    /// <summary>A Go call the compiler inlined into its caller: the runtime prints it with "(...)" and no offset; it has no frame of its own.</summary>
+    public bool Inlined { get; init; }
+
     /// <summary>Offset of the return address in the function (Go "+0x25"), 0 when unknown.</summary>
     public long Offset { get; init; }
 
