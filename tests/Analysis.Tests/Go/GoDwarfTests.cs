@@ -339,6 +339,95 @@ public partial class GoDwarfTests(ITestOutputHelper output)
         Assert.True(withProblems > 100, $"only {withProblems} of 300 mutations were noticed");
     }
 
+    private const string CProbeSource = """
+        #include <stdio.h>
+        #include <stddef.h>
+        #include <stdint.h>
+        struct inner { char x; short y; };
+        struct probe {
+          char a; long long b; unsigned short c; struct probe *d; const char *e; double f; int g[3]; struct inner h;
+          uint8_t i; void (*j)(void); long double k; _Bool l; int bits : 3; int m;
+        };
+        #define F(n) printf(#n " %zu %zu\n", offsetof(struct probe, n), sizeof(p.n))
+        int main(void) {
+          struct probe p = {0};
+          printf("size %zu\n", sizeof p);
+          F(a); F(b); F(c); F(d); F(e); F(f); F(g); F(h); F(i); F(j); F(k); F(l); F(m);
+          return 0;
+        }
+        """;
+
+    /// <summary>The C probe built by gcc with <paramref name="flags"/>, cached like the Go builds.</summary>
+    private static string BuildC(string name, params string[] flags)
+    {
+        string dir = Path.Combine(s_workRoot.Value, "gcc");
+        string exe = Path.Combine(dir, name);
+        if (File.Exists(exe))
+        {
+            return exe;
+        }
+
+        Directory.CreateDirectory(dir);
+        File.WriteAllText(Path.Combine(dir, "probe.c"), CProbeSource);
+        var psi = new ProcessStartInfo("/usr/bin/gcc", [.. flags, "-O0", "-o", exe + ".tmp", "probe.c"])
+        {
+            WorkingDirectory = dir,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        (int code, string stdout, string stderr) = Run(psi, TimeSpan.FromMinutes(2));
+        if (code != 0)
+        {
+            throw new InvalidOperationException($"gcc {string.Join(' ', flags)} failed ({code}): {stdout}{stderr}");
+        }
+
+        File.Move(exe + ".tmp", exe, overwrite: true);
+        return exe;
+    }
+
+    /// <summary>
+    /// Go 1.21–1.23 write only DWARF 4 with inline names; gcc's DWARF 5 (unit type, .debug_str, .debug_line_str,
+    /// implicit_const, zlib-compressed sections) and DWARF 4 (unit-relative ref4) are the oracle for the other paths.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData("c5z", 5, new[] { "-gdwarf-5", "-gz=zlib" })]
+    [InlineData("c4", 4, new[] { "-gdwarf-4" })]
+    public void Struct_OfACProgramsDwarf_EqualsOffsetofAndSizeof(string name, int dwarfVersion, string[] flags)
+    {
+        Skip.IfNot(File.Exists("/usr/bin/gcc"), "gcc is not installed at /usr/bin/gcc (apt-get install gcc)");
+        string exe = BuildC(name, flags);
+        var printed = RunProbe(exe).Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => l.Split(' ')).ToList();
+        GoDwarf dwarf = GoDwarf.FromElfFile(exe);
+        Assert.Empty(dwarf.Problems);
+        Assert.Contains(dwarfVersion, dwarf.Versions);
+        GoStructType? probe = dwarf.Struct("probe");
+        Assert.NotNull(probe);
+        Assert.Equal(long.Parse(printed[0][1], CultureInfo.InvariantCulture), probe.Size);
+        foreach (string[] line in printed.Skip(1))
+        {
+            GoStructField? field = probe.Field(line[0]);
+            Assert.True(field is not null, $"{name}: probe has no field {line[0]}: {string.Join(", ", probe.Fields)}");
+            Assert.True(long.Parse(line[1], CultureInfo.InvariantCulture) == field.Offset, $"{name}: {field} but offsetof says {line[1]}");
+            Assert.True(long.Parse(line[2], CultureInfo.InvariantCulture) == field.TypeSize, $"{name}: {field} but sizeof says {line[2]}");
+        }
+
+        // The bit field: the byte of its first bit, between l and m.
+        Assert.InRange(probe.Field("bits")!.Offset, probe.Field("l")!.Offset, probe.Field("m")!.Offset);
+        Assert.Equal("int", probe.Field("m")!.TypeName);
+        Assert.Equal("*probe", probe.Field("d")!.TypeName);
+        Assert.Equal(4, dwarf.SizeOf("inner"));
+    }
+
+    [SkippableFact]
+    public void Read_Of64BitDwarfUnits_SkipsThemWithAProblem()
+    {
+        Skip.IfNot(File.Exists("/usr/bin/gcc"), "gcc is not installed at /usr/bin/gcc (apt-get install gcc)");
+        string exe = BuildC("c64", "-gdwarf-5", "-gdwarf64");
+        GoDwarf dwarf = GoDwarf.FromElfFile(exe);
+        Assert.Contains(dwarf.Problems, p => p.Contains("64-bit DWARF is not read", StringComparison.Ordinal));
+        Assert.Null(dwarf.Struct("probe"));
+    }
+
     [Fact]
     public void FromElfFile_OfNoElfFile_GivesProblemsAndNoStructs()
     {

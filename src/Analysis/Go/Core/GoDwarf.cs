@@ -30,12 +30,17 @@ internal sealed class GoDwarf
     private const int TagConstType = 0x26;
     private const int TagVolatileType = 0x35;
     private const int TagUnspecifiedType = 0x3b;
+    private const int TagSubrangeType = 0x21;
 
     // Attributes.
     private const int AtName = 0x03;
     private const int AtByteSize = 0x0b;
     private const int AtDataMemberLocation = 0x38;
     private const int AtType = 0x49;
+    private const int AtDataBitOffset = 0x6b;
+    private const int AtLowerBound = 0x22;
+    private const int AtUpperBound = 0x2f;
+    private const int AtCount = 0x37;
 
     private readonly Dictionary<long, TypeDie> _types = [];
     private readonly Dictionary<string, long> _structsByName = new(StringComparer.Ordinal);
@@ -155,6 +160,7 @@ internal sealed class GoDwarf
             switch (die.Tag)
             {
                 case TagPointerType: prefix.Append('*'); break;
+                case TagArrayType: prefix.Append(die.Counts is { Count: > 0 } counts ? string.Concat(counts.Select(c => $"[{c?.ToString(CultureInfo.InvariantCulture) ?? "?"}]")) : "[]"); break;
                 case TagConstType: prefix.Append("const "); break;
                 case TagVolatileType: prefix.Append("volatile "); break;
                 case TagTypedef: break;
@@ -186,6 +192,18 @@ internal sealed class GoDwarf
                 case TagPointerType:
                 case TagSubroutineType:
                     return die.AddressSize;
+                case TagArrayType:
+                    {
+                        // C compilers give the bounds, not the size: count × … × element size.
+                        long? elements = die.Counts is { Count: > 0 } ? 1 : null;
+                        foreach (long? c in die.Counts ?? [])
+                        {
+                            elements = c is long n && n >= 0 && elements is long e && e <= int.MaxValue && n <= int.MaxValue ? e * n : null;
+                        }
+
+                        return elements is long count && TypeSize(die.TypeRef) is long element && element <= int.MaxValue ? count * element : null;
+                    }
+
                 case TagTypedef:
                 case TagConstType:
                 case TagVolatileType:
@@ -223,6 +241,7 @@ internal sealed class GoDwarf
         public long TypeRef = -1;
         public byte AddressSize;
         public List<MemberDie>? Members;
+        public List<long?>? Counts;
     }
 
     private sealed class MemberDie
@@ -424,7 +443,11 @@ internal sealed class GoDwarf
 
                 bool isType = IsTypeTag(abbrev.Tag);
                 bool isMember = abbrev.Tag == TagMember;
-                bool wanted = isType || isMember;
+                bool isSubrange = abbrev.Tag == TagSubrangeType;
+                bool wanted = isType || isMember || isSubrange;
+                long? lowerBound = null;
+                long? upperBound = null;
+                long? count = null;
                 string? name = null;
                 long? byteSize = null;
                 long typeRef = -1;
@@ -446,7 +469,7 @@ internal sealed class GoDwarf
                         valueStart = pos;
                     }
 
-                    if (!wanted || spec.Attribute is not (AtName or AtByteSize or AtType or AtDataMemberLocation))
+                    if (!wanted || spec.Attribute is not (AtName or AtByteSize or AtType or AtDataMemberLocation or AtDataBitOffset or AtLowerBound or AtUpperBound or AtCount))
                     {
                         if (!Skip(form, ref pos, end, version, addressSize, out string? why))
                         {
@@ -478,6 +501,19 @@ internal sealed class GoDwarf
                         case AtDataMemberLocation:
                             memberLocation = Constant(form, value, spec.ImplicitConst) ?? PlusUconst(form, value);
                             break;
+                        case AtLowerBound:
+                            lowerBound = Constant(form, value, spec.ImplicitConst);
+                            break;
+                        case AtUpperBound:
+                            upperBound = Constant(form, value, spec.ImplicitConst);
+                            break;
+                        case AtCount:
+                            count = Constant(form, value, spec.ImplicitConst);
+                            break;
+                        case AtDataBitOffset:
+                            // A bit field (DWARF 4+): the byte that holds its first bit.
+                            memberLocation ??= Constant(form, value, spec.ImplicitConst) / 8;
+                            break;
                     }
                 }
 
@@ -496,6 +532,11 @@ internal sealed class GoDwarf
 
                         _d._typesByName.TryAdd(name, dieOffset);
                     }
+                }
+                else if (isSubrange && parent is { Tag: TagArrayType })
+                {
+                    // C's lower bound is 0 by default; an upper bound of -1 (or none) is an array of unknown size.
+                    (parent.Counts ??= []).Add(count ?? (upperBound is long u && u >= -1 ? u - (lowerBound ?? 0) + 1 : null));
                 }
                 else if (isMember && parent is not null)
                 {
