@@ -255,6 +255,44 @@ public partial class GoDwarfTests(ITestOutputHelper output)
 
     [SkippableTheory]
     [MemberData(nameof(Versions))]
+    public void Variable_OfRuntimeGlobals_HasTheAddressNmGives(string version)
+    {
+        SkipWithoutGo(version);
+        Skip.IfNot(File.Exists("/usr/bin/nm"), "binutils' nm is not installed at /usr/bin/nm (apt-get install binutils)");
+        string exe = s_builds[version].Value;
+        (int code, string stdout, string stderr) = Run(new ProcessStartInfo("/usr/bin/nm", [exe]) { RedirectStandardOutput = true, RedirectStandardError = true }, TimeSpan.FromMinutes(1));
+        Assert.True(code == 0, stderr);
+        var symbols = new Dictionary<string, ulong>(StringComparer.Ordinal);
+        foreach (string line in stdout.Split('\n'))
+        {
+            string[] parts = line.Split(' ', 3);
+            if (parts.Length == 3 && parts[1] is "B" or "b" or "D" or "d" or "R" or "r")
+            {
+                symbols.TryAdd(parts[2], ulong.Parse(parts[0], NumberStyles.HexNumber, CultureInfo.InvariantCulture));
+            }
+        }
+
+        GoDwarf dwarf = GoDwarf.FromElfFile(exe);
+        string[] names = ["runtime.allgs", "runtime.allglen", "runtime.allm", "runtime.sched", "runtime.firstmoduledata", "runtime.buildVersion"];
+        foreach (string name in names)
+        {
+            GoDwarfVariable? v = dwarf.Variable(name);
+            Assert.True(v is not null, $"Go {version}: no DWARF variable {name}");
+            Assert.True(symbols.TryGetValue(name, out ulong expected), $"Go {version}: nm has no {name}");
+            Assert.Equal(expected, v.Address);
+            output.WriteLine(v.ToString());
+        }
+
+        Assert.Equal("[]*runtime.g", dwarf.Variable("runtime.allgs")!.TypeName);
+        Assert.Equal(24, dwarf.Variable("runtime.allgs")!.TypeSize);
+        Assert.Equal("*runtime.m", dwarf.Variable("runtime.allm")!.TypeName);
+        Assert.Equal(dwarf.SizeOf("runtime.schedt"), dwarf.Variable("runtime.sched")!.TypeSize);
+        Assert.Equal("string", dwarf.Variable("runtime.buildVersion")!.TypeName);
+        Assert.Null(dwarf.Variable("runtime.noSuchVariable"));
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(Versions))]
     public void ReadingRuntimeG_TakesMilliseconds(string version)
     {
         SkipWithoutGo(version);

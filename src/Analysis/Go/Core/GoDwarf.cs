@@ -31,8 +31,10 @@ internal sealed class GoDwarf
     private const int TagVolatileType = 0x35;
     private const int TagUnspecifiedType = 0x3b;
     private const int TagSubrangeType = 0x21;
+    private const int TagVariable = 0x34;
 
     // Attributes.
+    private const int AtLocation = 0x02;
     private const int AtName = 0x03;
     private const int AtByteSize = 0x0b;
     private const int AtDataMemberLocation = 0x38;
@@ -46,6 +48,7 @@ internal sealed class GoDwarf
     private readonly Dictionary<string, long> _structsByName = new(StringComparer.Ordinal);
     private readonly Dictionary<string, long> _typesByName = new(StringComparer.Ordinal);
     private readonly Dictionary<string, GoStructType?> _structCache = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, (ulong Address, long TypeRef)> _globals = new(StringComparer.Ordinal);
     private readonly List<string> _problems = [];
     private int _problemsDropped;
 
@@ -138,6 +141,13 @@ internal sealed class GoDwarf
 
         return null;
     }
+
+    /// <summary>
+    /// The package-level variable named <paramref name="name"/> ("runtime.allgs", "runtime.sched") with its static
+    /// address (a location of one DW_OP_addr) and type; null when the DWARF has none.
+    /// </summary>
+    public GoDwarfVariable? Variable(string name) =>
+        _globals.TryGetValue(name, out var v) ? new GoDwarfVariable(name, v.Address, TypeName(v.TypeRef), TypeSize(v.TypeRef)) : null;
 
     /// <summary>The names of all structs read, for listing what a binary has.</summary>
     public IEnumerable<string> StructNames => _structsByName.Keys;
@@ -444,7 +454,9 @@ internal sealed class GoDwarf
                 bool isType = IsTypeTag(abbrev.Tag);
                 bool isMember = abbrev.Tag == TagMember;
                 bool isSubrange = abbrev.Tag == TagSubrangeType;
-                bool wanted = isType || isMember || isSubrange;
+                bool isGlobal = abbrev.Tag == TagVariable && parents.Count == 1;
+                bool wanted = isType || isMember || isSubrange || isGlobal;
+                ulong? address = null;
                 long? lowerBound = null;
                 long? upperBound = null;
                 long? count = null;
@@ -469,7 +481,7 @@ internal sealed class GoDwarf
                         valueStart = pos;
                     }
 
-                    if (!wanted || spec.Attribute is not (AtName or AtByteSize or AtType or AtDataMemberLocation or AtDataBitOffset or AtLowerBound or AtUpperBound or AtCount))
+                    if (!wanted || spec.Attribute is not (AtName or AtByteSize or AtType or AtDataMemberLocation or AtDataBitOffset or AtLowerBound or AtUpperBound or AtCount or AtLocation))
                     {
                         if (!Skip(form, ref pos, end, version, addressSize, out string? why))
                         {
@@ -500,6 +512,9 @@ internal sealed class GoDwarf
                             break;
                         case AtDataMemberLocation:
                             memberLocation = Constant(form, value, spec.ImplicitConst) ?? PlusUconst(form, value);
+                            break;
+                        case AtLocation:
+                            address = StaticAddress(form, value, addressSize);
                             break;
                         case AtLowerBound:
                             lowerBound = Constant(form, value, spec.ImplicitConst);
@@ -532,6 +547,10 @@ internal sealed class GoDwarf
 
                         _d._typesByName.TryAdd(name, dieOffset);
                     }
+                }
+                else if (isGlobal && name is not null && address is ulong at)
+                {
+                    _d._globals.TryAdd(name, (at, typeRef));
                 }
                 else if (isSubrange && parent is { Tag: TagArrayType })
                 {
@@ -624,6 +643,25 @@ internal sealed class GoDwarf
 
             p++;
             return TryUleb(value, ref p, value.Length, out ulong v) && p == value.Length ? (long)v : null;
+        }
+
+        /// <summary>A location expression of one DW_OP_addr: a variable at a fixed address.</summary>
+        private static ulong? StaticAddress(int form, ReadOnlySpan<byte> value, byte addressSize)
+        {
+            int p = form switch { 0x18 or 0x09 => LebLength(value), 0x0a => 1, 0x03 => 2, 0x04 => 4, _ => -1 };
+            if (p < 0 || value.Length - p != 1 + addressSize || value[p] != 0x03)
+            {
+                return null;
+            }
+
+            ReadOnlySpan<byte> a = value[(p + 1)..];
+            return addressSize switch
+            {
+                8 => BinaryPrimitives.ReadUInt64LittleEndian(a),
+                4 => BinaryPrimitives.ReadUInt32LittleEndian(a),
+                2 => BinaryPrimitives.ReadUInt16LittleEndian(a),
+                _ => a[0],
+            };
         }
 
         private static int LebLength(ReadOnlySpan<byte> value)
@@ -929,4 +967,15 @@ internal sealed record GoStructField(string Name, long Offset, string TypeName, 
 {
     /// <inheritdoc/>
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Name} +{Offset} {TypeName} ({TypeSize})");
+}
+
+/// <summary>A package-level variable: where it is and what type it has.</summary>
+/// <param name="Name">The DWARF name, e.g. "runtime.allgs".</param>
+/// <param name="Address">The static virtual address (before any relocation of a position-independent executable).</param>
+/// <param name="TypeName">The type's name as Go names it ("[]*runtime.g").</param>
+/// <param name="TypeSize">The type's byte size, following typedefs.</param>
+internal sealed record GoDwarfVariable(string Name, ulong Address, string TypeName, long? TypeSize)
+{
+    /// <inheritdoc/>
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Name} at 0x{Address:x} {TypeName} ({TypeSize})");
 }
