@@ -299,18 +299,20 @@ public partial class GoDwarfTests(ITestOutputHelper output)
         string exe = s_builds[version].Value;
         (Dictionary<string, byte[]> sections, List<string> problems) = ElfSections.Read(exe, [".debug_info", ".debug_abbrev"]);
         Assert.Empty(problems);
-        GoDwarf.Read(sections[".debug_info"], sections[".debug_abbrev"], default, default).Struct("runtime.g"); // JIT
-        var sw = Stopwatch.StartNew();
-        const int Rounds = 10;
-        for (int i = 0; i < Rounds; i++)
+        var cold = Stopwatch.StartNew();
+        Assert.NotNull(GoDwarf.Read(sections[".debug_info"], sections[".debug_abbrev"], default, default).Struct("runtime.g"));
+        double coldMs = cold.Elapsed.TotalMilliseconds;
+        double ms = double.MaxValue;
+        for (int i = 0; i < 20; i++)
         {
+            var one = Stopwatch.StartNew();
             Assert.NotNull(GoDwarf.Read(sections[".debug_info"], sections[".debug_abbrev"], default, default).Struct("runtime.g"));
+            ms = Math.Min(ms, one.Elapsed.TotalMilliseconds);
         }
 
-        double ms = sw.Elapsed.TotalMilliseconds / Rounds;
         var whole = Stopwatch.StartNew();
         Assert.NotNull(GoDwarf.FromElfFile(exe).Struct("runtime.g"));
-        output.WriteLine($"Go {version}: .debug_info {sections[".debug_info"].Length} bytes, read + runtime.g in {ms:F2} ms; from the file with decompression {whole.Elapsed.TotalMilliseconds:F1} ms");
+        output.WriteLine($"Go {version}: .debug_info {sections[".debug_info"].Length} bytes: read + runtime.g in {ms:F2} ms (best of 20; first call with JIT {coldMs:F1} ms); from the file with decompression {whole.Elapsed.TotalMilliseconds:F1} ms");
         Assert.True(ms < 200, $"reading took {ms:F1} ms");
     }
 
@@ -325,7 +327,8 @@ public partial class GoDwarfTests(ITestOutputHelper output)
         var random = new Random(15);
         var sw = Stopwatch.StartNew();
         int withProblems = 0;
-        for (int round = 0; round < 300; round++)
+        const int Rounds = 300;
+        for (int round = 0; round < Rounds; round++)
         {
             byte[] i2 = (byte[])info.Clone();
             byte[] a2 = (byte[])abbrev.Clone();
@@ -373,8 +376,8 @@ public partial class GoDwarfTests(ITestOutputHelper output)
             Assert.DoesNotContain(d.Problems, p => p.Contains("internal error", StringComparison.Ordinal));
         }
 
-        output.WriteLine($"300 mutated inputs ({withProblems} with problems) and 55 garbage inputs in {sw.Elapsed.TotalMilliseconds:F0} ms");
-        Assert.True(withProblems > 100, $"only {withProblems} of 300 mutations were noticed");
+        output.WriteLine($"{Rounds} mutated inputs ({withProblems} with problems) and 55 garbage inputs in {sw.Elapsed.TotalMilliseconds:F0} ms");
+        Assert.True(withProblems > Rounds / 3, $"only {withProblems} of {Rounds} mutations were noticed");
     }
 
     private const string CProbeSource = """
@@ -464,6 +467,34 @@ public partial class GoDwarfTests(ITestOutputHelper output)
         GoDwarf dwarf = GoDwarf.FromElfFile(exe);
         Assert.Contains(dwarf.Problems, p => p.Contains("64-bit DWARF is not read", StringComparison.Ordinal));
         Assert.Null(dwarf.Struct("probe"));
+    }
+
+    [SkippableFact]
+    public void FromElfFile_OfTruncatedAndFlippedExecutables_GivesProblemsWithoutErrors()
+    {
+        SkipWithoutGo("1.23");
+        byte[] exe = File.ReadAllBytes(s_builds["1.23"].Value);
+        var random = new Random(1523);
+        int withProblems = 0;
+        for (int round = 0; round < 40; round++)
+        {
+            byte[] copy = exe[..(random.Next(3) == 0 ? random.Next(exe.Length) : exe.Length)];
+            int flips = random.Next(8);
+            for (int k = 0; k < flips; k++)
+            {
+                // The ELF header, the section headers at the end, or anywhere.
+                int at = random.Next(3) switch { 0 => random.Next(Math.Min(64, copy.Length)), 1 => copy.Length - 1 - random.Next(Math.Min(4096, copy.Length)), _ => random.Next(copy.Length) };
+                copy[at] ^= (byte)(1 << random.Next(8));
+            }
+
+            string path = GoFixtures.Scratch($"mutated-{round}.elf", copy);
+            GoDwarf d = GoDwarf.FromElfFile(path);
+            File.Delete(path);
+            Assert.DoesNotContain(d.Problems, p => p.Contains("internal error", StringComparison.Ordinal));
+            withProblems += d.Problems.Count > 0 ? 1 : 0;
+        }
+
+        Assert.True(withProblems > 5, $"only {withProblems} of 40 mutated executables gave problems");
     }
 
     [Fact]
