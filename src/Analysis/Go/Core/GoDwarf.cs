@@ -107,12 +107,18 @@ internal sealed class GoDwarf
         return dwarf;
     }
 
-    /// <summary>The struct named <paramref name="name"/> (its DWARF name, e.g. "runtime.g"), or null when there is none.</summary>
+    /// <summary>
+    /// The struct named <paramref name="name"/> (its DWARF name, e.g. "runtime.g"), or null when there is none.
+    /// Safe to call from several threads (everything else is read-only after <see cref="Read"/>).
+    /// </summary>
     public GoStructType? Struct(string name)
     {
-        if (_structCache.TryGetValue(name, out GoStructType? cached))
+        lock (_structCache)
         {
-            return cached;
+            if (_structCache.TryGetValue(name, out GoStructType? cached))
+            {
+                return cached;
+            }
         }
 
         GoStructType? result = null;
@@ -127,7 +133,11 @@ internal sealed class GoDwarf
             result = new GoStructType(name, die.Size ?? -1, fields);
         }
 
-        _structCache[name] = result;
+        lock (_structCache)
+        {
+            _structCache[name] = result;
+        }
+
         return result;
     }
 
