@@ -297,7 +297,7 @@ public partial class GoDwarfTests(ITestOutputHelper output)
     {
         SkipWithoutGo(version);
         string exe = s_builds[version].Value;
-        (Dictionary<string, byte[]> sections, List<string> problems) = ElfSections.Read(exe, [".debug_info", ".debug_abbrev"]);
+        var sections = Sections(exe, out var problems);
         Assert.Empty(problems);
         var cold = Stopwatch.StartNew();
         Assert.NotNull(GoDwarf.Read(sections[".debug_info"], sections[".debug_abbrev"], default, default).Struct("runtime.g"));
@@ -321,7 +321,7 @@ public partial class GoDwarfTests(ITestOutputHelper output)
     {
         SkipWithoutGo("1.23");
         string exe = s_builds["1.23"].Value;
-        (Dictionary<string, byte[]> sections, _) = ElfSections.Read(exe, [".debug_info", ".debug_abbrev"]);
+        var sections = Sections(exe, out _);
         byte[] info = sections[".debug_info"];
         byte[] abbrev = sections[".debug_abbrev"];
         var random = new Random(15);
@@ -595,5 +595,17 @@ public partial class GoDwarfTests(ITestOutputHelper output)
 
             return result;
         }
+    }
+
+    private static Dictionary<string, byte[]> Sections(string exe, out IReadOnlyList<string> problems)
+    {
+        using var image = ElfImage.Open(exe, "Executable", "a Go executable");
+        var sections = new Dictionary<string, byte[]>
+        {
+            [".debug_info"] = image.SectionBytes(".debug_info")!,
+            [".debug_abbrev"] = image.SectionBytes(".debug_abbrev")!,
+        };
+        problems = [.. image.Problems];
+        return sections;
     }
 }

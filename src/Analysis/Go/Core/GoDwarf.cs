@@ -89,20 +89,32 @@ internal sealed class GoDwarf
     }
 
     /// <summary>
-    /// Reads the DWARF of an ELF64 file through <see cref="ElfSections"/>; the file's problems come first in
-    /// <see cref="Problems"/>. For tests and tools; the Go core reader hands its own section bytes to <see cref="Read"/>.
+    /// Reads the DWARF of an ELF64 file (sections inflated by <see cref="ElfImage"/>); the file's problems come first in
+    /// <see cref="Problems"/>. A file that is not ELF gives an empty result with that problem.
     /// </summary>
     public static GoDwarf FromElfFile(string path)
     {
-        (Dictionary<string, byte[]> sections, List<string> problems) =
-            ElfSections.Read(path, [".debug_info", ".debug_abbrev", ".debug_str", ".debug_line_str"]);
-        byte[] Section(string name) => sections.TryGetValue(name, out byte[]? bytes) ? bytes : [];
-        if (!sections.ContainsKey(".debug_info"))
+        try
         {
-            problems.Add($"'{path}' has no .debug_info (built with -ldflags=-w, or stripped)");
+            using var image = ElfImage.Open(path, "Executable", "an ELF executable was expected");
+            return FromElf(image);
         }
+        catch (AnalysisException e)
+        {
+            GoDwarf empty = Read(default, default, default, default);
+            empty._problems.Insert(0, e.Message);
+            return empty;
+        }
+    }
 
-        GoDwarf dwarf = Read(Section(".debug_info"), Section(".debug_abbrev"), Section(".debug_str"), Section(".debug_line_str"));
+    /// <summary>Reads the DWARF of an open ELF file; its problems (and a missing .debug_info) come first in <see cref="Problems"/>.</summary>
+    public static GoDwarf FromElf(ElfImage image)
+    {
+        byte[]? info = image.SectionBytes(".debug_info");
+        var problems = new List<string>(image.Problems);
+        if (info is null)
+            problems.Add($"'{image.Path}' has no .debug_info (built with -ldflags=-w, or stripped)");
+        GoDwarf dwarf = Read(info ?? [], image.SectionBytes(".debug_abbrev") ?? [], image.SectionBytes(".debug_str") ?? [], image.SectionBytes(".debug_line_str") ?? []);
         dwarf._problems.InsertRange(0, problems);
         return dwarf;
     }
