@@ -120,15 +120,19 @@ manifest() { # go dir modes...
       sed -n 's/^SPINNING //p' "$dir/$m.out" | sed "s/^/$m.spinning./"
       sed -n 's/^EXPECT //p' "$dir/$m.out" | tr ' ' '\n' | sed "s/^/$m.expect./"
       echo "$m.core.bytes=$(stat -c %s "$dir/$m.core")"
-      echo "$m.traceback.goroutines=$(grep -cE '^goroutine [0-9]+ ' "$dir/$m.txt")"
-      echo "$m.traceback.goroutines_without_g0=$(grep -cE '^goroutine [1-9][0-9]* ' "$dir/$m.txt")"
-      grep -oE '^goroutine [0-9]+ [^[]*\[[^],]+' "$dir/$m.txt" | sed -E 's/^[^[]*\[//' | sort | uniq -c \
+      # The main listing is what comes before the first "-----"; after it, each M's block repeats its goroutine (g0,
+      # or one listed above) with the registers.
+      sed '/^-----$/,$d' "$dir/$m.txt" > "$work/main.txt"
+      echo "$m.traceback.goroutines=$(grep -cE '^goroutine [0-9]+ ' "$work/main.txt")"
+      grep -oE '^goroutine [0-9]+ [^[]*\[[^],]+' "$work/main.txt" | sed -E 's/^[^[]*\[//' | sort | uniq -c \
         | awk -v m="$m" '{n=$1; $1=""; sub(/^ /,""); gsub(/ /,"_"); print m ".traceback.state." $0 "=" n}'
-      echo "$m.traceback.g0=$(grep -cE '^goroutine 0 ' "$dir/$m.txt")"
-      echo "$m.traceback.frames=$(grep -cE '^	.* fp=0x[0-9a-f]+ sp=0x[0-9a-f]+ pc=0x[0-9a-f]+$' "$dir/$m.txt")"
+      echo "$m.traceback.thread_blocks=$(grep -c '^-----$' "$dir/$m.txt")"
+      echo "$m.traceback.thread_blocks_g0=$(sed -n '/^-----$/,$p' "$dir/$m.txt" | grep -cE '^goroutine 0 ')"
+      echo "$m.traceback.frames=$(grep -cE '^	.* fp=0x[0-9a-f]+ sp=0x[0-9a-f]+ pc=0x[0-9a-f]+$' "$work/main.txt")"
+      echo "$m.traceback.inlined_frames=$(grep -cE '^	[^ ]+:[0-9]+$' "$work/main.txt")"
       echo "$m.traceback.sigquit_blocks=$(grep -c '^SIGQUIT: quit' "$dir/$m.txt")"
       echo "$m.traceback.sigabrt_blocks=$(grep -c '^SIGABRT: abort' "$dir/$m.txt")"
-      echo "$m.traceback.locked=$(grep -cE '^goroutine [0-9]+ .*\[[^]]*locked to thread' "$dir/$m.txt")"
+      echo "$m.traceback.locked=$(grep -cE '^goroutine [0-9]+ .*\[[^]]*locked to thread' "$work/main.txt")"
       local panic signal
       panic="$(sed -n 's/^panic: //p' "$dir/$m.txt" | head -n 1)"
       [ -z "$panic" ] || echo "$m.panic=$panic"
