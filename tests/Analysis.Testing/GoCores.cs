@@ -2,7 +2,6 @@ using System.Collections.ObjectModel;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
-using Analysis.Go;
 
 namespace Analysis.Testing;
 
@@ -22,9 +21,11 @@ public enum GoCoreMode
 /// <summary>
 /// The Go core fixtures of tests/TestTargets/go/cores.sh in &lt;repo&gt;/artifacts/go-cores, made on first use (once per
 /// test process; the script returns at once when its stamp matches) and kept between runs. The truth about each core
-/// is the Go runtime's own GOTRACEBACK=crash traceback, read here both with <see cref="GoroutineDumpParser"/> and, for
-/// what the parser does not keep (frame fp/sp/pc, gp/m/mp, the per-thread blocks and registers), by
-/// <see cref="GoTraceback"/>. Tests skip with <see cref="Missing"/> when the fixtures cannot be made here.
+/// is the Go runtime's own GOTRACEBACK=crash traceback, read line by line by <see cref="GoTraceback"/> (with what
+/// GoroutineDumpParser does not keep: frame fp/sp/pc, gp/m/mp, the per-thread blocks and registers); Analysis.Tests
+/// reads it with GoroutineDumpParser too (GoCoreParsing.Parsed). This library does not reference Analysis.dll, so the
+/// hosted-runspace tests still load the module's own copy. Tests skip with <see cref="Missing"/> when the fixtures
+/// cannot be made here.
 /// </summary>
 public sealed class GoCoreSet
 {
@@ -191,7 +192,6 @@ public sealed class GoCoreBuild
 /// <summary>One core: the files, what the program said when it was ready, and the runtime's traceback.</summary>
 public sealed class GoCoreFixture
 {
-    private readonly Lazy<GoroutineDump> _parsed;
     private readonly Lazy<GoTraceback> _traceback;
 
     internal GoCoreFixture(GoCoreBuild build, GoCoreMode mode)
@@ -217,7 +217,6 @@ public sealed class GoCoreFixture
         PanicMessage = build.Manifest.GetValueOrDefault(name + ".panic");
         Signal = build.Manifest.GetValueOrDefault(name + ".signal");
         FaultAddress = build.Manifest.TryGetValue(name + ".fault_addr", out string? addr) ? Convert.ToUInt64(addr, 16) : null;
-        _parsed = new(() => GoroutineDumpParser.ParseFile(TracebackPath));
         _traceback = new(() => GoTraceback.Read(TracebackPath));
     }
 
@@ -272,9 +271,6 @@ public sealed class GoCoreFixture
     /// <summary>segv: the faulting address from the "[signal …]" line (0).</summary>
     public ulong? FaultAddress { get; }
 
-    /// <summary>The traceback read by <see cref="GoroutineDumpParser"/> (the objects users get from text dumps).</summary>
-    public GoroutineDump Parsed => _parsed.Value;
-
     /// <summary>The traceback read line by line here, keeping fp/sp/pc, gp/m/mp, per-thread blocks and registers.</summary>
     public GoTraceback Traceback => _traceback.Value;
 
@@ -324,7 +320,7 @@ public sealed record GoTracebackGoroutine(long Id, string Status, string State, 
 public sealed record GoTracebackThread(string Signal, ulong Pc, int M, string SigCode, GoTracebackGoroutine? Goroutine, IReadOnlyDictionary<string, ulong> Registers);
 
 /// <summary>
-/// A GOTRACEBACK=crash traceback read line by line, independently of <see cref="GoroutineDumpParser"/>: the goroutines
+/// A GOTRACEBACK=crash traceback read line by line, independently of GoroutineDumpParser: the goroutines
 /// of the main listing, the crashing thread's signal block (hang, many) and each other M's block after "-----".
 /// </summary>
 public sealed class GoTraceback

@@ -80,7 +80,7 @@ public class GoCoreFixtureTests
         {
             var f = build[mode];
             string m = mode.ToString().ToLowerInvariant();
-            var dump = f.Parsed;
+            var dump = f.Parsed();
             Assert.Empty(dump.Skipped);
             Assert.Equal(int.Parse(build.Manifest[$"{m}.traceback.goroutines"], System.Globalization.CultureInfo.InvariantCulture), dump.Goroutines.Count);
             Assert.Equal(dump.Goroutines.Count, dump.Goroutines.Select(g => g.Id).Distinct().Count());
@@ -127,7 +127,7 @@ public class GoCoreFixtureTests
             var f = build[mode];
             string m = mode.ToString().ToLowerInvariant();
             var raw = f.Traceback;
-            var parsed = f.Parsed.Goroutines;
+            var parsed = f.Parsed().Goroutines;
             Assert.Equal(parsed.Select(g => (g.Id, g.State)), raw.Goroutines.Select(g => (g.Id, g.State)));
             for (int i = 0; i < parsed.Count; i++)
             {
