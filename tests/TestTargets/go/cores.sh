@@ -22,7 +22,8 @@ if [ -f "$out/STAMP" ] && [ "$(cat "$out/STAMP")" = "$stamp_now" ]; then
   exit 0
 fi
 
-# The kernel must write cores as plain files into the crashing process's working directory.
+# The kernel must write cores as plain files into the crashing process's working directory (any name: core, core.PID,
+# %e.core; each run has an empty directory of its own).
 pattern="$(cat /proc/sys/kernel/core_pattern)"
 case "$pattern" in
   "|"*|*/*)
@@ -97,7 +98,7 @@ run_mode() { # dir mode
     echo $? > "$dir/$mode.status"
   )
   local core
-  core="$(find "$cwd" -maxdepth 1 -type f -name 'core*' | head -n 1)"
+  core="$(find "$cwd" -maxdepth 1 -type f | head -n 1)" # the run directory holds nothing else
   [ -n "$core" ] || { echo "cores.sh: $mode under $(basename "$dir") wrote no core in $cwd (exit $(cat "$dir/$mode.status"))" >&2; exit 1; }
   mv "$core" "$dir/$mode.core"
 }
@@ -188,7 +189,7 @@ dir="$out/other"; cwd="$work/other"; mkdir -p "$dir" "$cwd"
 pid=$!
 sleep 0.1
 kill -ABRT "$pid"; { wait "$pid"; } 2>/dev/null || true
-core="$(find "$cwd" -maxdepth 1 -type f -name 'core*' | head -n 1)"
+core="$(find "$cwd" -maxdepth 1 -type f | head -n 1)" # the run directory holds nothing else
 [ -n "$core" ] || { echo "cores.sh: sleep wrote no core" >&2; exit 1; }
 mv "$core" "$dir/sleep.core"
 printf 'executable=%s\npid=%s\n' "$(command -v sleep)" "$pid" > "$dir/MANIFEST"
