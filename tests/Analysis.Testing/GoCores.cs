@@ -16,6 +16,8 @@ public enum GoCoreMode
     Hang,
     /// <summary>As <see cref="Hang"/> plus 5,000 goroutines in four stacks; SIGABRT sent to the process (kill -ABRT).</summary>
     Many,
+    /// <summary>Goroutines parked on channels and a mutex only, main blocked: "fatal error: all goroutines are asleep - deadlock!".</summary>
+    Deadlock,
 }
 
 /// <summary>
@@ -215,6 +217,7 @@ public sealed class GoCoreFixture
             .ToDictionary(kv => kv.Key[statePrefix.Length..].Replace('_', ' '), kv => int.Parse(kv.Value, CultureInfo.InvariantCulture), StringComparer.Ordinal);
         SpinningThreadId = build.Manifest.TryGetValue(name + ".spinning.tid", out string? tid) ? int.Parse(tid, CultureInfo.InvariantCulture) : null;
         PanicMessage = build.Manifest.GetValueOrDefault(name + ".panic");
+        FatalError = build.Manifest.GetValueOrDefault(name + ".fatal_error");
         Signal = build.Manifest.GetValueOrDefault(name + ".signal");
         FaultAddress = build.Manifest.TryGetValue(name + ".fault_addr", out string? addr) ? Convert.ToUInt64(addr, 16) : null;
         _traceback = new(() => GoTraceback.Read(TracebackPath));
@@ -264,6 +267,9 @@ public sealed class GoCoreFixture
 
     /// <summary>crash and segv: the panic message ("order 42: payment declined").</summary>
     public string? PanicMessage { get; }
+
+    /// <summary>The "fatal error: …" message of the traceback (runtime.throw), from MANIFEST; null when there is none.</summary>
+    public string? FatalError { get; }
 
     /// <summary>segv: "SIGSEGV" from the "[signal …]" line.</summary>
     public string? Signal { get; }

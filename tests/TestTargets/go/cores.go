@@ -178,12 +178,18 @@ func ready(expect map[string]int) {
 
 // cores runs one core mode; it never returns normally.
 func cores(mode string) {
+	if mode == "deadlock" {
+		deadlock()
+	}
 	expect := parkAll()
 	if mode == "many" {
 		parkMany(expect)
 	}
 
 	waitParked(expect)
+	// One GC before the crash: the runtime then records the wall and monotonic clocks together (memstats.last_gc_unix
+	// and last_gc_nanotime), which places its start on the wall clock, and marks each parked goroutine's waitsince.
+	runtime.GC()
 	switch mode {
 	case "crash":
 		ready(expect)
@@ -202,6 +208,27 @@ func cores(mode string) {
 	}
 
 	select {}
+}
+
+// deadlock parks goroutines only on channels and a mutex (no timers, no system calls), then blocks main: the
+// runtime finds every goroutine asleep and dies with "fatal error: all goroutines are asleep - deadlock!".
+func deadlock() {
+	expect := map[string]int{}
+	c := make(chan int)
+	var mu sync.Mutex
+	mu.Lock()
+	for i := 0; i < coreReceivers; i++ {
+		go manyReceive(c)
+	}
+	expect["chan receive"] += coreReceivers
+	for i := 0; i < coreContended; i++ {
+		go manyLock(&mu)
+	}
+	expect["sync.Mutex.Lock"] += coreContended
+	waitParked(expect)
+	runtime.GC()
+	ready(expect)
+	<-c
 }
 
 type payment struct{ amount int }

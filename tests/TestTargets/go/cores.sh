@@ -137,6 +137,8 @@ manifest() { # go dir modes...
       local panic signal
       panic="$(sed -n 's/^panic: //p' "$dir/$m.txt" | head -n 1)"
       [ -z "$panic" ] || echo "$m.panic=$panic"
+      panic="$(sed -n 's/^fatal error: //p' "$dir/$m.txt" | head -n 1)"
+      [ -z "$panic" ] || echo "$m.fatal_error=$panic"
       signal="$(sed -nE 's/^\[signal ([A-Z]+).*/\1/p' "$dir/$m.txt" | head -n 1)"
       [ -z "$signal" ] || echo "$m.signal=$signal"
       signal="$(sed -nE 's/^\[signal [A-Z]+: [^ ]+ [^ ]+ [^ ]+ addr=(0x[0-9a-f]+).*/\1/p' "$dir/$m.txt" | head -n 1)"
@@ -150,9 +152,9 @@ for v in 1.21 1.22 1.23; do
   dir="$out/go$v"
   t=$(date +%s.%N)
   build "$go" "$dir" ""
-  for m in crash segv hang many; do run_mode "$dir" "$m"; done
-  manifest "$go" "$dir" crash segv hang many
-  log "$("$go" env GOVERSION): built and ran 4 modes in $(since "$t") s → $dir ($(du -sh "$dir" | cut -f1) on disk)"
+  for m in crash segv hang many deadlock; do run_mode "$dir" "$m"; done
+  manifest "$go" "$dir" crash segv hang many deadlock
+  log "$("$go" env GOVERSION): built and ran 5 modes in $(since "$t") s → $dir ($(du -sh "$dir" | cut -f1) on disk)"
 done
 
 go="$(ensure_go 1.23)"

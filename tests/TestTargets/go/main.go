@@ -2,7 +2,7 @@
 //
 //	leaky -mode=artifacts -out DIR [-wait 65s]   leaks, profiles, traces; writes every artifact into DIR
 //	leaky -mode=panic                             leaks a few goroutines, then panics (run with GOTRACEBACK=all)
-//	leaky -mode=crash|segv|hang|many              parks goroutines in known wait states, prints READY, then panics
+//	leaky -mode=crash|segv|hang|many|deadlock     parks goroutines in known wait states, prints READY, then panics
 //	                                              (crash), dereferences nil (segv) or spins until killed (hang; many
 //	                                              adds 5,000 goroutines): run with GOTRACEBACK=crash for a core (cores.sh)
 package main
@@ -37,7 +37,7 @@ func main() {
 		artifacts(*out, *wait)
 	case "panic":
 		panicking()
-	case "crash", "segv", "hang", "many":
+	case "crash", "segv", "hang", "many", "deadlock":
 		cores(*mode)
 	default:
 		fmt.Fprintln(os.Stderr, "unknown mode", *mode)

@@ -10,7 +10,7 @@ internal sealed partial class GoCoreReader
     private static readonly Dictionary<int, string> s_signals = new()
     {
         [1] = "SIGHUP", [2] = "SIGINT", [3] = "SIGQUIT", [4] = "SIGILL", [5] = "SIGTRAP", [6] = "SIGABRT", [7] = "SIGBUS", [8] = "SIGFPE",
-        [9] = "SIGKILL", [10] = "SIGUSR1", [11] = "SIGSEGV", [12] = "SIGUSR2", [13] = "SIGPIPE", [14] = "SIGALRM", [15] = "SIGTERM", [31] = "SIGSYS",
+        [9] = "SIGKILL", [10] = "SIGUSR1", [11] = "SIGSEGV", [12] = "SIGUSR2", [13] = "SIGPIPE", [14] = "SIGALRM", [15] = "SIGTERM", [17] = "SIGCHLD", [18] = "SIGCONT", [19] = "SIGSTOP", [20] = "SIGTSTP", [31] = "SIGSYS",
     };
 
     internal static string SignalName(int signal) => s_signals.TryGetValue(signal, out string? name) ? name : string.Create(CultureInfo.InvariantCulture, $"signal {signal}");
