@@ -42,6 +42,13 @@ public sealed record Goroutine : IGoroutineSample
     /// <summary>1-based line of the header in the file.</summary>
     public int LineNumber { get; init; }
 
+    /// <summary>
+    /// From a core: when the runtime first saw the goroutine blocked (g.waitsince, stamped by the first GC that found it
+    /// waiting, so the wait began at or before it), on the wall clock; null in text dumps, for goroutines not waiting,
+    /// and before the process's first GC.
+    /// </summary>
+    public DateTimeOffset? WaitingSince { get; init; }
+
     /// <summary>The OS thread (LWP id) running the goroutine when a core was written; 0 when it was not running, or in a text dump.</summary>
     public int ThreadId { get; init; }
 

@@ -123,7 +123,8 @@ manifest() { # go dir modes...
       echo "$m.core.bytes=$(stat -c %s "$dir/$m.core")"
       # The main listing is what comes before the first "-----"; after it, each M's block repeats its goroutine (g0,
       # or one listed above) with the registers.
-      sed '/^-----$/,$d' "$dir/$m.txt" > "$work/main.txt"
+      # A fatal error's "runtime stack:" (the system stack that threw) is not a goroutine either: left out up to the listing.
+      sed '/^-----$/,$d' "$dir/$m.txt" | sed '/^runtime stack:$/,/^goroutine /{/^goroutine /!d}' > "$work/main.txt"
       echo "$m.traceback.goroutines=$(grep -cE '^goroutine [0-9]+ ' "$work/main.txt")"
       grep -oE '^goroutine [0-9]+ [^[]*\[[^],]+' "$work/main.txt" | sed -E 's/^[^[]*\[//' | sort | uniq -c \
         | awk -v m="$m" '{n=$1; $1=""; sub(/^ /,""); gsub(/ /,"_"); print m ".traceback.state." $0 "=" n}'

@@ -186,7 +186,7 @@ internal sealed partial class GoCoreReader
         long lastNano = (long)_mem.U64(m + _layout["mstats.last_gc_nanotime"]);
         long init = _exe.Symbol("runtime.runtimeInitTime") is { } it ? (long)_mem.U64(it.Value) : 0;
         DateTimeOffset? lastGc = numgc > 0 && lastUnix > 0 && lastUnix < 1UL << 62 ? DateTimeOffset.UnixEpoch.AddTicks((long)(lastUnix / 100)) : null;
-        DateTimeOffset? start = lastGc is { } l && init > 0 && lastNano >= init ? l.AddTicks(-(lastNano - init) / 100) : null;
+        DateTimeOffset? start = lastGc is not null && init > 0 && lastNano >= init ? WallClock(init) : null;
         return new GoMemoryState
         {
             HeapLive = _mem.U64(c + _layout["gcControllerState.heapLive"]),

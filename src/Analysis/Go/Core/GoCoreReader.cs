@@ -376,6 +376,22 @@ internal sealed partial class GoCoreReader : IDisposable
         return FindAllGs(threads);
     }
 
+    /// <summary>
+    /// A monotonic nanotime on the wall clock, through the one moment the runtime records both (the end of the last
+    /// GC: memstats.last_gc_unix and last_gc_nanotime); null before the first GC or without symbols.
+    /// </summary>
+    private DateTimeOffset? WallClock(long nanotime)
+    {
+        if (_exe.Symbol("runtime.memstats") is not { } ms)
+            return null;
+        ulong unix = _mem.U64(ms.Value + _layout["mstats.last_gc_unix"]);
+        long mono = (long)_mem.U64(ms.Value + _layout["mstats.last_gc_nanotime"]);
+        if (unix == 0 || unix > 1UL << 62 || mono <= 0)
+            return null;
+        long delta = mono - nanotime;
+        return DateTimeOffset.UnixEpoch.AddTicks((long)(unix / 100)).AddTicks(-delta / 100);
+    }
+
     private long EstimateNow()
     {
         long now = 0;
@@ -436,6 +452,7 @@ internal sealed partial class GoCoreReader : IDisposable
             Id = id,
             State = state,
             WaitMinutes = minutes,
+            WaitingSince = status is StatusWaiting or StatusSyscall && waitSince > 0 ? WallClock(waitSince) : null,
             LockedToThread = _mem.U64(gp + _layout["g.lockedm"]) != 0,
             Frames = frames.ToArray(),
             FramesElided = elided,
