@@ -56,13 +56,13 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 rm -rf "$out"/go1.2* "$out/other" "$out/STAMP"
 
-build() { # go version-dir ldflags
-  local go="$1" dir="$2" ldflags="$3" src="$work/src-$(basename "$2")"
+build() { # go version-dir ldflags [buildmode]
+  local go="$1" dir="$2" ldflags="$3" buildmode="${4:-}" src="$work/src-$(basename "$2")"
   mkdir -p "$src" "$dir"
   cp -r "$here"/*.go "$here/go.mod" "$here/orders" "$src/"
   # go.mod says 1.22; with GOTOOLCHAIN=local each toolchain builds the copy under its own version.
   sed -i "s/^go .*/go $("$go" env GOVERSION | sed -E 's/^go([0-9]+\.[0-9]+).*/\1/')/" "$src/go.mod"
-  (cd "$src" && "$go" build -trimpath ${ldflags:+-ldflags="$ldflags"} -o "$dir/leaky" .)
+  (cd "$src" && "$go" build -trimpath ${ldflags:+-ldflags="$ldflags"} ${buildmode:+-buildmode="$buildmode"} -o "$dir/leaky" .)
 }
 
 wait_ready() { # stdout-file pid
@@ -164,6 +164,13 @@ build "$go" "$dir" "-s -w"
 for m in crash hang; do run_mode "$dir" "$m"; done
 manifest "$go" "$dir" crash hang
 log "stripped 1.23 (-ldflags='-s -w'): crash, hang → $dir"
+
+# A position-independent build (as distributions and hardened images ship): loaded at a random base.
+dir="$out/go1.23-pie"
+build "$go" "$dir" "" pie
+for m in crash hang; do run_mode "$dir" "$m"; done
+manifest "$go" "$dir" crash hang
+log "position-independent 1.23 (-buildmode=pie): crash, hang → $dir"
 
 # gdb's gcore of a live hung process: it dumps Go's whole reserved arena.
 if [ "${GO_CORES_GCORE:-1}" != 0 ]; then
