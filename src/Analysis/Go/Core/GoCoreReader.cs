@@ -31,6 +31,7 @@ internal sealed partial class GoCoreReader : IDisposable
     private string[] _waitReasons = [];
     private Dictionary<string, ulong>? _entries;
     private ulong _bias;
+    private IProgress<WorkProgress>? _progress;
     private bool _executableGiven = true;
 
     private GoCoreReader(ElfImage core, ElfImage exe, CoreNotes notes)
@@ -47,7 +48,7 @@ internal sealed partial class GoCoreReader : IDisposable
     }
 
     /// <summary>Opens the core and its executable and reads everything; throws <see cref="AnalysisException"/> for what cannot be read at all.</summary>
-    public static (GoCoreInfo Info, GoroutineDump Goroutines) Read(string corePath, string? executablePath, CancellationToken cancellationToken)
+    public static (GoCoreInfo Info, GoroutineDump Goroutines) Read(string corePath, string? executablePath, IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
         ElfImage core = ElfImage.Open(corePath, "Core", CoreExpected);
         ElfImage? exe = null;
@@ -71,7 +72,7 @@ internal sealed partial class GoCoreReader : IDisposable
 
             string exePath = executablePath ?? FindExecutable(corePath, notes);
             exe = ElfImage.Open(exePath, "Executable", ExecutableExpected);
-            var reader = new GoCoreReader(core, exe, notes) { _executableGiven = executablePath is not null };
+            var reader = new GoCoreReader(core, exe, notes) { _executableGiven = executablePath is not null, _progress = progress };
             var result = reader.ReadAll(cancellationToken);
             exe = null;
             core = null!;
@@ -373,7 +374,10 @@ internal sealed partial class GoCoreReader : IDisposable
         for (ulong i = 0; i < count; i++)
         {
             if ((i & 1023) == 0)
+            {
                 ct.ThrowIfCancellationRequested();
+                _progress?.Report(new WorkProgress("Reading goroutines", "", (long)i, (long)count));
+            }
             ulong gp = _mem.U64(array + (8 * i));
             if (gp == 0)
                 continue;
