@@ -7,7 +7,7 @@ namespace Analysis.Go;
 /// A Go program's core dump read with its executable (linux/amd64, Go 1.21 and later): the goroutines with their
 /// stacks, as <see cref="GoroutineDump"/> (the same objects as a text goroutine dump gives, so grouping, leak finding,
 /// charts and reports work on both), and <see cref="Info"/>: the Go version, the crash, the threads and the runtime's
-/// memory state. Read completely when opened; the files are closed again before <see cref="Open"/> returns.
+/// memory state. Read completely when opened; the files are closed again before <see cref="Open(string, string?, CancellationToken)"/> returns.
 /// </summary>
 public sealed class GoCore : IAnalysisSession
 {
