@@ -18,7 +18,11 @@ public sealed record Goroutine : IGoroutineSample
     /// <summary>Goroutines this record stands for: 1 in debug=2, the record count in debug=1.</summary>
     public int Count { get; init; } = 1;
 
-    /// <summary>Minutes blocked, when the runtime printed it (after one minute).</summary>
+    /// <summary>
+    /// Minutes blocked, when the runtime printed it (after one minute). From a core, a lower bound: from the wait's stamp
+    /// (<see cref="WaitingSince"/>) to the newest moment the core records (the last GC or network poll), since a core
+    /// does not say when it was written.
+    /// </summary>
     public int WaitMinutes { get; init; }
 
     /// <summary>Locked to its OS thread (runtime.LockOSThread; "locked to thread" in the header).</summary>
