@@ -14,7 +14,7 @@ public class ModuleTests
         "Get-PprofTop", "Get-PprofPeek", "Get-PprofTraces", "Get-GoGcTrace", "Get-GoTrace", "Export-IncidentReport", "Invoke-Notebook",
         "Get-GcRoot", "Compare-Heap", "Get-DumpTasks", "Get-DumpThreadPool", "Get-DumpFinalizer", "Get-DumpTriage", "Open-GoProfile",
         "Close-GoProfile", "Measure-DumpObject", "Get-GcHeap", "Get-DumpHandles", "Get-DumpObject", "Get-DumpCollection",
-        "Get-HeapObject",
+        "Get-HeapObject", "Open-GoCore", "Close-GoCore", "Get-GoCoreInfo",
     ];
 
     [Fact]
