@@ -3,7 +3,8 @@
 //              extension package in artifacts/package
 //   test       build, run every test project, write TRX to artifacts/test-results, print "N passed, N failed"; installs
 //              what the suites need: Debian's chromium and python3-nbclient/python3-nbconvert/jupyter-client (apt),
-//              dotnet-trace (artifacts/tools), the local tools (real pwsh, the .NET Interactive kernel)
+//              dotnet-trace (artifacts/tools), the local tools (real pwsh, the .NET Interactive kernel); makes the Go
+//              core dumps (tests/TestTargets/go/cores.sh → artifacts/go-cores; Go toolchains from bookworm-backports)
 //   demo       build, start the demo target, capture a dump, run the module on it in real pwsh (the local tool), print a triage
 //   bench      build, then: heap-top on a ~10M-object dump against a naive ClrMD loop; whole processes against SOS
 //              (our command in real pwsh with the module imported vs dotnet-dump analyze -c, pairs in
@@ -131,6 +132,25 @@ let ensureJupyter () =
         else
             eprintfn "build.fsx: no apt-get here to install %s; the kernel notebook tests will be skipped" (String.Join(", ", jupyterPackages))
 
+/// The Go core reader's tests read cores of tests/TestTargets/go (Go 1.21/1.22/1.23, stripped, gcore, a non-Go core) with
+/// the runtime's GOTRACEBACK=crash traceback as the oracle: tests/TestTargets/go/cores.sh makes them into
+/// artifacts/go-cores (installing the Go toolchains from bookworm-backports; a stamp makes an unchanged rerun instant).
+/// On failure the reason is printed and left in artifacts/go-cores/FAILED; the tests skip, saying why.
+let ensureGoCores () =
+    let dir = Path.Combine(artifacts, "go-cores")
+    let failed = Path.Combine(dir, "FAILED")
+    Directory.CreateDirectory dir |> ignore
+    if File.Exists failed then File.Delete failed
+    let clock = Stopwatch.StartNew()
+    log "Preparing Go core dumps (tests/TestTargets/go/cores.sh → artifacts/go-cores)"
+    let code = if File.Exists "/bin/bash" then run "/bin/bash" [ Path.Combine(root, "tests", "TestTargets", "go", "cores.sh"); dir ] else -1
+    if code = 0 then
+        log (sprintf "Go core dumps ready in %.1f s" clock.Elapsed.TotalSeconds)
+    else
+        let why = if code = -1 then "no /bin/bash here" else sprintf "tests/TestTargets/go/cores.sh exited with %d (its messages are above)" code
+        File.WriteAllText(failed, why + "\n")
+        eprintfn "build.fsx: Go core dumps could not be made: %s; the Go core tests will be skipped" why
+
 let build () =
     log "Building Analysis.sln (Release)"
     dotnet [ "build"; Path.Combine(root, "Analysis.sln"); "-c"; config; "--nologo"; "-v"; "minimal" ]
@@ -191,6 +211,7 @@ let test () =
     ensureTools () |> ignore
     ensureChromium ()
     ensureJupyter ()
+    ensureGoCores ()
     let resultsDir = Path.Combine(artifacts, "test-results")
     if Directory.Exists resultsDir then Directory.Delete(resultsDir, true)
     // real pwsh, the .NET Interactive kernel and dotnet-dump (SOS, an oracle): restore the local tools now (all are in

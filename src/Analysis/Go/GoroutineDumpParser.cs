@@ -9,6 +9,9 @@ namespace Analysis.Go;
 /// Parses Go goroutine dumps: full tracebacks (pprof debug=2, SIGQUIT, panic and fatal-error output, Go 1.19–1.23
 /// header forms) and pprof debug=1 aggregated records. Strict about shapes, loud about what it skips: lines it cannot
 /// place are returned with their line number and reason, and parsing resumes at the next goroutine.
+/// GOTRACEBACK=crash output: the signal preamble ("SIGABRT: abort", "PC=… m=… sigcode=…") and the register dump after
+/// the goroutines are understood, and the per-thread blocks after the first "-----" line (each M's g0 stack or its
+/// current goroutine, already listed above, with registers) are not goroutines of the process: they are passed over.
 /// </summary>
 public static class GoroutineDumpParser
 {
@@ -127,6 +130,7 @@ public static class GoroutineDumpParser
         private bool _open;
         private int _lastPercent = -1;
         private int _recordTotal; // goroutines in the debug=1 records so far
+        private bool _threadBlocks; // after GOTRACEBACK=crash's first "-----": per-thread blocks, not goroutines
 
         public List<SkippedLine> Skipped { get; } = new();
         public string? PanicMessage { get; private set; }
@@ -154,6 +158,13 @@ public static class GoroutineDumpParser
             {
                 Close(number);
                 return;
+            }
+
+            if (_threadBlocks)
+            {
+                if (!line.StartsWith("panic: ") && !line.StartsWith("fatal error: "))
+                    return;
+                _threadBlocks = false; // the next crash report
             }
 
             switch (_expect)
@@ -203,8 +214,15 @@ public static class GoroutineDumpParser
 
             // Other crash preamble lines the runtime prints before the goroutines.
             if (line.StartsWith("[signal ") || line.StartsWith("\tpanic: ") || line.StartsWith("[recovered]") || line.StartsWith("exit status ") ||
-                line.StartsWith("runtime: ") || line.StartsWith("SIGQUIT: ") || line.StartsWith("PC=") || line.StartsWith("m=") || line.StartsWith("signal arrived"))
+                line.StartsWith("runtime: ") || IsSignalLine(line) || line.StartsWith("PC=") || line.StartsWith("m=") || line.StartsWith("signal arrived") ||
+                IsRegisterLine(line))
                 return;
+
+            if (line.SequenceEqual("-----"))
+            {
+                _threadBlocks = true;
+                return;
+            }
 
             Skip(number, line, "not a goroutine header ('goroutine N [state]:') and not inside a goroutine");
         }
@@ -311,6 +329,12 @@ public static class GoroutineDumpParser
             if (line.StartsWith("exit status "))
             {
                 Close(number); // `go run` reports the exit code right after the traceback
+                return;
+            }
+
+            if (IsRegisterLine(line))
+            {
+                Close(number); // GOTRACEBACK=crash prints the crashing thread's registers right after a stack
                 return;
             }
 
@@ -517,6 +541,45 @@ public static class GoroutineDumpParser
             var entry = (name, _strings.Get(GoFunctions.PackageOf(name)));
             _functions[name] = entry;
             return entry;
+        }
+
+        /// <summary>"SIGQUIT: quit", "SIGABRT: abort", "SIGSEGV: segmentation violation": the signal line of a crash report.</summary>
+        private static bool IsSignalLine(ReadOnlySpan<char> line)
+        {
+            int colon = line.IndexOf(": ");
+            if (colon <= 3 || !line.StartsWith("SIG"))
+                return false;
+            foreach (char c in line[3..colon])
+            {
+                if (!char.IsAsciiLetterUpper(c) && !char.IsAsciiDigit(c))
+                    return false;
+            }
+
+            return true;
+        }
+
+        /// <summary>A register of GOTRACEBACK=crash's dump: "rax    0x1", "rflags 0x246", "r8     0x0".</summary>
+        private static bool IsRegisterLine(ReadOnlySpan<char> line)
+        {
+            int space = line.IndexOf(' ');
+            if (space <= 0 || space > 8 || !char.IsAsciiLetterLower(line[0]))
+                return false;
+            foreach (char c in line[..space])
+            {
+                if (!char.IsAsciiLetterLower(c) && !char.IsAsciiDigit(c))
+                    return false;
+            }
+
+            var value = line[space..].TrimStart(' ');
+            if (value.Length < 3 || !value.StartsWith("0x"))
+                return false;
+            foreach (char c in value[2..])
+            {
+                if (!char.IsAsciiHexDigitLower(c) && !char.IsAsciiDigit(c))
+                    return false;
+            }
+
+            return true;
         }
 
         private void Skip(int number, ReadOnlySpan<char> line, string reason) => Skipped.Add(new SkippedLine(number, Quote(line.ToString()), reason));

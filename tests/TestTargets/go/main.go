@@ -2,6 +2,9 @@
 //
 //	leaky -mode=artifacts -out DIR [-wait 65s]   leaks, profiles, traces; writes every artifact into DIR
 //	leaky -mode=panic                             leaks a few goroutines, then panics (run with GOTRACEBACK=all)
+//	leaky -mode=crash|segv|hang|many|deadlock     parks goroutines in known wait states, prints READY, then panics
+//	                                              (crash), dereferences nil (segv) or spins until killed (hang; many
+//	                                              adds 5,000 goroutines): run with GOTRACEBACK=crash for a core (cores.sh)
 package main
 
 import (
@@ -34,6 +37,8 @@ func main() {
 		artifacts(*out, *wait)
 	case "panic":
 		panicking()
+	case "crash", "segv", "hang", "many", "deadlock":
+		cores(*mode)
 	default:
 		fmt.Fprintln(os.Stderr, "unknown mode", *mode)
 		os.Exit(2)

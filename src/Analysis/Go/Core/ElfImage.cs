@@ -136,7 +136,7 @@ internal sealed class ElfImage : IDisposable
         var list = new List<ElfSegment>();
         if (count == 0)
             return list;
-        if (entsize < 56 || count > MaxHeaders || phoff >= (ulong)Length)
+        if (entsize < 56 || entsize > 1024 || count > MaxHeaders || phoff >= (ulong)Length || (long)entsize * count > Length)
         {
             _problems.Add($"program header table (offset {phoff:N0}, {count} entries of {entsize} bytes) lies outside the file");
             return list;
@@ -167,7 +167,7 @@ internal sealed class ElfImage : IDisposable
         var list = new List<ElfSection>();
         if (count == 0 || shoff == 0)
             return list;
-        if (entsize < 64 || count > MaxHeaders || shoff >= (ulong)Length)
+        if (entsize < 64 || entsize > 1024 || count > MaxHeaders || shoff >= (ulong)Length || (long)entsize * count > Length)
         {
             _problems.Add($"section header table (offset {shoff:N0}, {count} entries) lies outside the file");
             return list;

@@ -44,10 +44,16 @@ public sealed record GoCoreInfo
     /// <summary>The OS thread (LWP id) the kernel wrote first: the one that raised the fatal signal.</summary>
     public int CrashingThread { get; init; }
 
-    /// <summary>The panic value as the runtime prints it ("order 42: payment declined", "runtime error: …"), when a goroutine was panicking.</summary>
+    /// <summary>
+    /// The panic value as the runtime prints it ("order 42: payment declined", "runtime error: …"), when a goroutine was
+    /// panicking; for a fatal error (runtime.throw, runtime.fatal) its message ("all goroutines are asleep - deadlock!").
+    /// </summary>
     public string? PanicValue { get; init; }
 
-    /// <summary>The panic value's Go type ("string", "runtime.errorString", "*errors.errorString").</summary>
+    /// <summary>
+    /// The panic value's Go type ("string": the runtime turns an error or Stringer into the string it printed; "int",
+    /// "main.Code"…), or "fatal error" for a fatal error's message.
+    /// </summary>
     public string? PanicType { get; init; }
 
     /// <summary>The process's OS threads, with the goroutine each was running.</summary>
@@ -70,7 +76,7 @@ public sealed record GoCoreInfo
     {
         string fault = FaultSignal is null ? Signal : string.Create(CultureInfo.InvariantCulture, $"{FaultSignal} at 0x{FaultAddress:x}");
         string where = CrashingGoroutine > 0 ? string.Create(CultureInfo.InvariantCulture, $" in goroutine {CrashingGoroutine}") : "";
-        string panic = PanicValue is null ? "" : $" (panic: {PanicValue})";
+        string panic = PanicValue is null ? "" : $" ({(PanicType == "fatal error" ? "fatal error" : "panic")}: {PanicValue})";
         return string.Create(CultureInfo.InvariantCulture, $"{GoVersion} pid {ProcessId}: {fault}{where}{panic}, {GoroutineCount} goroutines");
     }
 }

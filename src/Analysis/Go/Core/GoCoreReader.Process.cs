@@ -10,7 +10,7 @@ internal sealed partial class GoCoreReader
     private static readonly Dictionary<int, string> s_signals = new()
     {
         [1] = "SIGHUP", [2] = "SIGINT", [3] = "SIGQUIT", [4] = "SIGILL", [5] = "SIGTRAP", [6] = "SIGABRT", [7] = "SIGBUS", [8] = "SIGFPE",
-        [9] = "SIGKILL", [10] = "SIGUSR1", [11] = "SIGSEGV", [12] = "SIGUSR2", [13] = "SIGPIPE", [14] = "SIGALRM", [15] = "SIGTERM", [31] = "SIGSYS",
+        [9] = "SIGKILL", [10] = "SIGUSR1", [11] = "SIGSEGV", [12] = "SIGUSR2", [13] = "SIGPIPE", [14] = "SIGALRM", [15] = "SIGTERM", [17] = "SIGCHLD", [18] = "SIGCONT", [19] = "SIGSTOP", [20] = "SIGTSTP", [31] = "SIGSYS",
     };
 
     internal static string SignalName(int signal) => s_signals.TryGetValue(signal, out string? name) ? name : string.Create(CultureInfo.InvariantCulture, $"signal {signal}");
@@ -48,6 +48,9 @@ internal sealed partial class GoCoreReader
                 crashingId = panicking.Id;
             break;
         }
+
+        if (panicValue is null && FatalErrorMessage(crashing, threads.Values.FirstOrDefault(t => t.Thread == _notes.Threads[0])) is { } fatal)
+            (panicValue, panicType) = (fatal, "fatal error");
 
         return new GoCoreInfo
         {
@@ -100,6 +103,52 @@ internal sealed partial class GoCoreReader
         // A named basic type prints as T(value), as printanycustomtype does: main.Code(7), main.Msg("x").
         bool named = typeName.Contains('.', StringComparison.Ordinal);
         return (named ? (kind == 24 ? $"{typeName}(\"{text}\")" : $"{typeName}({text})") : text, typeName);
+    }
+
+    /// <summary>
+    /// The message of a fatal error (runtime.throw or runtime.fatal: "all goroutines are asleep - deadlock!", "concurrent
+    /// map writes"). Both print it from a closure run on the system stack, so the closure (its code pointer, then the
+    /// message's pointer and length) sits in throw's frame: look for it on the crashing thread's stack and the crashing
+    /// goroutine's.
+    /// </summary>
+    private string? FatalErrorMessage(ulong crashingG, ThreadState? thread)
+    {
+        var closures = new HashSet<ulong>();
+        foreach (string name in new[] { "runtime.throw.func1", "runtime.fatal.func1" })
+        {
+            if (Entry(name) is var e and not 0)
+                closures.Add(e);
+        }
+
+        if (closures.Count == 0)
+            return null;
+        var ranges = new List<(ulong From, ulong To)> { (_notes.Threads[0].Rsp, _notes.Threads[0].Rsp + (256 << 10)) };
+        foreach (ulong g in new[] { crashingG, thread?.G0 ?? 0, thread?.GSignal ?? 0 })
+        {
+            if (g != 0)
+                ranges.Add((_mem.U64(g + _layout["g.stack"]), _mem.U64(g + _layout["g.stack"] + 8)));
+        }
+
+        var buffer = new byte[8 << 10];
+        foreach (var (from, to) in ranges)
+        {
+            for (ulong at = from & ~7UL; at < to && to - from <= 1 << 20; at += (ulong)buffer.Length - 16)
+            {
+                int n = (int)Math.Min((ulong)buffer.Length, to - at);
+                if (n < 24 || !_mem.TryRead(at, buffer.AsSpan(0, n)))
+                    break;
+                for (int i = 0; i + 24 <= n; i += 8)
+                {
+                    if (!closures.Contains(BinaryPrimitives.ReadUInt64LittleEndian(buffer.AsSpan(i))))
+                        continue;
+                    ulong p = BinaryPrimitives.ReadUInt64LittleEndian(buffer.AsSpan(i + 8)), len = BinaryPrimitives.ReadUInt64LittleEndian(buffer.AsSpan(i + 16));
+                    if (len is > 0 and < 4096 && _mem.GoString(p, len, 4096) is { } message)
+                        return message;
+                }
+            }
+        }
+
+        return null;
     }
 
     /// <summary>A runtime type's name (abi.Type.Str: an offset into the module's type names).</summary>

@@ -192,7 +192,7 @@ internal sealed partial class GoCoreReader : IDisposable
     private string? BuildInfoVersion()
     {
         byte[]? info = _exe.SectionBytes(".go.buildinfo");
-        if (info is null || info.Length < 33 || !info.AsSpan(0, 14).SequenceEqual("\xff Go buildinf:"u8))
+        if (info is null || info.Length < 33 || info[0] != 0xff || !info.AsSpan(1, 13).SequenceEqual(" Go buildinf:"u8))
             return SymbolString("runtime.buildVersion");
         if ((info[15] & 2) == 0)
             return SymbolString("runtime.buildVersion");
@@ -473,34 +473,39 @@ internal sealed partial class GoCoreReader : IDisposable
         // In a signal handler the thread is on its M's signal stack (g may not be switched to gsignal yet: sigfwdgo runs first).
         ulong gsignal = thread.GSignal;
         var (slo, shi) = gsignal == 0 ? (0UL, 0UL) : (_mem.U64(gsignal + _layout["g.stack"]), _mem.U64(gsignal + _layout["g.stack"] + 8));
-        if (t.Rsp >= slo && t.Rsp < shi && SignalContext(t.Rsp, shi) is { } sig && sig.Sp >= lo && sig.Sp < hi)
-            return (sig.Pc, sig.Sp, true);
+        if (t.Rsp >= slo && t.Rsp < shi)
+        {
+            // Signals can nest on the signal stack (the runtime re-raises the fatal one): take the frame that interrupted this goroutine.
+            foreach (var sig in SignalContexts(t.Rsp, shi))
+            {
+                if (sig.Sp >= lo && sig.Sp < hi)
+                    return (sig.Pc, sig.Sp, true);
+            }
+        }
 
         ulong sp = _mem.U64(gp + _layout["g.sched"] + _layout["gobuf.sp"]);
         return sp != 0 ? (_mem.U64(gp + _layout["g.sched"] + _layout["gobuf.pc"]), sp, false) : null;
     }
 
-    /// <summary>The registers the kernel saved when it delivered a signal: the ucontext after runtime.sigreturn__sigaction's address on the signal stack.</summary>
-    private (ulong Pc, ulong Sp)? SignalContext(ulong sp, ulong hi)
+    /// <summary>The registers the kernel saved for each signal delivered on this stack, innermost first: the ucontext after runtime.sigreturn__sigaction's address.</summary>
+    private IEnumerable<(ulong Pc, ulong Sp)> SignalContexts(ulong sp, ulong hi)
     {
         ulong restorer = Entry("runtime.sigreturn__sigaction");
         if (restorer == 0)
             restorer = Entry("runtime.sigreturn");
         if (restorer == 0 || hi <= sp || hi - sp > 1 << 20)
-            return null;
+            yield break;
         var stack = new byte[hi - sp];
         if (!_mem.TryRead(sp, stack))
-            return null;
+            yield break;
         for (int i = 0; i + 8 <= stack.Length; i += 8)
         {
             if (BinaryPrimitives.ReadUInt64LittleEndian(stack.AsSpan(i)) != restorer)
                 continue;
             // rt_sigframe: pretcode, then ucontext (uc_flags, uc_link, uc_stack[24], uc_mcontext: r8…r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip).
             ulong mcontext = sp + (ulong)i + 8 + 40;
-            return (_mem.U64(mcontext + (16 * 8)), _mem.U64(mcontext + (15 * 8)));
+            yield return (_mem.U64(mcontext + (16 * 8)), _mem.U64(mcontext + (15 * 8)));
         }
-
-        return null;
     }
 
     /// <summary>Unwinds from (pc, sp) with the function table's frame sizes, expanding inlined calls; true when cut at <see cref="MaxFrames"/>.</summary>
