@@ -28,8 +28,8 @@ namespace Analysis.PowerShell.Commands;
 /// </example>
 /// <example>
 /// <code>
-/// Open-GoCore ./hang.core -Executable ./leaky | Out-Null
-/// Find-GoroutineLeak ./hang.core -MinWaitMinutes 0
+/// Open-GoCore ./many.core -Executable ./leaky | Out-Null
+/// Find-GoroutineLeak ./many.core -MinWaitMinutes 0
 /// </code>
 /// <para>A question that names the core by path uses the session opened for it (with its executable); the core is read once.</para>
 /// </example>
