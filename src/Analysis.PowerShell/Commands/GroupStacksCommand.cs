@@ -29,6 +29,10 @@ namespace Analysis.PowerShell.Commands;
 /// <code>Get-Goroutines ./goroutines.txt | Group-Stacks -Similarity IgnoreLines</code>
 /// <para>Goroutines in the same functions merged even when their lines differ, e.g. dumps of slightly different builds.</para>
 /// </example>
+/// <example>
+/// <code>Group-Stacks -Path ./many.core -Executable ./leaky | Select-Object -First 4</code>
+/// <para>The largest stack buckets of a Go process's core dump, read with the executable that wrote it.</para>
+/// </example>
 [Cmdlet(VerbsData.Group, "Stacks", DefaultParameterSetName = "Input")]
 [OutputType(typeof(StackBucket))]
 public sealed class GroupStacksCommand : GoCoreCmdlet
