@@ -12,7 +12,8 @@
 //              GCRoot (first question, next question, new session from the index cache); trace analysis of a ~80 MB
 //              trace against dotnet-trace report topN; reading a small and that trace in this process against the worker
 //              process (first and second open, questions, memory); goroutine grouping of a 100k-goroutine dump against
-//              panicparse; pprof top on the fixtures (times, peak memory, ratios)
+//              panicparse; pprof top on the fixtures; every goroutine of a 5,000-goroutine Go core (Get-Goroutines in
+//              pwsh) against dlv core (times, peak memory, ratios)
 //   notebooks  build, make the demo artifacts (artifacts/demo), run every notebook in notebooks/ headless into
 //              artifacts/notebooks (executed .ipynb + self-contained HTML)
 //   fuzz       build the fuzzing harness (tests/Analysis.Fuzz), then run a mutation campaign per input path and print a
@@ -373,7 +374,22 @@ let bench () =
     File.Delete goroutines
     log "pprof: load and top on the committed profiles"
     let pprofCode = run "dotnet" [ benchExe; "pprof"; Path.Combine(root, "tests", "testdata", "go") ]
-    if heapCode <> 0 || sosCode <> 0 || gcrootCode <> 0 || dumpIsolationCode <> 0 || traceCode <> 0 || isolationCode <> 0 || goCode <> 0 || pprofCode <> 0 then fail "benchmark failed"
+    // Delve is the reference for reading a Go core; installed from Debian when possible, else ours is timed alone.
+    ensureGoCores ()
+    if not (File.Exists "/usr/bin/dlv") && File.Exists "/usr/bin/apt-get" then
+        log "Installing delve (Debian package) for the Go core benchmark"
+        if run "apt-get" [ "install"; "-y"; "-qq"; "delve" ] <> 0 then
+            run "apt-get" [ "update"; "-qq" ] |> ignore
+            run "apt-get" [ "install"; "-y"; "-qq"; "delve" ] |> ignore
+    let manyCore = Path.Combine(artifacts, "go-cores", "go1.23", "many.core")
+    let goCoreCode =
+        if File.Exists manyCore then
+            log "go core: every goroutine's stack from a 5,000-goroutine Go 1.23 core, Get-Goroutines in pwsh against dlv core"
+            run "dotnet" [ benchExe; "gocore"; manyCore; Path.Combine(artifacts, "go-cores", "go1.23", "leaky"); Path.Combine(artifacts, "module", "Analysis", "Analysis.psd1"); "3" ]
+        else
+            eprintfn "build.fsx: no Go cores (see above): the Go core benchmark is skipped"
+            0
+    if heapCode <> 0 || sosCode <> 0 || gcrootCode <> 0 || dumpIsolationCode <> 0 || traceCode <> 0 || isolationCode <> 0 || goCode <> 0 || pprofCode <> 0 || goCoreCode <> 0 then fail "benchmark failed"
 
 /// sharpfuzz (SharpFuzz.CommandLine) instruments a copy of Analysis.dll for coverage-guided fuzzing; installed locally.
 let sharpfuzzVersion = "2.3.0"

@@ -56,6 +56,8 @@ public static class Program
             return GcRootBench.Measure(args[1], args[2], ulong.Parse(args[3], CultureInfo.InvariantCulture), ulong.Parse(args[4], CultureInfo.InvariantCulture), args[5]);
         if (args.Length >= 3 && args[0] == "sos")
             return SosBench.Run(args[1], args[2], args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 3, args.Length > 4 ? args[4] : null);
+        if (args.Length >= 4 && args[0] == "gocore")
+            return GoCoreBench.Run(args[1], args[2], args[3], args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 3);
         if (args.Length >= 2 && args[0] == "rss")
             return ChildRss.Run(args[1..]);
         Console.Error.WriteLine("usage: Analysis.Bench heaptop <dump> [rounds] | tracegen <TraceTarget.dll> <out.nettrace> <seconds> | trace <file.nettrace> <dotnet-trace> [rounds]");

@@ -33,8 +33,8 @@ public sealed class GoCoreSet
 {
     private static readonly Lazy<(GoCoreSet? Set, string? Missing)> s_set = new(Prepare);
 
-    /// <summary>The builds, in order: three toolchains and the stripped (-ldflags="-s -w") Go 1.23 build.</summary>
-    public static readonly IReadOnlyList<string> Versions = ["go1.21", "go1.22", "go1.23", "go1.23-stripped"];
+    /// <summary>The builds, in order: three toolchains, the stripped (-ldflags="-s -w") and the position-independent (-buildmode=pie) Go 1.23 builds.</summary>
+    public static readonly IReadOnlyList<string> Versions = ["go1.21", "go1.22", "go1.23", "go1.23-stripped", "go1.23-pie"];
 
     private readonly Dictionary<string, GoCoreBuild> _builds;
 
@@ -65,13 +65,13 @@ public sealed class GoCoreSet
     /// <summary>What cores.sh printed.</summary>
     public string ScriptOutput { get; }
 
-    /// <summary>One build: "go1.21", "go1.22", "go1.23" or "go1.23-stripped".</summary>
+    /// <summary>One build: "go1.21", "go1.22", "go1.23", "go1.23-stripped" or "go1.23-pie".</summary>
     public GoCoreBuild this[string version] => _builds.TryGetValue(version, out var b) ? b : throw new ArgumentException($"no Go core build '{version}'; known: {string.Join(", ", Versions)}", nameof(version));
 
     /// <summary>One core: <c>set["go1.23", GoCoreMode.Hang]</c>.</summary>
     public GoCoreFixture this[string version, GoCoreMode mode] => this[version][mode];
 
-    /// <summary>Every (build, mode) core there is: 4 modes of three toolchains, crash and hang of the stripped build.</summary>
+    /// <summary>Every (build, mode) core there is: 5 modes of three toolchains, crash and hang of the stripped and PIE builds.</summary>
     public IEnumerable<GoCoreFixture> All => Versions.SelectMany(v => _builds[v].Modes.Select(m => _builds[v][m]));
 
     /// <summary>gdb's gcore of a hung Go 1.23 leaky (go1.23/leaky; ~1.2 GB apparent, sparse), or null when cores.sh ran with GO_CORES_GCORE=0.</summary>
@@ -141,7 +141,7 @@ public sealed class GoCoreBuild
             _fixtures[m] = new GoCoreFixture(this, m);
     }
 
-    /// <summary>"go1.21", "go1.22", "go1.23", "go1.23-stripped".</summary>
+    /// <summary>"go1.21", "go1.22", "go1.23", "go1.23-stripped", "go1.23-pie".</summary>
     public string Version { get; }
 
     /// <summary>artifacts/go-cores/&lt;version&gt;.</summary>

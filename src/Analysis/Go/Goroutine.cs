@@ -18,7 +18,11 @@ public sealed record Goroutine : IGoroutineSample
     /// <summary>Goroutines this record stands for: 1 in debug=2, the record count in debug=1.</summary>
     public int Count { get; init; } = 1;
 
-    /// <summary>Minutes blocked, when the runtime printed it (after one minute).</summary>
+    /// <summary>
+    /// Minutes blocked, when the runtime printed it (after one minute). From a core, a lower bound: from the wait's stamp
+    /// (<see cref="WaitingSince"/>) to the newest moment the core records (the last GC or network poll), since a core
+    /// does not say when it was written.
+    /// </summary>
     public int WaitMinutes { get; init; }
 
     /// <summary>Locked to its OS thread (runtime.LockOSThread; "locked to thread" in the header).</summary>
@@ -41,6 +45,13 @@ public sealed record Goroutine : IGoroutineSample
 
     /// <summary>1-based line of the header in the file.</summary>
     public int LineNumber { get; init; }
+
+    /// <summary>
+    /// From a core: when the runtime first saw the goroutine blocked (g.waitsince, stamped by the first GC that found it
+    /// waiting, so the wait began at or before it), on the wall clock; null in text dumps, for goroutines not waiting,
+    /// and before the process's first GC.
+    /// </summary>
+    public DateTimeOffset? WaitingSince { get; init; }
 
     /// <summary>The OS thread (LWP id) running the goroutine when a core was written; 0 when it was not running, or in a text dump.</summary>
     public int ThreadId { get; init; }

@@ -130,6 +130,7 @@ public static class GoroutineDumpParser
         private bool _open;
         private int _lastPercent = -1;
         private int _recordTotal; // goroutines in the debug=1 records so far
+        private bool _runtimeStack; // after a fatal error's "runtime stack:": the system stack that threw, not a goroutine
         private bool _threadBlocks; // after GOTRACEBACK=crash's first "-----": per-thread blocks, not goroutines
 
         public List<SkippedLine> Skipped { get; } = new();
@@ -158,6 +159,14 @@ public static class GoroutineDumpParser
             {
                 Close(number);
                 return;
+            }
+
+            if (_runtimeStack)
+            {
+                // A fatal error's "runtime stack:" (the system stack that threw) runs until the goroutines.
+                if (!line.StartsWith("goroutine "))
+                    return;
+                _runtimeStack = false;
             }
 
             if (_threadBlocks)
@@ -221,6 +230,12 @@ public static class GoroutineDumpParser
             if (line.SequenceEqual("-----"))
             {
                 _threadBlocks = true;
+                return;
+            }
+
+            if (line.SequenceEqual("runtime stack:"))
+            {
+                _runtimeStack = true;
                 return;
             }
 

@@ -187,8 +187,10 @@ func cores(mode string) {
 	}
 
 	waitParked(expect)
-	// One GC before the crash: the runtime then records the wall and monotonic clocks together (memstats.last_gc_unix
-	// and last_gc_nanotime), which places its start on the wall clock, and marks each parked goroutine's waitsince.
+	// Two GCs before the crash: the runtime then records the wall and monotonic clocks together (memstats.last_gc_unix
+	// and last_gc_nanotime), which places its start on the wall clock, and the second stamps each parked goroutine's
+	// waitsince (with the previous cycle's mark termination time: the first cycle stamps 0).
+	runtime.GC()
 	runtime.GC()
 	switch mode {
 	case "crash":
@@ -226,6 +228,7 @@ func deadlock() {
 	}
 	expect["sync.Mutex.Lock"] += coreContended
 	waitParked(expect)
+	runtime.GC()
 	runtime.GC()
 	ready(expect)
 	<-c

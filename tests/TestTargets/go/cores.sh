@@ -56,13 +56,13 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 rm -rf "$out"/go1.2* "$out/other" "$out/STAMP"
 
-build() { # go version-dir ldflags
-  local go="$1" dir="$2" ldflags="$3" src="$work/src-$(basename "$2")"
+build() { # go version-dir ldflags [buildmode]
+  local go="$1" dir="$2" ldflags="$3" buildmode="${4:-}" src="$work/src-$(basename "$2")"
   mkdir -p "$src" "$dir"
   cp -r "$here"/*.go "$here/go.mod" "$here/orders" "$src/"
   # go.mod says 1.22; with GOTOOLCHAIN=local each toolchain builds the copy under its own version.
   sed -i "s/^go .*/go $("$go" env GOVERSION | sed -E 's/^go([0-9]+\.[0-9]+).*/\1/')/" "$src/go.mod"
-  (cd "$src" && "$go" build -trimpath ${ldflags:+-ldflags="$ldflags"} -o "$dir/leaky" .)
+  (cd "$src" && "$go" build -trimpath ${ldflags:+-ldflags="$ldflags"} ${buildmode:+-buildmode="$buildmode"} -o "$dir/leaky" .)
 }
 
 wait_ready() { # stdout-file pid
@@ -123,7 +123,8 @@ manifest() { # go dir modes...
       echo "$m.core.bytes=$(stat -c %s "$dir/$m.core")"
       # The main listing is what comes before the first "-----"; after it, each M's block repeats its goroutine (g0,
       # or one listed above) with the registers.
-      sed '/^-----$/,$d' "$dir/$m.txt" > "$work/main.txt"
+      # A fatal error's "runtime stack:" (the system stack that threw) is not a goroutine either: left out up to the listing.
+      sed '/^-----$/,$d' "$dir/$m.txt" | sed '/^runtime stack:$/,/^goroutine /{/^goroutine /!d}' > "$work/main.txt"
       echo "$m.traceback.goroutines=$(grep -cE '^goroutine [0-9]+ ' "$work/main.txt")"
       grep -oE '^goroutine [0-9]+ [^[]*\[[^],]+' "$work/main.txt" | sed -E 's/^[^[]*\[//' | sort | uniq -c \
         | awk -v m="$m" '{n=$1; $1=""; sub(/^ /,""); gsub(/ /,"_"); print m ".traceback.state." $0 "=" n}'
@@ -163,6 +164,13 @@ build "$go" "$dir" "-s -w"
 for m in crash hang; do run_mode "$dir" "$m"; done
 manifest "$go" "$dir" crash hang
 log "stripped 1.23 (-ldflags='-s -w'): crash, hang → $dir"
+
+# A position-independent build (as distributions and hardened images ship): loaded at a random base.
+dir="$out/go1.23-pie"
+build "$go" "$dir" "" pie
+for m in crash hang; do run_mode "$dir" "$m"; done
+manifest "$go" "$dir" crash hang
+log "position-independent 1.23 (-buildmode=pie): crash, hang → $dir"
 
 # gdb's gcore of a live hung process: it dumps Go's whole reserved arena.
 if [ "${GO_CORES_GCORE:-1}" != 0 ]; then

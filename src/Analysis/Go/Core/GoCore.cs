@@ -7,7 +7,7 @@ namespace Analysis.Go;
 /// A Go program's core dump read with its executable (linux/amd64, Go 1.21 and later): the goroutines with their
 /// stacks, as <see cref="GoroutineDump"/> (the same objects as a text goroutine dump gives, so grouping, leak finding,
 /// charts and reports work on both), and <see cref="Info"/>: the Go version, the crash, the threads and the runtime's
-/// memory state. Read completely when opened; the files are closed again before <see cref="Open"/> returns.
+/// memory state. Read completely when opened; the files are closed again before <see cref="Open(string, string?, CancellationToken)"/> returns.
 /// </summary>
 public sealed class GoCore : IAnalysisSession
 {
@@ -44,10 +44,14 @@ public sealed class GoCore : IAnalysisSession
     /// used when it is on this machine. Read-only; no network.
     /// </summary>
     /// <exception cref="AnalysisException">A file is missing, not an ELF core or Go executable, the executable is not the build that wrote the core, or the core is too damaged to find the goroutines.</exception>
-    public static GoCore Open(string corePath, string? executablePath = null, CancellationToken cancellationToken = default)
+    public static GoCore Open(string corePath, string? executablePath = null, CancellationToken cancellationToken = default) =>
+        Open(corePath, executablePath, null, cancellationToken);
+
+    /// <summary>As <see cref="Open(string, string?, CancellationToken)"/>, reporting goroutines read of the runtime's count.</summary>
+    public static GoCore Open(string corePath, string? executablePath, IProgress<WorkProgress>? progress, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(corePath);
-        var (info, goroutines) = GoCoreReader.Read(System.IO.Path.GetFullPath(corePath), executablePath is null ? null : System.IO.Path.GetFullPath(executablePath), cancellationToken);
+        var (info, goroutines) = GoCoreReader.Read(System.IO.Path.GetFullPath(corePath), executablePath is null ? null : System.IO.Path.GetFullPath(executablePath), progress, cancellationToken);
         return new GoCore(info, goroutines);
     }
 

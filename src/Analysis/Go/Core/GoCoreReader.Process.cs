@@ -174,7 +174,7 @@ internal sealed partial class GoCoreReader
 
     private GoMemoryState? ReadMemoryState()
     {
-        if (_exe.Symbol("runtime.memstats") is not { } ms || _exe.Symbol("runtime.gcController") is not { } gc)
+        if (Sym("runtime.memstats") is not { } ms || Sym("runtime.gcController") is not { } gc)
         {
             _warnings.Add("the binary has no symbol table (-ldflags=-s), so runtime.memstats could not be found: no memory state");
             return null;
@@ -184,9 +184,9 @@ internal sealed partial class GoCoreReader
         uint numgc = _mem.U32(m + _layout["mstats.numgc"]);
         ulong lastUnix = _mem.U64(m + _layout["mstats.last_gc_unix"]);
         long lastNano = (long)_mem.U64(m + _layout["mstats.last_gc_nanotime"]);
-        long init = _exe.Symbol("runtime.runtimeInitTime") is { } it ? (long)_mem.U64(it.Value) : 0;
+        long init = Sym("runtime.runtimeInitTime") is { } it ? (long)_mem.U64(it.Value) : 0;
         DateTimeOffset? lastGc = numgc > 0 && lastUnix > 0 && lastUnix < 1UL << 62 ? DateTimeOffset.UnixEpoch.AddTicks((long)(lastUnix / 100)) : null;
-        DateTimeOffset? start = lastGc is { } l && init > 0 && lastNano >= init ? l.AddTicks(-(lastNano - init) / 100) : null;
+        DateTimeOffset? start = lastGc is not null && init > 0 && lastNano >= init ? WallClock(init) : null;
         return new GoMemoryState
         {
             HeapLive = _mem.U64(c + _layout["gcControllerState.heapLive"]),
@@ -227,11 +227,11 @@ internal sealed partial class GoCoreReader
             if (_exe.Section(dataName) is not { } ds || ds.Size > 64UL << 20)
                 continue;
             var data = new byte[ds.Size];
-            if (!_mem.TryRead(ds.Address, data))
+            if (!_mem.TryRead(ds.Address + _bias, data))
                 continue;
             for (int from = 0; (from = text.AsSpan(from).IndexOf(needle) is var k && k >= 0 ? from + k : -1) >= 0; from++)
             {
-                ulong address = rodata.Address + (ulong)from;
+                ulong address = rodata.Address + _bias + (ulong)from;
                 for (int i = 16; i + 16 <= data.Length; i += 8)
                 {
                     if (BinaryPrimitives.ReadUInt64LittleEndian(data.AsSpan(i)) != address || BinaryPrimitives.ReadUInt64LittleEndian(data.AsSpan(i + 8)) != (ulong)needle.Length
@@ -241,9 +241,10 @@ internal sealed partial class GoCoreReader
                     for (int e = i; e + 16 <= data.Length && names.Count < 256; e += 16)
                     {
                         ulong p = BinaryPrimitives.ReadUInt64LittleEndian(data.AsSpan(e)), n = BinaryPrimitives.ReadUInt64LittleEndian(data.AsSpan(e + 8));
-                        if (n == 0 || n > 128 || p < rodata.Address || p + n > rodata.Address + rodata.Size)
+                        ulong start = rodata.Address + _bias;
+                        if (n == 0 || n > 128 || p < start || p + n > start + rodata.Size)
                             break;
-                        names.Add(Encoding.UTF8.GetString(text, (int)(p - rodata.Address), (int)n));
+                        names.Add(Encoding.UTF8.GetString(text, (int)(p - start), (int)n));
                     }
 
                     return [.. names];
@@ -268,7 +269,7 @@ internal sealed partial class GoCoreReader
             if (_exe.Section(name) is not { } s || s.Size > 64UL << 20)
                 continue;
             var data = new byte[s.Size];
-            if (!_mem.TryRead(s.Address, data))
+            if (!_mem.TryRead(s.Address + _bias, data))
                 continue;
             for (int i = 0; i + 24 <= data.Length; i += 8)
             {

@@ -30,6 +30,9 @@ internal sealed partial class GoCoreReader : IDisposable
     private ulong _types;
     private string[] _waitReasons = [];
     private Dictionary<string, ulong>? _entries;
+    private ulong _bias;
+    private IProgress<WorkProgress>? _progress;
+    private bool _executableGiven = true;
 
     private GoCoreReader(ElfImage core, ElfImage exe, CoreNotes notes)
     {
@@ -45,7 +48,7 @@ internal sealed partial class GoCoreReader : IDisposable
     }
 
     /// <summary>Opens the core and its executable and reads everything; throws <see cref="AnalysisException"/> for what cannot be read at all.</summary>
-    public static (GoCoreInfo Info, GoroutineDump Goroutines) Read(string corePath, string? executablePath, CancellationToken cancellationToken)
+    public static (GoCoreInfo Info, GoroutineDump Goroutines) Read(string corePath, string? executablePath, IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
         ElfImage core = ElfImage.Open(corePath, "Core", CoreExpected);
         ElfImage? exe = null;
@@ -69,7 +72,7 @@ internal sealed partial class GoCoreReader : IDisposable
 
             string exePath = executablePath ?? FindExecutable(corePath, notes);
             exe = ElfImage.Open(exePath, "Executable", ExecutableExpected);
-            var reader = new GoCoreReader(core, exe, notes);
+            var reader = new GoCoreReader(core, exe, notes) { _executableGiven = executablePath is not null, _progress = progress };
             var result = reader.ReadAll(cancellationToken);
             exe = null;
             core = null!;
@@ -113,15 +116,21 @@ internal sealed partial class GoCoreReader : IDisposable
         string core = _core.Path, exe = _exe.Path;
         if (_exe.Type is not (ElfImage.TypeExecutable or ElfImage.TypeDynamic))
             throw new AnalysisException(AnalysisErrorKind.WrongFormat, exe, $"'{exe}' is not an executable (ELF type {_exe.Type}); {ExecutableExpected}.");
-        byte[] pclnBytes = _exe.SectionBytes(".gopclntab") ?? throw new AnalysisException(AnalysisErrorKind.WrongFormat, exe,
-            $"'{exe}' is not a Go program (it has no .gopclntab section), so core '{core}' cannot be read as a Go process. Pass the Go program that wrote the core with -Executable.");
-        _pcln = Pclntab.TryRead(pclnBytes, 0, out string? problem)
-            ?? throw new AnalysisException(AnalysisErrorKind.WrongFormat, exe, $"'{exe}': {problem}.");
+        // The function table: .gopclntab, or .data.rel.ro.gopclntab in a position-independent build.
+        ElfSection? pclnSection = PclnSection();
+        byte[] pclnBytes = (pclnSection is null ? null : _exe.SectionBytes(pclnSection.Name)) ?? throw new AnalysisException(AnalysisErrorKind.WrongFormat, exe,
+            $"'{exe}' is not a Go program (it has no .gopclntab section), so core '{core}' cannot be read as a Go process. "
+            + (_executableGiven ? "Pass the Go program that wrote the core with -Executable." : "The core is of that program: only cores of Go programs are read."));
         long required = _core.Segments.Where(s => s.FileSize > 0).Select(s => (long)Math.Min(s.Offset + s.FileSize, long.MaxValue)).DefaultIfEmpty(0).Max();
         if (required > _core.Length)
             _warnings.Add(string.Create(CultureInfo.InvariantCulture, $"the core is truncated: {_core.Length:N0} of {required:N0} bytes; memory past that point is missing and goroutines whose stacks were there are incomplete"));
 
-        _mem = new ProcessMemory(_core, _exe, 0);
+        _bias = LoadBias();
+        _mem = new ProcessMemory(_core, _exe, _bias);
+        // A position-independent build's table holds its text address as a relocation: read the relocated value the process had.
+        ulong textStart = _bias == 0 ? 0 : _mem.U64(pclnSection!.Address + _bias + 24);
+        _pcln = Pclntab.TryRead(pclnBytes, textStart, out string? problem)
+            ?? throw new AnalysisException(AnalysisErrorKind.WrongFormat, exe, $"'{exe}': {problem}.");
         CheckSameProgram();
         string version = BuildInfoVersion() ?? "unknown";
         _layout = ChooseLayout(version);
@@ -142,12 +151,13 @@ internal sealed partial class GoCoreReader : IDisposable
     {
         ElfSection? note = _exe.Section(".note.go.buildid");
         var text = _exe.Segments.FirstOrDefault(s => s.IsLoad && (s.Flags & 1) != 0);
-        bool coreHasText = text is not null && _core.Segments.Any(s => s.IsLoad && text.VirtualAddress >= s.VirtualAddress && text.VirtualAddress < s.VirtualAddress + Math.Max(s.MemorySize, s.FileSize));
+        ulong textAddress = (text?.VirtualAddress ?? 0) + _bias;
+        bool coreHasText = text is not null && _core.Segments.Any(s => s.IsLoad && textAddress >= s.VirtualAddress && textAddress < s.VirtualAddress + Math.Max(s.MemorySize, s.FileSize));
         if (!coreHasText)
         {
             string maps = string.Join(", ", _notes.Files.Select(f => f.Path).Distinct().Take(4));
             throw new AnalysisException(AnalysisErrorKind.WrongFormat, _core.Path,
-                $"Core '{_core.Path}' was not written by '{_exe.Path}': the process had nothing mapped where the program's code goes (0x{text?.VirtualAddress ?? 0:x}). "
+                $"Core '{_core.Path}' was not written by '{_exe.Path}': the process had nothing mapped where the program's code goes (0x{textAddress:x}). "
                 + (maps.Length > 0 ? $"The core maps {maps}. " : "") + "Pass the executable that wrote the core with -Executable; a core of a non-Go program cannot be read.");
         }
 
@@ -162,7 +172,7 @@ internal sealed partial class GoCoreReader : IDisposable
         if (note.Size > 4096 || _exe.ReadAt((long)note.Offset, expected) != expected.Length)
             return;
         var coreOnly = new ProcessMemory(_core, null, 0);
-        if (!coreOnly.TryRead(note.Address, actual))
+        if (!coreOnly.TryRead(note.Address + _bias, actual))
         {
             _warnings.Add("the core does not hold the program's first page (coredump_filter without ELF headers), so it could not be checked against the executable's build id");
             return;
@@ -209,7 +219,32 @@ internal sealed partial class GoCoreReader : IDisposable
         return len is > 0 and < 64 && pos + (int)len <= info.Length ? Encoding.UTF8.GetString(info, pos, (int)len) : null;
     }
 
-    private string? SymbolString(string name) => _exe.Symbol(name) is { } s ? _mem.GoStringAt(s.Value, 64) : null;
+    private ElfSection? PclnSection() => _exe.Section(".gopclntab") ?? _exe.Section(".data.rel.ro.gopclntab");
+
+    /// <summary>A symbol's run-time address (its link-time value plus the load bias of a position-independent executable) and size.</summary>
+    private (ulong Value, ulong Size)? Sym(string name) => _exe.Symbol(name) is { } s ? (s.Value + _bias, s.Size) : null;
+
+    /// <summary>
+    /// Where a position-independent executable (-buildmode=pie) was loaded: the core's file list (NT_FILE) maps its
+    /// first page at the bias plus its lowest segment's link-time address. 0 for ordinary (ET_EXEC) Go binaries.
+    /// </summary>
+    private ulong LoadBias()
+    {
+        if (_exe.Type != ElfImage.TypeDynamic)
+            return 0;
+        ulong lowest = _exe.Segments.Where(s => s.IsLoad).Select(s => s.VirtualAddress & ~0xfffUL).DefaultIfEmpty(0UL).Min();
+        string name = Path.GetFileName(_exe.Path);
+        var mapping = _notes.Files.Where(f => f.PageOffset == 0 && (f.Path == _exe.Path || Path.GetFileName(f.Path) == name)).OrderBy(f => f.Start).FirstOrDefault();
+        if (mapping.Path is null)
+        {
+            _warnings.Add($"the executable is position-independent and the core's file list does not show where '{name}' was loaded");
+            return 0;
+        }
+
+        return mapping.Start - lowest;
+    }
+
+    private string? SymbolString(string name) => Sym(name) is { } s ? _mem.GoStringAt(s.Value, 64) : null;
 
     private GoLayout ChooseLayout(string version)
     {
@@ -231,7 +266,7 @@ internal sealed partial class GoCoreReader : IDisposable
 
     private void ReadModuleData()
     {
-        ulong md = _exe.Symbol("runtime.firstmoduledata")?.Value ?? FindModuleData();
+        ulong md = Sym("runtime.firstmoduledata")?.Value ?? FindModuleData();
         if (md == 0)
         {
             _warnings.Add("runtime.firstmoduledata was not found: inlined frames and type names are not shown");
@@ -245,18 +280,18 @@ internal sealed partial class GoCoreReader : IDisposable
     /// <summary>A stripped binary: moduledata is the data word that points at the pclntab (its first field, pcHeader).</summary>
     private ulong FindModuleData()
     {
-        ulong pcHeader = _exe.Section(".gopclntab")?.Address ?? 0;
+        ulong pcHeader = PclnSection() is { } pcln ? pcln.Address + _bias : 0;
         foreach (string name in new[] { ".noptrdata", ".data" })
         {
             if (_exe.Section(name) is not { } s || pcHeader == 0)
                 continue;
             byte[] data = new byte[Math.Min(s.Size, 64UL << 20)];
-            if (!_mem.TryRead(s.Address, data))
+            if (!_mem.TryRead(s.Address + _bias, data))
                 continue;
             for (int i = 0; i + 8 <= data.Length; i += 8)
             {
                 if (BinaryPrimitives.ReadUInt64LittleEndian(data.AsSpan(i)) == pcHeader)
-                    return s.Address + (ulong)i;
+                    return s.Address + _bias + (ulong)i;
             }
         }
 
@@ -265,7 +300,7 @@ internal sealed partial class GoCoreReader : IDisposable
 
     private string[] ReadWaitReasons()
     {
-        if (_exe.Symbol("runtime.waitReasonStrings") is { } sym && sym.Size is > 0 and < 16 * 1024)
+        if (Sym("runtime.waitReasonStrings") is { } sym && sym.Size is > 0 and < 16 * 1024)
         {
             int n = (int)(sym.Size / 16);
             var names = new string[n];
@@ -339,7 +374,10 @@ internal sealed partial class GoCoreReader : IDisposable
         for (ulong i = 0; i < count; i++)
         {
             if ((i & 1023) == 0)
+            {
                 ct.ThrowIfCancellationRequested();
+                _progress?.Report(new WorkProgress("Reading goroutines", "", (long)i, (long)count));
+            }
             ulong gp = _mem.U64(array + (8 * i));
             if (gp == 0)
                 continue;
@@ -363,7 +401,7 @@ internal sealed partial class GoCoreReader : IDisposable
 
     private (ulong Array, ulong Count) AllGs(Dictionary<ulong, ThreadState> threads)
     {
-        if (_exe.Symbol("runtime.allgs") is { } sym)
+        if (Sym("runtime.allgs") is { } sym)
         {
             ulong array = _mem.U64(sym.Value);
             ulong len = _mem.U64(sym.Value + 8);
@@ -376,12 +414,28 @@ internal sealed partial class GoCoreReader : IDisposable
         return FindAllGs(threads);
     }
 
+    /// <summary>
+    /// A monotonic nanotime on the wall clock, through the one moment the runtime records both (the end of the last
+    /// GC: memstats.last_gc_unix and last_gc_nanotime); null before the first GC or without symbols.
+    /// </summary>
+    private DateTimeOffset? WallClock(long nanotime)
+    {
+        if (Sym("runtime.memstats") is not { } ms)
+            return null;
+        ulong unix = _mem.U64(ms.Value + _layout["mstats.last_gc_unix"]);
+        long mono = (long)_mem.U64(ms.Value + _layout["mstats.last_gc_nanotime"]);
+        if (unix == 0 || unix > 1UL << 62 || mono <= 0)
+            return null;
+        long delta = mono - nanotime;
+        return DateTimeOffset.UnixEpoch.AddTicks((long)(unix / 100)).AddTicks(-delta / 100);
+    }
+
     private long EstimateNow()
     {
         long now = 0;
-        if (_exe.Symbol("runtime.memstats") is { } ms)
+        if (Sym("runtime.memstats") is { } ms)
             now = Math.Max(now, (long)_mem.U64(ms.Value + _layout["mstats.last_gc_nanotime"]));
-        if (_exe.Symbol("runtime.sched") is { } sched)
+        if (Sym("runtime.sched") is { } sched)
             now = Math.Max(now, (long)_mem.U64(sched.Value + _layout["schedt.lastpoll"]));
         return now;
     }
@@ -436,6 +490,7 @@ internal sealed partial class GoCoreReader : IDisposable
             Id = id,
             State = state,
             WaitMinutes = minutes,
+            WaitingSince = status is StatusWaiting or StatusSyscall && waitSince > 0 ? WallClock(waitSince) : null,
             LockedToThread = _mem.U64(gp + _layout["g.lockedm"]) != 0,
             Frames = frames.ToArray(),
             FramesElided = elided,
