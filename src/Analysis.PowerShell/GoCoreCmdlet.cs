@@ -37,7 +37,7 @@ public abstract class GoCoreCmdlet : FileInputCmdlet
         {
             var core = !keepOpen && executable is null && cache.FindOpen(path) is { } open
                 ? open
-                : RunWithProgress("Reading Go core", (_, ct) => cache.GetOrOpen(path, executable, keepOpen, ct));
+                : RunWithProgress("Reading Go core", (progress, ct) => cache.GetOrOpen(path, executable, keepOpen, progress, ct));
             WriteCoreWarnings(core);
             return core;
         }

@@ -117,7 +117,7 @@ public sealed class ExportIncidentReportCommand : AnalysisCmdlet
             if (goroutinePath is not null && GoCoreSessionCache.IsElfCore(goroutinePath))
                 artifact = GoCmdlets.CoreArtifact; // a core: read with the executable it names, or the session open for it
             var goroutines = goroutinePath is null ? null : artifact == GoCmdlets.CoreArtifact
-                ? (sessions.GoCores.FindOpen(goroutinePath) ?? sessions.GoCores.GetOrOpen(goroutinePath, cancellationToken: CancellationToken)).Goroutines
+                ? (sessions.GoCores.FindOpen(goroutinePath) ?? RunWithProgress("Reading Go core", (p, ct) => sessions.GoCores.GetOrOpen(goroutinePath, progress: p, cancellationToken: ct))).Goroutines
                 : RunWithProgress("Reading goroutine dump", (p, ct) => GoroutineDumpParser.ParseFile(goroutinePath, p, ct));
             artifact = "Profile";
             var heap = HeapProfile is null ? null : PprofProfile.Load(ResolveFilePath(HeapProfile));

@@ -8,22 +8,23 @@ public sealed class GoCoreSessionCache(int implicitCapacity = 3) : SessionCache<
 {
     private int _opens;
 
-    /// <summary>How many times a core was read by this cache (each <see cref="GoCore.Open"/> it made).</summary>
+    /// <summary>How many times a core was read by this cache (each GoCore.Open it made).</summary>
     public int OpenCount => Volatile.Read(ref _opens);
 
     /// <summary>
-    /// Returns the open session for this core and executable, or reads the core (<see cref="GoCore.Open"/>). Without
+    /// Returns the open session for this core and executable, or reads the core (GoCore.Open, reporting to
+    /// <paramref name="progress"/>). Without
     /// <paramref name="executablePath"/> the executable the core names is used; sessions with another executable are
     /// distinct. A core or executable that changed on disk is read afresh.
     /// </summary>
-    /// <exception cref="AnalysisException">The core or executable is missing or not what it should be (see <see cref="GoCore.Open"/>).</exception>
-    public GoCore GetOrOpen(string corePath, string? executablePath = null, bool keepOpen = false, CancellationToken cancellationToken = default)
+    /// <exception cref="AnalysisException">The core or executable is missing or not what it should be (see <see cref="GoCore.Open(string, string?, IProgress{WorkProgress}?, CancellationToken)"/>).</exception>
+    public GoCore GetOrOpen(string corePath, string? executablePath = null, bool keepOpen = false, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         string? exe = string.IsNullOrEmpty(executablePath) ? null : Path.GetFullPath(executablePath);
         return GetOrOpen(corePath, OptionsKey(exe), p => InputFile.CheckExists(p, "Core", GoCore.Expected), p =>
         {
             Interlocked.Increment(ref _opens);
-            return GoCore.Open(p, exe, cancellationToken);
+            return GoCore.Open(p, exe, progress, cancellationToken);
         }, keepOpen);
     }
 
