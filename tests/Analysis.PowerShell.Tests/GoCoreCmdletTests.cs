@@ -106,6 +106,7 @@ public partial class GoCoreCmdletTests
         Assert.Empty(fromCore.Errors);
         Assert.Empty(fromTraceback.Errors);
         Assert.Equal(fromTraceback.Strings, fromCore.Strings);
+        Assert.Contains(fromCore.Progress, p => p.RecordType == System.Management.Automation.ProgressRecordType.Completed); // the read reported its progress
 
         // each bucket is the traceback's own: as many goroutines in that state with the site on their stack (read without our parser)
         Assert.True(fromCore.Strings.Count() >= 3, string.Join("\n", fromCore.Strings));
