@@ -185,6 +185,30 @@ public partial class GoCoreCmdletTests
     }
 
     [SkippableFact]
+    public void ATruncatedCore_IsAnsweredWithWhatIsLeft_AndItsWarningsAreWarningRecords()
+    {
+        var crash = Set[Newest, GoCoreMode.Crash];
+        string cut = Path.Combine(RepoPaths.NewScratchDirectory("analysis-pwsh-gocore"), "cut.core");
+        using (var source = File.OpenRead(crash.CorePath))
+        using (var target = File.Create(cut))
+        {
+            var buffer = new byte[3_000_000];
+            source.ReadExactly(buffer);
+            target.Write(buffer); // cut off while being copied: the memory past 3 MB is missing
+        }
+
+        using var host = new PwshHost();
+        var vars = Vars(("core", cut), ("exe", crash.Executable));
+        var goroutines = host.Run("$null = Get-Goroutines $core -Executable $exe", vars);
+        Assert.Empty(goroutines.Errors);
+        Assert.Contains(goroutines.Warnings, w => w.Message.StartsWith("cut.core: the core is truncated: 3,000,000 of", StringComparison.Ordinal));
+        var info = host.Run("$i = Get-GoCoreInfo $core -Executable $exe; $i.PanicValue; $i.Warnings.Count", vars);
+        Assert.Empty(info.Errors);
+        Assert.Equal([crash.Traceback.PanicMessage!, info.Warnings.Count.ToString(CultureInfo.InvariantCulture)], info.Strings);
+        Assert.All(info.Warnings, w => Assert.StartsWith("cut.core: ", w.Message, StringComparison.Ordinal));
+    }
+
+    [SkippableFact]
     public void ASecondQuestionAboutTheSameCore_DoesNotReadItAgain_AndCloseGoCoreClosesTheSession()
     {
         var hang = Set[Newest, GoCoreMode.Hang];
