@@ -58,6 +58,9 @@
         'Get-DumpObject'
         'Get-DumpCollection'
         'Get-HeapObject'
+        'Open-GoCore'
+        'Close-GoCore'
+        'Get-GoCoreInfo'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @('Get-GcTrace')

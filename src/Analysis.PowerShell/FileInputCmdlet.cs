@@ -88,6 +88,7 @@ internal sealed class SessionToPathAttribute : ArgumentTransformationAttribute
         Traces.TraceSession t => t.Path,
         Go.GoProfileSession g => g.Path,
         Go.PprofProfile { Path: { } p } => p,
+        Go.GoCore c => c.Path,
         _ => item,
     };
 }

@@ -5,7 +5,7 @@ using Analysis.Go;
 namespace Analysis.PowerShell;
 
 /// <summary>Shared reporting for the Go cmdlets.</summary>
-internal static class GoCmdlets
+internal static partial class GoCmdlets
 {
     /// <summary>One warning with the count and the first skipped line; every skipped line as verbose output.</summary>
     public static void ReportSkipped(Cmdlet cmdlet, IReadOnlyList<SkippedLine> skipped)

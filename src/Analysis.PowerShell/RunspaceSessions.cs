@@ -7,7 +7,7 @@ using Analysis.Traces;
 namespace Analysis.PowerShell;
 
 /// <summary>
-/// Each PowerShell session (runspace) has its own open dumps, traces and Go profiles: Close-Dump -All in one runspace does not
+/// Each PowerShell session (runspace) has its own open dumps, traces, Go profiles and Go cores: Close-Dump -All in one runspace does not
 /// pull sessions from under another, and a runspace's sessions are closed when it closes.
 /// </summary>
 internal sealed class RunspaceSessions
@@ -19,6 +19,8 @@ internal sealed class RunspaceSessions
     public TraceSessionCache Traces { get; } = new();
 
     public GoProfileSessionCache GoProfiles { get; } = new();
+
+    public GoCoreSessionCache GoCores { get; } = new();
 
     public static RunspaceSessions Current
     {
@@ -43,5 +45,6 @@ internal sealed class RunspaceSessions
         Dumps.CloseAll();
         Traces.CloseAll();
         GoProfiles.CloseAll();
+        GoCores.CloseAll();
     }
 }

@@ -18,7 +18,20 @@ public static class DemoFiles
     public static string File(string name) => Path.Combine(Folder, name);
 
     /// <summary>The names of the inputs made here (tests may add outputs of their own to the folder).</summary>
-    public static IEnumerable<string> Inputs => ["app.dmp", "app2.dmp", "mini.dmp", "before.dmp", "after.dmp", "app.nettrace", .. GoFiles.Keys];
+    public static IEnumerable<string> Inputs => ["app.dmp", "app2.dmp", "mini.dmp", "before.dmp", "after.dmp", "app.nettrace", .. GoFiles.Keys, .. GoCoreFiles.Keys];
+
+    /// <summary>
+    /// The Go core fixtures (GoCoreSet, Go 1.23) under the names the help and README use: crash.core, segv.core,
+    /// hang.core, many.core and their executable ./leaky; none when the fixtures cannot be made here (GoCoreSet.Missing).
+    /// </summary>
+    public static IReadOnlyDictionary<string, string> GoCoreFiles { get; } = GoCoreSet.Missing is not null ? new Dictionary<string, string>() : new Dictionary<string, string>
+    {
+        ["crash.core"] = GoCoreSet.Instance["go1.23", GoCoreMode.Crash].CorePath,
+        ["segv.core"] = GoCoreSet.Instance["go1.23", GoCoreMode.Segv].CorePath,
+        ["hang.core"] = GoCoreSet.Instance["go1.23", GoCoreMode.Hang].CorePath,
+        ["many.core"] = GoCoreSet.Instance["go1.23", GoCoreMode.Many].CorePath,
+        ["leaky"] = GoCoreSet.Instance["go1.23"].Executable,
+    };
 
     /// <summary>The Go fixtures under their README names.</summary>
     public static readonly IReadOnlyDictionary<string, string> GoFiles = new Dictionary<string, string>
@@ -61,6 +74,8 @@ public static class DemoFiles
         string go = Path.Combine(RepoPaths.Root, "tests", "testdata", "go");
         foreach (var (name, fixture) in GoFiles)
             Link(name, Path.Combine(go, fixture));
+        foreach (var (name, fixture) in GoCoreFiles)
+            Link(name, fixture);
         Directory.CreateSymbolicLink(Path.Combine(dir, "notebooks"), Path.Combine(RepoPaths.Root, "notebooks"));
         // the app's build output, as Open-Dump -SymbolPath's example names it
         Directory.CreateSymbolicLink(Path.Combine(dir, "app-build-output"), Path.GetDirectoryName(RepoPaths.TargetDll("DumpTarget"))!);

@@ -235,10 +235,14 @@ public sealed class HelpExampleTests(HelpExampleTests.Session session, ITestOutp
 
     public static TheoryData<string, int> Examples => HelpExamples.Data(live: false);
 
-    [Theory]
+    [SkippableTheory]
     [MemberData(nameof(Examples))]
-    public void Example_RunsAsWritten_OnTheDemoFiles(string cmdlet, int number) =>
+    public void Example_RunsAsWritten_OnTheDemoFiles(string cmdlet, int number)
+    {
+        // the Go core examples read ./crash.core, ./hang.core … (DemoFiles.GoCoreFiles), made only where GoCoreSet can make them
+        Skip.If(GoCoreSet.Missing is not null && HelpExamples.All.Single(e => e.Cmdlet == cmdlet && e.Number == number).Code.Contains(".core", StringComparison.Ordinal), $"Skipped: {GoCoreSet.Missing}");
         HelpExamples.Run(session.Pwsh, output, cmdlet, number, code => code);
+    }
 }
 
 /// <summary>

@@ -27,6 +27,9 @@ public sealed record ResultType(string Key, string TypeName, string Command)
     /// <summary>The command starts a trace capture of a TraceTarget process; the script stops it at the end.</summary>
     public bool NeedsTraceTarget { get; init; }
 
+    /// <summary>The command reads the Go core fixtures (./crash.core, ./leaky): skipped when they cannot be made here.</summary>
+    public bool NeedsGoCores { get; init; }
+
     /// <summary>Runs after the checks (stops what the command started).</summary>
     public string Cleanup { get; init; } = "";
 
@@ -331,6 +334,32 @@ public static class ResultTypes
         {
             Properties = ["Address", "MethodTable", "TypeName", "Size", "Generation", "SegmentKind"],
             Known = ("TypeName", TargetFacts.ShippingLabelType),
+        },
+
+        // ---- Go core dumps (issue 15)
+        new("GoCore", "Analysis.Go.GoCore", "Open-GoCore ./crash.core -Executable ./leaky")
+        {
+            Properties = ["Path", "ExecutablePath", "IsClosed", "Info", "Goroutines"],
+            NeedsGoCores = true,
+            Known = ("Path", "{demo}/crash.core"),
+        },
+        new("GoCoreInfo", "Analysis.Go.GoCoreInfo", "Get-GoCoreInfo ./crash.core -Executable ./leaky")
+        {
+            Properties = ["Path", "Executable", "GoVersion", "ProcessId", "CommandLine", "Signal", "FaultSignal", "FaultAddress", "FaultPc", "CrashingGoroutine", "CrashingThread",
+                "PanicValue", "PanicType", "Threads", "GoroutineCount", "Memory", "LayoutSource", "Warnings"],
+            CsvCells = [new("PanicValue", "order 42: payment declined"), new("Threads", "thread ")],
+            NeedsGoCores = true,
+        },
+        new("GoThread", "Analysis.Go.GoThread", "(Get-GoCoreInfo ./crash.core -Executable ./leaky).Threads")
+        {
+            Properties = ["Id", "M", "Goroutine", "Pc", "Function"],
+            NeedsGoCores = true,
+        },
+        new("GoMemoryState", "Analysis.Go.GoMemoryState", "(Get-GoCoreInfo ./crash.core -Executable ./leaky).Memory")
+        {
+            Properties = ["HeapLive", "HeapMarked", "HeapGoal", "HeapInUse", "TotalAlloc", "TotalFree", "GcPercent", "MemoryLimit", "NumGC", "NumForcedGC", "LastGC", "PauseTotal",
+                "GCCPUFraction", "ProcessStart"],
+            NeedsGoCores = true,
         },
     ];
 

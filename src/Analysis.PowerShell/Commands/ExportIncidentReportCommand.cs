@@ -58,7 +58,7 @@ public sealed class ExportIncidentReportCommand : AnalysisCmdlet
     [Parameter]
     public string? TracePath { get; set; }
 
-    /// <summary>A Go goroutine dump (debug=2, debug=1 or panic output).</summary>
+    /// <summary>A Go goroutine dump (debug=2, debug=1 or panic output), or a Go core dump (read with the executable it names, or through the session Open-GoCore opened for it).</summary>
     [Parameter]
     public string? GoroutineDump { get; set; }
 
@@ -113,7 +113,12 @@ public sealed class ExportIncidentReportCommand : AnalysisCmdlet
             var traceSession = Trace ?? (TracePath is null ? null : sessions.Traces.GetOrOpen(ResolveFilePath(TracePath)));
             var trace = traceSession is null ? null : RunWithProgress("Reading trace", (p, ct) => traceSession.GetAnalysis(p, ct));
             artifact = "GoroutineDump";
-            var goroutines = GoroutineDump is null ? null : RunWithProgress("Reading goroutine dump", (p, ct) => GoroutineDumpParser.ParseFile(ResolveFilePath(GoroutineDump), p, ct));
+            string? goroutinePath = GoroutineDump is null ? null : ResolveFilePath(GoroutineDump);
+            if (goroutinePath is not null && GoCoreSessionCache.IsElfCore(goroutinePath))
+                artifact = GoCmdlets.CoreArtifact; // a core: read with the executable it names, or the session open for it
+            var goroutines = goroutinePath is null ? null : artifact == GoCmdlets.CoreArtifact
+                ? (sessions.GoCores.FindOpen(goroutinePath) ?? RunWithProgress("Reading Go core", (p, ct) => sessions.GoCores.GetOrOpen(goroutinePath, progress: p, cancellationToken: ct))).Goroutines
+                : RunWithProgress("Reading goroutine dump", (p, ct) => GoroutineDumpParser.ParseFile(goroutinePath, p, ct));
             artifact = "Profile";
             var heap = HeapProfile is null ? null : PprofProfile.Load(ResolveFilePath(HeapProfile));
             var baseline = BaselineHeapProfile is null ? null : PprofProfile.Load(ResolveFilePath(BaselineHeapProfile));

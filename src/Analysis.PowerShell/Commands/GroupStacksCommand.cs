@@ -9,7 +9,8 @@ namespace Analysis.PowerShell.Commands;
 /// <para>
 /// Takes Goroutine objects (Get-Goroutines) or DumpThread objects (Get-DumpThreads) from the pipeline (one model for
 /// both runtimes), or a goroutine dump file with -Path, which is grouped while it is read: one goroutine is kept per
-/// bucket, so hundreds of thousands of goroutines take well under a second.
+/// bucket, so hundreds of thousands of goroutines take well under a second. A Go core dump given with -Path is read
+/// with its executable (-Executable) as Get-Goroutines reads it, and its goroutines grouped.
 /// </para>
 /// <para>
 /// Each StackBucket has Count, Runtime, State, the wait minutes, TopFrame (where the members are stuck), CreatedBy,
@@ -28,9 +29,13 @@ namespace Analysis.PowerShell.Commands;
 /// <code>Get-Goroutines ./goroutines.txt | Group-Stacks -Similarity IgnoreLines</code>
 /// <para>Goroutines in the same functions merged even when their lines differ, e.g. dumps of slightly different builds.</para>
 /// </example>
+/// <example>
+/// <code>Group-Stacks -Path ./many.core -Executable ./leaky | Select-Object -First 4</code>
+/// <para>The largest stack buckets of a Go process's core dump, read with the executable that wrote it.</para>
+/// </example>
 [Cmdlet(VerbsData.Group, "Stacks", DefaultParameterSetName = "Input")]
 [OutputType(typeof(StackBucket))]
-public sealed class GroupStacksCommand : FileInputCmdlet
+public sealed class GroupStacksCommand : GoCoreCmdlet
 {
     private readonly List<IStackSample> _samples = new();
 
@@ -45,9 +50,20 @@ public sealed class GroupStacksCommand : FileInputCmdlet
     /// <inheritdoc/>
     protected override string Artifact => "GoroutineDump";
 
-    /// <summary>A goroutine dump file (-Path/-LiteralPath), grouped while it is read: fit for huge dumps.</summary>
+    /// <summary>A goroutine dump file (-Path/-LiteralPath), grouped while it is read: fit for huge dumps; or a core's goroutines.</summary>
     protected override void ProcessFile(string path)
     {
+        if (IsCore(path))
+        {
+            if (OpenCore(path) is { } core)
+            {
+                foreach (var b in StackGrouper.Group(core.Goroutines.Goroutines, Similarity, cancellationToken: CancellationToken))
+                    WriteResult(b);
+            }
+
+            return;
+        }
+
         var (buckets, summary) = RunWithProgress("Grouping goroutines", (progress, ct) => GoroutineDumpParser.GroupFile(path, Similarity, progress, ct));
         GoCmdlets.ReportSkipped(this, summary.Skipped);
         foreach (var b in buckets)

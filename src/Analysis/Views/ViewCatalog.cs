@@ -309,6 +309,7 @@ public static partial class ViewCatalog
             Of(nameof(Goroutine.Count)) with { Width = 5, Alignment = Right },
             Of(nameof(Goroutine.State)) with { Width = 15 },
             Of("Min", nameof(Goroutine.WaitMinutes)) with { Width = 4, Alignment = Right },
+            Computed<Goroutine>("Thread", g => g.ThreadId == 0 ? null : g.ThreadId) with { Alignment = Right, Wide = true }, // cores only: the OS thread running it
             Computed<Goroutine>(nameof(Goroutine.TopFrame), g => Function(g.TopFrame)),
             Computed<Goroutine>(nameof(Goroutine.CreatedBy), g => Function(g.CreatedBy)) with { Under = "created by" },
         ]);
@@ -477,6 +478,10 @@ public static partial class ViewCatalog
             Of(nameof(HeapObject.SegmentKind)) with { Wide = true },
             Of(nameof(HeapObject.TypeName)),
         ]) { Wrap = false };
+
+        // ---- Go core dumps (issue 15): ViewCatalog.GoCore.cs
+        foreach (var view in GoCoreViews())
+            yield return view;
     }
 
     private static string Hex(ulong address) => string.Create(CultureInfo.InvariantCulture, $"0x{address:x}");
