@@ -155,6 +155,26 @@ public sealed partial class KernelNotebookTests(ITestOutputHelper output)
         Assert.True(errors.Count == 0, $"{name}: {errors.Count} error output(s) in the kernel:\n" + string.Join("\n", errors));
     }
 
+    /// <summary>The Go leak notebook on a core dump in the real kernel: the runtime's goroutines and the process's state.</summary>
+    [SkippableFact]
+    public void GoLeakNotebook_OnACoreDump_InTheKernel()
+    {
+        Skip.If(JupyterKernel.Missing is not null, $"Skipped: {JupyterKernel.Missing}");
+        Skip.If(GoCoreSet.Missing is not null, $"Skipped: {GoCoreSet.Missing}");
+        var many = GoCoreSet.Instance["go1.23", GoCoreMode.Many];
+        var run = JupyterKernel.Execute(Path.Combine(NotebookFolder, "go-goroutine-leak.ipynb"),
+            new Dictionary<string, object> { ["GoroutineDump"] = many.CorePath, ["Executable"] = many.Executable, ["MinCount"] = 1000, ["MinWaitMinutes"] = 0 });
+        output.WriteLine($"go-goroutine-leak.ipynb on {many}: cells ran in {run.RunSeconds:N1} s");
+        string text = Text(run.Notebook);
+        Assert.Contains($"{many.Traceback.Goroutines.Count(g => g.Id != 0)} goroutines in {many.CorePath}", text);
+        foreach (var state in many.Traceback.Goroutines.Where(g => g.Id != 0).GroupBy(g => g.State))
+            Assert.Contains($"{state.Count(),8:N0}  {state.Key}", text);
+        Assert.Contains(many.Build.GoVersion, text);
+        Assert.Contains("manyReceive", text);
+        var errors = ErrorOutputs(run.Notebook).ToList();
+        Assert.True(errors.Count == 0, $"{errors.Count} error output(s) in the kernel:\n" + string.Join("\n", errors));
+    }
+
     /// <summary>Our HTML tables and charts in the kernel's outputs: the extension's formatters for C# results and for PowerShell pipeline output.</summary>
     [SkippableTheory]
     [MemberData(nameof(Notebooks))]

@@ -121,6 +121,34 @@ public class NotebookCmdletTests
         Assert.DoesNotContain("<script src=\"http", page);
     }
 
+    /// <summary>The Go leak notebook on a core dump (5,000 goroutines): the counts per state the runtime printed, the process's state, the big buckets.</summary>
+    [SkippableFact]
+    public void GoLeakNotebook_OnACoreDump_ShowsTheRuntimesGoroutinesAndTheProcess()
+    {
+        Skip.If(GoCoreSet.Missing is not null, $"Skipped: {GoCoreSet.Missing}");
+        var many = GoCoreSet.Instance["go1.23", GoCoreMode.Many];
+        string dir = RepoPaths.NewScratchDirectory("nbrun");
+        using var host = new PwshHost();
+        var r = host.Run($"$r = Invoke-Notebook -Path $nb -Parameters $p -OutFile $html\n$r.Succeeded\n$r.Failure\n{AllOutput}",
+            new Dictionary<string, object?>
+            {
+                ["nb"] = Path.Combine(NotebookFolder, "go-goroutine-leak.ipynb"),
+                ["p"] = new Hashtable { ["GoroutineDump"] = many.CorePath, ["Executable"] = many.Executable, ["MinCount"] = 1000, ["MinWaitMinutes"] = 0 },
+                ["html"] = Path.Combine(dir, "out.html"),
+            });
+        Assert.Empty(r.Errors);
+        var lines = r.Strings.ToList();
+        Assert.True(lines[0] == "True", lines[1]);
+        string text = lines[2];
+        int total = many.Traceback.Goroutines.Count(g => g.Id != 0);
+        Assert.Contains($"{total} goroutines in {many.CorePath}", text);
+        foreach (var state in many.Traceback.Goroutines.Where(g => g.Id != 0).GroupBy(g => g.State))
+            Assert.Contains($"{state.Count(),8:N0}  {state.Key}", text);
+        Assert.Contains(many.Build.GoVersion, text);
+        Assert.Contains("manyReceive", text); // a leak suspect: a bucket of 1,250
+        Assert.Contains("Largest stack buckets", text);
+    }
+
     [Fact]
     public void PowerShellCells_ShareState_StreamHostAndWarnings_AndResolvePathsFromTheNotebook()
     {

@@ -37,13 +37,5 @@ public sealed class GetGoCoreInfoCommand : GoCoreQueryCmdlet
     protected override bool ReadsTextDumps => false;
 
     /// <inheritdoc/>
-    protected override void AnswerCore(GoCore core) => WriteResult(Readable(core.Info));
-
-    /// <summary>
-    /// The info with its lists as <see cref="ItemList{T}"/>, whose text is their items (Export-Csv writes a property's
-    /// ToString(): a List's is its type name). The same object when they are already.
-    /// </summary>
-    private static GoCoreInfo Readable(GoCoreInfo info) => info.Threads is ItemList<GoThread> && info.Warnings is ItemList<string>
-        ? info
-        : info with { Threads = info.Threads.ToItemList(), Warnings = info.Warnings.ToItemList() };
+    protected override void AnswerCore(GoCore core) => WriteResult(core.Info);
 }

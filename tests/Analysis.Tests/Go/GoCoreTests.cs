@@ -135,11 +135,17 @@ public class GoCoreTests(ITestOutputHelper output)
                 Assert.Equal("running", spinner.State);
                 Assert.Equal(fixture.SpinningThreadId, spinner.ThreadId);
                 Assert.Contains(info.Threads, t => t.Id == fixture.SpinningThreadId && t.Goroutine == spinner.Id);
+                Assert.Equal(spinner.Id, info.CrashingGoroutine);
+                Assert.Equal(fixture.SpinningThreadId, info.CrashingThread);
                 break;
-            default:
-                Assert.Null(info.PanicValue);
+            case GoCoreMode.Many:
+                // kill -ABRT landed on some thread: the one whose "SIGABRT: abort" block the runtime printed.
+                Assert.Equal(fixture.Traceback.CrashingThread!.M, info.Threads.Single(t => t.Id == info.CrashingThread).M);
                 break;
         }
+
+        if (mode is GoCoreMode.Hang or GoCoreMode.Many)
+            Assert.Null(info.PanicValue);
 
         // Every M the runtime printed a block for is a thread of ours, running the goroutine the runtime named.
         foreach (var t in fixture.Traceback.Threads)

@@ -41,7 +41,11 @@ public sealed record GoCoreInfo
     /// <summary>The goroutine that panicked or was running on the crashing thread; 0 when none (an external signal on an idle thread).</summary>
     public long CrashingGoroutine { get; init; }
 
-    /// <summary>The OS thread (LWP id) the kernel wrote first: the one that raised the fatal signal.</summary>
+    /// <summary>
+    /// The OS thread (LWP id) the fatal signal came to: the one whose first signal is not the runtime's SIGQUIT relay to
+    /// the other threads (under GOTRACEBACK=crash each thread prints its stack in a SIGQUIT handler); else the thread the
+    /// kernel wrote first.
+    /// </summary>
     public int CrashingThread { get; init; }
 
     /// <summary>
@@ -57,7 +61,7 @@ public sealed record GoCoreInfo
     public string? PanicType { get; init; }
 
     /// <summary>The process's OS threads, with the goroutine each was running.</summary>
-    public IReadOnlyList<GoThread> Threads { get; init; } = [];
+    public ItemList<GoThread> Threads { get; init; } = [];
 
     /// <summary>Goroutines that are not dead.</summary>
     public int GoroutineCount { get; init; }
@@ -69,7 +73,7 @@ public sealed record GoCoreInfo
     public string LayoutSource { get; init; } = "";
 
     /// <summary>What could not be read or checked; the rest of the answer stands.</summary>
-    public IReadOnlyList<string> Warnings { get; init; } = [];
+    public ItemList<string> Warnings { get; init; } = [];
 
     /// <summary>"go1.23.5 pid 1234: SIGSEGV at 0x0 in goroutine 18 (panic: …), 31 goroutines".</summary>
     public override string ToString()

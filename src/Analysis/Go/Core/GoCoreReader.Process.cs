@@ -15,7 +15,7 @@ internal sealed partial class GoCoreReader
 
     internal static string SignalName(int signal) => s_signals.TryGetValue(signal, out string? name) ? name : string.Create(CultureInfo.InvariantCulture, $"signal {signal}");
 
-    private GoCoreInfo BuildInfo(string version, Dictionary<ulong, ThreadState> threads, List<Goroutine> goroutines, ulong crashing)
+    private GoCoreInfo BuildInfo(string version, Dictionary<ulong, ThreadState> threads, List<Goroutine> goroutines, ulong crashing, ThreadState? signalled)
     {
         var byAddress = goroutines.ToDictionary(g => g.Address);
         var threadList = threads.Values.OrderBy(t => _notes.Threads.IndexOf(t.Thread)).Select(t => new GoThread(
@@ -49,7 +49,7 @@ internal sealed partial class GoCoreReader
             break;
         }
 
-        if (panicValue is null && FatalErrorMessage(crashing, threads.Values.FirstOrDefault(t => t.Thread == _notes.Threads[0])) is { } fatal)
+        if (panicValue is null && FatalErrorMessage(crashing, signalled) is { } fatal)
             (panicValue, panicType) = (fatal, "fatal error");
 
         return new GoCoreInfo
@@ -64,10 +64,10 @@ internal sealed partial class GoCoreReader
             FaultAddress = faultAddress,
             FaultPc = faultPc,
             CrashingGoroutine = crashingId,
-            CrashingThread = _notes.Threads[0].Id,
+            CrashingThread = signalled?.Thread.Id ?? _notes.Threads[0].Id,
             PanicValue = panicValue,
             PanicType = panicType,
-            Threads = threadList,
+            Threads = [.. threadList],
             GoroutineCount = goroutines.Count,
             Memory = ReadMemoryState(),
             LayoutSource = _layout.Source,
@@ -123,6 +123,8 @@ internal sealed partial class GoCoreReader
         if (closures.Count == 0)
             return null;
         var ranges = new List<(ulong From, ulong To)> { (_notes.Threads[0].Rsp, _notes.Threads[0].Rsp + (256 << 10)) };
+        if (thread is not null && thread.Thread != _notes.Threads[0])
+            ranges.Add((thread.Thread.Rsp, thread.Thread.Rsp + (256 << 10)));
         foreach (ulong g in new[] { crashingG, thread?.G0 ?? 0, thread?.GSignal ?? 0 })
         {
             if (g != 0)

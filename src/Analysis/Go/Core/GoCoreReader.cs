@@ -139,8 +139,9 @@ internal sealed partial class GoCoreReader : IDisposable
         ct.ThrowIfCancellationRequested();
 
         var threads = ReadThreads();
-        var (goroutines, crashing) = ReadGoroutines(threads, ct);
-        var info = BuildInfo(version, threads, goroutines, crashing);
+        var signalled = SignalledThread(threads);
+        var (goroutines, crashing) = ReadGoroutines(threads, signalled, ct);
+        var info = BuildInfo(version, threads, goroutines, crashing, signalled);
         string? panic = info.PanicValue is null ? null : info.PanicValue;
         var dump = new GoroutineDump(core, GoroutineDumpFormat.Traceback, goroutines, [], panic, null);
         return (info, dump);
@@ -365,11 +366,11 @@ internal sealed partial class GoCoreReader : IDisposable
 
     private sealed record ThreadState(CoreThread Thread, ulong G, ulong M, ulong CurG, ulong G0, ulong GSignal, long MId);
 
-    private (List<Goroutine>, ulong Crashing) ReadGoroutines(Dictionary<ulong, ThreadState> threads, CancellationToken ct)
+    private (List<Goroutine>, ulong Crashing) ReadGoroutines(Dictionary<ulong, ThreadState> threads, ThreadState? signalled, CancellationToken ct)
     {
         var (array, count) = AllGs(threads);
         var list = new List<Goroutine>();
-        ulong crashing = threads.Values.FirstOrDefault(t => t.Thread == _notes.Threads[0])?.CurG ?? 0;
+        ulong crashing = signalled?.CurG ?? 0;
         long now = EstimateNow();
         for (ulong i = 0; i < count; i++)
         {
@@ -515,6 +516,32 @@ internal sealed partial class GoCoreReader : IDisposable
     }
 
     /// <summary>
+    /// The thread the fatal signal came to. Under GOTRACEBACK=crash the runtime relays SIGQUIT to every other thread so
+    /// each prints its stack, and the last one may raise the final SIGABRT (Go 1.21, 1.22): the thread whose first
+    /// (outermost) signal frame is not a SIGQUIT is the one that got the signal, or that panicked. Else the thread the
+    /// kernel wrote first.
+    /// </summary>
+    private ThreadState? SignalledThread(Dictionary<ulong, ThreadState> threads)
+    {
+        ThreadState? first = null;
+        foreach (var t in _notes.Threads)
+        {
+            var state = threads.Values.FirstOrDefault(s => s.Thread == t);
+            first ??= state;
+            if (state is null || state.GSignal == 0)
+                continue;
+            var (lo, hi) = (_mem.U64(state.GSignal + _layout["g.stack"]), _mem.U64(state.GSignal + _layout["g.stack"] + 8));
+            if (t.Rsp < lo || t.Rsp >= hi)
+                continue;
+            var frames = SignalContexts(t.Rsp, hi).ToList();
+            if (frames.Count > 0 && frames[^1].Signal is not (0 or 3))
+                return state;
+        }
+
+        return first;
+    }
+
+    /// <summary>
     /// Where a goroutine running on a thread was when the core was written: the thread's registers when it was on the
     /// goroutine's stack; the context the kernel saved when it was in a signal handler (GOTRACEBACK=crash makes every
     /// thread print its stack in one); the goroutine's saved state when the thread had switched to its system stack.
@@ -543,7 +570,7 @@ internal sealed partial class GoCoreReader : IDisposable
     }
 
     /// <summary>The registers the kernel saved for each signal delivered on this stack, innermost first: the ucontext after runtime.sigreturn__sigaction's address.</summary>
-    private IEnumerable<(ulong Pc, ulong Sp)> SignalContexts(ulong sp, ulong hi)
+    private IEnumerable<(ulong Pc, ulong Sp, int Signal)> SignalContexts(ulong sp, ulong hi)
     {
         ulong restorer = Entry("runtime.sigreturn__sigaction");
         if (restorer == 0)
@@ -559,7 +586,8 @@ internal sealed partial class GoCoreReader : IDisposable
                 continue;
             // rt_sigframe: pretcode, then ucontext (uc_flags, uc_link, uc_stack[24], uc_mcontext: r8…r15, rdi, rsi, rbp, rbx, rdx, rax, rcx, rsp, rip).
             ulong mcontext = sp + (ulong)i + 8 + 40;
-            yield return (_mem.U64(mcontext + (16 * 8)), _mem.U64(mcontext + (15 * 8)));
+            // After the ucontext (flags, link, stack, mcontext[256], sigmask: 304 bytes) comes the siginfo, si_signo first.
+            yield return (_mem.U64(mcontext + (16 * 8)), _mem.U64(mcontext + (15 * 8)), (int)_mem.U32(sp + (ulong)i + 8 + 304));
         }
     }
 
