@@ -3,8 +3,9 @@ using System.Buffers.Binary;
 namespace Analysis.Dumps;
 
 /// <summary>
-/// The few facts we need from an ELF file's headers: its type, the file length its program headers
-/// require (to detect truncated core dumps) and the GNU build id (to match a runtime with its DAC).
+/// The checks a dump's ELF headers get at the door: its type, the file length its program headers require (to detect
+/// truncated core dumps, 32-bit ones too), its memory segments; and the GNU build id of a runtime library (to match it
+/// with its DAC), read through <see cref="ElfImage"/>, the one reader of sections, symbols and notes.
 /// Reads headers only; never the whole file.
 /// </summary>
 internal sealed class ElfFile
@@ -15,7 +16,6 @@ internal sealed class ElfFile
 
     private const uint PtLoad = 1;
     private const uint PtNote = 4;
-    private const uint NtGnuBuildId = 3;
 
     private ElfFile(bool is64, ushort type, ushort machine, long requiredLength, IReadOnlyList<(long Offset, long Size)> notes)
     {
@@ -188,50 +188,12 @@ internal sealed class ElfFile
     {
         try
         {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
-            ElfFile? elf = TryRead(stream, out _);
-            return elf?.ReadBuildId(stream);
+            using var image = ElfImage.Open(path, "Library", "an ELF file was expected");
+            return image.BuildId() is { } hex ? Convert.FromHexString(hex) : null;
         }
-        catch (IOException)
-        {
-            return null;
-        }
-        catch (UnauthorizedAccessException)
+        catch (AnalysisException)
         {
             return null;
         }
     }
-
-    private byte[]? ReadBuildId(Stream stream)
-    {
-        foreach (var (offset, size) in _notes)
-        {
-            if (offset > stream.Length - size || size > 1 << 20)
-                continue;
-            var data = new byte[size];
-            stream.Position = offset;
-            if (stream.ReadAtLeast(data, data.Length, throwOnEndOfStream: false) != data.Length)
-                continue;
-
-            int pos = 0;
-            while (pos + 12 <= data.Length)
-            {
-                int nameSize = (int)BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(pos));
-                int descSize = (int)BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(pos + 4));
-                uint noteType = BinaryPrimitives.ReadUInt32LittleEndian(data.AsSpan(pos + 8));
-                int nameStart = pos + 12;
-                int descStart = nameStart + Align4(nameSize);
-                int next = descStart + Align4(descSize);
-                if (nameSize < 0 || descSize < 0 || next > data.Length || next <= pos)
-                    break;
-                if (noteType == NtGnuBuildId && nameSize == 4 && data.AsSpan(nameStart, 3).SequenceEqual("GNU"u8))
-                    return data.AsSpan(descStart, descSize).ToArray();
-                pos = next;
-            }
-        }
-
-        return null;
-    }
-
-    private static int Align4(int n) => (n + 3) & ~3;
 }

@@ -3,7 +3,7 @@ using System.IO.Compression;
 using System.Text;
 using Microsoft.Win32.SafeHandles;
 
-namespace Analysis.Go.Core;
+namespace Analysis;
 
 /// <summary>
 /// A 64-bit little-endian ELF file read on demand (never mapped, never read whole): program headers (a core's memory
