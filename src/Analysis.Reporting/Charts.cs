@@ -11,7 +11,7 @@ namespace Analysis.Reporting;
 /// Analysis results as Plotly.NET charts (<see cref="GenericChart"/>). Charts carry data only; how they are shown
 /// (notebook, HTML report) is the surface's job. Traces are built from Plotly's own attribute names.
 /// </summary>
-public static class Charts
+public static partial class Charts
 {
     private const string Font = "system-ui, -apple-system, Segoe UI, sans-serif";
 
