@@ -71,6 +71,7 @@ public sealed class DumpSet : IDisposable
     public static DumpSet Capture(string[] targetArgs, IReadOnlyCollection<CapturedDump> kinds)
     {
         var sw = Stopwatch.StartNew();
+        var startedAt = DateTimeOffset.UtcNow;
         string dir = RepoPaths.NewScratchDirectory("analysis-dumps");
         Directory.CreateDirectory(Path.Combine(dir, "scratch"));
         using var target = TargetProcess.Start("DumpTarget", TimeSpan.FromSeconds(180), TargetEnvironment, targetArgs);
@@ -82,7 +83,7 @@ public sealed class DumpSet : IDisposable
             paths[kind] = path;
         }
 
-        var set = new DumpSet(dir, target.Id, paths, sw.Elapsed);
+        var set = new DumpSet(dir, target.Id, paths, sw.Elapsed) { CapturedFrom = startedAt, CapturedUntil = DateTimeOffset.UtcNow };
         AppDomain.CurrentDomain.ProcessExit += (_, _) => set.Dispose();
         return set;
     }
@@ -125,6 +126,12 @@ public sealed class DumpSet : IDisposable
         if (p.ExitCode != 0)
             throw new InvalidOperationException($"createdump {kindFlag} failed ({p.ExitCode}): {output}");
     }
+
+    /// <summary>The wall time (UTC) before the first dump's capture began.</summary>
+    public DateTimeOffset CapturedFrom { get; private init; }
+
+    /// <summary>The wall time (UTC) after the last dump's capture ended.</summary>
+    public DateTimeOffset CapturedUntil { get; private init; }
 
     public void Dispose()
     {

@@ -9,7 +9,7 @@ namespace Analysis.Traces;
 /// </summary>
 public sealed partial class TraceAnalysis
 {
-    private const int CodecVersion = 1;
+    private const int CodecVersion = 2;
     private static ReadOnlySpan<byte> CodecMagic => "ATRM"u8;
 
     /// <summary>Writes the model for <see cref="ReadModel"/>.</summary>
@@ -83,6 +83,11 @@ public sealed partial class TraceAnalysis
             w.Write(c.Stack);
             w.Write(c.DurationMs);
         }
+
+        // the wall clock (timelines): the trace's start in UTC, each GC's pause start
+        w.Write(StartTimeUtc is { } start ? start.UtcTicks : -1);
+        foreach (var gc in Gcs)
+            w.Write(gc.PauseStartMs);
     }
 
     /// <summary>Reads what <see cref="WriteModel"/> wrote; throws <see cref="InvalidDataException"/> or <see cref="EndOfStreamException"/> on a damaged form.</summary>
@@ -155,6 +160,11 @@ public sealed partial class TraceAnalysis
             long owner = r.ReadInt64();
             m.Contention.Add(new ContentionRow(time, thread, native, lockAddress, hasOwner ? owner : null, Stack(r.ReadInt32(), m)) { DurationMs = r.ReadDouble() });
         }
+
+        long startTicks = r.ReadInt64();
+        m.StartTimeUtc = startTicks < 0 ? null : new DateTimeOffset(startTicks, TimeSpan.Zero);
+        for (int i = 0; i < m.Gcs.Count; i++)
+            m.Gcs[i] = m.Gcs[i] with { PauseStartMs = r.ReadDouble() };
 
         if (r.BaseStream.Position != r.BaseStream.Length)
             throw new InvalidDataException($"{r.BaseStream.Length - r.BaseStream.Position} bytes after the model");

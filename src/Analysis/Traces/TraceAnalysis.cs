@@ -65,6 +65,7 @@ public sealed partial class TraceAnalysis
         ProcessId = r.ProcessId;
         RuntimeVersion = r.RuntimeVersion;
         IsTruncated = r.TruncatedAt is not null;
+        StartTimeUtc = r.StartTimeUtc;
     }
 
     /// <summary>The traced process's id; 0 when the trace does not say.</summary>
@@ -332,6 +333,7 @@ public sealed partial class TraceAnalysis
         public int ProcessId { get; set; }
         public string? RuntimeVersion { get; set; }
         public long? TruncatedAt { get; set; }
+        public DateTimeOffset? StartTimeUtc { get; set; }
 
         private readonly Dictionary<string, int> _stringIds = new(StringComparer.Ordinal);
         private readonly Dictionary<int, ContentionRow> _pendingContention = new();
@@ -399,6 +401,7 @@ public sealed partial class TraceAnalysis
                 EventsLost = Guarded(() => source.EventsLost, 0);
                 DurationMs = EventCount == 0 ? 0 : Guarded(() => source.SessionEndTimeRelativeMSec, 0);
                 CollectGcs(source, cancellationToken);
+                StartTimeUtc = header is null && EventCount > 0 ? SessionStart(source) : null;
             }
 
             Finish();
@@ -700,6 +703,7 @@ public sealed partial class TraceAnalysis
             HeapSizeBeforeMB = gc.HeapSizeBeforeMB,
             HeapSizeAfterMB = gc.HeapSizeAfterMB,
             PromotedMB = gc.PromotedMB,
+            PauseStartMs = gc.PauseStartRelativeMSec,
             AllocatedSinceLastGcMB = gc.AllocedSinceLastGCMB,
             GenerationSizesAfterMB = [gc.GenSizeAfterMB(Gens.Gen0), gc.GenSizeAfterMB(Gens.Gen1), gc.GenSizeAfterMB(Gens.Gen2), gc.GenSizeAfterMB(Gens.GenLargeObj), gc.GenSizeAfterMB(Gens.GenPinObj)],
         };

@@ -49,6 +49,9 @@ public sealed record GcEvent
     /// <summary>Size of each generation after the GC: gen0, gen1, gen2, large object heap, pinned object heap (MB).</summary>
     public ItemList<double> GenerationSizesAfterMB { get; init; } = [];
 
+    /// <summary>When the pause began (the runtime started suspending threads), in milliseconds from the start of the trace; before <see cref="StartMs"/>.</summary>
+    public double PauseStartMs { get; init; }
+
     /// <summary>"GC #N genG Type Reason at T ms: pause P ms, heap B → A MB".</summary>
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"GC #{Number} gen{Generation} {Type} {Reason} at {StartMs:F1} ms: pause {PauseMs:F2} ms, heap {HeapSizeBeforeMB:F1} → {HeapSizeAfterMB:F1} MB");

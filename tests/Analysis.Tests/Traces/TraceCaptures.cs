@@ -26,7 +26,7 @@ public static class TraceCaptures
     {
         string path = Path.Combine(Folder, "facts.nettrace");
         TraceRecording? recording = null;
-        TraceFacts.RunTraced("facts", pid => recording = TraceRecording.Start(pid, path, TraceProfile.All), () => recording?.Dispose());
+        s_factsOutput = TraceFacts.RunTraced("facts", pid => recording = TraceRecording.Start(pid, path, TraceProfile.All), () => recording?.Dispose());
         return path;
     });
 
@@ -37,6 +37,18 @@ public static class TraceCaptures
     public static string Facts => s_facts.Value;
 
     public static TraceAnalysis FactsAnalysis => s_analysis.Value;
+
+    private static IReadOnlyList<string> s_factsOutput = [];
+
+    /// <summary>What the target of <see cref="Facts"/> printed (its "INDUCED-GC" lines among them).</summary>
+    public static IReadOnlyList<string> FactsOutput
+    {
+        get
+        {
+            _ = Facts;
+            return s_factsOutput;
+        }
+    }
 
     public static string Scratch(string name, byte[] content)
     {

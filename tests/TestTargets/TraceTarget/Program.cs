@@ -63,12 +63,19 @@ public static class Facts
         // Settle: whatever the runtime did at start-up is over before the counted work begins.
         Thread.Sleep(200);
 
-        // 1. Exactly N induced, blocking gen2 collections.
+        // 1. Exactly N induced, blocking gen2 collections, each with the wall time (UTC) read just before it, printed
+        //    after it (the printing is not between the reading and the GC): "INDUCED-GC <n> <ISO 8601 UTC, 100 ns>".
+        var inducedAt = new DateTime[Program.InducedGen2Count];
         for (int i = 0; i < Program.InducedGen2Count; i++)
         {
             Garbage.Make(2_000);
+            inducedAt[i] = DateTime.UtcNow;
             GC.Collect(2, GCCollectionMode.Forced, blocking: true, compacting: true);
         }
+
+        for (int i = 0; i < inducedAt.Length; i++)
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"INDUCED-GC {i + 1} {inducedAt[i]:O}"));
+        Console.Out.Flush();
 
         // 2. A CPU-hot method with a distinctive name.
         Hot.SpinPrimeSieve(Program.HotMilliseconds);
