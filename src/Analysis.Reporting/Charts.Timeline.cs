@@ -106,9 +106,13 @@ public static partial class Charts
         return Chart(traces, heading, height: 160 + (150 * Math.Max(1, lanes.Count)), [.. layout]);
     }
 
+    /// <summary>A GC the program asked for (Go's forced, .NET's Induced…), told apart from those allocation triggered.</summary>
+    private static bool Requested(string? category) =>
+        category is not null && (category.Equals("forced", StringComparison.OrdinalIgnoreCase) || category.StartsWith("induced", StringComparison.OrdinalIgnoreCase));
+
     private static string BandColor(string kind, string? category) => (kind, category) switch
     {
-        (TimelineKinds.GC, "forced") or (TimelineKinds.GC, "induced") => "#d62728",
+        (TimelineKinds.GC, _) when Requested(category) => "#d62728",
         (TimelineKinds.GC, _) => "#1f77b4",
         (TimelineKinds.Pause, _) => "#000000",
         (TimelineKinds.CpuProfile, _) => "#ff7f0e",

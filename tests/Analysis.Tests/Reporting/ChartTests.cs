@@ -134,4 +134,35 @@ public class ChartTests
         var colors = pause.GetProperty("marker").GetProperty("color").EnumerateArray().Select(c => c.GetString()).ToArray();
         Assert.Equal(GoFixtures.ManifestInt("gctrace.forced"), colors.Count(c => c == "#d62728"));
     }
+
+    [Fact]
+    public void Timeline_DrawsEachKindInItsLane_OnTheWallClock_GcsAsBands()
+    {
+        var source = Analysis.Timeline.DotNetTimelineSources.FromTrace(TraceCaptures.Facts);
+        var events = source.Events;
+        var figure = Figure(Charts.Timeline(events, "t"));
+        var traces = figure.GetProperty("data").EnumerateArray().ToArray();
+        var layout = figure.GetProperty("layout");
+        Assert.Equal("date", layout.GetProperty("xaxis").GetProperty("type").GetString());
+        // one lane (a y axis) per lane with events, titled as the catalog of lanes says, top to bottom
+        var lanes = Charts.TimelineLanes.Where(l => events.Any(e => l.Kinds.Contains(e.Kind))).Select(l => l.Lane).ToArray();
+        Assert.Contains("GC", lanes);
+        Assert.Contains("Heap (MB)", lanes);
+        for (int i = 0; i < lanes.Length; i++)
+            Assert.Equal(lanes[i], layout.GetProperty(i == 0 ? "yaxis" : $"yaxis{i + 1}").GetProperty("title").GetProperty("text").GetString());
+        // every GC is one band (start, end, gap) in the trace of its reason; the induced ones are red
+        var gcs = events.Where(e => e.Kind == Analysis.Timeline.TimelineKinds.GC).ToArray();
+        foreach (var reason in gcs.GroupBy(g => g.Category))
+        {
+            var band = traces.Single(t => t.GetProperty("name").GetString()!.StartsWith($"GC ({reason.Key}) ·", StringComparison.Ordinal));
+            Assert.Equal(3 * reason.Count(), band.GetProperty("x").GetArrayLength());
+            Assert.Equal(reason.Key!.StartsWith("Induced", StringComparison.Ordinal) ? "#d62728" : "#1f77b4", band.GetProperty("line").GetProperty("color").GetString());
+        }
+
+        Assert.Equal(TraceFacts.InducedGen2Count, gcs.Count(g => g.Category!.StartsWith("Induced", StringComparison.Ordinal)));
+        // heap sizes in MB, in the order of the events' times
+        var after = traces.Single(t => t.GetProperty("name").GetString()!.StartsWith("Heap (after) ·", StringComparison.Ordinal));
+        var expected = events.Where(e => e.Kind == Analysis.Timeline.TimelineKinds.Heap && e.Category == "after").OrderBy(e => e.Time).Select(e => Math.Round(e.Value!.Value * 1e-6, 3));
+        Assert.Equal(expected, after.GetProperty("y").EnumerateArray().Select(v => v.GetDouble()));
+    }
 }
