@@ -208,13 +208,16 @@ public static class TimelineBuilder
                     continue;
                 }
 
-                // the profile's clock offset minus the GC end's: From (gctrace) + Shift = To (profiles)
-                double shiftMs = single ? (moments[0].At - cycles[0].e.End).TotalMilliseconds : -match.ShiftMs;
+                // the profile's clock offset minus the GC end's: From (gctrace) + Shift = To (profiles). A profile is
+                // written after its GC ended, never before: the smallest difference is the latest the start can be, so
+                // it is the estimate (no profile lands before its GC), and the spread of the differences the uncertainty.
+                double[] lags = moments.Select((m, i) => (m.At - cycles[match.K + i].e.End).TotalMilliseconds).ToArray();
+                double shiftMs = lags.Min(), spreadMs = lags.Max() - lags.Min();
                 string pairs = string.Join(", ", moments.Select((m, i) => $"{m.What} after gc {cycles[match.K + i].e.Number}"));
-                yield return new TimelineAnchor(gcs.Key, marks.Key, TimeSpan.FromMilliseconds(shiftMs), TimeSpan.FromMilliseconds((single ? 0 : match.ResidualMs) + GcTraceResolutionMs),
+                yield return new TimelineAnchor(gcs.Key, marks.Key, TimeSpan.FromMilliseconds(shiftMs), TimeSpan.FromMilliseconds(spreadMs + GcTraceResolutionMs),
                     AnchorQuality.Derived, $"{string.Join(" + ", moments.Select(m => m.What.Split(' ')[^1]))} + {gcSource}",
                     string.Create(CultureInfo.InvariantCulture,
-                        $"heap profiles written just after forced GCs (runtime.GC, then the profile): {pairs}; {(single ? "the only profile and the only forced cycle" : $"{moments.Count - 1} gap(s) matched, residual {match.ResidualMs:F2} ms{match.Runner}")}; the profile is written a little after the cycle's end (sweeping, then the profile's clock read), so the start found may be late by that"));
+                        $"heap profiles written just after forced GCs (runtime.GC, then the profile): {pairs}; {(single ? "the only profile and the only forced cycle" : $"{moments.Count - 1} gap(s) matched, residual {match.ResidualMs:F2} ms{match.Runner}")}; a profile is written a little after its cycle's end (sweeping, then the profile's clock read): the start is taken from the profile closest to its GC (the others up to {spreadMs:F2} ms later after theirs), and may be late by that profile's own delay"));
             }
         }
     }
@@ -242,8 +245,6 @@ public static class TimelineBuilder
     private sealed class Alignment(int count, double spanMs, List<(int K, double Shift, double Residual)> found)
     {
         public int K => found[0].K;
-
-        public double ShiftMs => found[0].Shift;
 
         public double ResidualMs => found[0].Residual;
 

@@ -7,7 +7,7 @@ namespace Analysis.Timeline;
 /// <summary>Reads any artifact the timeline knows as a <see cref="TimelineSource"/>, telling its kind from its content.</summary>
 public static partial class TimelineSources
 {
-    /// <summary>The kinds <see cref="FromFile"/> reads, for messages.</summary>
+    /// <summary>The kinds <see cref="FromFile(string, string?, CancellationToken)"/> reads, for messages.</summary>
     public const string Kinds = "a gctrace log (GODEBUG=gctrace=1 stderr), a Go execution trace ('go 1.2x trace'), a pprof profile (gzip), a goroutine text dump, a Go core (ELF core, with -Executable when it is not beside it)";
 
     private static readonly Regex GoroutineHeader = new(@"^goroutine [0-9]+ (?:gp=0x[0-9a-f]+ m=[0-9a-z]+ (?:mp=0x[0-9a-f]+ )?)?\[", RegexOptions.Multiline | RegexOptions.CultureInvariant);
@@ -17,7 +17,12 @@ public static partial class TimelineSources
     /// or a Go core (read with <paramref name="executable"/>, or the executable the core names).
     /// </summary>
     /// <exception cref="AnalysisException">The file is missing, empty, of a kind the timeline does not read, or unreadable as its kind.</exception>
-    public static TimelineSource FromFile(string path, string? executable = null, CancellationToken cancellationToken = default)
+    public static TimelineSource FromFile(string path, string? executable = null, CancellationToken cancellationToken = default) =>
+        FromFile(path, executable, null, cancellationToken);
+
+    /// <summary>As <see cref="FromFile(string, string?, CancellationToken)"/>, reporting what is read (a core's goroutines read of the runtime's count).</summary>
+    /// <exception cref="AnalysisException">The file is missing, empty, of a kind the timeline does not read, or unreadable as its kind.</exception>
+    public static TimelineSource FromFile(string path, string? executable, IProgress<WorkProgress>? progress, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         string full = Path.GetFullPath(path);
@@ -34,7 +39,7 @@ public static partial class TimelineSources
             return GoTimelineSources.FromExecutionTrace(GoExecutionTrace.Load(full, cancellationToken: cancellationToken));
         if (bytes.Length >= 18 && bytes[0] == 0x7f && bytes[1..4].SequenceEqual("ELF"u8) && bytes[16] == 4 && bytes[17] == 0)
         {
-            using var core = GoCore.Open(full, executable, cancellationToken);
+            using var core = GoCore.Open(full, executable, progress, cancellationToken);
             return GoTimelineSources.FromGoCore(core);
         }
 
