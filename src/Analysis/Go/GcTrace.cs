@@ -338,7 +338,10 @@ public sealed class GcTrace
         long ticks = fraction.Length == 0 ? 0 : long.Parse(fraction.PadRight(7, '0').AsSpan(0, 7), CultureInfo.InvariantCulture);
         var resolution = TimeSpan.FromTicks(Math.Max(1, (long)Math.Pow(10, 7 - Math.Min(fraction.Length, 7))));
         var local = new DateTime(year, month, day, hour, minute, second, DateTimeKind.Unspecified).AddTicks(ticks);
-        return (new DateTimeOffset(local, offset).ToUniversalTime(), resolution, m.Length);
+        long utcTicks = local.Ticks - offset.Ticks; // the first and last hours of the calendar have no UTC time in every zone
+        if (utcTicks < DateTime.MinValue.Ticks || utcTicks > DateTime.MaxValue.Ticks)
+            return (null, null, 0);
+        return (new DateTimeOffset(utcTicks, TimeSpan.Zero), resolution, m.Length);
     }
 
     private static bool TryInt(Match m, string group, out int value) =>

@@ -25,8 +25,15 @@ public static class GoTimelineSources
         var events = new List<TimelineEvent>();
         var marks = new List<(string, TimeSpan, int?, bool?)>();
         var forcedEnds = new List<(string, TimeSpan, int)>();
+        int absurd = 0;
         foreach (var c in trace.Cycles)
         {
+            if (!InRange(c.AtSeconds * 1000) || !InRange(c.ClockPhasesMs.Sum()))
+            {
+                absurd++;
+                continue;
+            }
+
             var start = TimeSpan.FromSeconds(c.AtSeconds);
             var length = TimeSpan.FromMilliseconds(c.ClockPhasesMs.Sum());
             var end = start + length;
@@ -59,6 +66,8 @@ public static class GoTimelineSources
 
         var warnings = trace.Skipped.Count == 0 ? new List<string>()
             : [$"{file}: {trace.Skipped.Count} line(s) that are not gc lines skipped (first: line {trace.Skipped[0].LineNumber}, {trace.Skipped[0].Reason})"];
+        if (absurd > 0)
+            warnings.Add($"{file}: {absurd} gc line(s) with times beyond a century left out (not a real log?)");
         var anchors = new List<TimelineAnchor>();
         if (PrefixAnchor(trace, clock, file) is { } anchor)
             anchors.Add(anchor);
@@ -88,10 +97,11 @@ public static class GoTimelineSources
     /// </summary>
     private static TimelineAnchor? PrefixAnchor(GcTrace trace, string clock, string file)
     {
-        var ranges = trace.Cycles.Where(c => c.LoggedAt is not null)
+        var ranges = trace.Cycles.Where(c => c.LoggedAt is not null && InRange(c.AtSeconds * 1000) && InRange(c.ClockPhasesMs.Sum()))
             .Select(c =>
             {
-                var end = c.LoggedAt!.Value - TimeSpan.FromSeconds(c.AtSeconds) - TimeSpan.FromMilliseconds(c.ClockPhasesMs.Sum());
+                // on the Unix-epoch axis (a TimeSpan), where a prefix near year 1 minus @x cannot leave the calendar
+                var end = (c.LoggedAt!.Value - DateTimeOffset.UnixEpoch) - TimeSpan.FromSeconds(c.AtSeconds) - TimeSpan.FromMilliseconds(c.ClockPhasesMs.Sum());
                 return (Low: end - LoggingDelay - AtRounding, High: end + c.LoggedAtResolution!.Value + AtRounding, Cycle: c);
             }).ToList();
         if (ranges.Count == 0)
@@ -111,7 +121,7 @@ public static class GoTimelineSources
             how = $"the timestamp before gc {best.Cycle.Number} (line {best.Cycle.LineNumber}; {resolution}); the {ranges.Count} prefixed lines do not agree (a line stamped late), so that line alone";
         }
 
-        return TimelineAnchor.ToWall(clock, low + (high - low) / 2, (high - low) / 2, AnchorQuality.Derived, file, how);
+        return new TimelineAnchor(clock, TimelineAnchor.Wall, low + (high - low) / 2, (high - low) / 2, AnchorQuality.Derived, file, how);
     }
 
     private static string Detail(GcCycle c) => string.Create(CultureInfo.InvariantCulture,
@@ -131,7 +141,7 @@ public static class GoTimelineSources
         {
             new()
             {
-                Clock = clock, Source = file, Kind = TimelineKinds.Trace, Offset = TimeSpan.Zero, Duration = TimeSpan.FromMilliseconds(trace.DurationMs),
+                Clock = clock, Source = file, Kind = TimelineKinds.Trace, Offset = TimeSpan.Zero, Duration = Ms(trace.DurationMs),
                 Detail = string.Create(CultureInfo.InvariantCulture, $"Go {trace.GoVersion} execution trace, {trace.DurationMs:F1} ms, GOMAXPROCS {trace.Gomaxprocs}, {trace.Goroutines} goroutines"),
             },
         };
@@ -140,19 +150,19 @@ public static class GoTimelineSources
         {
             events.Add(new TimelineEvent
             {
-                Clock = clock, Source = file, Kind = TimelineKinds.GC, Offset = TimeSpan.FromMilliseconds(gc.StartMs), Duration = TimeSpan.FromMilliseconds(gc.DurationMs),
+                Clock = clock, Source = file, Kind = TimelineKinds.GC, Offset = Ms(gc.StartMs), Duration = Ms(gc.DurationMs),
                 Detail = string.Create(CultureInfo.InvariantCulture, $"GC (trace sequence {gc.Sequence}) at {gc.StartMs:F3} ms: {gc.DurationMs:F3} ms, stop-the-world {gc.StopTheWorldMs:F3} ms"),
             });
             // a GC already running when the trace started shows at its first event: its start is not known
             if (gc.StartMs > 0)
-                marks.Add((clock, TimeSpan.FromMilliseconds(gc.StartMs), null, null));
+                marks.Add((clock, Ms(gc.StartMs), null, null));
         }
 
         foreach (var stw in trace.StopTheWorlds)
         {
             events.Add(new TimelineEvent
             {
-                Clock = clock, Source = file, Kind = TimelineKinds.Pause, Offset = TimeSpan.FromMilliseconds(stw.StartMs), Duration = TimeSpan.FromMilliseconds(stw.DurationMs),
+                Clock = clock, Source = file, Kind = TimelineKinds.Pause, Offset = Ms(stw.StartMs), Duration = Ms(stw.DurationMs),
                 Category = stw.Kind, Detail = string.Create(CultureInfo.InvariantCulture, $"stop-the-world ({stw.Kind}): {stw.DurationMs:F3} ms"),
             });
         }
@@ -161,7 +171,7 @@ public static class GoTimelineSources
         {
             events.Add(new TimelineEvent
             {
-                Clock = clock, Source = file, Kind = TimelineKinds.Goroutines, Offset = TimeSpan.FromMilliseconds(s.TimeMs),
+                Clock = clock, Source = file, Kind = TimelineKinds.Goroutines, Offset = Ms(s.TimeMs),
                 Value = s.Running + s.Runnable + s.Waiting + s.Syscall, Unit = "goroutines",
                 Detail = string.Create(CultureInfo.InvariantCulture, $"running {s.Running}, runnable {s.Runnable}, waiting {s.Waiting}, syscall {s.Syscall}"),
             });
@@ -288,6 +298,12 @@ public static class GoTimelineSources
         events.Add(new TimelineEvent { Clock = clock, Source = file, Kind = TimelineKinds.Heap, Offset = at, Value = mem.HeapGoal, Unit = "bytes", Category = "goal", Detail = $"heap goal when the core was written ({Bytes.Format((long)Math.Min(mem.HeapGoal, long.MaxValue))}), placed {where}" });
         events.Add(new TimelineEvent { Clock = clock, Source = file, Kind = TimelineKinds.Dump, Offset = at, Category = "core", Detail = $"core written: the core does not record when; placed {where}, its newest recorded moment (it was written later)" });
     }
+
+    /// <summary>Within a century (ms): times beyond are not from a real artifact and would not fit the calendar.</summary>
+    private static bool InRange(double ms) => double.IsFinite(ms) && Math.Abs(ms) < 100 * 365.25 * 86_400_000;
+
+    /// <summary>Milliseconds as a TimeSpan, held within a century (a damaged trace's times; the trace reader warns of them).</summary>
+    private static TimeSpan Ms(double ms) => TimeSpan.FromMilliseconds(InRange(ms) ? ms : double.IsNaN(ms) ? 0 : Math.Sign(ms) * 100 * 365.25 * 86_400_000 * 0.999);
 
     private static string Name(string? path, string fallback) => path is null ? fallback : Path.GetFileName(path);
 }

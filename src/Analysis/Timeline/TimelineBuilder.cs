@@ -20,6 +20,8 @@ public static class TimelineBuilder
     public static Timeline Build(IReadOnlyList<TimelineSource> sources, DateTimeOffset? startTime = null)
     {
         ArgumentNullException.ThrowIfNull(sources);
+        var notices = new List<string>();
+        sources = Distinct(sources, notices);
         var clocks = new List<TimelineClock>();
         void AddClock(TimelineClock c)
         {
@@ -36,7 +38,7 @@ public static class TimelineBuilder
         if (sources.Any(s => s.Events.Any(e => e.Clock == TimelineAnchor.Wall)))
             AddClock(new TimelineClock(TimelineAnchor.Wall, "", "wall clock (UTC), from the Unix epoch"));
 
-        var warnings = sources.SelectMany(s => s.Warnings).ToList();
+        var warnings = notices.Concat(sources.SelectMany(s => s.Warnings)).ToList();
         var anchors = sources.SelectMany(s => s.Anchors).ToList();
         var notes = new Dictionary<string, string>(); // why a clock's matching failed, for its warning
         anchors.AddRange(MatchGcGaps(sources, notes));
@@ -64,15 +66,18 @@ public static class TimelineBuilder
         }
 
         var events = new List<TimelineEvent>();
+        int outside = 0;
         foreach (var e in sources.SelectMany(s => s.Events))
         {
-            if (e.Clock == TimelineAnchor.Wall)
-                events.Add(e.Time is null ? e with { Time = DateTimeOffset.UnixEpoch + e.Offset } : e);
-            else if (placed.TryGetValue(e.Clock, out var p))
-                events.Add(e with { Time = DateTimeOffset.UnixEpoch + e.Offset + p.Shift });
-            else
-                events.Add(e with { Time = null });
+            var shift = e.Clock == TimelineAnchor.Wall ? TimeSpan.Zero : placed.TryGetValue(e.Clock, out var p) ? p.Shift : (TimeSpan?)null;
+            var time = e.Clock == TimelineAnchor.Wall && e.Time is not null ? e.Time : shift is { } s ? WallTime(e.Offset, s) : null;
+            if (shift is not null && time is null)
+                outside++;
+            events.Add(e with { Time = time });
         }
+
+        if (outside > 0)
+            warnings.Add($"{outside} event(s) fall outside the calendar (years 1 to 9999) when placed on the wall clock: their artifacts' times are damaged; they are left without a time");
 
         foreach (var c in clocks.Where(c => c.Id != TimelineAnchor.Wall && !placed.ContainsKey(c.Id)))
             warnings.Add(Unanchored(c, anchors, notes));
@@ -91,6 +96,64 @@ public static class TimelineBuilder
         }
 
         return new Timeline(ordered, used, clocks, warnings);
+    }
+
+    /// <summary>
+    /// The sources, each once (a path given twice is read once), with clock ids made unique: two artifacts with one file
+    /// name (gctrace.log of two pods) get their clocks named by their full paths instead of sharing one clock.
+    /// </summary>
+    private static List<TimelineSource> Distinct(IReadOnlyList<TimelineSource> sources, List<string> notices)
+    {
+        var owner = new Dictionary<string, string>(StringComparer.Ordinal);
+        var result = new List<TimelineSource>();
+        foreach (var source in sources)
+        {
+            if (result.Any(r => r.Path == source.Path))
+            {
+                notices.Add($"{source.Path} was given more than once: it is read once");
+                continue;
+            }
+
+            var s = source;
+            if (s.Clocks.Any(c => c.Id != TimelineAnchor.Wall && owner.TryGetValue(c.Id, out string? other) && other != s.Path))
+            {
+                string name = Path.GetFileName(s.Path);
+                string Rename(string id) => id == TimelineAnchor.Wall ? id
+                    : id.StartsWith(name, StringComparison.Ordinal) && name.Length > 0 ? s.Path + id[name.Length..]
+                    : $"{s.Path}: {id}";
+                s = s with
+                {
+                    Clocks = s.Clocks.Select(c => c with { Id = Rename(c.Id) }).ToList(),
+                    Events = s.Events.Select(e => e with { Clock = Rename(e.Clock) }).ToList(),
+                    Anchors = s.Anchors.Select(a => a with { From = Rename(a.From), To = Rename(a.To) }).ToList(),
+                    GcMarks = s.GcMarks.Select(m => (Rename(m.Clock), m.Start, m.Number, m.Forced)).ToList(),
+                    ForcedGcEnds = s.ForcedGcEnds.Select(m => (Rename(m.Clock), m.End, m.Number)).ToList(),
+                    AfterForcedGc = s.AfterForcedGc.Select(m => (Rename(m.Clock), m.At, m.What)).ToList(),
+                };
+            }
+
+            foreach (var c in s.Clocks)
+                owner.TryAdd(c.Id, s.Path);
+            result.Add(s);
+        }
+
+        return result;
+    }
+
+    /// <summary>The wall-clock time of an offset on a clock placed with <paramref name="shift"/>; null outside the calendar.</summary>
+    private static DateTimeOffset? WallTime(TimeSpan offset, TimeSpan shift)
+    {
+        long ticks;
+        try
+        {
+            ticks = checked(DateTimeOffset.UnixEpoch.Ticks + offset.Ticks + shift.Ticks);
+        }
+        catch (OverflowException)
+        {
+            return null;
+        }
+
+        return ticks < DateTimeOffset.MinValue.Ticks || ticks > DateTimeOffset.MaxValue.Ticks ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
     }
 
     /// <summary>"X stays on its own clock: why; give -StartTime or add an artifact that anchors it".</summary>
@@ -140,9 +203,9 @@ public static class TimelineBuilder
     }
 
     /// <summary>
-    /// A derived anchor for each two clocks whose GC marks match: by the GC numbers when both give them, else by the gaps
-    /// between successive GC starts (the artifact with fewer GCs saw a run of the other's, e.g. a trace a window of a
-    /// gctrace's cycles).
+    /// A derived anchor for each two clocks whose GC marks match by the gaps between successive GC starts (the artifact
+    /// with fewer GCs saw a run of the other's, e.g. a trace a window of a gctrace's cycles). Two gctraces are not
+    /// matched with each other.
     /// </summary>
     private static IEnumerable<TimelineAnchor> MatchGcGaps(IReadOnlyList<TimelineSource> sources, Dictionary<string, string> notes)
     {
@@ -153,17 +216,10 @@ public static class TimelineBuilder
             for (int j = i + 1; j < byClock.Count; j++)
             {
                 var (a, b) = byClock[i].Marks.Count <= byClock[j].Marks.Count ? (byClock[i], byClock[j]) : (byClock[j], byClock[i]);
+                // two artifacts that both number their GCs are two gctraces: two processes (one program runs with the
+                // same GC rhythm in every pod, so their gaps would match by chance) or one log given twice
                 if (a.Marks.All(m => m.Number is not null) && b.Marks.All(m => m.Number is not null))
-                {
-                    var pairs = a.Marks.Join(b.Marks, m => m.Number, m => m.Number, (x, y) => (x, y)).ToList();
-                    if (pairs.Count == 0)
-                        continue;
-                    double[] d = pairs.Select(p => (p.y.Start - p.x.Start).TotalMilliseconds).ToArray();
-                    double mean = d.Average(), residual = d.Max(v => Math.Abs(v - mean));
-                    yield return new TimelineAnchor(a.Clock, b.Clock, TimeSpan.FromMilliseconds(mean), TimeSpan.FromMilliseconds(residual + 2 * GcTraceResolutionMs), AnchorQuality.Derived,
-                        $"{a.Source} + {b.Source}", string.Create(CultureInfo.InvariantCulture, $"{pairs.Count} GC(s) matched by number (residual {residual:F2} ms)"));
                     continue;
-                }
 
                 var match = Align(a.Marks.Select(m => m.Start).ToList(), b.Marks.Select(m => m.Start).ToList(),
                     (x, y) => a.Marks[x].Forced is null || b.Marks[y].Forced is null || a.Marks[x].Forced == b.Marks[y].Forced);
@@ -196,6 +252,7 @@ public static class TimelineBuilder
         foreach (var marks in after)
         {
             var moments = marks.OrderBy(m => m.At).ToList();
+            var found = new List<TimelineAnchor>();
             foreach (var gcs in ends)
             {
                 var cycles = gcs.OrderBy(x => x.e.End).ToList();
@@ -214,10 +271,20 @@ public static class TimelineBuilder
                 double[] lags = moments.Select((m, i) => (m.At - cycles[match.K + i].e.End).TotalMilliseconds).ToArray();
                 double shiftMs = lags.Min(), spreadMs = lags.Max() - lags.Min();
                 string pairs = string.Join(", ", moments.Select((m, i) => $"{m.What} after gc {cycles[match.K + i].e.Number}"));
-                yield return new TimelineAnchor(gcs.Key, marks.Key, TimeSpan.FromMilliseconds(shiftMs), TimeSpan.FromMilliseconds(spreadMs + GcTraceResolutionMs),
+                found.Add(new TimelineAnchor(gcs.Key, marks.Key, TimeSpan.FromMilliseconds(shiftMs), TimeSpan.FromMilliseconds(spreadMs + GcTraceResolutionMs),
                     AnchorQuality.Derived, $"{string.Join(" + ", moments.Select(m => m.What.Split(' ')[^1]))} + {gcSource}",
                     string.Create(CultureInfo.InvariantCulture,
-                        $"heap profiles written just after forced GCs (runtime.GC, then the profile): {pairs}; {(single ? "the only profile and the only forced cycle" : $"{moments.Count - 1} gap(s) matched, residual {match.ResidualMs:F2} ms{match.Runner}")}; a profile is written a little after its cycle's end (sweeping, then the profile's clock read): the start is taken from the profile closest to its GC (the others up to {spreadMs:F2} ms later after theirs), and may be late by that profile's own delay"));
+                        $"heap profiles written just after forced GCs (runtime.GC, then the profile): {pairs}; {(single ? "the only profile and the only forced cycle" : $"{moments.Count - 1} gap(s) matched, residual {match.ResidualMs:F2} ms{match.Runner}")}; a profile is written a little after its cycle's end (sweeping, then the profile's clock read): the start is taken from the profile closest to its GC (the others up to {spreadMs:F2} ms later after theirs), and may be late by that profile's own delay")));
+            }
+
+            if (found.Count == 1)
+            {
+                yield return found[0];
+            }
+            else if (found.Count > 1)
+            {
+                foreach (var f in found)
+                    notes[f.From] = $"the heap profiles match the forced GCs of {found.Count} logs ({string.Join(", ", found.Select(x => x.From))}) equally: runs of one program; give only the log of the run that wrote them";
             }
         }
     }

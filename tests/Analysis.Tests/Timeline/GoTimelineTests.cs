@@ -234,4 +234,69 @@ public class GoTimelineTests(ITestOutputHelper output)
         Assert.Contains("the bytes 00 01 02", Assert.Throws<AnalysisException>(() => TimelineSources.FromFile(binary)).Message);
         Assert.Equal(AnalysisErrorKind.FileNotFound, Assert.Throws<AnalysisException>(() => TimelineSources.FromFile(GoFixtures.PathOf("missing.log"))).Kind);
     }
+
+    [Fact]
+    public void SameFileNameInTwoFolders_GetsTwoClocks_HeapProfilesMatchingBothAnchorNeither_AndAPathGivenTwiceIsReadOnce()
+    {
+        // the same program's log from another pod (here: the same lines, the worst case)
+        string copy = Path.Combine(Path.GetDirectoryName(GoFixtures.Scratch("timeline-other-pod.txt", [0x41]))!, "pod-b");
+        Directory.CreateDirectory(copy);
+        File.Copy(GoFixtures.PathOf("gctrace.log"), Path.Combine(copy, "gctrace.log"), overwrite: true);
+        string podB = Path.Combine(copy, "gctrace.log") + ": since runtime start";
+        var other = TimelineSources.FromFile(Path.Combine(copy, "gctrace.log"));
+        var timeline = TimelineBuilder.Build([Source("gctrace.log"), other, Source("heap-1.pb.gz"), Source("heap-2.pb.gz"), Source("gctrace.log")]);
+        foreach (string w in timeline.Warnings)
+            output.WriteLine(w);
+
+        Assert.Equal(["gctrace.log: since runtime start", podB, "wall"], timeline.Clocks.Select(c => c.Id));
+        Assert.Single(timeline.Warnings, w => w == $"{GoFixtures.PathOf("gctrace.log")} was given more than once: it is read once");
+        Assert.Empty(timeline.Anchors); // the two logs are not matched with each other, and the profiles fit both
+        Assert.Single(timeline.Warnings, w => w.StartsWith("gctrace.log: since runtime start stays on its own clock: the heap profiles match the forced GCs of 2 logs", StringComparison.Ordinal));
+        Assert.Single(timeline.Warnings, w => w.StartsWith(podB + " stays on its own clock: the heap profiles match the forced GCs of 2 logs", StringComparison.Ordinal));
+        Assert.Equal(2 * GoFixtures.ManifestInt("gctrace.cycles"), timeline.Events.Count(e => e.Kind == TimelineKinds.GC));
+
+        // without the copy the profiles place the log
+        Assert.Equal(AnchorQuality.Derived, Assert.Single(TimelineBuilder.Build([Source("gctrace.log"), Source("heap-1.pb.gz"), Source("heap-2.pb.gz")]).Anchors).Quality);
+    }
+
+    [Theory]
+    [InlineData("0001-01-01T00:00:00Z gc 1 @5.000s 3%: 0.018+0.64+0.006 ms clock, 0.037+0.41/0.066/0.43+0.013 ms cpu, 3->4->3 MB, 4 MB goal, 2 P")]
+    [InlineData("9999-12-31T23:59:59Z gc 1 @5.000s 3%: 0.018+0.64+0.006 ms clock, 0.037+0.41/0.066/0.43+0.013 ms cpu, 3->4->3 MB, 4 MB goal, 2 P")]
+    [InlineData("9999-12-31T23:59:59-14:00 gc 1 @5.000s 3%: 0.018+0.64+0.006 ms clock, 0.037+0.41/0.066/0.43+0.013 ms cpu, 3->4->3 MB, 4 MB goal, 2 P")]
+    [InlineData("gc 1 @99999999999999999999.000s 3%: 0.018+0.64+0.006 ms clock, 0.037+0.41/0.066/0.43+0.013 ms cpu, 3->4->3 MB, 4 MB goal, 2 P")]
+    [InlineData("gc 1 @0.006s 3%: 0.018+99999999999999999999+0.006 ms clock, 0.037+0.41/0.066/0.43+0.013 ms cpu, 3->4->3 MB, 4 MB goal, 2 P")]
+    public void GcTraceWithTimesAtTheCalendarsEdges_BuildsWithoutThrowing_AndSaysWhatIsLeftOut(string line)
+    {
+        var source = GoTimelineSources.FromGcTrace(GcTrace.Parse(new StringReader(line), "edge.log"));
+        var timeline = TimelineBuilder.Build([source], new DateTimeOffset(2024, 5, 1, 12, 0, 0, TimeSpan.Zero));
+        output.WriteLine(string.Join(Environment.NewLine, timeline.Warnings.Concat(timeline.Events.Select(e => e.ToString()))));
+        Assert.All(timeline.Events, e => Assert.Equal(e.Time is null, timeline.Warnings.Any(w => w.Contains("outside the calendar", StringComparison.Ordinal))));
+        if (source.Events.Count == 0)
+            Assert.Contains(timeline.Warnings, w => w.Contains("left out", StringComparison.Ordinal) || w.Contains("not gc lines skipped", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void DamagedFiles_FailWithOneAnalysisException_NamingTheFile()
+    {
+        byte[] gz = File.ReadAllBytes(GoFixtures.PathOf("heap-1.pb.gz"));
+        byte[] trace = File.ReadAllBytes(GoFixtures.PathOf("trace.out"));
+        string[] files =
+        [
+            GoFixtures.Scratch("timeline-truncated.pb.gz", gz[..(gz.Length / 2)]),
+            GoFixtures.Scratch("timeline-gzip-header.pb.gz", gz[..10]),
+            GoFixtures.Scratch("timeline-empty.log", []),
+            GoFixtures.Scratch("timeline-elf-exe", [0x7f, (byte)'E', (byte)'L', (byte)'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0x3e, 0]),
+            GoFixtures.Scratch("timeline-text.log", "hello\nworld\n"u8.ToArray()),
+        ];
+        foreach (string f in files)
+        {
+            var e = Assert.Throws<AnalysisException>(() => TimelineSources.FromFile(f));
+            output.WriteLine($"{Path.GetFileName(f)}: {e.Kind}: {e.Message}");
+            Assert.Contains(f, e.Message);
+        }
+
+        // a truncated trace keeps what was read, with a warning
+        var partial = TimelineSources.FromFile(GoFixtures.Scratch("timeline-truncated.out", trace[..(trace.Length / 2)]));
+        Assert.NotEmpty(partial.Warnings);
+    }
 }
