@@ -61,6 +61,7 @@
         'Open-GoCore'
         'Close-GoCore'
         'Get-GoCoreInfo'
+        'Get-Timeline'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @('Get-GcTrace')

@@ -15,6 +15,7 @@ public class ModuleTests
         "Get-GcRoot", "Compare-Heap", "Get-DumpTasks", "Get-DumpThreadPool", "Get-DumpFinalizer", "Get-DumpTriage", "Open-GoProfile",
         "Close-GoProfile", "Measure-DumpObject", "Get-GcHeap", "Get-DumpHandles", "Get-DumpObject", "Get-DumpCollection",
         "Get-HeapObject", "Open-GoCore", "Close-GoCore", "Get-GoCoreInfo",
+        "Get-Timeline",
     ];
 
     [Fact]
@@ -202,6 +203,8 @@ public class ModuleTests
             ["Analysis.Dumps.DumpCollection"] = "Get-GcRoot $d -TypeName 'System.Collections.Generic.Dictionary<System.String, System.Int32>' | Get-DumpCollection $d",
             ["Analysis.Dumps.DumpEntry"] = "(Get-GcRoot $d -TypeName 'System.Collections.Generic.Dictionary<System.String, System.Int32>' | Get-DumpCollection $d).Entries",
             ["Analysis.Dumps.HeapObject"] = "Get-HeapObject $d -TypeName 'System.String' -First 3",
+            ["Analysis.Timeline.TimelineEvent"] = "Get-Timeline $gclog, $gotrace, $heap1, $heap",
+            ["Analysis.Timeline.TimelineAnchor"] = "Get-Timeline $gclog, $gotrace, $heap1, $heap -Anchors",
         };
         // the Go core results (issue 15), from a core fixture when the fixtures can be made here (GoCoreSet.Missing says why not)
         string[] goCoreTypes = ["Analysis.Go.GoCore", "Analysis.Go.GoCoreInfo", "Analysis.Go.GoThread", "Analysis.Go.GoMemoryState"];
@@ -246,6 +249,7 @@ public class ModuleTests
                         ["gclog"] = Path.Combine(go, "gctrace.log"), ["gotrace"] = Path.Combine(go, "trace.out"),
                         ["before"] = GrowthDumps.Instance.Before, ["after"] = GrowthDumps.Instance.After, ["nb"] = notebook,
                         ["core"] = goCore?.CorePath, ["exe"] = goCore?.Executable,
+                        ["heap1"] = Path.Combine(go, "heap-1.pb.gz"),
                     });
                 Assert.True(r.Errors.Count == 0, $"{type} column '{item}': {string.Join("; ", r.Errors)}");
                 Assert.NotEmpty(r.Output);

@@ -52,6 +52,16 @@ public sealed record GcCycle
     /// <summary>1-based line of the log this cycle came from.</summary>
     public int LineNumber { get; init; }
 
+    /// <summary>
+    /// The wall-clock time (UTC) a container or journald prefix gave the line ("2024-05-01T12:00:03.118Z gc 5 …",
+    /// "May 01 12:00:03 host app[123]: gc 5 …"): when the line was logged, just after the cycle ended; null without a prefix.
+    /// Journald's short form has no year and no zone: the year is the log file's, the time is taken as UTC.
+    /// </summary>
+    public DateTimeOffset? LoggedAt { get; init; }
+
+    /// <summary>The prefix's resolution (1 s for "12:00:03", 1 ms for "12:00:03.118"); null without a prefix.</summary>
+    public TimeSpan? LoggedAtResolution { get; init; }
+
     /// <summary>"gc N @T s: pause P ms, heap A->B->C MB, goal G MB (forced)".</summary>
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"gc {Number} @{AtSeconds:F3}s: pause {PauseMs:F3} ms, heap {HeapStartMB}->{HeapEndMB}->{HeapLiveMB} MB, goal {HeapGoalMB} MB{(Forced ? " (forced)" : "")}");
@@ -114,6 +124,16 @@ public sealed class GcTrace
         $@"^gc #?(?<n>[0-9]+) @(?<at>{Decimal})s (?<pct>[0-9]+)%: (?<clock>{Decimal}(?:\+{Decimal})*) ms clock, (?<cpu>[0-9.+/]+) ms cpu, (?<h0>[0-9]+)->(?<h1>[0-9]+)->(?<h2>[0-9]+) MB, (?<goal>[0-9]+) MB goal, (?:(?<stacks>[0-9]+) MB stacks, )?(?:(?<globals>[0-9]+) MB globals, )?(?<procs>[0-9]+) P(?<forced> \(forced\))?$",
         RegexOptions.Compiled | RegexOptions.CultureInvariant);
 
+    // Prefixes a log collector puts before the line: RFC 3339 (docker logs -t, kubectl logs --timestamps, most
+    // container runtimes; fraction up to ns) and journald's short form ("May 01 12:00:03[.123456] host app[123]: ").
+    private static readonly Regex Rfc3339Prefix = new(
+        @"^(?<y>[0-9]{4})-(?<mo>[0-9]{2})-(?<d>[0-9]{2})[T ](?<h>[0-9]{2}):(?<mi>[0-9]{2}):(?<s>[0-9]{2})(?:[.,](?<f>[0-9]{1,9}))?(?<z>Z|[+-][0-9]{2}:?[0-9]{2})?\s+(?=gc )",
+        RegexOptions.Compiled | RegexOptions.CultureInvariant);
+    private static readonly Regex JournaldPrefix = new(
+        @"^(?<mon>Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) +(?<d>[0-9]{1,2}) (?<h>[0-9]{2}):(?<mi>[0-9]{2}):(?<s>[0-9]{2})(?:\.(?<f>[0-9]{1,9}))? \S+ [^:]+: (?=gc )",
+        RegexOptions.Compiled | RegexOptions.CultureInvariant);
+    private static readonly string[] Months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+
     private GcTrace(string? path, IReadOnlyList<GcCycle> cycles, IReadOnlyList<SkippedLine> skipped)
     {
         Path = path;
@@ -142,7 +162,7 @@ public sealed class GcTrace
             throw new AnalysisException(AnalysisErrorKind.WrongFormat, full, $"'{full}' is binary ({InputFile.Describe(head[..got])}{(InputFile.Guess(head[..got]) is { } g ? $", which looks like {g}" : "")}); {Expected}.");
         stream.Position = 0;
         using var reader = new StreamReader(stream);
-        var trace = Parse(reader, full);
+        var trace = Parse(reader, full, File.GetLastWriteTimeUtc(full).Year);
         if (trace.Cycles.Count == 0)
         {
             string first = trace.Skipped.Count > 0 ? $" First line: \"{trace.Skipped[0].Text}\"." : "";
@@ -153,7 +173,13 @@ public sealed class GcTrace
     }
 
     /// <summary>Parses gctrace text from <paramref name="reader"/>, keeping lines that are not gc lines in <see cref="Skipped"/>; <paramref name="path"/> is recorded only. Never throws on content.</summary>
-    public static GcTrace Parse(TextReader reader, string? path = null)
+    public static GcTrace Parse(TextReader reader, string? path = null) => Parse(reader, path, DateTime.UtcNow.Year);
+
+    /// <summary>
+    /// As <see cref="Parse(TextReader, string?)"/>; <paramref name="journaldYear"/> is the year journald's short
+    /// prefixes ("May 01 12:00:03") are in, which they do not print (Load takes the file's modification year).
+    /// </summary>
+    public static GcTrace Parse(TextReader reader, string? path, int journaldYear)
     {
         var cycles = new List<GcCycle>();
         var skipped = new List<SkippedLine>();
@@ -164,7 +190,8 @@ public sealed class GcTrace
             number++;
             if (line.Length == 0)
                 continue;
-            var m = Line.Match(line);
+            var (loggedAt, resolution, prefix) = ReadPrefix(line, journaldYear);
+            var m = Line.Match(prefix == 0 ? line : line[prefix..]);
             if (!m.Success)
             {
                 string reason = line.StartsWith("gc ", StringComparison.Ordinal) ? "a gc line in an unknown form"
@@ -208,6 +235,8 @@ public sealed class GcTrace
                 Procs = procs,
                 Forced = m.Groups["forced"].Success,
                 LineNumber = number,
+                LoggedAt = loggedAt,
+                LoggedAtResolution = resolution,
             });
         }
 
@@ -269,6 +298,51 @@ public sealed class GcTrace
     /// <summary>A gctrace finding: a warning, from this log, with the cycles that show it.</summary>
     private Finding Anomaly(string kind, string description, int[] cycles) =>
         new(FindingSeverity.Warning, kind, description) { Title = $"Go GC: {description}.", GcNumbers = cycles, Source = Path };
+
+    /// <summary>A log collector's timestamp before "gc ": its time (UTC), resolution and length; (null, null, 0) when none or out of range.</summary>
+    private static (DateTimeOffset? At, TimeSpan? Resolution, int Length) ReadPrefix(string line, int journaldYear)
+    {
+        if (line.StartsWith("gc ", StringComparison.Ordinal))
+            return (null, null, 0);
+        var m = Rfc3339Prefix.Match(line);
+        int year, month;
+        if (m.Success)
+        {
+            year = int.Parse(m.Groups["y"].ValueSpan, CultureInfo.InvariantCulture);
+            month = int.Parse(m.Groups["mo"].ValueSpan, CultureInfo.InvariantCulture);
+        }
+        else
+        {
+            m = JournaldPrefix.Match(line);
+            if (!m.Success)
+                return (null, null, 0);
+            year = journaldYear;
+            month = Array.IndexOf(Months, m.Groups["mon"].Value) + 1;
+        }
+
+        int day = int.Parse(m.Groups["d"].ValueSpan, CultureInfo.InvariantCulture), hour = int.Parse(m.Groups["h"].ValueSpan, CultureInfo.InvariantCulture);
+        int minute = int.Parse(m.Groups["mi"].ValueSpan, CultureInfo.InvariantCulture), second = int.Parse(m.Groups["s"].ValueSpan, CultureInfo.InvariantCulture);
+        if (year < 1 || month is < 1 or > 12 || day < 1 || day > DateTime.DaysInMonth(year, month) || hour > 23 || minute > 59 || second > 59)
+            return (null, null, 0);
+        var offset = TimeSpan.Zero;
+        if (m.Groups["z"] is { Success: true, Value: not "Z" } z)
+        {
+            string digits = z.Value.Replace(":", "", StringComparison.Ordinal);
+            int hours = int.Parse(digits.AsSpan(1, 2), CultureInfo.InvariantCulture), minutes = int.Parse(digits.AsSpan(3, 2), CultureInfo.InvariantCulture);
+            if (hours > 14 || minutes > 59)
+                return (null, null, 0);
+            offset = new TimeSpan(hours, minutes, 0) * (digits[0] == '-' ? -1 : 1);
+        }
+
+        string fraction = m.Groups["f"].Value;
+        long ticks = fraction.Length == 0 ? 0 : long.Parse(fraction.PadRight(7, '0').AsSpan(0, 7), CultureInfo.InvariantCulture);
+        var resolution = TimeSpan.FromTicks(Math.Max(1, (long)Math.Pow(10, 7 - Math.Min(fraction.Length, 7))));
+        var local = new DateTime(year, month, day, hour, minute, second, DateTimeKind.Unspecified).AddTicks(ticks);
+        long utcTicks = local.Ticks - offset.Ticks; // the first and last hours of the calendar have no UTC time in every zone
+        if (utcTicks < DateTime.MinValue.Ticks || utcTicks > DateTime.MaxValue.Ticks)
+            return (null, null, 0);
+        return (new DateTimeOffset(utcTicks, TimeSpan.Zero), resolution, m.Length);
+    }
 
     private static bool TryInt(Match m, string group, out int value) =>
         int.TryParse(m.Groups[group].ValueSpan, NumberStyles.None, CultureInfo.InvariantCulture, out value);

@@ -117,7 +117,11 @@ public sealed record TimelineAnchor(string From, string To, TimeSpan Shift, Time
 /// <param name="Id">"wall", or "&lt;file&gt;: since runtime start", "&lt;file&gt;: since trace start".</param>
 /// <param name="Source">The artifact whose clock it is.</param>
 /// <param name="Description">What the zero is: "the Go runtime's start (gctrace @ seconds)".</param>
-public sealed record TimelineClock(string Id, string Source, string Description);
+public sealed record TimelineClock(string Id, string Source, string Description)
+{
+    /// <summary>Its zero is the process's (Go runtime's) start: -StartTime anchors it when nothing better does.</summary>
+    public bool StartsAtRuntimeStart { get; init; }
+}
 
 /// <summary>
 /// What one artifact contributes to a timeline: its clocks, its events on them, the anchors it knows by itself (exact
@@ -148,6 +152,18 @@ public sealed record TimelineSource
 
     /// <summary>What could not be read or placed.</summary>
     public IReadOnlyList<string> Warnings { get; init; } = [];
+
+    /// <summary>
+    /// Forced GC cycles' ends on this artifact's clock, with the cycle number (a gctrace's "(forced)" cycles: start plus
+    /// the wall-clock phases). Heap profiles (<see cref="AfterForcedGc"/>) are matched against them.
+    /// </summary>
+    public IReadOnlyList<(string Clock, TimeSpan End, int Number)> ForcedGcEnds { get; init; } = [];
+
+    /// <summary>
+    /// Moments just after a forced GC ended, with what they are: a heap profile's time_nanos (a program writes one after
+    /// runtime.GC so that it is current). Matched by their gaps against another artifact's <see cref="ForcedGcEnds"/>.
+    /// </summary>
+    public IReadOnlyList<(string Clock, TimeSpan At, string What)> AfterForcedGc { get; init; } = [];
 }
 
 /// <summary>The joined timeline: every event (wall time where anchored), the anchors used, and what stays unanchored.</summary>

@@ -482,6 +482,10 @@ public static partial class ViewCatalog
         // ---- Go core dumps (issue 15): ViewCatalog.GoCore.cs
         foreach (var view in GoCoreViews())
             yield return view;
+
+        // ---- the timeline (issue 16): ViewCatalog.Timeline.cs
+        foreach (var view in TimelineViews())
+            yield return view;
     }
 
     private static string Hex(ulong address) => string.Create(CultureInfo.InvariantCulture, $"0x{address:x}");
