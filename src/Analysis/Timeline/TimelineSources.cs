@@ -8,13 +8,21 @@ namespace Analysis.Timeline;
 public static partial class TimelineSources
 {
     /// <summary>The kinds <see cref="FromFile(string, string?, CancellationToken)"/> reads, for messages.</summary>
-    public const string Kinds = "a gctrace log (GODEBUG=gctrace=1 stderr), a Go execution trace ('go 1.2x trace'), a pprof profile (gzip), a goroutine text dump, a Go core (ELF core, with -Executable when it is not beside it)";
+    public const string Kinds = "a gctrace log (GODEBUG=gctrace=1 stderr), a Go execution trace ('go 1.2x trace'), a pprof profile (gzip), a goroutine text dump, a Go core (ELF core, with -Executable when it is not beside it), a .NET trace (.nettrace), a .NET dump (ELF core, minidump or Mach-O core)";
+
+    /// <summary>An ELF core of a .NET process: its file list maps the runtime (libcoreclr.so).</summary>
+    private static bool IsDotNetCore(string path)
+    {
+        using var image = ElfImage.Open(path, "Core", "an ELF core was expected");
+        return Go.Core.CoreNotes.Read(image).Files.Any(f => f.Path.EndsWith("/libcoreclr.so", StringComparison.Ordinal));
+    }
 
     private static readonly Regex GoroutineHeader = new(@"^goroutine [0-9]+ (?:gp=0x[0-9a-f]+ m=[0-9a-z]+ (?:mp=0x[0-9a-f]+ )?)?\[", RegexOptions.Multiline | RegexOptions.CultureInvariant);
 
     /// <summary>
-    /// Reads one artifact as a timeline source: a gctrace log, a Go execution trace, a pprof profile, a goroutine dump
-    /// or a Go core (read with <paramref name="executable"/>, or the executable the core names).
+    /// Reads one artifact as a timeline source: a gctrace log, a Go execution trace, a pprof profile, a goroutine dump,
+    /// a Go core (read with <paramref name="executable"/>, or the executable the core names), a .NET trace (read in the
+    /// worker process) or a .NET dump (its time: a minidump's header, else the file's time, with a warning).
     /// </summary>
     /// <exception cref="AnalysisException">The file is missing, empty, of a kind the timeline does not read, or unreadable as its kind.</exception>
     public static TimelineSource FromFile(string path, string? executable = null, CancellationToken cancellationToken = default) =>
@@ -37,14 +45,17 @@ public static partial class TimelineSources
             return GoTimelineSources.FromPprof(PprofProfile.Load(full));
         if (bytes.StartsWith("go 1."u8) && bytes[..Math.Min(bytes.Length, 16)].IndexOf(" trace"u8) > 0)
             return GoTimelineSources.FromExecutionTrace(GoExecutionTrace.Load(full, cancellationToken: cancellationToken));
+        if (bytes.StartsWith("Nettrace"u8))
+            return DotNetTimelineSources.FromTrace(full, null, progress, cancellationToken);
+        if (bytes.StartsWith("MDMP"u8) || bytes.StartsWith(new byte[] { 0xcf, 0xfa, 0xed, 0xfe }))
+            return DotNetTimelineSources.FromDump(full);
         if (bytes.Length >= 18 && bytes[0] == 0x7f && bytes[1..4].SequenceEqual("ELF"u8) && bytes[16] == 4 && bytes[17] == 0)
         {
+            if (IsDotNetCore(full))
+                return DotNetTimelineSources.FromDump(full);
             using var core = GoCore.Open(full, executable, progress, cancellationToken);
             return GoTimelineSources.FromGoCore(core);
         }
-
-        // ---- .NET artifacts: the lead engineer adds the .nettrace ("Nettrace" magic) and .NET dump (minidump "MDMP",
-        // ---- ELF core of a .NET process) dispatch here when merging the .NET sources.
 
         if (!bytes.Contains((byte)0))
         {
