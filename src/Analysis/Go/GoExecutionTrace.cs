@@ -46,6 +46,12 @@ public sealed record GoStateSample(double TimeMs, int Running, int Runnable, int
     public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{TimeMs,10:F3} ms  running {Running}, runnable {Runnable}, waiting {Waiting}, syscall {Syscall}");
 }
 
+/// <summary>The heap at one moment of an execution trace.</summary>
+/// <param name="TimeMs">Milliseconds from the trace's start.</param>
+/// <param name="Kind">"allocated" (HeapAlloc: live and not yet swept bytes) or "goal" (HeapGoal).</param>
+/// <param name="Bytes">The value.</param>
+public sealed record GoHeapSample(double TimeMs, string Kind, ulong Bytes);
+
 /// <summary>
 /// A Go execution trace (runtime/trace, Go 1.22–1.24 format, "go 1.2x trace" header) read by our own decoder:
 /// GCs with their stop-the-world time, every STW pause, goroutine states over time, and why goroutines blocked.
@@ -58,7 +64,7 @@ public sealed class GoExecutionTrace
     private const byte EvEventBatch = 1, EvStacks = 2, EvStack = 3, EvStrings = 4, EvString = 5, EvCPUSamples = 6, EvCPUSample = 7, EvFrequency = 8;
     private const byte EvProcsChange = 9, EvGoCreate = 14, EvGoCreateSyscall = 15, EvGoStart = 16, EvGoDestroy = 17, EvGoDestroySyscall = 18;
     private const byte EvGoStop = 19, EvGoBlock = 20, EvGoUnblock = 21, EvGoSyscallBegin = 22, EvGoSyscallEnd = 23, EvGoSyscallEndBlocked = 24;
-    private const byte EvGoStatus = 25, EvSTWBegin = 26, EvSTWEnd = 27, EvGCActive = 28, EvGCBegin = 29, EvGCEnd = 30;
+    private const byte EvGoStatus = 25, EvSTWBegin = 26, EvSTWEnd = 27, EvGCActive = 28, EvGCBegin = 29, EvGCEnd = 30, EvHeapAlloc = 37, EvHeapGoal = 38;
     private const byte EvGoSwitch = 45, EvGoSwitchDestroy = 46, EvGoCreateBlocked = 47, EvGoStatusStack = 48, EvExperimentalBatch = 49;
 
     private static readonly int[] ArgCounts =
@@ -119,6 +125,12 @@ public sealed class GoExecutionTrace
 
     /// <summary>Goroutine state counts over the trace, in equal time steps.</summary>
     public ItemList<GoStateSample> StatesOverTime { get; private set; } = [];
+
+    /// <summary>
+    /// The heap as the runtime reported it in the trace (HeapAlloc: bytes allocated and not yet freed; HeapGoal: the
+    /// next GC's target), each change kept at most once per millisecond (the last value in it).
+    /// </summary>
+    public ItemList<GoHeapSample> HeapOverTime { get; private set; } = [];
 
     /// <summary>What the decoder could not do: truncation (quoting the byte offset), a missing frequency event, a GC still running at the end. Empty for a complete trace.</summary>
     public ItemList<string> Warnings { get; private set; } = [];
@@ -185,6 +197,7 @@ public sealed class GoExecutionTrace
         private readonly List<ulong> _pendingArgs = new();
         private ulong _pendingGen = ulong.MaxValue;
         private readonly List<(ulong Seq, ulong Start, ulong End)> _gcs = new();
+        private readonly List<(ulong Time, bool Goal, ulong Bytes)> _heap = new();
         private readonly List<(ulong Gen, ulong Kind, ulong Start, ulong End)> _stws = new();
         private readonly Dictionary<(ulong Gen, ulong Reason), (int Count, ulong Blocked)> _reasons = new();
         private readonly List<(ulong Time, ulong G, GState State)> _transitions = new();
@@ -410,6 +423,9 @@ public sealed class GoExecutionTrace
                 case EvGCActive:
                     _gcOpen ??= (a[1], ts); // a GC already running when the generation began
                     break;
+                case EvHeapAlloc or EvHeapGoal:
+                    _heap.Add((ts, type == EvHeapGoal, a[1]));
+                    break;
                 case EvGCEnd:
                     // GCEnd carries the next sequence number; one GC runs at a time.
                     if (_gcOpen is { } open)
@@ -458,6 +474,11 @@ public sealed class GoExecutionTrace
             trace.Generations = (int)_maxGen;
             trace.DurationMs = _max > origin ? Ms(_max - origin) : 0;
             trace.StatesOverTime = States(origin, At, Math.Max(1, stateSteps));
+            trace.HeapOverTime = _heap.OrderBy(h => h.Time)
+                .GroupBy(h => (h.Goal, Millisecond: (long)At(h.Time)))
+                .Select(g => g.Last())
+                .Select(h => new GoHeapSample(At(h.Time), h.Goal ? "goal" : "allocated", h.Bytes))
+                .OrderBy(h => h.TimeMs).ToArray();
             trace.Warnings = _warnings;
         }
 
