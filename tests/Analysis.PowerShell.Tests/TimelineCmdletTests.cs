@@ -32,7 +32,7 @@ public class TimelineCmdletTests
         Assert.Equal("True", lines[1]);
         Assert.Equal("8", lines[2]); // 6 cycles in the gctrace, 2 in the trace
         Assert.Equal(["gctrace.log: since runtime start|wall|Derived", "trace.out: since trace start|gctrace.log: since runtime start|Derived"], lines[3..]);
-        // the goroutine dump has no time: one warning in each of the two calls that read it (the first only)
+        // the goroutine dump has no time: one warning (only the first call reads it)
         var warning = Assert.Single(r.Warnings);
         Assert.StartsWith("goroutines-debug2.txt is a goroutine dump: it records no time", warning.Message);
         Assert.NotEmpty(r.Progress);
