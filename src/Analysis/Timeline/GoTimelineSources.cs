@@ -177,6 +177,16 @@ public static class GoTimelineSources
             });
         }
 
+        // The heap as the runtime reported it into the trace: allocated (HeapAlloc) and the next GC's goal (HeapGoal).
+        foreach (var h in trace.HeapOverTime)
+        {
+            events.Add(new TimelineEvent
+            {
+                Clock = clock, Source = file, Kind = TimelineKinds.Heap, Offset = Ms(h.TimeMs), Value = h.Bytes, Unit = "bytes", Category = h.Kind,
+                Detail = string.Create(CultureInfo.InvariantCulture, $"heap {h.Kind} {Bytes.Format((long)Math.Min(h.Bytes, long.MaxValue))} (execution trace)"),
+            });
+        }
+
         return new TimelineSource
         {
             Path = trace.Path ?? file,

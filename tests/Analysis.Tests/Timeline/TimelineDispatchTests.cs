@@ -31,4 +31,16 @@ public class TimelineDispatchTests
         var anchored = timeline.Events.Where(e => e.Time is not null).Select(e => e.Time!.Value).ToList();
         Assert.Equal(anchored.Order(), anchored);
     }
+
+    [Fact]
+    public void ExecutionTrace_GivesTheHeapItReported_AllocatedAndGoal_OnTheHeapLane()
+    {
+        string path = Path.Combine(RepoPaths.Root, "tests", "testdata", "go", "trace.out");
+        var trace = Analysis.Go.GoExecutionTrace.Load(path);
+        var heap = TimelineSources.FromFile(path).Events.Where(e => e.Kind == TimelineKinds.Heap).ToList();
+        Assert.Equal(trace.HeapOverTime.Select(h => (h.Kind, (double)h.Bytes, Math.Round(h.TimeMs, 3))),
+            heap.Select(e => (e.Category!, e.Value!.Value, Math.Round(e.Offset.TotalMilliseconds, 3))));
+        Assert.Contains(heap, e => e.Category == "goal");
+        Assert.Contains(heap, e => e.Category == "allocated");
+    }
 }
