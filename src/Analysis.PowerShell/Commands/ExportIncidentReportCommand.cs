@@ -127,10 +127,11 @@ public sealed class ExportIncidentReportCommand : AnalysisCmdlet
             artifact = "GoTrace";
             var goTrace = GoTrace is null ? null : GoExecutionTrace.Load(ResolveFilePath(GoTrace));
             artifact = "Dump";
+            var timeline = ReadTimeline(dump?.Path, traceSession?.Path, trace, goroutinePath);
             var inputs = new IncidentInputs
             {
                 Title = Title, Dump = dump, Trace = trace, Goroutines = goroutines, HeapProfile = heap, BaselineHeapProfile = baseline,
-                GoGcTrace = gctrace, GoTrace = goTrace, Top = Top,
+                GoGcTrace = gctrace, GoTrace = goTrace, Top = Top, Timeline = timeline,
             };
             var report = RunWithProgress("Building the report", (p, ct) => IncidentReport.Build(inputs, p, ct));
             report.Save(target);
@@ -140,5 +141,32 @@ public sealed class ExportIncidentReportCommand : AnalysisCmdlet
         {
             WriteAnalysisError(e, artifact, e.Path);
         }
+    }
+
+    /// <summary>
+    /// The artifacts given, on one time axis (the Timeline section): each file read as Get-Timeline reads it (the trace
+    /// already analysed is reused). An artifact the timeline cannot read is left out of it with a warning; the report
+    /// does not depend on it.
+    /// </summary>
+    private Analysis.Timeline.Timeline? ReadTimeline(string? dumpPath, string? tracePath, TraceAnalysis? trace, string? goroutinePath)
+    {
+        var sources = new List<Analysis.Timeline.TimelineSource>();
+        if (trace is not null && tracePath is not null)
+            sources.Add(Analysis.Timeline.DotNetTimelineSources.FromTrace(trace, tracePath));
+        string?[] files = [dumpPath, goroutinePath, BaselineHeapProfile is null ? null : ResolveFilePath(BaselineHeapProfile),
+            HeapProfile is null ? null : ResolveFilePath(HeapProfile), GcTrace is null ? null : ResolveFilePath(GcTrace), GoTrace is null ? null : ResolveFilePath(GoTrace)];
+        foreach (string file in files.OfType<string>().Distinct(StringComparer.Ordinal))
+        {
+            try
+            {
+                sources.Add(RunWithProgress($"Timeline: reading {System.IO.Path.GetFileName(file)}", (p, ct) => Analysis.Timeline.TimelineSources.FromFile(file, null, p, ct)));
+            }
+            catch (AnalysisException e)
+            {
+                WriteWarning($"{file} is left out of the report's timeline: {e.Message}");
+            }
+        }
+
+        return sources.Count == 0 ? null : Analysis.Timeline.TimelineBuilder.Build(sources);
     }
 }
