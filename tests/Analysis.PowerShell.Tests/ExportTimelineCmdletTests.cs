@@ -83,4 +83,25 @@ public class ExportTimelineCmdletTests
         Assert.Contains("trace.out: since trace start (", html);
         Assert.DoesNotContain("stays relative", html);
     }
+
+    /// <summary>A Go core opened with its executable (Open-GoCore) and a heap profile: the report reuses the open core, whose memstats place it exactly.</summary>
+    [SkippableFact]
+    public void ExportIncidentReport_WithAnOpenGoCore_PlacesItByItsMemstats_InTheTimelineSection()
+    {
+        Skip.If(GoCoreSet.Missing is not null, $"Skipped: {GoCoreSet.Missing}");
+        var crash = GoCoreSet.Instance["go1.23", GoCoreMode.Crash];
+        string outFile = Path.Combine(RepoPaths.NewScratchDirectory("analysis-report"), "core.html");
+        using var host = new PwshHost();
+        var r = host.Run("""
+            $null = Open-GoCore $core -Executable $exe
+            (Export-IncidentReport $o -GoroutineDump $core -HeapProfile (Join-Path $go heap-2.pb.gz)).Name
+            """, new Dictionary<string, object?> { ["o"] = outFile, ["go"] = GoFolder, ["core"] = crash.CorePath, ["exe"] = crash.Executable });
+        Assert.Empty(r.Errors);
+        Assert.Empty(r.Warnings);
+        Assert.Equal("core.html", Assert.Single(r.Strings));
+        string html = File.ReadAllText(outFile);
+        Assert.Contains("<h2>Timeline</h2>", html);
+        Assert.Contains("memstats.last_gc_unix (wall) and last_gc_nanotime", html);
+        Assert.Contains($"{Path.GetFileName(crash.CorePath)}: since runtime start (", html);
+    }
 }
