@@ -39,4 +39,21 @@ public sealed class ExportTimelinePwshTests(ITestOutputHelper output) : IDisposa
         Assert.Contains("Anchors</h2>", html);
         Assert.DoesNotContain("stays relative", html);
     }
+
+    [Fact]
+    public void ExportIncidentReport_WithTheGoArtifacts_HasTheTimelineSection()
+    {
+        string page = Path.Combine(RepoPaths.NewScratchDirectory("analysis-pwsh-timeline"), "go-report.html");
+        var r = _pwsh.Run("""
+            Set-Location $demo
+            (Export-IncidentReport $page -GcTrace ./stderr.log -GoTrace ./trace.out -BaselineHeapProfile ./heap-1.pb.gz -HeapProfile ./heap-2.pb.gz).Name
+            """, new Dictionary<string, object?> { ["demo"] = DemoFiles.Folder, ["page"] = page });
+        Assert.Empty(r.Errors);
+        Assert.Equal(["go-report.html"], r.Output);
+        string html = File.ReadAllText(page);
+        Assert.Contains("<h2>Timeline</h2>", html);
+        Assert.Contains("GC (forced) · stderr.log", html);
+        Assert.Contains("GC · trace.out", html);
+        Assert.Contains("heap profile heap-1.pb.gz after gc 2, heap profile heap-2.pb.gz after gc 4", html);
+    }
 }
