@@ -29,7 +29,11 @@ public static class TimelineReport
         foreach (string line in Summary(timeline))
             report.Paragraph(line);
         AddChartAndAnchors(report, timeline, 2);
-        report.Heading("Warnings").Findings(timeline.Warnings.Select(w => ("medium", w)));
+        report.Heading("Warnings");
+        if (timeline.Warnings.Count == 0)
+            report.Paragraph("None: every artifact was read and every clock placed.");
+        else
+            report.Findings(timeline.Warnings.Select(w => ("medium", w)));
         report.Heading("Events");
         if (timeline.Events.Count > maxEvents)
             report.Paragraph(string.Create(CultureInfo.InvariantCulture, $"The first {maxEvents:N0} of {timeline.Events.Count:N0} events (Get-Timeline writes them all)."));
@@ -64,8 +68,10 @@ public static class TimelineReport
                 continue;
             bool placed = events.Any(e => e.Time is not null);
             var used = timeline.Anchors.Where(a => a.From == clock.Id).ToList();
-            string how = used.Count == 0 ? "" : ": " + string.Join("; then ", Chain(timeline, clock.Id).Select(a =>
-                string.Create(CultureInfo.InvariantCulture, $"{a.Quality.ToString().ToLowerInvariant()} to {(a.To == TimelineAnchor.Wall ? "the wall clock" : a.To)} ± {a.Uncertainty.TotalMilliseconds:0.###} ms ({a.How})")));
+            // the first hop in full; the rest by name (each clock's own line says how it was placed)
+            string how = used.Count == 0 ? "" : ": " + string.Join("; then ", Chain(timeline, clock.Id).Select((a, i) => i == 0
+                ? string.Create(CultureInfo.InvariantCulture, $"{a.Quality.ToString().ToLowerInvariant()} to {(a.To == TimelineAnchor.Wall ? "the wall clock" : a.To)} ± {a.Uncertainty.TotalMilliseconds:0.###} ms ({a.How})")
+                : string.Create(CultureInfo.InvariantCulture, $"as {a.From} to {(a.To == TimelineAnchor.Wall ? "the wall clock" : a.To)} ± {a.Uncertainty.TotalMilliseconds:0.###} ms")));
             lines.Add(placed
                 ? $"{clock.Id} ({clock.Description}): anchored{how}."
                 : $"{clock.Id} ({clock.Description}): stays relative, {events.Count:N0} events not on the wall clock{how}.");

@@ -91,7 +91,7 @@ public class TimelineReportTests
         // summary: events, artifacts, every clock anchored with how, none relative (the goroutine dump has no time: its warning)
         Assert.Contains(string.Create(CultureInfo.InvariantCulture, $"<p>{withDump.Events.Count:N0} events from {s_files.Length} artifacts; {withDump.Events.Count:N0} on the wall clock"), html);
         Assert.Contains("gctrace.log: since runtime start (", html);
-        Assert.Matches("<p>trace.out: since trace start \\(.*\\): anchored: derived to gctrace.log: since runtime start ± [0-9.]+ ms \\(GC-gap pattern[^<]*then derived to the wall clock ± [0-9.]+ ms \\(heap profiles", html);
+        Assert.Matches("<p>trace.out: since trace start \\(.*\\): anchored: derived to gctrace.log: since runtime start ± [0-9.]+ ms \\(GC-gap pattern[^<]*then as gctrace.log: since runtime start to the wall clock ± [0-9.]+ ms\\.</p>", html);
         Assert.Matches("<p>gctrace.log: since runtime start \\(.*\\): anchored: derived to the wall clock ± [0-9.]+ ms \\(heap profiles", html);
         Assert.DoesNotContain("stays relative", html);
         Assert.Contains(Html.Escape(Assert.Single(withDump.Warnings, w => w.StartsWith("goroutines-debug2.txt", StringComparison.Ordinal))), html);
