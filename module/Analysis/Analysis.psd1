@@ -62,6 +62,7 @@
         'Close-GoCore'
         'Get-GoCoreInfo'
         'Get-Timeline'
+        'Export-Timeline'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @('Get-GcTrace')

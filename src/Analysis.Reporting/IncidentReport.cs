@@ -36,13 +36,16 @@ public sealed record IncidentInputs
 
     /// <summary>Rows per table (top N). Default 10.</summary>
     public int Top { get; init; } = 10;
+
+    /// <summary>The artifacts' events on one time axis (TimelineBuilder over the same files): a Timeline section (chart and anchors) when two or more artifacts share the axis.</summary>
+    public Analysis.Timeline.Timeline? Timeline { get; init; }
 }
 
 /// <summary>
 /// One page for a ticket: a summary of the analyzers' findings (as they found them, artifact by artifact), then a section
 /// per artifact with tables and charts.
 /// </summary>
-public static class IncidentReport
+public static partial class IncidentReport
 {
     /// <summary>Builds the report from whichever inputs are set: a findings summary first, then one section per artifact. Cost is that of the analyses it runs (a dump's heap walk the largest).</summary>
     public static HtmlReport Build(IncidentInputs inputs, IProgress<WorkProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -64,6 +67,8 @@ public static class IncidentReport
             GoGcSection(gctrace, report, findings, sections);
         if (inputs.GoTrace is { } goTrace)
             GoTraceSection(goTrace, report, findings, sections);
+        if (inputs.Timeline is { } timeline)
+            TimelineSection(timeline, report, sections);
 
         report.Heading("Summary").Findings(findings);
         foreach (var section in sections)

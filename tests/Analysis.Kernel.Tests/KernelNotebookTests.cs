@@ -88,7 +88,38 @@ public sealed partial class KernelNotebookTests(ITestOutputHelper output)
             Assert.Contains(top + "\n", text);
             Assert.Matches(@"\d+ GC cycles \(\d+ forced\)", text);
         }),
+        ["go-timeline.ipynb"] = (() => new(), CheckGoTimeline),
+        ["dotnet-timeline.ipynb"] = (() => new() { ["TracePath"] = s_trace.Value, ["DumpPath"] = DumpSet.FactsLite[CapturedDump.ClientWithHeap] }, text =>
+        {
+            Assert.Matches($@"trace \d{{4}}-\d\d-\d\d [\d:.]+ to [\d:.]+ UTC: \d+ GCs \(induced gen2 {TraceFacts.InducedGen2Count}\)", text);
+            Assert.Equal(TraceFacts.InducedGen2Count, Regex.Count(text, "induced gen2 GC at "));
+            Assert.Matches($@"dump {Regex.Escape(Path.GetFileName(DumpSet.FactsLite[CapturedDump.ClientWithHeap]))} at \d{{4}}-\d\d-\d\d [\d:.]+ UTC", text);
+        }),
     };
+
+    /// <summary>
+    /// The Go timeline notebook's findings against the fixtures themselves: the runtime's start is heap-1's time_nanos
+    /// less gc 2's @x (the profile was written just after gc 2 ended), the trace's GCs are the gctrace's last forced
+    /// cycles (MANIFEST: facts.forced_gcs_in_trace), the CPU profile's window is its time_nanos and duration_nanos.
+    /// </summary>
+    private static void CheckGoTimeline(string text)
+    {
+        string go = Path.Combine(RepoPaths.Root, "tests", "testdata", "go");
+        string log = File.ReadAllText(Path.Combine(go, "gctrace.log"));
+        double at2 = double.Parse(Regex.Match(log, @"^gc 2 @([\d.]+)s", RegexOptions.Multiline).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        var forced = Regex.Matches(log, @"^gc (\d+) @.*\(forced\)", RegexOptions.Multiline).Select(m => m.Groups[1].Value).ToList();
+        int inTrace = int.Parse(File.ReadLines(Path.Combine(go, "MANIFEST")).Single(l => l.StartsWith("facts.forced_gcs_in_trace=", StringComparison.Ordinal)).Split('=')[1], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(inTrace, Regex.Count(text, "the trace's GC at "));
+        foreach (string n in forced.TakeLast(inTrace))
+            Assert.Matches($@"the trace's GC at [\d:.]+ is gc {n} \(", text);
+        var heap1 = Analysis.Go.PprofProfile.Load(Path.Combine(go, "heap-1.pb.gz"));
+        var cpu = Analysis.Go.PprofProfile.Load(Path.Combine(go, "cpu.pb.gz"));
+        DateTime Unix(long ns) => DateTime.UnixEpoch.AddTicks(ns / 100);
+        var start = DateTime.ParseExact(Regex.Match(text, @"Go runtime started at (\S+ \S+) UTC").Groups[1].Value, "yyyy-MM-dd HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange((Unix(heap1.TimeNanos).AddSeconds(-at2) - start).TotalMilliseconds, -1.5, 50);
+        Assert.Matches($@"CPU profile window {Unix(cpu.TimeNanos):yyyy-MM-dd HH:mm:ss.fff} to {Unix(cpu.TimeNanos + cpu.DurationNanos):HH:mm:ss.fff} UTC, [\d.]+ ms before the trace starts", text);
+        Assert.Contains("! goroutines-debug2.txt is a goroutine dump: it records no time", text);
+    }
 
     /// <summary>Chart titles the runner's notebook tests assert, drawn by the display of a result (the extension in the kernel).</summary>
     private static readonly Dictionary<string, string> s_chartTitles = new()
@@ -98,6 +129,8 @@ public sealed partial class KernelNotebookTests(ITestOutputHelper output)
         ["cpu-flamegraph.ipynb"] = "CPU flame graph",
         ["go-goroutine-leak.ipynb"] = "Largest stack buckets",
         ["go-heap-diff.ipynb"] = "Go GC cycles (gctrace)",
+        ["go-timeline.ipynb"] = "Go: gctrace, trace and profiles on one clock",
+        ["dotnet-timeline.ipynb"] = ".NET: trace and dump on one clock",
     };
 
     /// <summary>One kernel run per notebook, shared by the tests that read its outputs.</summary>

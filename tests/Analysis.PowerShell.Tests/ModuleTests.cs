@@ -16,6 +16,7 @@ public class ModuleTests
         "Close-GoProfile", "Measure-DumpObject", "Get-GcHeap", "Get-DumpHandles", "Get-DumpObject", "Get-DumpCollection",
         "Get-HeapObject", "Open-GoCore", "Close-GoCore", "Get-GoCoreInfo",
         "Get-Timeline",
+        "Export-Timeline",
     ];
 
     [Fact]

@@ -79,7 +79,48 @@ public class NotebookCmdletTests
             Assert.Contains($"<td>{top}</td>", text);
             Assert.Contains("Go GC cycles (gctrace)", text);
         }),
+        ["go-timeline.ipynb"] = (() => new Hashtable
+        {
+            ["GcTracePath"] = Go("gctrace.log"), ["GoTracePath"] = Go("trace.out"), ["HeapProfiles"] = $"{Go("heap-1.pb.gz")}, {Go("heap-2.pb.gz")}",
+            ["CpuProfile"] = Go("cpu.pb.gz"), ["GoroutineDump"] = Go("goroutines-debug2.txt"),
+        }, CheckGoTimeline),
+        ["dotnet-timeline.ipynb"] = (() => new Hashtable { ["TracePath"] = TraceCaptures.Facts, ["DumpPath"] = DumpSet.FactsLite[CapturedDump.ClientWithHeap] }, text =>
+        {
+            // the facts target induces its gen2 GCs during the trace; the dump, an ELF core, is placed by its file's time, with a warning
+            Assert.Matches($@"trace \d{{4}}-\d\d-\d\d [\d:.]+ to [\d:.]+ UTC: \d+ GCs \(induced gen2 {TraceFacts.InducedGen2Count}\)", text);
+            Assert.Equal(TraceFacts.InducedGen2Count, Regex.Count(text, "induced gen2 GC at "));
+            Assert.Matches($@"dump {Regex.Escape(Path.GetFileName(DumpSet.FactsLite[CapturedDump.ClientWithHeap]))} at \d{{4}}-\d\d-\d\d [\d:.]+ UTC", text);
+            Assert.Contains(".NET: trace and dump on one clock", text);
+        }),
     };
+
+    /// <summary>
+    /// The Go timeline notebook's findings against the fixtures themselves: the runtime's start is heap-1's time_nanos
+    /// less gc 2's @x (the profile was written just after gc 2 ended), the trace's GCs are the gctrace's last forced
+    /// cycles (MANIFEST: facts.forced_gcs_in_trace), the CPU profile's window is its time_nanos and duration_nanos.
+    /// </summary>
+    private static void CheckGoTimeline(string text)
+    {
+        string log = File.ReadAllText(Go("gctrace.log"));
+        double at2 = double.Parse(Regex.Match(log, @"^gc 2 @([\d.]+)s", RegexOptions.Multiline).Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        var forced = Regex.Matches(log, @"^gc (\d+) @.*\(forced\)", RegexOptions.Multiline).Select(m => m.Groups[1].Value).ToList();
+        int inTrace = int.Parse(File.ReadLines(Go("MANIFEST")).Single(l => l.StartsWith("facts.forced_gcs_in_trace=", StringComparison.Ordinal)).Split('=')[1], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Equal(inTrace, Regex.Count(text, "the trace's GC at "));
+        foreach (string n in forced.TakeLast(inTrace))
+            Assert.Matches($@"the trace's GC at [\d:.]+ is gc {n} \(", text);
+
+        using var host = new PwshHost();
+        var times = host.Run("foreach ($f in $h1, $cpu) { $p = Import-Pprof $f; $p.TimeNanos; $p.DurationNanos }", new Dictionary<string, object?> { ["h1"] = Go("heap-1.pb.gz"), ["cpu"] = Go("cpu.pb.gz") })
+            .Strings.Select(v => long.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+        DateTime Unix(long ns) => DateTime.UnixEpoch.AddTicks(ns / 100);
+        var start = DateTime.ParseExact(Regex.Match(text, @"Go runtime started at (\S+ \S+) UTC").Groups[1].Value, "yyyy-MM-dd HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange((Unix(times[0]).AddSeconds(-at2) - start).TotalMilliseconds, -1.5, 50);
+        var cpuStart = Unix(times[2]);
+        var cpuEnd = Unix(times[2] + times[3]);
+        Assert.Matches($@"CPU profile window {cpuStart:yyyy-MM-dd HH:mm:ss.fff} to {cpuEnd:HH:mm:ss.fff} UTC, [\d.]+ ms before the trace starts", text);
+        Assert.Contains("! goroutines-debug2.txt is a goroutine dump: it records no time", text);
+        Assert.Contains("Go: gctrace, trace and profiles on one clock", text);
+    }
 
     private static string[] NotebookNames => Directory.GetFiles(NotebookFolder).Select(f => Path.GetFileName(f))
         .Where(n => n.EndsWith(".ipynb", StringComparison.Ordinal) || n.EndsWith(".dib", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToArray();

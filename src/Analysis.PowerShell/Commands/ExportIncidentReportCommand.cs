@@ -17,8 +17,9 @@ namespace Analysis.PowerShell.Commands;
 /// The page starts with a summary of findings (the dump's triage: deadlocks with their cycles, starvation, exceptions
 /// in flight, leak suspects; GC anomalies, hot functions, exceptions thrown, goroutine leak suspects, heap growth, Go
 /// GC anomalies), then a section per artifact with tables and Plotly charts (deadlock graph, thread states, heap by
-/// type and namespace, GC pauses, flame graph, stack buckets, pprof top). plotly.js is embedded once, so the file
-/// opens offline. Returns the file.
+/// type and namespace, GC pauses, flame graph, stack buckets, pprof top), then, when two or more of the artifacts can
+/// be placed on the wall clock, a Timeline section: their events on one axis (as Export-Timeline draws them) and the
+/// anchors that placed them. plotly.js is embedded once, so the file opens offline. Returns the file.
 /// </para>
 /// </remarks>
 /// <example>
@@ -116,8 +117,11 @@ public sealed class ExportIncidentReportCommand : AnalysisCmdlet
             string? goroutinePath = GoroutineDump is null ? null : ResolveFilePath(GoroutineDump);
             if (goroutinePath is not null && GoCoreSessionCache.IsElfCore(goroutinePath))
                 artifact = GoCmdlets.CoreArtifact; // a core: read with the executable it names, or the session open for it
-            var goroutines = goroutinePath is null ? null : artifact == GoCmdlets.CoreArtifact
-                ? (sessions.GoCores.FindOpen(goroutinePath) ?? RunWithProgress("Reading Go core", (p, ct) => sessions.GoCores.GetOrOpen(goroutinePath, progress: p, cancellationToken: ct))).Goroutines
+            var goCore = goroutinePath is not null && artifact == GoCmdlets.CoreArtifact
+                ? sessions.GoCores.FindOpen(goroutinePath) ?? RunWithProgress("Reading Go core", (p, ct) => sessions.GoCores.GetOrOpen(goroutinePath, progress: p, cancellationToken: ct))
+                : null;
+            var goroutines = goroutinePath is null ? null : goCore is not null
+                ? goCore.Goroutines
                 : RunWithProgress("Reading goroutine dump", (p, ct) => GoroutineDumpParser.ParseFile(goroutinePath, p, ct));
             artifact = "Profile";
             var heap = HeapProfile is null ? null : PprofProfile.Load(ResolveFilePath(HeapProfile));
@@ -127,10 +131,11 @@ public sealed class ExportIncidentReportCommand : AnalysisCmdlet
             artifact = "GoTrace";
             var goTrace = GoTrace is null ? null : GoExecutionTrace.Load(ResolveFilePath(GoTrace));
             artifact = "Dump";
+            var timeline = ReadTimeline(dump?.Path, traceSession?.Path, trace, goroutinePath, goCore);
             var inputs = new IncidentInputs
             {
                 Title = Title, Dump = dump, Trace = trace, Goroutines = goroutines, HeapProfile = heap, BaselineHeapProfile = baseline,
-                GoGcTrace = gctrace, GoTrace = goTrace, Top = Top,
+                GoGcTrace = gctrace, GoTrace = goTrace, Top = Top, Timeline = timeline,
             };
             var report = RunWithProgress("Building the report", (p, ct) => IncidentReport.Build(inputs, p, ct));
             report.Save(target);
@@ -140,5 +145,37 @@ public sealed class ExportIncidentReportCommand : AnalysisCmdlet
         {
             WriteAnalysisError(e, artifact, e.Path);
         }
+    }
+
+    /// <summary>
+    /// The artifacts given, on one time axis (the Timeline section): each file read as Get-Timeline reads it (the trace
+    /// already analysed and the core already read are reused). An artifact the timeline cannot read is left out of it
+    /// with a warning; the report does not depend on it.
+    /// </summary>
+    private Analysis.Timeline.Timeline? ReadTimeline(string? dumpPath, string? tracePath, TraceAnalysis? trace, string? goroutinePath, GoCore? goCore)
+    {
+        var sources = new List<Analysis.Timeline.TimelineSource>();
+        void Add(string file, Func<Analysis.Timeline.TimelineSource> read)
+        {
+            try
+            {
+                sources.Add(read());
+            }
+            catch (AnalysisException e)
+            {
+                WriteWarning($"{file} is left out of the report's timeline: {e.Message}");
+            }
+        }
+
+        if (trace is not null && tracePath is not null)
+            Add(tracePath, () => Analysis.Timeline.DotNetTimelineSources.FromTrace(trace, tracePath));
+        if (goCore is not null)
+            Add(goCore.Path, () => Analysis.Timeline.GoTimelineSources.FromGoCore(goCore));
+        string?[] files = [dumpPath, goCore is null ? goroutinePath : null, BaselineHeapProfile is null ? null : ResolveFilePath(BaselineHeapProfile),
+            HeapProfile is null ? null : ResolveFilePath(HeapProfile), GcTrace is null ? null : ResolveFilePath(GcTrace), GoTrace is null ? null : ResolveFilePath(GoTrace)];
+        foreach (string file in files.OfType<string>().Distinct(StringComparer.Ordinal))
+            Add(file, () => RunWithProgress($"Timeline: reading {System.IO.Path.GetFileName(file)}", (p, ct) => Analysis.Timeline.TimelineSources.FromFile(file, null, p, ct)));
+
+        return sources.Count == 0 ? null : Analysis.Timeline.TimelineBuilder.Build(sources);
     }
 }
