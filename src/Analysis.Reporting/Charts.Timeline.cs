@@ -1,5 +1,5 @@
 using System.Globalization;
-using Analysis.Timeline;
+using Analysis.Timelines;
 using Plotly.NET;
 
 namespace Analysis.Reporting;

@@ -111,7 +111,7 @@ public static partial class Display
         PprofTopRow => ChartHtml(Charts.PprofTop(items.OfType<PprofTopRow>().Take(30).ToArray())),
         FoldedStack => ChartHtml(Charts.FlameGraph(items.OfType<FoldedStack>().ToArray())),
         GcCycle => ChartHtml(Charts.GoGcCycles(items.OfType<GcCycle>().ToArray())),
-        Timeline.TimelineEvent => ChartHtml(Charts.Timeline(items.OfType<Timeline.TimelineEvent>().ToArray())),
+        Timelines.TimelineEvent => ChartHtml(Charts.Timeline(items.OfType<Timelines.TimelineEvent>().ToArray())),
         _ => "",
     };
 

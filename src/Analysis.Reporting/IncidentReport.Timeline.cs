@@ -7,7 +7,7 @@ public static partial class IncidentReport
     /// A Timeline section (the summary of how the clocks were placed, the chart, the anchors) when events of two or more
     /// artifacts are on one axis (the wall clock); otherwise the chart would repeat an artifact's own section.
     /// </summary>
-    private static void TimelineSection(Analysis.Timeline.Timeline timeline, HtmlReport report, List<Action> sections)
+    private static void TimelineSection(Analysis.Timelines.Timeline timeline, HtmlReport report, List<Action> sections)
     {
         if (!SharesAnAxis(timeline))
             return;
@@ -23,6 +23,6 @@ public static partial class IncidentReport
     }
 
     /// <summary>Events of two or more artifacts on the wall clock.</summary>
-    internal static bool SharesAnAxis(Analysis.Timeline.Timeline timeline) =>
+    internal static bool SharesAnAxis(Analysis.Timelines.Timeline timeline) =>
         timeline.Events.Where(e => e.Time is not null).Select(e => e.Source).Distinct(StringComparer.Ordinal).Skip(1).Any();
 }

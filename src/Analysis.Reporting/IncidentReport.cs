@@ -38,7 +38,7 @@ public sealed record IncidentInputs
     public int Top { get; init; } = 10;
 
     /// <summary>The artifacts' events on one time axis (TimelineBuilder over the same files): a Timeline section (chart and anchors) when two or more artifacts share the axis.</summary>
-    public Analysis.Timeline.Timeline? Timeline { get; init; }
+    public Analysis.Timelines.Timeline? Timeline { get; init; }
 }
 
 /// <summary>

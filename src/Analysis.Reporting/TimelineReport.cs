@@ -1,5 +1,5 @@
 using System.Globalization;
-using Analysis.Timeline;
+using Analysis.Timelines;
 
 namespace Analysis.Reporting;
 
@@ -20,7 +20,7 @@ public static class TimelineReport
     /// chart (<see cref="Charts.Timeline(IReadOnlyList{TimelineEvent}, string)"/>), the anchors, the warnings, and the
     /// first <paramref name="maxEvents"/> events as a table.
     /// </summary>
-    public static HtmlReport Build(Analysis.Timeline.Timeline timeline, string title = "Timeline", int maxEvents = DefaultMaxEvents)
+    public static HtmlReport Build(Analysis.Timelines.Timeline timeline, string title = "Timeline", int maxEvents = DefaultMaxEvents)
     {
         ArgumentNullException.ThrowIfNull(timeline);
         ArgumentOutOfRangeException.ThrowIfNegative(maxEvents);
@@ -45,7 +45,7 @@ public static class TimelineReport
     /// The summary in sentences: how many events from which artifacts, then one line per clock: placed on the wall
     /// clock (through which anchors, how exactly) or left on its own axis.
     /// </summary>
-    public static IReadOnlyList<string> Summary(Analysis.Timeline.Timeline timeline)
+    public static IReadOnlyList<string> Summary(Analysis.Timelines.Timeline timeline)
     {
         ArgumentNullException.ThrowIfNull(timeline);
         var lines = new List<string>();
@@ -81,7 +81,7 @@ public static class TimelineReport
     }
 
     /// <summary>The anchors from <paramref name="clock"/> towards the wall clock, as the timeline used them (first hop first).</summary>
-    private static IEnumerable<TimelineAnchor> Chain(Analysis.Timeline.Timeline timeline, string clock)
+    private static IEnumerable<TimelineAnchor> Chain(Analysis.Timelines.Timeline timeline, string clock)
     {
         var seen = new HashSet<string>(StringComparer.Ordinal);
         string at = clock;
@@ -93,7 +93,7 @@ public static class TimelineReport
     }
 
     /// <summary>The chart titled <see cref="ChartTitle"/> and the anchors' table, under headings of <paramref name="level"/>.</summary>
-    public static HtmlReport AddChartAndAnchors(HtmlReport report, Analysis.Timeline.Timeline timeline, int level)
+    public static HtmlReport AddChartAndAnchors(HtmlReport report, Analysis.Timelines.Timeline timeline, int level)
     {
         ArgumentNullException.ThrowIfNull(report);
         ArgumentNullException.ThrowIfNull(timeline);

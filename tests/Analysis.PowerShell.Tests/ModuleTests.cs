@@ -204,8 +204,8 @@ public class ModuleTests
             ["Analysis.Dumps.DumpCollection"] = "Get-GcRoot $d -TypeName 'System.Collections.Generic.Dictionary<System.String, System.Int32>' | Get-DumpCollection $d",
             ["Analysis.Dumps.DumpEntry"] = "(Get-GcRoot $d -TypeName 'System.Collections.Generic.Dictionary<System.String, System.Int32>' | Get-DumpCollection $d).Entries",
             ["Analysis.Dumps.HeapObject"] = "Get-HeapObject $d -TypeName 'System.String' -First 3",
-            ["Analysis.Timeline.TimelineEvent"] = "Get-Timeline $gclog, $gotrace, $heap1, $heap",
-            ["Analysis.Timeline.TimelineAnchor"] = "Get-Timeline $gclog, $gotrace, $heap1, $heap -Anchors",
+            ["Analysis.Timelines.TimelineEvent"] = "Get-Timeline $gclog, $gotrace, $heap1, $heap",
+            ["Analysis.Timelines.TimelineAnchor"] = "Get-Timeline $gclog, $gotrace, $heap1, $heap -Anchors",
         };
         // the Go core results (issue 15), from a core fixture when the fixtures can be made here (GoCoreSet.Missing says why not)
         string[] goCoreTypes = ["Analysis.Go.GoCore", "Analysis.Go.GoCoreInfo", "Analysis.Go.GoThread", "Analysis.Go.GoMemoryState"];

@@ -363,12 +363,12 @@ public static class ResultTypes
         },
 
         // ---- the timeline (issue 16)
-        new("TimelineEvent", "Analysis.Timeline.TimelineEvent", "Get-Timeline ./stderr.log, ./trace.out, ./heap-1.pb.gz, ./heap-2.pb.gz, ./cpu.pb.gz")
+        new("TimelineEvent", "Analysis.Timelines.TimelineEvent", "Get-Timeline ./stderr.log, ./trace.out, ./heap-1.pb.gz, ./heap-2.pb.gz, ./cpu.pb.gz")
         {
             Properties = ["Time", "Offset", "Clock", "Source", "Kind", "Duration", "Value", "Unit", "Category", "Detail"],
             Known = ("Source", "stderr.log"),
         },
-        new("TimelineAnchor", "Analysis.Timeline.TimelineAnchor", "Get-Timeline ./stderr.log, ./trace.out, ./heap-1.pb.gz, ./heap-2.pb.gz -Anchors")
+        new("TimelineAnchor", "Analysis.Timelines.TimelineAnchor", "Get-Timeline ./stderr.log, ./trace.out, ./heap-1.pb.gz, ./heap-2.pb.gz -Anchors")
         {
             Properties = ["From", "To", "Shift", "Uncertainty", "Quality", "Source", "How"],
         },

@@ -152,10 +152,10 @@ public sealed class ExportIncidentReportCommand : AnalysisCmdlet
     /// already analysed and the core already read are reused). An artifact the timeline cannot read is left out of it
     /// with a warning; the report does not depend on it.
     /// </summary>
-    private Analysis.Timeline.Timeline? ReadTimeline(string? dumpPath, string? tracePath, TraceAnalysis? trace, string? goroutinePath, GoCore? goCore)
+    private Analysis.Timelines.Timeline? ReadTimeline(string? dumpPath, string? tracePath, TraceAnalysis? trace, string? goroutinePath, GoCore? goCore)
     {
-        var sources = new List<Analysis.Timeline.TimelineSource>();
-        void Add(string file, Func<Analysis.Timeline.TimelineSource> read)
+        var sources = new List<Analysis.Timelines.TimelineSource>();
+        void Add(string file, Func<Analysis.Timelines.TimelineSource> read)
         {
             try
             {
@@ -168,14 +168,14 @@ public sealed class ExportIncidentReportCommand : AnalysisCmdlet
         }
 
         if (trace is not null && tracePath is not null)
-            Add(tracePath, () => Analysis.Timeline.DotNetTimelineSources.FromTrace(trace, tracePath));
+            Add(tracePath, () => Analysis.Timelines.DotNetTimelineSources.FromTrace(trace, tracePath));
         if (goCore is not null)
-            Add(goCore.Path, () => Analysis.Timeline.GoTimelineSources.FromGoCore(goCore));
+            Add(goCore.Path, () => Analysis.Timelines.GoTimelineSources.FromGoCore(goCore));
         string?[] files = [dumpPath, goCore is null ? goroutinePath : null, BaselineHeapProfile is null ? null : ResolveFilePath(BaselineHeapProfile),
             HeapProfile is null ? null : ResolveFilePath(HeapProfile), GcTrace is null ? null : ResolveFilePath(GcTrace), GoTrace is null ? null : ResolveFilePath(GoTrace)];
         foreach (string file in files.OfType<string>().Distinct(StringComparer.Ordinal))
-            Add(file, () => RunWithProgress($"Timeline: reading {System.IO.Path.GetFileName(file)}", (p, ct) => Analysis.Timeline.TimelineSources.FromFile(file, null, p, ct)));
+            Add(file, () => RunWithProgress($"Timeline: reading {System.IO.Path.GetFileName(file)}", (p, ct) => Analysis.Timelines.TimelineSources.FromFile(file, null, p, ct)));
 
-        return sources.Count == 0 ? null : Analysis.Timeline.TimelineBuilder.Build(sources);
+        return sources.Count == 0 ? null : Analysis.Timelines.TimelineBuilder.Build(sources);
     }
 }

@@ -1,6 +1,6 @@
 using System.Management.Automation;
 using Analysis.Reporting;
-using Analysis.Timeline;
+using Analysis.Timelines;
 
 namespace Analysis.PowerShell.Commands;
 

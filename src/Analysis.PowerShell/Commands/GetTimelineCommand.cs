@@ -1,5 +1,5 @@
 using System.Management.Automation;
-using Analysis.Timeline;
+using Analysis.Timelines;
 
 namespace Analysis.PowerShell.Commands;
 

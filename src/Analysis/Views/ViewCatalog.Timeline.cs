@@ -1,5 +1,5 @@
 using System.Globalization;
-using Analysis.Timeline;
+using Analysis.Timelines;
 using static Analysis.Views.ViewColumn;
 
 namespace Analysis.Views;

@@ -138,7 +138,7 @@ public class ChartTests
     [Fact]
     public void Timeline_DrawsEachKindInItsLane_OnTheWallClock_GcsAsBands()
     {
-        var source = Analysis.Timeline.DotNetTimelineSources.FromTrace(TraceCaptures.Facts);
+        var source = Analysis.Timelines.DotNetTimelineSources.FromTrace(TraceCaptures.Facts);
         var events = source.Events;
         var figure = Figure(Charts.Timeline(events, "t"));
         var traces = figure.GetProperty("data").EnumerateArray().ToArray();
@@ -151,7 +151,7 @@ public class ChartTests
         for (int i = 0; i < lanes.Length; i++)
             Assert.Equal(lanes[i], layout.GetProperty(i == 0 ? "yaxis" : $"yaxis{i + 1}").GetProperty("title").GetProperty("text").GetString());
         // every GC is one band (start, end, gap) in the trace of its reason; the induced ones are red
-        var gcs = events.Where(e => e.Kind == Analysis.Timeline.TimelineKinds.GC).ToArray();
+        var gcs = events.Where(e => e.Kind == Analysis.Timelines.TimelineKinds.GC).ToArray();
         foreach (var reason in gcs.GroupBy(g => g.Category))
         {
             var band = traces.Single(t => t.GetProperty("name").GetString()!.StartsWith($"GC ({reason.Key}) ·", StringComparison.Ordinal));
@@ -162,7 +162,7 @@ public class ChartTests
         Assert.Equal(TraceFacts.InducedGen2Count, gcs.Count(g => g.Category!.StartsWith("Induced", StringComparison.Ordinal)));
         // heap sizes in MB, in the order of the events' times
         var after = traces.Single(t => t.GetProperty("name").GetString()!.StartsWith("Heap (after) ·", StringComparison.Ordinal));
-        var expected = events.Where(e => e.Kind == Analysis.Timeline.TimelineKinds.Heap && e.Category == "after").OrderBy(e => e.Time).Select(e => Math.Round(e.Value!.Value * 1e-6, 3));
+        var expected = events.Where(e => e.Kind == Analysis.Timelines.TimelineKinds.Heap && e.Category == "after").OrderBy(e => e.Time).Select(e => Math.Round(e.Value!.Value * 1e-6, 3));
         Assert.Equal(expected, after.GetProperty("y").EnumerateArray().Select(v => v.GetDouble()));
     }
 }

@@ -5,7 +5,7 @@ using Analysis.Go;
 using Analysis.Reporting;
 using Analysis.Testing;
 using Analysis.Tests.Go;
-using Analysis.Timeline;
+using Analysis.Timelines;
 using Analysis.Views;
 using Plotly.NET;
 using Xunit;
@@ -21,7 +21,7 @@ public class TimelineReportTests
 {
     private static readonly string[] s_files = ["gctrace.log", "trace.out", "heap-1.pb.gz", "heap-2.pb.gz", "cpu.pb.gz"];
 
-    private static Analysis.Timeline.Timeline GoTimeline() =>
+    private static Analysis.Timelines.Timeline GoTimeline() =>
         TimelineBuilder.Build(s_files.Select(f => TimelineSources.FromFile(GoFixtures.PathOf(f))).ToList());
 
     private static DateTime Date(JsonElement x) => DateTime.ParseExact(x.GetString()!, "yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture);

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Analysis.Timeline;
+namespace Analysis.Timelines;
 
 /// <summary>
 /// Joins timeline sources into one <see cref="Timeline"/>: gathers their clocks and anchors, derives anchors by matching

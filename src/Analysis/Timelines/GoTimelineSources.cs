@@ -1,7 +1,7 @@
 using System.Globalization;
 using Analysis.Go;
 
-namespace Analysis.Timeline;
+namespace Analysis.Timelines;
 
 /// <summary>
 /// The Go artifacts as timeline sources: a gctrace log and a Go core on the runtime's clock (since runtime start), an

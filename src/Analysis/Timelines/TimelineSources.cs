@@ -2,7 +2,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Analysis.Go;
 
-namespace Analysis.Timeline;
+namespace Analysis.Timelines;
 
 /// <summary>Reads any artifact the timeline knows as a <see cref="TimelineSource"/>, telling its kind from its content.</summary>
 public static partial class TimelineSources

@@ -2,12 +2,12 @@ using System.Buffers.Binary;
 using System.Globalization;
 using Analysis.Testing;
 using Analysis.Tests.Traces;
-using Analysis.Timeline;
+using Analysis.Timelines;
 using Analysis.Traces;
 using Xunit;
 using Xunit.Abstractions;
 
-namespace Analysis.Tests.Timeline;
+namespace Analysis.Tests.Timelines;
 
 /// <summary>The .NET sources of a timeline (issue 16) on a trace and dumps of the test targets.</summary>
 public class DotNetTimelineSourceTests(ITestOutputHelper output)

@@ -3,7 +3,7 @@ using System.Globalization;
 using Analysis.Dumps;
 using Analysis.Traces;
 
-namespace Analysis.Timeline;
+namespace Analysis.Timelines;
 
 /// <summary>
 /// The .NET artifacts' contributions to a timeline: a .nettrace (its window, GCs, pauses, heap sizes, exceptions, lock

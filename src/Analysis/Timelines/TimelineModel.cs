@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace Analysis.Timeline;
+namespace Analysis.Timelines;
 
 /// <summary>
 /// One thing that happened, from one artifact, on that artifact's own clock (<see cref="Clock"/>, <see cref="Offset"/>)

@@ -1,9 +1,9 @@
 using Analysis.Testing;
 using Analysis.Tests.Traces;
-using Analysis.Timeline;
+using Analysis.Timelines;
 using Xunit;
 
-namespace Analysis.Tests.Timeline;
+namespace Analysis.Tests.Timelines;
 
 /// <summary>TimelineSources.FromFile tells .NET artifacts from Go ones by content and joins them on the wall clock.</summary>
 public class TimelineDispatchTests

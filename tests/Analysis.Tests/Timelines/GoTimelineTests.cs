@@ -2,11 +2,11 @@ using System.Globalization;
 using Analysis.Go;
 using Analysis.Testing;
 using Analysis.Tests.Go;
-using Analysis.Timeline;
+using Analysis.Timelines;
 using Xunit;
 using Xunit.Abstractions;
 
-namespace Analysis.Tests.Timeline;
+namespace Analysis.Tests.Timelines;
 
 /// <summary>
 /// The Go artifacts on one timeline, on the committed fixtures (tests/testdata/go, written by one run of the leaky
@@ -20,7 +20,7 @@ public class GoTimelineTests(ITestOutputHelper output)
     private static string RuntimeClock(string file) => $"{file}: since runtime start";
 
     /// <summary>The wall-clock time of a clock's zero, from an anchored event on it.</summary>
-    private static DateTimeOffset ZeroOf(Analysis.Timeline.Timeline timeline, string clock)
+    private static DateTimeOffset ZeroOf(Analysis.Timelines.Timeline timeline, string clock)
     {
         var e = timeline.Events.First(e => e.Clock == clock && e.Time is not null);
         return e.Time!.Value - e.Offset;
