@@ -78,7 +78,7 @@ run_mode() { # dir mode
   # hang must catch the spinner running on its thread; the scheduler preempts it now and then (sysmon, GC), and a
   # signal that lands in such a moment finds it runnable: that run is not the fixture hang claims to be, so run again.
   local attempt
-  for attempt in 1 2 3 4 5; do
+  for attempt in $(seq 1 10); do
     run_once "$@"
     [ "$2" != hang ] && return 0
     if sed '/^-----$/,$d' "$1/hang.txt" | grep -m1 -A1 -E '^goroutine [1-9][0-9]* ' | tr '\n' ' ' | grep -qE '\[running.* main\.spin\('; then
