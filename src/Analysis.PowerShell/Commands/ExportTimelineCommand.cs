@@ -33,24 +33,14 @@ namespace Analysis.PowerShell.Commands;
 /// </example>
 [Cmdlet(VerbsData.Export, "Timeline", DefaultParameterSetName = PathSet, SupportsShouldProcess = true)]
 [OutputType(typeof(FileInfo))]
-public sealed class ExportTimelineCommand : FileInputCmdlet
+public sealed class ExportTimelineCommand : TimelineCmdlet
 {
-    private readonly List<TimelineSource> _sources = [];
     private string? _target;
 
     /// <summary>The HTML page to write: one self-contained file (plotly.js embedded once) that opens offline. Not overwritten without -Force.</summary>
     [Parameter(Mandatory = true)]
     [ValidateNotNullOrEmpty]
     public string OutFile { get; set; } = "";
-
-    /// <summary>The executable of a Go core given in -Path (when it is not where the core says).</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? Executable { get; set; }
-
-    /// <summary>The process's (Go runtime's) start, wall clock: anchors the gctrace logs and cores nothing else places.</summary>
-    [Parameter]
-    public DateTimeOffset? StartTime { get; set; }
 
     /// <summary>The page's title, e.g. the ticket's number and subject.</summary>
     [Parameter]
@@ -66,9 +56,6 @@ public sealed class ExportTimelineCommand : FileInputCmdlet
     [Parameter]
     public SwitchParameter Force { get; set; }
 
-    /// <inheritdoc/>
-    protected override string Artifact => "TimelineArtifact";
-
     /// <summary>Decides first whether the page may be written (-Force, -WhatIf), so nothing is read in vain.</summary>
     protected override void BeginProcessing()
     {
@@ -83,25 +70,11 @@ public sealed class ExportTimelineCommand : FileInputCmdlet
             base.ProcessRecord();
     }
 
-    /// <inheritdoc/>
-    protected override void ProcessFile(string path)
-    {
-        string? executable = Executable is null ? null : ResolveFilePath(Executable);
-        string activity = $"Reading {System.IO.Path.GetFileName(path)}";
-        WriteProgress(new ProgressRecord(1, activity, "reading"));
-        _sources.Add(RunWithProgress(activity, (progress, token) => TimelineSources.FromFile(path, executable, progress, token)));
-        WriteProgress(new ProgressRecord(1, activity, "Done") { RecordType = ProgressRecordType.Completed });
-    }
-
     /// <summary>Joins what was read into one timeline, writes its warnings, the page, and the page's file.</summary>
     protected override void EndProcessing()
     {
-        CurrentSource = null;
-        if (_sources.Count > 0 && _target is { } target)
+        if (_target is { } target && BuildTimeline() is { } timeline)
         {
-            var timeline = TimelineBuilder.Build(_sources, StartTime);
-            foreach (string w in timeline.Warnings)
-                WriteWarning(w);
             TimelineReport.Build(timeline, Title, MaxEvents).Save(target);
             WriteFileItem(target);
         }

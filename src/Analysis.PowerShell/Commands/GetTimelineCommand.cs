@@ -10,9 +10,10 @@ namespace Analysis.PowerShell.Commands;
 /// <remarks>
 /// <para>
 /// Reads any mix of gctrace logs (GODEBUG=gctrace=1 stderr, with or without container or journald timestamps), Go
-/// execution traces, pprof profiles, goroutine dumps and Go cores; the kind of each file is told from its content.
+/// execution traces, pprof profiles, goroutine dumps, Go cores, .nettrace files and .NET dumps; the kind of each file is
+/// told from its content.
 /// Each artifact has its own clock (runtime start, trace start, wall clock); anchors relate them: exact (a Go core's
-/// memstats), derived (a trace's GC gaps matched to a gctrace's cycles; heap profiles matched to the forced GCs
+/// memstats, a .nettrace's sync time, a minidump's header), derived (a trace's GC gaps matched to a gctrace's cycles; heap profiles matched to the forced GCs
 /// before them; a gctrace line's timestamp prefix) or given (-StartTime). Each clock is placed on the wall clock along
 /// the chain with the smallest uncertainty.
 /// </para>
@@ -36,45 +37,17 @@ namespace Analysis.PowerShell.Commands;
 /// </example>
 [Cmdlet(VerbsCommon.Get, "Timeline", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(TimelineEvent), typeof(TimelineAnchor))]
-public sealed class GetTimelineCommand : FileInputCmdlet
+public sealed class GetTimelineCommand : TimelineCmdlet
 {
-    private readonly List<TimelineSource> _sources = [];
-
-    /// <summary>The executable of a Go core given in -Path (when it is not where the core says).</summary>
-    [Parameter]
-    [ValidateNotNullOrEmpty]
-    public string? Executable { get; set; }
-
-    /// <summary>The process's (Go runtime's) start, wall clock: anchors the gctrace logs and cores nothing else places.</summary>
-    [Parameter]
-    public DateTimeOffset? StartTime { get; set; }
-
     /// <summary>Write the anchors used (TimelineAnchor) instead of the events.</summary>
     [Parameter]
     public SwitchParameter Anchors { get; set; }
 
-    /// <inheritdoc/>
-    protected override string Artifact => "TimelineArtifact";
-
-    /// <inheritdoc/>
-    protected override void ProcessFile(string path)
-    {
-        string? executable = Executable is null ? null : ResolveFilePath(Executable);
-        string activity = $"Reading {System.IO.Path.GetFileName(path)}";
-        WriteProgress(new ProgressRecord(1, activity, "reading"));
-        _sources.Add(RunWithProgress(activity, (progress, token) => TimelineSources.FromFile(path, executable, progress, token)));
-        WriteProgress(new ProgressRecord(1, activity, "Done") { RecordType = ProgressRecordType.Completed });
-    }
-
     /// <summary>Joins what was read into one timeline and writes its events (or anchors) and warnings.</summary>
     protected override void EndProcessing()
     {
-        CurrentSource = null;
-        if (_sources.Count > 0)
+        if (BuildTimeline() is { } timeline)
         {
-            var timeline = TimelineBuilder.Build(_sources, StartTime);
-            foreach (string w in timeline.Warnings)
-                WriteWarning(w);
             if (Anchors)
             {
                 foreach (var a in timeline.Anchors)
