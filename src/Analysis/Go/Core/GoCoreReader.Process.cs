@@ -184,8 +184,7 @@ internal sealed partial class GoCoreReader
 
         ulong m = ms.Value, c = gc.Value;
         uint numgc = _mem.U32(m + _layout["mstats.numgc"]);
-        ulong lastUnix = _mem.U64(m + _layout["mstats.last_gc_unix"]);
-        long lastNano = (long)_mem.U64(m + _layout["mstats.last_gc_nanotime"]);
+        var (lastUnix, lastNano) = _lastGc ?? default;
         long init = Sym("runtime.runtimeInitTime") is { } it ? (long)_mem.U64(it.Value) : 0;
         DateTimeOffset? lastGc = numgc > 0 && lastUnix > 0 && lastUnix < 1UL << 62 ? DateTimeOffset.UnixEpoch.AddTicks((long)(lastUnix / 100)) : null;
         DateTimeOffset? start = lastGc is not null && init > 0 && lastNano >= init ? WallClock(init) : null;

@@ -31,6 +31,7 @@ internal sealed partial class GoCoreReader : IDisposable
     private string[] _waitReasons = [];
     private Dictionary<string, ulong>? _entries;
     private ulong _bias;
+    private (ulong Unix, long Nano)? _lastGc;
     private IProgress<WorkProgress>? _progress;
     private bool _executableGiven = true;
 
@@ -134,6 +135,7 @@ internal sealed partial class GoCoreReader : IDisposable
         CheckSameProgram();
         string version = BuildInfoVersion() ?? "unknown";
         _layout = ChooseLayout(version);
+        _lastGc = ReadLastGc();
         ReadModuleData();
         _waitReasons = ReadWaitReasons();
         ct.ThrowIfCancellationRequested();
@@ -421,21 +423,23 @@ internal sealed partial class GoCoreReader : IDisposable
     /// </summary>
     private DateTimeOffset? WallClock(long nanotime)
     {
-        if (Sym("runtime.memstats") is not { } ms)
+        if (_lastGc is not { } lastGc)
             return null;
-        ulong unix = _mem.U64(ms.Value + _layout["mstats.last_gc_unix"]);
-        long mono = (long)_mem.U64(ms.Value + _layout["mstats.last_gc_nanotime"]);
+        var (unix, mono) = lastGc;
         if (unix == 0 || unix > 1UL << 62 || mono <= 0)
             return null;
         long delta = mono - nanotime;
         return DateTimeOffset.UnixEpoch.AddTicks((long)(unix / 100)).AddTicks(-delta / 100);
     }
 
+    /// <summary>The end of the last GC on both clocks (memstats.last_gc_unix, last_gc_nanotime), read once; null without symbols.</summary>
+    private (ulong Unix, long Nano)? ReadLastGc() => Sym("runtime.memstats") is { } ms
+        ? (_mem.U64(ms.Value + _layout["mstats.last_gc_unix"]), (long)_mem.U64(ms.Value + _layout["mstats.last_gc_nanotime"]))
+        : null;
+
     private long EstimateNow()
     {
-        long now = 0;
-        if (Sym("runtime.memstats") is { } ms)
-            now = Math.Max(now, (long)_mem.U64(ms.Value + _layout["mstats.last_gc_nanotime"]));
+        long now = Math.Max(0, _lastGc?.Nano ?? 0);
         if (Sym("runtime.sched") is { } sched)
             now = Math.Max(now, (long)_mem.U64(sched.Value + _layout["schedt.lastpoll"]));
         return now;
