@@ -20,12 +20,91 @@ public interface INotebookKernel : IDisposable
     string ParameterCode(IReadOnlyDictionary<string, object?> parameters);
 }
 
+/// <summary>
+/// A kernel that also answers an editor's questions while a notebook is open (a Jupyter client's complete, inspect
+/// and is_complete requests) and shares variables with the other languages of the same notebook. Positions are
+/// UTF-16 indexes into <c>code</c> (the Jupyter server converts from the protocol's code points).
+/// </summary>
+public interface IInteractiveKernel : INotebookKernel
+{
+    /// <summary>Completions for the text before <paramref name="cursor"/>: the replacement span and the candidates, best first.</summary>
+    Task<CompletionSet> CompleteAsync(string code, int cursor, CancellationToken cancellationToken);
+
+    /// <summary>Help for the name at or before <paramref name="cursor"/> (Get-Help, XML docs); null when nothing is known there. Detail level 0 or 1 (more).</summary>
+    Task<Inspection?> InspectAsync(string code, int cursor, int detailLevel, CancellationToken cancellationToken);
+
+    /// <summary>Whether <paramref name="code"/> could run as is, or a console should wait for more lines.</summary>
+    CodeCompleteness IsComplete(string code);
+
+    /// <summary>The value of a variable this kernel holds (a PowerShell <c>$name</c>, a C# script variable); false when there is none.</summary>
+    bool TryGetVariable(string name, out object? value);
+
+    /// <summary>Makes <paramref name="value"/> a variable of this kernel under <paramref name="name"/>, as its own type.</summary>
+    void SetVariable(string name, object? value);
+}
+
+/// <summary>Completion candidates and the span of <c>code</c> they replace (UTF-16 indexes).</summary>
+/// <param name="Matches">The texts to insert, best first; empty when nothing fits.</param>
+/// <param name="Start">Where the replaced text starts.</param>
+/// <param name="End">Where it ends (usually the cursor).</param>
+/// <param name="Kinds">Per match, what it is ("cmdlet", "parameter", "property", "method", "variable", …), same order; may be empty.</param>
+public sealed record CompletionSet(IReadOnlyList<string> Matches, int Start, int End, IReadOnlyList<string> Kinds)
+{
+    /// <summary>No candidates at <paramref name="cursor"/>.</summary>
+    public static CompletionSet None(int cursor) => new([], cursor, cursor, []);
+}
+
+/// <summary>What inspection found: mime type → content ("text/plain", optionally "text/html").</summary>
+/// <param name="Data">At least "text/plain".</param>
+public sealed record Inspection(IReadOnlyDictionary<string, string> Data);
+
+/// <summary>The answer to Jupyter's is_complete_request.</summary>
+public enum CodeCompleteness
+{
+    /// <summary>Runs as is.</summary>
+    Complete,
+    /// <summary>An open block, string or pipe: wait for more lines.</summary>
+    Incomplete,
+    /// <summary>Cannot run whatever follows.</summary>
+    Invalid,
+    /// <summary>The kernel cannot tell.</summary>
+    Unknown,
+}
+
+/// <summary>
+/// Asks the user of a live notebook for a line of input (Jupyter's input_request on the stdin channel): the prompt,
+/// whether it is a password (not echoed); returns what the user typed. Throws <see cref="InvalidOperationException"/>
+/// when the client does not accept input (allow_stdin false) and <see cref="OperationCanceledException"/> when the
+/// cell is interrupted while waiting.
+/// </summary>
+public delegate string InputReader(string prompt, bool password, CancellationToken cancellationToken);
+
 /// <summary>Collects a cell's outputs as the kernel produces them.</summary>
 public sealed class CellOutputs
 {
     private readonly List<CellOutput> _outputs = new();
     private readonly StringBuilder _stream = new();
+    private readonly Action<CellOutput>? _live;
     private string? _streamName;
+
+    /// <summary>Outputs collected until the cell ends (the headless runner).</summary>
+    public CellOutputs()
+    {
+    }
+
+    /// <summary>
+    /// Outputs that also go to <paramref name="live"/> the moment they are produced (a Jupyter kernel publishing on
+    /// iopub): every display and error, and each piece of stream text as written (not merged). <paramref name="input"/>
+    /// answers a cell that asks for input (Read-Host, Console.ReadLine); without it such a cell fails with a message.
+    /// </summary>
+    public CellOutputs(Action<CellOutput>? live, InputReader? input = null)
+    {
+        _live = live;
+        Input = input;
+    }
+
+    /// <summary>Reads a line from the user of a live notebook; null where nobody can answer (headless runs).</summary>
+    public InputReader? Input { get; }
 
     /// <summary>The outputs so far, pending stream text flushed into one output first; a copy.</summary>
     public IReadOnlyList<CellOutput> Items
@@ -61,6 +140,8 @@ public sealed class CellOutputs
             _streamName = name;
             _stream.Append(text);
         }
+
+        _live?.Invoke(CellOutput.Stream(name, text));
     }
 
     /// <summary>Writes an error output: exception type, message and traceback lines.</summary>
@@ -73,6 +154,8 @@ public sealed class CellOutputs
             FlushStream();
             _outputs.Add(output);
         }
+
+        _live?.Invoke(output);
     }
 
     private void FlushStream()
