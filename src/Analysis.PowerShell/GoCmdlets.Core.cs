@@ -11,16 +11,15 @@ internal static partial class GoCmdlets
     /// <summary>
     /// The error id and category of a failure to read <paramref name="core"/>: GoExecutableNotFound when the core is
     /// there but its executable is not (the one given, or the one the core names); WrongGoExecutable when the
-    /// executable is not the build that wrote the core (or, given by the user, not a Go program); else the core's own.
+    /// executable is not the build that wrote the core (or not a Go program); else the core's own (a core whose own executable is not Go is NotAGoCore).
     /// </summary>
-    public static (string Id, ErrorCategory Category) CoreErrorId(AnalysisException e, string core, bool executableGiven)
+    public static (string Id, ErrorCategory Category) CoreErrorId(AnalysisException e, string core)
     {
         bool aboutCore = string.Equals(e.Path, core, StringComparison.Ordinal);
         return e.Kind switch
         {
             AnalysisErrorKind.FileNotFound when !aboutCore || File.Exists(core) => ("GoExecutableNotFound", ErrorCategory.ObjectNotFound),
-            AnalysisErrorKind.WrongFormat when !aboutCore && (executableGiven || e.Message.Contains("is not the build that wrote", StringComparison.Ordinal))
-                => ("WrongGoExecutable", ErrorCategory.InvalidArgument),
+            AnalysisErrorKind.WrongFormat when !aboutCore => ("WrongGoExecutable", ErrorCategory.InvalidArgument),
             _ => ErrorIds.For(e.Kind, CoreArtifact),
         };
     }

@@ -62,7 +62,7 @@ public abstract class GoCoreCmdlet : FileInputCmdlet
     /// </summary>
     protected void WriteCoreError(AnalysisException e, string core)
     {
-        var (id, category) = GoCmdlets.CoreErrorId(e, core, Executable is not null);
+        var (id, category) = GoCmdlets.CoreErrorId(e, core);
         WriteError(new ErrorRecord(e, id, category, e.Path ?? core));
     }
 }

@@ -119,7 +119,8 @@ internal sealed partial class GoCoreReader : IDisposable
             throw new AnalysisException(AnalysisErrorKind.WrongFormat, exe, $"'{exe}' is not an executable (ELF type {_exe.Type}); {ExecutableExpected}.");
         // The function table: .gopclntab, or .data.rel.ro.gopclntab in a position-independent build.
         ElfSection? pclnSection = PclnSection();
-        byte[] pclnBytes = (pclnSection is null ? null : _exe.SectionBytes(pclnSection.Name)) ?? throw new AnalysisException(AnalysisErrorKind.WrongFormat, exe,
+        // (the executable the core itself names not being Go means the core is not a Go core: the error is about the core)
+        byte[] pclnBytes = (pclnSection is null ? null : _exe.SectionBytes(pclnSection.Name)) ?? throw new AnalysisException(AnalysisErrorKind.WrongFormat, _executableGiven ? exe : core,
             $"'{exe}' is not a Go program (it has no .gopclntab section), so core '{core}' cannot be read as a Go process. "
             + (_executableGiven ? "Pass the Go program that wrote the core with -Executable." : "The core is of that program: only cores of Go programs are read."));
         long required = _core.Segments.Where(s => s.FileSize > 0).Select(s => (long)Math.Min(s.Offset + s.FileSize, long.MaxValue)).DefaultIfEmpty(0).Max();
