@@ -17,10 +17,6 @@ namespace Analysis.PowerShell;
 /// </summary>
 internal sealed partial class NotebookHost : PSHost
 {
-    /// <summary>The message of a cell that asks for input where nobody can answer.</summary>
-    public const string NoInputMessage = "This notebook host does not accept input (Read-Host, prompts, Console.ReadLine): the notebook runs headless, " +
-        "or its client does not allow stdin. Pass the value as a notebook parameter or a variable instead.";
-
     private readonly NotebookHostUI _ui;
 
     public NotebookHost() => _ui = new NotebookHostUI(this);
@@ -63,14 +59,13 @@ internal sealed partial class NotebookHost : PSHost
     /// <summary>Asks the notebook's user for a line; fails when nobody can answer.</summary>
     internal string ReadInput(string prompt, bool password)
     {
-        var input = Outputs?.Input ?? throw new PSInvalidOperationException(NoInputMessage);
         try
         {
-            return input(prompt, password, CellCancellation);
+            return NotebookInput.ReadLine(Outputs, prompt, password, CellCancellation);
         }
         catch (InvalidOperationException e)
         {
-            throw new PSInvalidOperationException(NoInputMessage + " (" + e.Message + ")", e);
+            throw new PSInvalidOperationException(e.Message, e);
         }
     }
 
