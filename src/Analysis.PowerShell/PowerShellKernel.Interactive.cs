@@ -34,7 +34,8 @@ internal sealed partial class PowerShellKernel : IInteractiveKernel
             Get-Help -Name $Name -Full -ErrorAction Stop | Out-String -Width 120
         } else {
             "NAME`n    $($help.Name)`n`nSYNOPSIS`n    $(($help.Synopsis | Out-String).Trim())`n`nSYNTAX"
-            ($help.Syntax | Out-String -Width 120).TrimEnd()
+            # one line per parameter set, however long: the client wraps
+            ($help.Syntax | Out-String -Width 4096).TrimEnd()
         }
         """;
 
@@ -199,7 +200,10 @@ internal sealed partial class PowerShellKernel : IInteractiveKernel
                 return null;
             var text = new StringBuilder();
             foreach (var item in output)
-                text.AppendLine(item?.BaseObject?.ToString()?.TrimEnd());
+            {
+                foreach (string line in (item?.BaseObject?.ToString() ?? "").Split('\n'))
+                    text.Append(line.TrimEnd()).Append('\n');
+            }
             string help = text.ToString().Trim('\r', '\n');
             return help.Length == 0 ? null : NotebookHost.Ansi().Replace(help, "") + "\n";
         }
