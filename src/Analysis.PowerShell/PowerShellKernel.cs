@@ -73,6 +73,8 @@ internal sealed partial class PowerShellKernel : INotebookKernel
             return false;
         }
 
+        // interrupted while the host waited for input: the read failed as the stop arrived, the cell ended either way
+        cancellationToken.ThrowIfCancellationRequested();
         Show(results, outputs);
         foreach (var error in ps.Streams.Error)
         {

@@ -76,11 +76,16 @@ public sealed class PowerShellKernelTests(ITestOutputHelper log) : IDisposable
 
         // Sys<tab>: the dump's System types first, as Get-HeapTop reports them (then names with a later segment Sys…), at most 100
         var system = K.Complete($"Get-HeapTop -Path '{Dump}' -TypeName Sys").Matches.Select(Unquote).ToList();
-        var onHeap = _host.Run($"Get-HeapTop -Path '{Dump}' -Top 1000000 | ForEach-Object TypeName").Strings.ToList();
-        var prefixed = onHeap.Where(t => t.StartsWith("Sys", StringComparison.OrdinalIgnoreCase)).ToList();
+        var onHeap = _host.Run($"Get-HeapTop -Path '{Dump}' -Top 1000000 | ForEach-Object {{ '{{0}}|{{1}}' -f $_.TypeName, $_.TotalSize }}").Strings
+            .Select(l => l.Split('|')).ToDictionary(p => p[0], p => long.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture));
+        var prefixed = onHeap.Keys.Where(t => t.StartsWith("Sys", StringComparison.OrdinalIgnoreCase)).ToList();
         Assert.Contains("System.String", system);
-        Assert.Subset(onHeap.ToHashSet(), system.ToHashSet());
-        Assert.Equal(prefixed.Take(100).ToHashSet(), system.Take(Math.Min(100, prefixed.Count)).ToHashSet());
+        Assert.Subset(onHeap.Keys.ToHashSet(), system.ToHashSet());
+        // the largest first: the prefix matches offered are the heap's largest Sys* types (ties at the cut may go either way)
+        var offered = system.Take(Math.Min(100, prefixed.Count)).ToList();
+        Assert.All(offered, t => Assert.StartsWith("Sys", t, StringComparison.OrdinalIgnoreCase));
+        long smallestOffered = offered.Min(t => onHeap[t]);
+        Assert.All(prefixed.Except(offered), t => Assert.True(onHeap[t] <= smallestOffered, $"{t} ({onHeap[t]} bytes) is larger than an offered type ({smallestOffered} bytes) but was not offered"));
     }
 
     /// <summary>The name a completion text stands for: without quotes, wildcard characters unescaped.</summary>
@@ -196,6 +201,22 @@ public sealed class PowerShellKernelTests(ITestOutputHelper log) : IDisposable
         Assert.False(K.TryGetVariable("name", out _));
     }
 
+    [Fact]
+    public void Interrupt_WhileReadHostWaits_EndsTheCell_AndTheKernelLives()
+    {
+        using var interrupt = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+        var clock = Stopwatch.StartNew();
+        Assert.Throws<OperationCanceledException>(() => K.Run("$answer = Read-Host 'Wait for me'", out _, (_, _, ct) =>
+        {
+            ct.WaitHandle.WaitOne(TimeSpan.FromMinutes(1)); // the user does not answer; the notebook's interrupt ends the wait
+            ct.ThrowIfCancellationRequested();
+            return "too late";
+        }, interrupt.Token));
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), clock.Elapsed.ToString());
+        Assert.True(K.Run("'still here'", out string text));
+        Assert.Equal("still here\n", text);
+    }
+
     /// <summary>The kernel behind the contract's members (IInteractiveKernel, CellOutputs of the module's load context), by reflection.</summary>
     private sealed class Kernel : IDisposable
     {
@@ -239,13 +260,15 @@ public sealed class PowerShellKernelTests(ITestOutputHelper log) : IDisposable
         public void SetVariable(string name, object? value) => Call("SetVariable", name, value);
 
         /// <summary>Runs a cell; <paramref name="text"/> is its stream text and error messages, in order.</summary>
-        public bool Run(string code, out string text, Func<string, bool, string>? input = null)
+        public bool Run(string code, out string text, Func<string, bool, string>? input = null) => Run(code, out text, input is null ? null : (p, pw, _) => input(p, pw), CancellationToken.None);
+
+        public bool Run(string code, out string text, Func<string, bool, CancellationToken, string>? input, CancellationToken cancellationToken)
         {
             var outputsType = _notebooks.GetType("Analysis.Notebooks.CellOutputs")!;
             var readerType = _notebooks.GetType("Analysis.Notebooks.InputReader")!;
             object? reader = input is null ? null : Delegate.CreateDelegate(readerType, new Reader(input), typeof(Reader).GetMethod(nameof(Reader.Read))!);
             object outputs = Activator.CreateInstance(outputsType, [null, reader])!;
-            bool ok = (bool)Await(_interactive.GetInterfaces().Concat([_interactive]).Select(i => i.GetMethod("RunAsync")).First(m => m is not null)!.Invoke(_kernel, [code, outputs, CancellationToken.None]))!;
+            bool ok = (bool)Await(_interactive.GetInterfaces().Concat([_interactive]).Select(i => i.GetMethod("RunAsync")).First(m => m is not null)!.Invoke(_kernel, [code, outputs, cancellationToken]))!;
             var items = (System.Collections.IEnumerable)outputsType.GetProperty("Items")!.GetValue(outputs)!;
             text = string.Concat(items.Cast<dynamic>().Select(o => (string?)o.Text ?? (string?)o.ErrorValue ?? ""));
             return ok;
@@ -265,9 +288,9 @@ public sealed class PowerShellKernelTests(ITestOutputHelper log) : IDisposable
             return task.GetType().GetProperty("Result")!.GetValue(task);
         }
 
-        private sealed class Reader(Func<string, bool, string> answer)
+        private sealed class Reader(Func<string, bool, CancellationToken, string> answer)
         {
-            public string Read(string prompt, bool password, CancellationToken cancellationToken) => answer(prompt, password);
+            public string Read(string prompt, bool password, CancellationToken cancellationToken) => answer(prompt, password, cancellationToken);
         }
     }
 }

@@ -205,6 +205,28 @@ public sealed class CSharpKernelInteractiveTests(ITestOutputHelper log) : IDispo
         Assert.Equal("TYPED\n", outputs.Single().Text);
         Assert.Single(prompts);
 
+        // an interrupt while it waits ends the cell; the kernel lives
+        using (var interrupt = new CancellationTokenSource(TimeSpan.FromSeconds(1)))
+        {
+            var clock = Stopwatch.StartNew();
+            var outputsOfWait = new CellOutputs(null, (_, _, ct) =>
+            {
+                ct.WaitHandle.WaitOne(TimeSpan.FromMinutes(1));
+                ct.ThrowIfCancellationRequested();
+                return "too late";
+            });
+            try
+            {
+                Assert.False(await _kernel.RunAsync("var late = Console.ReadLine();", outputsOfWait, interrupt.Token));
+            }
+            catch (OperationCanceledException)
+            {
+                // either way the cell ended
+            }
+
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(30), clock.Elapsed.ToString());
+        }
+
         (ok, outputs) = await RunCell("var line2 = Console.ReadLine();");
         Assert.False(ok);
         Assert.Contains(NotebookInput.Unavailable, outputs.Single().ErrorValue);
