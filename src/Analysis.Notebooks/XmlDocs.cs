@@ -151,7 +151,7 @@ internal static partial class XmlDocs
         return text.ToString().Trim();
     }
 
-    /// <summary>An element's text: see/paramref by name, paragraphs on their own lines, whitespace collapsed.</summary>
+    /// <summary>An element's text: see/paramref by name, paragraphs and code on their own lines, other whitespace collapsed.</summary>
     private static string Text(XElement element)
     {
         var sb = new StringBuilder();
@@ -160,7 +160,7 @@ internal static partial class XmlDocs
             switch (node)
             {
                 case XText t:
-                    sb.Append(t.Value);
+                    sb.Append(Spaces().Replace(t.Value, " ")); // the source's line breaks are not the text's
                     break;
                 case XElement { Name.LocalName: "see" or "seealso" } see:
                     sb.Append(see.Value.Length > 0 ? see.Value : (string?)see.Attribute("langword") ?? CrefName((string?)see.Attribute("cref") ?? (string?)see.Attribute("href")));

@@ -61,6 +61,8 @@ public sealed class NotebookKernelPwshTests(ITestOutputHelper log) : IDisposable
                 $null = $cs.TryGetVariable('s', [ref]$back)
                 [object]::ReferenceEquals($back, $session)
                 $cs.CompleteAsync('s.GetHeapSt', 11, $ct).GetAwaiter().GetResult().Matches -join ','
+                # inspection reads the docs the module ships in lib/
+                $cs.InspectAsync('s.GetHeapStatistics()', 5, 0, $ct).GetAwaiter().GetResult().Data['text/plain']
             } finally {
                 $null = $ps.RunAsync('Close-Dump -All', [Analysis.Notebooks.CellOutputs]::new(), $ct).GetAwaiter().GetResult()
                 $ps.Dispose(); $cs.Dispose()
@@ -72,6 +74,14 @@ public sealed class NotebookKernelPwshTests(ITestOutputHelper log) : IDisposable
         Assert.Equal($"True\n{TargetFacts.LeakedOrderCount}\n", r.Output[2]);
         Assert.Equal("True", r.Output[3]);
         Assert.Equal("GetHeapStatistics", r.Output[4]);
+        string docs = Path.Combine(Path.GetDirectoryName(RepoPaths.ModuleManifest)!, "lib", "Analysis.xml");
+        string summary = System.Xml.Linq.XDocument.Load(docs).Descendants("member")
+            .Single(m => (string?)m.Attribute("name") == "M:Analysis.Dumps.DumpSession.GetHeapStatistics(System.IProgress{Analysis.WorkProgress},System.Threading.CancellationToken)")
+            .Element("summary")!.Value;
+        string firstSentence = string.Join(" ", summary.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries)).Split(". ")[0];
+        string inspection = string.Join("\n", r.Output.Skip(5));
+        Assert.StartsWith("HeapStatistics DumpSession.GetHeapStatistics(IProgress<WorkProgress>", inspection, StringComparison.Ordinal);
+        Assert.Contains(firstSentence, inspection, StringComparison.Ordinal);
     }
 
     [Fact]

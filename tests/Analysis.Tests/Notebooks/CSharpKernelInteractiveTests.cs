@@ -106,6 +106,12 @@ public sealed class CSharpKernelInteractiveTests(ITestOutputHelper log) : IDispo
         string summary = SummaryInDocs(typeof(Analysis.Reporting.Charts).Assembly.Location, "M:Analysis.Reporting.Charts.HeapTop(System.Collections.Generic.IReadOnlyList{Analysis.Dumps.HeapTypeStat},System.String)");
         Assert.Contains(summary, text);
 
+        // a summary written over several lines reads as one paragraph
+        string session = "Analysis.Dumps.DumpSession d = null; d.GetHeapStatistics();";
+        string heap = (await _kernel.InspectAsync(session, session.IndexOf("GetHeap", StringComparison.Ordinal), 0, CancellationToken.None))!.Data["text/plain"];
+        Assert.Contains(SummaryInDocs(typeof(Analysis.Dumps.DumpSession).Assembly.Location,
+            "M:Analysis.Dumps.DumpSession.GetHeapStatistics(System.IProgress{Analysis.WorkProgress},System.Threading.CancellationToken)"), heap);
+
         // a variable of an earlier cell, a name that means nothing
         await Run("var words = new List<string>();");
         Assert.Contains("(variable) List<string> words", (await _kernel.InspectAsync("words", 5, 0, CancellationToken.None))!.Data["text/plain"]);
