@@ -178,6 +178,8 @@ internal sealed partial class PowerShellKernel : IInteractiveKernel
         var token = tokens.LastOrDefault(t => t.Kind != TokenKind.EndOfInput && t.Kind != TokenKind.NewLine && t.Extent.StartOffset <= cursor && cursor <= t.Extent.EndOffset);
         var command = ast.FindAll(a => a is CommandAst && a.Extent.StartOffset <= cursor && cursor <= a.Extent.EndOffset, searchNestedScriptBlocks: true)
             .Cast<CommandAst>().OrderByDescending(c => c.Extent.StartOffset).FirstOrDefault();
+        if (token is VariableToken variable && !variable.VariablePath.IsDriveQualified)
+            return Variable(variable.VariablePath.UserPath, detailLevel);
         string? name = command?.GetCommandName();
         if (name is null)
             return null;
@@ -187,6 +189,35 @@ internal sealed partial class PowerShellKernel : IInteractiveKernel
             text = Help(name, null, detailLevel);
         return text is null ? null : new Inspection(new Dictionary<string, string> { ["text/plain"] = text });
     }
+
+    /// <summary>A variable the cells assigned: its type and its value as pwsh would print it (more of it with detail 1).</summary>
+    private Inspection? Variable(string name, int detailLevel)
+    {
+        using var ps = System.Management.Automation.PowerShell.Create();
+        ps.Runspace = _runspace;
+        ps.AddScript(VariableScript, useLocalScope: true).AddArgument(name).AddArgument(detailLevel > 0 ? 50_000 : 2_000);
+        try
+        {
+            var output = ps.Invoke();
+            string text = string.Concat(output.Select(o => o?.BaseObject?.ToString()));
+            return ps.HadErrors || text.Length == 0 ? null : new Inspection(new Dictionary<string, string> { ["text/plain"] = NotebookHost.Ansi().Replace(text, "") });
+        }
+        catch (RuntimeException)
+        {
+            return null;
+        }
+    }
+
+    private const string VariableScript = """
+        param([string] $Name, [int] $Limit)
+        $variable = Get-Variable -Name $Name -ErrorAction Ignore
+        if (-not $variable) { return }
+        $value = $variable.Value
+        $type = if ($null -eq $value) { 'null' } else { $value.GetType().FullName }
+        $shown = ($value | Out-String -Width 120).Trim("`r", "`n")
+        if ($shown.Length -gt $Limit) { $shown = $shown.Substring(0, $Limit) + "`n…" }
+        "`$$Name : [$type]`n$shown`n"
+        """;
 
     private string? Help(string name, string? parameter, int detailLevel)
     {

@@ -117,6 +117,13 @@ public sealed class PowerShellKernelTests(ITestOutputHelper log) : IDisposable
         Assert.Contains("Get-ChildItem", K.Inspect("gci -Recurse", 1, 0), StringComparison.Ordinal);
         Assert.Null(K.Inspect("Get-NoSuchThing -x", 3, 0));
         Assert.Null(K.Inspect("$x = 1", 1, 0));
+
+        // a variable the cells assigned: its type and value
+        K.SetVariable("dumpFilePath", Dump);
+        Assert.True(K.Run("$dumpFile = Get-Item $dumpFilePath", out _));
+        string variable = K.Inspect("Get-HeapTop -Path $dumpFile", 20, 0)!;
+        Assert.StartsWith("$dumpFile : [System.IO.FileInfo]\n", variable, StringComparison.Ordinal);
+        Assert.Contains(Path.GetFileName(Dump), variable, StringComparison.Ordinal);
     }
 
     [Theory]
