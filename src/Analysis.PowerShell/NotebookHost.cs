@@ -175,8 +175,12 @@ internal sealed partial class NotebookHost : PSHost
             return new PSCredential(userName, Secure(host.ReadInput($"Password for user {userName}: ", password: true)));
         }
 
+        /// <summary>The caption and message of a prompt, once it is known that somebody can answer (a headless run fails without them).</summary>
         private void WriteHeading(string caption, string message)
         {
+            if (host.Outputs?.Input is null)
+                host.ReadInput("", password: false); // fails saying why
+
             if (!string.IsNullOrEmpty(caption))
                 WriteLine(caption);
             if (!string.IsNullOrEmpty(message))

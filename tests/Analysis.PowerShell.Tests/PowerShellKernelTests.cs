@@ -206,6 +206,11 @@ public sealed class PowerShellKernelTests(ITestOutputHelper log) : IDisposable
         Assert.Contains("This notebook host does not accept input", text, StringComparison.Ordinal);
         // as in pwsh, the failed statement assigned nothing
         Assert.False(K.TryGetVariable("name", out _));
+
+        // a prompt of the engine (a mandatory parameter left out) fails as it did without a host, printing no caption first
+        Assert.False(K.Run("Get-HeapTop -TypeName x", out text));
+        Assert.DoesNotContain("Supply values", text, StringComparison.Ordinal);
+        Assert.StartsWith("Cannot process command because of one or more missing mandatory parameters", text, StringComparison.Ordinal);
     }
 
     [Fact]
