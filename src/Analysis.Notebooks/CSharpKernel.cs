@@ -102,8 +102,10 @@ public sealed partial class CSharpKernel : INotebookKernel
         _globals.Outputs = outputs;
         var stdout = new OutputWriter(outputs);
         var oldOut = Console.Out;
+        var oldIn = Console.In;
         string oldDirectory = Environment.CurrentDirectory;
         Console.SetOut(stdout);
+        Console.SetIn(new NotebookInput.Reader(outputs, cancellationToken));
         try
         {
             // relative paths in C# resolve against the process's directory: make it the notebook's while the cell runs
@@ -145,6 +147,7 @@ public sealed partial class CSharpKernel : INotebookKernel
         finally
         {
             Console.SetOut(oldOut);
+            Console.SetIn(oldIn);
             Environment.CurrentDirectory = oldDirectory;
             s_processState.Release();
         }

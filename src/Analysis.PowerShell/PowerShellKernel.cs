@@ -13,7 +13,7 @@ namespace Analysis.PowerShell;
 /// working directory. Output objects are shown as tables (with charts for the big result types), strings as text;
 /// an error record or a terminating error fails the cell.
 /// </summary>
-internal sealed class PowerShellKernel : INotebookKernel
+internal sealed partial class PowerShellKernel : INotebookKernel
 {
     private readonly Runspace _runspace;
 
@@ -21,7 +21,7 @@ internal sealed class PowerShellKernel : INotebookKernel
     {
         var state = InitialSessionState.CreateDefault2();
         state.ImportPSModule([modulePath]);
-        _runspace = RunspaceFactory.CreateRunspace(state);
+        _runspace = RunspaceFactory.CreateRunspace(_host, state);
         _runspace.Open();
         _runspace.SessionStateProxy.Path.SetLocation(WildcardPattern.Escape(workingDirectory));
     }
@@ -46,16 +46,23 @@ internal sealed class PowerShellKernel : INotebookKernel
         ps.AddScript(code);
         var results = new List<object?>();
         bool failed = false;
-        ps.Streams.Information.DataAdded += (_, e) => outputs.Stream("stdout", ps.Streams.Information[e.Index].MessageData + "\n");
+        ps.Streams.Information.DataAdded += (_, e) =>
+        {
+            // Write-Host's records were written by the host already (with -NoNewline honoured)
+            var record = ps.Streams.Information[e.Index];
+            if (!record.Tags.Contains("PSHOST"))
+                outputs.Stream("stdout", record.MessageData + "\n");
+        };
         ps.Streams.Warning.DataAdded += (_, e) => outputs.Stream("stderr", "WARNING: " + ps.Streams.Warning[e.Index].Message + "\n");
         using var registration = cancellationToken.Register(() => ps.BeginStop(null, null));
+        using var cell = EnterCell(outputs, cancellationToken);
         try
         {
             var collected = await Task.Factory.FromAsync(ps.BeginInvoke(), ps.EndInvoke).ConfigureAwait(false);
             foreach (var item in collected)
                 results.Add(item?.BaseObject is PSCustomObject ? item : item?.BaseObject);
         }
-        catch (PipelineStoppedException) when (cancellationToken.IsCancellationRequested)
+        catch (RuntimeException) when (cancellationToken.IsCancellationRequested)
         {
             throw new OperationCanceledException(cancellationToken);
         }
@@ -66,6 +73,8 @@ internal sealed class PowerShellKernel : INotebookKernel
             return false;
         }
 
+        // interrupted while the host waited for input: the read failed as the stop arrived, the cell ended either way
+        cancellationToken.ThrowIfCancellationRequested();
         Show(results, outputs);
         foreach (var error in ps.Streams.Error)
         {
