@@ -182,11 +182,21 @@ public static class DotNetTimelineSources
             Detail = string.Create(CultureInfo.InvariantCulture, $"dump taken: {name} ({Bytes.Format(length)}), time from {how} ± {anchor.Uncertainty.TotalSeconds:F1} s"),
         };
 
+        var events = new List<TimelineEvent> { marker };
+        if (DumpThreads.Count(full, format) is { } threads)
+        {
+            events.Add(marker with
+            {
+                Kind = TimelineKinds.Goroutines, Category = "threads", Value = threads.Count, Unit = "threads",
+                Detail = $"{threads.Count:N0} threads in the process when {name} was written ({threads.From})",
+            });
+        }
+
         return new TimelineSource
         {
             Path = full,
             Clocks = [new TimelineClock(clockId, name, how)],
-            Events = [marker],
+            Events = events,
             Anchors = [anchor],
             Warnings = warnings,
         };

@@ -113,8 +113,7 @@ public class DotNetTimelineSourceTests(ITestOutputHelper output)
         foreach (var kind in new[] { CapturedDump.CreateDumpWithHeap, CapturedDump.ClientMini })
         {
             var source = DotNetTimelineSources.FromDump(set[kind]);
-            var marker = Assert.Single(source.Events);
-            Assert.Equal(TimelineKinds.Dump, marker.Kind);
+            var marker = Assert.Single(source.Events, e => e.Kind == TimelineKinds.Dump);
             Assert.Equal("ELF core", marker.Category);
             Assert.Equal(TimelineAnchor.Wall, marker.Clock);
             output.WriteLine($"{kind}: captured {set.CapturedFrom:HH:mm:ss.fff}–{set.CapturedUntil:HH:mm:ss.fff}, marker {marker.Time:HH:mm:ss.fff}");
@@ -141,7 +140,7 @@ public class DotNetTimelineSourceTests(ITestOutputHelper output)
         string path = TraceCaptures.Scratch("header-only.dmp", header);
 
         var source = DotNetTimelineSources.FromDump(path);
-        var marker = Assert.Single(source.Events);
+        var marker = Assert.Single(source.Events); // no thread list in a header-only minidump: no thread count
         Assert.Equal(taken, marker.Time);
         Assert.Equal("minidump", marker.Category);
         Assert.Equal(AnchorQuality.Exact, Assert.Single(source.Anchors).Quality);
@@ -159,5 +158,47 @@ public class DotNetTimelineSourceTests(ITestOutputHelper output)
         var noTrace = Assert.Throws<AnalysisException>(() => DotNetTimelineSources.FromTrace(missing));
         Assert.Equal(AnalysisErrorKind.FileNotFound, noTrace.Kind);
         Assert.Contains(missing, noTrace.Message, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public void DumpThreadCount_OfAnElfCore_IsReadelfsThreadNotes_AtTheDumpsTime_OnTheThreadsLane()
+    {
+        Skip.IfNot(File.Exists("/usr/bin/readelf"), "binutils' readelf is not installed at /usr/bin/readelf (apt-get install binutils)");
+        var set = DumpSet.FactsLite;
+        foreach (var kind in new[] { CapturedDump.CreateDumpWithHeap, CapturedDump.ClientMini })
+        {
+            // the oracle: binutils counts the core's NT_PRSTATUS notes (one per thread)
+            var readelf = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("/usr/bin/readelf", ["-n", "-W", set[kind]]) { RedirectStandardOutput = true })!;
+            int expected = readelf.StandardOutput.ReadToEnd().Split('\n').Count(l => l.Contains("NT_PRSTATUS", StringComparison.Ordinal));
+            readelf.WaitForExit();
+            Assert.True(expected > 1, $"readelf found {expected} threads in {set[kind]}");
+
+            var source = DotNetTimelineSources.FromDump(set[kind]);
+            var threads = Assert.Single(source.Events, e => e.Kind == TimelineKinds.Goroutines);
+            output.WriteLine($"{kind}: {threads}");
+            Assert.Equal((expected, "threads", "threads"), ((int)threads.Value!.Value, threads.Unit, threads.Category));
+            Assert.Equal(source.Events.Single(e => e.Kind == TimelineKinds.Dump).Time, threads.Time);
+            Assert.Contains("NT_PRSTATUS", threads.Detail, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void DumpThreadCount_OfAMinidump_IsItsThreadListStreamsCount()
+    {
+        // a minidump with a stream directory of one entry, ThreadListStream (3), whose NumberOfThreads is 7
+        var bytes = new byte[32 + 12 + 4];
+        "MDMP"u8.CopyTo(bytes);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(4), 0xa793);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), 1);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(12), 32);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(20), (uint)new DateTimeOffset(2026, 3, 14, 15, 9, 26, TimeSpan.Zero).ToUnixTimeSeconds());
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(32), 3);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(36), 4);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(40), 44);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(44), 7);
+        var source = DotNetTimelineSources.FromDump(TraceCaptures.Scratch("thread-list.dmp", bytes));
+        var threads = Assert.Single(source.Events, e => e.Kind == TimelineKinds.Goroutines);
+        Assert.Equal(7, threads.Value);
+        Assert.Contains("ThreadListStream", threads.Detail, StringComparison.Ordinal);
     }
 }
