@@ -162,4 +162,42 @@ public class TimelineReportTests
             Assert.Contains($">{Html.Escape(lane)}</text>", dom);
         Assert.Contains("wall clock (UTC)", dom);
     }
+
+    [SkippableFact]
+    public void DotNetTimeline_HasTheThreadsLane_FromTheTracesSamplesAndTheDumpsThreadList_DrawnInHeadlessChromium()
+    {
+        string trace = Analysis.Tests.Traces.TraceCaptures.Facts;
+        string dump = DumpSet.FactsLite[CapturedDump.CreateDumpWithHeap];
+        var timeline = TimelineBuilder.Build([TimelineSources.FromFile(trace), TimelineSources.FromFile(dump)]);
+
+        // the chart's data: the trace's thread counts as a step line, the dump's as a marker, on the goroutines/threads lane
+        var figure = JsonDocument.Parse(GenericChart.toFigureJson(Charts.Timeline(timeline.Events, "threads"))).RootElement;
+        var traces = figure.GetProperty("data").EnumerateArray().ToList();
+        JsonElement Named(string name) => Assert.Single(traces, t => t.GetProperty("name").GetString() == name);
+        var fromTrace = Named($"Threads · {Path.GetFileName(trace)}");
+        var counts = timeline.Events.Where(e => e.Kind == TimelineKinds.Goroutines && e.Source == Path.GetFileName(trace)).ToList();
+        Assert.Equal(counts.Select(e => e.Value!.Value), fromTrace.GetProperty("y").EnumerateArray().Select(y => y.GetDouble()));
+        Assert.Equal("hv", fromTrace.GetProperty("line").GetProperty("shape").GetString());
+        var fromDump = Named($"Threads · {Path.GetFileName(dump)}");
+        Assert.Equal(timeline.Events.Single(e => e.Kind == TimelineKinds.Goroutines && e.Source == Path.GetFileName(dump)).Value, Assert.Single(fromDump.GetProperty("y").EnumerateArray()).GetDouble());
+        string lane = fromTrace.GetProperty("yaxis").GetString()!;
+        Assert.Equal(lane, fromDump.GetProperty("yaxis").GetString());
+        string axis = lane == "y" ? "yaxis" : $"yaxis{lane[1..]}";
+        Assert.Equal("Goroutines / threads", figure.GetProperty("layout").GetProperty(axis).GetProperty("title").GetProperty("text").GetString());
+
+        // the exported page, drawn offline: the lane's title is in the SVG
+        string? chromium = Chromium.Find();
+        Skip.If(chromium is null, "Chromium is not installed (the test command installs Debian's chromium; it could not here).");
+        string dir = Path.Combine(RepoPaths.Root, "artifacts", "test-results", "timeline");
+        Directory.CreateDirectory(dir);
+        string page = Path.Combine(dir, "dotnet-timeline.html");
+        TimelineReport.Build(timeline, ".NET timeline").Save(page);
+        string html = File.ReadAllText(page);
+        Assert.Contains($"Threads · {Path.GetFileName(trace)}", html);
+        string dom = Chromium.Run(chromium!, page, dir, "--dump-dom", out string log);
+        Assert.Equal(1, Regex.Count(dom, "class=\"plot-container plotly\""));
+        Assert.DoesNotMatch(new Regex("CONSOLE.*(Uncaught|Error)|Uncaught ", RegexOptions.IgnoreCase), log);
+        Assert.Contains(">Goroutines / threads</text>", dom);
+        Assert.Contains($"Threads · {Path.GetFileName(trace)}", dom); // the legend
+    }
 }

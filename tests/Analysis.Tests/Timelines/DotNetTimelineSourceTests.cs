@@ -4,6 +4,9 @@ using Analysis.Testing;
 using Analysis.Tests.Traces;
 using Analysis.Timelines;
 using Analysis.Traces;
+using Microsoft.Diagnostics.Tracing;
+using Microsoft.Diagnostics.Tracing.EventPipe;
+using Microsoft.Diagnostics.Tracing.Parsers.Clr;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -200,5 +203,50 @@ public class DotNetTimelineSourceTests(ITestOutputHelper output)
         var threads = Assert.Single(source.Events, e => e.Kind == TimelineKinds.Goroutines);
         Assert.Equal(7, threads.Value);
         Assert.Contains("ThreadListStream", threads.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TraceThreadCount_IsTheSampledThreadsAliveAtEachChange_AndRisesAndFallsForEachLedgerHolder()
+    {
+        var trace = TraceCaptures.FactsAnalysis;
+        var counts = DotNetTimelineSources.FromTrace(trace, TraceCaptures.Facts).Events.Where(e => e.Kind == TimelineKinds.Goroutines).ToList();
+        Assert.NotEmpty(counts);
+        Assert.All(counts, e => Assert.Equal(("threads", "threads"), (e.Category, e.Unit)));
+
+        // the oracle: the trace's ThreadSample events read here with TraceEvent, each thread's first and last sample
+        var spans = new Dictionary<int, (double First, double Last)>();
+        using (var events = new EventPipeEventSource(TraceCaptures.Facts))
+        {
+            var sampler = new SampleProfilerTraceEventParser(events);
+            sampler.ThreadSample += d =>
+            {
+                if (d.Type == ClrThreadSampleType.Error)
+                    return;
+                double at = d.TimeStampRelativeMSec;
+                spans[d.ThreadID] = spans.TryGetValue(d.ThreadID, out var s) ? (Math.Min(s.First, at), Math.Max(s.Last, at)) : (at, at);
+            };
+            events.Process();
+        }
+
+        double from = spans.Values.Min(s => s.First), until = spans.Values.Max(s => s.Last);
+        var start = trace.StartTimeUtc!.Value;
+        foreach (var e in counts)
+        {
+            double t = (e.Time!.Value - start).TotalMilliseconds;
+            // alive at t: first sampled by then, and sampled after it (or to the sampling's end: not seen to end)
+            int alive = spans.Values.Count(s => s.First <= Math.Max(t, from + 3) + 0.001 && (s.Last > t + 0.001 || s.Last >= until - 3));
+            Assert.True(alive == (int)e.Value!.Value, $"{e}: the samples show {alive} threads alive at {t:F3} ms");
+        }
+
+        Assert.Equal(spans.Count(s => s.Value.Last >= until - 3), (int)counts[^1].Value!.Value);
+        // read in this process, the same counts as through the worker (the model carries the threads' spans)
+        var inProcess = DotNetTimelineSources.FromTrace(TraceAnalysis.Read(TraceCaptures.Facts, InProcess), TraceCaptures.Facts).Events.Where(e => e.Kind == TimelineKinds.Goroutines);
+        Assert.Equal(counts.Select(e => (e.Time, e.Value)), inProcess.Select(e => (e.Time, e.Value)));
+        // the target starts a "ledger-holder" thread per contention round that holds the lock ContentionHoldMs, then
+        // ends: each is a thread seen for about that long, first and last sample inside the trace
+        var holders = spans.Values.Where(s => s.First > from + 3 && s.Last < until - 3 && s.Last - s.First >= TraceFacts.ContentionHoldMs / 2).ToList();
+        output.WriteLine($"{spans.Count} threads sampled, {holders.Count} started and ended inside the trace (≥ {TraceFacts.ContentionHoldMs / 2} ms): {string.Join(", ", holders.Select(h => $"{h.Last - h.First:F0} ms"))}; lane: {string.Join(" ", counts.Select(c => c.Value))}");
+        Assert.True(holders.Count >= TraceFacts.ContentionRounds, $"{holders.Count} threads lived inside the trace");
+        Assert.True(counts.Count(c => c.Detail.Contains("(it ended)", StringComparison.Ordinal)) >= TraceFacts.ContentionRounds);
     }
 }
