@@ -69,4 +69,20 @@ public sealed class TimelinePwshTests(ITestOutputHelper output) : IDisposable
         Assert.Contains("To          : trace.out: since trace start", r.Output);
         Assert.Contains(r.Output, l => l.StartsWith("How         : goroutine ids (the same in the dump and the trace): taken between +", StringComparison.Ordinal));
     }
+
+    [Fact]
+    public void GetTimeline_DotNetTraceAndDump_ShowTheirThreadCountsInTheEventView()
+    {
+        var r = _pwsh.Run("""
+            Set-Location $demo
+            Get-Timeline ./app.nettrace, ./app2.dmp -WarningAction SilentlyContinue | Where-Object Category -eq 'threads' | Out-String -Stream -Width 250 | Where-Object { $_ -match '\S' }
+            """, new Dictionary<string, object?> { ["demo"] = DemoFiles.Folder });
+        foreach (string line in r.Output)
+            output.WriteLine(line);
+        Assert.Empty(r.Errors);
+        // the event view: the trace's counts (one row per change) and the dump's, each with its time, kind, category and count
+        Assert.Matches(@"^\s*Time\s+Kind\s+Category\s+Duration\s+Value\s+Source\s+Detail$", r.Output[0]);
+        Assert.Contains(r.Output, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\s*\d\d:\d\d:\d\d\.\d\d\d\s+Goroutines\s+threads\s+\d+\s+app\.nettrace\s+\d+ threads with managed code"));
+        Assert.Contains(r.Output, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^\s*\d\d:\d\d:\d\d\.\d\d\d\s+Goroutines\s+threads\s+\d+\s+app2\.dmp\s+\d+ threads in the process when app2\.dmp was written"));
+    }
 }
