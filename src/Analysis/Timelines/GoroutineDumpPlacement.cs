@@ -59,6 +59,51 @@ internal static class GoroutineDumpPlacement
         return anchors;
     }
 
+    /// <summary>
+    /// The moments every rule allows, as disjoint closed stretches in order: a sweep over the rules' stretches (each
+    /// rule's own merged first), keeping where all of them overlap. O(n log n) in the goroutines.
+    /// </summary>
+    private static List<(double Low, double High)> Intersect(List<Rule> rules)
+    {
+        var edges = new List<(double At, int Step)>();
+        foreach (var r in rules)
+        {
+            (double Low, double High)? open = null;
+            foreach (var a in r.Allowed.OrderBy(a => a.Low))
+            {
+                if (open is { } o && a.Low <= o.High)
+                {
+                    open = (o.Low, Math.Max(o.High, a.High));
+                    continue;
+                }
+
+                if (open is { } done)
+                    edges.AddRange([(done.Low, +1), (done.High, -1)]);
+                open = a;
+            }
+
+            if (open is { } last)
+                edges.AddRange([(last.Low, +1), (last.High, -1)]);
+        }
+
+        // closed stretches: at one point, openings count before closings
+        edges.Sort((x, y) => x.At != y.At ? x.At.CompareTo(y.At) : y.Step.CompareTo(x.Step));
+        var fit = new List<(double Low, double High)>();
+        int depth = 0;
+        double from = 0;
+        foreach (var (at, step) in edges)
+        {
+            if (step > 0 && ++depth == rules.Count)
+                from = at;
+            else if (step < 0 && depth-- == rules.Count)
+                fit.Add((from, at));
+        }
+
+        // a lone instant where two rules only touch (a goroutine ending exactly as another begins) is not a stretch
+        // worth taking when there are stretches
+        return fit.Any(f => f.High > f.Low) ? fit.Where(f => f.High > f.Low).ToList() : fit;
+    }
+
     private static (TimelineAnchor? Anchor, string Why) Place(IReadOnlyList<long> ids, GoroutineHistory history, string dumpClock, string source, string traceFile)
     {
         const double Before = double.NegativeInfinity, After = double.PositiveInfinity;
@@ -113,20 +158,17 @@ internal static class GoroutineDumpPlacement
         if (rules.Count == 0)
             return (null, $"none of its {listed.Count} goroutines was created or ended during {traceFile}, so its ids say nothing about when it was taken");
 
-        // the moments that fit every rule: test each stretch between two consecutive boundaries
-        var bounds = rules.SelectMany(r => r.Allowed).SelectMany(a => new[] { a.Low, a.High }).Where(double.IsFinite).Distinct().Order().ToList();
-        var probes = new List<(double Low, double High)>();
-        for (int i = -1; i < bounds.Count; i++)
-            probes.Add((i < 0 ? Before : bounds[i], i + 1 < bounds.Count ? bounds[i + 1] : After));
-        bool Fits(double x) => rules.All(r => r.Allowed.Any(a => x >= a.Low && x <= a.High));
-        double Mid((double Low, double High) p) => double.IsNegativeInfinity(p.Low) ? p.High - 1 : double.IsPositiveInfinity(p.High) ? p.Low + 1 : (p.Low + p.High) / 2;
-        var fit = probes.Where(p => Fits(Mid(p))).ToList();
+        var fit = Intersect(rules);
         if (fit.Count == 0)
         {
-            // name the two rules that exclude each other, when two do
-            var clash = rules.SelectMany((r, i) => rules.Skip(i + 1).Select(q => (r, q)))
-                .FirstOrDefault(pair => !pair.r.Allowed.Any(a => pair.q.Allowed.Any(b => Math.Max(a.Low, b.Low) <= Math.Min(a.High, b.High))));
-            string why = clash.r is not null ? $"{clash.r.Why}, and {clash.q.Why}: no moment fits both" : $"no moment fits all {rules.Count} goroutines it lists or leaves out";
+            // name the two rules that exclude each other when two single stretches do: the latest "not before" and
+            // the earliest "not after"
+            var single = rules.Where(r => r.Allowed.Count == 1).ToList();
+            var latest = single.MaxBy(r => r.Allowed[0].Low);
+            var earliest = single.MinBy(r => r.Allowed[0].High);
+            string why = latest is not null && earliest is not null && latest.Allowed[0].Low > earliest.Allowed[0].High
+                ? $"{latest.Why}, and {earliest.Why}: no moment fits both"
+                : $"no moment fits all {rules.Count} goroutines it lists or leaves out";
             return (null, $"against {traceFile}: {why} (not the same process, or not the same run)");
         }
 

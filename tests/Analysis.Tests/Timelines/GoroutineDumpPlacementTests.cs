@@ -1,3 +1,4 @@
+using Analysis.Testing;
 using System.Globalization;
 using Analysis.Tests.Go;
 using Analysis.Timelines;
@@ -113,5 +114,20 @@ public class GoroutineDumpPlacementTests(ITestOutputHelper output)
         var debug1 = TimelineSources.FromFile(GoFixtures.PathOf("goroutines-debug1.txt"));
         Assert.Empty(debug1.Events);
         Assert.Contains("lists no goroutine ids", Assert.Single(debug1.Warnings));
+    }
+
+    [SkippableFact]
+    public void TracebackOfFiveThousandGoroutines_AgainstATraceOfAnotherRun_IsRejectedAtOnce()
+    {
+        // the "many" core's GOTRACEBACK=crash traceback (over 5,000 goroutines) is a goroutine dump of another process
+        Skip.If(GoCoreSet.Missing is not null, $"Skipped: {GoCoreSet.Missing}");
+        string traceback = GoCoreSet.Instance["go1.23", GoCoreMode.Many].TracebackPath;
+        var dump = TimelineSources.FromFile(traceback);
+        Assert.True(dump.GoroutineIds.Count > 5000, $"{dump.GoroutineIds.Count} goroutines");
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var timeline = TimelineBuilder.Build([TimelineSources.FromFile(InTrace("trace.out")), dump]);
+        output.WriteLine($"{clock.Elapsed.TotalMilliseconds:F0} ms: {string.Join(" | ", timeline.Warnings)}");
+        Assert.InRange(clock.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(5));
+        Assert.Contains(timeline.Warnings, w => w.StartsWith(Path.GetFileName(traceback) + " is a goroutine dump: it records no time, and its goroutine ids do not place it", StringComparison.Ordinal));
     }
 }
