@@ -54,7 +54,9 @@ public static partial class Charts
             foreach (var group in laneEvents.GroupBy(e => (e.Kind, e.Category, e.Source)).OrderBy(g => g.Key.Kind, StringComparer.Ordinal))
             {
                 var list = group.OrderBy(e => wall ? e.Time!.Value.UtcTicks : e.Offset.Ticks).ToList();
-                string name = $"{group.Key.Kind}{(group.Key.Category is { } c ? $" ({c})" : "")} · {group.Key.Source}";
+                // a .NET thread count rides the goroutine lane (one kind), named for what it counts
+                string name = group.Key.Kind == TimelineKinds.Goroutines && group.Key.Category == "threads" ? $"Threads · {group.Key.Source}"
+                    : $"{group.Key.Kind}{(group.Key.Category is { } c ? $" ({c})" : "")} · {group.Key.Source}";
                 string[] text = list.Select(e => e.Detail).ToArray();
                 if (group.Key.Kind is TimelineKinds.Heap or TimelineKinds.GcCpu or TimelineKinds.Goroutines)
                 {

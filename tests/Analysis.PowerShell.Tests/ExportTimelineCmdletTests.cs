@@ -46,14 +46,15 @@ public class ExportTimelineCmdletTests
         Assert.Contains("GC (automatic) · gctrace.log", html);
         Assert.Contains("GC · trace.out", html);
         Assert.Contains("\"type\":\"date\"", html);
-        // the summary: the goroutine dump records no time (no events, its warning), the rest all on the wall clock; the anchors: the heap profiles, the GC gaps
-        Assert.Contains($"<p>{events:N0} events from 5 artifacts; {events:N0} on the wall clock", html);
+        // the summary: the goroutine dump (written after the trace) stays relative (its marker, its warning), the rest all on
+        // the wall clock; the anchors: the heap profiles, the GC gaps
+        Assert.Contains($"<p>{events + 1:N0} events from 6 artifacts; {events:N0} on the wall clock", html);
         Assert.Contains("goroutines-debug2.txt is a goroutine dump: it records no time", html);
         Assert.Contains("heap profile heap-1.pb.gz after gc 2, heap profile heap-2.pb.gz after gc 4", html);
         // the trace holds the program's last two forced GCs (MANIFEST: facts.forced_gcs_in_trace), the gctrace's last two cycles
         Assert.Equal(2, Manifest("facts.forced_gcs_in_trace"));
         Assert.Contains($"matched gctrace.log&#39;s gc {Manifest("gctrace.cycles") - 1}–{Manifest("gctrace.cycles")}", html.Replace("&#x27;", "&#39;", StringComparison.Ordinal));
-        Assert.Contains($"The first 20 of {events:N0} events", html);
+        Assert.Contains($"The first 20 of {events + 1:N0} events", html);
 
         // an existing page is not overwritten without -Force; -WhatIf writes nothing
         File.WriteAllText(page, "old");

@@ -14,7 +14,8 @@ namespace Analysis.PowerShell.Commands;
 /// told from its content.
 /// Each artifact has its own clock (runtime start, trace start, wall clock); anchors relate them: exact (a Go core's
 /// memstats, a .nettrace's sync time, a minidump's header), derived (a trace's GC gaps matched to a gctrace's cycles; heap profiles matched to the forced GCs
-/// before them; a gctrace line's timestamp prefix) or given (-StartTime). Each clock is placed on the wall clock along
+/// before them; a gctrace line's timestamp prefix; a goroutine dump by its goroutine ids against an execution trace of the
+/// same process) or given (-StartTime). Each clock is placed on the wall clock along
 /// the chain with the smallest uncertainty.
 /// </para>
 /// <para>

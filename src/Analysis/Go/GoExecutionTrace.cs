@@ -185,6 +185,13 @@ public sealed class GoExecutionTrace
         return trace;
     }
 
+    /// <summary>
+    /// Every goroutine the trace shows, by id: when it was created and ended in the trace (null: before it started,
+    /// after it stopped) and the function it was created to run. A goroutine dump of the same process lists the ones
+    /// alive when it was taken (goroutine ids are the same), which places the dump on the trace's clock.
+    /// </summary>
+    public ItemList<GoTraceGoroutine> GoroutineLives { get; private set; } = [];
+
     private sealed class Decoder(GoExecutionTrace trace, byte[] data, int stateSteps, CancellationToken cancellationToken)
     {
         private readonly Dictionary<(ulong Gen, ulong Id), string> _strings = new();
@@ -209,6 +216,9 @@ public sealed class GoExecutionTrace
         private ulong _maxGen;
         private long _events;
         private int _procs;
+        private readonly Dictionary<ulong, (ulong Ts, ulong Gen, ulong? Stack)> _created = new(); // G -> its creation in the trace
+        private readonly Dictionary<ulong, ulong> _ended = new(); // G -> its end in the trace
+        private readonly Dictionary<(ulong Gen, ulong Id), ulong> _stackFunc = new(); // stack -> its first frame's function (string id)
 
         public void Run()
         {
@@ -300,10 +310,15 @@ public sealed class GoExecutionTrace
                         pos += (int)len;
                         continue;
                     case EvStack:
-                        Read(ref pos, end, at);
+                        ulong stackId = Read(ref pos, end, at);
                         ulong frames = Read(ref pos, end, at);
                         for (ulong f = 0; f < frames * 4; f++)
-                            Read(ref pos, end, at);
+                        {
+                            ulong value = Read(ref pos, end, at);
+                            if (f == 1) // the first frame's function name (frames are pc, func, file, line)
+                                _stackFunc[(gen, stackId)] = value;
+                        }
+
                         continue;
                     case EvCPUSample:
                         for (int i = 0; i < 5; i++)
@@ -346,12 +361,15 @@ public sealed class GoExecutionTrace
                     break;
                 case EvGoCreate:
                     Set(a[1], GState.Runnable, ts);
+                    Created(a[1], ts, gen, a[2]);
                     break;
                 case EvGoCreateBlocked:
                     Set(a[1], GState.Waiting, ts);
+                    Created(a[1], ts, gen, a[2]);
                     break;
                 case EvGoCreateSyscall:
                     Set(a[1], GState.Syscall, ts);
+                    Created(a[1], ts, gen, null);
                     break;
                 case EvGoStart:
                     Set(a[1], GState.Running, ts);
@@ -359,7 +377,11 @@ public sealed class GoExecutionTrace
                     break;
                 case EvGoDestroy or EvGoDestroySyscall:
                     if (_running.Remove(m, out ulong dead))
+                    {
                         Set(dead, GState.NotExist, ts);
+                        _ended.TryAdd(dead, ts);
+                    }
+
                     break;
                 case EvGoStop:
                     if (_running.Remove(m, out ulong stopped))
@@ -388,7 +410,12 @@ public sealed class GoExecutionTrace
                     break;
                 case EvGoSwitch or EvGoSwitchDestroy:
                     if (_running.Remove(m, out ulong from))
+                    {
                         Set(from, type == EvGoSwitch ? GState.Waiting : GState.NotExist, ts);
+                        if (type == EvGoSwitchDestroy)
+                            _ended.TryAdd(from, ts);
+                    }
+
                     Set(a[1], GState.Running, ts);
                     _running[m] = a[1];
                     break;
@@ -433,6 +460,12 @@ public sealed class GoExecutionTrace
                     _gcOpen = null;
                     break;
             }
+        }
+
+        private void Created(ulong g, ulong ts, ulong gen, ulong? startStack)
+        {
+            if (!_created.ContainsKey(g))
+                _created[g] = (ts, gen, startStack);
         }
 
         private void Set(ulong g, GState state, ulong ts)
@@ -480,6 +513,12 @@ public sealed class GoExecutionTrace
                 .Select(h => new GoHeapSample(At(h.Time), h.Goal ? "goal" : "allocated", h.Bytes))
                 .OrderBy(h => h.TimeMs).ToArray();
             trace.Warnings = _warnings;
+            trace.GoroutineLives = _g.Keys.Order().Select(g =>
+            {
+                (ulong Ts, ulong Gen, ulong? Stack)? created = _created.TryGetValue(g, out var c) ? c : null;
+                string? start = created is { Stack: { } stack } && _stackFunc.TryGetValue((created.Value.Gen, stack), out ulong func) ? S(created.Value.Gen, func) : null;
+                return new GoTraceGoroutine((long)g, created is { } cr ? At(cr.Ts) : null, _ended.TryGetValue(g, out ulong e) ? At(e) : null, start);
+            }).ToArray();
         }
 
         private List<GoStateSample> States(ulong origin, Func<ulong, double> at, int steps)

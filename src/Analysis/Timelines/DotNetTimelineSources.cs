@@ -108,6 +108,7 @@ public static class DotNetTimelineSources
                 with { Duration = durationMs > 0 ? Milliseconds(durationMs) : null, Category = native ? "native" : "managed" });
         }
 
+        events.AddRange(ThreadCounts(analysis, At));
         warnings.AddRange(analysis.Warnings.Select(w => $"{name}: {w}"));
         return new TimelineSource
         {
@@ -182,14 +183,67 @@ public static class DotNetTimelineSources
             Detail = string.Create(CultureInfo.InvariantCulture, $"dump taken: {name} ({Bytes.Format(length)}), time from {how} ± {anchor.Uncertainty.TotalSeconds:F1} s"),
         };
 
+        var events = new List<TimelineEvent> { marker };
+        if (DumpThreads.Count(full, format) is { } threads)
+        {
+            events.Add(marker with
+            {
+                Kind = TimelineKinds.Goroutines, Category = "threads", Value = threads.Count, Unit = "threads",
+                Detail = $"{threads.Count:N0} threads in the process when {name} was written ({threads.From})",
+            });
+        }
+
         return new TimelineSource
         {
             Path = full,
             Clocks = [new TimelineClock(clockId, name, how)],
-            Events = [marker],
+            Events = events,
             Anchors = [anchor],
             Warnings = warnings,
         };
+    }
+
+    /// <summary>How close (ms) to the sampling's first or last sample a thread's first or last sample says nothing of its start or end: a few of the sample profiler's 1 ms periods.</summary>
+    private const double SamplingEdgeMs = 3;
+
+    /// <summary>
+    /// The managed thread count over the trace (<see cref="TimelineKinds.Goroutines"/>, Category "threads"): the threads
+    /// the sample profiler saw, each counted from its first sample to its last (EventPipe samples each thread with
+    /// managed code on its stack, running or waiting, about every millisecond; threads only in native waits are not
+    /// counted). A thread seen from the sampling's start was there before; one seen to its end was still there. One
+    /// event per change; none when the trace has no CPU samples.
+    /// </summary>
+    private static IEnumerable<TimelineEvent> ThreadCounts(TraceAnalysis analysis, Func<double, string, string, TimelineEvent> at)
+    {
+        var spans = analysis.EnumerateThreadSpans().ToList();
+        if (spans.Count == 0)
+            yield break;
+        double from = spans.Min(t => t.FirstMs), until = spans.Max(t => t.LastMs);
+        var changes = new List<(double Ms, int Delta, int Thread)>();
+        foreach (var (thread, first, last) in spans)
+        {
+            changes.Add((first <= from + SamplingEdgeMs ? from : first, +1, thread));
+            if (last < until - SamplingEdgeMs)
+                changes.Add((last, -1, thread));
+        }
+
+        int count = 0;
+        foreach (var group in changes.GroupBy(c => c.Ms).OrderBy(g => g.Key))
+        {
+            count += group.Sum(c => c.Delta);
+            var started = group.Where(c => c.Delta > 0).Select(c => c.Thread).ToList();
+            var ended = group.Where(c => c.Delta < 0).Select(c => c.Thread).ToList();
+            string what = group.Key == from ? $"{started.Count} threads sampled from the start"
+                : string.Join("; ", new[]
+                {
+                    started.Count == 0 ? null : $"first sample of thread {string.Join(", ", started)}",
+                    ended.Count == 0 ? null : $"last sample of thread {string.Join(", ", ended)} (it ended)",
+                }.Where(x => x is not null));
+            yield return at(group.Key, TimelineKinds.Goroutines, $"{count} threads with managed code (the sample profiler's): {what}") with
+            {
+                Value = count, Unit = "threads", Category = "threads",
+            };
+        }
     }
 
     /// <summary>MINIDUMP_HEADER.TimeDateStamp (offset 20, seconds since 1970 UTC); the header was checked by <see cref="DumpFile.Validate(string)"/>.</summary>

@@ -34,7 +34,7 @@ public static class GoTimelineSources
                 continue;
             }
 
-            var start = TimeSpan.FromSeconds(c.AtSeconds);
+            var start = CycleStart(c);
             var length = TimeSpan.FromMilliseconds(c.ClockPhasesMs.Sum());
             var end = start + length;
             string detail = Detail(c);
@@ -86,8 +86,16 @@ public static class GoTimelineSources
     /// <summary>How late a log collector may stamp a line after the runtime wrote it (for the prefix anchor).</summary>
     private static readonly TimeSpan LoggingDelay = TimeSpan.FromMilliseconds(2);
 
-    /// <summary>How far "@x.xxx s" may be from the instant: gctrace prints milliseconds.</summary>
+    /// <summary>How far "@x.xxx s" may be from <see cref="CycleStart"/>: half of the millisecond the runtime truncates to.</summary>
     private static readonly TimeSpan AtRounding = TimeSpan.FromMilliseconds(0.5);
+
+    /// <summary>
+    /// A cycle's start on the runtime's clock. The runtime prints "@x.xxx s" truncated, not rounded, to the millisecond
+    /// (mgc.go: itoaDiv(uint64(work.tSweepTerm-runtimeInitTime)/1e6, 3)), so the cycle started within [x, x + 1 ms):
+    /// its middle, x + 0.5 ms, is taken (± <see cref="AtRounding"/>). Taking x itself put every gctrace time 0.5 ms early
+    /// on average against clocks that are read exactly (a trace's GC start, a core's memstats).
+    /// </summary>
+    private static TimeSpan CycleStart(GcCycle c) => TimeSpan.FromSeconds(c.AtSeconds) + AtRounding;
 
     /// <summary>
     /// The wall-clock time of the runtime's start from the lines' timestamp prefixes. The runtime writes a line as its
@@ -101,7 +109,7 @@ public static class GoTimelineSources
             .Select(c =>
             {
                 // on the Unix-epoch axis (a TimeSpan), where a prefix near year 1 minus @x cannot leave the calendar
-                var end = (c.LoggedAt!.Value - DateTimeOffset.UnixEpoch) - TimeSpan.FromSeconds(c.AtSeconds) - TimeSpan.FromMilliseconds(c.ClockPhasesMs.Sum());
+                var end = (c.LoggedAt!.Value - DateTimeOffset.UnixEpoch) - CycleStart(c) - TimeSpan.FromMilliseconds(c.ClockPhasesMs.Sum());
                 return (Low: end - LoggingDelay - AtRounding, High: end + c.LoggedAtResolution!.Value + AtRounding, Cycle: c);
             }).ToList();
         if (ranges.Count == 0)
@@ -193,6 +201,7 @@ public static class GoTimelineSources
             Clocks = [new TimelineClock(clock, file, "the execution trace's first event (monotonic clock)")],
             Events = events,
             GcMarks = marks,
+            Goroutines = new GoroutineHistory(clock, Ms(trace.DurationMs), trace.GoroutineLives),
             Warnings = trace.Warnings.Select(w => $"{file}: {w}").ToList(),
         };
     }
@@ -240,14 +249,42 @@ public static class GoTimelineSources
         };
     }
 
-    /// <summary>A goroutine text dump: it records no time, so it gives no events; a warning says so.</summary>
-    public static TimelineSource FromGoroutineDump(string path)
+    /// <summary>
+    /// A goroutine text dump (debug=2 or a traceback): it records no time, so it gets a clock of its own ("when it was
+    /// taken") with a Dump marker, and its goroutine ids, by which the timeline places it on an execution trace of the
+    /// same process. A debug=1 profile lists no ids: it gives no events, and a warning says so.
+    /// </summary>
+    public static TimelineSource FromGoroutineDump(string path, CancellationToken cancellationToken = default)
     {
         string file = Path.GetFileName(path);
+        using (var reader = new StreamReader(InputFile.OpenRead(path, "Goroutine dump")))
+        {
+            if (reader.ReadLine()?.StartsWith("goroutine profile: total ", StringComparison.Ordinal) == true)
+            {
+                return new TimelineSource
+                {
+                    Path = path,
+                    Warnings = [$"{file} is a goroutine dump: it records no time, and as a debug=1 profile it lists no goroutine ids to place it by (a debug=2 dump does); it is not on the timeline"],
+                };
+            }
+        }
+
+        var dump = GoroutineDumpParser.ParseFile(path, cancellationToken: cancellationToken);
+        string clock = $"{file}: when it was taken";
+        var ids = dump.Goroutines.Select(g => g.Id).Distinct().Order().ToList();
         return new TimelineSource
         {
             Path = path,
-            Warnings = [$"{file} is a goroutine dump: it records no time, so it is not on the timeline (its goroutine ids match an execution trace's; placing it by them is not done yet)"],
+            Clocks = [new TimelineClock(clock, file, "the moment the goroutine dump was taken (it records no time)")],
+            Events =
+            [
+                new TimelineEvent
+                {
+                    Clock = clock, Source = file, Kind = TimelineKinds.Dump, Offset = TimeSpan.Zero, Category = "goroutines",
+                    Detail = ids.Count == 0 ? "goroutine dump taken (no goroutines)" : $"goroutine dump taken: {ids.Count} goroutines (ids {ids[0]}–{ids[^1]})",
+                },
+            ],
+            GoroutineIds = ids,
         };
     }
 

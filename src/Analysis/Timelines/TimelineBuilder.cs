@@ -10,8 +10,17 @@ namespace Analysis.Timelines;
 /// </summary>
 public static class TimelineBuilder
 {
-    /// <summary>How far (ms) a gctrace's "@x.xxx s" may be from the instant: it prints milliseconds.</summary>
+    /// <summary>How far (ms) a gctrace cycle's start may be from the instant: "@x.xxx s" is truncated to the millisecond and read as its middle, x + 0.5 ms.</summary>
     private const double GcTraceResolutionMs = 0.5;
+
+    /// <summary>
+    /// How much later (ms) than its forced GC's end a heap profile's time_nanos may be read. runtime.GC returns only
+    /// after sweeping the heap, then the profile copies its records before it reads the clock; a busy machine adds
+    /// scheduling delays. Measured on the leaky program (Go 1.23, 2 shared cores; memstats.LastGC, which the runtime
+    /// sets at the cycle's end, against time_nanos): 0.4 to 9.1 ms over 10 profiles of 5 runs. Taken as up to 10 ms:
+    /// the profiles' gaps may differ from their GCs' by that much, and the runtime's start they give may be late by it.
+    /// </summary>
+    private const double ProfileDelayMs = 10;
 
     /// <summary>
     /// Builds the timeline. <paramref name="startTime"/> is the process's (Go runtime's) start in wall-clock time: it
@@ -43,6 +52,8 @@ public static class TimelineBuilder
         var notes = new Dictionary<string, string>(); // why a clock's matching failed, for its warning
         anchors.AddRange(MatchGcGaps(sources, notes));
         anchors.AddRange(MatchHeapProfiles(sources, notes));
+        var dumpWarnings = new Dictionary<string, string>(); // goroutine dumps their ids did not place, by clock
+        anchors.AddRange(GoroutineDumpPlacement.Match(sources, dumpWarnings));
 
         var placed = Place(clocks.Select(c => c.Id), anchors);
         if (startTime is { } start)
@@ -80,7 +91,7 @@ public static class TimelineBuilder
             warnings.Add($"{outside} event(s) fall outside the calendar (years 1 to 9999) when placed on the wall clock: their artifacts' times are damaged; they are left without a time");
 
         foreach (var c in clocks.Where(c => c.Id != TimelineAnchor.Wall && !placed.ContainsKey(c.Id)))
-            warnings.Add(Unanchored(c, anchors, notes));
+            warnings.Add(dumpWarnings.TryGetValue(c.Id, out string? why) ? why : Unanchored(c, anchors, notes));
 
         var ordered = events.Where(e => e.Time is not null).OrderBy(e => e.Time)
             .Concat(events.Where(e => e.Time is null).OrderBy(e => e.Clock, StringComparer.Ordinal).ThenBy(e => e.Offset))
@@ -129,6 +140,7 @@ public static class TimelineBuilder
                     GcMarks = s.GcMarks.Select(m => (Rename(m.Clock), m.Start, m.Number, m.Forced)).ToList(),
                     ForcedGcEnds = s.ForcedGcEnds.Select(m => (Rename(m.Clock), m.End, m.Number)).ToList(),
                     AfterForcedGc = s.AfterForcedGc.Select(m => (Rename(m.Clock), m.At, m.What)).ToList(),
+                    Goroutines = s.Goroutines is { } history ? history with { Clock = Rename(history.Clock) } : null,
                 };
             }
 
@@ -257,7 +269,7 @@ public static class TimelineBuilder
             {
                 var cycles = gcs.OrderBy(x => x.e.End).ToList();
                 string gcSource = cycles[0].Source;
-                var match = Align(moments.Select(m => m.At).ToList(), cycles.Select(c => c.e.End).ToList(), (_, _) => true);
+                var match = Align(moments.Select(m => m.At).ToList(), cycles.Select(c => c.e.End).ToList(), (_, _) => true, ProfileDelayMs / 2);
                 bool single = moments.Count == 1 && cycles.Count == 1;
                 if (moments.Count > cycles.Count || (!single && match.Anchor(gcs.Key, marks.Key, GcTraceResolutionMs) is null))
                 {
@@ -267,14 +279,15 @@ public static class TimelineBuilder
 
                 // the profile's clock offset minus the GC end's: From (gctrace) + Shift = To (profiles). A profile is
                 // written after its GC ended, never before: the smallest difference is the latest the start can be, so
-                // it is the estimate (no profile lands before its GC), and the spread of the differences the uncertainty.
+                // it is the estimate (no profile lands before its GC). It is late by that profile's own delay, which
+                // the artifacts do not record: the uncertainty is the delay a profile may have (ProfileDelayMs).
                 double[] lags = moments.Select((m, i) => (m.At - cycles[match.K + i].e.End).TotalMilliseconds).ToArray();
                 double shiftMs = lags.Min(), spreadMs = lags.Max() - lags.Min();
                 string pairs = string.Join(", ", moments.Select((m, i) => $"{m.What} after gc {cycles[match.K + i].e.Number}"));
-                found.Add(new TimelineAnchor(gcs.Key, marks.Key, TimeSpan.FromMilliseconds(shiftMs), TimeSpan.FromMilliseconds(spreadMs + GcTraceResolutionMs),
+                found.Add(new TimelineAnchor(gcs.Key, marks.Key, TimeSpan.FromMilliseconds(shiftMs), TimeSpan.FromMilliseconds(Math.Max(spreadMs, ProfileDelayMs) + GcTraceResolutionMs),
                     AnchorQuality.Derived, $"{string.Join(" + ", moments.Select(m => m.What.Split(' ')[^1]))} + {gcSource}",
                     string.Create(CultureInfo.InvariantCulture,
-                        $"heap profiles written just after forced GCs (runtime.GC, then the profile): {pairs}; {(single ? "the only profile and the only forced cycle" : $"{moments.Count - 1} gap(s) matched, residual {match.ResidualMs:F2} ms{match.Runner}")}; a profile is written a little after its cycle's end (sweeping, then the profile's clock read): the start is taken from the profile closest to its GC (the others up to {spreadMs:F2} ms later after theirs), and may be late by that profile's own delay")));
+                        $"heap profiles written just after forced GCs (runtime.GC, then the profile): {pairs}; {(single ? "the only profile and the only forced cycle" : $"{moments.Count - 1} gap(s) matched, residual {match.ResidualMs:F2} ms{match.Runner}")}; a profile is written a little after its cycle's end (sweeping, then the profile's clock read): the start is taken from the profile closest to its GC (the others up to {spreadMs:F2} ms later after theirs), and may be late by that profile's own delay (up to {ProfileDelayMs:0} ms measured after runtime.GC)")));
             }
 
             if (found.Count == 1)
@@ -293,7 +306,7 @@ public static class TimelineBuilder
     /// The best alignment of <paramref name="small"/> (on clock A) with a run of <paramref name="large"/> (clock B):
     /// small[i] ↔ large[K + i], the shift (B − A, mean) and the residual (largest deviation from it).
     /// </summary>
-    private static Alignment Align(List<TimeSpan> small, List<TimeSpan> large, Func<int, int, bool> compatible)
+    private static Alignment Align(List<TimeSpan> small, List<TimeSpan> large, Func<int, int, bool> compatible, double allowanceMs = 0)
     {
         var found = new List<(int K, double Shift, double Residual)>();
         for (int k = 0; k + small.Count <= large.Count; k++)
@@ -306,17 +319,19 @@ public static class TimelineBuilder
         }
 
         found.Sort((x, y) => x.Residual.CompareTo(y.Residual));
-        return new Alignment(small.Count, small.Count < 2 ? 0 : (small[^1] - small[0]).TotalMilliseconds, found);
+        return new Alignment(small.Count, small.Count < 2 ? 0 : (small[^1] - small[0]).TotalMilliseconds, found, allowanceMs);
     }
 
-    private sealed class Alignment(int count, double spanMs, List<(int K, double Shift, double Residual)> found)
+    // allowanceMs: how far the marks may deviate beyond the gctrace's rounding (half a heap profile's delay after its
+    // GC: the residual is a deviation from the mean)
+    private sealed class Alignment(int count, double spanMs, List<(int K, double Shift, double Residual)> found, double allowanceMs)
     {
         public int K => found[0].K;
 
         public double ResidualMs => found[0].Residual;
 
-        /// <summary>How far the gaps may disagree: the gctrace's ms rounding at both ends, plus 0.1% of the span.</summary>
-        private double Tolerance => 4 * GcTraceResolutionMs + spanMs / 1000;
+        /// <summary>How far the gaps may disagree: the gctrace's ms rounding at both ends, plus 0.1% of the span, plus the allowance.</summary>
+        private double Tolerance => 4 * GcTraceResolutionMs + spanMs / 1000 + allowanceMs;
 
         /// <summary>The next best alignment, for the How.</summary>
         public string Runner => found.Count > 1 ? string.Create(CultureInfo.InvariantCulture, $"; the next best alignment is off by {found[1].Residual:F1} ms") : "; the only possible alignment";

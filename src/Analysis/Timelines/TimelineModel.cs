@@ -164,6 +164,12 @@ public sealed record TimelineSource
     /// runtime.GC so that it is current). Matched by their gaps against another artifact's <see cref="ForcedGcEnds"/>.
     /// </summary>
     public IReadOnlyList<(string Clock, TimeSpan At, string What)> AfterForcedGc { get; init; } = [];
+
+    /// <summary>A goroutine dump's goroutine ids (the goroutines alive when it was taken), for placing it on a trace's clock.</summary>
+    public IReadOnlyList<long> GoroutineIds { get; init; } = [];
+
+    /// <summary>An execution trace's goroutines (created, ended, start function) on its clock: goroutine dumps of the same process are placed by them.</summary>
+    public GoroutineHistory? Goroutines { get; init; }
 }
 
 /// <summary>The joined timeline: every event (wall time where anchored), the anchors used, and what stays unanchored.</summary>

@@ -61,7 +61,7 @@ public static partial class TimelineSources
         {
             string text = Encoding.UTF8.GetString(bytes);
             if (GoroutineHeader.IsMatch(text) || text.StartsWith("goroutine profile: total ", StringComparison.Ordinal))
-                return GoTimelineSources.FromGoroutineDump(full);
+                return GoTimelineSources.FromGoroutineDump(full, cancellationToken);
             using var reader = new StringReader(text);
             if (GcTrace.Parse(reader).Cycles.Count > 0 || got == head.Length)
             {

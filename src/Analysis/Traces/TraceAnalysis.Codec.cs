@@ -9,7 +9,7 @@ namespace Analysis.Traces;
 /// </summary>
 public sealed partial class TraceAnalysis
 {
-    private const int CodecVersion = 2;
+    private const int CodecVersion = 3;
     private static ReadOnlySpan<byte> CodecMagic => "ATRM"u8;
 
     /// <summary>Writes the model for <see cref="ReadModel"/>.</summary>
@@ -88,6 +88,15 @@ public sealed partial class TraceAnalysis
         w.Write(StartTimeUtc is { } start ? start.UtcTicks : -1);
         foreach (var gc in Gcs)
             w.Write(gc.PauseStartMs);
+
+        // the threads the sample profiler saw, each from its first to its last sample (timelines' thread counts)
+        w.Write(_threadSpans.Count);
+        foreach (var (thread, (first, last)) in _threadSpans)
+        {
+            w.Write(thread);
+            w.Write(first);
+            w.Write(last);
+        }
     }
 
     /// <summary>Reads what <see cref="WriteModel"/> wrote; throws <see cref="InvalidDataException"/> or <see cref="EndOfStreamException"/> on a damaged form.</summary>
@@ -165,6 +174,9 @@ public sealed partial class TraceAnalysis
         m.StartTimeUtc = startTicks < 0 ? null : new DateTimeOffset(startTicks, TimeSpan.Zero);
         for (int i = 0; i < m.Gcs.Count; i++)
             m.Gcs[i] = m.Gcs[i] with { PauseStartMs = r.ReadDouble() };
+        int spans = ModelCodec.Count(r, 20);
+        for (int i = 0; i < spans; i++)
+            m.ThreadSpans[r.ReadInt32()] = (r.ReadDouble(), r.ReadDouble());
 
         if (r.BaseStream.Position != r.BaseStream.Length)
             throw new InvalidDataException($"{r.BaseStream.Length - r.BaseStream.Position} bytes after the model");

@@ -66,6 +66,7 @@ public sealed partial class TraceAnalysis
         RuntimeVersion = r.RuntimeVersion;
         IsTruncated = r.TruncatedAt is not null;
         StartTimeUtc = r.StartTimeUtc;
+        _threadSpans = r.ThreadSpans;
     }
 
     /// <summary>The traced process's id; 0 when the trace does not say.</summary>
@@ -335,6 +336,9 @@ public sealed partial class TraceAnalysis
         public long? TruncatedAt { get; set; }
         public DateTimeOffset? StartTimeUtc { get; set; }
 
+        /// <summary>Each sampled thread's first and last sample (ms from the trace start).</summary>
+        public Dictionary<int, (double First, double Last)> ThreadSpans { get; } = new();
+
         private readonly Dictionary<string, int> _stringIds = new(StringComparer.Ordinal);
         private readonly Dictionary<int, ContentionRow> _pendingContention = new();
         private ulong[] _buffer = new ulong[256];
@@ -518,6 +522,8 @@ public sealed partial class TraceAnalysis
                 int stack = Stacks.Intern(Stack(d));
                 var key = (stack, d.ThreadID, d.Type == ClrThreadSampleType.Managed);
                 Samples[key] = Samples.GetValueOrDefault(key) + 1;
+                double at = d.TimeStampRelativeMSec;
+                ThreadSpans[d.ThreadID] = ThreadSpans.TryGetValue(d.ThreadID, out var span) ? (Math.Min(span.First, at), Math.Max(span.Last, at)) : (at, at);
             });
 
             clr.ExceptionStart += Guard<ExceptionTraceData>(d =>

@@ -4,6 +4,9 @@ using Analysis.Testing;
 using Analysis.Tests.Traces;
 using Analysis.Timelines;
 using Analysis.Traces;
+using Microsoft.Diagnostics.Tracing;
+using Microsoft.Diagnostics.Tracing.EventPipe;
+using Microsoft.Diagnostics.Tracing.Parsers.Clr;
 using Xunit;
 using Xunit.Abstractions;
 
@@ -113,8 +116,7 @@ public class DotNetTimelineSourceTests(ITestOutputHelper output)
         foreach (var kind in new[] { CapturedDump.CreateDumpWithHeap, CapturedDump.ClientMini })
         {
             var source = DotNetTimelineSources.FromDump(set[kind]);
-            var marker = Assert.Single(source.Events);
-            Assert.Equal(TimelineKinds.Dump, marker.Kind);
+            var marker = Assert.Single(source.Events, e => e.Kind == TimelineKinds.Dump);
             Assert.Equal("ELF core", marker.Category);
             Assert.Equal(TimelineAnchor.Wall, marker.Clock);
             output.WriteLine($"{kind}: captured {set.CapturedFrom:HH:mm:ss.fff}–{set.CapturedUntil:HH:mm:ss.fff}, marker {marker.Time:HH:mm:ss.fff}");
@@ -141,7 +143,7 @@ public class DotNetTimelineSourceTests(ITestOutputHelper output)
         string path = TraceCaptures.Scratch("header-only.dmp", header);
 
         var source = DotNetTimelineSources.FromDump(path);
-        var marker = Assert.Single(source.Events);
+        var marker = Assert.Single(source.Events); // no thread list in a header-only minidump: no thread count
         Assert.Equal(taken, marker.Time);
         Assert.Equal("minidump", marker.Category);
         Assert.Equal(AnchorQuality.Exact, Assert.Single(source.Anchors).Quality);
@@ -159,5 +161,92 @@ public class DotNetTimelineSourceTests(ITestOutputHelper output)
         var noTrace = Assert.Throws<AnalysisException>(() => DotNetTimelineSources.FromTrace(missing));
         Assert.Equal(AnalysisErrorKind.FileNotFound, noTrace.Kind);
         Assert.Contains(missing, noTrace.Message, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public void DumpThreadCount_OfAnElfCore_IsReadelfsThreadNotes_AtTheDumpsTime_OnTheThreadsLane()
+    {
+        Skip.IfNot(File.Exists("/usr/bin/readelf"), "binutils' readelf is not installed at /usr/bin/readelf (apt-get install binutils)");
+        var set = DumpSet.FactsLite;
+        foreach (var kind in new[] { CapturedDump.CreateDumpWithHeap, CapturedDump.ClientMini })
+        {
+            // the oracle: binutils counts the core's NT_PRSTATUS notes (one per thread)
+            var readelf = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("/usr/bin/readelf", ["-n", "-W", set[kind]]) { RedirectStandardOutput = true })!;
+            int expected = readelf.StandardOutput.ReadToEnd().Split('\n').Count(l => l.Contains("NT_PRSTATUS", StringComparison.Ordinal));
+            readelf.WaitForExit();
+            Assert.True(expected > 1, $"readelf found {expected} threads in {set[kind]}");
+
+            var source = DotNetTimelineSources.FromDump(set[kind]);
+            var threads = Assert.Single(source.Events, e => e.Kind == TimelineKinds.Goroutines);
+            output.WriteLine($"{kind}: {threads}");
+            Assert.Equal((expected, "threads", "threads"), ((int)threads.Value!.Value, threads.Unit, threads.Category));
+            Assert.Equal(source.Events.Single(e => e.Kind == TimelineKinds.Dump).Time, threads.Time);
+            Assert.Contains("NT_PRSTATUS", threads.Detail, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void DumpThreadCount_OfAMinidump_IsItsThreadListStreamsCount()
+    {
+        // a minidump with a stream directory of one entry, ThreadListStream (3), whose NumberOfThreads is 7
+        var bytes = new byte[32 + 12 + 4];
+        "MDMP"u8.CopyTo(bytes);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(4), 0xa793);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(8), 1);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(12), 32);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(20), (uint)new DateTimeOffset(2026, 3, 14, 15, 9, 26, TimeSpan.Zero).ToUnixTimeSeconds());
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(32), 3);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(36), 4);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(40), 44);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(44), 7);
+        var source = DotNetTimelineSources.FromDump(TraceCaptures.Scratch("thread-list.dmp", bytes));
+        var threads = Assert.Single(source.Events, e => e.Kind == TimelineKinds.Goroutines);
+        Assert.Equal(7, threads.Value);
+        Assert.Contains("ThreadListStream", threads.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TraceThreadCount_IsTheSampledThreadsAliveAtEachChange_AndRisesAndFallsForEachLedgerHolder()
+    {
+        var trace = TraceCaptures.FactsAnalysis;
+        var counts = DotNetTimelineSources.FromTrace(trace, TraceCaptures.Facts).Events.Where(e => e.Kind == TimelineKinds.Goroutines).ToList();
+        Assert.NotEmpty(counts);
+        Assert.All(counts, e => Assert.Equal(("threads", "threads"), (e.Category, e.Unit)));
+
+        // the oracle: the trace's ThreadSample events read here with TraceEvent, each thread's first and last sample
+        var spans = new Dictionary<int, (double First, double Last)>();
+        using (var events = new EventPipeEventSource(TraceCaptures.Facts))
+        {
+            var sampler = new SampleProfilerTraceEventParser(events);
+            sampler.ThreadSample += d =>
+            {
+                if (d.Type == ClrThreadSampleType.Error)
+                    return;
+                double at = d.TimeStampRelativeMSec;
+                spans[d.ThreadID] = spans.TryGetValue(d.ThreadID, out var s) ? (Math.Min(s.First, at), Math.Max(s.Last, at)) : (at, at);
+            };
+            events.Process();
+        }
+
+        double from = spans.Values.Min(s => s.First), until = spans.Values.Max(s => s.Last);
+        var start = trace.StartTimeUtc!.Value;
+        foreach (var e in counts)
+        {
+            double t = (e.Time!.Value - start).TotalMilliseconds;
+            // alive at t: first sampled by then, and sampled after it (or to the sampling's end: not seen to end)
+            int alive = spans.Values.Count(s => s.First <= Math.Max(t, from + 3) + 0.001 && (s.Last > t + 0.001 || s.Last >= until - 3));
+            Assert.True(alive == (int)e.Value!.Value, $"{e}: the samples show {alive} threads alive at {t:F3} ms");
+        }
+
+        Assert.Equal(spans.Count(s => s.Value.Last >= until - 3), (int)counts[^1].Value!.Value);
+        // read in this process, the same counts as through the worker (the model carries the threads' spans)
+        var inProcess = DotNetTimelineSources.FromTrace(TraceAnalysis.Read(TraceCaptures.Facts, InProcess), TraceCaptures.Facts).Events.Where(e => e.Kind == TimelineKinds.Goroutines);
+        Assert.Equal(counts.Select(e => (e.Time, e.Value)), inProcess.Select(e => (e.Time, e.Value)));
+        // the target starts a "ledger-holder" thread per contention round that holds the lock ContentionHoldMs, then
+        // ends: each is a thread seen for about that long, first and last sample inside the trace
+        var holders = spans.Values.Where(s => s.First > from + 3 && s.Last < until - 3 && s.Last - s.First >= TraceFacts.ContentionHoldMs / 2).ToList();
+        output.WriteLine($"{spans.Count} threads sampled, {holders.Count} started and ended inside the trace (≥ {TraceFacts.ContentionHoldMs / 2} ms): {string.Join(", ", holders.Select(h => $"{h.Last - h.First:F0} ms"))}; lane: {string.Join(" ", counts.Select(c => c.Value))}");
+        Assert.True(holders.Count >= TraceFacts.ContentionRounds, $"{holders.Count} threads lived inside the trace");
+        Assert.True(counts.Count(c => c.Detail.Contains("(it ended)", StringComparison.Ordinal)) >= TraceFacts.ContentionRounds);
     }
 }

@@ -47,14 +47,25 @@ public class GoTimelineTests(ITestOutputHelper output)
         var cpu = Source("cpu.pb.gz").Events.Single(e => e.Kind == TimelineKinds.CpuProfile);
         var startByGaps = cpu.Time!.Value + cpu.Duration!.Value - traceStartOnRuntimeClock;
 
-        // Each route errs one way: a heap profile is written a little after its GC ends (its start comes out late), the
-        // trace starts a little after the CPU profile's end (its start comes out early). So route 2 ≤ route 1, and
-        // the two agree within the issue's ~10 ms.
+        // Each route errs one way, by a delay of the program that no artifact records: a heap profile's time_nanos is
+        // read after runtime.GC has returned (it sweeps the whole heap first) and the profile's records are copied, so
+        // route 1's start comes out late by the smaller profile's delay; the CPU profile's duration ends when its
+        // profile is built, and the trace's first event follows the profile's encoding, the file's close, trace.Start's
+        // buffers and its stop-the-world, so route 2's start comes out early by that delay. Both routes read the gctrace
+        // the same way (its truncation to the millisecond cancels here), and the gap match itself agrees with memstats'
+        // LastGC within 0.5 ms. Measured on five more runs of this program (Go 1.23, a copy that printed LastGC and a
+        // wall/monotonic pair): heap profile delays 0.4–9.1 ms, CPU profile end to the trace's first event 1.4–5.1 ms,
+        // this difference -2.4 to -6.1 ms. On the committed run it is -5.97 ms: over the 5 ms by the program's
+        // delays, not by the matching. So route 2 ≤ route 1, within the issue's ~10 ms. Where the trace's wall clock is
+        // known without the CPU profile (dump-in-trace: the program logs time.Now() into it), the routes agree within 5 ms
+        // and each holds memstats.LastGC's truth: GoTimelineClockTests.
         double differenceMs = (startByGaps - startByHeap).TotalMilliseconds;
         output.WriteLine($"runtime start from heap profiles {startByHeap:O} ± {heapAnchor.Uncertainty.TotalMilliseconds:F2} ms ({heapAnchor.How})");
         output.WriteLine($"trace start on the runtime clock {traceStartOnRuntimeClock.TotalMilliseconds:F3} ms ± {gapAnchor.Uncertainty.TotalMilliseconds:F2} ms ({gapAnchor.How})");
         output.WriteLine($"runtime start from gap matching and the CPU profile's end {startByGaps:O}: {differenceMs:F2} ms from the heap profiles'");
         Assert.InRange(differenceMs, -10, 0);
+        // the heap profiles' anchor says how late it may be (a profile's delay after its GC): the other route is within it
+        Assert.InRange(-differenceMs, 0, heapAnchor.Uncertainty.TotalMilliseconds);
     }
 
     [Fact]
@@ -68,8 +79,10 @@ public class GoTimelineTests(ITestOutputHelper output)
             output.WriteLine("warning: " + w);
 
         Assert.DoesNotContain(timeline.Warnings, w => w.Contains("stays on its own clock", StringComparison.Ordinal) || w.StartsWith("-StartTime", StringComparison.Ordinal));
-        Assert.All(timeline.Events, e => Assert.NotNull(e.Time));
-        Assert.Single(timeline.Warnings, w => w.StartsWith("goroutines-debug2.txt is a goroutine dump: it records no time", StringComparison.Ordinal));
+        // the goroutine dump was written 65 s after the trace: its ids say only that it came after the trace, so it stays off
+        Assert.All(timeline.Events.Where(e => e.Source != "goroutines-debug2.txt"), e => Assert.NotNull(e.Time));
+        Assert.Null(timeline.Events.Single(e => e.Source == "goroutines-debug2.txt").Time);
+        Assert.Single(timeline.Warnings, w => w.StartsWith("goroutines-debug2.txt is a goroutine dump: it records no time", StringComparison.Ordinal) && w.Contains("(the trace's end) on trace.out's clock, and nothing bounds that in time", StringComparison.Ordinal));
 
         var cpu = timeline.Events.Single(e => e.Kind == TimelineKinds.CpuProfile);
         var trace = timeline.Events.Single(e => e.Kind == TimelineKinds.Trace);
@@ -101,7 +114,8 @@ public class GoTimelineTests(ITestOutputHelper output)
         Assert.InRange(At("heap-1.pb.gz"), gc2.Time!.Value + gc2.Duration!.Value - TimeSpan.FromMilliseconds(1), gc3.Time!.Value);
 
         // Anchored events are in time order; the STW pauses lie within their GC.
-        Assert.Equal(timeline.Events.Select(e => e.Time).Order(), timeline.Events.Select(e => e.Time));
+        var times = timeline.Events.Where(e => e.Time is not null).Select(e => e.Time).ToList();
+        Assert.Equal(times.Order(), times);
         Assert.Equal(GoFixtures.ManifestInt("trace.stw"), timeline.Events.Count(e => e.Kind == TimelineKinds.Pause && e.Source == "trace.out"));
         Assert.Equal(2 * GoFixtures.ManifestInt("gctrace.cycles"), timeline.Events.Count(e => e.Kind == TimelineKinds.Pause && e.Source == "gctrace.log"));
     }
@@ -143,7 +157,8 @@ public class GoTimelineTests(ITestOutputHelper output)
         Assert.DoesNotContain(timeline.Warnings, w => w.Contains("own clock", StringComparison.Ordinal));
         var cycles = GcTrace.Load(GoFixtures.PathOf("gctrace.log")).Cycles;
         var gcs = timeline.Events.Where(e => e.Kind == TimelineKinds.GC).ToList();
-        Assert.Equal(cycles.Select(c => start.AddTicks((long)Math.Round(c.AtSeconds * TimeSpan.TicksPerSecond))), gcs.Select(e => e.Time!.Value));
+        // "@x.xxx s" is truncated to the millisecond: the cycle started within [x, x + 1 ms), taken at its middle
+        Assert.Equal(cycles.Select(c => start.AddTicks((long)Math.Round(c.AtSeconds * TimeSpan.TicksPerSecond)).AddMilliseconds(0.5)), gcs.Select(e => e.Time!.Value));
 
         // with the heap profiles, the gctrace anchors itself and -StartTime is not used
         var both = TimelineBuilder.Build([Source("gctrace.log"), Source("heap-1.pb.gz"), Source("heap-2.pb.gz")], start);
@@ -225,7 +240,10 @@ public class GoTimelineTests(ITestOutputHelper output)
         Assert.Single(heap.AfterForcedGc);
         Assert.Empty(Source("allocs.pb.gz").AfterForcedGc);
         Assert.Empty(Source("goroutines-debug1.txt").Events);
-        Assert.Contains("records no time", Assert.Single(Source("goroutines-debug2.txt").Warnings));
+        Assert.Contains("records no time", Assert.Single(Source("goroutines-debug1.txt").Warnings));
+        var dump = Source("goroutines-debug2.txt");
+        Assert.Equal((TimelineKinds.Dump, GoFixtures.ManifestInt("goroutines.debug2.total")), (Assert.Single(dump.Events).Kind, dump.GoroutineIds.Count));
+        Assert.Empty(dump.Warnings);
 
         var e = Assert.Throws<AnalysisException>(() => Source("MANIFEST"));
         Assert.Equal(AnalysisErrorKind.WrongFormat, e.Kind);

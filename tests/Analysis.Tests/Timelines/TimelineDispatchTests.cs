@@ -19,8 +19,8 @@ public class TimelineDispatchTests
 
         // an ELF core of a .NET process is a dump marker, not a Go core (it maps libcoreclr.so)
         var fromDump = TimelineSources.FromFile(dump);
-        var marker = Assert.Single(fromDump.Events);
-        Assert.Equal(TimelineKinds.Dump, marker.Kind);
+        var marker = Assert.Single(fromDump.Events, e => e.Kind == TimelineKinds.Dump);
+        Assert.Equal(marker.Time, Assert.Single(fromDump.Events, e => e.Kind == TimelineKinds.Goroutines).Time); // its thread count
         Assert.Equal(DotNetTimelineSources.FromDump(dump).Events[0].Time, marker.Time);
 
         var timeline = TimelineBuilder.Build([fromTrace, fromDump, TimelineSources.FromFile(Path.Combine(RepoPaths.Root, "tests", "testdata", "go", "gctrace.log"))]);

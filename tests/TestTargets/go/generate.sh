@@ -31,6 +31,53 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 (cd "$here" && "$GO" build -trimpath -o "$work/leaky" .)
 
+# dump-in-trace/: a goroutine dump taken while an execution trace runs (the timeline places the dump by goroutine ids,
+# the trace by its GCs' gap against the run's gctrace, the gctrace by heap profiles written after forced GCs),
+# with its own MANIFEST: when the program logged "dump begin"/"dump end" in the trace and the last goroutine creation
+# before and the first after, in ms after the trace's first event, from go tool trace -d=1; and the wall clock's oracles
+# (memstats.LastGC after each heap profile, a logged time.Now() in the trace). `generate.sh dump-in-trace` writes only
+# this folder.
+dump_in_trace() {
+  local dir="$out/dump-in-trace"
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  echo "generate.sh: running the dump-in-trace workload"
+  # runtime.GC yields (Gosched) until concurrent sweeping is done, and the trace records every yield: on a busy machine
+  # that is tens of thousands of events (250-470 KB). Up to 8 runs, until one's trace is under 64 KB.
+  for attempt in 1 2 3 4 5 6 7 8; do
+    GODEBUG=gctrace=1 "$work/leaky" -mode=dumpintrace -out "$dir" 2> "$dir/gctrace.log"
+    size=$(stat -c %s "$dir/trace.out")
+    [ "$size" -lt 65536 ] && break
+    echo "generate.sh: dump-in-trace run $attempt wrote a trace of $size bytes (the sweeper's yields); running again"
+  done
+  "$GO" tool trace -d=1 "$dir/trace.out" > "$work/dit.d1" 2>/dev/null
+  {
+    echo "# Ground truth for the artifacts in this folder, written by tests/TestTargets/go/generate.sh (go tool trace -d=1)."
+    echo "go.version=$("$GO" env GOVERSION)"
+    awk '/ Time=[0-9]+/ { match($0, / Time=[0-9]+/); t = substr($0, RSTART + 6, RLENGTH - 6) + 0; if (min == "" || t < min) min = t }
+         /Category="dump" Message="(begin|end)"/ { match($0, / Time=[0-9]+/); log_t[$0 ~ /"begin"/ ? "begin" : "end"] = substr($0, RSTART + 6, RLENGTH - 6) + 0 }
+         / NotExist->/ { match($0, / Time=[0-9]+/); created[++n] = substr($0, RSTART + 6, RLENGTH - 6) + 0 }
+         END {
+           printf "dump.begin_ms=%.6f\ndump.end_ms=%.6f\n", (log_t["begin"] - min) / 1e6, (log_t["end"] - min) / 1e6
+           for (i = 1; i <= n; i++) { if (created[i] < log_t["begin"] && created[i] > before) before = created[i]; if (created[i] > log_t["end"] && (after == "" || created[i] < after)) after = created[i] }
+           printf "dump.last_created_before_ms=%.6f\ndump.first_created_after_ms=%.6f\n", (before - min) / 1e6, (after - min) / 1e6
+         }' "$work/dit.d1"
+    echo "dump.goroutines=$(grep -c '^goroutine [0-9]* \[' "$dir/goroutines.txt")"
+    # the wall clock: the program's memstats.LastGC after each heap profile, and its "wall" log (time.Now() in Unix ns,
+    # at the log's moment on the trace's clock, in ms after the first event)
+    sed 's/^/clock./' "$dir/clocks.txt"
+    awk '/ Time=[0-9]+/ { match($0, / Time=[0-9]+/); t = substr($0, RSTART + 6, RLENGTH - 6) + 0; if (min == "" || t < min) min = t }
+         /Category="wall" Message="[0-9]+"/ { match($0, / Time=[0-9]+/); at = substr($0, RSTART + 6, RLENGTH - 6) + 0; match($0, /Message="[0-9]+"/); wall = substr($0, RSTART + 9, RLENGTH - 10) }
+         END { printf "clock.wall_log_ms=%.6f\nclock.wall_log_unix_ns=%s\n", (at - min) / 1e6, wall }' "$work/dit.d1"
+  } > "$dir/MANIFEST"
+  rm -f "$dir/clocks.txt"
+  cat "$dir/MANIFEST"
+}
+if [ "${1:-}" = "dump-in-trace" ]; then
+  dump_in_trace
+  exit 0
+fi
+
 rm -rf "$out"
 mkdir -p "$out"
 echo "generate.sh: running the artifacts workload (about 70 s)"
@@ -41,6 +88,8 @@ GOTRACEBACK=all "$work/leaky" -mode=panic 2> "$out/panic.txt"
 status=$?
 set -e
 [ "$status" -eq 2 ] || { echo "expected the panic run to exit with 2, got $status"; exit 1; }
+
+dump_in_trace
 
 cd "$out"
 pprof_top() { # file sample_index [unit] [base] -> "flat|function" of the first row (counts need no unit)
