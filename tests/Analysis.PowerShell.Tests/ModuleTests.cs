@@ -17,6 +17,7 @@ public class ModuleTests
         "Get-HeapObject", "Open-GoCore", "Close-GoCore", "Get-GoCoreInfo",
         "Get-Timeline",
         "Export-Timeline",
+        "Start-AnalysisKernel", "Install-AnalysisKernel",
     ];
 
     [Fact]
