@@ -114,7 +114,7 @@ public sealed class BrowserNotebookTests(ITestOutputHelper output)
             output.WriteLine($"screenshot: {shot}");
             output.WriteLine($"console errors: {consoleErrors.Count}{string.Concat(consoleErrors.Select(e => "\n  " + e))}");
             output.WriteLine($"requests off this machine: {offMachine.Count}{string.Concat(offMachine.Distinct().Select(u => "\n  " + u))}");
-            await page.EvaluateAsync("() => Jupyter.notebook && Jupyter.notebook.session && Jupyter.notebook.session.delete()");
+            await page.EvaluateAsync("() => window.Jupyter && Jupyter.notebook && Jupyter.notebook.session && Jupyter.notebook.session.delete()");
         }
 
         var facts = File.ReadLines(Path.Combine(RepoPaths.Root, "tests", "testdata", "go", "MANIFEST"))

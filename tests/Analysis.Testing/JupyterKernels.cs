@@ -115,7 +115,7 @@ public static class JupyterKernels
         var install = Run("dotnet", ["pwsh", "-NoProfile", "-NonInteractive", "-Command",
             $"$ErrorActionPreference = 'Stop'; Import-Module {Quote(RepoPaths.ModuleManifest)}; " +
             $"if (-not (Get-Command Install-AnalysisKernel -Module Analysis -ErrorAction SilentlyContinue)) {{ exit 3 }}; " +
-            $"$null = Install-AnalysisKernel -Path {Quote(DataFolder)} -Name {OursName}"]);
+            $"$null = Install-AnalysisKernel -Path {Quote(DataFolder)} -Name {OursName} -Force"]);
         if (install.ExitCode == 3)
             return ($"the built module has no Install-AnalysisKernel: our kernel is not in this build ({RepoPaths.ModuleManifest})", clock.Elapsed);
         string spec = Path.Combine(KernelSpecs, OursName, "kernel.json");
