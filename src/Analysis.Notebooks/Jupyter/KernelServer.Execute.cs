@@ -6,6 +6,12 @@ namespace Analysis.Notebooks.Jupyter;
 /// <summary>execute, complete, inspect and is_complete: what a cell's code goes through.</summary>
 public sealed partial class KernelServer
 {
+    /// <summary>How long an interrupted cell may take to stop before it is reported interrupted and left to finish.</summary>
+    private const int InterruptGraceMilliseconds = 3000;
+
+    private readonly Dictionary<string, Task<bool>> _running = new(StringComparer.Ordinal);
+    private long _interruptedAt;
+
     private async Task ExecuteAsync(JupyterMessage request)
     {
         string code = request.Content["code"]?.GetValue<string>() ?? "";
@@ -82,7 +88,32 @@ public sealed partial class KernelServer
                 }
             }
 
-            return await kernel.RunAsync(plan.Code, outputs, cancellationToken).ConfigureAwait(false);
+            // a cell of this language that an interrupt left running (code that ignores cancellation) finishes first
+            if (_running.TryGetValue(plan.Language, out var previous) && !previous.IsCompleted)
+            {
+                outputs.Stream("stderr", $"Waiting for the interrupted {plan.Language} cell that is still running (interrupt again to stop waiting).\n");
+                await Task.WhenAny(previous).WaitAsync(cancellationToken).ConfigureAwait(false);
+            }
+
+            var run = kernel.RunAsync(plan.Code, outputs, cancellationToken);
+            _running[plan.Language] = run;
+            using (cancellationToken.Register(() => _interruptedAt = Environment.TickCount64))
+            {
+                // an interrupt stops our cmdlets and PowerShell at once; code that ignores it (a C# loop) gets a grace
+                // period, then the cell is reported interrupted and the code finishes in the background
+                while (!run.IsCompleted)
+                {
+                    await Task.WhenAny(run, Task.Delay(200, CancellationToken.None)).ConfigureAwait(false);
+                    if (!run.IsCompleted && cancellationToken.IsCancellationRequested && Environment.TickCount64 - _interruptedAt > InterruptGraceMilliseconds)
+                    {
+                        string message = $"The cell was interrupted, but its code does not observe cancellation and still runs in the background; the next {plan.Language} cell waits for it (restart the kernel to stop it).";
+                        outputs.Error("Interrupted", message, [message]);
+                        return false;
+                    }
+                }
+            }
+
+            return await run.ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
