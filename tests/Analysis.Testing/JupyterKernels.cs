@@ -149,6 +149,7 @@ public static class JupyterKernels
         env["DOTNET_CLI_HOME"] = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
         env["ANALYSIS_CACHE_DIR"] = Path.Combine(Folder, "analysis-cache");
         env["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        env["POWERSHELL_TELEMETRY_OPTOUT"] = "1";
         env["DOTNET_NOLOGO"] = "1";
         json["env"] = env;
         File.WriteAllText(spec, json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
@@ -165,6 +166,7 @@ public static class JupyterKernels
         foreach (var (k, v) in env ?? new Dictionary<string, string>())
             psi.Environment[k] = v;
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+        psi.Environment["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"; // python's debugger warning about frozen modules
         using var p = Process.Start(psi)!;
         var stderr = p.StandardError.ReadToEndAsync();
         string stdout = p.StandardOutput.ReadToEnd();
