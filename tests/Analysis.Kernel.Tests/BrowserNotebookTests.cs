@@ -17,7 +17,7 @@ namespace Analysis.Kernel.Tests;
 /// .js-plotly-plot), no console error, and no request for anything off this machine (every request not to 127.0.0.1 is
 /// aborted and recorded: plotly.js must come with our output). The page's screenshot is kept in artifacts/test-results.
 /// </summary>
-public sealed class BrowserNotebookTests(ITestOutputHelper output)
+public sealed class BrowserNotebookTests(ITestOutputHelper output) : IClassFixture<NotebookServer.Fixture>
 {
     private const string Chromium = "/usr/bin/chromium";
 

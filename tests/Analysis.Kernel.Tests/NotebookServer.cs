@@ -13,7 +13,8 @@ namespace Analysis.Kernel.Tests;
 /// repository's layout: notebooks/ holds the notebooks a test writes (the repository's own are never opened, so a
 /// browser's save cannot touch them) beside a copy of notebooks/nuget.config, and artifacts/ and tests/ link to the
 /// repository's, so a notebook's relative paths (../tests/testdata, ../artifacts/module) mean what they mean in
-/// notebooks/. Stopped through its shutdown API (which stops its kernels) when the test process exits.
+/// notebooks/. Stopped through its shutdown API (which stops its kernels) when the tests that use it are done
+/// (<see cref="Fixture"/>); should the test host be killed first, the server ends itself after 5 idle minutes.
 /// </summary>
 public sealed class NotebookServer
 {
@@ -60,6 +61,19 @@ public sealed class NotebookServer
         }
     }
 
+    /// <summary>
+    /// Stops the server (if it was started) when the test class using it is done: xunit disposes class fixtures before
+    /// the test host ends, which may not wait for ProcessExit handlers.
+    /// </summary>
+    public sealed class Fixture : IDisposable
+    {
+        public void Dispose()
+        {
+            if (s_instance.IsValueCreated && s_instance.Value is { } server)
+                server.Stop();
+        }
+    }
+
     /// <summary>The browser address of a notebook under <see cref="Root"/>, token included.</summary>
     public Uri NotebookUrl(string relativePath) => new(Url, $"notebooks/{string.Join('/', relativePath.Split('/').Select(Uri.EscapeDataString))}?token={Token}");
 
@@ -96,6 +110,7 @@ public sealed class NotebookServer
                 "-m", "notebook", "--no-browser", "--ip=127.0.0.1", $"--port={port}", "--NotebookApp.port_retries=0",
                 $"--NotebookApp.token={token}", $"--notebook-dir={Root}", "--NotebookApp.allow_remote_access=False",
                 "--NotebookApp.disable_check_xsrf=False", "--MappingKernelManager.cull_idle_timeout=0",
+                "--NotebookApp.shutdown_no_activity_timeout=300",
             })
                 psi.ArgumentList.Add(a);
             if (Environment.UserName == "root")
@@ -116,9 +131,7 @@ public sealed class NotebookServer
             var server = new NotebookServer(process, port, token) { StartTime = TimeSpan.Zero };
             if (server.WaitUntilServing(TimeSpan.FromSeconds(60)))
             {
-                var ready = new NotebookServer(process, port, token) { StartTime = clock.Elapsed };
-                AppDomain.CurrentDomain.ProcessExit += (_, _) => ready.Stop();
-                return ready;
+                return new NotebookServer(process, port, token) { StartTime = clock.Elapsed };
             }
 
             if (!process.HasExited)
