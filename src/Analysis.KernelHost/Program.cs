@@ -35,14 +35,28 @@ public static class Program
             return 1;
         }
 
+        // ANALYSIS_KERNEL_TIMING=1: how long each step of the start takes, on stderr (Jupyter's log)
+        bool timing = Environment.GetEnvironmentVariable("ANALYSIS_KERNEL_TIMING") == "1";
+        var started = System.Diagnostics.Process.GetCurrentProcess().StartTime;
+        void Step(string what)
+        {
+            if (timing)
+                Console.Error.WriteLine($"analysis kernel: {what} {(DateTime.Now - started).TotalMilliseconds:N0} ms after the process started");
+        }
+
+        Step("host running");
         var state = InitialSessionState.CreateDefault2();
         using var runspace = RunspaceFactory.CreateRunspace(state);
         runspace.Open();
+        Step("runspace open");
         using var ps = PowerShell.Create(runspace);
-        ps.AddCommand("Import-Module").AddParameter("Name", module).AddParameter("ErrorAction", "Stop")
-            .AddStatement().AddCommand("Start-AnalysisKernel").AddParameter("ConnectionFile", Path.GetFullPath(connectionFile));
         try
         {
+            ps.AddCommand("Import-Module").AddParameter("Name", module).AddParameter("ErrorAction", "Stop");
+            ps.Invoke();
+            Step("module imported");
+            ps.Commands.Clear();
+            ps.AddCommand("Start-AnalysisKernel").AddParameter("ConnectionFile", Path.GetFullPath(connectionFile));
             ps.Invoke();
         }
         catch (RuntimeException e)

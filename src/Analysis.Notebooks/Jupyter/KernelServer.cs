@@ -61,6 +61,7 @@ public sealed partial class KernelServer : IDisposable
     private TaskCompletionSource<string>? _pendingInput;
     private int _executionCount;
     private int _plotlyDelivered;
+    private int _answeredKernelInfo;
     private bool _disposed;
 
     /// <summary>A kernel for <paramref name="connection"/>; nothing is bound until <see cref="RunAsync"/>.</summary>
@@ -371,6 +372,8 @@ public sealed partial class KernelServer : IDisposable
         {
             case "kernel_info_request":
                 Reply(Socket.Shell, request, "kernel_info_reply", KernelInfo());
+                if (Interlocked.Exchange(ref _answeredKernelInfo, 1) == 0)
+                    Log($"first kernel_info answered {(DateTime.Now - System.Diagnostics.Process.GetCurrentProcess().StartTime).TotalMilliseconds:N0} ms after the process started");
                 break;
             case "execute_request":
                 await ExecuteAsync(request).ConfigureAwait(false);
