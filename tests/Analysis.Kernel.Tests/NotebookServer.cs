@@ -11,9 +11,9 @@ namespace Analysis.Kernel.Tests;
 /// random token, no browser, the test kernelspecs found through JUPYTER_PATH, and its config, runtime and data folders
 /// (and HOME) under artifacts/kernel-tests/server — never the user's. It serves <see cref="Root"/>, a mirror of the
 /// repository's layout: notebooks/ holds the notebooks a test writes (the repository's own are never opened, so a
-/// browser's save cannot touch them) beside a copy of notebooks/nuget.config, and artifacts/ and tests/ link to the
-/// repository's, so a notebook's relative paths (../tests/testdata, ../artifacts/module) mean what they mean in
-/// notebooks/. Stopped through its shutdown API (which stops its kernels) when the tests that use it are done
+/// browser's save cannot touch them) beside a copy of notebooks/nuget.config, and tests/, artifacts/module and
+/// artifacts/package link to the repository's, so a notebook's relative paths (../tests/testdata, ../artifacts/module,
+/// the package source ../artifacts/package) mean what they mean in notebooks/. Stopped through its shutdown API (which stops its kernels) when the tests that use it are done
 /// (<see cref="Fixture"/>); should the test host be killed first, the server ends itself after 5 idle minutes.
 /// </summary>
 public sealed class NotebookServer
@@ -90,9 +90,11 @@ public sealed class NotebookServer
         foreach (string dir in new[] { config, Path.Combine(Folder, "runtime"), Path.Combine(Folder, "data"), home, NotebookFolder })
             Directory.CreateDirectory(dir);
         File.Copy(Path.Combine(RepoPaths.Root, "notebooks", "nuget.config"), Path.Combine(NotebookFolder, "nuget.config"), overwrite: true);
-        foreach (string linked in new[] { "artifacts", "tests" })
+        // links to what the notebooks reach, never to artifacts/ itself (that would make a loop under artifacts)
+        foreach (string linked in new[] { "tests", Path.Combine("artifacts", "module"), Path.Combine("artifacts", "package") })
         {
             string link = Path.Combine(Root, linked);
+            Directory.CreateDirectory(Path.GetDirectoryName(link)!);
             if (!Directory.Exists(link))
                 Directory.CreateSymbolicLink(link, Path.Combine(RepoPaths.Root, linked));
         }
