@@ -111,6 +111,7 @@ def scenario_basics(k, args):
         "#!csharp\nEnvironment.CurrentDirectory",
         "$greeting.ToUpper()",
     ]]
+    r["manyLines"] = k.execute("1..2000 | ForEach-Object { Write-Host \"line $_\" }; 'done'")
     r["notStored"] = k.execute("'not stored'", store_history=False)
     r["silent"] = k.execute("'silent'", silent=True)
     r["afterSilent"] = k.execute("'after'")
