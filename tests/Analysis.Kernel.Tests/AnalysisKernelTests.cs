@@ -257,6 +257,27 @@ public sealed class AnalysisKernelTests(ITestOutputHelper output)
         output.WriteLine(load.ToJsonString());
     }
 
+    [SkippableFact]
+    public void Sigint_DuringGcRootOverMillionsOfObjects_StopsTheWalk_AndTheKernelAnswers()
+    {
+        Skip.If(AnalysisKernel.Missing is not null, AnalysisKernel.Missing);
+        string bulk = DumpSet.Bulk[CapturedDump.ClientWithHeap];
+        string stderr = Path.Combine(JupyterKernel.Folder, "analysis-kernel-heapwalk-stderr.txt");
+        var r = AnalysisKernel.Run("/usr/bin/python3",
+            [Path.Combine(RepoPaths.Root, "tests", "Analysis.Kernel.Tests", "kernel_client.py"), "--kernel", AnalysisKernel.Name, "--cwd", Fixtures,
+             "--gctrace", GcTrace, "--stderr", stderr, "--scenarios", "heapwalk", "--bulk", bulk],
+            Fixtures, new() { ["JUPYTER_PATH"] = AnalysisKernel.JupyterPath });
+        string line = r.Stdout.Split('\n').Last(l => l.StartsWith("kernel_client: ", StringComparison.Ordinal));
+        var result = JsonNode.Parse(line["kernel_client: ".Length..])!;
+        var heap = result["heapwalk"]!;
+        Assert.True(heap["failed"] is null, $"{heap["failed"]}\n{result["kernelStderr"]}");
+        var walk = heap["walk"]!;
+        Assert.True(walk["reply"]!["content"]!["ename"]?.GetValue<string>() == "Interrupted", walk.ToJsonString());
+        Assert.True(walk["secondsToStop"]!.GetValue<double>() < 5, $"{walk["secondsToStop"]} s to stop the walk");
+        Assert.Equal($"{DumpSet.BulkObjectCount}\n", Stdout(heap["after"]!)); // the same kernel walks the heap again
+        output.WriteLine($"the walk stopped {walk["secondsToStop"]} s after SIGINT");
+    }
+
     [Fact(Skip = "Enable when PowerShellKernel's Read-Host asks through CellOutputs.Input (k2): the scenario 'input' of kernel_client.py")]
     public void ReadHost_AsksThroughStdin_WhenAllowed_AndFailsClearlyWhenNot()
     {

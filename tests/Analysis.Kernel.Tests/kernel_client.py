@@ -145,7 +145,7 @@ def scenario_signature(k, args):
     return r
 
 
-def run_then_interrupt(k, interrupt, code):
+def run_then_interrupt(k, interrupt, code, args_sleep=1.5):
     msg_id = k.kc.execute(code)
     # wait until the cell runs (its execute_input), then a little more
     seen = []
@@ -155,7 +155,7 @@ def run_then_interrupt(k, interrupt, code):
             seen.append({"type": m["msg_type"], "content": m["content"]})
             if m["msg_type"] == "execute_input":
                 break
-    time.sleep(1.5)
+    time.sleep(args_sleep)
     t0 = time.monotonic()
     control = interrupt()
     rest = k.collect(msg_id)
@@ -184,6 +184,16 @@ def scenario_interrupt(k, args):
     r["signalCSharp"] = run_then_interrupt(k, by_signal, "#!csharp\nawait Task.Delay(TimeSpan.FromSeconds(8)); Console.WriteLine(\"delay over\");")
     r["afterSignalCSharp"] = k.execute("#!csharp\n\"C# alive\"")
     r["pidSame"] = k.km.provisioner.process.pid == k.pid
+    return r
+
+
+def scenario_heapwalk(k, args):
+    """SIGINT while our cmdlet walks a heap of millions of objects: the walk stops, nothing is cached, the kernel answers."""
+    bulk = args.bulk.replace("'", "''")
+    t0 = time.monotonic()
+    r = {"walk": run_then_interrupt(k, lambda: k.km.interrupt_kernel(), f"Close-Dump -All; Get-GcRoot -Path '{bulk}' -TypeName DumpTarget.BulkNode")}
+    r["walk"]["secondsTotal"] = time.monotonic() - t0
+    r["after"] = k.execute(f"(Get-HeapTop -Path '{bulk}' -Top 1).Count; Close-Dump -All")
     return r
 
 
@@ -269,7 +279,7 @@ def scenario_load(k, args):
 
 
 SCENARIOS = {"basics": scenario_basics, "signature": scenario_signature, "interrupt": scenario_interrupt,
-             "input": scenario_input, "load": scenario_load, "restart_shutdown": scenario_restart_shutdown}
+             "input": scenario_input, "heapwalk": scenario_heapwalk, "load": scenario_load, "restart_shutdown": scenario_restart_shutdown}
 
 
 def main():
@@ -281,6 +291,7 @@ def main():
     p.add_argument("--scenarios", default="basics,signature,interrupt,input,load,restart_shutdown")
     p.add_argument("--load", type=int, default=500)
     p.add_argument("--big-mb", type=int, default=4)
+    p.add_argument("--bulk", help="a dump with millions of objects (scenario heapwalk)")
     args = p.parse_args()
     results = {}
     with open(args.stderr, "w") as stderr:
