@@ -76,6 +76,16 @@ public sealed class AnalysisKernelTests(ITestOutputHelper output)
         }
 
         Assert.Equal(["status", "status"], basics["kernelInfoIopub"]!.AsArray().Select(m => m!["type"]!.GetValue<string>()));
+        Assert.True(basics["heartbeat"]!.GetValue<bool>());
+    }
+
+    [SkippableFact]
+    public void Sockets_AreBoundOnlyWhereTheConnectionFileSays()
+    {
+        var basics = Scenario("basics");
+        string ip = basics["connection"]!["ip"]!.GetValue<string>();
+        var expected = basics["connection"]!["ports"]!.AsArray().Select(p => $"{ip}:{p!.GetValue<int>()}").Order(StringComparer.Ordinal);
+        Assert.Equal(expected, basics["listening"]!.AsArray().Select(a => a!.GetValue<string>()).Order(StringComparer.Ordinal));
         output.WriteLine($"start to ready: {basics["startSeconds"]} s, RSS after start {basics["rssKiBAfterStart"]} KiB");
     }
 

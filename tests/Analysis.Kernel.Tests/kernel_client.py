@@ -93,8 +93,40 @@ def shrink(result):
     return result
 
 
+def listening(pid):
+    """The TCP addresses the process listens on: its socket inodes matched in /proc/net/tcp{,6} in state LISTEN."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    found = []
+    for table, width in (("tcp", 8), ("tcp6", 32)):
+        with open(f"/proc/{pid}/net/{table}") as f:
+            next(f)
+            for line in f:
+                cols = line.split()
+                if cols[3] != "0A" or cols[9] not in inodes:
+                    continue
+                hexip, hexport = cols[1].split(":")
+                if width == 8:
+                    ip = ".".join(str(int(hexip[i:i + 2], 16)) for i in (6, 4, 2, 0))
+                else:
+                    ip = "v6:" + hexip
+                found.append(f"{ip}:{int(hexport, 16)}")
+    return sorted(found)
+
+
 def scenario_basics(k, args):
     r = {"startSeconds": k.start_seconds, "rssKiBAfterStart": rss_kib(k.pid)}
+    info = k.km.get_connection_info()
+    r["connection"] = {"ip": info["ip"], "ports": sorted(info[p] for p in ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port"))}
+    r["listening"] = listening(k.pid)
+    time.sleep(1)
+    r["heartbeat"] = k.kc.hb_channel.is_beating()
     msg_id = k.kc.kernel_info()
     r["kernelInfo"] = k.reply(msg_id)
     r["kernelInfoIopub"] = k.collect(msg_id)
