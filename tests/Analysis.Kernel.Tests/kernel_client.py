@@ -229,6 +229,17 @@ def scenario_heapwalk(k, args):
     return r
 
 
+def scenario_share(k, args):
+    """Variables copied between the languages with Polyglot's #!share and #!set."""
+    return {"cells": [k.execute(c) for c in [
+        "$n = 41",
+        "#!csharp\n#!share --from pwsh n\nn + 1",
+        "#!csharp\n#!set --name answer --value @pwsh:n\nanswer",
+        "#!csharp\nvar fromCs = \"made in C#\";",
+        "#!share --from csharp fromCs\n$fromCs.ToUpper()",
+    ]]}
+
+
 def scenario_input(k, args):
     """input_request on stdin when allowed; refused without allow_stdin; an interrupt cancels a pending request."""
     r = {}
@@ -311,7 +322,7 @@ def scenario_load(k, args):
 
 
 SCENARIOS = {"basics": scenario_basics, "signature": scenario_signature, "interrupt": scenario_interrupt,
-             "input": scenario_input, "heapwalk": scenario_heapwalk, "load": scenario_load, "restart_shutdown": scenario_restart_shutdown}
+             "input": scenario_input, "heapwalk": scenario_heapwalk, "share": scenario_share, "load": scenario_load, "restart_shutdown": scenario_restart_shutdown}
 
 
 def main():
@@ -320,7 +331,7 @@ def main():
     p.add_argument("--cwd", required=True)
     p.add_argument("--gctrace", required=True)
     p.add_argument("--stderr", required=True)
-    p.add_argument("--scenarios", default="basics,signature,interrupt,input,load,restart_shutdown")
+    p.add_argument("--scenarios", default="basics,signature,interrupt,input,share,load,restart_shutdown")
     p.add_argument("--load", type=int, default=500)
     p.add_argument("--big-mb", type=int, default=4)
     p.add_argument("--bulk", help="a dump with millions of objects (scenario heapwalk)")
