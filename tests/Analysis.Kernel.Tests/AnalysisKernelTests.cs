@@ -50,6 +50,9 @@ public sealed class AnalysisKernelTests(ITestOutputHelper output)
     private static IEnumerable<JsonObject> Messages(JsonNode cell, string type) =>
         cell["iopub"]!.AsArray().Where(m => m!["type"]!.GetValue<string>() == type).Select(m => m!["content"]!.AsObject());
 
+    /// <summary>Message types with runs of stream messages as one (the kernel batches stream text by time).</summary>
+    private static List<string> Collapsed(List<string> types) => [.. types.Where((t, i) => t != "stream" || i == 0 || types[i - 1] != "stream")];
+
     private static string Stdout(JsonNode cell) => string.Concat(Messages(cell, "stream").Where(m => m["name"]!.GetValue<string>() == "stdout").Select(m => m["text"]!.GetValue<string>()));
 
     [SkippableFact]
@@ -73,6 +76,16 @@ public sealed class AnalysisKernelTests(ITestOutputHelper output)
         }
 
         Assert.Equal(["status", "status"], basics["kernelInfoIopub"]!.AsArray().Select(m => m!["type"]!.GetValue<string>()));
+        Assert.True(basics["heartbeat"]!.GetValue<bool>());
+    }
+
+    [SkippableFact]
+    public void Sockets_AreBoundOnlyWhereTheConnectionFileSays()
+    {
+        var basics = Scenario("basics");
+        string ip = basics["connection"]!["ip"]!.GetValue<string>();
+        var expected = basics["connection"]!["ports"]!.AsArray().Select(p => $"{ip}:{p!.GetValue<int>()}").Order(StringComparer.Ordinal);
+        Assert.Equal(expected, basics["listening"]!.AsArray().Select(a => a!.GetValue<string>()).Order(StringComparer.Ordinal));
         output.WriteLine($"start to ready: {basics["startSeconds"]} s, RSS after start {basics["rssKiBAfterStart"]} KiB");
     }
 
@@ -81,7 +94,7 @@ public sealed class AnalysisKernelTests(ITestOutputHelper output)
     {
         var cells = Scenario("basics")["cells"]!.AsArray();
         var first = cells[0]!;
-        Assert.Equal(["status", "execute_input", "stream", "stream", "stream", "status"], Types(first));
+        Assert.Equal(["status", "execute_input", "stream", "status"], Collapsed(Types(first)));
         Assert.Equal("busy", first["iopub"]![0]!["content"]!["execution_state"]!.GetValue<string>());
         Assert.Equal("idle", first["iopub"]!.AsArray()[^1]!["content"]!["execution_state"]!.GetValue<string>());
         Assert.Equal("from host\nhello\n42\n", Stdout(first));
@@ -100,10 +113,21 @@ public sealed class AnalysisKernelTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
+    public void StreamText_ManyLines_ArriveInOrder_InFewMessages()
+    {
+        var cell = Scenario("basics")["manyLines"]!;
+        Assert.Equal(string.Concat(Enumerable.Range(1, 2000).Select(i => $"line {i}\n")) + "done\n", Stdout(cell));
+        int messages = Messages(cell, "stream").Count();
+        Assert.True(messages <= 100, $"{messages} stream messages for 2001 lines");
+        Assert.Equal(["status", "execute_input", "stream", "status"], Collapsed(Types(cell)));
+    }
+
+    [SkippableFact]
     public void Execute_StoreHistoryFalse_DoesNotCount_AndSilent_PublishesNoOutputs()
     {
         var basics = Scenario("basics");
-        int last = basics["cells"]!.AsArray()[^1]!["reply"]!["content"]!["execution_count"]!.GetValue<int>();
+        int last = basics["manyLines"]!["reply"]!["content"]!["execution_count"]!.GetValue<int>();
+        Assert.Equal(basics["cells"]!.AsArray().Count + 1, last);
         Assert.Equal(last, basics["notStored"]!["reply"]!["content"]!["execution_count"]!.GetValue<int>());
         Assert.Equal("not stored\n", Stdout(basics["notStored"]!));
         Assert.Equal(["status", "status"], Types(basics["silent"]!));
@@ -115,7 +139,7 @@ public sealed class AnalysisKernelTests(ITestOutputHelper output)
     {
         var cells = Scenario("basics")["cells"]!.AsArray();
         var ps = cells[1]!;
-        Assert.Equal(["status", "execute_input", "error", "status"], Types(ps));
+        Assert.Equal(["status", "execute_input", "error", "status"], Collapsed(Types(ps)));
         var error = Messages(ps, "error").Single();
         Assert.Equal("PathNotFound", error["ename"]!.GetValue<string>());
         Assert.Contains("does-not-exist.txt", error["evalue"]!.GetValue<string>());
@@ -241,6 +265,48 @@ public sealed class AnalysisKernelTests(ITestOutputHelper output)
         long first = load["batch1"]!["rssKiBAfter"]!.GetValue<long>(), second = load["batch2"]!["rssKiBAfter"]!.GetValue<long>();
         Assert.True(second - first < 64 * 1024, $"RSS {first} KiB after the first batch, {second} KiB after the second");
         output.WriteLine(load.ToJsonString());
+    }
+
+    [SkippableFact]
+    public void Sigint_DuringGcRootOverMillionsOfObjects_StopsTheWalk_AndTheKernelAnswers()
+    {
+        Skip.If(AnalysisKernel.Missing is not null, AnalysisKernel.Missing);
+        string bulk = DumpSet.Bulk[CapturedDump.ClientWithHeap];
+        string stderr = Path.Combine(JupyterKernel.Folder, "analysis-kernel-heapwalk-stderr.txt");
+        var r = AnalysisKernel.Run("/usr/bin/python3",
+            [Path.Combine(RepoPaths.Root, "tests", "Analysis.Kernel.Tests", "kernel_client.py"), "--kernel", AnalysisKernel.Name, "--cwd", Fixtures,
+             "--gctrace", GcTrace, "--stderr", stderr, "--scenarios", "heapwalk", "--bulk", bulk],
+            Fixtures, new() { ["JUPYTER_PATH"] = AnalysisKernel.JupyterPath });
+        string line = r.Stdout.Split('\n').Last(l => l.StartsWith("kernel_client: ", StringComparison.Ordinal));
+        var result = JsonNode.Parse(line["kernel_client: ".Length..])!;
+        var heap = result["heapwalk"]!;
+        Assert.True(heap["failed"] is null, $"{heap["failed"]}\n{result["kernelStderr"]}");
+        var walk = heap["walk"]!;
+        Assert.True(walk["reply"]!["content"]!["ename"]?.GetValue<string>() == "Interrupted", walk.ToJsonString());
+        Assert.True(walk["secondsToStop"]!.GetValue<double>() < 5, $"{walk["secondsToStop"]} s to stop the walk");
+        Assert.Equal($"{DumpSet.BulkObjectCount}\n", Stdout(heap["after"]!)); // the same kernel walks the heap again
+        output.WriteLine($"the walk stopped {walk["secondsToStop"]} s after SIGINT");
+    }
+
+    [Fact(Skip = "Enable when PowerShellKernel and CSharpKernel implement IInteractiveKernel (k2): the scenario 'share' of kernel_client.py")]
+    public void ShareAndSet_CopyVariablesBetweenPowerShellAndCSharp()
+    {
+        var cells = Scenario("share")["cells"]!.AsArray();
+        Assert.All(cells, c => Assert.Equal("ok", c!["reply"]!["content"]!["status"]!.GetValue<string>()));
+        Assert.Equal("42", Messages(cells[1]!, "execute_result").Single()["data"]!["text/plain"]!.GetValue<string>());
+        Assert.Equal("41", Messages(cells[2]!, "execute_result").Single()["data"]!["text/plain"]!.GetValue<string>());
+        Assert.Equal("MADE IN C#\n", Stdout(cells[4]!));
+    }
+
+    [SkippableFact]
+    public void ShareWithoutAnInteractiveKernel_FailsSayingWhy_UntilK2()
+    {
+        // documents today's boundary: remove with the Skip above once the kernels share variables
+        var cells = Scenario("share")["cells"]!.AsArray();
+        var reply = cells[1]!["reply"]!["content"]!;
+        Skip.If(reply["status"]!.GetValue<string>() == "ok", "the kernels share variables now: enable ShareAndSet_CopyVariablesBetweenPowerShellAndCSharp and delete this test");
+        Assert.Equal("ShareFailed", reply["ename"]!.GetValue<string>());
+        Assert.Contains("does not implement IInteractiveKernel", reply["evalue"]!.GetValue<string>());
     }
 
     [Fact(Skip = "Enable when PowerShellKernel's Read-Host asks through CellOutputs.Input (k2): the scenario 'input' of kernel_client.py")]

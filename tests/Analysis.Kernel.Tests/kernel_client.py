@@ -93,8 +93,40 @@ def shrink(result):
     return result
 
 
+def listening(pid):
+    """The TCP addresses the process listens on: its socket inodes matched in /proc/net/tcp{,6} in state LISTEN."""
+    inodes = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[8:-1])
+    found = []
+    for table, width in (("tcp", 8), ("tcp6", 32)):
+        with open(f"/proc/{pid}/net/{table}") as f:
+            next(f)
+            for line in f:
+                cols = line.split()
+                if cols[3] != "0A" or cols[9] not in inodes:
+                    continue
+                hexip, hexport = cols[1].split(":")
+                if width == 8:
+                    ip = ".".join(str(int(hexip[i:i + 2], 16)) for i in (6, 4, 2, 0))
+                else:
+                    ip = "v6:" + hexip
+                found.append(f"{ip}:{int(hexport, 16)}")
+    return sorted(found)
+
+
 def scenario_basics(k, args):
     r = {"startSeconds": k.start_seconds, "rssKiBAfterStart": rss_kib(k.pid)}
+    info = k.km.get_connection_info()
+    r["connection"] = {"ip": info["ip"], "ports": sorted(info[p] for p in ("shell_port", "iopub_port", "stdin_port", "control_port", "hb_port"))}
+    r["listening"] = listening(k.pid)
+    time.sleep(1)
+    r["heartbeat"] = k.kc.hb_channel.is_beating()
     msg_id = k.kc.kernel_info()
     r["kernelInfo"] = k.reply(msg_id)
     r["kernelInfoIopub"] = k.collect(msg_id)
@@ -111,6 +143,7 @@ def scenario_basics(k, args):
         "#!csharp\nEnvironment.CurrentDirectory",
         "$greeting.ToUpper()",
     ]]
+    r["manyLines"] = k.execute("1..2000 | ForEach-Object { Write-Host \"line $_\" }; 'done'")
     r["notStored"] = k.execute("'not stored'", store_history=False)
     r["silent"] = k.execute("'silent'", silent=True)
     r["afterSilent"] = k.execute("'after'")
@@ -144,7 +177,7 @@ def scenario_signature(k, args):
     return r
 
 
-def run_then_interrupt(k, interrupt, code):
+def run_then_interrupt(k, interrupt, code, args_sleep=1.5):
     msg_id = k.kc.execute(code)
     # wait until the cell runs (its execute_input), then a little more
     seen = []
@@ -154,7 +187,7 @@ def run_then_interrupt(k, interrupt, code):
             seen.append({"type": m["msg_type"], "content": m["content"]})
             if m["msg_type"] == "execute_input":
                 break
-    time.sleep(1.5)
+    time.sleep(args_sleep)
     t0 = time.monotonic()
     control = interrupt()
     rest = k.collect(msg_id)
@@ -184,6 +217,27 @@ def scenario_interrupt(k, args):
     r["afterSignalCSharp"] = k.execute("#!csharp\n\"C# alive\"")
     r["pidSame"] = k.km.provisioner.process.pid == k.pid
     return r
+
+
+def scenario_heapwalk(k, args):
+    """SIGINT while our cmdlet walks a heap of millions of objects: the walk stops, nothing is cached, the kernel answers."""
+    bulk = args.bulk.replace("'", "''")
+    t0 = time.monotonic()
+    r = {"walk": run_then_interrupt(k, lambda: k.km.interrupt_kernel(), f"Close-Dump -All; Get-GcRoot -Path '{bulk}' -TypeName DumpTarget.BulkNode")}
+    r["walk"]["secondsTotal"] = time.monotonic() - t0
+    r["after"] = k.execute(f"(Get-HeapTop -Path '{bulk}' -Top 1).Count; Close-Dump -All")
+    return r
+
+
+def scenario_share(k, args):
+    """Variables copied between the languages with Polyglot's #!share and #!set."""
+    return {"cells": [k.execute(c) for c in [
+        "$n = 41",
+        "#!csharp\n#!share --from pwsh n\nn + 1",
+        "#!csharp\n#!set --name answer --value @pwsh:n\nanswer",
+        "#!csharp\nvar fromCs = \"made in C#\";",
+        "#!share --from csharp fromCs\n$fromCs.ToUpper()",
+    ]]}
 
 
 def scenario_input(k, args):
@@ -268,7 +322,7 @@ def scenario_load(k, args):
 
 
 SCENARIOS = {"basics": scenario_basics, "signature": scenario_signature, "interrupt": scenario_interrupt,
-             "input": scenario_input, "load": scenario_load, "restart_shutdown": scenario_restart_shutdown}
+             "input": scenario_input, "heapwalk": scenario_heapwalk, "share": scenario_share, "load": scenario_load, "restart_shutdown": scenario_restart_shutdown}
 
 
 def main():
@@ -277,9 +331,10 @@ def main():
     p.add_argument("--cwd", required=True)
     p.add_argument("--gctrace", required=True)
     p.add_argument("--stderr", required=True)
-    p.add_argument("--scenarios", default="basics,signature,interrupt,input,load,restart_shutdown")
+    p.add_argument("--scenarios", default="basics,signature,interrupt,input,share,load,restart_shutdown")
     p.add_argument("--load", type=int, default=500)
     p.add_argument("--big-mb", type=int, default=4)
+    p.add_argument("--bulk", help="a dump with millions of objects (scenario heapwalk)")
     args = p.parse_args()
     results = {}
     with open(args.stderr, "w") as stderr:

@@ -27,6 +27,7 @@ public sealed partial class KernelServer
             _cell = cell;
         CellOutput? lastError = null;
         bool ok;
+        using var streams = new StreamBatcher((name, text) => PublishOutput(request, CellOutput.Stream(name, text), count));
         try
         {
             var outputs = new CellOutputs(
@@ -34,14 +35,23 @@ public sealed partial class KernelServer
                 {
                     if (output.OutputType == "error")
                         lastError = output;
-                    if (!silent)
-                        PublishOutput(request, output, count);
+                    if (silent)
+                        return;
+                    if (output.OutputType == "stream")
+                        streams.Add(output.Name ?? "stdout", output.Text ?? "");
+                    else
+                        streams.FlushThen(() => PublishOutput(request, output, count));
                 },
-                (prompt, password, ct) => ReadInput(request, allowStdin, prompt, password, ct));
+                (prompt, password, ct) =>
+                {
+                    streams.FlushThen(() => { });
+                    return ReadInput(request, allowStdin, prompt, password, ct);
+                });
             ok = await RunCellAsync(code, outputs, cell.Token).ConfigureAwait(false);
         }
         finally
         {
+            streams.FlushThen(() => { });
             lock (_cellGate)
             {
                 _cell = null;
@@ -316,5 +326,78 @@ public static class CodePoints
         for (int index = 0; index < Math.Min(utf16, text.Length); n++)
             index += char.IsHighSurrogate(text[index]) && index + 1 < text.Length && char.IsLowSurrogate(text[index + 1]) ? 2 : 1;
         return n;
+    }
+}
+
+/// <summary>
+/// Stream text of one cell gathered into fewer iopub messages (as ipykernel does): written out after 50 ms of quiet,
+/// at 64 KB, when the stream changes, before any other output and at the cell's end, so the order is kept.
+/// </summary>
+internal sealed class StreamBatcher : IDisposable
+{
+    private const int QuietMilliseconds = 50;
+    private const int MaxChars = 64 * 1024;
+    private readonly object _gate = new();
+    private readonly System.Text.StringBuilder _text = new();
+    private readonly Action<string, string> _emit;
+    private readonly Timer _timer;
+    private string? _name;
+    private bool _disposed;
+
+    public StreamBatcher(Action<string, string> emit)
+    {
+        _emit = emit;
+        _timer = new Timer(_ => FlushThen(() => { }), null, Timeout.Infinite, Timeout.Infinite);
+    }
+
+    public void Add(string name, string text)
+    {
+        lock (_gate)
+        {
+            if (_disposed)
+            {
+                _emit(name, text); // a cell left running after an interrupt: its late output goes out as written
+                return;
+            }
+
+            if (_name is not null && _name != name)
+                FlushLocked();
+            _name = name;
+            _text.Append(text);
+            if (_text.Length >= MaxChars)
+                FlushLocked();
+            else
+                _timer.Change(QuietMilliseconds, Timeout.Infinite);
+        }
+    }
+
+    /// <summary>Writes the pending text, then runs <paramref name="next"/> (another output) before any later text.</summary>
+    public void FlushThen(Action next)
+    {
+        lock (_gate)
+        {
+            FlushLocked();
+            next();
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            FlushLocked();
+            _disposed = true;
+            _timer.Dispose();
+        }
+    }
+
+    private void FlushLocked()
+    {
+        if (_name is null || _text.Length == 0)
+            return;
+        string name = _name, text = _text.ToString();
+        _text.Clear();
+        _name = null;
+        _emit(name, text);
     }
 }

@@ -110,7 +110,9 @@ public sealed partial class KernelServer : IDisposable
         var shell = Task.Run(ProcessShellAsync, CancellationToken.None);
         bool restart = await _finished.Task.ConfigureAwait(false);
         _shellQueue.Writer.TryComplete();
-        await shell.ConfigureAwait(false);
+        // a cell that ignores the interrupt must not keep the process from ending
+        if (await Task.WhenAny(shell, Task.Delay(TimeSpan.FromSeconds(5), CancellationToken.None)).ConfigureAwait(false) != shell)
+            Log("a cell was still running at shutdown; ending without it");
         io.Join(TimeSpan.FromSeconds(5));
         heartbeat.Join(TimeSpan.FromSeconds(2));
         return restart;
