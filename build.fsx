@@ -6,14 +6,15 @@
 //              dotnet-trace (artifacts/tools), the local tools (real pwsh, the .NET Interactive kernel); makes the Go
 //              core dumps (tests/TestTargets/go/cores.sh → artifacts/go-cores; Go toolchains from bookworm-backports)
 //   demo       build, start the demo target, capture a dump, run the module on it in real pwsh (the local tool), print a triage
-//   bench      build, then: heap-top on a ~10M-object dump against a naive ClrMD loop; whole processes against SOS
+//   bench      build, then (`bench kernel`: only the last pair): heap-top on a ~10M-object dump against a naive ClrMD loop; whole processes against SOS
 //              (our command in real pwsh with the module imported vs dotnet-dump analyze -c, pairs in
 //              tests/Analysis.Bench/SosBench.cs: Get-HeapTop vs dumpheap -stat); gcroot on it against ClrMD's
 //              GCRoot (first question, next question, new session from the index cache); trace analysis of a ~80 MB
 //              trace against dotnet-trace report topN; reading a small and that trace in this process against the worker
 //              process (first and second open, questions, memory); goroutine grouping of a 100k-goroutine dump against
 //              panicparse; pprof top on the fixtures; every goroutine of a 5,000-goroutine Go core (Get-Goroutines in
-//              pwsh) against dlv core (times, peak memory, ratios)
+//              pwsh) against dlv core (times, peak memory, ratios); our Jupyter kernel against the .NET Interactive kernel
+//              through jupyter_client (start to kernel_info reply, a '1+1' round-trip, memory after start)
 //   notebooks  build, make the demo artifacts (artifacts/demo), run every notebook in notebooks/ headless into
 //              artifacts/notebooks (executed .ipynb + self-contained HTML)
 //   fuzz       build the fuzzing harness (tests/Analysis.Fuzz), then run a mutation campaign per input path and print a
@@ -103,11 +104,13 @@ let ensureTools () =
         dotnet [ "tool"; "install"; "dotnet-trace"; "--version"; dotnetTraceVersion; "--tool-path"; tools ]
     exe
 
-/// Headless Chromium renders the HTML reports in the tests; installed from Debian when absent (the test skips, saying why, if it cannot be).
+/// Headless Chromium renders the HTML reports in the tests and, driven by Playwright for .NET (the Microsoft.Playwright
+/// package of tests/Analysis.Kernel.Tests, restored by the build; it never downloads a browser of its own), runs a
+/// notebook on the notebook server; installed from Debian when absent (the tests skip, saying why, if it cannot be).
 let ensureChromium () =
     if not (File.Exists "/usr/bin/chromium") then
         if File.Exists "/usr/bin/apt-get" then
-            log "Installing Debian's chromium (the report tests render HTML in it headless)"
+            log "Installing Debian's chromium (the report tests render HTML in it headless; the browser test runs a notebook in it)"
             if run "apt-get" [ "install"; "-y"; "-qq"; "chromium" ] <> 0 then
                 run "apt-get" [ "update"; "-qq" ] |> ignore
                 if run "apt-get" [ "install"; "-y"; "-qq"; "chromium" ] <> 0 then
@@ -115,23 +118,25 @@ let ensureChromium () =
         else
             eprintfn "build.fsx: no apt-get here to install chromium; the browser rendering test will be skipped"
 
-/// The kernel tests run every notebook in the .NET Interactive kernel through Jupyter: Debian's nbclient for
-/// /usr/bin/python3, installed when it is not importable (the tests skip, saying why, if it cannot be). The kernel is
-/// the local dotnet-interactive tool (`dotnet tool restore`); its kernelspecs go to artifacts/kernel-tests (the tests).
-let jupyterPackages = [ "python3-nbclient"; "python3-nbconvert"; "jupyter-client" ]
+/// The kernel tests run every notebook in the .NET Interactive kernel and in ours through Jupyter (Debian's nbclient and
+/// jupyter_client over python3-zmq for /usr/bin/python3), and one in Chromium on Debian's jupyter-notebook server
+/// (classic Notebook 6); the kernel benchmark drives both kernels with jupyter_client. Installed when not importable
+/// (the tests skip, saying why, if they cannot be). The .NET Interactive kernel is the local dotnet-interactive tool
+/// (`dotnet tool restore`); every kernelspec goes to artifacts/kernel-tests (tests/Analysis.Testing/JupyterKernels.cs).
+let jupyterPackages = [ "python3-nbclient"; "python3-nbconvert"; "jupyter-client"; "python3-zmq"; "jupyter-notebook" ]
 let ensureJupyter () =
-    let importable () = File.Exists "/usr/bin/python3" && run "/usr/bin/python3" [ "-c"; "import nbclient, nbformat, jupyter_client" ] = 0
+    let importable () = File.Exists "/usr/bin/python3" && run "/usr/bin/python3" [ "-c"; "import nbclient, nbformat, jupyter_client, zmq, notebook" ] = 0
     if not (importable ()) then
         if File.Exists "/usr/bin/apt-get" then
             let clock = Stopwatch.StartNew()
-            log (sprintf "Installing Debian's %s (the kernel tests run every notebook in the .NET Interactive kernel through Jupyter)" (String.Join(", ", jupyterPackages)))
+            log (sprintf "Installing Debian's %s (the kernel tests run every notebook through Jupyter in the .NET Interactive kernel and ours, and one in Chromium on the notebook server)" (String.Join(", ", jupyterPackages)))
             if run "apt-get" ([ "install"; "-y"; "-qq" ] @ jupyterPackages) <> 0 then
                 run "apt-get" [ "update"; "-qq" ] |> ignore
                 if run "apt-get" ([ "install"; "-y"; "-qq" ] @ jupyterPackages) <> 0 then
-                    eprintfn "build.fsx: %s could not be installed; the kernel notebook tests will be skipped" (String.Join(", ", jupyterPackages))
+                    eprintfn "build.fsx: %s could not be installed; the kernel notebook and browser tests and the kernel benchmark will be skipped" (String.Join(", ", jupyterPackages))
             log (sprintf "Jupyter packages installed in %.1f s" clock.Elapsed.TotalSeconds)
         else
-            eprintfn "build.fsx: no apt-get here to install %s; the kernel notebook tests will be skipped" (String.Join(", ", jupyterPackages))
+            eprintfn "build.fsx: no apt-get here to install %s; the kernel notebook and browser tests and the kernel benchmark will be skipped" (String.Join(", ", jupyterPackages))
 
 /// The Go core reader's tests read cores of tests/TestTargets/go (Go 1.21/1.22/1.23, stripped, gcore, a non-Go core) with
 /// the runtime's GOTRACEBACK=crash traceback as the oracle: tests/TestTargets/go/cores.sh makes them into
@@ -314,6 +319,14 @@ let notebooks () =
     if failed.Length > 0 then fail (sprintf "notebooks failed: %s" (String.Join(", ", failed |> Array.map Path.GetFileName)))
     log (sprintf "%d notebooks ran; open artifacts/notebooks/*.html" books.Length)
 
+/// Our Jupyter kernel against the .NET Interactive kernel (tests/Analysis.Bench/KernelBench.cs): start to kernel_info,
+/// a trivial cell's round-trip and memory after start, through jupyter_client. Returns the exit code.
+let benchKernel () =
+    ensureJupyter ()
+    pwsh [ "-Command"; "$PSVersionTable.PSVersion.ToString()" ] |> ignore // restores the local tools (pwsh installs our kernelspec, dotnet-interactive)
+    log "kernel: ours vs the .NET Interactive kernel through jupyter_client (start to kernel_info reply, '1+1' round-trip, RSS after start)"
+    run "dotnet" [ Path.Combine(artifacts, "bin", "Analysis.Bench", config.ToLowerInvariant(), "Analysis.Bench.dll"); "kernel"; "3" ]
+
 let bench () =
     build ()
     let dotnetTrace = ensureTools ()
@@ -389,7 +402,8 @@ let bench () =
         else
             eprintfn "build.fsx: no Go cores (see above): the Go core benchmark is skipped"
             0
-    if heapCode <> 0 || sosCode <> 0 || gcrootCode <> 0 || dumpIsolationCode <> 0 || traceCode <> 0 || isolationCode <> 0 || goCode <> 0 || pprofCode <> 0 || goCoreCode <> 0 then fail "benchmark failed"
+    let kernelCode = benchKernel ()
+    if heapCode <> 0 || sosCode <> 0 || gcrootCode <> 0 || dumpIsolationCode <> 0 || traceCode <> 0 || isolationCode <> 0 || goCode <> 0 || pprofCode <> 0 || goCoreCode <> 0 || kernelCode <> 0 then fail "benchmark failed"
 
 /// sharpfuzz (SharpFuzz.CommandLine) instruments a copy of Analysis.dll for coverage-guided fuzzing; installed locally.
 let sharpfuzzVersion = "2.3.0"
@@ -429,6 +443,9 @@ let args = fsi.CommandLineArgs |> Array.skip 1
 match args with
 | [| name |] when targets.ContainsKey name -> targets.[name] ()
 | _ when args.Length > 0 && args.[0] = "fuzz" -> fuzz (List.ofArray args.[1..])
+| [| "bench"; "kernel" |] ->
+    build ()
+    if benchKernel () <> 0 then fail "benchmark failed"
 | _ ->
-    eprintfn "usage: dotnet fsi build.fsx <%s|fuzz [path...] [--minutes N] [--seed S]>" (String.Join("|", targets.Keys))
+    eprintfn "usage: dotnet fsi build.fsx <%s|bench kernel|fuzz [path...] [--minutes N] [--seed S]>" (String.Join("|", targets.Keys))
     exit 2

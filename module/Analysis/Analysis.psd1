@@ -63,6 +63,8 @@
         'Get-GoCoreInfo'
         'Get-Timeline'
         'Export-Timeline'
+        'Start-AnalysisKernel'
+        'Install-AnalysisKernel'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @('Get-GcTrace')

@@ -38,7 +38,7 @@ public sealed class HtmlReport
     public int ChartCount => _charts;
 
     /// <summary>The plotly.js source embedded in reports.</summary>
-    internal static string PlotlyJs => s_plotlyJs.Value;
+    public static string PlotlyJs => s_plotlyJs.Value;
 
     /// <summary>The plotly.js version embedded in reports.</summary>
     public static string PlotlyVersion => typeof(GenericChart).Assembly.GetManifestResourceNames()

@@ -60,6 +60,8 @@ public static class Program
             return GoCoreBench.Run(args[1], args[2], args[3], args.Length > 4 ? int.Parse(args[4], CultureInfo.InvariantCulture) : 3);
         if (args.Length >= 2 && args[0] == "rss")
             return ChildRss.Run(args[1..]);
+        if (args.Length >= 1 && args[0] == "kernel")
+            return KernelBench.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3);
         Console.Error.WriteLine("usage: Analysis.Bench heaptop <dump> [rounds] | tracegen <TraceTarget.dll> <out.nettrace> <seconds> | trace <file.nettrace> <dotnet-trace> [rounds]");
         return 2;
     }

@@ -10,10 +10,12 @@ using Xunit.Abstractions;
 namespace Analysis.Kernel.Tests;
 
 /// <summary>
-/// Every notebook in notebooks/ executed in the real .NET Interactive kernel through Jupyter (nbclient), as a user runs
-/// it: from its own folder, its defaults for the committed Go fixtures, papermill-style parameters for the dumps and
-/// the trace of this run. The executed notebook must have no error output in any cell and show the same facts our
-/// runner's notebook tests assert (tests/Analysis.PowerShell.Tests/NotebookCmdletTests.cs).
+/// Every notebook in notebooks/ executed through Jupyter (nbclient) in the real .NET Interactive kernel (the kernel the
+/// notebooks name) and, unchanged, in ours (<see cref="JupyterKernels.UnderTest"/>: the notebooks' #!csharp / #!pwsh
+/// magics pick each cell's language), as a user runs it: from its own folder, its defaults for the committed Go
+/// fixtures, papermill-style parameters for the dumps and the trace of this run. In every kernel the executed notebook
+/// must have no error output in any cell and show the same facts our runner's notebook tests assert
+/// (tests/Analysis.PowerShell.Tests/NotebookCmdletTests.cs), with our HTML tables and charts.
 /// </summary>
 public sealed partial class KernelNotebookTests(ITestOutputHelper output)
 {
@@ -133,16 +135,34 @@ public sealed partial class KernelNotebookTests(ITestOutputHelper output)
         ["dotnet-timeline.ipynb"] = ".NET: trace and dump on one clock",
     };
 
-    /// <summary>One kernel run per notebook, shared by the tests that read its outputs.</summary>
-    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lazy<JupyterKernel.Execution>> s_runs = new();
+    /// <summary>One kernel run per kernel and notebook, shared by the tests that read its outputs.</summary>
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<(string, string), Lazy<JupyterKernel.Execution>> s_runs = new();
 
-    private static JupyterKernel.Execution Executed(string name) =>
-        s_runs.GetOrAdd(name, n => new Lazy<JupyterKernel.Execution>(() => JupyterKernel.Execute(Path.Combine(NotebookFolder, n), s_notebooks[n].Parameters()))).Value;
+    /// <summary>The notebook run in <paramref name="kernel"/> (the notebooks' own kernel, .net-csharp, when it is that one).</summary>
+    private static JupyterKernel.Execution Executed(string kernel, string name) =>
+        s_runs.GetOrAdd((kernel, name), k => new Lazy<JupyterKernel.Execution>(() =>
+            JupyterKernel.Execute(Path.Combine(NotebookFolder, k.Item2), s_notebooks[k.Item2].Parameters(), k.Item1 == JupyterKernels.DotNetCSharp ? null : k.Item1))).Value;
 
     private static string[] NotebookNames => Directory.GetFiles(NotebookFolder).Select(f => Path.GetFileName(f))
         .Where(n => n.EndsWith(".ipynb", StringComparison.Ordinal) || n.EndsWith(".dib", StringComparison.Ordinal)).Order(StringComparer.Ordinal).ToArray();
 
-    public static TheoryData<string> Notebooks => new(NotebookNames);
+    /// <summary>The kernels every notebook runs in: .NET Interactive's (the reference) and the kernel under test (ours).</summary>
+    private static string[] Kernels => new[] { JupyterKernels.DotNetCSharp, JupyterKernels.UnderTest }.Distinct().ToArray();
+
+    public static TheoryData<string, string> Notebooks
+    {
+        get
+        {
+            var data = new TheoryData<string, string>();
+            foreach (string kernel in Kernels)
+            {
+                foreach (string name in NotebookNames)
+                    data.Add(kernel, name);
+            }
+
+            return data;
+        }
+    }
 
     [Fact]
     public void EveryNotebookInTheFolder_IsCoveredHere_AndIsAnIpynbForTheCSharpKernel()
@@ -169,35 +189,49 @@ public sealed partial class KernelNotebookTests(ITestOutputHelper output)
 
     [SkippableTheory]
     [MemberData(nameof(Notebooks))]
-    public void Notebook_RunsInTheKernelThroughJupyter_WithoutErrors_AndShowsTheFacts(string name)
+    public void Notebook_RunsInTheKernelThroughJupyter_WithoutErrors_AndShowsTheFacts(string kernel, string name)
     {
-        Skip.If(JupyterKernel.Missing is not null, $"Skipped: {JupyterKernel.Missing}");
+        Skip.If(JupyterKernels.Missing(kernel) is not null, $"Skipped: {JupyterKernels.Missing(kernel)}");
         output.WriteLine($"kernelspecs installed into {JupyterKernel.KernelSpecs} in {JupyterKernel.SetupTime.TotalSeconds:N1} s (once per run)");
-        var run = Executed(name);
-        output.WriteLine($"{name}: kernel started in {run.StartSeconds:N1} s, cells ran in {run.RunSeconds:N1} s (the extension cell's restore {run.FirstCellSeconds:N1} s), {run.Wall.TotalSeconds:N1} s in all; executed notebook: {run.OutPath}");
+        var run = Executed(kernel, name);
+        output.WriteLine($"{name} in {kernel}: kernel started in {run.StartSeconds:N1} s, cells ran in {run.RunSeconds:N1} s (the extension cell {run.FirstCellSeconds:N1} s), {run.Wall.TotalSeconds:N1} s in all; executed notebook: {run.OutPath}");
         if (run.Notes.Length > 0)
             output.WriteLine(run.Notes);
-        // the kernel's HTTP API (a port from 2048) on loopback only
-        output.WriteLine($"kernel HTTP API: {string.Join(", ", run.ListeningOn)}");
-        Assert.NotEmpty(run.ListeningOn);
-        Assert.All(run.ListeningOn, url => Assert.Matches(@"^http://(127\.0\.0\.1|localhost|\[::1\]):\d+/?$", url));
+        if (JupyterKernels.IsDotNetInteractive(kernel))
+        {
+            // the kernel's HTTP API (a port from 2048) on loopback only
+            output.WriteLine($"kernel HTTP API: {string.Join(", ", run.ListeningOn)}");
+            Assert.NotEmpty(run.ListeningOn);
+            Assert.All(run.ListeningOn, url => Assert.Matches(@"^http://(127\.0\.0\.1|localhost|\[::1\]):\d+/?$", url));
+        }
 
         // the facts first, so a run with errors still says whether the rest held
         s_notebooks[name].Facts(Text(run.Notebook));
         var errors = ErrorOutputs(run.Notebook).ToList();
-        Assert.True(errors.Count == 0, $"{name}: {errors.Count} error output(s) in the kernel:\n" + string.Join("\n", errors));
+        Assert.True(errors.Count == 0, $"{name}: {errors.Count} error output(s) in {kernel}:\n" + string.Join("\n", errors));
+        if (!JupyterKernels.IsDotNetInteractive(kernel))
+        {
+            // ours shows results as HTML and plain text, never as ANSI-coloured console text (plotly.js's own source has an ESC)
+            var ansi = Outputs(run.Notebook).SelectMany(o => (o["output_type"]!.GetValue<string>() == "stream" ? [StreamText(o)] : Data(o, "text/plain").Concat(Data(o, "text/html").Select(h => Scripts().Replace(h, "")))))
+                .Where(t => t.Contains('\u001b', StringComparison.Ordinal)).ToList();
+            Assert.True(ansi.Count == 0, $"{name}: {ansi.Count} output(s) with ANSI escapes in {kernel}, e.g. {ansi.FirstOrDefault()?[..Math.Min(300, ansi[0].Length)]}");
+        }
     }
 
+    public static TheoryData<string> KernelNames => new(Kernels);
+
     /// <summary>The Go leak notebook on a core dump in the real kernel: the runtime's goroutines and the process's state.</summary>
-    [SkippableFact]
-    public void GoLeakNotebook_OnACoreDump_InTheKernel()
+    [SkippableTheory]
+    [MemberData(nameof(KernelNames))]
+    public void GoLeakNotebook_OnACoreDump_InTheKernel(string kernel)
     {
-        Skip.If(JupyterKernel.Missing is not null, $"Skipped: {JupyterKernel.Missing}");
+        Skip.If(JupyterKernels.Missing(kernel) is not null, $"Skipped: {JupyterKernels.Missing(kernel)}");
         Skip.If(GoCoreSet.Missing is not null, $"Skipped: {GoCoreSet.Missing}");
         var many = GoCoreSet.Instance["go1.23", GoCoreMode.Many];
         var run = JupyterKernel.Execute(Path.Combine(NotebookFolder, "go-goroutine-leak.ipynb"),
-            new Dictionary<string, object> { ["GoroutineDump"] = many.CorePath, ["Executable"] = many.Executable, ["MinCount"] = 1000, ["MinWaitMinutes"] = 0 });
-        output.WriteLine($"go-goroutine-leak.ipynb on {many}: cells ran in {run.RunSeconds:N1} s");
+            new Dictionary<string, object> { ["GoroutineDump"] = many.CorePath, ["Executable"] = many.Executable, ["MinCount"] = 1000, ["MinWaitMinutes"] = 0 },
+            kernel == JupyterKernels.DotNetCSharp ? null : kernel);
+        output.WriteLine($"go-goroutine-leak.ipynb on {many} in {kernel}: cells ran in {run.RunSeconds:N1} s");
         string text = Text(run.Notebook);
         Assert.Contains($"{many.Traceback.Goroutines.Count(g => g.Id != 0)} goroutines in {many.CorePath}", text);
         foreach (var state in many.Traceback.Goroutines.Where(g => g.Id != 0).GroupBy(g => g.State))
@@ -205,17 +239,17 @@ public sealed partial class KernelNotebookTests(ITestOutputHelper output)
         Assert.Contains(many.Build.GoVersion, text);
         Assert.Contains("manyReceive", text);
         var errors = ErrorOutputs(run.Notebook).ToList();
-        Assert.True(errors.Count == 0, $"{errors.Count} error output(s) in the kernel:\n" + string.Join("\n", errors));
+        Assert.True(errors.Count == 0, $"{errors.Count} error output(s) in {kernel}:\n" + string.Join("\n", errors));
     }
 
     /// <summary>Our HTML tables and charts in the kernel's outputs: the extension's formatters for C# results and for PowerShell pipeline output.</summary>
     [SkippableTheory]
     [MemberData(nameof(Notebooks))]
-    public void Notebook_InTheKernel_ShowsOurHtmlTablesAndCharts(string name)
+    public void Notebook_InTheKernel_ShowsOurHtmlTablesAndCharts(string kernel, string name)
     {
-        Skip.If(JupyterKernel.Missing is not null, $"Skipped: {JupyterKernel.Missing}");
-        var run = Executed(name);
-        output.WriteLine($"{name}: {run.Wall.TotalSeconds:N1} s in the kernel; executed notebook: {run.OutPath}");
+        Skip.If(JupyterKernels.Missing(kernel) is not null, $"Skipped: {JupyterKernels.Missing(kernel)}");
+        var run = Executed(kernel, name);
+        output.WriteLine($"{name}: {run.Wall.TotalSeconds:N1} s in {kernel}; executed notebook: {run.OutPath}");
         string html = string.Join("\n", Outputs(run.Notebook).SelectMany(o => Data(o, "text/html")));
         Assert.Contains("<table class=\"analysis\"", html, StringComparison.Ordinal);
         Assert.Matches(PlotlyChart(), html);

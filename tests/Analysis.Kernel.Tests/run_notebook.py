@@ -3,9 +3,13 @@
 
 Test-only driver for tests/Analysis.Kernel.Tests (run with Debian's /usr/bin/python3: python3-nbclient).
 
-    run_notebook.py NOTEBOOK OUT.ipynb [--parameters JSON] [--cwd DIR] [--timeout SECONDS]
+    run_notebook.py NOTEBOOK OUT.ipynb [--parameters JSON] [--cwd DIR] [--timeout SECONDS] [--kernel NAME] [--write-only]
 
-- The kernel is the one the notebook names (metadata.kernelspec.name), found through JUPYTER_PATH.
+- The kernel is the one the notebook names (metadata.kernelspec.name), found through JUPYTER_PATH; --kernel NAME
+  runs it in that kernel instead (every cell names its language with a #!csharp / #!pwsh magic, so a notebook made
+  for .NET Interactive runs unchanged in a kernel that honours them), and the notebook written names that kernel.
+- --write-only writes the notebook as it would run (parameters injected, --kernel named in its metadata) without
+  starting a kernel, for a client that executes it itself (a browser on a notebook server).
 - The kernel starts in --cwd (default: the notebook's folder, as Jupyter and nbconvert do).
 - --parameters '{"Top": 5}' injects papermill's cell after the cell tagged "parameters": a cell tagged
   "injected-parameters", in the parameters cell's language (its #!pwsh / #!csharp magic), assigning each value.
@@ -26,6 +30,7 @@ import sys
 import time
 
 import nbformat
+from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
 from nbclient import NotebookClient
 
 
@@ -91,6 +96,8 @@ def main():
     parser.add_argument("--parameters", default="{}")
     parser.add_argument("--cwd")
     parser.add_argument("--timeout", type=int, default=600)
+    parser.add_argument("--kernel", help="the kernel to run in, whatever the notebook names")
+    parser.add_argument("--write-only", action="store_true", help="write the notebook to run, do not run it")
     args = parser.parse_args()
     try:
         nb = nbformat.read(args.notebook, as_version=4)
@@ -99,13 +106,27 @@ def main():
         print(f"run_notebook.py: {e}", file=sys.stderr)
         return 2
 
-    kernel = nb.metadata.get("kernelspec", {}).get("name")
+    kernel = args.kernel or nb.metadata.get("kernelspec", {}).get("name")
     if not kernel:
         print(f"run_notebook.py: {args.notebook} names no kernel (metadata.kernelspec.name)", file=sys.stderr)
         return 2
     default_language = "pwsh" if "powershell" in kernel else "csharp"
+    if args.kernel:
+        try:
+            spec = KernelSpecManager().get_kernel_spec(kernel)
+        except NoSuchKernel:
+            print(f"run_notebook.py: no kernel named {kernel} (JUPYTER_PATH={os.environ.get('JUPYTER_PATH', '')})", file=sys.stderr)
+            return 3
+        default_language = "pwsh" if spec.language.lower() in ("powershell", "pwsh") else "csharp"
+        nb.metadata["kernelspec"] = {"name": kernel, "display_name": spec.display_name, "language": spec.language}
+        # the language_info a kernel reports goes with the kernel (a browser asks for its editor mode before it connects)
+        nb.metadata.pop("language_info", None)
     if parameters:
         inject(nb, parameters, default_language)
+    if args.write_only:
+        nbformat.write(nb, args.out)
+        print("run_notebook: " + json.dumps({"kernel": kernel, "written": args.out}))
+        return 0
 
     cwd = args.cwd or os.path.dirname(os.path.abspath(args.notebook))
     client = NotebookClient(nb, timeout=args.timeout, startup_timeout=180, kernel_name=kernel, allow_errors=True,

@@ -17,6 +17,7 @@ public class ModuleTests
         "Get-HeapObject", "Open-GoCore", "Close-GoCore", "Get-GoCoreInfo",
         "Get-Timeline",
         "Export-Timeline",
+        "Start-AnalysisKernel", "Install-AnalysisKernel",
     ];
 
     [Fact]
@@ -35,8 +36,13 @@ public class ModuleTests
                      "lib/Analysis.dll", "lib/Microsoft.Diagnostics.Runtime.dll", "lib/Microsoft.Diagnostics.NETCore.Client.dll", "lib/Microsoft.CodeAnalysis.dll", "lib/FSharp.Core.dll" })
             Assert.True(File.Exists(Path.Combine(dir, file)), $"missing {file}");
         Assert.Equal(["Analysis.PowerShell.Loader.dll", "Analysis.PowerShell.dll"], Directory.GetFiles(dir, "*.dll").Select(Path.GetFileName).Order(StringComparer.Ordinal));
-        Assert.Empty(Directory.GetFiles(dir, "System.Management.Automation.dll", SearchOption.AllDirectories));
+        // the Jupyter kernel's host (kernel/) is an application of its own that hosts PowerShell: its SMA is its own, and
+        // none of our libraries is there (the module it imports loads them from lib/ into the module's context)
+        string kernel = Path.Combine(dir, "kernel") + Path.DirectorySeparatorChar;
+        Assert.DoesNotContain(Directory.GetFiles(dir, "System.Management.Automation.dll", SearchOption.AllDirectories), f => !f.StartsWith(kernel, StringComparison.Ordinal));
         Assert.False(Directory.Exists(Path.Combine(dir, "lib", "runtimes", "linux-x64", "native")), "PowerShell's native runtime must not be shipped");
+        Assert.True(File.Exists(Path.Combine(kernel, "Analysis.KernelHost.dll")), "missing kernel/Analysis.KernelHost.dll");
+        Assert.Equal(["Analysis.KernelHost.dll"], Directory.GetFiles(kernel, "Analysis*.dll", SearchOption.AllDirectories).Select(Path.GetFileName));
     }
 
     [Fact]
