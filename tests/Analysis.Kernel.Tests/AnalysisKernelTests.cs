@@ -288,7 +288,7 @@ public sealed class AnalysisKernelTests(ITestOutputHelper output)
         output.WriteLine($"the walk stopped {walk["secondsToStop"]} s after SIGINT");
     }
 
-    [Fact(Skip = "Enable when PowerShellKernel and CSharpKernel implement IInteractiveKernel (k2): the scenario 'share' of kernel_client.py")]
+    [SkippableFact]
     public void ShareAndSet_CopyVariablesBetweenPowerShellAndCSharp()
     {
         var cells = Scenario("share")["cells"]!.AsArray();
@@ -299,17 +299,6 @@ public sealed class AnalysisKernelTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
-    public void ShareWithoutAnInteractiveKernel_FailsSayingWhy_UntilK2()
-    {
-        // documents today's boundary: remove with the Skip above once the kernels share variables
-        var cells = Scenario("share")["cells"]!.AsArray();
-        var reply = cells[1]!["reply"]!["content"]!;
-        Skip.If(reply["status"]!.GetValue<string>() == "ok", "the kernels share variables now: enable ShareAndSet_CopyVariablesBetweenPowerShellAndCSharp and delete this test");
-        Assert.Equal("ShareFailed", reply["ename"]!.GetValue<string>());
-        Assert.Contains("does not implement IInteractiveKernel", reply["evalue"]!.GetValue<string>());
-    }
-
-    [Fact(Skip = "Enable when PowerShellKernel's Read-Host asks through CellOutputs.Input (k2): the scenario 'input' of kernel_client.py")]
     public void ReadHost_AsksThroughStdin_WhenAllowed_AndFailsClearlyWhenNot()
     {
         var r = Scenario("input");

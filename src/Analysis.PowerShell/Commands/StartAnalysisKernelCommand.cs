@@ -51,7 +51,7 @@ public sealed class StartAnalysisKernelCommand : AnalysisCmdlet
         {
             Kernels = new Dictionary<string, KernelFactory>(StringComparer.Ordinal)
             {
-                ["pwsh"] = wd => new PowerShellKernel(wd, PowerShellKernel.ModulePath),
+                ["pwsh"] = NotebookKernels.PowerShell,
                 ["csharp"] = wd => new CSharpKernel(wd),
             },
             WorkingDirectory = directory,
