@@ -14,7 +14,7 @@ namespace Analysis.PowerShell.Commands;
 /// <para>
 /// The kernel runs the kernel host inside this module's folder (kernel/Analysis.KernelHost.dll, with the dotnet that
 /// runs this session), which imports this module: install again after moving the module. Cells are PowerShell by
-/// default; #!csharp makes a cell C#. Interrupts are sent as SIGINT (interrupt_mode signal). Returns kernel.json.
+/// default; #!csharp makes a cell C#. Interrupts come as SIGINT (interrupt_mode signal; on Windows as a control message). Returns kernel.json.
 /// </para>
 /// </remarks>
 /// <example>
