@@ -113,6 +113,20 @@ public sealed class AnalysisKernelTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
+    public void AFailingCell_WithStopOnError_AbortsTheWaitingCells_WithoutItTheyRun()
+    {
+        var abort = Scenario("abort");
+        var stop = abort["stop"]!;
+        Assert.Equal("error", stop["first"]!["reply"]!["content"]!["status"]!.GetValue<string>());
+        Assert.Equal("aborted", stop["second"]!["reply"]!["content"]!["status"]!.GetValue<string>());
+        Assert.Equal(["status", "status"], Types(stop["second"]!)); // nothing ran: no execute_input, no output
+        var go = abort["go"]!;
+        Assert.Equal("error", go["first"]!["reply"]!["content"]!["status"]!.GetValue<string>());
+        Assert.Equal("ok", go["second"]!["reply"]!["content"]!["status"]!.GetValue<string>());
+        Assert.Equal("second cell\n", Stdout(go["second"]!));
+    }
+
+    [SkippableFact]
     public void StreamText_ManyLines_ArriveInOrder_InFewMessages()
     {
         var cell = Scenario("basics")["manyLines"]!;

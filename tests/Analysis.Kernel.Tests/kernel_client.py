@@ -240,6 +240,17 @@ def scenario_share(k, args):
     ]]}
 
 
+def scenario_abort(k, args):
+    """Run All: a failing cell with stop_on_error aborts the execute requests already waiting; without it they run."""
+    r = {}
+    for label, stop in (("stop", True), ("go", False)):
+        first = k.kc.execute("Start-Sleep -Milliseconds 800; Get-Item ./does-not-exist.txt", stop_on_error=stop)
+        second = k.kc.execute("'second cell'")
+        r[label] = {"first": {"iopub": k.collect(first), "reply": k.reply(first)},
+                    "second": {"iopub": k.collect(second), "reply": k.reply(second)}}
+    return r
+
+
 def scenario_input(k, args):
     """input_request on stdin when allowed; refused without allow_stdin; an interrupt cancels a pending request."""
     r = {}
@@ -322,7 +333,7 @@ def scenario_load(k, args):
 
 
 SCENARIOS = {"basics": scenario_basics, "signature": scenario_signature, "interrupt": scenario_interrupt,
-             "input": scenario_input, "heapwalk": scenario_heapwalk, "share": scenario_share, "load": scenario_load, "restart_shutdown": scenario_restart_shutdown}
+             "input": scenario_input, "heapwalk": scenario_heapwalk, "share": scenario_share, "abort": scenario_abort, "load": scenario_load, "restart_shutdown": scenario_restart_shutdown}
 
 
 def main():
@@ -331,7 +342,7 @@ def main():
     p.add_argument("--cwd", required=True)
     p.add_argument("--gctrace", required=True)
     p.add_argument("--stderr", required=True)
-    p.add_argument("--scenarios", default="basics,signature,interrupt,input,share,load,restart_shutdown")
+    p.add_argument("--scenarios", default="basics,signature,interrupt,input,share,abort,load,restart_shutdown")
     p.add_argument("--load", type=int, default=500)
     p.add_argument("--big-mb", type=int, default=4)
     p.add_argument("--bulk", help="a dump with millions of objects (scenario heapwalk)")

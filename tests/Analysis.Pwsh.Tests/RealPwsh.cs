@@ -256,6 +256,8 @@ public sealed class RealPwsh : IDisposable
         psi.Environment["POWERSHELL_TELEMETRY_OPTOUT"] = "1";
         psi.Environment["POWERSHELL_UPDATECHECK"] = "Off";
         psi.Environment["NO_COLOR"] = "1";
+        // Install-AnalysisKernel without -Path (its help's first example) writes here, not into the user's home
+        psi.Environment["JUPYTER_DATA_DIR"] = Path.Combine(RepoPaths.Root, "artifacts", "kernel-tests", "pwsh-jupyter-data");
         return psi;
     }
 

@@ -71,6 +71,7 @@ public sealed partial class KernelServer
             return;
         }
 
+        _abortQueued = request.Content["stop_on_error"]?.GetValue<bool>() ?? true;
         var reply = ErrorContent(NoAnsi(lastError?.ErrorName ?? "CellFailed"), NoAnsi(lastError?.ErrorValue ?? "The cell failed."), lastError?.Traceback.Select(NoAnsi) ?? []);
         reply["execution_count"] = count;
         Reply(Socket.Shell, request, "execute_reply", reply);

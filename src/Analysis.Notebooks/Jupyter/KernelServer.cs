@@ -62,6 +62,7 @@ public sealed partial class KernelServer : IDisposable
     private int _executionCount;
     private int _plotlyDelivered;
     private int _answeredKernelInfo;
+    private bool _abortQueued;
     private bool _disposed;
 
     /// <summary>A kernel for <paramref name="connection"/>; nothing is bound until <see cref="RunAsync"/>.</summary>
@@ -353,19 +354,48 @@ public sealed partial class KernelServer : IDisposable
                 continue;
             }
 
-            Publish(request, "status", new JsonObject { ["execution_state"] = "busy" });
-            try
+            await ServeAsync(request).ConfigureAwait(false);
+
+            // a cell that failed with stop_on_error (Run All) cancels the execute requests already waiting, as ipykernel does
+            while (_abortQueued && _shellQueue.Reader.TryRead(out var waiting))
             {
-                await HandleShellAsync(request).ConfigureAwait(false);
-            }
-            catch (Exception e)
-            {
-                Log($"{request.MessageType} failed: {e}");
-                Reply(Socket.Shell, request, request.MessageType.Replace("_request", "_reply", StringComparison.Ordinal), ErrorContent(e.GetType().Name, e.Message, [e.ToString()]));
+                if (waiting.MessageType == "shutdown_request")
+                {
+                    Publish(waiting, "status", new JsonObject { ["execution_state"] = "busy" });
+                    Shutdown(Socket.Shell, waiting);
+                    break;
+                }
+
+                if (waiting.MessageType != "execute_request")
+                {
+                    await ServeAsync(waiting).ConfigureAwait(false);
+                    continue;
+                }
+
+                Publish(waiting, "status", new JsonObject { ["execution_state"] = "busy" });
+                Reply(Socket.Shell, waiting, "execute_reply", new JsonObject { ["status"] = "aborted", ["execution_count"] = ExecutionCount });
+                Publish(waiting, "status", new JsonObject { ["execution_state"] = "idle" });
             }
 
-            Publish(request, "status", new JsonObject { ["execution_state"] = "idle" });
+            _abortQueued = false;
         }
+    }
+
+    /// <summary>One shell request between its busy and idle status; a failure is logged and answered with an error reply.</summary>
+    private async Task ServeAsync(JupyterMessage request)
+    {
+        Publish(request, "status", new JsonObject { ["execution_state"] = "busy" });
+        try
+        {
+            await HandleShellAsync(request).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            Log($"{request.MessageType} failed: {e}");
+            Reply(Socket.Shell, request, request.MessageType.Replace("_request", "_reply", StringComparison.Ordinal), ErrorContent(e.GetType().Name, e.Message, [e.ToString()]));
+        }
+
+        Publish(request, "status", new JsonObject { ["execution_state"] = "idle" });
     }
 
     private async Task HandleShellAsync(JupyterMessage request)

@@ -45,13 +45,15 @@ public static class KernelSpec
     /// <summary>The folder of kernel <paramref name="name"/> under a Jupyter data directory.</summary>
     public static string Folder(string dataDirectory, string name) => Path.Combine(dataDirectory, "kernels", name);
 
-    /// <summary>The kernel.json for a kernel started by <paramref name="argv"/> (with <c>{connection_file}</c> in it), interrupted by SIGINT.</summary>
+    /// <summary>The kernel.json for a kernel started by <paramref name="argv"/> (with <c>{connection_file}</c> in it), interrupted by SIGINT (by message on Windows).</summary>
     public static JsonObject Create(IReadOnlyList<string> argv, string displayName) => new()
     {
         ["argv"] = new JsonArray([.. argv.Select(a => (JsonNode?)JsonValue.Create(a))]),
         ["display_name"] = displayName,
         ["language"] = "powershell",
-        ["interrupt_mode"] = "signal",
+        // SIGINT where there are signals; on Windows jupyter_client signals through an event handle (JPY_INTERRUPT_EVENT)
+        // this kernel does not watch, so there the interrupt comes as interrupt_request on the control channel
+        ["interrupt_mode"] = OperatingSystem.IsWindows() ? "message" : "signal",
         ["metadata"] = new JsonObject
         {
             ["debugger"] = false,

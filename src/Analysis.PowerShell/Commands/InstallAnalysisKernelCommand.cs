@@ -14,22 +14,23 @@ namespace Analysis.PowerShell.Commands;
 /// <para>
 /// The kernel runs the kernel host inside this module's folder (kernel/Analysis.KernelHost.dll, with the dotnet that
 /// runs this session), which imports this module: install again after moving the module. Cells are PowerShell by
-/// default; #!csharp makes a cell C#. Interrupts are sent as SIGINT (interrupt_mode signal). Returns kernel.json.
+/// default; #!csharp makes a cell C#. Interrupts come as SIGINT (interrupt_mode signal; on Windows as a control message). Returns kernel.json.
 /// </para>
 /// </remarks>
 /// <example>
-/// <code>
-/// Install-AnalysisKernel
-/// jupyter kernelspec list
-/// </code>
-/// <para>Registers the kernel for the current user as 'analysis'; JupyterLab and VS Code offer "Analysis (PowerShell, C#)".</para>
+/// <code>Install-AnalysisKernel -Force</code>
+/// <para>
+/// Registers the kernel for the current user as 'analysis' (replacing an earlier registration, e.g. after the module
+/// moved): JupyterLab, Jupyter Notebook and VS Code then offer "Analysis (PowerShell, C#)", and jupyter kernelspec list
+/// shows it.
+/// </para>
 /// </example>
 /// <example>
 /// <code>
 /// Install-AnalysisKernel -Path ./jupyter -Name analysis-dev -DisplayName 'Analysis (dev build)' -Force
-/// $env:JUPYTER_PATH = (Resolve-Path ./jupyter).Path; jupyter kernelspec list
+/// $env:JUPYTER_PATH = (Resolve-Path ./jupyter).Path   # then: jupyter lab, or jupyter kernelspec list
 /// </code>
-/// <para>A kernelspec in a folder of your own (nothing in your home folder), replacing an earlier one of that name.</para>
+/// <para>A kernelspec in a folder of your own (nothing in your home folder); Jupyter started with that JUPYTER_PATH finds it.</para>
 /// </example>
 [Cmdlet(VerbsLifecycle.Install, "AnalysisKernel", SupportsShouldProcess = true)]
 [OutputType(typeof(FileInfo))]

@@ -19,10 +19,22 @@ namespace Analysis.PowerShell.Commands;
 /// </para>
 /// </remarks>
 /// <example>
-/// <code>Start-AnalysisKernel -ConnectionFile ~/.local/share/jupyter/runtime/kernel-1234.json</code>
-/// <para>Serves a kernel for a connection file a Jupyter client wrote (normally the client starts it through the kernelspec).</para>
+/// <code>
+/// $file = Join-Path $PWD kernel-debug.json
+/// @{ ip = '127.0.0.1'; transport = 'tcp'; signature_scheme = 'hmac-sha256'; key = "$(New-Guid)"
+///    shell_port = 53791; iopub_port = 53792; stdin_port = 53793; control_port = 53794; hb_port = 53795 } | ConvertTo-Json | Set-Content $file
+/// $module = Join-Path (Get-Module Analysis).ModuleBase Analysis.psd1
+/// $kernel = Start-ThreadJob { Import-Module $using:module; Start-AnalysisKernel -ConnectionFile $using:file }
+/// Wait-Job $kernel -Timeout 5   # it serves until stopped; meanwhile a client attaches: jupyter console --existing ./kernel-debug.json
+/// Stop-Job $kernel; $kernel.State
+/// </code>
+/// <para>
+/// Runs a kernel of your own in the background of this session on a connection file you wrote, for a client to attach
+/// to (normally Jupyter writes the file and starts the kernel through the kernelspec); stopping the job stops it.
+/// </para>
 /// </example>
 [Cmdlet(VerbsLifecycle.Start, "AnalysisKernel")]
+[OutputType(typeof(void))]
 public sealed class StartAnalysisKernelCommand : AnalysisCmdlet
 {
     /// <summary>The connection file (JSON: ip, transport, the five ports, key, signature_scheme) Jupyter passes as {connection_file}.</summary>
