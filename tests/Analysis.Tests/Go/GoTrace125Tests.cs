@@ -153,6 +153,41 @@ public class GoTrace125Tests
     }
 
     [Fact]
+    public void DamagedGo125Traces_FailWithAnAnalysisException_OrDecodeAndPlace_NeverAnythingElse()
+    {
+        // every truncation and, at every byte, a few replacement values (0, 0x7f, 0x80, 0xff, and the sync batch's and
+        // snapshot's type bytes): the decoder and the timeline either succeed or throw our one exception type
+        byte[] good = GoTraceTextFormat.ToBinary(File.ReadAllText(PathOf("go125-gcs.test")));
+        var inputs = Enumerable.Range(16, good.Length - 16).Select(n => good[..n]).ToList();
+        foreach (int at in Enumerable.Range(16, good.Length - 16))
+        {
+            foreach (byte v in new byte[] { 0, 0x7f, 0x80, 0xff, 50, 51, 8 })
+            {
+                byte[] bad = (byte[])good.Clone();
+                bad[at] = v;
+                inputs.Add(bad);
+            }
+        }
+
+        int decoded = 0;
+        foreach (var input in inputs)
+        {
+            try
+            {
+                var trace = GoExecutionTrace.Parse(input, "damaged.trace");
+                var timeline = TimelineBuilder.Build([GoTimelineSources.FromExecutionTrace(trace)]);
+                Assert.NotNull(timeline.Events);
+                decoded++;
+            }
+            catch (AnalysisException)
+            {
+            }
+        }
+
+        Assert.InRange(decoded, 1, inputs.Count);
+    }
+
+    [Fact]
     public void NewerFormat_IsRejectedNamingTheVersionsRead()
     {
         var bytes = "go 1.26 trace\0\0\0"u8.ToArray().Concat(new byte[16]).ToArray();
