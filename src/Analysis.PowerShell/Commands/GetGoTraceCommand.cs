@@ -21,12 +21,14 @@ public enum GoTraceView
 /// <summary>Reads a Go execution trace (runtime/trace, Go 1.22 and later).</summary>
 /// <remarks>
 /// <para>
-/// Decodes the trace format of Go 1.22 to 1.24 with our own reader. -View Summary returns the trace: span,
+/// Decodes the trace formats of Go 1.22 to 1.25 with our own reader (Go 1.24 writes the 1.23 format; a Go 1.25 trace
+/// also gives each generation's clock snapshot, the trace clock against the monotonic and wall clocks, in the summary's
+/// ClockSnapshots). -View Summary returns the trace: span,
 /// GOMAXPROCS, goroutines, GCs and stop-the-world pauses; Gcs: each GC with its duration and stop-the-world time;
 /// StopTheWorld: every pause and its reason; Blocking: why goroutines blocked, how often and for how long; States:
 /// goroutines per state over time.
 /// </para>
-/// <para>Traces of Go 1.21 and older are rejected with a message naming their version.</para>
+/// <para>Traces of Go 1.21 and older, and of Go 1.26 and later, are rejected with a message naming their version.</para>
 /// </remarks>
 /// <example>
 /// <code>Get-GoTrace ./trace.out</code>

@@ -13,7 +13,7 @@ namespace Analysis.PowerShell.Commands;
 /// execution traces, pprof profiles, goroutine dumps, Go cores, .nettrace files and .NET dumps; the kind of each file is
 /// told from its content.
 /// Each artifact has its own clock (runtime start, trace start, wall clock); anchors relate them: exact (a Go core's
-/// memstats, a .nettrace's sync time, a minidump's header), derived (a trace's GC gaps matched to a gctrace's cycles; heap profiles matched to the forced GCs
+/// memstats, a Go 1.25 execution trace's clock snapshot, a .nettrace's sync time, a minidump's header), derived (a trace's GC gaps matched to a gctrace's cycles; heap profiles matched to the forced GCs
 /// before them; a gctrace line's timestamp prefix; a goroutine dump by its goroutine ids against an execution trace of the
 /// same process) or given (-StartTime). Each clock is placed on the wall clock along
 /// the chain with the smallest uncertainty.
@@ -34,7 +34,7 @@ namespace Analysis.PowerShell.Commands;
 /// </example>
 /// <example>
 /// <code>Get-Timeline ./stderr.log -StartTime '2024-05-01T12:00:00Z' | Where-Object Kind -eq 'Pause'</code>
-/// <para>A gctrace alone has no wall-clock time: -StartTime gives the process's start.</para>
+/// <para>A gctrace alone has no wall-clock time: -StartTime gives the process's start. (An execution trace of Go 1.22–1.24 has none either and is placed through a gctrace's GCs; a Go 1.25 trace places itself, and the gctrace with it.)</para>
 /// </example>
 [Cmdlet(VerbsCommon.Get, "Timeline", DefaultParameterSetName = PathSet)]
 [OutputType(typeof(TimelineEvent), typeof(TimelineAnchor))]

@@ -53,19 +53,56 @@ public sealed record GoStateSample(double TimeMs, int Running, int Runnable, int
 public sealed record GoHeapSample(double TimeMs, string Kind, ulong Bytes);
 
 /// <summary>
-/// A Go execution trace (runtime/trace, Go 1.22–1.24 format, "go 1.2x trace" header) read by our own decoder:
-/// GCs with their stop-the-world time, every STW pause, goroutine states over time, and why goroutines blocked.
+/// A Go 1.25+ trace's clock snapshot: at the start of a generation the runtime reads the wall clock and the monotonic
+/// clock together (time_now), then the trace clock, and writes all three in the generation's sync batch (runtime
+/// tracetime.go, traceSyncBatch). It places the trace on the wall clock exactly.
+/// </summary>
+/// <param name="Generation">The generation whose sync batch holds it.</param>
+/// <param name="TraceNs">The trace clock at the snapshot, in ns (its ticks converted with the generation's frequency), on the scale of <see cref="GoExecutionTrace.FirstEventNs"/>.</param>
+/// <param name="TimeMs">The same moment in ms from the trace's first event (negative when the snapshot precedes it, as at the first generation's start).</param>
+/// <param name="MonotonicNs">The system's monotonic clock (the runtime's nanotime: CLOCK_MONOTONIC on Linux), in ns.</param>
+/// <param name="WallSeconds">The wall clock, seconds since the Unix epoch (UTC).</param>
+/// <param name="WallNanoseconds">The wall clock's nanoseconds within <paramref name="WallSeconds"/>.</param>
+/// <param name="TicksPerSecond">The generation's trace clock frequency (its Frequency event): 15,625,000 where the trace clock is nanotime / 64.</param>
+public sealed record GoTraceClockSnapshot(int Generation, long TraceNs, double TimeMs, ulong MonotonicNs, long WallSeconds, long WallNanoseconds, ulong TicksPerSecond)
+{
+    /// <summary>The wall clock in ns since the Unix epoch.</summary>
+    public long WallUnixNs => WallSeconds * 1_000_000_000 + WallNanoseconds;
+
+    /// <summary>The wall clock (UTC; DateTimeOffset keeps 100 ns).</summary>
+    public DateTimeOffset Wall => DateTimeOffset.UnixEpoch.AddTicks(WallUnixNs / 100);
+
+    /// <summary>"generation G: trace T ns = monotonic M ns = wall W".</summary>
+    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"generation {Generation}: trace {TraceNs} ns = monotonic {MonotonicNs} ns = wall {Wall:yyyy-MM-ddTHH:mm:ss.fffffff}Z (+{WallNanoseconds % 100} ns)");
+}
+
+/// <summary>
+/// A Go execution trace (runtime/trace, "go 1.2x trace" header; the format of Go 1.22, of Go 1.23 and 1.24, which
+/// write "go 1.23 trace", and of Go 1.25, which adds a sync batch with a clock snapshot per generation) read by our own
+/// decoder: GCs with their stop-the-world time, every STW pause, goroutine states over time, why goroutines blocked,
+/// and (Go 1.25+) the trace clock against the monotonic and wall clocks.
 /// </summary>
 public sealed class GoExecutionTrace
 {
-    private const string Expected = "expected a Go execution trace from runtime/trace or go test -trace (Go 1.22 or later: it starts with 'go 1.2x trace')";
+    private const string Expected = "expected a Go execution trace from runtime/trace or go test -trace (Go 1.22 to 1.25: it starts with 'go 1.2x trace')";
 
-    // Event types of the Go 1.22+ format (internal/trace/event/go122) and their argument counts.
+    // Event types of the Go 1.22+ format and their argument counts, checked against golang/go
+    // src/internal/trace/tracev2/events.go (commit 090372e8316831e7d6fd8a9c45195cd55d272b29, Go 1.25): the iota order
+    // of its EventType constants and the Args of its specs table.
     private const byte EvEventBatch = 1, EvStacks = 2, EvStack = 3, EvStrings = 4, EvString = 5, EvCPUSamples = 6, EvCPUSample = 7, EvFrequency = 8;
     private const byte EvProcsChange = 9, EvGoCreate = 14, EvGoCreateSyscall = 15, EvGoStart = 16, EvGoDestroy = 17, EvGoDestroySyscall = 18;
     private const byte EvGoStop = 19, EvGoBlock = 20, EvGoUnblock = 21, EvGoSyscallBegin = 22, EvGoSyscallEnd = 23, EvGoSyscallEndBlocked = 24;
     private const byte EvGoStatus = 25, EvSTWBegin = 26, EvSTWEnd = 27, EvGCActive = 28, EvGCBegin = 29, EvGCEnd = 30, EvHeapAlloc = 37, EvHeapGoal = 38;
     private const byte EvGoSwitch = 45, EvGoSwitchDestroy = 46, EvGoCreateBlocked = 47, EvGoStatusStack = 48, EvExperimentalBatch = 49;
+
+    // Go 1.25: EvSync starts a sync batch ([EvSync, EvFrequency freq, EvClockSnapshot dt mono sec nsec]; before, a
+    // lone EvFrequency batch); EvClockSnapshot is timed (dt from the batch's time). 52 (EvEndOfGeneration) is reserved
+    // and never written. Experimental events are numbered from 128 (tracev2 MaxEvent = 127): AllocFree's nine
+    // (Span 4 args, SpanAlloc 4, SpanFree 2, HeapObject 3, HeapObjectAlloc 3, HeapObjectFree 2, GoroutineStack 3,
+    // GoroutineStackAlloc 3, GoroutineStackFree 2, each with the time delta first); they are read past, not analyzed.
+    private const byte EvSync = 50, EvClockSnapshot = 51, EvFirstExperimental = 128;
+
+    private static readonly int[] ExperimentalArgCounts = [4, 4, 2, 3, 3, 2, 3, 3, 2];
 
     private static readonly int[] ArgCounts =
     [
@@ -175,13 +212,13 @@ public sealed class GoExecutionTrace
                 $"'{path}' is a Go {version} execution trace; only the format of Go 1.22 and later is read (Go 1.22 rewrote it). Open it with 'go tool trace' of Go {version}, or trace again with Go 1.22+.");
         }
 
-        if (minor > 24)
-            throw new AnalysisException(AnalysisErrorKind.WrongFormat, path, $"'{path}' is a Go {version} execution trace; this reader knows the Go 1.22–1.24 format. Use 'go tool trace' of Go {version}.");
+        if (minor > 25)
+            throw new AnalysisException(AnalysisErrorKind.WrongFormat, path, $"'{path}' is a Go {version} execution trace; this reader knows the formats of Go 1.22 to 1.25. Use 'go tool trace' of Go {version}.");
         if (data.Length < 16)
             throw new AnalysisException(AnalysisErrorKind.Truncated, path, $"Go trace '{path}' ends inside its 16-byte header ({data.Length} bytes).");
 
         var trace = new GoExecutionTrace(path, version);
-        new Decoder(trace, data, stateSteps, cancellationToken).Run();
+        new Decoder(trace, data, minor, stateSteps, cancellationToken).Run();
         return trace;
     }
 
@@ -192,8 +229,36 @@ public sealed class GoExecutionTrace
     /// </summary>
     public ItemList<GoTraceGoroutine> GoroutineLives { get; private set; } = [];
 
-    private sealed class Decoder(GoExecutionTrace trace, byte[] data, int stateSteps, CancellationToken cancellationToken)
+    /// <summary>
+    /// Go 1.25+: each generation's clock snapshot (trace clock, monotonic clock and wall clock read together), in
+    /// generation order. Empty for Go 1.22–1.24 traces, which record no wall-clock time.
+    /// </summary>
+    public ItemList<GoTraceClockSnapshot> ClockSnapshots { get; private set; } = [];
+
+    /// <summary>The trace's first event on the trace clock, in ns (ticks converted with its generation's frequency): the zero of every "ms from the first event".</summary>
+    public long FirstEventNs { get; private set; }
+
+    /// <summary>The trace's last event on the trace clock, in ns.</summary>
+    public long LastEventNs { get; private set; }
+
+    /// <summary>
+    /// The wall-clock time (ns since the Unix epoch) of a moment on the trace clock (ns, as <see cref="FirstEventNs"/>),
+    /// from the clock snapshot of the generation it falls in (the last one taken at or before it; the first for a
+    /// moment before every snapshot); null for a trace without snapshots.
+    /// </summary>
+    public long? WallUnixNs(long traceNs)
     {
+        if (ClockSnapshots.Count == 0)
+            return null;
+        var snapshot = ClockSnapshots.LastOrDefault(s => s.TraceNs <= traceNs) ?? ClockSnapshots[0];
+        return snapshot.WallUnixNs + (traceNs - snapshot.TraceNs);
+    }
+
+    private sealed class Decoder(GoExecutionTrace trace, byte[] data, int minor, int stateSteps, CancellationToken cancellationToken)
+    {
+        private readonly SortedDictionary<ulong, ulong> _frequencies = new(); // generation -> trace clock ticks per second
+        private readonly List<(ulong Gen, ulong Ns, ulong Mono, ulong Sec, ulong Nsec, ulong Freq)> _snapshots = new();
+        private (ulong Gen, ulong? Freq) _freqCache = (ulong.MaxValue, null);
         private readonly Dictionary<(ulong Gen, ulong Id), string> _strings = new();
         private readonly Dictionary<ulong, GState> _g = new();
         private readonly Dictionary<ulong, ulong> _running = new(); // M -> goroutine running on it
@@ -209,8 +274,6 @@ public sealed class GoExecutionTrace
         private readonly Dictionary<(ulong Gen, ulong Reason), (int Count, ulong Blocked)> _reasons = new();
         private readonly List<(ulong Time, ulong G, GState State)> _transitions = new();
         private readonly List<string> _warnings = new();
-        private double _ticksPerNs = 1;
-        private bool _sawFrequency;
         private ulong _min = ulong.MaxValue;
         private ulong _max;
         private ulong _maxGen;
@@ -222,6 +285,7 @@ public sealed class GoExecutionTrace
 
         public void Run()
         {
+            ScanFrequencies();
             int pos = 16;
             while (pos < data.Length)
             {
@@ -325,14 +389,37 @@ public sealed class GoExecutionTrace
                             Read(ref pos, end, at);
                         continue;
                     case EvFrequency:
-                        ulong freq = Read(ref pos, end, at);
-                        if (freq > 0 && !_sawFrequency)
-                        {
-                            _ticksPerNs = freq / 1e9;
-                            _sawFrequency = true;
-                        }
-
+                        // read ahead by ScanFrequencies (a generation's events need it before its batch comes)
+                        Read(ref pos, end, at);
                         continue;
+                    case EvSync when minor >= 25:
+                        continue;
+                    case EvClockSnapshot when minor >= 25:
+                        // [dt, mono, sec, nsec]: timed like any event, but not one of the program's
+                        for (int i = 0; i < 4; i++)
+                            args[i] = Read(ref pos, end, at);
+                        ts += args[0];
+                        if (!_snapshots.Any(x => x.Gen == gen))
+                            _snapshots.Add((gen, Ns(ts, gen), args[1], args[2], args[3], FrequencyOf(gen) ?? 0));
+                        continue;
+                }
+
+                if (type >= EvFirstExperimental)
+                {
+                    // an experiment's event (GOEXPERIMENT=allocfreetrace): known ones are read past (the time delta
+                    // still moves the batch's clock); an unknown one has no length we know, so the rest of its batch
+                    // (whose size the header declares) is skipped
+                    int index = type - EvFirstExperimental;
+                    if (index >= ExperimentalArgCounts.Length)
+                    {
+                        _warnings.Add(string.Create(CultureInfo.InvariantCulture, $"An experimental event of unknown type {type} at byte {at:N0}: the rest of its batch ({end - at:N0} bytes) is skipped."));
+                        return;
+                    }
+
+                    for (int i = 0; i < ExperimentalArgCounts[index]; i++)
+                        args[i] = Read(ref pos, end, at);
+                    ts += args[0];
+                    continue;
                 }
 
                 if (type >= ArgCounts.Length || type == 0 || type == EvEventBatch || type == EvExperimentalBatch)
@@ -344,9 +431,10 @@ public sealed class GoExecutionTrace
                     args[i] = Read(ref pos, end, at);
                 ts += args[0];
                 _events++;
-                _min = Math.Min(_min, ts);
-                _max = Math.Max(_max, ts);
-                _pending.Add((ts, m, gen, type, _pendingArgs.Count));
+                ulong ns = Ns(ts, gen);
+                _min = Math.Min(_min, ns);
+                _max = Math.Max(_max, ns);
+                _pending.Add((ns, m, gen, type, _pendingArgs.Count));
                 for (int i = 0; i < count; i++)
                     _pendingArgs.Add(args[i]);
             }
@@ -477,7 +565,7 @@ public sealed class GoExecutionTrace
         private void Finish()
         {
             ulong origin = _min == ulong.MaxValue ? 0 : _min;
-            double Ms(ulong ticks) => ticks / _ticksPerNs / 1e6;
+            double Ms(ulong ns) => ns / 1e6;
             double At(ulong ts) => Ms(ts - origin);
             string S(ulong gen, ulong id) => _strings.GetValueOrDefault((gen, id)) ?? string.Create(CultureInfo.InvariantCulture, $"<string {id}>");
 
@@ -490,8 +578,10 @@ public sealed class GoExecutionTrace
                 return new GoTraceGc((long)g.Seq, start, end - start, stw);
             }).ToArray();
 
-            if (!_sawFrequency)
+            if (_frequencies.Count == 0)
                 _warnings.Add("The trace has no frequency event: times are assumed to be nanoseconds.");
+            if (minor >= 25 && _snapshots.Count == 0 && _events > 0)
+                _warnings.Add("The trace has no clock snapshot (a Go 1.25 trace has one per generation): it cannot be placed on the wall clock by itself.");
             if (_gcOpen is not null)
                 _warnings.Add("A GC had not ended when the trace stopped; it is not listed.");
 
@@ -513,6 +603,11 @@ public sealed class GoExecutionTrace
                 .Select(h => new GoHeapSample(At(h.Time), h.Goal ? "goal" : "allocated", h.Bytes))
                 .OrderBy(h => h.TimeMs).ToArray();
             trace.Warnings = _warnings;
+            trace.FirstEventNs = (long)Math.Min(origin, long.MaxValue);
+            trace.LastEventNs = (long)Math.Min(_max > origin ? _max : origin, long.MaxValue);
+            trace.ClockSnapshots = _snapshots.OrderBy(x => x.Gen).Select(x => new GoTraceClockSnapshot(
+                (int)Math.Min(x.Gen, int.MaxValue), (long)Math.Min(x.Ns, long.MaxValue), (x.Ns >= origin ? Ms(x.Ns - origin) : -Ms(origin - x.Ns)),
+                x.Mono, (long)Math.Min(x.Sec, long.MaxValue / 2_000_000_000), (long)Math.Min(x.Nsec, 999_999_999), x.Freq)).ToArray();
             trace.GoroutineLives = _g.Keys.Order().Select(g =>
             {
                 (ulong Ts, ulong Gen, ulong? Stack)? created = _created.TryGetValue(g, out var c) ? c : null;
@@ -529,11 +624,13 @@ public sealed class GoExecutionTrace
             _transitions.Sort((x, y) => x.Time.CompareTo(y.Time));
             var current = new Dictionary<ulong, GState>();
             var counts = new int[5];
-            double span = _max - origin;
+            // the steps fall on whole trace clock units (64 ns where it is nanotime / 64), as they did when times were kept in ticks
+            ulong unit = _frequencies.Count > 0 && 1_000_000_000 % _frequencies.First().Value == 0 ? 1_000_000_000 / _frequencies.First().Value : 1;
+            double span = (_max - origin) / unit;
             int t = 0;
             for (int step = 0; step <= steps; step++)
             {
-                ulong until = origin + (ulong)(span * step / steps);
+                ulong until = origin + (ulong)(span * step / steps) * unit;
                 while (t < _transitions.Count && _transitions[t].Time <= until)
                 {
                     var (_, g, state) = _transitions[t++];
@@ -547,6 +644,70 @@ public sealed class GoExecutionTrace
             }
 
             return result;
+        }
+
+        /// <summary>
+        /// Every generation's frequency, read before the events: before Go 1.25 a lone EvFrequency batch, written after
+        /// the generation's events; from Go 1.25 in the sync batch that opens it. Damage is left to the main pass.
+        /// </summary>
+        private void ScanFrequencies()
+        {
+            int pos = 16;
+            while (pos < data.Length)
+            {
+                byte kind = data[pos++];
+                if (kind is not (EvEventBatch or EvExperimentalBatch))
+                    return;
+                if (kind == EvExperimentalBatch)
+                    pos++;
+                if (!TryUvarint(ref pos, out ulong gen) || !TryUvarint(ref pos, out _) || !TryUvarint(ref pos, out _) || !TryUvarint(ref pos, out ulong size)
+                    || size > 64 << 10 || pos + (long)size > data.Length)
+                    return;
+                int start = pos, end = pos + (int)size;
+                pos = end;
+                if (kind != EvEventBatch || start == end)
+                    continue;
+                int at = start;
+                if (minor >= 25 && data[at] == EvSync)
+                    at++;
+                if (at < end && data[at] == EvFrequency)
+                {
+                    at++;
+                    if (TryUvarint(ref at, out ulong freq) && at <= end && freq > 0)
+                        _frequencies.TryAdd(gen, freq);
+                }
+            }
+        }
+
+        /// <summary>The trace clock frequency for a generation: its own, else the nearest earlier one's, else the first known; null when the trace has none.</summary>
+        private ulong? FrequencyOf(ulong gen)
+        {
+            if (_freqCache.Gen == gen)
+                return _freqCache.Freq;
+            ulong? found = null;
+            foreach (var (g, f) in _frequencies)
+            {
+                if (g > gen && found is not null)
+                    break;
+                found = f;
+                if (g >= gen)
+                    break;
+            }
+
+            _freqCache = (gen, found);
+            return found;
+        }
+
+        /// <summary>
+        /// Trace clock ticks in ns with the generation's frequency (ticks × 1e9 / frequency, exact in 128 bits; the
+        /// ticks themselves when the trace has no frequency), saturating for a damaged trace's absurd values.
+        /// </summary>
+        private ulong Ns(ulong ticks, ulong gen)
+        {
+            if (FrequencyOf(gen) is not { } freq)
+                return ticks;
+            UInt128 ns = (UInt128)ticks * 1_000_000_000UL / freq;
+            return ns > ulong.MaxValue ? ulong.MaxValue : (ulong)ns;
         }
 
         private ulong Read(ref int pos, int end, int eventStart)

@@ -136,9 +136,10 @@ public static class GoTimelineSources
         $"gc {c.Number} @{c.AtSeconds:0.000}s {c.PercentInGc}%: {string.Join('+', c.ClockPhasesMs.Select(p => p.ToString(CultureInfo.InvariantCulture)))} ms clock, {c.HeapStartMB}→{c.HeapEndMB}→{c.HeapLiveMB} MB (goal {c.HeapGoalMB} MB), {c.Procs} P, {(c.Forced ? "forced" : "automatic")}");
 
     /// <summary>
-    /// An execution trace (Go 1.22–1.24): its window, GC cycles, stop-the-world pauses and goroutine counts over time,
-    /// on its own clock (ms since its first event), and its GCs as marks (no numbers). Such a trace records no wall-clock
-    /// time; Go 1.25's clock-snapshot batch is not read yet.
+    /// An execution trace (Go 1.22–1.25): its window, GC cycles, stop-the-world pauses and goroutine counts over time,
+    /// on its own clock (ms since its first event), and its GCs as marks (no numbers). A Go 1.22–1.24 trace records no
+    /// wall-clock time; a Go 1.25 trace's clock snapshot gives exact anchors to the wall clock and to the machine's
+    /// monotonic clock (<see cref="SnapshotAnchors"/>).
     /// </summary>
     public static TimelineSource FromExecutionTrace(GoExecutionTrace trace)
     {
@@ -195,16 +196,68 @@ public static class GoTimelineSources
             });
         }
 
+        var clocks = new List<TimelineClock> { new(clock, file, "the execution trace's first event (monotonic clock)") };
+        var warnings = trace.Warnings.Select(w => $"{file}: {w}").ToList();
+        var anchors = SnapshotAnchors(trace, clock, file, clocks, warnings);
         return new TimelineSource
         {
             Path = trace.Path ?? file,
-            Clocks = [new TimelineClock(clock, file, "the execution trace's first event (monotonic clock)")],
+            Clocks = clocks,
             Events = events,
+            Anchors = anchors,
             GcMarks = marks,
             Goroutines = new GoroutineHistory(clock, Ms(trace.DurationMs), trace.GoroutineLives),
-            Warnings = trace.Warnings.Select(w => $"{file}: {w}").ToList(),
+            Warnings = warnings,
         };
     }
+
+    /// <summary>
+    /// A Go 1.25+ trace's exact anchors from its first generation's clock snapshot: its clock (zero at its first event)
+    /// to the wall clock, and to the machine's monotonic clock (a clock of its own, "&lt;file&gt;: monotonic clock"). The
+    /// runtime reads the wall and monotonic clocks together, then the trace clock (nanotime / 64 on most platforms):
+    /// the uncertainty is one trace clock unit plus <see cref="SnapshotReadGap"/>. The other generations' snapshots are
+    /// compared with the first; a disagreement beyond <see cref="SnapshotDisagreement"/> (the wall clock set during the
+    /// trace) is a warning. A gctrace of the same run still joins the trace's clock by its GC gaps.
+    /// </summary>
+    private static List<TimelineAnchor> SnapshotAnchors(GoExecutionTrace trace, string clock, string file, List<TimelineClock> clocks, List<string> warnings)
+    {
+        if (trace.ClockSnapshots.Count == 0)
+            return [];
+        var first = trace.ClockSnapshots[0];
+        // the wall-clock time of the trace's zero (its first event), in ns since the Unix epoch, by each snapshot
+        long ZeroAt(GoTraceClockSnapshot s) => s.WallUnixNs - (s.TraceNs - trace.FirstEventNs);
+        long zero = ZeroAt(first);
+        double unitNs = first.TicksPerSecond > 0 ? 1e9 / first.TicksPerSecond : 1;
+        var uncertainty = TimeSpan.FromTicks((long)Math.Ceiling((unitNs + SnapshotReadGap.TotalNanoseconds) / 100));
+        var spread = trace.ClockSnapshots.Skip(1).Select(s => (Snapshot: s, OffMs: (ZeroAt(s) - zero) / 1e6)).ToList();
+        string agree = spread.Count == 0 ? "the trace's only snapshot"
+            : string.Create(CultureInfo.InvariantCulture, $"the other {spread.Count} generation(s)' snapshots put the trace's start within {spread.Max(x => Math.Abs(x.OffMs)):0.###} ms of it");
+        string how = string.Create(CultureInfo.InvariantCulture,
+            $"Go 1.25 clock snapshot of generation {first.Generation} (its sync batch): trace clock {first.TraceNs} ns, monotonic {first.MonotonicNs} ns and wall {first.WallSeconds}.{first.WallNanoseconds:D9} s, read together by the runtime; uncertainty: one trace clock unit ({unitNs:0.#} ns) and the time between its clock reads (up to {SnapshotReadGap.TotalMicroseconds:0.#} µs); {agree}");
+        var anchors = new List<TimelineAnchor>
+        {
+            new(clock, TimelineAnchor.Wall, TimeSpan.FromTicks(zero / 100), uncertainty, AnchorQuality.Exact, file, how),
+        };
+        string mono = $"{file}: monotonic clock";
+        clocks.Add(new TimelineClock(mono, file, "the traced machine's monotonic clock (the Go runtime's nanotime, CLOCK_MONOTONIC on Linux), from its zero"));
+        long monoAtZero = (long)Math.Min(first.MonotonicNs, long.MaxValue / 2) - (first.TraceNs - trace.FirstEventNs);
+        anchors.Add(new TimelineAnchor(clock, mono, TimeSpan.FromTicks(monoAtZero / 100), uncertainty, AnchorQuality.Exact, file,
+            string.Create(CultureInfo.InvariantCulture, $"Go 1.25 clock snapshot of generation {first.Generation}: trace clock {first.TraceNs} ns against monotonic {first.MonotonicNs} ns")));
+        var worst = spread.Where(x => Math.Abs(x.OffMs) > SnapshotDisagreement.TotalMilliseconds).OrderByDescending(x => Math.Abs(x.OffMs)).FirstOrDefault();
+        if (worst.Snapshot is not null)
+        {
+            warnings.Add(string.Create(CultureInfo.InvariantCulture,
+                $"{file}: the clock snapshots disagree: generation {worst.Snapshot.Generation}'s puts the trace's start {worst.OffMs:+0.###;-0.###} ms from generation {first.Generation}'s (the wall clock was set during the trace, or the trace clock's frequency changed); the trace is placed by generation {first.Generation}'s"));
+        }
+
+        return anchors;
+    }
+
+    /// <summary>How far apart the runtime reads the wall/monotonic clocks and the trace clock for a snapshot (time_now, then traceClockNow: a few instructions; taken as 1 µs).</summary>
+    private static readonly TimeSpan SnapshotReadGap = TimeSpan.FromMicroseconds(1);
+
+    /// <summary>How far two generations' snapshots may disagree on the trace's start before a warning (a wall clock stepped during the trace).</summary>
+    private static readonly TimeSpan SnapshotDisagreement = TimeSpan.FromMilliseconds(1);
 
     /// <summary>
     /// A pprof profile, on the wall clock (time_nanos): a CPU profile's window (time_nanos to + duration_nanos), any
