@@ -19,6 +19,8 @@ public sealed class AnalysisKernelTests(ITestOutputHelper output)
 
     private static string GcTrace => Path.Combine(Fixtures, "go", "gctrace.log");
 
+    private static string Heap => Path.Combine(Fixtures, "go", "heap-1.pb.gz");
+
     private static (JsonObject?, string) Drive()
     {
         if (AnalysisKernel.Missing is not null)
@@ -26,7 +28,7 @@ public sealed class AnalysisKernelTests(ITestOutputHelper output)
         string stderr = Path.Combine(JupyterKernel.Folder, "analysis-kernel-stderr.txt");
         var r = AnalysisKernel.Run("/usr/bin/python3",
             [Path.Combine(RepoPaths.Root, "tests", "Analysis.Kernel.Tests", "kernel_client.py"), "--kernel", AnalysisKernel.Name, "--cwd", Fixtures,
-             "--gctrace", GcTrace, "--stderr", stderr, "--load", "1000", "--big-mb", "4"],
+             "--gctrace", GcTrace, "--heap", Heap, "--stderr", stderr, "--load", "1000", "--big-mb", "4"],
             Fixtures, new() { ["JUPYTER_PATH"] = AnalysisKernel.JupyterPath });
         string? line = r.Stdout.Split('\n').LastOrDefault(l => l.StartsWith("kernel_client: ", StringComparison.Ordinal));
         if (line is null)
@@ -212,6 +214,65 @@ public sealed class AnalysisKernelTests(ITestOutputHelper output)
         Assert.Equal("ok", basics["complete"]!["content"]!["status"]!.GetValue<string>());
         Assert.Equal("inspect_reply", basics["inspect"]!["type"]!.GetValue<string>());
         Assert.Equal("is_complete_reply", basics["isComplete"]!["type"]!.GetValue<string>());
+    }
+
+    [SkippableFact]
+    public void Completion_ThroughTheClient_UsesPwshsCompletersAndRoslyn_WithCodePointPositions()
+    {
+        var editor = Scenario("editor");
+        static (List<string> Matches, int Start, int End, int Cursor) Completion(JsonNode c)
+        {
+            var content = c["reply"]!["content"]!;
+            Assert.Equal("ok", content["status"]!.GetValue<string>());
+            return ([.. content["matches"]!.AsArray().Select(m => m!.GetValue<string>())], content["cursor_start"]!.GetValue<int>(),
+                content["cursor_end"]!.GetValue<int>(), c["cursor"]!.GetValue<int>());
+        }
+
+        var command = Completion(editor["command"]!);
+        Assert.Contains("Get-GoGcTrace", command.Matches);
+        Assert.All(command.Matches, m => Assert.StartsWith("Get-GoGc", m, StringComparison.OrdinalIgnoreCase));
+        Assert.Equal((0, command.Cursor), (command.Start, command.End));
+
+        var parameter = Completion(editor["parameter"]!);
+        Assert.Contains("-Path", parameter.Matches);
+        Assert.Equal(parameter.Cursor - "-Pa".Length, parameter.Start);
+
+        // the module's argument completer read the profile named on the line: its sample types, no more
+        var sampleType = Completion(editor["sampleType"]!);
+        Assert.Equal(Analysis.Go.PprofProfile.Load(Heap).SampleTypes.Select(t => t.Type).Order(StringComparer.Ordinal), sampleType.Matches.Order(StringComparer.Ordinal));
+
+        // C#: the earlier cell's string variable; the emoji before it is one code point (two UTF-16 units)
+        Assert.Equal("ok", editor["csharpCell"]!["reply"]!["content"]!["status"]!.GetValue<string>());
+        var csharp = Completion(editor["csharp"]!);
+        Assert.Contains("Length", csharp.Matches);
+        Assert.Equal((csharp.Cursor - "Len".Length, csharp.Cursor), (csharp.Start, csharp.End));
+    }
+
+    [SkippableFact]
+    public void Inspection_GivesGetHelpAndCSharpSignatures_AndIsCompleteReadsBothLanguages()
+    {
+        var editor = Scenario("editor");
+        string synopsis = Stdout(editor["synopsisCell"]!).Trim(); // a string result is printed, as pwsh does
+        Assert.False(string.IsNullOrWhiteSpace(synopsis));
+        var inspect = editor["inspect"]!["content"]!;
+        Assert.True(inspect["found"]!.GetValue<bool>(), inspect.ToJsonString());
+        string help = inspect["data"]!["text/plain"]!.GetValue<string>();
+        Assert.Contains(synopsis, help);
+        Assert.Contains("-Path", help);
+        Assert.DoesNotContain('\x1b', help);
+        Assert.False(editor["inspectNothing"]!["content"]!["found"]!.GetValue<bool>());
+
+        var csharp = editor["csharpInspect"]!["content"]!;
+        Assert.True(csharp["found"]!.GetValue<bool>(), csharp.ToJsonString());
+        Assert.Contains("Length", csharp["data"]!["text/plain"]!.GetValue<string>());
+
+        var status = editor["isComplete"]!.AsObject().ToDictionary(p => p.Key, p => p.Value!["status"]!.GetValue<string>());
+        Assert.Equal("incomplete", status["foreach ($i in 1..3) {"]);
+        Assert.Equal("complete", status["Get-Date"]);
+        Assert.Equal("incomplete", status["'open string"]);
+        Assert.Equal("incomplete", status["#!csharp\nvar x = (1 +"]);
+        Assert.Equal("complete", status["#!csharp\nvar x = 1;"]);
+        Assert.Equal("invalid", status["#!csharp\nvar x = 1 +;"]);
     }
 
     [SkippableFact]

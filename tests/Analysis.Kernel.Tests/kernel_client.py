@@ -240,6 +240,30 @@ def scenario_share(k, args):
     ]]}
 
 
+def scenario_editor(k, args):
+    """complete, inspect and is_complete as an editor asks them, positions in code points as the protocol counts them."""
+    r = {}
+
+    def complete(code, cursor=None):
+        cursor = len(code) if cursor is None else cursor  # Python's len counts code points, as the protocol does
+        return {"cursor": cursor, "reply": k.reply(k.kc.complete(code, cursor))}
+
+    r["command"] = complete("Get-GoGc")
+    r["parameter"] = complete("Get-GoGcTrace -Pa")
+    # an argument completer of the module, reading the artifact named on the line
+    r["sampleType"] = complete(f"Get-PprofTop -Path '{args.heap}' -SampleIndex ")
+    # C#: a variable of an earlier cell, after a character outside the BMP (two UTF-16 units, one code point)
+    r["csharpCell"] = k.execute("#!csharp\nvar word = \"\U0001F600\";")
+    r["csharp"] = complete("#!csharp\nvar both = \"\U0001F600\" + word.Len")
+    r["synopsisCell"] = k.execute("(Get-Help Get-GoGcTrace).Synopsis")
+    r["inspect"] = k.reply(k.kc.inspect("Get-GoGcTrace -Path x", 5, detail_level=0))
+    r["inspectNothing"] = k.reply(k.kc.inspect("   ", 1))
+    r["csharpInspect"] = k.reply(k.kc.inspect("#!csharp\nword.Length", len("#!csharp\nword.Len")))
+    r["isComplete"] = {code: k.reply(k.kc.is_complete(code))["content"] for code in
+                       ["foreach ($i in 1..3) {", "Get-Date", "'open string", "#!csharp\nvar x = (1 +", "#!csharp\nvar x = 1;", "#!csharp\nvar x = 1 +;"]}
+    return r
+
+
 def scenario_abort(k, args):
     """Run All: a failing cell with stop_on_error aborts the execute requests already waiting; without it they run."""
     r = {}
@@ -333,7 +357,7 @@ def scenario_load(k, args):
 
 
 SCENARIOS = {"basics": scenario_basics, "signature": scenario_signature, "interrupt": scenario_interrupt,
-             "input": scenario_input, "heapwalk": scenario_heapwalk, "share": scenario_share, "abort": scenario_abort, "load": scenario_load, "restart_shutdown": scenario_restart_shutdown}
+             "input": scenario_input, "editor": scenario_editor, "heapwalk": scenario_heapwalk, "share": scenario_share, "abort": scenario_abort, "load": scenario_load, "restart_shutdown": scenario_restart_shutdown}
 
 
 def main():
@@ -342,7 +366,8 @@ def main():
     p.add_argument("--cwd", required=True)
     p.add_argument("--gctrace", required=True)
     p.add_argument("--stderr", required=True)
-    p.add_argument("--scenarios", default="basics,signature,interrupt,input,share,abort,load,restart_shutdown")
+    p.add_argument("--scenarios", default="basics,signature,interrupt,input,share,editor,abort,load,restart_shutdown")
+    p.add_argument("--heap", help="a pprof heap profile (scenario editor)")
     p.add_argument("--load", type=int, default=500)
     p.add_argument("--big-mb", type=int, default=4)
     p.add_argument("--bulk", help="a dump with millions of objects (scenario heapwalk)")
