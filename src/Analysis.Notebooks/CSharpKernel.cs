@@ -58,6 +58,21 @@ public sealed partial class CSharpKernel : INotebookKernel
         typeof(Microsoft.FSharp.Core.FSharpOption<>).Assembly,
     ];
 
+    /// <summary>
+    /// The framework facades a cell compiles against, resolved once from the runtime's trusted assemblies into
+    /// references every kernel and cell shares. Named by string instead, each cell resolved them again (~3.5 ms of a
+    /// trivial cell's ~9 ms); a name the list lacks stays a name, resolved as before.
+    /// </summary>
+    private static readonly Lazy<(MetadataReference[] Files, string[] Names)> s_frameworkReferences = new(() =>
+    {
+        string[] names = ["System.Runtime", "System.Collections", "System.Linq", "System.Console", "System.IO.FileSystem", "System.Net.Http", "netstandard"];
+        var trusted = ((AppContext.GetData("TRUSTED_PLATFORM_ASSEMBLIES") as string) ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .GroupBy(p => Path.GetFileNameWithoutExtension(p), StringComparer.OrdinalIgnoreCase)
+            .ToDictionary(g => g.Key, g => g.First(), StringComparer.OrdinalIgnoreCase);
+        bool Found(string name) => trusted.TryGetValue(name, out string? path) && File.Exists(path);
+        return ([.. names.Where(Found).Select(n => (MetadataReference)MetadataReference.CreateFromFile(trusted[n]))], [.. names.Where(n => !Found(n))]);
+    });
+
     private static readonly SemaphoreSlim s_processState = new(1, 1);
     private readonly CSharpCellGlobals _globals = new();
     private ScriptOptions _options;
@@ -75,7 +90,8 @@ public sealed partial class CSharpKernel : INotebookKernel
         }.Distinct().ToArray();
         _options = ScriptOptions.Default
             .WithReferences(references)
-            .AddReferences("System.Runtime", "System.Collections", "System.Linq", "System.Console", "System.IO.FileSystem", "System.Net.Http", "netstandard")
+            .AddReferences(s_frameworkReferences.Value.Files)
+            .AddReferences(s_frameworkReferences.Value.Names)
             .WithImports(KernelUsings)
             .WithMetadataResolver(new LoadedFirstResolver(workingDirectory, s_libraries))
             .WithSourceResolver(ScriptSourceResolver.Default.WithBaseDirectory(workingDirectory))
