@@ -151,52 +151,9 @@ internal static partial class XmlDocs
         return text.ToString().Trim();
     }
 
-    /// <summary>An element's text: see/paramref by name, paragraphs and code on their own lines, other whitespace collapsed.</summary>
-    private static string Text(XElement element)
-    {
-        var sb = new StringBuilder();
-        foreach (var node in element.Nodes())
-        {
-            switch (node)
-            {
-                case XText t:
-                    sb.Append(Spaces().Replace(t.Value, " ")); // the source's line breaks are not the text's
-                    break;
-                case XElement { Name.LocalName: "see" or "seealso" } see:
-                    sb.Append(see.Value.Length > 0 ? see.Value : (string?)see.Attribute("langword") ?? CrefName((string?)see.Attribute("cref") ?? (string?)see.Attribute("href")));
-                    break;
-                case XElement { Name.LocalName: "paramref" or "typeparamref" } reference:
-                    sb.Append((string?)reference.Attribute("name"));
-                    break;
-                case XElement { Name.LocalName: "para" or "br" } para:
-                    sb.Append('\n').Append(Text(para)).Append('\n');
-                    break;
-                case XElement { Name.LocalName: "code" } code:
-                    sb.Append('\n').Append(code.Value.Trim()).Append('\n');
-                    break;
-                case XElement other:
-                    sb.Append(Text(other));
-                    break;
-            }
-        }
+    /// <summary>An element's text, a paragraph per line (DocText: members named with their type, as "File.ReadAllText").</summary>
+    private static string Text(XElement element) => string.Join("\n", DocText.Paragraphs(element, qualifiedMembers: true));
 
-        var lines = sb.ToString().Split('\n').Select(l => Spaces().Replace(l, " ").Trim()).Where(l => l.Length > 0);
-        return string.Join("\n", lines);
-    }
+    private static string CrefName(string? cref) => DocText.CrefName(cref, qualifiedMembers: true);
 
-    /// <summary>"M:System.IO.File.ReadAllText(System.String)" → "File.ReadAllText"; "T:System.ArgumentNullException" → "ArgumentNullException".</summary>
-    private static string CrefName(string? cref)
-    {
-        if (string.IsNullOrEmpty(cref))
-            return "";
-        string name = cref.Length > 2 && cref[1] == ':' ? cref[2..] : cref;
-        int paren = name.IndexOf('(', StringComparison.Ordinal);
-        if (paren >= 0)
-            name = name[..paren];
-        var parts = name.Split('.');
-        return parts.Length >= 2 && cref.StartsWith("T:", StringComparison.Ordinal) ? parts[^1] : string.Join('.', parts.TakeLast(2));
-    }
-
-    [GeneratedRegex(@"\s+")]
-    private static partial Regex Spaces();
 }
