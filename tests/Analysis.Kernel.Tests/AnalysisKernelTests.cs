@@ -276,6 +276,25 @@ public sealed class AnalysisKernelTests(ITestOutputHelper output)
     }
 
     [SkippableFact]
+    public void SignedRequestsWithMalformedContent_GetAnErrorReplyNamingTheProtocol_AndTheKernelAnswersOn()
+    {
+        var malformed = Scenario("malformed");
+        var replies = malformed["replies"]!.AsArray().Select(r => r!.AsObject()).ToList();
+        foreach (var r in replies.Take(3))
+        {
+            var content = r["reply"]!["content"]!;
+            Assert.Equal("error", content["status"]!.GetValue<string>());
+            Assert.Equal("MalformedRequest", content["ename"]!.GetValue<string>());
+            Assert.Contains(r["request"]!.GetValue<string>(), content["evalue"]!.GetValue<string>());
+        }
+
+        // a cursor past the end is clamped, not an error; an unknown type gets no reply (it is logged)
+        Assert.Equal("ok", replies[3]["reply"]!["content"]!["status"]!.GetValue<string>());
+        Assert.Null(replies[4]["reply"]);
+        Assert.Equal("still here\n", Stdout(malformed["after"]!));
+    }
+
+    [SkippableFact]
     public void MessagesWithAWrongOrMissingSignature_GetNoReply_AreLogged_AndTheKernelAnswersGoodOnes()
     {
         var sig = Scenario("signature");

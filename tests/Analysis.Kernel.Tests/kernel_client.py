@@ -264,6 +264,28 @@ def scenario_editor(k, args):
     return r
 
 
+def scenario_malformed(k, args):
+    """Signed requests whose content breaks the protocol's types, and an unknown type: an error reply or nothing, and the kernel answers on."""
+    r = {"replies": []}
+    for msg_type, content in [("execute_request", {"code": 5}), ("complete_request", {"code": "Get-", "cursor_pos": "x"}),
+                              ("is_complete_request", {"code": ["a"]}), ("complete_request", {"code": "Get-", "cursor_pos": 999}),
+                              ("bogus_request", {})]:
+        m = k.kc.session.msg(msg_type, content)
+        k.kc.shell_channel.send(m)
+        reply = None
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and reply is None:
+            try:
+                got = k.kc.get_shell_msg(timeout=0.5)
+            except queue.Empty:
+                continue
+            if got["parent_header"].get("msg_id") == m["header"]["msg_id"]:
+                reply = {"type": got["msg_type"], "content": got["content"]}
+        r["replies"].append({"request": msg_type, "reply": reply})
+    r["after"] = k.execute("'still here'")
+    return r
+
+
 def scenario_abort(k, args):
     """Run All: a failing cell with stop_on_error aborts the execute requests already waiting; without it they run."""
     r = {}
@@ -357,7 +379,7 @@ def scenario_load(k, args):
 
 
 SCENARIOS = {"basics": scenario_basics, "signature": scenario_signature, "interrupt": scenario_interrupt,
-             "input": scenario_input, "editor": scenario_editor, "heapwalk": scenario_heapwalk, "share": scenario_share, "abort": scenario_abort, "load": scenario_load, "restart_shutdown": scenario_restart_shutdown}
+             "input": scenario_input, "editor": scenario_editor, "malformed": scenario_malformed, "heapwalk": scenario_heapwalk, "share": scenario_share, "abort": scenario_abort, "load": scenario_load, "restart_shutdown": scenario_restart_shutdown}
 
 
 def main():
@@ -366,7 +388,7 @@ def main():
     p.add_argument("--cwd", required=True)
     p.add_argument("--gctrace", required=True)
     p.add_argument("--stderr", required=True)
-    p.add_argument("--scenarios", default="basics,signature,interrupt,input,share,editor,abort,load,restart_shutdown")
+    p.add_argument("--scenarios", default="basics,signature,interrupt,input,share,editor,malformed,abort,load,restart_shutdown")
     p.add_argument("--heap", help="a pprof heap profile (scenario editor)")
     p.add_argument("--load", type=int, default=500)
     p.add_argument("--big-mb", type=int, default=4)

@@ -389,6 +389,13 @@ public sealed partial class KernelServer : IDisposable
         {
             await HandleShellAsync(request).ConfigureAwait(false);
         }
+        catch (Exception e) when (e is InvalidOperationException or FormatException or System.Text.Json.JsonException)
+        {
+            // a field of the request's content of the wrong JSON type (System.Text.Json.Nodes' conversions): the client's mistake
+            Log($"{request.MessageType}: malformed content: {e.Message}");
+            string message = $"The {request.MessageType}'s content does not follow the Jupyter messaging protocol 5.3 ({e.Message}); the kernel ignored it.";
+            Reply(Socket.Shell, request, request.MessageType.Replace("_request", "_reply", StringComparison.Ordinal), ErrorContent("MalformedRequest", message, [message]));
+        }
         catch (Exception e)
         {
             Log($"{request.MessageType} failed: {e}");
