@@ -209,7 +209,23 @@ public sealed class AnalysisKernelTests(ITestOutputHelper output)
         var basics = Scenario("basics");
         Assert.Equal("comm_info_reply", basics["comm"]!["type"]!.GetValue<string>());
         Assert.Empty(basics["comm"]!["content"]!["comms"]!.AsObject());
-        Assert.Empty(basics["history"]!["content"]!["history"]!.AsArray());
+        // history: the executions that counted, as execute_input announced them (not the store_history=False or silent ones)
+        var stored = new List<(int Line, string Input)>();
+        foreach (var cell in basics["cells"]!.AsArray().Append(basics["manyLines"]).Append(basics["notStored"]).Append(basics["silent"])
+                     .Append(basics["afterSilent"]).Concat(basics["display"]!.AsArray()))
+        {
+            var input = Messages(cell!, "execute_input").SingleOrDefault();
+            bool counted = cell!["storeHistory"]?.GetValue<bool>() ?? true;
+            if (input is not null && counted)
+                stored.Add((input["execution_count"]!.GetValue<int>(), input["code"]!.GetValue<string>()));
+        }
+
+        static List<(int, string)> Entries(JsonNode reply) =>
+            [.. reply["content"]!["history"]!.AsArray().Select(e => (e![1]!.GetValue<int>(), e[2] is JsonArray pair ? pair[0]!.GetValue<string>() : e[2]!.GetValue<string>()))];
+        Assert.Equal(stored.TakeLast(5), Entries(basics["history"]!));
+        Assert.Equal(stored.Where(h => h.Line is >= 2 and < 4), Entries(basics["historyRange"]!));
+        Assert.Equal(stored.Where(h => h.Input.Contains("greeting", StringComparison.Ordinal)), Entries(basics["historySearch"]!));
+        Assert.Equal(2, basics["historySearch"]!["content"]!["history"]!.AsArray().Count);
         Assert.Equal("complete_reply", basics["complete"]!["type"]!.GetValue<string>());
         Assert.Equal("ok", basics["complete"]!["content"]!["status"]!.GetValue<string>());
         Assert.Equal("inspect_reply", basics["inspect"]!["type"]!.GetValue<string>());

@@ -69,7 +69,8 @@ class Kernel:
         msg_id = self.kc.execute(code, **kw)
         iopub = self.collect(msg_id)
         reply = self.reply(msg_id)
-        return {"code": code, "iopub": iopub, "reply": reply, "seconds": time.monotonic() - t0}
+        return {"code": code, "iopub": iopub, "reply": reply, "seconds": time.monotonic() - t0,
+                "storeHistory": kw.get("store_history", True) and not kw.get("silent", False)}
 
     def stop(self):
         try:
@@ -151,6 +152,8 @@ def scenario_basics(k, args):
     r["comm"] = k.reply(k.kc.comm_info())
     hist = k.kc.history(hist_access_type="tail", n=5)
     r["history"] = k.reply(hist)
+    r["historyRange"] = k.reply(k.kc.history(hist_access_type="range", session=0, start=2, stop=4, output=True))
+    r["historySearch"] = k.reply(k.kc.history(hist_access_type="search", pattern="*greeting*", n=10))
     r["complete"] = k.reply(k.kc.complete("Get-GoGc", 8))
     r["inspect"] = k.reply(k.kc.inspect("Get-GoGcTrace", 5))
     r["isComplete"] = k.reply(k.kc.is_complete("foreach ($i in 1..3) {"))

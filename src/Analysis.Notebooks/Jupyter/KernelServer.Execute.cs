@@ -19,6 +19,8 @@ public sealed partial class KernelServer
         bool storeHistory = !silent && (request.Content["store_history"]?.GetValue<bool>() ?? true);
         bool allowStdin = request.Content["allow_stdin"]?.GetValue<bool>() ?? false;
         int count = storeHistory ? Interlocked.Increment(ref _executionCount) : Volatile.Read(ref _executionCount);
+        if (storeHistory)
+            Remember(count, code);
         if (!silent)
             Publish(request, "execute_input", new JsonObject { ["code"] = code, ["execution_count"] = count });
 

@@ -430,7 +430,7 @@ public sealed partial class KernelServer : IDisposable
                 Reply(Socket.Shell, request, "comm_info_reply", new JsonObject { ["status"] = "ok", ["comms"] = new JsonObject() });
                 break;
             case "history_request":
-                Reply(Socket.Shell, request, "history_reply", new JsonObject { ["status"] = "ok", ["history"] = new JsonArray() });
+                Reply(Socket.Shell, request, "history_reply", HistoryReply(request.Content));
                 break;
             default:
                 Log($"unknown message type {request.MessageType} on shell: ignored");
