@@ -107,7 +107,7 @@ internal sealed class ElfImage : IDisposable
     {
         Span<byte> h = stackalloc byte[64];
         int got = ReadAt(0, h);
-        if (got < 4 || h[0] != 0x7f || h[1] != (byte)'E' || h[2] != (byte)'L' || h[3] != (byte)'F')
+        if (!Dumps.ElfFile.HasElfMagic(h[..got]))
         {
             string guess = InputFile.Guess(h[..got]) is { } g ? $" It looks like {g}." : "";
             throw new AnalysisException(AnalysisErrorKind.WrongFormat, Path, $"{noun} '{Path}' is not an ELF file: it starts with {InputFile.Describe(h[..Math.Min(got, 16)])}; {expected}.{guess}");

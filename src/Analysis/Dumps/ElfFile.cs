@@ -41,6 +41,10 @@ internal sealed class ElfFile
     public static bool HasElfMagic(ReadOnlySpan<byte> head) =>
         head.Length >= 4 && head[0] == 0x7f && head[1] == (byte)'E' && head[2] == (byte)'L' && head[3] == (byte)'F';
 
+    /// <summary>Whether a file's first bytes are an ELF core's: the magic and e_type 4 (ET_CORE, little-endian, offset 16).</summary>
+    public static bool IsCoreHeader(ReadOnlySpan<byte> head) =>
+        HasElfMagic(head) && head.Length >= 18 && BinaryPrimitives.ReadUInt16LittleEndian(head[16..]) == TypeCore;
+
     /// <summary>Most program headers a file may have (ClrMD's DataTargetLimits.MaxElfProgramHeaders).</summary>
     public const int MaxProgramHeaders = 10_000;
 

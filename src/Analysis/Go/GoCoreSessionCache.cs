@@ -39,8 +39,7 @@ public sealed class GoCoreSessionCache(int implicitCapacity = 3) : SessionCache<
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1);
             Span<byte> header = stackalloc byte[18];
             int got = stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
-            return got == header.Length && header[0] == 0x7f && header[1] == (byte)'E' && header[2] == (byte)'L' && header[3] == (byte)'F'
-                && header[16] == 4 && header[17] == 0;
+            return Dumps.ElfFile.IsCoreHeader(header[..got]);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

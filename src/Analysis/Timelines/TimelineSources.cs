@@ -49,7 +49,7 @@ public static partial class TimelineSources
             return DotNetTimelineSources.FromTrace(full, null, progress, cancellationToken);
         if (bytes.StartsWith("MDMP"u8) || bytes.StartsWith(new byte[] { 0xcf, 0xfa, 0xed, 0xfe }))
             return DotNetTimelineSources.FromDump(full);
-        if (bytes.Length >= 18 && bytes[0] == 0x7f && bytes[1..4].SequenceEqual("ELF"u8) && bytes[16] == 4 && bytes[17] == 0)
+        if (Dumps.ElfFile.IsCoreHeader(bytes))
         {
             if (IsDotNetCore(full))
                 return DotNetTimelineSources.FromDump(full);
