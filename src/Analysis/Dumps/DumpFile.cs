@@ -19,7 +19,7 @@ public enum DumpFormat
 /// Validation at the door: checks that a path names a complete dump file before any engine sees it.
 /// Opens the file read-only and reads headers only.
 /// </summary>
-public static class DumpFile
+public static partial class DumpFile
 {
     private const string Expected =
         "expected a process dump: a Linux core file (from createdump, dotnet-dump or DiagnosticsClient.WriteDump), a Windows minidump or a macOS core";

@@ -140,7 +140,7 @@ public static class DotNetTimelineSources
         string clockId;
         string how;
 
-        uint stamp = format == DumpFormat.Minidump ? MinidumpTimeStamp(full) : 0;
+        uint stamp = format == DumpFormat.Minidump ? DumpFile.MinidumpTimeStamp(full) : 0;
         if (stamp != 0)
         {
             clockId = $"{name}: minidump header";
@@ -184,7 +184,7 @@ public static class DotNetTimelineSources
         };
 
         var events = new List<TimelineEvent> { marker };
-        if (DumpThreads.Count(full, format) is { } threads)
+        if (DumpFile.ThreadCount(full, format) is { } threads)
         {
             events.Add(marker with
             {
@@ -244,24 +244,6 @@ public static class DotNetTimelineSources
                 Value = count, Unit = "threads", Category = "threads",
             };
         }
-    }
-
-    /// <summary>MINIDUMP_HEADER.TimeDateStamp (offset 20, seconds since 1970 UTC); the header was checked by <see cref="DumpFile.Validate(string)"/>.</summary>
-    private static uint MinidumpTimeStamp(string path)
-    {
-        Span<byte> header = stackalloc byte[32];
-        using var stream = InputFile.OpenRead(path, "Dump file");
-        try
-        {
-            stream.ReadExactly(header);
-        }
-        catch (IOException e)
-        {
-            throw new AnalysisException(e is EndOfStreamException ? AnalysisErrorKind.Truncated : AnalysisErrorKind.ReadFailed, path,
-                $"Dump file '{path}': its minidump header (32 bytes) could not be read ({e.Message}). Check that the file is readable and complete, or capture it again.", e);
-        }
-
-        return BinaryPrimitives.ReadUInt32LittleEndian(header[20..]);
     }
 
     private static TimeSpan Milliseconds(double ms) => TimeSpan.FromTicks((long)Math.Round(ms * TimeSpan.TicksPerMillisecond));
