@@ -291,32 +291,31 @@ public sealed class GoExecutionTrace
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 int batchStart = pos;
-                byte kind = data[pos++];
-                if (kind is not (EvEventBatch or EvExperimentalBatch))
-                    throw Bad(batchStart, $"expected a batch (event type 1 or 49), found type {kind}");
-                if (kind == EvExperimentalBatch)
-                    pos++; // experiment id
-                if (!TryUvarint(ref pos, out ulong gen) || !TryUvarint(ref pos, out ulong m) || !TryUvarint(ref pos, out ulong time) || !TryUvarint(ref pos, out ulong size))
+                var header = ReadBatchHeader(ref pos);
+                switch (header.Problem)
                 {
-                    Truncated(batchStart, "inside a batch header");
-                    break;
+                    case BatchProblem.NotABatch:
+                        throw Bad(batchStart, $"expected a batch (event type 1 or 49), found type {data[batchStart]}");
+                    case BatchProblem.TooBig:
+                        throw Bad(batchStart, $"batch of {header.Size:N0} bytes (the format allows 64 KiB)");
+                    case BatchProblem.HeaderCut:
+                        Truncated(batchStart, "inside a batch header");
+                        break;
+                    case BatchProblem.BodyCut:
+                        Truncated(batchStart, $"inside a batch of {header.Size:N0} bytes");
+                        break;
                 }
 
-                if (size > 64 << 10)
-                    throw Bad(batchStart, $"batch of {size:N0} bytes (the format allows 64 KiB)");
-                if (pos + (long)size > data.Length)
-                {
-                    Truncated(batchStart, $"inside a batch of {size:N0} bytes");
+                if (header.Problem != BatchProblem.None)
                     break;
-                }
-
+                ulong gen = header.Gen;
                 _maxGen = Math.Max(_maxGen, gen);
                 if (gen != _pendingGen)
                     Flush();
                 _pendingGen = gen;
-                if (kind == EvEventBatch)
-                    Batch(gen, m, time, pos, pos + (int)size);
-                pos += (int)size;
+                if (header.HasEvents)
+                    Batch(gen, header.M, header.Time, pos, pos + (int)header.Size);
+                pos += (int)header.Size;
             }
 
             Flush();
@@ -655,17 +654,13 @@ public sealed class GoExecutionTrace
             int pos = 16;
             while (pos < data.Length)
             {
-                byte kind = data[pos++];
-                if (kind is not (EvEventBatch or EvExperimentalBatch))
+                var header = ReadBatchHeader(ref pos);
+                if (header.Problem != BatchProblem.None)
                     return;
-                if (kind == EvExperimentalBatch)
-                    pos++;
-                if (!TryUvarint(ref pos, out ulong gen) || !TryUvarint(ref pos, out _) || !TryUvarint(ref pos, out _) || !TryUvarint(ref pos, out ulong size)
-                    || size > 64 << 10 || pos + (long)size > data.Length)
-                    return;
-                int start = pos, end = pos + (int)size;
+                ulong gen = header.Gen;
+                int start = pos, end = pos + (int)header.Size;
                 pos = end;
-                if (kind != EvEventBatch || start == end)
+                if (!header.HasEvents || start == end)
                     continue;
                 int at = start;
                 if (minor >= 25 && data[at] == EvSync)
@@ -677,6 +672,36 @@ public sealed class GoExecutionTrace
                         _frequencies.TryAdd(gen, freq);
                 }
             }
+        }
+
+        private enum BatchProblem
+        {
+            None,
+            NotABatch,
+            HeaderCut,
+            TooBig,
+            BodyCut,
+        }
+
+        /// <summary>
+        /// A batch's header at <paramref name="pos"/> (left at the batch's first event): [type 1 (events) or 49
+        /// (experimental, then its experiment id)] generation, M, time, size. The one reading of it for both passes; a
+        /// problem says what is wrong, and the caller decides whether that ends the trace with an error or a warning.
+        /// </summary>
+        private (BatchProblem Problem, bool HasEvents, ulong Gen, ulong M, ulong Time, ulong Size) ReadBatchHeader(ref int pos)
+        {
+            byte kind = data[pos++];
+            if (kind is not (EvEventBatch or EvExperimentalBatch))
+                return (BatchProblem.NotABatch, false, 0, 0, 0, 0);
+            if (kind == EvExperimentalBatch)
+                pos++; // experiment id
+            if (!TryUvarint(ref pos, out ulong gen) || !TryUvarint(ref pos, out ulong m) || !TryUvarint(ref pos, out ulong time) || !TryUvarint(ref pos, out ulong size))
+                return (BatchProblem.HeaderCut, false, 0, 0, 0, 0);
+            if (size > 64 << 10)
+                return (BatchProblem.TooBig, false, gen, m, time, size);
+            if (pos + (long)size > data.Length)
+                return (BatchProblem.BodyCut, false, gen, m, time, size);
+            return (BatchProblem.None, kind == EvEventBatch, gen, m, time, size);
         }
 
         /// <summary>The trace clock frequency for a generation: its own, else the nearest earlier one's, else the first known; null when the trace has none.</summary>
