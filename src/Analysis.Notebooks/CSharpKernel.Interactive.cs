@@ -116,34 +116,7 @@ public sealed partial class CSharpKernel : IInteractiveKernel
     }
 
     /// <summary>The code with the lines the runner does not compile (#r "nuget:", #i, #! magics) replaced by spaces; the provided packages asked for.</summary>
-    private static string Blank(string code, out List<string> packages)
-    {
-        packages = [];
-        var text = new StringBuilder(code);
-        int lineStart = 0;
-        while (lineStart <= code.Length)
-        {
-            int end = code.IndexOf('\n', lineStart);
-            if (end < 0)
-                end = code.Length;
-            string line = code[lineStart..end].Trim();
-            var nuget = NugetReference().Match(line);
-            if (nuget.Success || line.StartsWith("#i ", StringComparison.Ordinal) || line.StartsWith("#!", StringComparison.Ordinal))
-            {
-                if (nuget.Success && s_provided.ContainsKey(nuget.Groups["id"].Value))
-                    packages.Add(nuget.Groups["id"].Value);
-                for (int i = lineStart; i < end; i++)
-                {
-                    if (text[i] != '\r')
-                        text[i] = ' ';
-                }
-            }
-
-            lineStart = end + 1;
-        }
-
-        return text.ToString();
-    }
+    private static string Blank(string code, out List<string> packages) => BlankDirectives(code, out packages, out _);
 
     private CompletionSet Complete(string code, int cursor, CancellationToken cancellationToken)
     {

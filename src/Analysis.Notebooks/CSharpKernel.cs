@@ -189,44 +189,76 @@ public sealed partial class CSharpKernel : INotebookKernel
     }
 
     /// <summary>
-    /// Comments out (keeping line numbers) the package directives of the .NET Interactive kernel that the runner
-    /// satisfies itself: <c>#r "nuget: P[, version]"</c> for a provided package P, whatever the version, and
-    /// <c>#i "nuget: source"</c>. Refuses other packages and the kernel's magic commands, saying what to do instead.
-    /// The provided packages a cell asked for are returned, so the cell gets their assemblies as references.
+    /// Blanks out the package directives of the .NET Interactive kernel that the runner satisfies itself:
+    /// <c>#r "nuget: P[, version]"</c> for a provided package P, whatever the version, and <c>#i "nuget: source"</c>.
+    /// Refuses other packages and the kernel's magic commands, saying what to do instead. The provided packages a cell
+    /// asked for are returned, so the cell gets their assemblies as references.
     /// </summary>
     private static string? Preprocess(ref string code, out List<string> packages)
     {
+        code = BlankDirectives(code.Replace("\r\n", "\n", StringComparison.Ordinal), out packages, out string? problem);
+        return problem;
+    }
+
+    /// <summary>
+    /// The one reading of a cell's kernel directives, for running it and for completing in it: each line that is
+    /// <c>#r "nuget:"</c>, <c>#i</c> or a <c>#!</c> magic becomes spaces (line numbers and every other position kept).
+    /// <paramref name="packages"/> are the provided packages asked for; <paramref name="problem"/> the first line the
+    /// runner cannot honour (a package it does not provide, a magic command), else null.
+    /// </summary>
+    private static string BlankDirectives(string code, out List<string> packages, out string? problem)
+    {
         packages = [];
-        var lines = code.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
-        for (int i = 0; i < lines.Length; i++)
+        problem = null;
+        var text = new StringBuilder(code);
+        int lineStart = 0;
+        for (int number = 1; lineStart <= code.Length; number++)
         {
-            string line = lines[i].Trim();
+            int end = code.IndexOf('\n', lineStart);
+            if (end < 0)
+                end = code.Length;
+            string line = code[lineStart..end].Trim();
             var nuget = NugetReference().Match(line);
+            bool directive = true;
             if (nuget.Success)
             {
                 string package = nuget.Groups["id"].Value;
-                if (!s_provided.ContainsKey(package))
+                if (s_provided.ContainsKey(package))
                 {
-                    return $"Line {i + 1}: #r \"nuget: {package}\" needs the .NET Interactive kernel's package manager, which the headless runner does not have. " +
+                    packages.Add(package);
+                }
+                else
+                {
+                    problem ??= $"Line {number}: #r \"nuget: {package}\" needs the .NET Interactive kernel's package manager, which the headless runner does not have. " +
                         $"It provides {string.Join(", ", s_provided.Keys)} itself; for other libraries restore them yourself and use #r \"path/to/library.dll\".";
                 }
-
-                packages.Add(package);
-                lines[i] = "// " + lines[i];
             }
             else if (NugetSource().IsMatch(line))
             {
                 // a package source for the kernel's restores; the runner restores nothing
-                lines[i] = "// " + lines[i];
             }
             else if (line.StartsWith("#!", StringComparison.Ordinal) || line.StartsWith("#i ", StringComparison.Ordinal))
             {
-                return $"Line {i + 1}: '{line}' is a .NET Interactive magic command; the headless runner runs plain C# script (with #r \"path.dll\" and #load).";
+                problem ??= $"Line {number}: '{line}' is a .NET Interactive magic command; the headless runner runs plain C# script (with #r \"path.dll\" and #load).";
             }
+            else
+            {
+                directive = false;
+            }
+
+            if (directive)
+            {
+                for (int i = lineStart; i < end; i++)
+                {
+                    if (text[i] != '\r')
+                        text[i] = ' ';
+                }
+            }
+
+            lineStart = end + 1;
         }
 
-        code = string.Join('\n', lines);
-        return null;
+        return text.ToString();
     }
 
     /// <summary>
