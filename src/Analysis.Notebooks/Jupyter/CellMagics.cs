@@ -68,11 +68,11 @@ public sealed record CellPlan(string Language, string Code, IReadOnlyList<Variab
         return new CellPlan(language, string.Join('\n', lines), shares, null);
     }
 
-    /// <summary>"pwsh" for pwsh/powershell, "csharp" for csharp/c#; null for anything else.</summary>
-    public static string? Normalise(string language) => language.ToLowerInvariant() switch
+    /// <summary>"pwsh" for pwsh/powershell, "csharp" for csharp/c# (the notebook reader's names for them); null for a language this kernel does not run.</summary>
+    public static string? Normalise(string language) => NotebookFile.Normalize(language) switch
     {
-        "pwsh" or "powershell" => "pwsh",
-        "csharp" or "c#" => "csharp",
+        "pwsh" => "pwsh",
+        "csharp" => "csharp",
         _ => null,
     };
 
