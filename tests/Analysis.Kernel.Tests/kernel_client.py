@@ -180,15 +180,17 @@ def scenario_signature(k, args):
     return r
 
 
-def run_then_interrupt(k, interrupt, code, args_sleep=1.5):
+def run_then_interrupt(k, interrupt, code, args_sleep=1.5, after_text=None):
     msg_id = k.kc.execute(code)
-    # wait until the cell runs (its execute_input), then a little more
+    # wait until the cell runs (its execute_input; with after_text, until it printed that), then a little more
     seen = []
     while True:
         m = k.kc.get_iopub_msg(timeout=TIMEOUT)
         if m["parent_header"].get("msg_id") == msg_id:
             seen.append({"type": m["msg_type"], "content": m["content"]})
-            if m["msg_type"] == "execute_input":
+            if after_text is None and m["msg_type"] == "execute_input":
+                break
+            if after_text is not None and m["msg_type"] == "stream" and after_text in m["content"].get("text", ""):
                 break
     time.sleep(args_sleep)
     t0 = time.monotonic()
@@ -223,10 +225,15 @@ def scenario_interrupt(k, args):
 
 
 def scenario_heapwalk(k, args):
-    """SIGINT while our cmdlet walks a heap of millions of objects: the walk stops, nothing is cached, the kernel answers."""
+    """SIGINT while our cmdlet walks a heap of millions of objects: the walk stops, nothing is cached, the kernel answers.
+    The dump is opened with -NoCache (an object-graph index another test saved for the same dump would answer at once),
+    and the signal comes 0.2 s after the cell says the walk starts: on an idle machine the whole walk takes under a
+    second, so a fixed wait from the cell's start could miss it."""
     bulk = args.bulk.replace("'", "''")
     t0 = time.monotonic()
-    r = {"walk": run_then_interrupt(k, lambda: k.km.interrupt_kernel(), f"Close-Dump -All; Get-GcRoot -Path '{bulk}' -TypeName DumpTarget.BulkNode")}
+    r = {"walk": run_then_interrupt(k, lambda: k.km.interrupt_kernel(),
+                                    f"Close-Dump -All; $bulk = Open-Dump -Path '{bulk}' -NoCache; Write-Host 'walking'; Get-GcRoot -Dump $bulk -TypeName DumpTarget.BulkNode",
+                                    args_sleep=0.2, after_text="walking")}
     r["walk"]["secondsTotal"] = time.monotonic() - t0
     r["after"] = k.execute(f"(Get-HeapTop -Path '{bulk}' -Top 1).Count; Close-Dump -All")
     return r
