@@ -166,8 +166,13 @@ public sealed class PowerShellKernelTests(ITestOutputHelper log) : IDisposable
             """, out string text));
         // host and information text as written, the cell's objects once it ended (as always)
         Assert.Equal("ab\nc\ne\nred\nd\nPlainText\n", text);
-        // the setting is the process's: back to what it was once the cell ended
-        Assert.NotEqual("PlainText", _host.Run("\"$($PSStyle.OutputRendering)\"").Strings.Single());
+        // the setting is the process's: back to what it was once the cell ended, and once the notebook cells other test
+        // classes run in parallel in this process ended too (it stays PlainText while any cell runs)
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        string rendering;
+        while ((rendering = _host.Run("\"$($PSStyle.OutputRendering)\"").Strings.Single()) == "PlainText" && clock.Elapsed < TimeSpan.FromMinutes(2))
+            Thread.Sleep(100);
+        Assert.NotEqual("PlainText", rendering);
     }
 
     [Fact]
