@@ -356,6 +356,8 @@ let bench () =
     )
     log "dump isolation: a session reading in this process vs in the worker process (open, first questions, again, warm)"
     let dumpIsolationCode = run "dotnet" [ benchExe; "dump-isolation"; smallDump; dump; "--rounds"; "3" ]
+    log "session isolation: the same dump questions as cmdlets in a real pwsh session, engine in pwsh's process vs in the worker"
+    let dumpSessionCode = run "dotnet" [ benchExe; "session-isolation"; manifest; smallDump; "--rounds"; "3" ]
     File.Delete dump
     File.Delete smallDump
 
@@ -372,6 +374,8 @@ let bench () =
     if not (File.Exists demoTrace) then runOrFail "dotnet" [ benchExe; "tracegen"; traceTarget; smallTrace; "1" ]
     log "isolation: reading a trace in this process vs in the worker process (first and second open, questions, memory)"
     let isolationCode = run "dotnet" [ benchExe; "isolation"; smallTrace; trace; "--rounds"; "3" ]
+    log "session isolation: the trace questions as cmdlets in a real pwsh session, engine in pwsh's process vs in the worker"
+    let traceSessionCode = run "dotnet" [ benchExe; "session-isolation"; manifest; smallTrace; trace; "--rounds"; "3" ]
     if smallTrace <> demoTrace then File.Delete smallTrace
     File.Delete trace
 
@@ -403,7 +407,7 @@ let bench () =
             eprintfn "build.fsx: no Go cores (see above): the Go core benchmark is skipped"
             0
     let kernelCode = benchKernel ()
-    if heapCode <> 0 || sosCode <> 0 || gcrootCode <> 0 || dumpIsolationCode <> 0 || traceCode <> 0 || isolationCode <> 0 || goCode <> 0 || pprofCode <> 0 || goCoreCode <> 0 || kernelCode <> 0 then fail "benchmark failed"
+    if heapCode <> 0 || sosCode <> 0 || gcrootCode <> 0 || dumpIsolationCode <> 0 || traceCode <> 0 || isolationCode <> 0 || dumpSessionCode <> 0 || traceSessionCode <> 0 || goCode <> 0 || pprofCode <> 0 || goCoreCode <> 0 || kernelCode <> 0 then fail "benchmark failed"
 
 /// sharpfuzz (SharpFuzz.CommandLine) instruments a copy of Analysis.dll for coverage-guided fuzzing; installed locally.
 let sharpfuzzVersion = "2.3.0"

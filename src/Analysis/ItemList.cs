@@ -37,8 +37,25 @@ public sealed class ItemList<T> : ReadOnlyCollection<T>
     /// <summary>Wraps a list (not copied: do not change it afterwards); an empty one gives <see cref="Empty"/>.</summary>
     public static implicit operator ItemList<T>(List<T> items) => items.Count == 0 ? Empty : new(items);
 
+    // Items whose text cannot change (frames are records made once; numbers and strings are values): the line is made
+    // once per list. A stack shared by a thousand exceptions or samples is then rendered once, not a thousand times.
+    private static readonly bool TextIsFixed =
+        typeof(T) == typeof(StackFrameInfo) || typeof(T) == typeof(string) || typeof(T).IsPrimitive || typeof(T) == typeof(decimal);
+
+    private string? _text;
+
     /// <summary>The items in one line, e.g. "Contoso.Job.Run &lt;- System.Threading.Thread.StartCallback" or "0x7f3a10, 0x7f3a40".</summary>
     public override string ToString()
+    {
+        if (_text is { } made)
+            return made;
+        string text = Render();
+        if (TextIsFixed)
+            _text = text;
+        return text;
+    }
+
+    private string Render()
     {
         var text = new StringBuilder();
         for (int i = 0; i < Count; i++)

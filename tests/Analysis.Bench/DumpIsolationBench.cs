@@ -137,6 +137,68 @@ internal static class DumpIsolationBench
         return 0;
     }
 
+    /// <summary>
+    /// Diagnosis: each step's wall time in this process, the worker's CPU time (0 in process) and this process's minor
+    /// page faults, after one open in the given mode; then each kind of new question, ten times.
+    /// </summary>
+    public static int Detail(string mode, string dump)
+    {
+        var isolation = mode == "worker" ? EngineIsolation.Worker : EngineIsolation.InProcess;
+        using var session = DumpSession.Open(dump, new DumpOpenOptions { NoCache = true, Isolation = isolation });
+        var parts = new List<string>();
+        void Time(string name, Action ask)
+        {
+            long faults = MinorFaults("self");
+            double cpu = WorkerCpuMs(session);
+            var clock = Stopwatch.StartNew();
+            ask();
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{name} {clock.Elapsed.TotalMilliseconds:F1} ms (worker cpu {WorkerCpuMs(session) - cpu:F0}, faults {MinorFaults("self") - faults})"));
+        }
+
+        Time("threads", () => session.GetThreads());
+        Time("heap", () => session.GetHeapTop(50));
+        string type = session.GetHeapTop(200, typeNamePattern: "Contoso.*").FirstOrDefault()?.TypeName ?? session.GetHeapTop(1)[0].TypeName;
+        GcRootQuery? query = null;
+        Time("rootpaths", () => query = session.FindRootPaths(type, 10));
+        Time("retained", () => session.GetRetainedByType(50));
+        Time("async", () => session.GetAsyncState());
+        Time("thread pool", () => session.GetThreadPool());
+        Time("finalizer", () => session.GetFinalizer());
+        Time("oom", () => session.GetOutOfMemory());
+        Time("heap statistics", () => session.GetHeapStatistics());
+        Time("triage", () => DumpTriage.Run(session));
+        Console.WriteLine($"{mode} first: " + string.Join(", ", parts));
+        parts.Clear();
+        var addresses = query!.Paths.SelectMany(p => p.Addresses).Take(11).ToList();
+        var types = session.GetHeapTop(10, typeNamePattern: "System.*").Select(t => t.TypeName).ToList();
+        session.FindAllRootPaths(addresses[^1], 3);
+        addresses.RemoveAt(addresses.Count - 1);
+        Thread.Sleep(1000);
+        var each = new List<string>();
+        Time("root path x10", () => addresses.ForEach(a => { var c = Stopwatch.StartNew(); session.FindRootPath(a); each.Add(c.Elapsed.TotalMilliseconds.ToString("F2", CultureInfo.InvariantCulture)); }));
+        parts.Add("[" + string.Join(" ", each) + "]");
+        Time("retained size x10", () => addresses.ForEach(a => session.GetRetainedSize(a)));
+        Time("all root paths x10", () => addresses.ForEach(a => session.FindAllRootPaths(a, 3)));
+        Time("type root paths x10", () => types.ForEach(t => session.FindRootPaths(t, 3)));
+        Console.WriteLine($"{mode} new: " + string.Join(", ", parts));
+        return 0;
+    }
+
+    private static long MinorFaults(string pid)
+    {
+        string stat = File.ReadAllText($"/proc/{pid}/stat");
+        return long.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[7], CultureInfo.InvariantCulture);
+    }
+
+    private static double WorkerCpuMs(DumpSession session)
+    {
+        if (session.WorkerProcessId is not int pid)
+            return 0;
+        string stat = File.ReadAllText($"/proc/{pid}/stat");
+        var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return (long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture)) * 10.0; // clock ticks of 10 ms
+    }
+
     /// <summary>The worker's peak resident set: from /proc while it runs (a child's rusage counts only after it ends).</summary>
     private static long WorkerPeak(DumpSession session, long fromRusage)
     {

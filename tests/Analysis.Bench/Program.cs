@@ -30,6 +30,12 @@ public static class Program
             return TraceIsolationBench.Run(files, rounds);
         }
 
+        if (args.Length >= 3 && args[0] == "session-isolation")
+        {
+            var (files, rounds) = FilesAndRounds(args[2..]);
+            return SessionIsolationBench.Run(Path.GetFullPath(args[1]), files, rounds);
+        }
+
         if (args.Length >= 2 && args[0] == "dump-isolation")
         {
             var (dumps, rounds) = FilesAndRounds(args[1..]);
@@ -38,6 +44,8 @@ public static class Program
 
         if (args.Length >= 3 && args[0] == "measure-dump-isolation")
             return DumpIsolationBench.Measure(args[1], args[2]);
+        if (args.Length >= 3 && args[0] == "dump-isolation-detail")
+            return DumpIsolationBench.Detail(args[1], args[2]);
         if (args.Length >= 3 && args[0] == "isolation-detail")
             return TraceIsolationBench.Detail(args[1], args[2], args.Length > 3 ? int.Parse(args[3], CultureInfo.InvariantCulture) : 5);
         if (args.Length >= 3 && args[0] == "measure-isolation")

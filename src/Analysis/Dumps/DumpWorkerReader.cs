@@ -63,7 +63,7 @@ internal sealed partial class DumpWorkerReader : DumpReader
             {
                 w.Write(path);
                 DumpService.WriteOptions(w, options);
-            }, null, cancellationToken, (path, "opening the dump"));
+            }, null, cancellationToken, (path, "opening the dump"), () => AllocationWarmup.Run());
             return (worker, WorkerProtocol.DecodeAnswer(answer, path, "opening the dump", r => new Opened(r.ReadString(), (DumpFormat)r.ReadInt32(), r.ReadString(), r.ReadString(), r.ReadInt32(), r.ReadBoolean(), DumpService.EngineState.Read(r))));
         }
         catch

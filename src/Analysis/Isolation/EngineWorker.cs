@@ -154,7 +154,8 @@ internal sealed class EngineWorker : IDisposable
     /// after the grace period); a crash, the memory ceiling, or a garbled answer throws <see cref="AnalysisException"/>, as
     /// does any failure the operation reports, except a caller's bad argument, which stays an <see cref="ArgumentException"/>.
     /// </summary>
-    public byte[] Invoke(string operation, Action<BinaryWriter>? writeArguments, IProgress<WorkProgress>? progress, CancellationToken cancellationToken, (string Path, string Operation)? about = null)
+    /// <remarks><paramref name="whileWaiting"/> runs on this thread once the request is sent, before the wait for the answer.</remarks>
+    public byte[] Invoke(string operation, Action<BinaryWriter>? writeArguments, IProgress<WorkProgress>? progress, CancellationToken cancellationToken, (string Path, string Operation)? about = null, Action? whileWaiting = null)
     {
         _gate.Wait(cancellationToken);
         try
@@ -169,6 +170,7 @@ internal sealed class EngineWorker : IDisposable
                 writeArguments?.Invoke(w);
             }));
             using var onCancel = cancellationToken.Register(() => CancelRequest(id));
+            whileWaiting?.Invoke();
             while (true)
             {
                 Frame? frame;

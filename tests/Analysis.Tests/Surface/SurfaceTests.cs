@@ -61,6 +61,24 @@ public class SurfaceTests
         Assert.Equal("k=v, n=1", ((LabelSet)new Dictionary<string, string> { ["k"] = "v", ["n"] = "1" }).ToString());
     }
 
+    [Fact]
+    public void ItemList_ToString_OfFixedItems_IsMadeOnce_AndOfOtherItems_FollowsThem()
+    {
+        ItemList<Stacks.StackFrameInfo> frames = [new("Contoso.Job.Run()", "app"), new("Thread.StartCallback", null)];
+        Assert.Same(frames.ToString(), frames.ToString()); // a stack shared by many exceptions is rendered once
+        var item = new Counter();
+        ItemList<Counter> counters = [item];
+        Assert.Equal("1", counters.ToString());
+        Assert.Equal("2", counters.ToString()); // an item whose text changes is read each time
+    }
+
+    private sealed class Counter
+    {
+        private int _n;
+
+        public override string ToString() => (++_n).ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     private static bool IsEngineType(Type type) =>
         EngineAssemblies.Contains(type.Assembly.GetName().Name)
         || (type.IsGenericType && type.GetGenericArguments().Any(IsEngineType))

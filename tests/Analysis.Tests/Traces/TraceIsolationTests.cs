@@ -45,6 +45,16 @@ public class TraceIsolationTests
     }
 
     [Fact]
+    public void AllocationWarmup_AllocatesUntilTheYoungGenerationIsCollected_AndNoFurther()
+    {
+        // what the session does while a worker reads (the first-touch page faults of its first questions move there)
+        int before = GC.CollectionCount(0);
+        long bytes = AllocationWarmup.Run();
+        Assert.InRange(bytes, 1, AllocationWarmup.Ceiling + 64_000);
+        Assert.True(GC.CollectionCount(0) > before || bytes >= AllocationWarmup.Ceiling, $"{bytes:N0} bytes and no collection");
+    }
+
+    [Fact]
     public void Worker_AnswersATruncatedTraceExactlyAsInProcess()
     {
         var bytes = File.ReadAllBytes(TraceCaptures.Facts);

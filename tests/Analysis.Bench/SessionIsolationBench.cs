@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Analysis.Bench;
+
+/// <summary>
+/// Issue 12, as investigators meet it: the questions asked in a real pwsh session (the module imported, a dump or a
+/// trace opened once, then cmdlets), with the engine in pwsh's own process (ANALYSIS_ENGINE_ISOLATION=inprocess)
+/// against the default worker process. One whole pwsh process per measurement, alternating modes; each question is
+/// timed inside the session with a stopwatch around the cmdlet (its objects collected, not formatted); medians of the
+/// rounds; a digest of every answer's text must be equal in both modes.
+///   Analysis.Bench session-isolation &lt;Analysis.psd1&gt; &lt;dump&gt; &lt;trace&gt;... [--rounds N]
+/// </summary>
+internal static class SessionIsolationBench
+{
+    private static readonly string[] DumpSteps = ["open", "threads", "heap", "rootpaths", "retained", "triage", "again", "new", "newagain"];
+
+    private static readonly string[] DumpNames =
+    [
+        "Open-Dump", "Get-DumpThreads, first time", "Get-HeapTop, first time (heap walk)", "Get-GcRoot -TypeName, first time (graph index)",
+        "Get-HeapTop -Retained, first time (dominators)", "Get-DumpTriage, first time", "the same cmdlets again (a second later)",
+        "40 new single-object/type cmdlets (Get-GcRoot, Measure-DumpObject)", "those cmdlets again",
+    ];
+
+    private static readonly string[] TraceSteps = ["open", "first", "second", "steady"];
+
+    private static readonly string[] TraceNames =
+    [
+        "Import-Trace", "6 trace cmdlets, first time", "the same, a second later", "the same at steady state (rounds 4-6)",
+    ];
+
+    public static int Run(string manifest, IReadOnlyList<string> files, int rounds)
+    {
+        bool agree = true;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"questions in a real pwsh session (dotnet pwsh, module imported), engine in pwsh's process vs in the worker; a whole pwsh process per measurement, median of {rounds}, {Environment.ProcessorCount} cores"));
+        foreach (string file in files)
+        {
+            bool isDump = !file.EndsWith(".nettrace", StringComparison.OrdinalIgnoreCase);
+            string script = isDump ? DumpScript(manifest, file) : TraceScript(manifest, file);
+            string[] steps = isDump ? DumpSteps : TraceSteps;
+            var samples = new List<(string Mode, double[] Ms, string Digest)>();
+            for (int i = 0; i < rounds; i++)
+            {
+                foreach (string mode in new[] { "inprocess", "worker" })
+                {
+                    var r = RunPwsh(script, mode);
+                    var ms = r.Skip(1).Take(steps.Length).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+                    samples.Add((mode, ms, r[steps.Length + 1]));
+                    Console.WriteLine($"  round {i + 1} {mode,-9}: " + string.Join(", ", steps.Select((s, k) => string.Create(CultureInfo.InvariantCulture, $"{s} {ms[k]:F1}"))));
+                }
+            }
+
+            Console.WriteLine();
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Path.GetFileName(file)} ({Bytes.Format(new FileInfo(file).Length)}), in pwsh"));
+            Console.WriteLine($"  {"",-70} {"in-process",12} {"worker",12} {"ratio",8}");
+            string[] names = isDump ? DumpNames : TraceNames;
+            for (int k = 0; k < steps.Length; k++)
+            {
+                double a = BenchProcess.Median(samples.Where(s => s.Mode == "inprocess").Select(s => s.Ms[k]));
+                double b = BenchProcess.Median(samples.Where(s => s.Mode == "worker").Select(s => s.Ms[k]));
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {names[k],-70} {a,9:F1} ms {b,9:F1} ms {(a > 0 ? b / a : double.NaN),8:F2}"));
+            }
+
+            bool same = samples.Select(s => s.Digest).Distinct().Count() == 1;
+            agree &= same;
+            Console.WriteLine(same ? "  answers identical in both modes (digest of every answer's text)" : "  MISMATCH: the modes answer differently");
+            Console.WriteLine();
+        }
+
+        return agree ? 0 : 1;
+    }
+
+    private static string Quote(string s) => "'" + s.Replace("'", "''", StringComparison.Ordinal) + "'";
+
+    /// <summary>What both scripts share: the module, a timer that collects a command's objects, and the digest.</summary>
+    private static string Prelude(string manifest) => $$"""
+        $ErrorActionPreference = 'Stop'
+        Import-Module {{Quote(manifest)}}
+        $script:answers = [System.Text.StringBuilder]::new()
+        $script:clock = [System.Diagnostics.Stopwatch]::new()
+        function T([scriptblock] $question) {
+            $script:clock.Restart()
+            $out = @(& $question)
+            $ms = $script:clock.Elapsed.TotalMilliseconds
+            foreach ($o in $out) { [void]$script:answers.AppendLine("$o") }
+            $ms
+        }
+        function Digest { [System.Convert]::ToHexString([System.Security.Cryptography.SHA256]::HashData([System.Text.Encoding]::UTF8.GetBytes($script:answers.ToString()))).Substring(0, 16) }
+        function F([double] $ms) { $ms.ToString('F2', [System.Globalization.CultureInfo]::InvariantCulture) }
+        """;
+
+    private static string DumpScript(string manifest, string dump) => Prelude(manifest) + $$"""
+
+        $open = T { $script:d = Open-Dump -Path {{Quote(dump)}} -NoCache }
+        $threads = T { Get-DumpThreads -Dump $d }
+        $heap = T { Get-HeapTop -Dump $d -Top 50 }
+        $type = (Get-HeapTop -Dump $d -Top 200 -TypeName 'Contoso.*' | Select-Object -First 1).TypeName
+        if (-not $type) { $type = (Get-HeapTop -Dump $d -Top 1).TypeName }
+        $rootpaths = T { $script:paths = Get-GcRoot -Dump $d -TypeName $type -Top 10; $script:paths }
+        $retained = T { Get-HeapTop -Dump $d -Retained -Top 50 }
+        $triage = T { Get-DumpTriage -Dump $d }
+        Start-Sleep -Seconds 1
+        $again = T {
+            Get-DumpThreads -Dump $d
+            Get-HeapTop -Dump $d -Top 20 -SortBy Count -TypeName 'System.*'
+            Get-HeapTop -Dump $d -Retained -Top 10 -TypeName 'Contoso.*'
+            Get-DumpTriage -Dump $d
+        }
+        # new questions, each a round trip to the worker: the reverse references every -All question needs are built
+        # first (untimed), as in the library's benchmark
+        $addresses = @($paths | ForEach-Object { $_.Addresses } | Select-Object -First 11)
+        $types = @(Get-HeapTop -Dump $d -Top 10 -TypeName 'System.*' | ForEach-Object TypeName)
+        $null = Get-GcRoot -Dump $d -Address $addresses[-1] -All -Top 3
+        $addresses = $addresses[0..($addresses.Count - 2)]
+        $new = @()
+        foreach ($pass in 1, 2) {
+            Start-Sleep -Seconds 1
+            $new += T {
+                foreach ($a in $addresses) {
+                    Get-GcRoot -Dump $d -Address $a
+                    Measure-DumpObject -Dump $d -Address $a -Retained
+                    Get-GcRoot -Dump $d -Address $a -All -Top 3
+                }
+                foreach ($t in $types) { Get-GcRoot -Dump $d -TypeName $t -Top 3 }
+            }
+        }
+        Close-Dump -Dump $d
+        "RESULT $(F $open) $(F $threads) $(F $heap) $(F $rootpaths) $(F $retained) $(F $triage) $(F $again) $(F $new[0]) $(F $new[1]) $(Digest)"
+        """;
+
+    private static string TraceScript(string manifest, string trace) => Prelude(manifest) + $$"""
+
+        $open = T { $script:t = Import-Trace -Path {{Quote(trace)}} }
+        $rounds = @()
+        foreach ($round in 1..6) {
+            if ($round -gt 1) { Start-Sleep -Seconds 1 }
+            if ($round -gt 1) { [void]$script:answers.Clear() }
+            $rounds += T {
+                Get-TraceGcSummary -Trace $t
+                Get-TraceCpuTop -Trace $t -Top 50 -AllSamples
+                Get-TraceCpuTop -Trace $t -Top 50 -Inclusive
+                Get-TraceStacks -Trace $t -AllSamples | Select-Object -First 200
+                Get-TraceExceptions -Trace $t | Select-Object -First 1000
+                Get-TraceContention -Trace $t | Select-Object -First 1000
+            }
+        }
+        $steady = ($rounds[3..5] | Sort-Object)[1]
+        "RESULT $(F $open) $(F $rounds[0]) $(F $rounds[1]) $(F $steady) $(Digest)"
+        """;
+
+    private static string[] RunPwsh(string script, string mode)
+    {
+        string file = Path.Combine(Path.GetTempPath(), $"analysis-session-bench-{Environment.ProcessId}.ps1");
+        File.WriteAllText(file, script);
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in new[] { "pwsh", "-NoProfile", "-NonInteractive", "-File", file })
+            psi.ArgumentList.Add(a);
+        psi.Environment["ANALYSIS_ENGINE_ISOLATION"] = mode;
+        string output;
+        Task<string> error;
+        using (var p = Process.Start(psi)!)
+        {
+            error = p.StandardError.ReadToEndAsync();
+            output = p.StandardOutput.ReadToEnd();
+            p.WaitForExit();
+            File.Delete(file);
+            if (p.ExitCode != 0)
+                throw new InvalidOperationException($"pwsh session measurement ({mode}) failed ({p.ExitCode}): {output} {error.Result}");
+        }
+
+        string? line = output.Split('\n').LastOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal));
+        if (line is null)
+            throw new InvalidOperationException($"pwsh session measurement ({mode}) printed no RESULT: {output} {error.Result}");
+        return line.Trim().Split(' ');
+    }
+}
