@@ -91,6 +91,8 @@ internal static class DumpService
         var options = ReadOptions(arguments);
         if (s_engine is not null)
             throw new InvalidOperationException("this worker has a dump open already");
+        // the answers' writers compile beside the open (another core), not in the first question of each kind
+        _ = Task.Run(() => Precompilation.Compile(typeof(DumpService), typeof(DumpCodec), typeof(DumpObjectCodec), typeof(HeapObjectCodec), typeof(ModelCodec)));
         var engine = DumpEngine.Open(path, options);
         s_engine = engine;
         using var w = new BinaryWriter(result, System.Text.Encoding.UTF8, leaveOpen: true);

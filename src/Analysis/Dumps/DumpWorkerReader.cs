@@ -63,7 +63,7 @@ internal sealed partial class DumpWorkerReader : DumpReader
             {
                 w.Write(path);
                 DumpService.WriteOptions(w, options);
-            }, null, cancellationToken, (path, "opening the dump"), () => AllocationWarmup.Run());
+            }, null, cancellationToken, (path, "opening the dump"), WhileOpening);
             return (worker, WorkerProtocol.DecodeAnswer(answer, path, "opening the dump", r => new Opened(r.ReadString(), (DumpFormat)r.ReadInt32(), r.ReadString(), r.ReadString(), r.ReadInt32(), r.ReadBoolean(), DumpService.EngineState.Read(r))));
         }
         catch
@@ -71,6 +71,13 @@ internal sealed partial class DumpWorkerReader : DumpReader
             worker.Dispose();
             throw;
         }
+    }
+
+    /// <summary>What the session does while its worker opens the dump: touches its allocation area, compiles the answers' readers.</summary>
+    private static void WhileOpening()
+    {
+        AllocationWarmup.Run();
+        Precompilation.Compile(typeof(DumpWorkerReader), typeof(DumpCodec), typeof(DumpObjectCodec), typeof(HeapObjectCodec), typeof(ModelCodec), typeof(WorkerProtocol));
     }
 
     /// <summary>Asks the worker (starting one, and opening the dump in it, when the last one ended) and decodes its answer.</summary>

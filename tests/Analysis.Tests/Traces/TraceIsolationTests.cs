@@ -55,6 +55,28 @@ public class TraceIsolationTests
     }
 
     [Fact]
+    public void Precompilation_CompilesATypesMethodsOnce_LambdasAndSharedGenericsIncluded()
+    {
+        // a type of its own, so no other test has compiled it first
+        int first = Precompilation.Compile(typeof(PrecompiledSample));
+        // Twice, Map<T> in its shared form, the constructor, the lambda and its closure's constructor; not Boxed<T>
+        // (struct-constrained: no shared form) nor the closure's type initializer (it runs once anyway)
+        Assert.Equal(5, first);
+        Assert.Equal(0, Precompilation.Compile(typeof(PrecompiledSample)));
+        Assert.Equal(8, new PrecompiledSample().Twice(4));
+    }
+
+    private sealed class PrecompiledSample
+    {
+        public int Twice(int x) => Map(x, y => y * 2);
+
+        private static T Map<T>(T value, Func<T, T> f) => f(value);
+
+        private static T? Boxed<T>(T value)
+            where T : struct => value;
+    }
+
+    [Fact]
     public void Worker_AnswersATruncatedTraceExactlyAsInProcess()
     {
         var bytes = File.ReadAllBytes(TraceCaptures.Facts);
