@@ -41,16 +41,35 @@ internal static class WorkerProtocol
     /// <summary>The largest request a worker takes (requests carry paths and options, never data).</summary>
     public const int MaxRequest = 16 << 20;
 
+    /// <summary>
+    /// Writes one frame. Up to <see cref="OneWrite"/> bytes go out in a single write: a header written on its own
+    /// woke the reader, which then waited again for the payload (the worker's stdout is not buffered).
+    /// </summary>
     public static void Write(Stream output, FrameKind kind, int id, ReadOnlySpan<byte> payload)
     {
-        Span<byte> header = stackalloc byte[HeaderSize];
+        int size = HeaderSize + payload.Length;
+        byte[]? rented = size <= OneWrite ? System.Buffers.ArrayPool<byte>.Shared.Rent(size) : null;
+        Span<byte> header = rented is null ? stackalloc byte[HeaderSize] : rented.AsSpan(0, HeaderSize);
         BinaryPrimitives.WriteInt32LittleEndian(header, payload.Length);
         header[4] = (byte)kind;
         BinaryPrimitives.WriteInt32LittleEndian(header[5..], id);
-        output.Write(header);
-        output.Write(payload);
+        if (rented is not null)
+        {
+            payload.CopyTo(rented.AsSpan(HeaderSize));
+            output.Write(rented, 0, size);
+            System.Buffers.ArrayPool<byte>.Shared.Return(rented);
+        }
+        else
+        {
+            output.Write(header);
+            output.Write(payload);
+        }
+
         output.Flush();
     }
+
+    /// <summary>The largest frame written in one piece (a pipe's buffer).</summary>
+    private const int OneWrite = 64 * 1024;
 
     /// <summary>
     /// The next frame, or null when the stream ended cleanly between frames. A length over <paramref name="maxPayload"/>
