@@ -11,13 +11,13 @@ namespace Analysis.Fuzz;
 /// The input paths under fuzz, each a target that opens a file with the public API and then asks the questions a
 /// user asks of the result, so a crash in a query is found as well as one in the parser.
 /// </summary>
-public static class FuzzTargets
+public static partial class FuzzTargets
 {
     /// <summary>The paths, in the order campaigns run them.</summary>
-    public static readonly string[] Paths = ["pprof", "goroutine", "gctrace", "gotrace", "nettrace", "dump", "dumpheader"];
+    public static readonly string[] Paths = ["pprof", "goroutine", "gctrace", "gotrace", "nettrace", "dump", "dumpheader", "timeline"];
 
     /// <summary>The paths whose inputs are small and whose whole campaign runs in this repository's seconds (the smokes).</summary>
-    public static readonly string[] GoPaths = ["pprof", "goroutine", "gctrace", "gotrace"];
+    public static readonly string[] GoPaths = ["pprof", "goroutine", "gctrace", "gotrace", "timeline"];
 
     public static bool IsKnown(string path) => Array.IndexOf(Paths, path) >= 0;
 
@@ -29,6 +29,7 @@ public static class FuzzTargets
         "gctrace" => ".log",
         "gotrace" => ".out",
         "nettrace" => ".nettrace",
+        "timeline" => ".txt",
         _ => ".dmp",
     };
 
@@ -65,6 +66,9 @@ public static class FuzzTargets
                 // hand-made headers fuzz our own checks and ClrMD's parsing of them, in this process (a worker per case would
                 // be most of the time); whole dumps go through the worker as users' sessions do, unless coverage is measured
                 Dump(file, path == "dumpheader" || Coverage.Enabled ? EngineIsolation.InProcess : EngineIsolation.Default);
+                break;
+            case "timeline":
+                TimelineCase(file);
                 break;
             default:
                 throw new ArgumentException($"unknown fuzz path '{path}'; known: {string.Join(", ", Paths)}", nameof(path));

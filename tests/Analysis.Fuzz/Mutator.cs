@@ -87,7 +87,7 @@ public sealed class Mutator
     public static InputShape ShapeOf(string path) => path switch
     {
         "pprof" => InputShape.GzipProtobuf,
-        "goroutine" or "gctrace" => InputShape.Text,
+        "goroutine" or "gctrace" or "timeline" => InputShape.Text,
         "gotrace" => InputShape.Varints,
         "dump" => InputShape.BigBinary,
         _ => InputShape.Binary,

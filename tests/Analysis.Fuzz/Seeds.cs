@@ -36,6 +36,7 @@ public static class Seeds
             " MB globals, ", " P", " (forced)", "+", "/", "#", "scvg", "pacer:", "0.00.018", "99999999999", "\n",
             "gc 1 @0.006s 3%: 0.018+0.64+0.006+0.1+0.2 ms clock, 0.037+0.41/0.066/0.43+0.013 ms cpu, 3->4->3 MB, 4 MB goal, 2 P\n",
         ],
+        "timeline" => [.. Dictionary("goroutine"), .. Dictionary("gctrace")],
         _ => [],
     };
 
@@ -63,6 +64,13 @@ public static class Seeds
                 break;
             case "gotrace":
                 seeds.AddRange(Files(GoFixtures, "trace.out"));
+                break;
+            case "timeline":
+                // the texts a timeline takes beside an execution trace of the same run (FuzzTargets.TimelineCase)
+                seeds.AddRange(Files(Path.Combine(GoFixtures, "dump-in-trace"), "*.txt"));
+                seeds.AddRange(Files(Path.Combine(GoFixtures, "dump-in-trace"), "*.log"));
+                seeds.AddRange(Files(GoFixtures, "goroutines-debug2.txt"));
+                seeds.AddRange(Files(GoFixtures, "gctrace.log"));
                 break;
             case "nettrace" or "dump":
                 seeds.AddRange(Generated(path));
