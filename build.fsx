@@ -19,7 +19,7 @@
 //              artifacts/notebooks (executed .ipynb + self-contained HTML)
 //   fuzz       build the fuzzing harness (tests/Analysis.Fuzz), then run a mutation campaign per input path and print a
 //              table per path (cases; ok, AnalysisException, other exceptions by class, hangs, memory blow-ups, kills):
-//              dotnet fsi build.fsx fuzz [pprof|goroutine|gctrace|gotrace|nettrace|dump|dumpheader|timeline ...] [--minutes N] [--seed S]
+//              dotnet fsi build.fsx fuzz [pprof|goroutine|gctrace|gotrace|nettrace|dump|dumpheader|timeline|gocore ...] [--minutes N] [--seed S]
 //              [--no-coverage] (default: every path, 1 minute each, seed 1; coverage-guided: sharpfuzz, installed into
 //              artifacts/tools, instruments a copy of Analysis.dll whose edge map the worker reads itself). Seeds: tests/testdata/go, a trace and a dump of the target
 //              programs (captured into artifacts/fuzz/seeds on first use), hand-made dump headers. New bug classes are

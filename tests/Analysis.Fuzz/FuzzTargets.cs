@@ -14,7 +14,7 @@ namespace Analysis.Fuzz;
 public static partial class FuzzTargets
 {
     /// <summary>The paths, in the order campaigns run them.</summary>
-    public static readonly string[] Paths = ["pprof", "goroutine", "gctrace", "gotrace", "nettrace", "dump", "dumpheader", "timeline"];
+    public static readonly string[] Paths = ["pprof", "goroutine", "gctrace", "gotrace", "nettrace", "dump", "dumpheader", "timeline", "gocore"];
 
     /// <summary>The paths whose inputs are small and whose whole campaign runs in this repository's seconds (the smokes).</summary>
     public static readonly string[] GoPaths = ["pprof", "goroutine", "gctrace", "gotrace", "timeline"];
@@ -30,6 +30,7 @@ public static partial class FuzzTargets
         "gotrace" => ".out",
         "nettrace" => ".nettrace",
         "timeline" => ".txt",
+        "gocore" => ".core",
         _ => ".dmp",
     };
 
@@ -69,6 +70,9 @@ public static partial class FuzzTargets
                 break;
             case "timeline":
                 TimelineCase(file);
+                break;
+            case "gocore":
+                GoCoreCase(file);
                 break;
             default:
                 throw new ArgumentException($"unknown fuzz path '{path}'; known: {string.Join(", ", Paths)}", nameof(path));

@@ -89,7 +89,7 @@ public sealed class Mutator
         "pprof" => InputShape.GzipProtobuf,
         "goroutine" or "gctrace" or "timeline" => InputShape.Text,
         "gotrace" => InputShape.Varints,
-        "dump" => InputShape.BigBinary,
+        "dump" or "gocore" => InputShape.BigBinary,
         _ => InputShape.Binary,
     };
 

@@ -72,6 +72,13 @@ public static class Seeds
                 seeds.AddRange(Files(GoFixtures, "goroutines-debug2.txt"));
                 seeds.AddRange(Files(GoFixtures, "gctrace.log"));
                 break;
+            case "gocore":
+                // cores of one Go 1.23 build (tests/TestTargets/go/cores.sh, made on first use): a panic, a nil dereference,
+                // a goroutine running on its thread, a fatal error; FuzzTargets.GoCoreCase reads them with that build
+                var build = GoCoreSet.Instance["go1.23"];
+                foreach (var mode in new[] { GoCoreMode.Crash, GoCoreMode.Segv, GoCoreMode.Hang, GoCoreMode.Deadlock })
+                    seeds.Add((mode + ".core", File.ReadAllBytes(build[mode].CorePath)));
+                break;
             case "nettrace" or "dump":
                 seeds.AddRange(Generated(path));
                 break;
@@ -82,7 +89,7 @@ public static class Seeds
                 throw new ArgumentException($"unknown fuzz path '{path}'", nameof(path));
         }
 
-        if (path != "dump")
+        if (path is not "dump" and not "gocore")
             seeds.AddRange(Findings(path));
         return seeds;
     }
