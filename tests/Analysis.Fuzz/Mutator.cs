@@ -15,8 +15,6 @@ public enum InputShape
     Varints,
     /// <summary>Plain binary (nettrace, dump headers).</summary>
     Binary,
-    /// <summary>Big binary files (real dumps): only in-place flips and interesting integers, at a handful of offsets.</summary>
-    BigBinary,
 }
 
 /// <summary>
@@ -74,7 +72,7 @@ public sealed class Mutator
     /// <summary>Inputs that found something new join the seeds (only small ones).</summary>
     public void AddToCorpus(byte[] input)
     {
-        if (input.Length <= 1 << 20 && _shape != InputShape.BigBinary && _seeds.Count < MaxCorpus)
+        if (input.Length <= 1 << 20 && _seeds.Count < MaxCorpus)
             _seeds.Add(input);
     }
 
@@ -89,7 +87,7 @@ public sealed class Mutator
         "pprof" => InputShape.GzipProtobuf,
         "goroutine" or "gctrace" => InputShape.Text,
         "gotrace" => InputShape.Varints,
-        "dump" => InputShape.BigBinary,
+        "dump" => throw new ArgumentException("whole dumps are not mutated: DumpCases damages them as the bit-flip test does", nameof(path)),
         _ => InputShape.Binary,
     };
 
@@ -97,8 +95,6 @@ public sealed class Mutator
     public byte[] Next()
     {
         byte[] seed = _seeds[_rng.Next(_seeds.Count)];
-        if (_shape == InputShape.BigBinary)
-            return BigBinary(seed);
         int stack = 1 << _rng.Next(4); // 1, 2, 4 or 8 mutations
         switch (_shape)
         {
@@ -641,36 +637,5 @@ public sealed class Mutator
         foreach (char c in number)
             sb.Append(c is >= '0' and <= '9' && _rng.Next(3) != 0 ? (char)(zero + (c - '0')) : c);
         return sb.ToString();
-    }
-
-    // ---- big binaries ----
-
-    private byte[] BigBinary(byte[] seed)
-    {
-        var copy = (byte[])seed.Clone();
-        int n = 1 + _rng.Next(8);
-        Span<byte> buf = stackalloc byte[8];
-        // most structure is at the start (headers, stream directories, program headers): bias the offsets there
-        for (int i = 0; i < n; i++)
-        {
-            int limit = _rng.Next(3) switch { 0 => Math.Min(copy.Length, 4096), 1 => Math.Min(copy.Length, 1 << 20), _ => copy.Length };
-            int at = _rng.Next(limit);
-            if (_rng.Next(2) == 0)
-            {
-                copy[at] ^= (byte)(1 << _rng.Next(8));
-            }
-            else
-            {
-                long value = InterestingInts[_rng.Next(InterestingInts.Length)];
-                BinaryPrimitives.WriteInt64LittleEndian(buf, value);
-                int width = _rng.Next(2) == 0 ? 4 : 8;
-                for (int k = 0; k < width && at + k < copy.Length; k++)
-                    copy[at + k] = buf[k];
-            }
-        }
-
-        if (_rng.Next(10) == 0)
-            return copy.AsSpan(0, _rng.Next(copy.Length)).ToArray();
-        return copy;
     }
 }

@@ -173,7 +173,7 @@ public sealed partial class CorruptDumpTests(ITestOutputHelper output)
         finally
         {
             File.Delete(work);
-            File.Delete(work + ".pending");
+            File.Delete(DumpDamage.Pending(work));
         }
 
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{report.Finished} of {cases} cases finished in {sw.Elapsed.TotalSeconds:F0} s (seed {seed})"));
