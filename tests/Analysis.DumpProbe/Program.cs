@@ -4,19 +4,19 @@
 //   Analysis.DumpProbe questions <dump> [<seconds>]
 //       one case: the dump as it is
 //   Analysis.DumpProbe flips <source dump> <work copy> <seed> <first case> <cases> [<seconds>]
-//       case i flips bytes of a copy of the dump, chosen by Random(seed, i): in thread stacks, around the frames'
-//       stack pointers, in GC heap segments, in the note segments (threads, auxv, file list) or anywhere in the file;
-//       runs the questions; puts the bytes back. The flips in flight are kept in <work copy>.pending so the next run
-//       restores them if this one was killed.
+//       case i damages a copy of the dump as DumpDamage case (seed, i) (tests/Analysis.Testing/DumpDamage.cs: bytes in
+//       thread stacks, around the frames' stack pointers, in GC heap segments, in the note segments or anywhere in the
+//       file; the same case as `Analysis.Fuzz case dump <seed> <i> <file> <dump>` writes), runs the questions, puts the
+//       bytes back. The bytes in flight are kept in <work copy>.pending so the next run restores them if this one was killed.
 //
 // Lines: "START <case> <what was flipped>", "ASK <question>" before each question, then "END <case> <question>=<outcome>
 // ..." with outcome OK, AE:<kind>(<cause>), CANCELLED (the per-case time ran out and the question observed it) or
 // OTHER:<type>:<message>; "stackwalk=CUT" when a thread's stack roots were skipped for a walk that did not end.
-using System.Buffers.Binary;
 using System.Diagnostics;
 using System.Globalization;
 using Analysis;
 using Analysis.Dumps;
+using Analysis.Testing;
 
 return args switch
 {
@@ -46,42 +46,16 @@ internal static class Probe
 
     public static int Flips(string source, string work, int seed, int first, int count, TimeSpan budget)
     {
-        string pending = work + ".pending";
-        Restore(work, pending);
-        if (!File.Exists(work) || new FileInfo(work).Length != new FileInfo(source).Length)
-            File.Copy(source, work, overwrite: true);
-
-        var regions = Regions(source);
+        DumpDamage.PrepareCopy(source, work);
+        DumpDamage damage;
+        using (var session = DumpSession.Open(source, new DumpOpenOptions { NoCache = true, Isolation = EngineIsolation.InProcess }))
+            damage = DumpDamage.Find(source, session.GetClrRuntime());
         for (int i = first; i < first + count; i++)
         {
-            var rng = new Random(unchecked((seed * 1_000_003) + i) & int.MaxValue); // not HashCode: it is seeded per process
-            var (what, ranges) = regions[rng.Next(regions.Count)];
-            int flips = 1 + rng.Next(rng.Next(2) == 0 ? 8 : 512);
-            var edits = new List<(long Offset, byte Original)>();
-            using (var f = new FileStream(work, FileMode.Open, FileAccess.ReadWrite))
-            {
-                for (int k = 0; k < flips; k++)
-                {
-                    var (start, length) = ranges[rng.Next(ranges.Count)];
-                    long at = start + (long)(rng.NextDouble() * length);
-                    f.Position = at;
-                    int b = f.ReadByte();
-                    if (b < 0)
-                        continue;
-                    edits.Add((at, (byte)b));
-                }
-
-                File.WriteAllLines(pending, edits.Select(e => string.Create(CultureInfo.InvariantCulture, $"{e.Offset} {e.Original}")));
-                foreach (var (offset, original) in edits)
-                {
-                    f.Position = offset;
-                    f.WriteByte(rng.Next(3) == 0 ? (byte)rng.Next(256) : (byte)(original ^ (1 << rng.Next(8))));
-                }
-            }
-
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"START {i} {edits.Count} bytes in {what} from 0x{edits.Min(e => e.Offset):x}"));
+            var flipped = damage.Damage(work, seed, i);
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"START {i} {flipped}"));
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"END {i} {Ask(work, budget)}"));
-            Restore(work, pending);
+            DumpDamage.Restore(work);
         }
 
         return 0;
@@ -159,93 +133,5 @@ internal static class Probe
         }
 
         return string.Join(' ', outcomes);
-    }
-
-    private static void Restore(string work, string pending)
-    {
-        if (!File.Exists(pending))
-            return;
-        using (var f = new FileStream(work, FileMode.Open, FileAccess.ReadWrite))
-        {
-            foreach (string line in File.ReadAllLines(pending).Reverse())
-            {
-                var parts = line.Split(' ');
-                f.Position = long.Parse(parts[0], CultureInfo.InvariantCulture);
-                f.WriteByte(byte.Parse(parts[1], CultureInfo.InvariantCulture));
-            }
-        }
-
-        File.Delete(pending);
-    }
-
-    /// <summary>File ranges to damage: the threads' stacks, the GC heap's segments, and the whole file.</summary>
-    private static List<(string What, List<(long Start, long Length)> Ranges)> Regions(string dump)
-    {
-        var loads = ProgramLoads(dump);
-        List<(long, long)> ToFile(IEnumerable<(ulong Start, ulong End)> memory)
-        {
-            var result = new List<(long, long)>();
-            foreach (var (start, end) in memory)
-            {
-                foreach (var (vaddr, offset, size) in loads)
-                {
-                    ulong from = Math.Max(start, vaddr), to = Math.Min(end, vaddr + size);
-                    if (from < to)
-                        result.Add(((long)(offset + (from - vaddr)), (long)(to - from)));
-                }
-            }
-
-            return result;
-        }
-
-        using var session = DumpSession.Open(dump, new DumpOpenOptions { NoCache = true, Isolation = EngineIsolation.InProcess });
-        var runtime = session.GetClrRuntime();
-        // The used part of each stack: from the thread's stack pointer... approximated by the limit..base range ClrMD reports.
-        var stacks = ToFile(runtime.Threads.Where(t => t.StackBase > t.StackLimit).Select(t => (t.StackLimit, t.StackBase)));
-        var heap = ToFile(runtime.Heap.Segments.Select(s => (s.ObjectRange.Start, s.ObjectRange.End)));
-        // Around each frame's stack pointer: return addresses, saved registers and frame links the unwinder follows.
-        var frames = ToFile(runtime.Threads.Where(t => t.IsAlive)
-            .SelectMany(t => t.EnumerateStackTrace(includeContext: false, 512))
-            .Where(f => f.StackPointer > 64)
-            .Select(f => (f.StackPointer - 64, f.StackPointer + 192)));
-        var regions = new List<(string, List<(long, long)>)>();
-        if (stacks.Count > 0)
-            regions.Add(("stacks", stacks));
-        if (heap.Count > 0)
-            regions.Add(("heap", heap));
-        if (frames.Count > 0)
-            regions.Add(("frames", frames));
-        regions.Add(("notes", NoteSegments(dump)));
-        regions.Add(("file", [(0L, new FileInfo(dump).Length)]));
-        return regions;
-    }
-
-    /// <summary>PT_NOTE segments (threads' registers, auxiliary vector, mapped files) as file ranges.</summary>
-    private static List<(long Start, long Length)> NoteSegments(string dump) =>
-        ProgramHeaders(dump).Where(p => p.Type == 4).Select(p => ((long)p.Offset, (long)p.Size)).ToList();
-
-    private static List<(ulong VAddr, ulong Offset, ulong Size)> ProgramLoads(string dump) =>
-        ProgramHeaders(dump).Where(p => p.Type == 1).Select(p => (p.VAddr, p.Offset, p.Size)).ToList();
-
-    /// <summary>Program headers of a 64-bit little-endian ELF core: virtual address, file offset, size in the file.</summary>
-    private static List<(uint Type, ulong VAddr, ulong Offset, ulong Size)> ProgramHeaders(string dump)
-    {
-        using var f = File.OpenRead(dump);
-        var header = new byte[64];
-        f.ReadExactly(header);
-        ulong phoff = BinaryPrimitives.ReadUInt64LittleEndian(header.AsSpan(32));
-        int phentsize = BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(54));
-        int phnum = BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(56));
-        var table = new byte[phentsize * phnum];
-        f.Position = (long)phoff;
-        f.ReadExactly(table);
-        var loads = new List<(uint, ulong, ulong, ulong)>();
-        for (int i = 0; i < phnum; i++)
-        {
-            var ph = table.AsSpan(i * phentsize);
-            loads.Add((BinaryPrimitives.ReadUInt32LittleEndian(ph), BinaryPrimitives.ReadUInt64LittleEndian(ph[16..]), BinaryPrimitives.ReadUInt64LittleEndian(ph[8..]), BinaryPrimitives.ReadUInt64LittleEndian(ph[32..])));
-        }
-
-        return loads;
     }
 }

@@ -102,9 +102,10 @@ public sealed class Campaign
         var clock = Stopwatch.StartNew();
         var seeds = Seeds.Select(s => s.Data).ToList();
         int maxSeed = seeds.Count == 0 ? 0 : seeds.Max(s => s.Length);
-        var shape = Mutator.ShapeOf(Path);
-        int maxCase = shape == InputShape.BigBinary ? maxSeed : Math.Max(256 << 10, 4 * maxSeed);
-        var mutator = new Mutator(RandomSeed, seeds, shape, Fuzz.Seeds.Dictionary(Path), maxCase);
+        // a whole dump is damaged as the bit-flip test damages it (DumpDamage, its first seed); other paths are mutated
+        var dumpCases = Path == "dump" ? DumpCases.Open(System.IO.Path.Combine(Fuzz.Seeds.GeneratedRoot, Path, Seeds[0].Name), Seeds[0].Data) : null;
+        int maxCase = dumpCases is not null || Mutator.ShapeOf(Path) == InputShape.BigBinary ? maxSeed : Math.Max(256 << 10, 4 * maxSeed);
+        var mutator = dumpCases is null ? new Mutator(RandomSeed, seeds, Mutator.ShapeOf(Path), Fuzz.Seeds.Dictionary(Path), maxCase) : null;
         using var worker = new FuzzWorker(Path, maxCase, InstrumentedDll, coverage: InstrumentedDll is not null);
         var lastReport = clock.Elapsed;
         var minimizing = TimeSpan.Zero; // not part of the campaign's duration
@@ -116,7 +117,7 @@ public sealed class Campaign
             {
                 // a new worker has seen no coverage: show it the corpus first (its latest 256 entries, so paths whose
                 // workers die often do not spend their time here), so that mostly what is new to the campaign counts
-                foreach (var known in mutator.Corpus.TakeLast(256).ToArray())
+                foreach (var known in (mutator?.Corpus ?? []).TakeLast(256).ToArray())
                     worker.Run(known);
             }
 
@@ -126,7 +127,7 @@ public sealed class Campaign
             {
                 result.CoverageBits += worker.LastNewCoverage;
                 if (outcome.Kind is OutcomeKind.Ok or OutcomeKind.AnalysisException)
-                    mutator.AddToCorpus(input);
+                    mutator?.AddToCorpus(input);
             }
 
             return outcome;
@@ -142,7 +143,7 @@ public sealed class Campaign
             }
 
             result.Classes[outcome.Class] = new ClassStats(outcome, input) { Count = 1 };
-            mutator.AddToCorpus(input);
+            mutator?.AddToCorpus(input);
             Log?.Invoke($"[{Path} {clock.Elapsed:mm\\:ss} case {result.Cases:N0}] new class {outcome.Class}{(outcome.IsBug ? $": {outcome.Detail}" : "")}");
             if (outcome.IsBug && FindingsDirectory is not null && Path is not "dump" and not "gocore")
             {
@@ -162,20 +163,21 @@ public sealed class Campaign
 
         while (clock.Elapsed - minimizing < Duration && result.Cases < MaxCases)
         {
-            byte[] input = mutator.Next();
+            // a dump case is numbered as this campaign counts it (logged, and what `Analysis.Fuzz case dump` recreates)
+            byte[] input = mutator?.Next() ?? dumpCases!.Case(RandomSeed, checked((int)result.Cases + 1), out _);
             Record(input, RunCase(input));
             if (Log is not null && clock.Elapsed - lastReport > TimeSpan.FromSeconds(30))
             {
                 lastReport = clock.Elapsed;
                 Log(string.Create(CultureInfo.InvariantCulture,
-                    $"[{Path} {clock.Elapsed:mm\\:ss}] {result.Cases:N0} cases, {result.Classes.Count} classes, {result.Bugs.Count()} bug classes, corpus {mutator.CorpusSize}"));
+                    $"[{Path} {clock.Elapsed:mm\\:ss}] {result.Cases:N0} cases, {result.Classes.Count} classes, {result.Bugs.Count()} bug classes, corpus {mutator?.CorpusSize ?? seeds.Count}"));
             }
         }
 
         result.Elapsed = clock.Elapsed - minimizing;
         result.Minimizing = minimizing;
         result.Restarts = worker.Restarts;
-        result.Corpus = mutator.CorpusSize;
+        result.Corpus = mutator?.CorpusSize ?? seeds.Count;
         return result;
     }
 

@@ -15,7 +15,7 @@ public enum InputShape
     Varints,
     /// <summary>Plain binary (nettrace, dump headers).</summary>
     Binary,
-    /// <summary>Big binary files (real dumps): only in-place flips and interesting integers, at a handful of offsets.</summary>
+    /// <summary>Big binary files (Go cores): only in-place flips and interesting integers, at a handful of offsets.</summary>
     BigBinary,
 }
 
@@ -89,7 +89,8 @@ public sealed class Mutator
         "pprof" => InputShape.GzipProtobuf,
         "goroutine" or "gctrace" or "timeline" => InputShape.Text,
         "gotrace" => InputShape.Varints,
-        "dump" or "gocore" => InputShape.BigBinary,
+        "gocore" => InputShape.BigBinary,
+        "dump" => throw new ArgumentException("whole dumps are not mutated: DumpCases damages them as the bit-flip test does", nameof(path)),
         _ => InputShape.Binary,
     };
 
@@ -650,7 +651,7 @@ public sealed class Mutator
         var copy = (byte[])seed.Clone();
         int n = 1 + _rng.Next(8);
         Span<byte> buf = stackalloc byte[8];
-        // most structure is at the start (headers, stream directories, program headers): bias the offsets there
+        // most structure is at the start (headers, notes, program headers, the runtime's data): bias the offsets there
         for (int i = 0; i < n; i++)
         {
             int limit = _rng.Next(3) switch { 0 => Math.Min(copy.Length, 4096), 1 => Math.Min(copy.Length, 1 << 20), _ => copy.Length };

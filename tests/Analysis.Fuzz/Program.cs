@@ -4,6 +4,8 @@ using Analysis.Fuzz;
 using Analysis.Testing;
 
 // Analysis.Fuzz case <path> <seed> <n> <file>      writes case n of a campaign without coverage feedback
+// Analysis.Fuzz case dump <seed> <n> <file> [<dump>]  writes DumpDamage case n of seed (of the seed dump or <dump>):
+//                                           the bytes Analysis.DumpProbe flips as case n (flips <dump> <work> <seed> <n> 1)
 // Analysis.Fuzz campaign [path...] [--minutes N | --seconds N] [--seed S] [--cases N] [--no-findings] [--report FILE] [--sharpfuzz TOOL]
 // Analysis.Fuzz replay <path> <file...>     runs committed inputs through a worker; exit 1 on a bug outcome
 // Analysis.Fuzz seeds <nettrace|dump>       captures the seed trace/dump of a target program into artifacts/fuzz/seeds
@@ -21,6 +23,16 @@ switch (args[0])
         return Replay(args[1], args[2..]);
     case "rename" when args.Length == 2:
         return Rename(args[1]);
+    case "cases" when args.Length == 4 && args[1] == "dump":
+        // whole dumps: DumpDamage cases 0 to N-1 of seed 1
+        {
+            var dumps = DumpCases.Open(DumpCases.SeedFile);
+            Directory.CreateDirectory(args[3]);
+            for (int i = 0; i < int.Parse(args[2], CultureInfo.InvariantCulture); i++)
+                File.WriteAllBytes(Path.Combine(args[3], $"case{i:D5}.dmp"), dumps.Case(1, i, out _));
+            return 0;
+        }
+
     case "cases" when args.Length == 4:
         // writes the first N cases of a path's mutator (seed 1) to a folder, to look at what the mutator makes
         var m = new Mutator(1, Seeds.For(args[1]).Select(x => x.Data).ToList(), Mutator.ShapeOf(args[1]), Seeds.Dictionary(args[1]));
@@ -28,15 +40,23 @@ switch (args[0])
         for (int i = 0; i < int.Parse(args[2], CultureInfo.InvariantCulture); i++)
             File.WriteAllBytes(Path.Combine(args[3], $"case{i:D5}{FuzzTargets.Extension(args[1])}"), m.Next());
         return 0;
+    case "case" when args.Length is 5 or 6 && args[1] == "dump":
+        // a whole dump: DumpDamage case N of the seed (a campaign's case N for N > 1; case 1 of a campaign is the seed itself)
+        {
+            var dumps = DumpCases.Open(args.Length == 6 ? args[5] : DumpCases.SeedFile);
+            File.WriteAllBytes(args[4], dumps.Case(int.Parse(args[2], CultureInfo.InvariantCulture), int.Parse(args[3], CultureInfo.InvariantCulture), out var damage));
+            Console.WriteLine($"case {args[3]}: {damage}");
+            return 0;
+        }
+
     case "case" when args.Length == 5:
         // writes case N (counted as a campaign counts them, the seeds first) of a campaign of path and seed with no
-        // coverage feedback (for a whole dump: its finding is not kept, so it is made again to be looked at)
+        // coverage feedback
         {
             var seeds = Seeds.For(args[1]).Select(x => x.Data).ToList();
             int maxSeed = seeds.Max(x => x.Length);
-            var shape = Mutator.ShapeOf(args[1]);
-            var mutator = new Mutator(int.Parse(args[2], CultureInfo.InvariantCulture), seeds, shape, Seeds.Dictionary(args[1]),
-                shape == InputShape.BigBinary ? maxSeed : Math.Max(256 << 10, 4 * maxSeed));
+            var mutator = new Mutator(int.Parse(args[2], CultureInfo.InvariantCulture), seeds, Mutator.ShapeOf(args[1]), Seeds.Dictionary(args[1]),
+                Math.Max(256 << 10, 4 * maxSeed));
             int n = int.Parse(args[3], CultureInfo.InvariantCulture);
             byte[] input = n <= seeds.Count ? seeds[n - 1] : [];
             for (int i = seeds.Count; i < n; i++)

@@ -115,12 +115,15 @@ public static class Seeds
     private static IEnumerable<(string, byte[])> Files(string dir, string pattern) =>
         Directory.Exists(dir) ? Directory.GetFiles(dir, pattern).Order(StringComparer.Ordinal).Select(f => (Path.GetFileName(f), File.ReadAllBytes(f))) : [];
 
-    private static IEnumerable<(string, byte[])> Generated(string path)
+    private static IEnumerable<(string, byte[])> Generated(string path) => GeneratedFiles(path).Select(f => (Path.GetFileName(f), File.ReadAllBytes(f)));
+
+    /// <summary>The captured seed files of nettrace or dump, in name order; captured first when there are none.</summary>
+    public static string[] GeneratedFiles(string path)
     {
         string dir = Path.Combine(GeneratedRoot, path);
         if (!Directory.Exists(dir) || Directory.GetFiles(dir).Length == 0)
             Generate(path, dir);
-        return Files(dir, "*");
+        return Directory.GetFiles(dir).Order(StringComparer.Ordinal).ToArray();
     }
 
     /// <summary>Captures a trace (TraceTarget "facts") or a createdump --withheap dump (DumpTarget "facts") into <paramref name="dir"/>.</summary>

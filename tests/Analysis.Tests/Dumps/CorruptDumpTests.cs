@@ -155,8 +155,9 @@ public sealed partial class CorruptDumpTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// Seeded bit flips in a real createdump dump's stacks, heap and anywhere in the file; each case opens the damaged
-    /// dump and asks every question in the helper process. More cases: ANALYSIS_FLIP_CASES (and ANALYSIS_FLIP_SEED).
+    /// Seeded bit flips in a real createdump dump's frames, heap, notes and anywhere in the file (DumpDamage case n of the
+    /// seed, the same damage as the fuzz harness's dump case n); each case opens the damaged dump and asks every question
+    /// in the helper process. More cases: ANALYSIS_FLIP_CASES (and ANALYSIS_FLIP_SEED).
     /// </summary>
     [Fact]
     public void Questions_OnBitFlippedDumps_AreAnswersOrAnalysisExceptions()
@@ -173,7 +174,7 @@ public sealed partial class CorruptDumpTests(ITestOutputHelper output)
         finally
         {
             File.Delete(work);
-            File.Delete(work + ".pending");
+            File.Delete(DumpDamage.Pending(work));
         }
 
         output.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{report.Finished} of {cases} cases finished in {sw.Elapsed.TotalSeconds:F0} s (seed {seed})"));
