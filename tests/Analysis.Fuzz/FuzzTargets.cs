@@ -227,6 +227,29 @@ public static partial class FuzzTargets
         Touch(session.GetThreadPool());
         Touch(session.GetFinalizer());
         Touch(session.GetAsyncState());
+        // the SOS-depth questions (issue 14): the GC's layout, handles, out-of-memory records, retained sizes, one
+        // object inspected and measured, where its address lies, the heap listed object by object, the triage
+        Touch(session.GetGcHeap());
+        foreach (var h in session.GetHandles().Take(100))
+            Touch(h);
+        Touch(session.GetHandleLeaks());
+        Touch(session.GetOutOfMemory());
+        foreach (var r in session.GetRetainedByType(10))
+            Touch(r);
+        if (roots.Paths.FirstOrDefault()?.Addresses.LastOrDefault() is { } address and not 0)
+        {
+            Touch(session.InspectObject(address, depth: 1));
+            Touch(session.MeasureObject(address, retained: true));
+            Touch(session.FindGcAddress(address));
+            Touch(session.FindShortestRootPath(address));
+            foreach (var p in session.FindAllRootPaths(address, 3))
+                Touch(p);
+        }
+
+        foreach (var o in session.EnumerateObjects().Take(1000))
+            Touch(o);
+        foreach (var f in DumpTriage.Run(session))
+            Touch(f);
         Touch(string.Join(";", session.GraphWarnings));
     }
 
