@@ -9,12 +9,13 @@ internal sealed partial class DumpWorkerReader
     public override ObjectSize MeasureObject(ulong address, bool retained, IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
         // An answer without retained sizes is not kept: the graph may be indexed later, and then the worker fills them.
-        var answer = Ask(DumpService.ObjectSize, "measuring an object", w =>
+        // One with them is final (a dump does not change): kept, as root paths are.
+        ObjectSize Ask() => this.Ask(DumpService.ObjectSize, "measuring an object", w =>
         {
             w.Write(address);
             w.Write(retained);
         }, DumpCodec.ReadObjectSize, progress, cancellationToken);
-        return answer;
+        return retained ? Remembered((DumpService.ObjectSize, address, 1, null), Ask) : Ask();
     }
 
     public override GcHeapLayout GetGcHeap(IProgress<WorkProgress>? progress, CancellationToken cancellationToken) =>

@@ -59,6 +59,9 @@ public sealed class DumpIsolationTests
         Assert.Equal(Canonical(local.FindRootPath(order)), Canonical(worker.FindRootPath(order)));
         Assert.Equal(Canonical(local.FindAllRootPaths(order, 3)), Canonical(worker.FindAllRootPaths(order, 3)));
         Assert.Equal(local.GetRetainedSize(order), worker.GetRetainedSize(order));
+        var measured = worker.MeasureObject(order, retained: true);
+        Assert.Equal(local.MeasureObject(order, retained: true), measured);
+        Assert.Same(measured, worker.MeasureObject(order, retained: true)); // with retained sizes the answer is final: kept
         Assert.Equal(Canonical(local.GetRetainedByType(10)), Canonical(worker.GetRetainedByType(10)));
         Assert.Equal(Canonical(local.GetRetainedByType(3, "Contoso.*")), Canonical(worker.GetRetainedByType(3, "Contoso.*")));
 
