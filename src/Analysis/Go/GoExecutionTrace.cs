@@ -264,7 +264,7 @@ public sealed partial class GoExecutionTrace
         private readonly Dictionary<ulong, (ulong Gen, ulong Kind, ulong Start)> _stw = new(); // M -> open STW
         private readonly Dictionary<ulong, (ulong Gen, ulong Reason, ulong Start)> _blocked = new(); // G -> open block
         private (ulong Seq, ulong Start)? _gcOpen;
-        private ulong _pendingGen = ulong.MaxValue;
+        private ulong _currentGen = ulong.MaxValue;
         private readonly List<(ulong Seq, ulong Start, ulong End)> _gcs = new();
         private readonly List<(ulong Time, bool Goal, ulong Bytes)> _heap = new();
         private readonly List<(ulong Gen, ulong Kind, ulong Start, ulong End)> _stws = new();
@@ -306,9 +306,9 @@ public sealed partial class GoExecutionTrace
                     break;
                 ulong gen = header.Gen;
                 _maxGen = Math.Max(_maxGen, gen);
-                if (gen != _pendingGen)
+                if (gen != _currentGen)
                     Generation(gen);
-                _pendingGen = gen;
+                _currentGen = gen;
                 if (header.HasEvents)
                     Batch(gen, header.M, header.Time, pos, pos + (int)header.Size);
                 pos += (int)header.Size;
@@ -505,7 +505,8 @@ public sealed partial class GoExecutionTrace
                 ulong until = origin + (ulong)(span * step / steps) * unit;
                 while (t < transitions.Length && transitions[t].Time <= until)
                 {
-                    var (g, state) = (transitions[t].G, transitions[t++].State);
+                    var transition = transitions[t++];
+                    var (g, state) = (transition.G, transition.State);
                     if (current[g] is { } old)
                         counts[(int)old]--;
                     current[g] = state;
