@@ -106,4 +106,101 @@ public class GoTraceFingerprintTests
                     return Answer(bad, Go(name));
                 })));
     }
+
+    /// <summary>
+    /// A Go 1.25 trace written for this test: two threads' batches per generation whose events tie across batches (the
+    /// file order decides), a batch clock that goes back twice (a time delta of nearly 2^64 wraps it: a damaged trace,
+    /// but one the decoder reads), an experimental event and a clock snapshot among the events (their deltas move the
+    /// clock), switches, a syscall, a GC and a stop-the-world; and one goroutine created on both threads at the same
+    /// time from different functions (the first in file order is its creation).
+    /// </summary>
+    private const string Knotted = """
+        Trace Go1.25
+        EventBatch gen=1 m=18446744073709551615 time=1000 size=0
+        Sync
+        Frequency freq=15625000
+        ClockSnapshot dt=1 mono=5850000000 sec=1740823200 nsec=123456789
+        EventBatch gen=1 m=1 time=1000 size=0
+        GoStatus dt=1 g=1 m=1 gstatus=2
+        ProcsChange dt=0 procs_value=2 stack=0
+        GoCreate dt=5 new_g=7 new_stack=1 stack=0
+        GoCreate dt=0 new_g=8 new_stack=1 stack=0
+        GoBlock dt=10 reason_string=1 stack=0
+        GoStart dt=0 g=7 g_seq=1
+        SpanAlloc dt=3 id=1 npages_value=1 kindclass=1
+        HeapAlloc dt=18446744073709551000 heapalloc_value=4096
+        GoStop dt=0 reason_string=2 stack=0
+        GoStart dt=0 g=8 g_seq=1
+        GoBlock dt=2 reason_string=1 stack=0
+        EventBatch gen=1 m=2 time=1005 size=0
+        GoStatus dt=0 g=2 m=2 gstatus=2
+        GoUnblock dt=1 g=1 g_seq=2 stack=0
+        GoSwitch dt=20 g=9 g_seq=1
+        GoSwitchDestroy dt=0 g=1 g_seq=3
+        GoUnblock dt=18446744073709551600 g=8 g_seq=2 stack=0
+        STWBegin dt=1 kind_string=3 stack=0
+        STWEnd dt=4
+        EventBatch gen=1 m=18446744073709551615 time=2000 size=0
+        Stacks
+        Stack id=1 nframes=1
+        pc=1 func=4 file=5 line=6
+        EventBatch gen=1 m=18446744073709551615 time=2001 size=0
+        Strings
+        String id=1
+        data="chan receive"
+        String id=2
+        data="preempted"
+        String id=3
+        data="GC sweep termination"
+        String id=4
+        data="main.worker"
+        String id=5
+        data="main.go"
+        EventBatch gen=2 m=18446744073709551615 time=3000 size=0
+        Sync
+        Frequency freq=15625000
+        ClockSnapshot dt=1 mono=5850100000 sec=1740823200 nsec=223456789
+        EventBatch gen=2 m=1 time=3000 size=0
+        GoStatus dt=1 g=7 m=1 gstatus=2
+        GCBegin dt=2 gc_seq=1 stack=0
+        GoDestroy dt=3
+        GoStatus dt=0 g=8 m=18446744073709551615 gstatus=4
+        GoCreate dt=4 new_g=11 new_stack=1 stack=0
+        EventBatch gen=2 m=2 time=3003 size=0
+        GoStatus dt=0 g=9 m=2 gstatus=2
+        GoSyscallBegin dt=0 p_seq=1 stack=0
+        GoSyscallEnd dt=3
+        GCEnd dt=1 gc_seq=2
+        GoCreateSyscall dt=0 new_g=10
+        GoCreate dt=3 new_g=11 new_stack=2 stack=0
+        EventBatch gen=2 m=18446744073709551615 time=4000 size=0
+        Stacks
+        Stack id=1 nframes=1
+        pc=1 func=4 file=5 line=6
+        Stack id=2 nframes=1
+        pc=2 func=6 file=5 line=9
+        EventBatch gen=2 m=18446744073709551615 time=4001 size=0
+        Strings
+        String id=1
+        data="chan receive"
+        String id=4
+        data="main.worker"
+        String id=5
+        data="main.go"
+        String id=6
+        data="main.other"
+        """;
+
+    [Theory]
+    [InlineData(100, "d5fc7ac35f218ad394b19f246699364ddedb7314524289e57aa61d907339b2d3")]
+    [InlineData(1000, "819bae49f143572ed2f05b68d195d8214995cda7d471d8557d0c9e5ef9233e4e")]
+    public void WrappedClocksAndTies_DecodeAsTheOriginalDecoderDid(int steps, string digest)
+    {
+        byte[] data = GoTraceTextFormat.ToBinary(Knotted, fixSizes: true);
+        var trace = GoExecutionTrace.Parse(data, "knotted.trace", steps);
+        var timed = GoTraceTextFormat.Parse(Knotted).Events.Where(e => e.Timed && e.Type is < 128 and not 51).ToList();
+        Assert.Equal(timed.Count, trace.EventCount);
+        Assert.Empty(trace.Warnings);
+        Matches(digest, $"knotted-{steps}", [Answer(data, "knotted.trace", steps)]);
+    }
 }
