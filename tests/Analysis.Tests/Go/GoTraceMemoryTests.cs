@@ -40,6 +40,27 @@ public class GoTraceMemoryTests
         Assert.True(allocated <= 6 * size, per);
     }
 
+    [Fact]
+    public void DensestTrace_AllocatesAtMostEightTimesItsSize()
+    {
+        // the smallest events there are (GoDestroy: type and time delta, 2 bytes) in full 64 KiB batches, 1 MiB: the
+        // most events per byte, so the most the decoder can be made to hold per input byte (a 12-byte transition slot
+        // per event, 6 per byte, and the bytes): measured 7.0 per input byte; main allocated 43 (86 per event)
+        var bytes = new List<byte>("go 1.23 trace\0\0\0"u8.ToArray());
+        for (int batch = 0; batch < 16; batch++)
+        {
+            bytes.AddRange([1, 1, 1, 0]); // EventBatch gen=1 m=1 time=0
+            GoTraceTextFormat.Uvarint(bytes, 64 << 10);
+            for (int e = 0; e < 32 << 10; e++)
+                bytes.AddRange([17, 0]);
+        }
+
+        string path = GoFixtures.Scratch("densest.trace", [.. bytes]);
+        var (allocated, trace) = Load(path);
+        Assert.Equal(16 * (32 << 10), trace.EventCount);
+        Assert.True(allocated <= 8L * bytes.Count, $"{allocated:N0} bytes allocated for {bytes.Count:N0} bytes: {allocated / (double)bytes.Count:F2} per input byte");
+    }
+
     [SkippableFact]
     public void BusyTrace_OfMillionsOfEvents_AllocatesAtMostFourTimesItsSize()
     {
