@@ -11,8 +11,8 @@ import (
 // busyTrace writes, to path, an execution trace of a busy program for about d: pairs of goroutines hand a counter back
 // and forth over unbuffered channels (every hand-off blocks one goroutine and unblocks the other), short-lived
 // goroutines are created and end, and allocations keep the GC running. A trace of d = 3s is tens of MB, millions of
-// events over about three generations: the input for measuring the trace decoder's memory and speed (generate.sh busy-trace), not a
-// committed artifact.
+// events over about three generations: the input for measuring the trace decoder's memory and speed (generate.sh
+// busy-trace, Analysis.Tests' GoTraceMemoryTests), not a committed artifact.
 func busyTrace(path string, d time.Duration) {
 	f, err := os.Create(path)
 	must(err)
