@@ -11,24 +11,26 @@ public sealed partial class GoExecutionTrace
     /// How the decoder orders events without a copy of each. Batches are per thread (M), so events of different threads
     /// interleave in the file, and within a generation (a run of batches of one generation in the file) the order that
     /// matters is by time, ties in file order. A batch's events come in time order (their times add non-negative deltas),
-    /// so the first pass over the file only checks and counts events and notes each batch (where it is, its M, its clock);
-    /// then <see cref="Merge"/> merges a generation's batches, reading each event again from the file's bytes when it
-    /// comes up. Memory per event: none (24 bytes per batch), and the transitions the events make go into one array
-    /// sized from the counts (12 bytes each). The events given to <see cref="Event"/>, and their order, are those of the
-    /// per-generation sort by (time, file order) this replaced (what the first pass keeps and what Event changes are
-    /// apart, so doing all of the one before the other changes nothing). A time going back within a batch (its clock
-    /// wrapped: only a damaged trace) starts a new run there, so every run is in time order and the merge stays exact.
+    /// so the first pass over the file only checks and counts events and notes each batch as a run (where it is, its M,
+    /// its clock; 40 bytes, in one array sized by the batch count the frequency pre-scan finds); then <see cref="Merge"/>
+    /// merges a generation's runs with a heap, reading each event again from the file's bytes when it comes up. Memory
+    /// per event: none but the transition it makes (12 bytes, in one array sized from the counts). The events given to
+    /// <see cref="Event"/>, and their order, are those of the per-generation sort by (time, file order) this replaced
+    /// (what the first pass keeps and what Event changes are apart, so doing all of the one before the other changes
+    /// nothing). A time going back within a batch (its clock wrapped: only a damaged trace) starts a new run there, so
+    /// every run is in time order and the merge stays exact.
     /// </summary>
     private sealed partial class Decoder
     {
-        /// <summary>A stretch of one batch whose events' times never go down: from <see cref="BatchRun.Start"/> (an offset in the file) to <see cref="BatchRun.End"/>, its thread, and the batch clock (ticks) at its start.</summary>
-        private readonly record struct BatchRun(int Start, int End, ulong M, ulong Ticks);
-
-        /// <summary>A run being merged: where its next event starts, its clock, and its head event (the next to process): offset, type, time in ns; the head's arguments are in <see cref="_headArgs"/>.</summary>
-        private struct Cursor
+        /// <summary>
+        /// A run: a stretch of one batch whose events' times never go down, from <see cref="Pos"/> (an offset in the
+        /// file) to <see cref="End"/>, with its generation (an index in <see cref="_generations"/>), its thread and its
+        /// clock (ticks) at <see cref="Pos"/>; while its generation is merged, <see cref="Pos"/> and <see cref="Ticks"/>
+        /// move on and the head (the next event to process: offset, time in ns) is kept. 40 bytes.
+        /// </summary>
+        private struct EventRun
         {
-            public int Pos, End, HeadAt;
-            public byte HeadType;
+            public int Pos, End, Generation, HeadAt;
             public ulong M, Ticks, HeadNs;
         }
 
@@ -49,12 +51,11 @@ public sealed partial class GoExecutionTrace
         }
 
         private const int MaxArgs = 5;
-        private readonly List<BatchRun> _runs = new(); // every batch's runs, in file order
-        private readonly List<(ulong Gen, int FirstRun)> _generations = new(); // where each run of one generation's batches starts in _runs
+        private EventRun[] _runs = []; // every batch's runs, in file order; sized by the batch count of the pre-scan
+        private int _runCount, _eventBatches;
+        private readonly List<ulong> _generations = new(); // each run of one generation's batches in the file: its generation
         private long _switches; // GoSwitch and GoSwitchDestroy events: the two transitions they make are the most an event makes
-        private Cursor[] _cursors = [];
-        private ulong[] _headArgs = [];
-        private int[] _merge = []; // a binary min-heap of cursor indexes, by (head time, head offset)
+        private int[] _merge = []; // a binary min-heap of run indexes, by (head time, head offset)
         private readonly Dictionary<ulong, int> _gIndex = new(); // goroutine id -> its index in _gIds
         private readonly List<ulong> _gIds = new(); // every goroutine the trace mentions, in first-mention order
         private Transition[] _transitions = []; // in the order processed; sized by ProcessEvents
@@ -62,8 +63,8 @@ public sealed partial class GoExecutionTrace
 
         /// <summary>
         /// The first pass over one batch: strings, stacks, clock snapshots and warnings are kept, every event is checked
-        /// (a damaged one throws here, before any of its generation is processed), counted and its time noted; the
-        /// batch's runs are noted for <see cref="ProcessEvents"/>.
+        /// (a damaged one throws here, before any event is processed), counted and its time noted; the batch's runs are
+        /// noted for <see cref="ProcessEvents"/>.
         /// </summary>
         private void Batch(ulong gen, ulong m, ulong time, int start, int end)
         {
@@ -82,7 +83,7 @@ public sealed partial class GoExecutionTrace
                 if (ns < last)
                 {
                     // the batch's clock went back: a new run from the end of the event before
-                    _runs.Add(new BatchRun(runStart, after, m, runTicks));
+                    AddRun(gen, runStart, after, m, runTicks);
                     (runStart, runTicks) = (after, ticksAfter);
                 }
 
@@ -90,45 +91,56 @@ public sealed partial class GoExecutionTrace
             }
 
             if (any)
-                _runs.Add(new BatchRun(runStart, end, m, runTicks));
+                AddRun(gen, runStart, end, m, runTicks);
+        }
+
+        private void AddRun(ulong gen, int start, int end, ulong m, ulong ticks)
+        {
+            if (_generations.Count == 0)
+                _generations.Add(gen); // the first batch's generation is the one Run starts from (2^64 - 1): not announced
+            if (_runCount == _runs.Length)
+                Array.Resize(ref _runs, Math.Max(Math.Max(16, _eventBatches), _runs.Length * 2)); // a clock that went back adds runs
+            _runs[_runCount++] = new EventRun { Pos = start, End = end, Generation = _generations.Count - 1, M = m, Ticks = ticks };
         }
 
         /// <summary>The batches from here on are of generation <paramref name="gen"/> (until another is named).</summary>
-        private void Generation(ulong gen) => _generations.Add((gen, _runs.Count));
+        private void Generation(ulong gen) => _generations.Add(gen);
 
         /// <summary>After the first pass: every generation's events, in time order, to <see cref="Event"/>.</summary>
         private void ProcessEvents()
         {
             // each event makes at most one transition, a switch two
             _transitions = new Transition[_events + _switches];
-            for (int i = 0; i < _generations.Count; i++)
+            int largest = 0;
+            for (int first = 0, end; first < _runCount; first = end)
             {
-                int first = _generations[i].FirstRun, end = i + 1 < _generations.Count ? _generations[i + 1].FirstRun : _runs.Count;
-                Merge(_generations[i].Gen, first, end - first);
+                for (end = first + 1; end < _runCount && _runs[end].Generation == _runs[first].Generation; end++)
+                {
+                }
+
+                largest = Math.Max(largest, end - first);
             }
 
-            _runs.Clear();
-            _runs.TrimExcess();
+            _merge = new int[largest];
+            for (int first = 0, end; first < _runCount; first = end)
+            {
+                for (end = first + 1; end < _runCount && _runs[end].Generation == _runs[first].Generation; end++)
+                {
+                }
+
+                Merge(_generations[_runs[first].Generation], first, end - first);
+            }
+
+            (_runs, _merge) = ([], []);
         }
 
         /// <summary>Gives the events of <paramref name="count"/> runs from <paramref name="first"/> (of generation <paramref name="gen"/>) to <see cref="Event"/> in time order, ties in file order.</summary>
         private void Merge(ulong gen, int first, int count)
         {
-            if (count == 0)
-                return;
-            if (_cursors.Length < count)
-            {
-                int size = Math.Max(count, _cursors.Length * 2);
-                _cursors = new Cursor[size];
-                _headArgs = new ulong[size * MaxArgs];
-                _merge = new int[size];
-            }
-
+            Span<ulong> args = stackalloc ulong[MaxArgs];
             int heap = 0;
-            for (int i = 0; i < count; i++)
+            for (int i = first; i < first + count; i++)
             {
-                var run = _runs[first + i];
-                _cursors[i] = new Cursor { Pos = run.Start, End = run.End, M = run.M, Ticks = run.Ticks };
                 if (Advance(i, gen))
                 {
                     _merge[heap] = i;
@@ -139,8 +151,14 @@ public sealed partial class GoExecutionTrace
             while (heap > 0)
             {
                 int top = _merge[0];
-                ref var c = ref _cursors[top];
-                Event(c.HeadType, gen, c.M, c.HeadNs, _headArgs.AsSpan(top * MaxArgs, ArgCounts[c.HeadType]));
+                ref var run = ref _runs[top];
+                // the head's arguments, read again (a run keeps only where its head is)
+                int pos = run.HeadAt;
+                byte type = data[pos++];
+                int n = ArgCounts[type];
+                for (int a = 0; a < n; a++)
+                    args[a] = Read(ref pos, run.End, run.HeadAt);
+                Event(type, gen, run.M, run.HeadNs, args[..n]);
                 if (!Advance(top, gen))
                     _merge[0] = _merge[--heap];
                 if (heap > 0)
@@ -148,21 +166,22 @@ public sealed partial class GoExecutionTrace
             }
         }
 
-        /// <summary>Reads cursor <paramref name="i"/>'s next event into its head; false at the end of its run.</summary>
+        /// <summary>Moves run <paramref name="i"/>'s head to its next event; false at the end of the run.</summary>
         private bool Advance(int i, ulong gen)
         {
-            ref var c = ref _cursors[i];
-            if (c.Pos >= c.End || !Next(gen, ref c.Pos, c.End, ref c.Ticks, _headArgs.AsSpan(i * MaxArgs, MaxArgs), out c.HeadType, out c.HeadAt, record: false))
+            ref var run = ref _runs[i];
+            Span<ulong> args = stackalloc ulong[MaxArgs];
+            if (run.Pos >= run.End || !Next(gen, ref run.Pos, run.End, ref run.Ticks, args, out _, out run.HeadAt, record: false))
                 return false;
-            c.HeadNs = Ns(c.Ticks, gen);
+            run.HeadNs = Ns(run.Ticks, gen);
             return true;
         }
 
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         private bool Before(int a, int b)
         {
-            ref var x = ref _cursors[a];
-            ref var y = ref _cursors[b];
+            ref var x = ref _runs[a];
+            ref var y = ref _runs[b];
             return x.HeadNs < y.HeadNs || (x.HeadNs == y.HeadNs && x.HeadAt < y.HeadAt);
         }
 

@@ -536,6 +536,7 @@ public sealed partial class GoExecutionTrace
                 pos = end;
                 if (!header.HasEvents || start == end)
                     continue;
+                _eventBatches++;
                 int at = start;
                 if (minor >= 25 && data[at] == EvSync)
                     at++;

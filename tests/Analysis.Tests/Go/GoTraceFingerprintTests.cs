@@ -203,4 +203,36 @@ public class GoTraceFingerprintTests
         Assert.Empty(trace.Warnings);
         Matches(digest, $"knotted-{steps}", [Answer(data, "knotted.trace", steps)]);
     }
+
+    /// <summary>
+    /// Generations that alternate batch by batch, the first numbered 2^64 - 1 (the value the decoder starts from before
+    /// any batch): each change ends a generation's events, and the first generation is not a change.
+    /// </summary>
+    private const string Alternating = """
+        Trace Go1.23
+        EventBatch gen=18446744073709551615 m=1 time=100 size=0
+        GoStatus dt=1 g=1 m=1 gstatus=2
+        GoCreate dt=2 new_g=5 new_stack=0 stack=0
+        EventBatch gen=18446744073709551615 m=2 time=100 size=0
+        GoStatus dt=3 g=5 m=2 gstatus=2
+        GoBlock dt=1 reason_string=0 stack=0
+        EventBatch gen=1 m=1 time=90 size=0
+        GoStatus dt=0 g=5 m=18446744073709551615 gstatus=4
+        GoUnblock dt=1 g=5 g_seq=1 stack=0
+        EventBatch gen=18446744073709551615 m=1 time=95 size=0
+        GoStart dt=0 g=5 g_seq=2
+        GoDestroy dt=2
+        EventBatch gen=1 m=2 time=80 size=0
+        GoCreateSyscall dt=0 new_g=6
+        GoSyscallEndBlocked dt=1
+        """;
+
+    [Theory]
+    [InlineData(100, "99474e92f6d3602b37fe2e6bf64bfd5fe19ab89c5b6e540e1eef674be21c2cdf")]
+    public void AlternatingGenerations_DecodeAsTheOriginalDecoderDid(int steps, string digest)
+    {
+        byte[] data = GoTraceTextFormat.ToBinary(Alternating, fixSizes: true);
+        Assert.Equal(10, GoExecutionTrace.Parse(data, "alternating.trace", steps).EventCount);
+        Matches(digest, $"alternating-{steps}", [Answer(data, "alternating.trace", steps)]);
+    }
 }

@@ -9,7 +9,7 @@ namespace Analysis.Tests.Go;
 /// Issue 12: decoding a Go execution trace takes memory bounded by a small multiple of the input. What a load allocates
 /// (GC.GetAllocatedBytesForCurrentThread: the decoder runs on the calling thread) bounds what it holds at any moment
 /// too. The bounds come from the decoder's layout: the file's bytes once, 12 bytes per goroutine transition (at most
-/// one per event, two for a switch; real traces have 0.14-0.2 events per byte), a note of 24 bytes per batch, and
+/// one per event, two for a switch; real traces have 0.14-0.2 events per byte), 44 bytes per batch while it merges, and
 /// tables that grow with goroutines, strings and stacks, not events. The decoder on main before the change (3650288)
 /// allocated 51.6 bytes per input byte on the committed trace and 28-53 on busy traces of 6-45 MB (tens of bytes per
 /// event in tuples, arguments and an index, their lists doubling, and 24-byte transitions doubling); measured by
@@ -59,6 +59,21 @@ public class GoTraceMemoryTests
         var (allocated, trace) = Load(path);
         Assert.Equal(16 * (32 << 10), trace.EventCount);
         Assert.True(allocated <= 8L * bytes.Count, $"{allocated:N0} bytes allocated for {bytes.Count:N0} bytes: {allocated / (double)bytes.Count:F2} per input byte");
+    }
+
+    [Fact]
+    public void TinyBatches_AllocateAtMostTenTimesTheirSize()
+    {
+        // 1 MiB of the smallest batches with an event (a 5-byte header and a 2-byte GoDestroy): the most batches per
+        // byte, so the most the decoder can be made to hold for them (a 40-byte run and a 4-byte heap slot per batch, 6.3
+        // per input byte, a 12-byte transition slot, 1.7, and the bytes): measured 9.0 per input byte; main 26.1
+        var bytes = new List<byte>("go 1.23 trace\0\0\0"u8.ToArray());
+        while (bytes.Count < 1 << 20)
+            bytes.AddRange([1, 1, 1, 0, 2, 17, 0]); // EventBatch gen=1 m=1 time=0 size=2, GoDestroy dt=0
+        string path = GoFixtures.Scratch("tiny-batches.trace", [.. bytes]);
+        var (allocated, trace) = Load(path);
+        Assert.Equal((bytes.Count - 16) / 7, trace.EventCount);
+        Assert.True(allocated <= 10L * bytes.Count, $"{allocated:N0} bytes allocated for {bytes.Count:N0} bytes: {allocated / (double)bytes.Count:F2} per input byte");
     }
 
     [SkippableFact]
