@@ -408,6 +408,16 @@ let bench () =
             0
     let kernelCode = benchKernel ()
     if heapCode <> 0 || sosCode <> 0 || gcrootCode <> 0 || dumpIsolationCode <> 0 || traceCode <> 0 || isolationCode <> 0 || dumpSessionCode <> 0 || traceSessionCode <> 0 || goCode <> 0 || pprofCode <> 0 || goCoreCode <> 0 || kernelCode <> 0 then fail "benchmark failed"
+    // the Go execution trace decoder: bytes allocated and held per input byte and per event, and time, on the committed
+    // traces and a 3 s busy trace (tests/TestTargets/go/generate.sh busy-trace, Go 1.23; tens of MB, not kept)
+    log "gotrace: the Go execution trace decoder's memory and time, committed traces and a busy one (generate.sh busy-trace)"
+    let busyTrace = Path.Combine(dir, "busy.trace")
+    let busy = if File.Exists "/bin/bash" && run "/bin/bash" [ Path.Combine(root, "tests", "TestTargets", "go", "generate.sh"); "busy-trace"; busyTrace; "3s" ] = 0 then [ busyTrace ] else []
+    if List.isEmpty busy then eprintfn "build.fsx: no busy Go trace (see above): the decoder is measured on the committed traces only"
+    let goData = Path.Combine(root, "tests", "testdata", "go")
+    let goTraceCode = run "dotnet" ([ benchExe; "gotrace"; Path.Combine(goData, "trace.out"); Path.Combine(goData, "dump-in-trace", "trace.out") ] @ busy @ [ "--rounds"; "3" ])
+    if File.Exists busyTrace then File.Delete busyTrace
+    if goTraceCode <> 0 then fail "the Go execution trace benchmark failed"
 
 /// sharpfuzz (SharpFuzz.CommandLine) instruments a copy of Analysis.dll for coverage-guided fuzzing; installed locally.
 let sharpfuzzVersion = "2.3.0"

@@ -70,6 +70,12 @@ public static class Program
             return ChildRss.Run(args[1..]);
         if (args.Length >= 1 && args[0] == "kernel")
             return KernelBench.Run(args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 3);
+        if (args.Length >= 2 && args[0] == "gotrace")
+        {
+            var (traces, rounds) = FilesAndRounds(args[1..]);
+            return GoTraceBench.Run(traces, rounds);
+        }
+
         Console.Error.WriteLine("usage: Analysis.Bench heaptop <dump> [rounds] | tracegen <TraceTarget.dll> <out.nettrace> <seconds> | trace <file.nettrace> <dotnet-trace> [rounds]");
         return 2;
     }

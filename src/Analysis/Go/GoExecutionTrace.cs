@@ -82,7 +82,7 @@ public sealed record GoTraceClockSnapshot(int Generation, long TraceNs, double T
 /// decoder: GCs with their stop-the-world time, every STW pause, goroutine states over time, why goroutines blocked,
 /// and (Go 1.25+) the trace clock against the monotonic and wall clocks.
 /// </summary>
-public sealed class GoExecutionTrace
+public sealed partial class GoExecutionTrace
 {
     private const string Expected = "expected a Go execution trace from runtime/trace or go test -trace (Go 1.22 to 1.25: it starts with 'go 1.2x trace')";
 
@@ -254,25 +254,21 @@ public sealed class GoExecutionTrace
         return snapshot.WallUnixNs + (traceNs - snapshot.TraceNs);
     }
 
-    private sealed class Decoder(GoExecutionTrace trace, byte[] data, int minor, int stateSteps, CancellationToken cancellationToken)
+    private sealed partial class Decoder(GoExecutionTrace trace, byte[] data, int minor, int stateSteps, CancellationToken cancellationToken)
     {
         private readonly SortedDictionary<ulong, ulong> _frequencies = new(); // generation -> trace clock ticks per second
         private readonly List<(ulong Gen, ulong Ns, ulong Mono, ulong Sec, ulong Nsec, ulong Freq)> _snapshots = new();
         private (ulong Gen, ulong? Freq) _freqCache = (ulong.MaxValue, null);
         private readonly Dictionary<(ulong Gen, ulong Id), string> _strings = new();
-        private readonly Dictionary<ulong, GState> _g = new();
         private readonly Dictionary<ulong, ulong> _running = new(); // M -> goroutine running on it
         private readonly Dictionary<ulong, (ulong Gen, ulong Kind, ulong Start)> _stw = new(); // M -> open STW
         private readonly Dictionary<ulong, (ulong Gen, ulong Reason, ulong Start)> _blocked = new(); // G -> open block
         private (ulong Seq, ulong Start)? _gcOpen;
-        private readonly List<(ulong Ts, ulong M, ulong Gen, byte Type, int Args)> _pending = new();
-        private readonly List<ulong> _pendingArgs = new();
-        private ulong _pendingGen = ulong.MaxValue;
+        private ulong _currentGen = ulong.MaxValue;
         private readonly List<(ulong Seq, ulong Start, ulong End)> _gcs = new();
         private readonly List<(ulong Time, bool Goal, ulong Bytes)> _heap = new();
         private readonly List<(ulong Gen, ulong Kind, ulong Start, ulong End)> _stws = new();
         private readonly Dictionary<(ulong Gen, ulong Reason), (int Count, ulong Blocked)> _reasons = new();
-        private readonly List<(ulong Time, ulong G, GState State)> _transitions = new();
         private readonly List<string> _warnings = new();
         private ulong _min = ulong.MaxValue;
         private ulong _max;
@@ -310,133 +306,16 @@ public sealed class GoExecutionTrace
                     break;
                 ulong gen = header.Gen;
                 _maxGen = Math.Max(_maxGen, gen);
-                if (gen != _pendingGen)
-                    Flush();
-                _pendingGen = gen;
+                if (gen != _currentGen)
+                    Generation(gen);
+                _currentGen = gen;
                 if (header.HasEvents)
                     Batch(gen, header.M, header.Time, pos, pos + (int)header.Size);
                 pos += (int)header.Size;
             }
 
-            Flush();
+            ProcessEvents();
             Finish();
-        }
-
-        /// <summary>
-        /// Processes one generation's events in time order. Batches are per thread (M), so events of different threads
-        /// interleave in the file; within a generation, sorting by timestamp restores the order that matters here.
-        /// </summary>
-        private void Flush()
-        {
-            if (_pending.Count == 0)
-                return;
-            var order = Enumerable.Range(0, _pending.Count).ToArray();
-            Array.Sort(order, (x, y) =>
-            {
-                int c = _pending[x].Ts.CompareTo(_pending[y].Ts);
-                return c != 0 ? c : x.CompareTo(y);
-            });
-            Span<ulong> args = stackalloc ulong[5];
-            foreach (int i in order)
-            {
-                var (ts, m, gen, type, at) = _pending[i];
-                int count = ArgCounts[type];
-                for (int a = 0; a < count; a++)
-                    args[a] = _pendingArgs[at + a];
-                Event(type, gen, m, ts, args[..count]);
-            }
-
-            _pending.Clear();
-            _pendingArgs.Clear();
-        }
-
-        private void Batch(ulong gen, ulong m, ulong time, int start, int end)
-        {
-            int pos = start;
-            ulong ts = time;
-            Span<ulong> args = stackalloc ulong[5];
-            while (pos < end)
-            {
-                int at = pos;
-                byte type = data[pos++];
-                switch (type)
-                {
-                    case EvStacks or EvStrings or EvCPUSamples:
-                        continue;
-                    case EvString:
-                        ulong id = Read(ref pos, end, at);
-                        ulong len = Read(ref pos, end, at);
-                        // unsigned against what is left: a length of 2^63 or more would make pos + (long)len negative
-                        if (len > (ulong)(end - pos))
-                            throw Bad(at, string.Create(CultureInfo.InvariantCulture, $"a string of {len:N0} bytes runs past its batch ({end - pos:N0} bytes left)"));
-                        _strings[(gen, id)] = Encoding.UTF8.GetString(data, pos, (int)len);
-                        pos += (int)len;
-                        continue;
-                    case EvStack:
-                        ulong stackId = Read(ref pos, end, at);
-                        ulong frames = Read(ref pos, end, at);
-                        for (ulong f = 0; f < frames * 4; f++)
-                        {
-                            ulong value = Read(ref pos, end, at);
-                            if (f == 1) // the first frame's function name (frames are pc, func, file, line)
-                                _stackFunc[(gen, stackId)] = value;
-                        }
-
-                        continue;
-                    case EvCPUSample:
-                        for (int i = 0; i < 5; i++)
-                            Read(ref pos, end, at);
-                        continue;
-                    case EvFrequency:
-                        // read ahead by ScanFrequencies (a generation's events need it before its batch comes)
-                        Read(ref pos, end, at);
-                        continue;
-                    case EvSync when minor >= 25:
-                        continue;
-                    case EvClockSnapshot when minor >= 25:
-                        // [dt, mono, sec, nsec]: timed like any event, but not one of the program's
-                        for (int i = 0; i < 4; i++)
-                            args[i] = Read(ref pos, end, at);
-                        ts += args[0];
-                        if (!_snapshots.Any(x => x.Gen == gen))
-                            _snapshots.Add((gen, Ns(ts, gen), args[1], args[2], args[3], FrequencyOf(gen) ?? 0));
-                        continue;
-                }
-
-                if (type >= EvFirstExperimental)
-                {
-                    // an experiment's event (GOEXPERIMENT=allocfreetrace): known ones are read past (the time delta
-                    // still moves the batch's clock); an unknown one has no length we know, so the rest of its batch
-                    // (whose size the header declares) is skipped
-                    int index = type - EvFirstExperimental;
-                    if (index >= ExperimentalArgCounts.Length)
-                    {
-                        _warnings.Add(string.Create(CultureInfo.InvariantCulture, $"An experimental event of unknown type {type} at byte {at:N0}: the rest of its batch ({end - at:N0} bytes) is skipped."));
-                        return;
-                    }
-
-                    for (int i = 0; i < ExperimentalArgCounts[index]; i++)
-                        args[i] = Read(ref pos, end, at);
-                    ts += args[0];
-                    continue;
-                }
-
-                if (type >= ArgCounts.Length || type == 0 || type == EvEventBatch || type == EvExperimentalBatch)
-                    throw Bad(at, $"unknown event type {type}");
-
-                // A timed event: the first argument is the time delta.
-                int count = ArgCounts[type];
-                for (int i = 0; i < count; i++)
-                    args[i] = Read(ref pos, end, at);
-                ts += args[0];
-                _events++;
-                ulong ns = Ns(ts, gen);
-                _min = Math.Min(_min, ns);
-                _max = Math.Max(_max, ns);
-                _pending.Add((ns, m, gen, type, _pendingArgs.Count));
-                for (int i = 0; i < count; i++)
-                    _pendingArgs.Add(args[i]);
-            }
         }
 
         private void Event(byte type, ulong gen, ulong m, ulong ts, ReadOnlySpan<ulong> a)
@@ -555,12 +434,6 @@ public sealed class GoExecutionTrace
                 _created[g] = (ts, gen, startStack);
         }
 
-        private void Set(ulong g, GState state, ulong ts)
-        {
-            _g[g] = state;
-            _transitions.Add((ts, g, state));
-        }
-
         private void Finish()
         {
             ulong origin = _min == ulong.MaxValue ? 0 : _min;
@@ -590,7 +463,7 @@ public sealed class GoExecutionTrace
                 .GroupBy(r => S(r.Key.Gen, r.Key.Reason))
                 .Select(g => new GoBlockReason(g.Key, g.Sum(x => x.Value.Count), g.Sum(x => Ms(x.Value.Blocked))))
                 .OrderByDescending(r => r.Count).ThenBy(r => r.Reason, StringComparer.Ordinal).ToArray();
-            trace.Goroutines = _g.Count;
+            trace.Goroutines = _gIds.Count;
             trace.Gomaxprocs = _procs;
             trace.EventCount = _events;
             trace.Generations = (int)_maxGen;
@@ -607,7 +480,7 @@ public sealed class GoExecutionTrace
             trace.ClockSnapshots = _snapshots.OrderBy(x => x.Gen).Select(x => new GoTraceClockSnapshot(
                 (int)Math.Min(x.Gen, int.MaxValue), (long)Math.Min(x.Ns, long.MaxValue), (x.Ns >= origin ? Ms(x.Ns - origin) : -Ms(origin - x.Ns)),
                 x.Mono, (long)Math.Min(x.Sec, long.MaxValue / 2_000_000_000), (long)Math.Min(x.Nsec, 999_999_999), x.Freq)).ToArray();
-            trace.GoroutineLives = _g.Keys.Order().Select(g =>
+            trace.GoroutineLives = _gIds.Order().Select(g =>
             {
                 (ulong Ts, ulong Gen, ulong? Stack)? created = _created.TryGetValue(g, out var c) ? c : null;
                 string? start = created is { Stack: { } stack } && _stackFunc.TryGetValue((created.Value.Gen, stack), out ulong func) ? S(created.Value.Gen, func) : null;
@@ -618,10 +491,10 @@ public sealed class GoExecutionTrace
         private List<GoStateSample> States(ulong origin, Func<ulong, double> at, int steps)
         {
             var result = new List<GoStateSample>(steps + 1);
-            if (_transitions.Count == 0)
+            if (_transitionCount == 0)
                 return result;
-            _transitions.Sort((x, y) => x.Time.CompareTo(y.Time));
-            var current = new Dictionary<ulong, GState>();
+            var transitions = SortedTransitions();
+            var current = new GState?[_gIds.Count]; // by goroutine index
             var counts = new int[5];
             // the steps fall on whole trace clock units (64 ns where it is nanotime / 64), as they did when times were kept in ticks
             ulong unit = _frequencies.Count > 0 && 1_000_000_000 % _frequencies.First().Value == 0 ? 1_000_000_000 / _frequencies.First().Value : 1;
@@ -630,10 +503,11 @@ public sealed class GoExecutionTrace
             for (int step = 0; step <= steps; step++)
             {
                 ulong until = origin + (ulong)(span * step / steps) * unit;
-                while (t < _transitions.Count && _transitions[t].Time <= until)
+                while (t < transitions.Length && transitions[t].Time <= until)
                 {
-                    var (_, g, state) = _transitions[t++];
-                    if (current.TryGetValue(g, out var old))
+                    var transition = transitions[t++];
+                    var (g, state) = (transition.G, transition.State);
+                    if (current[g] is { } old)
                         counts[(int)old]--;
                     current[g] = state;
                     counts[(int)state]++;
@@ -662,6 +536,7 @@ public sealed class GoExecutionTrace
                 pos = end;
                 if (!header.HasEvents || start == end)
                     continue;
+                _eventBatches++;
                 int at = start;
                 if (minor >= 25 && data[at] == EvSync)
                     at++;

@@ -77,6 +77,13 @@ if [ "${1:-}" = "dump-in-trace" ]; then
   dump_in_trace
   exit 0
 fi
+# busy-trace OUT [DURATION]: a busy program's execution trace (leaky -mode=busytrace: tens of MB and millions of events a
+# second, with the machine's speed) for measuring the trace decoder (Analysis.Bench gotrace); written to OUT, not committed.
+if [ "${1:-}" = "busy-trace" ]; then
+  "$work/leaky" -mode=busytrace -out "${2:?generate.sh busy-trace OUT [DURATION]}" -wait "${3:-3s}"
+  ls -l "$2"
+  exit 0
+fi
 
 rm -rf "$out"
 mkdir -p "$out"

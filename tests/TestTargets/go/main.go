@@ -3,6 +3,7 @@
 //	leaky -mode=artifacts -out DIR [-wait 65s]   leaks, profiles, traces; writes every artifact into DIR
 //	leaky -mode=panic                             leaks a few goroutines, then panics (run with GOTRACEBACK=all)
 //	leaky -mode=dumpintrace -out DIR              a short execution trace with a goroutine dump taken inside it
+//	leaky -mode=busytrace -out FILE -wait 3s      a busy program's execution trace (MBs), to measure the trace decoder
 //	leaky -mode=crash|segv|hang|many|deadlock     parks goroutines in known wait states, prints READY, then panics
 //	                                              (crash), dereferences nil (segv) or spins until killed (hang; many
 //	                                              adds 5,000 goroutines): run with GOTRACEBACK=crash for a core (cores.sh)
@@ -42,6 +43,8 @@ func main() {
 		panicking()
 	case "dumpintrace":
 		dumpInTrace(*out)
+	case "busytrace":
+		busyTrace(*out, *wait)
 	case "crash", "segv", "hang", "many", "deadlock":
 		cores(*mode)
 	default:
