@@ -167,6 +167,7 @@ internal static class DumpIsolationBench
         Time("oom", () => session.GetOutOfMemory());
         Time("heap statistics", () => session.GetHeapStatistics());
         Time("triage", () => DumpTriage.Run(session));
+        Time("triage again", () => DumpTriage.Run(session));
         Console.WriteLine($"{mode} first: " + string.Join(", ", parts));
         parts.Clear();
         var addresses = query!.Paths.SelectMany(p => p.Addresses).Take(11).ToList();
