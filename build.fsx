@@ -378,6 +378,7 @@ let bench () =
     let traceSessionCode = run "dotnet" [ benchExe; "session-isolation"; manifest; smallTrace; trace; "--rounds"; "3" ]
     if smallTrace <> demoTrace then File.Delete smallTrace
     File.Delete trace
+    File.Delete(trace + ".etlx") // dotnet-trace report's conversion, left beside the trace (200 MB)
 
     // panicparse is the reference for goroutine grouping; installed from Debian when possible, else ours is timed alone.
     if not (File.Exists "/usr/bin/panicparse") && File.Exists "/usr/bin/apt-get" then
