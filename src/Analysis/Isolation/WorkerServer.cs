@@ -83,12 +83,10 @@ internal static class WorkerServer
                             return;
                         break;
                     case FrameKind.Cancel:
+                        CancellationTokenSource? toCancel;
                         lock (_gate)
-                        {
-                            if (_running.TryGetValue(f.Id, out var toCancel))
-                                toCancel.Cancel();
-                        }
-
+                            _running.TryGetValue(f.Id, out toCancel);
+                        toCancel?.Cancel(); // outside the lock: cancellation runs the operation's callbacks
                         break;
                     case FrameKind.Shutdown:
                         lock (_gate)
