@@ -166,6 +166,16 @@ internal static class DumpIsolationBench
         Time("finalizer", () => session.GetFinalizer());
         Time("oom", () => session.GetOutOfMemory());
         Time("heap statistics", () => session.GetHeapStatistics());
+        if (Environment.GetEnvironmentVariable("BENCH_DETECTORS") == "1")
+        {
+            // each detector of the triage, timed alone in a first run (diagnosis of the triage's own cost)
+            var detectors = (Func<TriageContext, IEnumerable<Analysis.Findings.Finding>>[])typeof(DumpTriage)
+                .GetField("Detectors", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Static)!.GetValue(null)!;
+            var context = new TriageContext(session, new TriageOptions(), null, default);
+            foreach (var detect in detectors)
+                Time("detector " + detect.Method.Name, () => detect(context).ToList());
+        }
+
         Time("triage", () => DumpTriage.Run(session));
         Time("triage again", () => DumpTriage.Run(session));
         Console.WriteLine($"{mode} first: " + string.Join(", ", parts));
