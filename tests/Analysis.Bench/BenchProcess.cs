@@ -43,11 +43,19 @@ internal static partial class BenchProcess
     /// </summary>
     public static string[] RunMeasurement(string what, params string[] args)
     {
-        var psi = new ProcessStartInfo(Environment.ProcessPath!) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = new ProcessStartInfo(Environment.ProcessPath!);
         if (Path.GetFileNameWithoutExtension(Environment.ProcessPath!) == "dotnet")
             psi.ArgumentList.Add(typeof(BenchProcess).Assembly.Location);
         foreach (string a in args)
             psi.ArgumentList.Add(a);
+        return RunForResult(what, psi);
+    }
+
+    /// <summary>Runs <paramref name="psi"/> to its end and returns the fields of the last "RESULT …" line it printed.</summary>
+    public static string[] RunForResult(string what, ProcessStartInfo psi)
+    {
+        psi.RedirectStandardOutput = true;
+        psi.RedirectStandardError = true;
         using var p = Process.Start(psi)!;
         var error = p.StandardError.ReadToEndAsync();
         string output = p.StandardOutput.ReadToEnd();
@@ -55,6 +63,23 @@ internal static partial class BenchProcess
         string? line = output.Split('\n').LastOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal));
         if (p.ExitCode != 0 || line is null)
             throw new InvalidOperationException($"{what} measurement failed ({p.ExitCode}): {output} {error.Result}");
-        return line.Split(' ');
+        return line.Trim().Split(' ');
+    }
+
+    /// <summary>The fields of /proc/&lt;pid&gt;/stat after the command name ("self" for this process): field k is the line's field k + 3.</summary>
+    private static string[] Stat(string pid)
+    {
+        string stat = File.ReadAllText($"/proc/{pid}/stat");
+        return stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+    }
+
+    /// <summary>A process's minor page faults (first touches of memory) so far ("self" for this process).</summary>
+    public static long MinorFaults(string pid = "self") => long.Parse(Stat(pid)[7], CultureInfo.InvariantCulture); // minflt
+
+    /// <summary>A process's CPU time so far (user + system), in ms; the kernel counts it in 10 ms ticks.</summary>
+    public static double CpuMs(int pid)
+    {
+        var f = Stat(pid.ToString(CultureInfo.InvariantCulture));
+        return (long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture)) * 10.0; // utime + stime
     }
 }

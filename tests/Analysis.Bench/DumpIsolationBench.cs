@@ -148,11 +148,11 @@ internal static class DumpIsolationBench
         var parts = new List<string>();
         void Time(string name, Action ask)
         {
-            long faults = MinorFaults("self");
+            long faults = BenchProcess.MinorFaults();
             double cpu = WorkerCpuMs(session);
             var clock = Stopwatch.StartNew();
             ask();
-            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{name} {clock.Elapsed.TotalMilliseconds:F1} ms (worker cpu {WorkerCpuMs(session) - cpu:F0}, faults {MinorFaults("self") - faults})"));
+            parts.Add(string.Create(CultureInfo.InvariantCulture, $"{name} {clock.Elapsed.TotalMilliseconds:F1} ms (worker cpu {WorkerCpuMs(session) - cpu:F0}, faults {BenchProcess.MinorFaults() - faults})"));
         }
 
         Time("threads", () => session.GetThreads());
@@ -195,20 +195,7 @@ internal static class DumpIsolationBench
         return 0;
     }
 
-    private static long MinorFaults(string pid)
-    {
-        string stat = File.ReadAllText($"/proc/{pid}/stat");
-        return long.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[7], CultureInfo.InvariantCulture);
-    }
-
-    private static double WorkerCpuMs(DumpSession session)
-    {
-        if (session.WorkerProcessId is not int pid)
-            return 0;
-        string stat = File.ReadAllText($"/proc/{pid}/stat");
-        var f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return (long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture)) * 10.0; // clock ticks of 10 ms
-    }
+    private static double WorkerCpuMs(DumpSession session) => session.WorkerProcessId is int pid ? BenchProcess.CpuMs(pid) : 0;
 
     /// <summary>The worker's peak resident set: from /proc while it runs (a child's rusage counts only after it ends).</summary>
     private static long WorkerPeak(DumpSession session, long fromRusage)

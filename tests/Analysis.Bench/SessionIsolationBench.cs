@@ -153,25 +153,17 @@ internal static class SessionIsolationBench
     {
         string file = Path.Combine(Path.GetTempPath(), $"analysis-session-bench-{Environment.ProcessId}.ps1");
         File.WriteAllText(file, script);
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = new ProcessStartInfo("dotnet");
         foreach (string a in new[] { "pwsh", "-NoProfile", "-NonInteractive", "-File", file })
             psi.ArgumentList.Add(a);
         psi.Environment["ANALYSIS_ENGINE_ISOLATION"] = mode;
-        string output;
-        Task<string> error;
-        using (var p = Process.Start(psi)!)
+        try
         {
-            error = p.StandardError.ReadToEndAsync();
-            output = p.StandardOutput.ReadToEnd();
-            p.WaitForExit();
-            File.Delete(file);
-            if (p.ExitCode != 0)
-                throw new InvalidOperationException($"pwsh session measurement ({mode}) failed ({p.ExitCode}): {output} {error.Result}");
+            return BenchProcess.RunForResult($"pwsh session ({mode})", psi);
         }
-
-        string? line = output.Split('\n').LastOrDefault(l => l.StartsWith("RESULT ", StringComparison.Ordinal));
-        if (line is null)
-            throw new InvalidOperationException($"pwsh session measurement ({mode}) printed no RESULT: {output} {error.Result}");
-        return line.Trim().Split(' ');
+        finally
+        {
+            File.Delete(file);
+        }
     }
 }

@@ -94,18 +94,10 @@ internal static class TraceIsolationBench
                 parts.Add(string.Create(CultureInfo.InvariantCulture, $"{name} {clock.Elapsed.TotalMilliseconds:F2} ({GC.CollectionCount(0) - gcs} GCs)"));
             }
 
-            Console.WriteLine($"{mode} round {round + 1}: {string.Join(", ", parts)}; minor page faults so far {MinorFaults()}");
+            Console.WriteLine($"{mode} round {round + 1}: {string.Join(", ", parts)}; minor page faults so far {BenchProcess.MinorFaults()}");
         }
 
         return 0;
-    }
-
-    /// <summary>This process's minor page faults (first touches of memory) so far, from /proc/self/stat.</summary>
-    private static long MinorFaults()
-    {
-        string stat = File.ReadAllText("/proc/self/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        return long.Parse(fields[7], CultureInfo.InvariantCulture); // field 10 of the whole line: minflt
     }
 
     /// <summary>Child mode: two opens, then the questions; prints RESULT with times, memory and a digest of the answers.</summary>
