@@ -145,7 +145,7 @@ public sealed class Campaign
             result.Classes[outcome.Class] = new ClassStats(outcome, input) { Count = 1 };
             mutator?.AddToCorpus(input);
             Log?.Invoke($"[{Path} {clock.Elapsed:mm\\:ss} case {result.Cases:N0}] new class {outcome.Class}{(outcome.IsBug ? $": {outcome.Detail}" : "")}");
-            if (outcome.IsBug && FindingsDirectory is not null && Path is not "dump" and not "gocore")
+            if (outcome.IsBug && FindingsDirectory is not null && !FuzzTargets.HasWholeFileInputs(Path))
             {
                 var started = clock.Elapsed;
                 result.Classes[outcome.Class].Finding = Save(worker, input, outcome);

@@ -21,6 +21,12 @@ public static partial class FuzzTargets
 
     public static bool IsKnown(string path) => Array.IndexOf(Paths, path) >= 0;
 
+    /// <summary>
+    /// Paths whose inputs are whole dumps or cores (tens to hundreds of MB): their findings are neither minimized nor
+    /// committed, no committed finding is a seed, and a case's memory ceiling follows the input's size more closely.
+    /// </summary>
+    public static bool HasWholeFileInputs(string path) => path is "dump" or "gocore";
+
     /// <summary>The file extension a case gets (some readers look at it).</summary>
     public static string Extension(string path) => path switch
     {

@@ -62,7 +62,7 @@ public sealed class FuzzWorker : IDisposable
     }
 
     /// <summary>The memory a case of <paramref name="length"/> bytes may add: 64 × its size + 256 MB (dumps: the file is mapped, 2 × + 1 GB).</summary>
-    public long Ceiling(long length) => _path is "dump" or "gocore" ? (2 * length) + (1L << 30) : (64 * length) + (256L << 20);
+    public long Ceiling(long length) => FuzzTargets.HasWholeFileInputs(_path) ? (2 * length) + (1L << 30) : (64 * length) + (256L << 20);
 
     public Outcome Run(byte[] data)
     {

@@ -89,7 +89,7 @@ public static class Seeds
                 throw new ArgumentException($"unknown fuzz path '{path}'", nameof(path));
         }
 
-        if (path is not "dump" and not "gocore")
+        if (!FuzzTargets.HasWholeFileInputs(path))
             seeds.AddRange(Findings(path));
         return seeds;
     }
