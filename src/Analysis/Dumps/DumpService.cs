@@ -83,6 +83,9 @@ internal static class DumpService
         new(HandleLeaks, Answer((e, a, p, c) => DumpCodec.WriteHandles(a, e.GetHandleLeaks(p, c)))),
     ];
 
+    /// <summary>The types that write (in the worker) and read (in the session) the answers: compiled ahead on both sides (<see cref="Precompilation"/>).</summary>
+    internal static readonly Type[] Codecs = [typeof(DumpCodec), typeof(DumpObjectCodec), typeof(HeapObjectCodec), typeof(ModelCodec), typeof(WorkerProtocol)];
+
     private static DumpEngine? s_engine;
 
     private static void ServeOpen(BinaryReader arguments, Stream result, IProgress<WorkProgress> progress, CancellationToken cancellationToken)
@@ -92,7 +95,7 @@ internal static class DumpService
         if (s_engine is not null)
             throw new InvalidOperationException("this worker has a dump open already");
         // the answers' writers compile beside the open (another core), not in the first question of each kind
-        _ = Task.Run(() => Precompilation.Compile(typeof(DumpService), typeof(DumpCodec), typeof(DumpObjectCodec), typeof(HeapObjectCodec), typeof(ModelCodec)));
+        _ = Task.Run(() => Precompilation.Compile([typeof(DumpService), .. Codecs]));
         var engine = DumpEngine.Open(path, options);
         s_engine = engine;
         using var w = new BinaryWriter(result, System.Text.Encoding.UTF8, leaveOpen: true);

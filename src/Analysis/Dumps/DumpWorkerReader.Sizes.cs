@@ -10,12 +10,12 @@ internal sealed partial class DumpWorkerReader
     {
         // An answer without retained sizes is not kept: the graph may be indexed later, and then the worker fills them.
         // One with them is final (a dump does not change): kept, as root paths are.
-        ObjectSize Ask() => this.Ask(DumpService.ObjectSize, "measuring an object", w =>
+        ObjectSize Measure() => Ask(DumpService.ObjectSize, "measuring an object", w =>
         {
             w.Write(address);
             w.Write(retained);
         }, DumpCodec.ReadObjectSize, progress, cancellationToken);
-        return retained ? Remembered((DumpService.ObjectSize, address, 1, null), Ask) : Ask();
+        return retained ? Remembered((DumpService.ObjectSize, address, 1, null), Measure) : Measure();
     }
 
     public override GcHeapLayout GetGcHeap(IProgress<WorkProgress>? progress, CancellationToken cancellationToken) =>

@@ -77,7 +77,7 @@ internal sealed partial class DumpWorkerReader : DumpReader
     private static void WhileOpening()
     {
         AllocationWarmup.Run();
-        Precompilation.Compile(typeof(DumpWorkerReader), typeof(DumpCodec), typeof(DumpObjectCodec), typeof(HeapObjectCodec), typeof(ModelCodec), typeof(WorkerProtocol));
+        Precompilation.Compile([typeof(DumpWorkerReader), .. DumpService.Codecs]);
     }
 
     /// <summary>Asks the worker (starting one, and opening the dump in it, when the last one ended) and decodes its answer.</summary>
