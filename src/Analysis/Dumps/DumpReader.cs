@@ -45,6 +45,16 @@ internal abstract class DumpReader : IDisposable
 
     public abstract void WaitForGraphCache();
 
+    /// <summary>
+    /// Told that <paramref name="answers"/> are about to be asked for, in that order (the triage's detectors). A reader
+    /// whose engine is in another process asks for them in the background, so that process computes the next answer
+    /// while this one examines the last; a caller asking meanwhile waits for the answer being computed, as with any
+    /// kept answer. In process there is nothing to overlap: the engine answers when asked. The task ends when all are
+    /// kept, at the first failure (whoever asks that question meets the failure itself), or when cancelled; it does not
+    /// fault on an engine's failure or on cancellation.
+    /// </summary>
+    public virtual Task AskAhead(IReadOnlyList<DumpAnswer> answers, IProgress<WorkProgress>? progress, CancellationToken cancellationToken) => Task.CompletedTask;
+
     // ---- sizes, heap layout and handles (issue 14): DumpEngine.Sizes.cs, DumpWorkerReader.Sizes.cs ----
 
     public abstract ObjectSize MeasureObject(ulong address, bool retained, IProgress<WorkProgress>? progress, CancellationToken cancellationToken);
@@ -84,4 +94,15 @@ internal abstract class DumpReader : IDisposable
 
     /// <summary>Every GC handle, the strong and pinned ones marked leaked or not by a search of the dump's memory (cached).</summary>
     public abstract ItemList<DumpHandle> GetHandleLeaks(IProgress<WorkProgress>? progress, CancellationToken cancellationToken);
+}
+
+/// <summary>A whole-dump answer that can be asked for ahead of its use (<see cref="DumpReader.AskAhead"/>).</summary>
+internal enum DumpAnswer
+{
+    OutOfMemory,
+    ThreadPool,
+    Finalizer,
+    AsyncState,
+    RetainedByType,
+    HeapStatistics,
 }

@@ -188,6 +188,10 @@ public sealed partial class DumpSession : IAnalysisSession
     /// <summary>The GC's records of managed allocations it could not satisfy (SOS analyzeoom), one per heap that has one; empty without a heap. Computed once.</summary>
     public ItemList<OutOfMemoryInfo> GetOutOfMemory(CancellationToken cancellationToken = default) => Reader.GetOutOfMemory(cancellationToken);
 
+    /// <summary>Tells the reader what is about to be asked, in order (<see cref="DumpReader.AskAhead"/>): a worker computes ahead.</summary>
+    internal Task AskAhead(IReadOnlyList<DumpAnswer> answers, IProgress<WorkProgress>? progress, CancellationToken cancellationToken) =>
+        Reader.AskAhead(answers, progress, cancellationToken);
+
     /// <summary>Waits until the object-graph index of this session is on disk (it is written in the background).</summary>
     public void WaitForGraphCache() => Reader.WaitForGraphCache();
 

@@ -45,10 +45,41 @@ public static class DumpTriage
         ArgumentNullException.ThrowIfNull(session);
         var context = new TriageContext(session, options ?? new TriageOptions(), progress, cancellationToken);
         var findings = new List<Finding>();
-        foreach (var detect in Detectors)
-            findings.AddRange(detect(context).Select(f => f with { Source = session.Path }));
+        using var ahead = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var asked = session.AskAhead(AnswersAhead(context), progress, ahead.Token);
+        bool done = false;
+        try
+        {
+            foreach (var detect in Detectors)
+                findings.AddRange(detect(context).Select(f => f with { Source = session.Path }));
+            done = true;
+        }
+        finally
+        {
+            // nothing asked ahead outlives the triage (its progress included): every answer was used, or it is cancelled
+            if (!done)
+                ahead.Cancel();
+            try
+            {
+                asked.GetAwaiter().GetResult();
+            }
+            catch (Exception) when (!done)
+            {
+                // the triage's own exception is the one to report
+            }
+        }
+
         return findings.OrderBy(f => f.Severity).ToArray(); // stable: within a severity, the detectors' order
     }
+
+    /// <summary>
+    /// The whole-dump answers the detectors ask for, in their order (keep it so when a detector changes): a session
+    /// whose engine is in a worker computes each while the detectors examine the one before.
+    /// </summary>
+    private static DumpAnswer[] AnswersAhead(TriageContext context) =>
+        !context.HasHeap ? []
+        : !context.ExamineHeap ? [DumpAnswer.OutOfMemory, DumpAnswer.ThreadPool, DumpAnswer.Finalizer]
+        : [DumpAnswer.OutOfMemory, DumpAnswer.ThreadPool, DumpAnswer.Finalizer, DumpAnswer.AsyncState, DumpAnswer.RetainedByType, DumpAnswer.HeapStatistics];
 }
 
 /// <summary>What the triage's detectors share: the session, the options, and the answers read once (threads, async state).</summary>

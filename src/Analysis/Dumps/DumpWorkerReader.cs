@@ -204,6 +204,34 @@ internal sealed partial class DumpWorkerReader : DumpReader
     public override ItemList<OutOfMemoryInfo> GetOutOfMemory(CancellationToken cancellationToken) =>
         _outOfMemory.Get(this, static (r, ct) => r.Ask(DumpService.OutOfMemory, "reading the GC's out-of-memory records", null, DumpCodec.ReadOutOfMemory, null, ct), cancellationToken);
 
+    /// <summary>Asks the worker for <paramref name="answers"/> on a pool thread, one after another, each kept as if its caller had asked.</summary>
+    public override Task AskAhead(IReadOnlyList<DumpAnswer> answers, IProgress<WorkProgress>? progress, CancellationToken cancellationToken) =>
+        answers.Count == 0 ? Task.CompletedTask : Task.Run(() =>
+        {
+            foreach (var answer in answers)
+            {
+                if (cancellationToken.IsCancellationRequested || _disposed)
+                    return;
+                try
+                {
+                    _ = answer switch
+                    {
+                        DumpAnswer.OutOfMemory => (object)GetOutOfMemory(cancellationToken),
+                        DumpAnswer.ThreadPool => GetThreadPool(cancellationToken),
+                        DumpAnswer.Finalizer => GetFinalizer(cancellationToken),
+                        DumpAnswer.AsyncState => GetAsyncState(progress, cancellationToken),
+                        DumpAnswer.RetainedByType => GetRetainedByType(0, null, progress, cancellationToken),
+                        DumpAnswer.HeapStatistics => GetHeapStatistics(progress, cancellationToken),
+                        _ => throw new ArgumentOutOfRangeException(nameof(answers), answer, "not an answer that can be asked ahead"),
+                    };
+                }
+                catch (Exception e) when (e is AnalysisException or OperationCanceledException or ObjectDisposedException)
+                {
+                    return; // the question's own caller asks again and meets the failure (a new worker, when this one ended)
+                }
+            }
+        }, CancellationToken.None);
+
     public override void WaitForGraphCache()
     {
         if (_worker is { IsAlive: true })

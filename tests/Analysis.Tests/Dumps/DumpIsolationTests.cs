@@ -119,6 +119,84 @@ public sealed class DumpIsolationTests
         Assert.NotEmpty(session.GetThreads());
     }
 
+    private static readonly DumpAnswer[] Ahead =
+        [DumpAnswer.OutOfMemory, DumpAnswer.ThreadPool, DumpAnswer.Finalizer, DumpAnswer.AsyncState, DumpAnswer.RetainedByType, DumpAnswer.HeapStatistics];
+
+    private const string WorkerEnded = "worker process reading this dump ended";
+
+    [Fact]
+    public async Task AnswersAskedAhead_AreKept_SoTheirQuestionsNeedNoWorker()
+    {
+        string dump = DumpSet.FactsLite[CapturedDump.ClientWithHeap];
+        using var worker = DumpSession.Open(dump, new DumpOpenOptions { NoCache = true, Isolation = EngineIsolation.Worker });
+        using var local = DumpSession.Open(dump, new DumpOpenOptions { NoCache = true, Isolation = EngineIsolation.InProcess });
+        await worker.AskAhead(Ahead, null, CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(2));
+        Assert.True(local.AskAhead(Ahead, null, CancellationToken.None).IsCompletedSuccessfully); // in process: nothing to do ahead
+
+        // the worker ends: every answer asked ahead is here without it (a question that needs it would start a new one)
+        Kill(worker.WorkerProcessId!.Value);
+        Assert.Equal(Canonical(local.GetOutOfMemory()), Canonical(worker.GetOutOfMemory()));
+        Assert.Equal(Canonical(local.GetThreadPool()), Canonical(worker.GetThreadPool()));
+        Assert.Equal(Canonical(local.GetFinalizer()), Canonical(worker.GetFinalizer()));
+        Assert.Equal(Canonical(local.GetAsyncState()), Canonical(worker.GetAsyncState()));
+        Assert.Equal(Canonical(local.GetRetainedByType(10)), Canonical(worker.GetRetainedByType(10)));
+        Assert.Equal(Canonical(local.GetHeapStatistics().Types), Canonical(worker.GetHeapStatistics().Types));
+        Assert.Null(worker.WorkerProcessId);
+        Assert.DoesNotContain(worker.Warnings, w => w.Contains(WorkerEnded, StringComparison.Ordinal));
+
+        // a question not asked ahead needs the worker: a new one
+        Assert.NotEmpty(worker.GetThreads());
+        Assert.NotNull(worker.WorkerProcessId);
+        Assert.Contains(worker.Warnings, w => w.Contains(WorkerEnded, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AskingAhead_Cancelled_AsksNothing_AndDoesNotFault()
+    {
+        using var worker = DumpSession.Open(DumpSet.FactsLite[CapturedDump.ClientWithHeap], new DumpOpenOptions { NoCache = true, Isolation = EngineIsolation.Worker });
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+        await worker.AskAhead(Ahead, null, cancelled.Token).WaitAsync(TimeSpan.FromMinutes(1));
+
+        Kill(worker.WorkerProcessId!.Value);
+        Assert.NotNull(worker.GetThreadPool()); // not kept: asked now, of a new worker
+        Assert.Contains(worker.Warnings, w => w.Contains(WorkerEnded, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ATriageCancelledWhileItsAnswersAreAskedAhead_StopsThem_AndTheNextTriageIsWhole()
+    {
+        string dump = DumpSet.FactsLite[CapturedDump.ClientWithHeap];
+        using var worker = DumpSession.Open(dump, new DumpOpenOptions { NoCache = true, Isolation = EngineIsolation.Worker });
+        using var local = DumpSession.Open(dump, new DumpOpenOptions { NoCache = true, Isolation = EngineIsolation.InProcess });
+        using var stop = new CancellationTokenSource();
+        bool returned = false;
+        int late = 0;
+        // cancelled at the thread pool's step: the answers after it are being asked ahead
+        var progress = new SynchronousProgress(p =>
+        {
+            if (Volatile.Read(ref returned))
+                Interlocked.Increment(ref late);
+            if (p.Status?.Contains("thread pool", StringComparison.Ordinal) == true)
+                stop.Cancel();
+        });
+
+        Assert.ThrowsAny<OperationCanceledException>(() => DumpTriage.Run(worker, null, progress, stop.Token));
+        Volatile.Write(ref returned, true);
+        Thread.Sleep(200);
+        Assert.Equal(0, Volatile.Read(ref late)); // nothing asked ahead outlived the triage
+
+        Assert.Equal(Canonical(DumpTriage.Run(local)), Canonical(DumpTriage.Run(worker)));
+        Assert.DoesNotContain(worker.Warnings, w => w.Contains(WorkerEnded, StringComparison.Ordinal));
+    }
+
+    private static void Kill(int pid)
+    {
+        using var process = Process.GetProcessById(pid);
+        process.Kill();
+        Assert.True(process.WaitForExit(10_000), $"worker {pid} still runs");
+    }
+
     [Fact]
     public void Closing_EndsTheWorker_AndLaterQuestionsSayTheSessionIsClosed()
     {
