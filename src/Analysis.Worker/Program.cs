@@ -64,6 +64,7 @@ internal static class Program
         {
             [Analysis.Traces.TraceAnalysis.ReadOperation] = Analysis.Traces.TraceAnalysis.ServeRead,
         };
+        Analysis.Dumps.DumpService.CompileEngineIfAsked();
         return Analysis.Isolation.WorkerServer.Serve(input, output, operations);
     }
 }

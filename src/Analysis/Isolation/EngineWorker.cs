@@ -106,6 +106,10 @@ internal sealed class EngineWorker : IDisposable
             psi.Environment[WorkerServer.TestOperationsVariable] = "1";
         else
             psi.Environment.Remove(WorkerServer.TestOperationsVariable);
+        if (start.CompileDumpEngine)
+            psi.Environment[WorkerStart.CompileDumpEngineVariable] = "1";
+        else
+            psi.Environment.Remove(WorkerStart.CompileDumpEngineVariable);
         Process process;
         try
         {

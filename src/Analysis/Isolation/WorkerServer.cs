@@ -23,6 +23,7 @@ internal static class WorkerServer
         ["worker.sleep"] = Sleep,
         ["worker.crash"] = Crash,
         ["worker.allocate"] = Allocate,
+        ["worker.compiled"] = Compiled,
     };
 
     /// <summary>Answers requests for <paramref name="operations"/> (by name) until stdin ends or a Shutdown frame comes.</summary>
@@ -258,6 +259,10 @@ internal static class WorkerServer
 
         result.Write(BitConverter.GetBytes(megabytes));
     }
+
+    /// <summary>How many methods this process has compiled so far (what compiling ahead did).</summary>
+    private static void Compiled(BinaryReader arguments, Stream result, IProgress<WorkProgress> progress, CancellationToken cancellationToken) =>
+        result.Write(BitConverter.GetBytes(System.Runtime.JitInfo.GetCompiledMethodCount()));
 
     private sealed class FrameProgress(Action<WorkProgress> send) : IProgress<WorkProgress>
     {

@@ -9,6 +9,15 @@ internal sealed record WorkerStart(string Path, string Operation, long MemoryLim
     /// <summary>Whether the worker serves the operations tests use to misbehave on purpose (worker.sleep, .crash, .allocate).</summary>
     public bool TestOperations { get; init; }
 
+    /// <summary>
+    /// Whether the worker compiles the dump engine while it waits for its first request (<see cref="SpareWorker"/>, which
+    /// waits for a file anyway), so the first questions about a dump do not pay the JIT.
+    /// </summary>
+    public bool CompileDumpEngine { get; init; }
+
+    /// <summary>The environment variable that tells the worker process to (<see cref="CompileDumpEngine"/>).</summary>
+    internal const string CompileDumpEngineVariable = "ANALYSIS_WORKER_COMPILE_DUMP_ENGINE";
+
     /// <summary>How long the worker may take to start (a cold runtime on a loaded machine).</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
 }

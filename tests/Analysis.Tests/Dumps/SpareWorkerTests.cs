@@ -29,6 +29,37 @@ public class SpareWorkerTests
     }
 
     [Fact]
+    public void SpareWorker_IsStartedToCompileTheDumpEngine()
+    {
+        SpareWorker.Start();
+        SpareWorker.WaitStarted();
+        Assert.True(SpareWorker.Started?.CompileDumpEngine);
+        SpareWorker.Drop();
+    }
+
+    [Fact]
+    public void AWorkerStartedToCompileTheDumpEngine_CompilesItWhileItWaits_AndOneNotSoDoesNot()
+    {
+        using var plain = EngineWorker.Start(Host, new WorkerStart("spare", "waiting", 1L << 30) { TestOperations = true });
+        using var compiling = EngineWorker.Start(Host, new WorkerStart("spare", "waiting", 1L << 30) { TestOperations = true, CompileDumpEngine = true });
+        static int Compiled(EngineWorker w) => BitConverter.ToInt32(w.Invoke("worker.compiled", null, null, default));
+
+        // the engine is some 2,500 methods (Analysis.Dumps and Analysis.Stacks): wait until the count stops growing
+        int before = -1, now = Compiled(compiling);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        while (now != before && clock.Elapsed < TimeSpan.FromSeconds(60))
+        {
+            Thread.Sleep(500);
+            (before, now) = (now, Compiled(compiling));
+        }
+
+        int idle = Compiled(plain);
+        Assert.True(now - idle > 1_500, $"compiled {now} methods against {idle} in a worker not asked to");
+        Thread.Sleep(500);
+        Assert.True(Compiled(plain) - idle < 200, "a worker not asked to compiles the engine all the same");
+    }
+
+    [Fact]
     public void SpareWorker_IsNotTakenForALargerCeilingThanItsOwn()
     {
         SpareWorker.Start();
