@@ -95,6 +95,8 @@ internal static class Probe
             return outcome;
         }
 
+        // every case in a new worker: the last case's, kept warm after its close, would carry what that dump did to it
+        Analysis.Isolation.SpareWorker.Drop();
         if (Run("open", () => session = DumpSession.Open(dump, new DumpOpenOptions { NoCache = true }, ct)) != "OK" || session is null)
             return string.Join(' ', outcomes);
         using (session)

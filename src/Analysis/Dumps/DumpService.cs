@@ -138,6 +138,8 @@ internal static class DumpService
     {
         var engine = Interlocked.Exchange(ref s_engine, null);
         engine?.Dispose(); // waits for the object-graph index being written
+        // the worker may be kept for the next dump (SpareWorker.Keep): what the engine held goes back to the system now
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         result.WriteByte(1);
     }
 

@@ -199,7 +199,10 @@ public sealed partial class DumpSession : IAnalysisSession
     public override string ToString() =>
         string.Create(CultureInfo.InvariantCulture, $"{System.IO.Path.GetFileName(Path)} (pid {ProcessId}, .NET {RuntimeVersion}, {(HasHeap ? "with heap" : "no heap")})");
 
-    /// <summary>Closes the dump (the engine first finishes writing the object-graph index) and ends the worker.</summary>
+    /// <summary>
+    /// Closes the dump (the engine first finishes writing the object-graph index). Its worker ends, or, when the dump was
+    /// read without a failure, waits for the next dump opened, warm (<see cref="Isolation.SpareWorker"/>).
+    /// </summary>
     public void Dispose()
     {
         if (Interlocked.Exchange(ref _closing, 1) != 0)

@@ -18,6 +18,7 @@ internal sealed partial class DumpWorkerReader : DumpReader
     private DumpService.EngineState _state;
     private readonly List<string> _notes = new();
     private volatile bool _disposed;
+    private volatile bool _readCleanly = true; // no question failed in reading: the worker may serve the next dump
 
     // the worker's answers, kept here
     private readonly CachedAnswer<IReadOnlyList<DumpThread>> _threads = new();
@@ -110,6 +111,11 @@ internal sealed partial class DumpWorkerReader : DumpReader
             ThrowIfClosed();
             throw;
         }
+        catch (AnalysisException e) when (!IsAnswer(e.Kind))
+        {
+            _readCleanly = false;
+            throw;
+        }
 
         return WorkerProtocol.DecodeAnswer(answer, _path, what + " in dump", r =>
         {
@@ -118,6 +124,9 @@ internal sealed partial class DumpWorkerReader : DumpReader
             return result;
         });
     }
+
+    /// <summary>A failure that answers the question (the dump has no heap, the address holds no object), not one of reading it.</summary>
+    private static bool IsAnswer(AnalysisErrorKind kind) => kind is AnalysisErrorKind.NoHeap or AnalysisErrorKind.NotAnObject;
 
     private void Note(string note)
     {
@@ -259,6 +268,7 @@ internal sealed partial class DumpWorkerReader : DumpReader
     public override void Dispose()
     {
         EngineWorker? worker;
+        bool closed = false;
         lock (_gate)
         {
             if (_disposed)
@@ -271,6 +281,7 @@ internal sealed partial class DumpWorkerReader : DumpReader
                 try
                 {
                     worker.Invoke(DumpService.Close, null, null, CancellationToken.None, (_path, "closing the dump"));
+                    closed = true;
                 }
                 catch (AnalysisException)
                 {
@@ -282,7 +293,9 @@ internal sealed partial class DumpWorkerReader : DumpReader
             _localForClrMD?.Dispose();
         }
 
-        worker?.Dispose();
+        // the dump read without a failure and closed, the worker waits warm for the next dump (SpareWorker.Keep); else it ends
+        if (!closed || !_readCleanly || !SpareWorker.Keep(worker!))
+            worker?.Dispose();
     }
 
     private void ThrowIfClosed()

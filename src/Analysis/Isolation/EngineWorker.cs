@@ -19,6 +19,7 @@ internal sealed class EngineWorker : IDisposable
 
     private readonly Process _process;
     private WorkerStart _start;
+    private readonly long _startCeiling;
     private readonly Stream _toWorker;
     private readonly Stream _fromWorker;
     private readonly SemaphoreSlim _gate = new(1, 1);
@@ -38,6 +39,7 @@ internal sealed class EngineWorker : IDisposable
     {
         _process = process;
         _start = start;
+        _startCeiling = start.MemoryLimitBytes;
         _about = (start.Path, start.Operation);
         _rssLimit = rssLimit;
         _toWorker = process.StandardInput.BaseStream;
@@ -49,8 +51,11 @@ internal sealed class EngineWorker : IDisposable
 
     public int ProcessId => _process.Id;
 
-    /// <summary>What the worker was started with (its memory ceiling).</summary>
+    /// <summary>What the worker was started with, or took on last (<see cref="Adopt"/>): its memory ceiling, the file its errors name.</summary>
     public WorkerStart Started => _start;
+
+    /// <summary>The GC heap ceiling the process was started with: the highest <see cref="Adopt"/> can give it.</summary>
+    public long StartCeiling => _startCeiling;
 
     /// <summary>The host it runs on.</summary>
     public WorkerHost? Host { get; private init; }
@@ -139,14 +144,15 @@ internal sealed class EngineWorker : IDisposable
     private static long ResidentCeiling(WorkerStart start) => start.MemoryLimitBytes + (256L << 20) + (start.MemoryLimitBytes / 2);
 
     /// <summary>
-    /// Takes on <paramref name="start"/> (a spare worker, started before its file was known, see <see cref="SpareWorker"/>):
-    /// its lower GC heap ceiling is set in the worker (GC.RefreshMemoryLimit), the resident ceiling here, and errors
-    /// name the new file. Throws <see cref="AnalysisException"/> when the worker cannot take it (then dispose it).
+    /// Takes on <paramref name="start"/> (a spare worker, started before its file was known or kept after its dump was
+    /// closed, see <see cref="SpareWorker"/>): its GC heap ceiling is set in the worker (GC.RefreshMemoryLimit; at most
+    /// the one it was started with), the resident ceiling here, and errors name the new file. Throws
+    /// <see cref="AnalysisException"/> when the worker cannot take it (then dispose it).
     /// </summary>
     public void Adopt(WorkerStart start)
     {
-        if (start.MemoryLimitBytes > _start.MemoryLimitBytes || start.TestOperations != _start.TestOperations)
-            throw new InvalidOperationException("a worker can only take on a lower ceiling and the same operations");
+        if (start.MemoryLimitBytes > _startCeiling || start.TestOperations != _start.TestOperations)
+            throw new InvalidOperationException("a worker can only take on a ceiling up to the one it was started with, and the same operations");
         Invoke(WorkerServer.MemoryLimitOperation, w => w.Write(start.MemoryLimitBytes), null, CancellationToken.None, (start.Path, start.Operation));
         _start = start;
         _about = (start.Path, start.Operation);

@@ -14,6 +14,7 @@ public class SpareWorkerTests
     [Fact]
     public void SpareWorker_IsTakenByTheFirstDumpSession_AndTheNextStartsItsOwn()
     {
+        SpareWorker.Drop(); // a closed dump's worker kept by another test
         SpareWorker.Start();
         SpareWorker.WaitStarted();
         int? spare = SpareWorker.ProcessId;
@@ -31,6 +32,7 @@ public class SpareWorkerTests
     [Fact]
     public void SpareWorker_IsStartedToCompileTheDumpEngine()
     {
+        SpareWorker.Drop();
         SpareWorker.Start();
         SpareWorker.WaitStarted();
         Assert.True(SpareWorker.Started?.CompileDumpEngine);
@@ -62,6 +64,7 @@ public class SpareWorkerTests
     [Fact]
     public void SpareWorker_IsNotTakenForALargerCeilingThanItsOwn()
     {
+        SpareWorker.Drop();
         SpareWorker.Start();
         SpareWorker.WaitStarted();
         int? spare = SpareWorker.ProcessId;
@@ -88,6 +91,130 @@ public class SpareWorkerTests
         }, null, default));
         Assert.Equal(AnalysisErrorKind.MemoryLimitExceeded, e.Kind);
         Assert.Contains("adopted.bin", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AClosedDumpsWorker_WaitsAsTheSpare_WithTheDumpClosedInIt_AndTheNextDumpTakesIt()
+    {
+        SpareWorker.Drop();
+        string first = DumpSet.FactsLite[CapturedDump.ClientWithHeap];
+        string next = DumpSet.FactsLite[CapturedDump.CreateDumpWithHeap];
+        var session = DumpSession.Open(first, new DumpOpenOptions { NoCache = true, Isolation = EngineIsolation.Worker });
+        int pid = session.WorkerProcessId!.Value;
+        Assert.True(session.GetHeapStatistics().TotalCount > 0);
+        Assert.Contains(pid, OpenedBy(first));
+        session.Dispose();
+
+        Assert.Equal(pid, SpareWorker.ProcessId);
+        Assert.DoesNotContain(pid, OpenedBy(first)); // closed in the worker: neither mapped nor open there
+
+        using var taking = DumpSession.Open(next, new DumpOpenOptions { NoCache = true, Isolation = EngineIsolation.Worker });
+        using var local = DumpSession.Open(next, new DumpOpenOptions { NoCache = true, Isolation = EngineIsolation.InProcess });
+        Assert.Equal(pid, taking.WorkerProcessId);
+        Assert.Null(SpareWorker.ProcessId);
+        Assert.Equal(local.GetHeapStatistics().Types.Select(t => (t.TypeName, t.Count, t.TotalSize)), taking.GetHeapStatistics().Types.Select(t => (t.TypeName, t.Count, t.TotalSize)));
+        Assert.Equal(local.GetThreads().Select(t => t.ToString()), taking.GetThreads().Select(t => t.ToString()));
+        Assert.DoesNotContain(taking.Warnings, w => w.Contains("worker", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AWorkerThatEnded_IsNotKept()
+    {
+        SpareWorker.Drop();
+        var session = DumpSession.Open(DumpSet.FactsLite[CapturedDump.ClientMini], new DumpOpenOptions { Isolation = EngineIsolation.Worker });
+        using (var worker = System.Diagnostics.Process.GetProcessById(session.WorkerProcessId!.Value))
+        {
+            worker.Kill();
+            Assert.True(worker.WaitForExit(10_000));
+        }
+
+        session.Dispose();
+        Assert.Null(SpareWorker.ProcessId);
+    }
+
+    [Fact]
+    public void ADumpWhoseReadingFailed_DoesNotLeaveItsWorkerToTheNext()
+    {
+        SpareWorker.Drop();
+        var session = DumpSession.Open(DumpSet.Bulk[CapturedDump.ClientWithHeap], new DumpOpenOptions { NoCache = true, Isolation = EngineIsolation.Worker });
+        int first = session.WorkerProcessId!.Value;
+        int signalled = 0;
+        // ended in the heap walk (it reports progress as it goes), as the OOM killer would
+        var progress = new SynchronousProgress(_ =>
+        {
+            if (Interlocked.Exchange(ref signalled, 1) == 0)
+            {
+                using var kill = System.Diagnostics.Process.Start("kill", ["-KILL", first.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+                kill.WaitForExit();
+            }
+        });
+        Assert.Equal(AnalysisErrorKind.EngineFailed, Assert.Throws<AnalysisException>(() => session.GetHeapStatistics(progress)).Kind);
+        Assert.NotEmpty(session.GetThreads()); // from a new worker, which reads the dump as well
+        int second = session.WorkerProcessId!.Value;
+
+        session.Dispose();
+        Assert.Null(SpareWorker.ProcessId);
+        Assert.False(IsRunning(second), $"worker {second} still runs");
+    }
+
+    private static bool IsRunning(int pid)
+    {
+        try
+        {
+            using var process = System.Diagnostics.Process.GetProcessById(pid);
+            return !process.WaitForExit(10_000);
+        }
+        catch (ArgumentException)
+        {
+            return false; // ended and reaped
+        }
+    }
+
+    private sealed class SynchronousProgress(Action<WorkProgress> report) : IProgress<WorkProgress>
+    {
+        public void Report(WorkProgress value) => report(value);
+    }
+
+    [Fact]
+    public void AdoptedWorker_TakesOnAHigherCeiling_UpToTheOneItWasStartedWith()
+    {
+        using var worker = EngineWorker.Start(Host, new WorkerStart("spare", "waiting", 4L << 30) { TestOperations = true });
+        worker.Adopt(new WorkerStart("small.bin", "allocating", 64L << 20) { TestOperations = true });
+        worker.Adopt(new WorkerStart("large.bin", "allocating", 2L << 30) { TestOperations = true });
+
+        // 512 MB: over the ceiling it had, under the one it took on
+        byte[] answer = worker.Invoke("worker.allocate", w =>
+        {
+            w.Write(512);
+            w.Write(false);
+        }, null, default);
+        Assert.Equal(512, BitConverter.ToInt32(answer));
+        Assert.Throws<InvalidOperationException>(() => worker.Adopt(new WorkerStart("larger.bin", "allocating", 5L << 30) { TestOperations = true }));
+    }
+
+    /// <summary>The processes that have <paramref name="file"/> open or mapped.</summary>
+    private static int[] OpenedBy(string file)
+    {
+        string full = Path.GetFullPath(file);
+        var pids = new List<int>();
+        foreach (string dir in Directory.GetDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out int pid))
+                continue;
+            try
+            {
+                bool mapped = File.ReadLines(Path.Combine(dir, "maps")).Any(l => l.EndsWith(full, StringComparison.Ordinal));
+                bool open = Directory.GetFiles(Path.Combine(dir, "fd")).Any(fd => new FileInfo(fd).LinkTarget == full);
+                if (mapped || open)
+                    pids.Add(pid);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // a process that ended meanwhile, or not ours
+            }
+        }
+
+        return [.. pids];
     }
 
     [Fact]
