@@ -8,18 +8,25 @@ namespace Analysis.Bench;
 /// trace opened once, then cmdlets), with the engine in pwsh's own process (ANALYSIS_ENGINE_ISOLATION=inprocess)
 /// against the default worker process. One whole pwsh process per measurement, alternating modes; each question is
 /// timed inside the session with a stopwatch around the cmdlet (its objects collected, not formatted); medians of the
-/// rounds; a digest of every answer's text must be equal in both modes.
+/// rounds; a digest of every answer's text must be equal in both modes. A dump's session goes on with another dump (a
+/// copy of the first) after closing the first, then the first again beside it: in process the engine's code is warm
+/// by then; through workers, the closed dump's worker takes the copy, and the first again gets a new worker.
 ///   Analysis.Bench session-isolation &lt;Analysis.psd1&gt; &lt;dump&gt; &lt;trace&gt;... [--rounds N]
 /// </summary>
 internal static class SessionIsolationBench
 {
-    private static readonly string[] DumpSteps = ["open", "threads", "heap", "rootpaths", "retained", "triage", "again", "new", "newagain"];
+    private static readonly string[] DumpSteps = ["open", "threads", "heap", "rootpaths", "retained", "triage", "again", "new", "newagain",
+        "open2", "threads2", "heap2", "rootpaths2", "retained2", "triage2", "open3", "threads3", "heap3", "rootpaths3", "retained3", "triage3"];
 
     private static readonly string[] DumpNames =
     [
         "Open-Dump", "Get-DumpThreads, first time", "Get-HeapTop, first time (heap walk)", "Get-GcRoot -TypeName, first time (graph index)",
         "Get-HeapTop -Retained, first time (dominators)", "Get-DumpTriage, first time", "the same cmdlets again (a second later)",
         "40 new single-object/type cmdlets (Get-GcRoot, Measure-DumpObject)", "those cmdlets again",
+        "another dump (a copy) after Close-Dump of the first: Open-Dump", "  Get-DumpThreads, first time", "  Get-HeapTop, first time", "  Get-GcRoot -TypeName, first time",
+        "  Get-HeapTop -Retained, first time", "  Get-DumpTriage, first time",
+        "the first dump again, the copy still open: Open-Dump", "  Get-DumpThreads, first time", "  Get-HeapTop, first time", "  Get-GcRoot -TypeName, first time",
+        "  Get-HeapTop -Retained, first time", "  Get-DumpTriage, first time",
     ];
 
     private static readonly string[] TraceSteps = ["open", "first", "second", "steady"];
@@ -37,35 +44,46 @@ internal static class SessionIsolationBench
         foreach (string file in files)
         {
             bool isDump = !file.EndsWith(".nettrace", StringComparison.OrdinalIgnoreCase);
-            string script = isDump ? DumpScript(manifest, file) : TraceScript(manifest, file);
-            string[] steps = isDump ? DumpSteps : TraceSteps;
-            var samples = new List<(string Mode, double[] Ms, string Digest)>();
-            for (int i = 0; i < rounds; i++)
+            // a second dump in the same session: a copy, so both modes answer the same questions about it
+            string second = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(file))!, Path.GetFileNameWithoutExtension(file) + ".second" + Path.GetExtension(file));
+            if (isDump)
+                File.Copy(file, second, overwrite: true);
+            try
             {
-                foreach (string mode in new[] { "inprocess", "worker" })
+                string script = isDump ? DumpScript(manifest, file, second) : TraceScript(manifest, file);
+                string[] steps = isDump ? DumpSteps : TraceSteps;
+                var samples = new List<(string Mode, double[] Ms, string Digest)>();
+                for (int i = 0; i < rounds; i++)
                 {
-                    var r = RunPwsh(script, mode);
-                    var ms = r.Skip(1).Take(steps.Length).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
-                    samples.Add((mode, ms, r[steps.Length + 1]));
-                    Console.WriteLine($"  round {i + 1} {mode,-9}: " + string.Join(", ", steps.Select((s, k) => string.Create(CultureInfo.InvariantCulture, $"{s} {ms[k]:F1}"))));
+                    foreach (string mode in new[] { "inprocess", "worker" })
+                    {
+                        var r = RunPwsh(script, mode);
+                        var ms = r.Skip(1).Take(steps.Length).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
+                        samples.Add((mode, ms, r[steps.Length + 1]));
+                        Console.WriteLine($"  round {i + 1} {mode,-9}: " + string.Join(", ", steps.Select((s, k) => string.Create(CultureInfo.InvariantCulture, $"{s} {ms[k]:F1}"))));
+                    }
                 }
-            }
 
-            Console.WriteLine();
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Path.GetFileName(file)} ({Bytes.Format(new FileInfo(file).Length)}), in pwsh"));
-            Console.WriteLine($"  {"",-70} {"in-process",12} {"worker",12} {"ratio",8}");
-            string[] names = isDump ? DumpNames : TraceNames;
-            for (int k = 0; k < steps.Length; k++)
+                Console.WriteLine();
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Path.GetFileName(file)} ({Bytes.Format(new FileInfo(file).Length)}), in pwsh"));
+                Console.WriteLine($"  {"",-70} {"in-process",12} {"worker",12} {"ratio",8}");
+                string[] names = isDump ? DumpNames : TraceNames;
+                for (int k = 0; k < steps.Length; k++)
+                {
+                    double a = BenchProcess.Median(samples.Where(s => s.Mode == "inprocess").Select(s => s.Ms[k]));
+                    double b = BenchProcess.Median(samples.Where(s => s.Mode == "worker").Select(s => s.Ms[k]));
+                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {names[k],-70} {a,9:F1} ms {b,9:F1} ms {(a > 0 ? b / a : double.NaN),8:F2}"));
+                }
+
+                bool same = samples.Select(s => s.Digest).Distinct().Count() == 1;
+                agree &= same;
+                Console.WriteLine(same ? "  answers identical in both modes (digest of every answer's text)" : "  MISMATCH: the modes answer differently");
+                Console.WriteLine();
+            }
+            finally
             {
-                double a = BenchProcess.Median(samples.Where(s => s.Mode == "inprocess").Select(s => s.Ms[k]));
-                double b = BenchProcess.Median(samples.Where(s => s.Mode == "worker").Select(s => s.Ms[k]));
-                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {names[k],-70} {a,9:F1} ms {b,9:F1} ms {(a > 0 ? b / a : double.NaN),8:F2}"));
+                File.Delete(second);
             }
-
-            bool same = samples.Select(s => s.Digest).Distinct().Count() == 1;
-            agree &= same;
-            Console.WriteLine(same ? "  answers identical in both modes (digest of every answer's text)" : "  MISMATCH: the modes answer differently");
-            Console.WriteLine();
         }
 
         return agree ? 0 : 1;
@@ -90,7 +108,7 @@ internal static class SessionIsolationBench
         function F([double] $ms) { $ms.ToString('F2', [System.Globalization.CultureInfo]::InvariantCulture) }
         """;
 
-    private static string DumpScript(string manifest, string dump) => Prelude(manifest) + $$"""
+    private static string DumpScript(string manifest, string dump, string second) => Prelude(manifest) + $$"""
 
         $open = T { $script:d = Open-Dump -Path {{Quote(dump)}} -NoCache }
         $threads = T { Get-DumpThreads -Dump $d }
@@ -125,8 +143,27 @@ internal static class SessionIsolationBench
                 foreach ($t in $types) { Get-GcRoot -Dump $d -TypeName $t -Top 3 }
             }
         }
+        # another dump after closing the first (in process the engine's code is warm by now; a worker kept warm takes it),
+        # then the first again while that one is open (a worker of its own, new)
         Close-Dump -Dump $d
-        "RESULT $(F $open) $(F $threads) $(F $heap) $(F $rootpaths) $(F $retained) $(F $triage) $(F $again) $(F $new[0]) $(F $new[1]) $(Digest)"
+        Start-Sleep -Seconds 1
+        $open2 = T { $script:d = Open-Dump -Path {{Quote(second)}} -NoCache }
+        $threads2 = T { Get-DumpThreads -Dump $d }
+        $heap2 = T { Get-HeapTop -Dump $d -Top 50 }
+        $rootpaths2 = T { Get-GcRoot -Dump $d -TypeName $type -Top 10 }
+        $retained2 = T { Get-HeapTop -Dump $d -Retained -Top 50 }
+        $triage2 = T { Get-DumpTriage -Dump $d }
+        $copy = $d
+        Start-Sleep -Seconds 1
+        $open3 = T { $script:d = Open-Dump -Path {{Quote(dump)}} -NoCache }
+        $threads3 = T { Get-DumpThreads -Dump $d }
+        $heap3 = T { Get-HeapTop -Dump $d -Top 50 }
+        $rootpaths3 = T { Get-GcRoot -Dump $d -TypeName $type -Top 10 }
+        $retained3 = T { Get-HeapTop -Dump $d -Retained -Top 50 }
+        $triage3 = T { Get-DumpTriage -Dump $d }
+        Close-Dump -Dump $d
+        Close-Dump -Dump $copy
+        "RESULT $(F $open) $(F $threads) $(F $heap) $(F $rootpaths) $(F $retained) $(F $triage) $(F $again) $(F $new[0]) $(F $new[1]) $(F $open2) $(F $threads2) $(F $heap2) $(F $rootpaths2) $(F $retained2) $(F $triage2) $(F $open3) $(F $threads3) $(F $heap3) $(F $rootpaths3) $(F $retained3) $(F $triage3) $(Digest)"
         """;
 
     private static string TraceScript(string manifest, string trace) => Prelude(manifest) + $$"""
