@@ -75,6 +75,8 @@ public sealed class DumpSet : IDisposable
         string dir = RepoPaths.NewScratchDirectory("analysis-dumps");
         Directory.CreateDirectory(Path.Combine(dir, "scratch"));
         using var target = TargetProcess.Start("DumpTarget", TimeSpan.FromSeconds(180), TargetEnvironment, targetArgs);
+        // Main is where the facts say (s_never.WaitOne()), not still returning from printing READY
+        target.WaitUntilMainThreadSleeps(TimeSpan.FromSeconds(10));
         var paths = new Dictionary<CapturedDump, string>();
         foreach (var kind in kinds)
         {

@@ -26,6 +26,7 @@ public sealed class PdbPlacementDump : IDisposable
         File.Copy(Path.Combine(AppContext.BaseDirectory, "Analysis.Testing.pdb"), Path.Combine(WrongSymbolFolder, "DumpTarget.pdb"));
         Dump = Path.Combine(Folder, "moved-pdb.dmp");
         using var target = TargetProcess.StartDll(Path.Combine(AppFolder, "DumpTarget.dll"), TimeSpan.FromSeconds(180), null, "facts");
+        target.WaitUntilMainThreadSleeps(TimeSpan.FromSeconds(10)); // Main at s_never.WaitOne(), as the line tests say
         DumpSet.WriteDump(target.Id, CapturedDump.CreateDumpWithHeap, Dump);
     }
 

@@ -87,6 +87,39 @@ public sealed class TargetProcess : IDisposable
         return target_;
     }
 
+    /// <summary>
+    /// Waits until the target's main thread sleeps, seen asleep in five samples a few milliseconds apart (Linux: its
+    /// state in /proc), or <paramref name="atMost"/> passed. A target prints READY just before its main thread blocks;
+    /// on a loaded machine the thread may not have run again by the time READY is read, and a dump captured then shows
+    /// it still in the call that printed. Returns whether it was seen asleep.
+    /// </summary>
+    public bool WaitUntilMainThreadSleeps(TimeSpan atMost)
+    {
+        string stat = $"/proc/{Id}/task/{Id}/stat";
+        var clock = Stopwatch.StartNew();
+        int asleep = 0;
+        while (clock.Elapsed < atMost)
+        {
+            string text;
+            try
+            {
+                text = File.ReadAllText(stat);
+            }
+            catch (IOException)
+            {
+                return false; // not Linux, or the target ended
+            }
+
+            int end = text.LastIndexOf(')');
+            asleep = end > 0 && end + 2 < text.Length && text[end + 2] == 'S' ? asleep + 1 : 0;
+            if (asleep == 5)
+                return true;
+            Thread.Sleep(3);
+        }
+
+        return false;
+    }
+
     /// <summary>Writes a line to the target's standard input.</summary>
     public void Send(string line)
     {
