@@ -74,6 +74,22 @@ wait_ready() { # stdout-file pid
   return 1
 }
 
+settled() { # pid spinner-tid: wait (at most 2 s) until every thread but the spinner sleeps, so main has finished
+  # printing READY/EXPECT (its Sync is a system call) and parked: the core then shows main where the runtime prints it
+  local t st busy
+  for _ in $(seq 1 100); do
+    busy=0
+    for t in /proc/"$1"/task/*; do
+      [ "${t##*/}" = "$2" ] && continue
+      st="$(sed 's/.*) //' "$t/stat" 2>/dev/null | cut -c1)"
+      [ -z "$st" ] || [ "$st" = S ] || busy=1
+    done
+    [ "$busy" = 0 ] && return 0
+    sleep 0.02
+  done
+  return 0
+}
+
 run_mode() { # dir mode
   # hang must catch the spinner running on its thread; the scheduler preempts it now and then (sysmon, GC), and a
   # signal that lands in such a moment finds it runnable: that run is not the fixture hang claims to be, so run again.
@@ -103,6 +119,7 @@ run_once() { # dir mode
     (for _ in $(seq 1 600); do kill -0 "$pid" 2>/dev/null || exit 0; sleep 0.1; done; kill -KILL "$pid") >/dev/null 2>&1 &
     if [ "$mode" = hang ] || [ "$mode" = many ]; then
       wait_ready "$dir/$mode.out" "$pid" || { echo "cores.sh: $mode did not print READY" >&2; kill -KILL "$pid"; exit 1; }
+      settled "$pid" "$(sed -n 's/^SPINNING tid=//p' "$dir/$mode.out")"
       if [ "$mode" = hang ]; then
         # SIGABRT to the spinning goroutine's thread (tgkill, x86-64 syscall 234): the core has a [running] goroutine.
         perl -e 'syscall(234, $ARGV[0] + 0, $ARGV[1] + 0, 6) == 0 or die "tgkill: $!\n"' "$pid" "$(sed -n 's/^SPINNING tid=//p' "$dir/$mode.out")" \
