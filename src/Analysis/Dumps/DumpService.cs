@@ -88,28 +88,43 @@ internal static class DumpService
 
     /// <summary>
     /// When the worker was started to (<see cref="WorkerStart.CompileDumpEngine"/>): compiles the dump engine on a pool
-    /// thread, every method of the Analysis.Dumps and Analysis.Stacks types (about 2,500, 0.15 s of one core), while the
-    /// worker waits for its file. The first questions about a dump then skip the JIT, as they did in a session that had
-    /// read the dump in its own process before. Nothing depends on it: a method it has not reached compiles on first call.
+    /// thread while the worker waits for its file (a spare). Otherwise the open does it beside itself (<see cref="ServeOpen"/>).
     /// </summary>
     public static void CompileEngineIfAsked()
     {
-        if (Environment.GetEnvironmentVariable(WorkerStart.CompileDumpEngineVariable) != "1")
-            return;
-        _ = Task.Run(() =>
-        {
-            Type[] types;
-            try
-            {
-                types = typeof(DumpService).Assembly.GetTypes();
-            }
-            catch (System.Reflection.ReflectionTypeLoadException e)
-            {
-                types = [.. e.Types.OfType<Type>()];
-            }
+        if (Environment.GetEnvironmentVariable(WorkerStart.CompileDumpEngineVariable) == "1")
+            CompileEngineOnce();
+    }
 
-            Precompilation.Compile([typeof(DumpService), .. Codecs, .. types.Where(t => !t.IsNested && t.Namespace is "Analysis.Dumps" or "Analysis.Stacks")]);
-        });
+    private static Task? s_compiling;
+
+    /// <summary>Starts <see cref="CompileEngine"/> on a pool thread, once per process (a second compiler would only take a core).</summary>
+    private static void CompileEngineOnce()
+    {
+        var compiling = new Task(CompileEngine);
+        if (Interlocked.CompareExchange(ref s_compiling, compiling, null) is null)
+            compiling.Start(TaskScheduler.Default);
+    }
+
+    /// <summary>
+    /// Compiles the answers' writers and the dump engine, every method of the Analysis.Dumps and Analysis.Stacks types
+    /// (about 2,500, 0.15 s of one core), so the first questions about a dump skip the worker's JIT, as they did in a
+    /// session that read its dump in its own process. Nothing depends on it: a method not reached yet compiles on first
+    /// call; each type is compiled once per process.
+    /// </summary>
+    private static void CompileEngine()
+    {
+        Type[] types;
+        try
+        {
+            types = typeof(DumpService).Assembly.GetTypes();
+        }
+        catch (System.Reflection.ReflectionTypeLoadException e)
+        {
+            types = [.. e.Types.OfType<Type>()];
+        }
+
+        Precompilation.Compile([typeof(DumpService), .. Codecs, .. types.Where(t => !t.IsNested && t.Namespace is "Analysis.Dumps" or "Analysis.Stacks")]);
     }
 
     private static DumpEngine? s_engine;
@@ -120,8 +135,9 @@ internal static class DumpService
         var options = ReadOptions(arguments);
         if (s_engine is not null)
             throw new InvalidOperationException("this worker has a dump open already");
-        // the answers' writers compile beside the open (another core), not in the first question of each kind
-        _ = Task.Run(() => Precompilation.Compile([typeof(DumpService), .. Codecs]));
+        // the answers' writers and the engine compile beside the open (another core), not in the first question of each
+        // kind (a spare worker has done it already while it waited)
+        CompileEngineOnce();
         var engine = DumpEngine.Open(path, options);
         s_engine = engine;
         using var w = new BinaryWriter(result, System.Text.Encoding.UTF8, leaveOpen: true);
