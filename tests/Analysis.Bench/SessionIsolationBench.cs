@@ -144,26 +144,27 @@ internal static class SessionIsolationBench
             }
         }
         # another dump after closing the first (in process the engine's code is warm by now; a worker kept warm takes it),
-        # then the first again while that one is open (a worker of its own, new)
+        # then the first again while that one is open (a worker of its own, new): open and the first questions of each
+        function Fresh([string] $path) {
+            $times = @(
+                T { $script:d = Open-Dump -Path $path -NoCache }
+                T { Get-DumpThreads -Dump $d }
+                T { Get-HeapTop -Dump $d -Top 50 }
+                T { Get-GcRoot -Dump $d -TypeName $type -Top 10 }
+                T { Get-HeapTop -Dump $d -Retained -Top 50 }
+                T { Get-DumpTriage -Dump $d }
+            )
+            ($times | ForEach-Object { F $_ }) -join ' '
+        }
         Close-Dump -Dump $d
         Start-Sleep -Seconds 1
-        $open2 = T { $script:d = Open-Dump -Path {{Quote(second)}} -NoCache }
-        $threads2 = T { Get-DumpThreads -Dump $d }
-        $heap2 = T { Get-HeapTop -Dump $d -Top 50 }
-        $rootpaths2 = T { Get-GcRoot -Dump $d -TypeName $type -Top 10 }
-        $retained2 = T { Get-HeapTop -Dump $d -Retained -Top 50 }
-        $triage2 = T { Get-DumpTriage -Dump $d }
+        $second = Fresh {{Quote(second)}}
         $copy = $d
         Start-Sleep -Seconds 1
-        $open3 = T { $script:d = Open-Dump -Path {{Quote(dump)}} -NoCache }
-        $threads3 = T { Get-DumpThreads -Dump $d }
-        $heap3 = T { Get-HeapTop -Dump $d -Top 50 }
-        $rootpaths3 = T { Get-GcRoot -Dump $d -TypeName $type -Top 10 }
-        $retained3 = T { Get-HeapTop -Dump $d -Retained -Top 50 }
-        $triage3 = T { Get-DumpTriage -Dump $d }
+        $third = Fresh {{Quote(dump)}}
         Close-Dump -Dump $d
         Close-Dump -Dump $copy
-        "RESULT $(F $open) $(F $threads) $(F $heap) $(F $rootpaths) $(F $retained) $(F $triage) $(F $again) $(F $new[0]) $(F $new[1]) $(F $open2) $(F $threads2) $(F $heap2) $(F $rootpaths2) $(F $retained2) $(F $triage2) $(F $open3) $(F $threads3) $(F $heap3) $(F $rootpaths3) $(F $retained3) $(F $triage3) $(Digest)"
+        "RESULT $(F $open) $(F $threads) $(F $heap) $(F $rootpaths) $(F $retained) $(F $triage) $(F $again) $(F $new[0]) $(F $new[1]) $second $third $(Digest)"
         """;
 
     private static string TraceScript(string manifest, string trace) => Prelude(manifest) + $$"""
