@@ -41,9 +41,9 @@ public static class AnalysisFormatters
     }
 
     /// <summary>
-    /// Registers the formatters, starts the spare dump worker (<see cref="Analysis.Isolation.SpareWorker"/>) and, in a .NET
-    /// Interactive kernel, hooks its PowerShell kernels; safe to call more than once. <paramref name="kernel"/> is the kernel to hook (any kernel of the notebook; its root is used), by
-    /// default the one running the calling cell.
+    /// Registers the formatters, starts the spare dump worker (<see cref="Analysis.Isolation.SpareWorker"/>) and, in a
+    /// .NET Interactive kernel, hooks its PowerShell kernels; safe to call more than once. <paramref name="kernel"/> is
+    /// the kernel to hook (any kernel of the notebook; its root is used), by default the one running the calling cell.
     /// </summary>
     public static void Load(object? kernel = null)
     {
