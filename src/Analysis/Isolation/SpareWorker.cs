@@ -45,10 +45,11 @@ public static class SpareWorker
     /// damaged dump may have left the DAC's state in the worker damaged too. Returns whether it was kept (if not, the
     /// caller ends it).
     /// </summary>
-    internal static bool Keep(EngineWorker worker)
+    internal static bool Keep(EngineWorker worker) => worker.IsAlive && TryHold(worker);
+
+    /// <summary>Makes <paramref name="worker"/> the spare, ended after <see cref="IdleLifetime"/> unused, unless one is there; returns whether it did.</summary>
+    private static bool TryHold(EngineWorker worker)
     {
-        if (!worker.IsAlive)
-            return false;
         lock (s_gate)
         {
             if (s_spare is not null)
@@ -146,17 +147,14 @@ public static class SpareWorker
             // left to the next real start to report (it starts its own worker)
         }
 
+        bool held;
         lock (s_gate)
         {
             s_starting = null;
-            if (started is not null && s_spare is null)
-            {
-                s_spare = started;
-                s_idleTimer = new Timer(_ => Drop(), null, IdleLifetime, Timeout.InfiniteTimeSpan);
-                started = null;
-            }
+            held = started is not null && TryHold(started);
         }
 
-        started?.Dispose(); // a closed dump's worker was kept meanwhile: warmer than this one
+        if (!held)
+            started?.Dispose(); // a closed dump's worker was kept meanwhile: warmer than this one
     }
 }
