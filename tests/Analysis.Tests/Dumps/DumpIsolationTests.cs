@@ -85,29 +85,20 @@ public sealed class DumpIsolationTests
         string dump = DumpSet.Bulk[CapturedDump.ClientWithHeap];
         using var session = DumpSession.Open(dump, new DumpOpenOptions { NoCache = true, Isolation = EngineIsolation.Worker });
         int first = session.WorkerProcessId!.Value;
-        int signalled = 0;
         // The walk of millions of objects reports progress as it goes: the first report is the moment to end the worker
         // from outside, as the kernel's OOM killer would. (A SIGSEGV sent with kill does not do: the runtime's handler sees
         // that no instruction faulted and goes on; a fault of the DAC itself ends it, as the fuzz campaign's cases show.)
-        var progress = new SynchronousProgress(_ =>
-        {
-            if (Interlocked.Exchange(ref signalled, 1) == 0)
-            {
-                using var kill = Process.Start("kill", ["-KILL", first.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-                kill.WaitForExit();
-            }
-        });
+        var progress = new KillOnFirstReport(first);
 
         var e = Assert.Throws<AnalysisException>(() => session.GetHeapStatistics(progress));
-        Assert.Equal(1, signalled);
+        Assert.Equal(1, progress.Signalled);
         Assert.Equal(AnalysisErrorKind.EngineFailed, e.Kind);
         Assert.Equal(dump, e.Path);
         Assert.Contains("Walking the heap", e.Message, StringComparison.Ordinal);
         Assert.Contains(dump, e.Message, StringComparison.Ordinal);
         Assert.Contains("SIGKILL", e.Message, StringComparison.Ordinal);
         Assert.False(session.IsHeapCached);
-        using (var gone = TryGetProcess(first))
-            Assert.True(gone is null || gone.HasExited, $"worker {first} still runs");
+        Assert.True(KillOnFirstReport.HasEnded(first, TimeSpan.Zero), $"worker {first} still runs");
 
         // the next question: a new worker opens the dump again and answers
         var heap = session.GetHeapStatistics();
@@ -173,7 +164,7 @@ public sealed class DumpIsolationTests
         bool returned = false;
         int late = 0;
         // cancelled at the thread pool's step: the answers after it are being asked ahead
-        var progress = new SynchronousProgress(p =>
+        var progress = new SyncProgress(p =>
         {
             if (Volatile.Read(ref returned))
                 Interlocked.Increment(ref late);
@@ -279,23 +270,7 @@ public sealed class DumpIsolationTests
         }
     }
 
-    private static Process? TryGetProcess(int pid)
-    {
-        try
-        {
-            return Process.GetProcessById(pid);
-        }
-        catch (ArgumentException)
-        {
-            return null;
-        }
-    }
 
-    /// <summary>Reports on the caller's thread (Progress&lt;T&gt; posts to the thread pool, too late for the test).</summary>
-    private sealed class SynchronousProgress(Action<WorkProgress> report) : IProgress<WorkProgress>
-    {
-        public void Report(WorkProgress value) => report(value);
-    }
 }
 
 internal static class ProcessParent

@@ -75,9 +75,4 @@ public class HandleLeakTests
     }
 
     private static List<DumpHandle> Searched(DumpSession session) => [.. session.GetHandleLeaks().Where(h => h.IsLeaked is not null)];
-
-    private sealed class SyncProgress(Action<WorkProgress> report) : IProgress<WorkProgress>
-    {
-        public void Report(WorkProgress value) => report(value);
-    }
 }

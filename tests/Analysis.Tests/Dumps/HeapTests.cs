@@ -131,10 +131,4 @@ public class HeapTests
         Assert.Contains("--withheap", e.Message);
         Assert.Contains(session.Path, e.Message);
     }
-
-    /// <summary>IProgress that runs the callback synchronously (Progress&lt;T&gt; posts to the thread pool).</summary>
-    private sealed class SyncProgress(Action<WorkProgress> report) : IProgress<WorkProgress>
-    {
-        public void Report(WorkProgress value) => report(value);
-    }
 }

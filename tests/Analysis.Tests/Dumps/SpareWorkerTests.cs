@@ -138,41 +138,14 @@ public class SpareWorkerTests
         SpareWorker.Drop();
         var session = DumpSession.Open(DumpSet.Bulk[CapturedDump.ClientWithHeap], new DumpOpenOptions { NoCache = true, Isolation = EngineIsolation.Worker });
         int first = session.WorkerProcessId!.Value;
-        int signalled = 0;
         // ended in the heap walk (it reports progress as it goes), as the OOM killer would
-        var progress = new SynchronousProgress(_ =>
-        {
-            if (Interlocked.Exchange(ref signalled, 1) == 0)
-            {
-                using var kill = System.Diagnostics.Process.Start("kill", ["-KILL", first.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
-                kill.WaitForExit();
-            }
-        });
-        Assert.Equal(AnalysisErrorKind.EngineFailed, Assert.Throws<AnalysisException>(() => session.GetHeapStatistics(progress)).Kind);
+        Assert.Equal(AnalysisErrorKind.EngineFailed, Assert.Throws<AnalysisException>(() => session.GetHeapStatistics(new KillOnFirstReport(first))).Kind);
         Assert.NotEmpty(session.GetThreads()); // from a new worker, which reads the dump as well
         int second = session.WorkerProcessId!.Value;
 
         session.Dispose();
         Assert.Null(SpareWorker.ProcessId);
-        Assert.False(IsRunning(second), $"worker {second} still runs");
-    }
-
-    private static bool IsRunning(int pid)
-    {
-        try
-        {
-            using var process = System.Diagnostics.Process.GetProcessById(pid);
-            return !process.WaitForExit(10_000);
-        }
-        catch (ArgumentException)
-        {
-            return false; // ended and reaped
-        }
-    }
-
-    private sealed class SynchronousProgress(Action<WorkProgress> report) : IProgress<WorkProgress>
-    {
-        public void Report(WorkProgress value) => report(value);
+        Assert.True(KillOnFirstReport.HasEnded(second, TimeSpan.FromSeconds(10)), $"worker {second} still runs");
     }
 
     [Fact]

@@ -47,9 +47,4 @@ public class TraceCaptureTests
         Assert.Equal(AnalysisErrorKind.ProcessNotFound, e.Kind);
         Assert.Contains("DOTNET_EnableDiagnostics=0", e.Message);
     }
-
-    private sealed class SyncProgress(Action<WorkProgress> report) : IProgress<WorkProgress>
-    {
-        public void Report(WorkProgress value) => report(value);
-    }
 }

@@ -109,9 +109,4 @@ public class TraceInputTests
         cache.Close(session);
         Assert.Equal(AnalysisErrorKind.SessionClosed, Assert.Throws<AnalysisException>(() => session.GetAnalysis()).Kind);
     }
-
-    private sealed class SyncProgress(Action<WorkProgress> report) : IProgress<WorkProgress>
-    {
-        public void Report(WorkProgress value) => report(value);
-    }
 }

@@ -337,9 +337,4 @@ public class TraceIsolationTests
             Line(JsonSerializer.Serialize(c) + " " + c.Stack);
         return text.ToString();
     }
-
-    private sealed class SyncProgress(Action<WorkProgress> report) : IProgress<WorkProgress>
-    {
-        public void Report(WorkProgress value) => report(value);
-    }
 }
