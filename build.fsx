@@ -357,7 +357,7 @@ let bench () =
     log "dump isolation: a session reading in this process vs in the worker process (open, first questions, again, warm)"
     let dumpIsolationCode = run "dotnet" [ benchExe; "dump-isolation"; smallDump; dump; "--rounds"; "3" ]
     log "session isolation: the same dump questions as cmdlets in a real pwsh session, engine in pwsh's process vs in the worker"
-    let dumpSessionCode = run "dotnet" [ benchExe; "session-isolation"; manifest; smallDump; "--rounds"; "3" ]
+    let dumpSessionCode = run "dotnet" [ benchExe; "session-isolation"; manifest; smallDump; "--rounds"; "3"; "--own" ]
     File.Delete dump
     File.Delete smallDump
 

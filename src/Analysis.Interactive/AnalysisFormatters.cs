@@ -41,14 +41,14 @@ public static class AnalysisFormatters
     }
 
     /// <summary>
-    /// Registers the formatters, starts the spare dump worker (<see cref="Analysis.Isolation.SpareWorker"/>) and, in a
+    /// Registers the formatters, starts the shared dump worker (<see cref="Analysis.Isolation.SharedWorker"/>) and, in a
     /// .NET Interactive kernel, hooks its PowerShell kernels; safe to call more than once. <paramref name="kernel"/> is
     /// the kernel to hook (any kernel of the notebook; its root is used), by default the one running the calling cell.
     /// </summary>
     public static void Load(object? kernel = null)
     {
         // the first dump opened in the notebook takes a worker started now (as Import-Module does in PowerShell)
-        Analysis.Isolation.SpareWorker.Start();
+        Analysis.Isolation.SharedWorker.Start();
         lock (s_gate)
         {
             EnsureReporting();

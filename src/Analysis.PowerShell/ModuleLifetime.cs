@@ -10,8 +10,8 @@ namespace Analysis.PowerShell;
 /// PowerShell reads that table under a lock on it but does not take the lock when adding, so we do: runspaces that
 /// import the module at the same time (ForEach-Object -Parallel) must not see it half-updated. Registrations stay
 /// when the module is removed (the types stay loaded; another runspace may still use them). Open sessions are
-/// closed when the module is removed. Importing also starts a spare worker process for the first dump session
-/// (<see cref="Isolation.SpareWorker"/>), so its start overlaps with the import.
+/// closed when the module is removed. Importing also starts the worker process the dumps of this process
+/// share (<see cref="Isolation.SharedWorker"/>), so its start overlaps with the import.
 /// </summary>
 public sealed class ModuleLifetime : IModuleAssemblyInitializer, IModuleAssemblyCleanup
 {
@@ -19,11 +19,11 @@ public sealed class ModuleLifetime : IModuleAssemblyInitializer, IModuleAssembly
     private static readonly object s_gate = new();
     private static bool s_registered;
 
-    /// <summary>Starts the spare worker (see <see cref="Isolation.SpareWorker"/>); registers every exported type of the core, Reporting and Notebooks assemblies as a type accelerator under its full name, once per process.</summary>
+    /// <summary>Starts the shared dump worker (see <see cref="Isolation.SharedWorker"/>); registers every exported type of the core, Reporting and Notebooks assemblies as a type accelerator under its full name, once per process.</summary>
     public void OnImport()
     {
         // the first dump opened takes a worker process started now, its start overlapping with the rest of the import
-        Isolation.SpareWorker.Start();
+        Isolation.SharedWorker.Start();
         lock (s_gate)
         {
             if (s_registered)
@@ -43,10 +43,10 @@ public sealed class ModuleLifetime : IModuleAssemblyInitializer, IModuleAssembly
         }
     }
 
-    /// <summary>Closes every session this runspace opened, and ends the spare worker if no session took it.</summary>
+    /// <summary>Closes every session this runspace opened, and retires the shared dump worker (it ends once no dump is open in it).</summary>
     public void OnRemove(PSModuleInfo psModuleInfo)
     {
         RunspaceSessions.Current.CloseAll();
-        Isolation.SpareWorker.Drop();
+        Isolation.SharedWorker.Drop();
     }
 }

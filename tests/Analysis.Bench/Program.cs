@@ -32,8 +32,9 @@ public static class Program
 
         if (args.Length >= 3 && args[0] == "session-isolation")
         {
-            var (files, rounds) = FilesAndRounds(args[2..]);
-            return SessionIsolationBench.Run(Path.GetFullPath(args[1]), files, rounds);
+            bool own = args.Contains("--own");
+            var (files, rounds) = FilesAndRounds([.. args[2..].Where(a => a != "--own")]);
+            return SessionIsolationBench.Run(Path.GetFullPath(args[1]), files, rounds, own);
         }
 
         if (args.Length >= 2 && args[0] == "dump-isolation")

@@ -10,8 +10,10 @@ namespace Analysis.Bench;
 /// timed inside the session with a stopwatch around the cmdlet (its objects collected, not formatted); medians of the
 /// rounds; a digest of every answer's text must be equal in both modes. A dump's session goes on with another dump (a
 /// copy of the first) after closing the first, then the first again beside it: in process the engine's code is warm
-/// by then; through workers, the closed dump's worker takes the copy, and the first again gets a new worker.
-///   Analysis.Bench session-isolation &lt;Analysis.psd1&gt; &lt;dump&gt; &lt;trace&gt;... [--rounds N]
+/// by then; through workers, the shared worker (SharedWorker) reads the copy after the close, and the first again beside
+/// it. With --own, a third mode reads each dump in a worker of its own (ANALYSIS_ENGINE_ISOLATION=own): there the first
+/// again gets a new worker.
+///   Analysis.Bench session-isolation &lt;Analysis.psd1&gt; &lt;dump&gt; &lt;trace&gt;... [--rounds N] [--own]
 /// </summary>
 internal static class SessionIsolationBench
 {
@@ -36,7 +38,7 @@ internal static class SessionIsolationBench
         "Import-Trace", "6 trace cmdlets, first time", "the same, a second later", "the same at steady state (rounds 4-6)",
     ];
 
-    public static int Run(string manifest, IReadOnlyList<string> files, int rounds)
+    public static int Run(string manifest, IReadOnlyList<string> files, int rounds, bool own = false)
     {
         bool agree = true;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -53,9 +55,10 @@ internal static class SessionIsolationBench
                 string script = isDump ? DumpScript(manifest, file, second) : TraceScript(manifest, file);
                 string[] steps = isDump ? DumpSteps : TraceSteps;
                 var samples = new List<(string Mode, double[] Ms, string Digest)>();
+                string[] modes = own && isDump ? ["inprocess", "worker", "own"] : ["inprocess", "worker"];
                 for (int i = 0; i < rounds; i++)
                 {
-                    foreach (string mode in new[] { "inprocess", "worker" })
+                    foreach (string mode in modes)
                     {
                         var r = RunPwsh(script, mode);
                         var ms = r.Skip(1).Take(steps.Length).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
@@ -66,18 +69,25 @@ internal static class SessionIsolationBench
 
                 Console.WriteLine();
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Path.GetFileName(file)} ({Bytes.Format(new FileInfo(file).Length)}), in pwsh"));
-                Console.WriteLine($"  {"",-70} {"in-process",12} {"worker",12} {"ratio",8}");
+                Console.WriteLine($"  {"",-70} {"in-process",12} {"worker",12} {"ratio",8}" + (modes.Length > 2 ? $" {"own worker",12} {"ratio",8}" : ""));
                 string[] names = isDump ? DumpNames : TraceNames;
                 for (int k = 0; k < steps.Length; k++)
                 {
                     double a = BenchProcess.Median(samples.Where(s => s.Mode == "inprocess").Select(s => s.Ms[k]));
                     double b = BenchProcess.Median(samples.Where(s => s.Mode == "worker").Select(s => s.Ms[k]));
-                    Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {names[k],-70} {a,9:F1} ms {b,9:F1} ms {(a > 0 ? b / a : double.NaN),8:F2}"));
+                    string line = string.Create(CultureInfo.InvariantCulture, $"  {names[k],-70} {a,9:F1} ms {b,9:F1} ms {(a > 0 ? b / a : double.NaN),8:F2}");
+                    if (modes.Length > 2)
+                    {
+                        double c = BenchProcess.Median(samples.Where(s => s.Mode == "own").Select(s => s.Ms[k]));
+                        line += string.Create(CultureInfo.InvariantCulture, $" {c,9:F1} ms {(a > 0 ? c / a : double.NaN),8:F2}");
+                    }
+
+                    Console.WriteLine(line);
                 }
 
                 bool same = samples.Select(s => s.Digest).Distinct().Count() == 1;
                 agree &= same;
-                Console.WriteLine(same ? "  answers identical in both modes (digest of every answer's text)" : "  MISMATCH: the modes answer differently");
+                Console.WriteLine(same ? "  answers identical in every mode (digest of every answer's text)" : "  MISMATCH: the modes answer differently");
                 Console.WriteLine();
             }
             finally
@@ -143,8 +153,8 @@ internal static class SessionIsolationBench
                 foreach ($t in $types) { Get-GcRoot -Dump $d -TypeName $t -Top 3 }
             }
         }
-        # another dump after closing the first (in process the engine's code is warm by now; a worker kept warm takes it),
-        # then the first again while that one is open (a worker of its own, new): open and the first questions of each
+        # another dump after closing the first (in process the engine's code is warm by now; the shared worker reads it),
+        # then the first again while that one is open (the shared worker again): open and the first questions of each
         function Fresh([string] $path) {
             $times = @(
                 T { $script:d = Open-Dump -Path $path -NoCache }

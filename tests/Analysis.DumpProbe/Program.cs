@@ -96,7 +96,7 @@ internal static class Probe
         }
 
         // every case in a new worker: the last case's, kept warm after its close, would carry what that dump did to it
-        Analysis.Isolation.SpareWorker.Drop();
+        Analysis.Isolation.SharedWorker.Drop();
         if (Run("open", () => session = DumpSession.Open(dump, new DumpOpenOptions { NoCache = true }, ct)) != "OK" || session is null)
             return string.Join(' ', outcomes);
         using (session)

@@ -216,7 +216,7 @@ public static partial class FuzzTargets
     private static void Dump(string file, EngineIsolation isolation)
     {
         // every case in a new worker: the last case's, kept warm after its close, would carry what that dump did to it
-        Analysis.Isolation.SpareWorker.Drop();
+        Analysis.Isolation.SharedWorker.Drop();
         Touch(DumpFile.Validate(file));
         using var session = DumpSession.Open(file, new DumpOpenOptions { NoCache = true, Isolation = isolation });
         Touch(session);

@@ -3,9 +3,11 @@ using Analysis.Isolation;
 namespace Analysis.Dumps;
 
 /// <summary>
-/// The dump questions as worker operations: a worker process holds one <see cref="DumpEngine"/> (ClrMD and the DAC),
-/// opened by <see cref="Open"/>, and answers each question in the form <see cref="DumpCodec"/> writes, followed by the
-/// engine's state (warnings, whether the object graph is indexed, its cache file), which the session mirrors.
+/// The dump questions as worker operations: a worker process holds the <see cref="DumpEngine"/>s (ClrMD and the DAC) of
+/// the dumps open in it (the session's shared worker holds several, see <see cref="SharedWorker"/>), each opened by
+/// <see cref="Open"/>, which answers its handle. Every other operation's arguments start with that handle; it answers
+/// in the form <see cref="DumpCodec"/> writes, followed by the engine's state (warnings, whether the object graph is
+/// indexed, its cache file), which the session mirrors.
 /// </summary>
 internal static class DumpService
 {
@@ -127,20 +129,21 @@ internal static class DumpService
         Precompilation.Compile([typeof(DumpService), .. Codecs, .. types.Where(t => !t.IsNested && t.Namespace is "Analysis.Dumps" or "Analysis.Stacks")]);
     }
 
-    private static DumpEngine? s_engine;
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<int, DumpEngine> s_engines = new();
+    private static int s_nextHandle;
 
     private static void ServeOpen(BinaryReader arguments, Stream result, IProgress<WorkProgress> progress, CancellationToken cancellationToken)
     {
         string path = arguments.ReadString();
         var options = ReadOptions(arguments);
-        if (s_engine is not null)
-            throw new InvalidOperationException("this worker has a dump open already");
         // the answers' writers and the engine compile beside the open (another core), not in the first question of each
         // kind (a spare worker has done it already while it waited)
         CompileEngineOnce();
         var engine = DumpEngine.Open(path, options);
-        s_engine = engine;
+        int handle = Interlocked.Increment(ref s_nextHandle);
+        s_engines[handle] = engine;
         using var w = new BinaryWriter(result, System.Text.Encoding.UTF8, leaveOpen: true);
+        w.Write(handle);
         w.WriteText(engine.Path);
         w.Write((int)engine.Format);
         w.WriteText(engine.RuntimeVersion);
@@ -152,10 +155,11 @@ internal static class DumpService
 
     private static void ServeClose(BinaryReader arguments, Stream result, IProgress<WorkProgress> progress, CancellationToken cancellationToken)
     {
-        var engine = Interlocked.Exchange(ref s_engine, null);
-        engine?.Dispose(); // waits for the object-graph index being written
-        // the worker may be kept for the next dump (SpareWorker.Keep): what the engine held goes back to the system now
-        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        if (s_engines.TryRemove(arguments.ReadInt32(), out var engine))
+            engine.Dispose(); // waits for the object-graph index being written
+        // the last dump closed, the worker may wait for the next (SharedWorker): what the engines held goes back to the system now
+        if (s_engines.IsEmpty)
+            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         result.WriteByte(1);
     }
 
@@ -165,7 +169,8 @@ internal static class DumpService
     private static WorkerOperation Answer(Action<DumpEngine, BinaryWriter, IProgress<WorkProgress>, CancellationToken, BinaryReader> answer) =>
         (arguments, result, progress, cancellationToken) =>
         {
-            var engine = s_engine ?? throw new InvalidOperationException("this worker has no dump open");
+            int handle = arguments.ReadInt32();
+            var engine = s_engines.TryGetValue(handle, out var open) ? open : throw new InvalidOperationException($"this worker has no dump open as {handle}");
             using var w = new BinaryWriter(result, System.Text.Encoding.UTF8, leaveOpen: true);
             answer(engine, w, progress, cancellationToken, arguments);
             WriteState(w, engine);

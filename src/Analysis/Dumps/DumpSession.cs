@@ -200,8 +200,9 @@ public sealed partial class DumpSession : IAnalysisSession
         string.Create(CultureInfo.InvariantCulture, $"{System.IO.Path.GetFileName(Path)} (pid {ProcessId}, .NET {RuntimeVersion}, {(HasHeap ? "with heap" : "no heap")})");
 
     /// <summary>
-    /// Closes the dump (the engine first finishes writing the object-graph index). Its worker ends, or, when the dump was
-    /// read without a failure, waits for the next dump opened, warm (<see cref="Isolation.SpareWorker"/>).
+    /// Closes the dump (the engine first finishes writing the object-graph index). The worker that read it goes on
+    /// serving the other dumps open, and the next dumps opened, warm, when the dump was read without a failure
+    /// (<see cref="Isolation.SharedWorker"/>); otherwise it ends once no dump is open in it.
     /// </summary>
     public void Dispose()
     {

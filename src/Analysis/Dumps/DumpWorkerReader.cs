@@ -4,21 +4,23 @@ using Microsoft.Diagnostics.Runtime;
 namespace Analysis.Dumps;
 
 /// <summary>
-/// A dump read by a <see cref="DumpEngine"/> in a worker process of its own: asks the worker (starting one, and
-/// opening the dump in it again, when the last one ended), decodes its answers and keeps them, and mirrors the engine's
-/// state (warnings, the graph index). Thread-safe.
+/// A dump read by a <see cref="DumpEngine"/> in a worker process: the session's shared worker (<see cref="SharedWorker"/>),
+/// or one of its own when it asked to read alone or once a question about it ended a shared worker. Asks the worker
+/// (opening the dump again in a new one when the last one ended), decodes its answers and keeps them, and mirrors the
+/// engine's state (warnings, the graph index). Thread-safe.
 /// </summary>
 internal sealed partial class DumpWorkerReader : DumpReader
 {
     private readonly string _path;
     private readonly DumpOpenOptions _options;
     private readonly object _gate = new();
-    private EngineWorker? _worker;
+    private Connection? _connection;
+    private bool _ownWorker; // reads alone: asked to, or since a question about it ended a shared worker
     private DumpEngine? _localForClrMD; // GetClrRuntime reads in this process
     private DumpService.EngineState _state;
     private readonly List<string> _notes = new();
     private volatile bool _disposed;
-    private volatile bool _readCleanly = true; // no question failed in reading: the worker may serve the next dump
+    private volatile bool _readCleanly = true; // no question failed in reading: its worker may serve the next dump
 
     // the worker's answers, kept here
     private readonly CachedAnswer<IReadOnlyList<DumpThread>> _threads = new();
@@ -29,35 +31,41 @@ internal sealed partial class DumpWorkerReader : DumpReader
     private readonly CachedAnswer<FinalizerReport> _finalizer = new();
     private readonly CachedAnswer<ItemList<OutOfMemoryInfo>> _outOfMemory = new();
 
-    private DumpWorkerReader(string path, DumpOpenOptions options, EngineWorker worker, DumpService.EngineState state)
+    private DumpWorkerReader(string path, DumpOpenOptions options, bool ownWorker, Connection connection, DumpService.EngineState state)
     {
         _path = path;
         _options = options;
-        _worker = worker;
+        _ownWorker = ownWorker;
+        _connection = connection;
         _state = state;
     }
 
-    /// <summary>What the worker said when it opened the dump.</summary>
-    internal sealed record Opened(string Path, DumpFormat Format, string RuntimeVersion, string DacPath, int ProcessId, bool HasHeap, DumpService.EngineState State);
+    /// <summary>The worker reading the dump, the dump's handle in it, and its place in the shared worker (null: a worker of its own).</summary>
+    private sealed record Connection(EngineWorker Worker, int Handle, SharedWorker.Member? Shared);
 
-    /// <summary>Starts a worker, opens the dump in it and returns the reader and what the dump is.</summary>
+    /// <summary>What the worker said when it opened the dump.</summary>
+    internal sealed record Opened(int Handle, string Path, DumpFormat Format, string RuntimeVersion, string DacPath, int ProcessId, bool HasHeap, DumpService.EngineState State);
+
+    /// <summary>Opens the dump in a worker and returns the reader and what the dump is.</summary>
     public static (DumpWorkerReader Reader, Opened Opened) Open(WorkerHost host, string path, DumpOpenOptions options, CancellationToken cancellationToken)
     {
-        var (worker, opened) = StartWorker(host, path, options, cancellationToken);
-        return (new DumpWorkerReader(opened.Path, options, worker, opened.State), opened);
+        // reads alone when asked to, or with a ceiling of its own (a shared worker's is the sum of its dumps')
+        bool own = EngineIsolationPolicy.Resolve(options.Isolation) == EngineIsolation.OwnWorker || options.MemoryLimitBytes is not null;
+        var (connection, opened) = Connect(host, path, options, own, cancellationToken);
+        return (new DumpWorkerReader(opened.Path, options, own, connection, opened.State), opened);
     }
 
     /// <summary>The worker's process id while it runs (null before the first question after a crash, or once closed).</summary>
-    public int? WorkerProcessId => _worker is { IsAlive: true } w ? w.ProcessId : null;
+    public int? WorkerProcessId => _connection is { Worker.IsAlive: true } c ? c.Worker.ProcessId : null;
 
-    /// <summary>Starts a worker and opens the dump in it (the first time, and again after a worker ended).</summary>
-    private static (EngineWorker Worker, Opened Opened) StartWorker(WorkerHost host, string path, DumpOpenOptions options, CancellationToken cancellationToken)
+    /// <summary>Opens the dump in the shared worker or one of its own (the first time, and again after a worker ended).</summary>
+    private static (Connection Connection, Opened Opened) Connect(WorkerHost host, string path, DumpOpenOptions options, bool own, CancellationToken cancellationToken)
     {
         long length = new FileInfo(path).Length;
         var start = new WorkerStart(path, "reading the dump", EngineIsolationPolicy.MemoryLimit(length, options.MemoryLimitBytes));
-        // a worker of its own (never the pool's: it keeps this dump open until the session closes); the spare when one was
-        // started ahead (Import-Module), so its start overlapped with what the session did meanwhile
-        var worker = SpareWorker.Take(host, start) ?? EngineWorker.Start(host, start);
+        // alone: the shared worker when it waits with no dump (its start overlapped with what the session did meanwhile)
+        var shared = own ? null : SharedWorker.Join(host, start);
+        var worker = shared?.Worker ?? SharedWorker.TakeIdle(host, start) ?? EngineWorker.Start(host, start);
         try
         {
             byte[] answer = worker.Invoke(DumpService.Open, w =>
@@ -65,11 +73,15 @@ internal sealed partial class DumpWorkerReader : DumpReader
                 w.Write(path);
                 DumpService.WriteOptions(w, options);
             }, null, cancellationToken, (path, "opening the dump"), WhileOpening);
-            return (worker, WorkerProtocol.DecodeAnswer(answer, path, "opening the dump", r => new Opened(r.ReadString(), (DumpFormat)r.ReadInt32(), r.ReadString(), r.ReadString(), r.ReadInt32(), r.ReadBoolean(), DumpService.EngineState.Read(r))));
+            var opened = WorkerProtocol.DecodeAnswer(answer, path, "opening the dump", r => new Opened(r.ReadInt32(), r.ReadString(), (DumpFormat)r.ReadInt32(), r.ReadString(), r.ReadString(), r.ReadInt32(), r.ReadBoolean(), DumpService.EngineState.Read(r)));
+            return (new Connection(worker, opened.Handle, shared), opened);
         }
-        catch
+        catch (Exception e)
         {
-            worker.Dispose();
+            if (shared is not null)
+                SharedWorker.Leave(shared, clean: e is OperationCanceledException && worker.IsAlive);
+            else
+                worker.Dispose();
             throw;
         }
     }
@@ -81,48 +93,93 @@ internal sealed partial class DumpWorkerReader : DumpReader
         Precompilation.Compile([typeof(DumpWorkerReader), .. DumpService.Codecs]);
     }
 
-    /// <summary>Asks the worker (starting one, and opening the dump in it, when the last one ended) and decodes its answer.</summary>
+    /// <summary>
+    /// Asks the worker (opening the dump again in a new one when the last one ended) and decodes its answer. A shared
+    /// worker found ended by another dump's question is asked again in a new one, once.
+    /// </summary>
     private T Ask<T>(string operation, string what, Action<BinaryWriter>? arguments, Func<BinaryReader, T> read, IProgress<WorkProgress>? progress, CancellationToken cancellationToken)
     {
         ThrowIfClosed();
-        EngineWorker worker;
-        lock (_gate)
+        for (int attempt = 0; ; attempt++)
         {
-            ThrowIfClosed();
-            if (_worker is not { IsAlive: true })
+            Connection connection;
+            lock (_gate)
             {
-                _worker?.Dispose();
-                _worker = null;
-                var host = WorkerHost.Find(out string? whyNot) ?? throw new AnalysisException(AnalysisErrorKind.EngineFailed, _path, $"Dump '{_path}' cannot be read in a worker process: {whyNot}.");
-                _worker = StartWorker(host, _path, _options, cancellationToken).Worker;
-                Note("A worker process reading this dump ended (see the error of that question); a new one opened the dump again. Questions answered before were kept; the object graph is indexed again when next needed.");
+                ThrowIfClosed();
+                if (_connection is not { Worker.IsAlive: true })
+                    Reconnect(cancellationToken);
+                connection = _connection!;
             }
 
-            worker = _worker!;
+            byte[] answer;
+            try
+            {
+                answer = connection.Worker.Invoke(operation, w =>
+                {
+                    w.Write(connection.Handle);
+                    arguments?.Invoke(w);
+                }, progress, cancellationToken, (_path, what), asker: this);
+            }
+            catch (AnalysisException) when (_disposed)
+            {
+                ThrowIfClosed();
+                throw;
+            }
+            catch (AnalysisException e) when (!IsAnswer(e.Kind))
+            {
+                if (attempt == 0 && connection.Shared is not null && !connection.Worker.IsAlive && !ReferenceEquals(connection.Worker.EndedAsking, this))
+                    continue; // another dump's question ended the shared worker: this one is asked of a new worker
+                _readCleanly = false;
+                if (connection.Shared is { } shared)
+                    SharedWorker.Retire(shared);
+                throw;
+            }
+
+            return WorkerProtocol.DecodeAnswer(answer, _path, what + " in dump", r =>
+            {
+                var result = read(r);
+                _state = DumpService.EngineState.Read(r);
+                return result;
+            });
+        }
+    }
+
+    /// <summary>
+    /// Under the lock: the worker reading the dump ended; opens it again in a new one, with a note saying why. A dump whose
+    /// question ended a shared worker reads alone from then on.
+    /// </summary>
+    private void Reconnect(CancellationToken cancellationToken)
+    {
+        var ended = _connection;
+        _connection = null;
+        string why = "see the error of that question";
+        if (ended is not null)
+        {
+            object? asking = ended.Worker.EndedAsking;
+            if (ended.Shared is { } shared)
+            {
+                SharedWorker.Leave(shared, clean: false);
+                if (ReferenceEquals(asking, this))
+                {
+                    _ownWorker = true;
+                    why = "see the error of that question; this dump now reads in a worker process of its own, which the other dumps open do not share";
+                }
+                else
+                {
+                    why = asking is DumpWorkerReader other
+                        ? $"a question about another dump it read, '{other._path}', ended it"
+                        : "it was ended while it answered no question about this dump";
+                }
+            }
+            else
+            {
+                ended.Worker.Dispose();
+            }
         }
 
-        byte[] answer;
-        try
-        {
-            answer = worker.Invoke(operation, arguments, progress, cancellationToken, (_path, what));
-        }
-        catch (AnalysisException) when (_disposed)
-        {
-            ThrowIfClosed();
-            throw;
-        }
-        catch (AnalysisException e) when (!IsAnswer(e.Kind))
-        {
-            _readCleanly = false;
-            throw;
-        }
-
-        return WorkerProtocol.DecodeAnswer(answer, _path, what + " in dump", r =>
-        {
-            var result = read(r);
-            _state = DumpService.EngineState.Read(r);
-            return result;
-        });
+        var host = WorkerHost.Find(out string? whyNot) ?? throw new AnalysisException(AnalysisErrorKind.EngineFailed, _path, $"Dump '{_path}' cannot be read in a worker process: {whyNot}.");
+        _connection = Connect(host, _path, _options, _ownWorker, cancellationToken).Connection;
+        Note($"A worker process reading this dump ended ({why}); a new one opened the dump again. Questions answered before were kept; the object graph is indexed again when next needed.");
     }
 
     /// <summary>A failure that answers the question (the dump has no heap, the address holds no object), not one of reading it.</summary>
@@ -243,7 +300,7 @@ internal sealed partial class DumpWorkerReader : DumpReader
 
     public override void WaitForGraphCache()
     {
-        if (_worker is { IsAlive: true })
+        if (_connection is { Worker.IsAlive: true })
             Ask(DumpService.WaitForCache, "writing the object-graph index", null, _ => true, null, CancellationToken.None);
     }
 
@@ -267,25 +324,25 @@ internal sealed partial class DumpWorkerReader : DumpReader
 
     public override void Dispose()
     {
-        EngineWorker? worker;
+        Connection? connection;
         bool closed = false;
         lock (_gate)
         {
             if (_disposed)
                 return;
-            worker = _worker;
-            _worker = null;
+            connection = _connection;
+            _connection = null;
             // the engine in the worker finishes writing the object-graph index before it closes
-            if (worker is { IsAlive: true })
+            if (connection is { Worker.IsAlive: true })
             {
                 try
                 {
-                    worker.Invoke(DumpService.Close, null, null, CancellationToken.None, (_path, "closing the dump"));
+                    connection.Worker.Invoke(DumpService.Close, w => w.Write(connection.Handle), null, CancellationToken.None, (_path, "closing the dump"));
                     closed = true;
                 }
                 catch (AnalysisException)
                 {
-                    // a worker that fails while closing is ended below all the same
+                    // a worker that fails while closing is not given another dump
                 }
             }
 
@@ -293,9 +350,14 @@ internal sealed partial class DumpWorkerReader : DumpReader
             _localForClrMD?.Dispose();
         }
 
-        // the dump read without a failure and closed, the worker waits warm for the next dump (SpareWorker.Keep); else it ends
-        if (!closed || !_readCleanly || !SpareWorker.Keep(worker!))
-            worker?.Dispose();
+        if (connection is null)
+            return;
+        // the dump read without a failure and closed, its worker serves the next dumps (SharedWorker); else it ends
+        bool clean = closed && _readCleanly;
+        if (connection.Shared is { } shared)
+            SharedWorker.Leave(shared, clean);
+        else if (!clean || !SharedWorker.Keep(connection.Worker))
+            connection.Worker.Dispose();
     }
 
     private void ThrowIfClosed()

@@ -6,17 +6,25 @@ namespace Analysis;
 public enum EngineIsolation
 {
     /// <summary>
-    /// The environment's choice (ANALYSIS_ENGINE_ISOLATION = worker or inprocess), else <see cref="Worker"/> when the
+    /// The environment's choice (ANALYSIS_ENGINE_ISOLATION = worker, own or inprocess), else <see cref="Worker"/> when the
     /// worker ships beside Analysis.dll, else <see cref="InProcess"/> with a warning on the result.
     /// </summary>
     Default,
     /// <summary>
     /// In a worker process: a crash, a runaway allocation or a hang of the engine ends the worker and becomes an
-    /// <see cref="AnalysisException"/> (EngineFailed, MemoryLimitExceeded); this process lives on.
+    /// <see cref="AnalysisException"/> (EngineFailed, MemoryLimitExceeded); this process lives on. The dumps open in this
+    /// process share one warm worker (<see cref="Isolation.SharedWorker"/>): when a question about one of them ends it,
+    /// the others open their dump again in a new worker on their next question, keeping the answers they had.
     /// </summary>
     Worker,
     /// <summary>In this process: no process start, but an engine fault such as an access violation ends this process.</summary>
     InProcess,
+    /// <summary>
+    /// As <see cref="Worker"/>, but a dump is read in a worker process of its own, which nothing else it reads can end
+    /// (ANALYSIS_ENGINE_ISOLATION=own). Costs a process start per dump, and a dump opened beside another pays a cold
+    /// engine: its first questions are several times slower. For a trace, the same as <see cref="Worker"/>.
+    /// </summary>
+    OwnWorker,
 }
 
 /// <summary>How the isolation setting and the worker's memory ceiling are decided.</summary>
@@ -33,6 +41,7 @@ internal static class EngineIsolationPolicy
         return Environment.GetEnvironmentVariable(IsolationVariable)?.Trim().ToUpperInvariant() switch
         {
             "INPROCESS" or "IN-PROCESS" or "NONE" or "0" => EngineIsolation.InProcess,
+            "OWN" or "OWNWORKER" or "OWN-WORKER" => EngineIsolation.OwnWorker,
             _ => EngineIsolation.Worker,
         };
     }
@@ -54,7 +63,7 @@ internal static class EngineIsolationPolicy
             return null;
         if (Isolation.WorkerHost.Find(out string? whyNot) is { } host)
             return host;
-        if (requested == EngineIsolation.Worker)
+        if (requested is EngineIsolation.Worker or EngineIsolation.OwnWorker)
         {
             throw new AnalysisException(AnalysisErrorKind.EngineFailed, path,
                 $"{char.ToUpperInvariant(what[0])}{what[1..]} '{path}' cannot be read in a worker process: {whyNot}. Reinstall the module or package, or read it in this process (EngineIsolation.InProcess).");

@@ -33,6 +33,8 @@ internal sealed class EngineWorker : IDisposable
     private long _peakRss;
     private int _nextId;
     private volatile int _current;
+    private object? _currentAsker;
+    private object? _endedAsker;
     private (string Path, string Operation) _about;
 
     private EngineWorker(Process process, WorkerStart start, long rssLimit)
@@ -59,6 +61,12 @@ internal sealed class EngineWorker : IDisposable
 
     /// <summary>The host it runs on.</summary>
     public WorkerHost? Host { get; private init; }
+
+    /// <summary>
+    /// Who asked the request that was running when the worker ended (the <c>asker</c> given to <see cref="Invoke"/>), or
+    /// null: it ended while idle, or has not ended. A worker shared by several dumps tells by it which one ended it.
+    /// </summary>
+    public object? EndedAsking => Volatile.Read(ref _endedAsker);
 
     /// <summary>Whether it can take another request: not ended, not killed.</summary>
     public bool IsAlive => !_disposed && _endedBecause is null && !_process.HasExited;
@@ -144,8 +152,8 @@ internal sealed class EngineWorker : IDisposable
     private static long ResidentCeiling(WorkerStart start) => start.MemoryLimitBytes + (256L << 20) + (start.MemoryLimitBytes / 2);
 
     /// <summary>
-    /// Takes on <paramref name="start"/> (a spare worker, started before its file was known or kept after its dump was
-    /// closed, see <see cref="SpareWorker"/>): its GC heap ceiling is set in the worker (GC.RefreshMemoryLimit; at most
+    /// Takes on <paramref name="start"/> (a worker started before its file was known, or one that reads more dumps
+    /// than one, see <see cref="SharedWorker"/>): its GC heap ceiling is set in the worker (GC.RefreshMemoryLimit; at most
     /// the one it was started with), the resident ceiling here, and errors name the new file. Throws
     /// <see cref="AnalysisException"/> when the worker cannot take it (then dispose it).
     /// </summary>
@@ -164,8 +172,11 @@ internal sealed class EngineWorker : IDisposable
     /// after the grace period); a crash, the memory ceiling, or a garbled answer throws <see cref="AnalysisException"/>, as
     /// does any failure the operation reports, except a caller's bad argument, which stays an <see cref="ArgumentException"/>.
     /// </summary>
-    /// <remarks><paramref name="whileWaiting"/> runs on this thread once the request is sent, before the wait for the answer.</remarks>
-    public byte[] Invoke(string operation, Action<BinaryWriter>? writeArguments, IProgress<WorkProgress>? progress, CancellationToken cancellationToken, (string Path, string Operation)? about = null, Action? whileWaiting = null)
+    /// <remarks>
+    /// <paramref name="whileWaiting"/> runs on this thread once the request is sent, before the wait for the answer.
+    /// <paramref name="asker"/> is who asks (see <see cref="EndedAsking"/>).
+    /// </remarks>
+    public byte[] Invoke(string operation, Action<BinaryWriter>? writeArguments, IProgress<WorkProgress>? progress, CancellationToken cancellationToken, (string Path, string Operation)? about = null, Action? whileWaiting = null, object? asker = null)
     {
         _gate.Wait(cancellationToken);
         try
@@ -173,12 +184,15 @@ internal sealed class EngineWorker : IDisposable
             _about = about ?? (_start.Path, _start.Operation);
             ThrowIfEnded();
             int id = Interlocked.Increment(ref _nextId);
-            _current = id;
-            Send(FrameKind.Request, id, WorkerProtocol.Encode(w =>
+            byte[] request = WorkerProtocol.Encode(w =>
             {
                 w.Write(operation);
                 writeArguments?.Invoke(w);
-            }));
+            });
+            // a worker found gone while sending ended before this request: it ended nobody's question (EndedAsking)
+            Send(FrameKind.Request, id, request);
+            _currentAsker = asker;
+            _current = id;
             using var onCancel = cancellationToken.Register(() => CancelRequest(id));
             whileWaiting?.Invoke();
             while (true)
@@ -218,6 +232,7 @@ internal sealed class EngineWorker : IDisposable
         finally
         {
             _current = 0;
+            _currentAsker = null;
             _gate.Release();
         }
     }
@@ -353,6 +368,8 @@ internal sealed class EngineWorker : IDisposable
     /// <summary>The worker is gone (or speaks garbage): why, from what we did to it, its exit code and what it said on stderr.</summary>
     private AnalysisException Ended(Exception? cause)
     {
+        if (_current != 0)
+            Interlocked.CompareExchange(ref _endedAsker, _currentAsker ?? this, null);
         if (!_process.WaitForExit(5000))
             Kill("its answer was garbled");
         _process.WaitForExit(5000);

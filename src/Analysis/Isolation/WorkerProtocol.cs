@@ -32,7 +32,8 @@ internal readonly record struct Frame(FrameKind Kind, int Id, byte[] Payload);
 internal static class WorkerProtocol
 {
     // 2: root paths carry their tier; objects, collections, sizes, layout, handles, object batches, out-of-memory (issue 14)
-    public const int Version = 2;
+    // 3: a worker holds several dumps; dump operations name theirs by the handle dump.open answered
+    public const int Version = 3;
     public const int HeaderSize = 9;
 
     /// <summary>The largest frame anyone may send: the largest array .NET makes.</summary>

@@ -197,7 +197,7 @@ internal static class WorkerServer
         return result.ToArray();
     }
 
-    /// <summary>Lowers this worker's GC heap ceiling (a spare worker taking on a file: <see cref="EngineWorker.Adopt"/>).</summary>
+    /// <summary>Lowers this worker's GC heap ceiling (a worker taking on a file, or another dump: <see cref="EngineWorker.Adopt"/>).</summary>
     internal const string MemoryLimitOperation = "limit.memory";
 
     private static byte[] SetMemoryLimit(long bytes)

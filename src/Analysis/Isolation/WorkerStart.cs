@@ -10,7 +10,7 @@ internal sealed record WorkerStart(string Path, string Operation, long MemoryLim
     public bool TestOperations { get; init; }
 
     /// <summary>
-    /// Whether the worker compiles the dump engine while it waits for its first request (<see cref="SpareWorker"/>, which
+    /// Whether the worker compiles the dump engine while it waits for its first request (the <see cref="SharedWorker"/>, which
     /// waits for a file anyway), so the first questions about a dump do not pay the JIT.
     /// </summary>
     public bool CompileDumpEngine { get; init; }

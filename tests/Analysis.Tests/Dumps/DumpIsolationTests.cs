@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Analysis.Dumps;
+using Analysis.Isolation;
 using Analysis.Testing;
 using Xunit;
 
@@ -83,7 +84,9 @@ public sealed class DumpIsolationTests
     public void AWorkerKilledInAQuestion_IsOneEngineFailed_AndTheNextQuestionGetsANewWorker()
     {
         string dump = DumpSet.Bulk[CapturedDump.ClientWithHeap];
-        using var session = DumpSession.Open(dump, new DumpOpenOptions { NoCache = true, Isolation = EngineIsolation.Worker });
+        // a worker of its own: the shared one reads the dumps of the tests running beside this one (SharedWorkerTests
+        // end the shared one, alone)
+        using var session = DumpSession.Open(dump, new DumpOpenOptions { NoCache = true, Isolation = EngineIsolation.OwnWorker });
         int first = session.WorkerProcessId!.Value;
         // The walk of millions of objects reports progress as it goes: the first report is the moment to end the worker
         // from outside, as the kernel's OOM killer would. (A SIGSEGV sent with kill does not do: the runtime's handler sees
@@ -119,7 +122,7 @@ public sealed class DumpIsolationTests
     public async Task AnswersAskedAhead_AreKept_SoTheirQuestionsNeedNoWorker()
     {
         string dump = DumpSet.FactsLite[CapturedDump.ClientWithHeap];
-        using var worker = DumpSession.Open(dump, new DumpOpenOptions { NoCache = true, Isolation = EngineIsolation.Worker });
+        using var worker = DumpSession.Open(dump, new DumpOpenOptions { NoCache = true, Isolation = EngineIsolation.OwnWorker }); // ended below
         using var local = DumpSession.Open(dump, new DumpOpenOptions { NoCache = true, Isolation = EngineIsolation.InProcess });
         await worker.AskAhead(Ahead, null, CancellationToken.None).WaitAsync(TimeSpan.FromMinutes(2));
         Assert.True(local.AskAhead(Ahead, null, CancellationToken.None).IsCompletedSuccessfully); // in process: nothing to do ahead
@@ -144,7 +147,7 @@ public sealed class DumpIsolationTests
     [Fact]
     public async Task AskingAhead_Cancelled_AsksNothing_AndDoesNotFault()
     {
-        using var worker = DumpSession.Open(DumpSet.FactsLite[CapturedDump.ClientWithHeap], new DumpOpenOptions { NoCache = true, Isolation = EngineIsolation.Worker });
+        using var worker = DumpSession.Open(DumpSet.FactsLite[CapturedDump.ClientWithHeap], new DumpOpenOptions { NoCache = true, Isolation = EngineIsolation.OwnWorker }); // ended below
         using var cancelled = new CancellationTokenSource();
         cancelled.Cancel();
         await worker.AskAhead(Ahead, null, cancelled.Token).WaitAsync(TimeSpan.FromMinutes(1));
@@ -191,7 +194,7 @@ public sealed class DumpIsolationTests
     [Fact]
     public void Closing_LeavesNoWorkerWithTheSession_AndLaterQuestionsSayTheSessionIsClosed()
     {
-        // (the worker ends, or waits as the spare with the dump closed in it: SpareWorkerTests)
+        // (the worker goes on with the other dumps, or waits for the next, with the dump closed in it: SharedWorkerTests)
         var session = DumpSession.Open(DumpSet.FactsLite[CapturedDump.ClientMini], new DumpOpenOptions { Isolation = EngineIsolation.Worker });
         Assert.NotNull(session.WorkerProcessId);
         Assert.NotEmpty(session.GetThreads());
@@ -302,8 +305,15 @@ public sealed class WorkerCountTests
     {
         string dump = DumpSet.FactsLite[CapturedDump.ClientMini];
         var before = Process.GetProcesses().Where(DumpIsolationTests.IsWorker).Select(p => p.Id).ToHashSet();
+        int dumps = SharedWorker.OpenDumps;
         Assert.ThrowsAny<OperationCanceledException>(() => DumpSession.Open(dump, new DumpOpenOptions { Isolation = EngineIsolation.Worker }, new CancellationToken(canceled: true)));
-        // the worker started for it was ended, not left running
+        // no worker was left for it: the shared one (started for it, when none was there) does not count it
+        Assert.Equal(dumps, SharedWorker.OpenDumps);
+        Assert.DoesNotContain(Process.GetProcesses().Where(DumpIsolationTests.IsWorker), p => !before.Contains(p.Id) && p.Id != SharedWorker.ProcessId && !p.HasExited && p.Parent() == Environment.ProcessId);
+
+        // one of its own is ended
+        before = Process.GetProcesses().Where(DumpIsolationTests.IsWorker).Select(p => p.Id).ToHashSet();
+        Assert.ThrowsAny<OperationCanceledException>(() => DumpSession.Open(dump, new DumpOpenOptions { Isolation = EngineIsolation.OwnWorker }, new CancellationToken(canceled: true)));
         Assert.DoesNotContain(Process.GetProcesses().Where(DumpIsolationTests.IsWorker), p => !before.Contains(p.Id) && !p.HasExited && p.Parent() == Environment.ProcessId);
     }
 }
