@@ -86,11 +86,11 @@ internal sealed partial class DumpWorkerReader : DumpReader
         }
     }
 
-    /// <summary>What the session does while its worker opens the dump: touches its allocation area, compiles the answers' readers.</summary>
-    private static void WhileOpening()
+    /// <summary>What the session does while its worker opens the dump: compiles the answers' readers, touches its allocation area (until the answer comes).</summary>
+    private static void WhileOpening(Func<bool> answered)
     {
-        AllocationWarmup.Run();
         Precompilation.Compile([typeof(DumpWorkerReader), .. DumpService.Codecs]);
+        AllocationWarmup.Run(answered);
     }
 
     /// <summary>

@@ -173,10 +173,11 @@ internal sealed class EngineWorker : IDisposable
     /// does any failure the operation reports, except a caller's bad argument, which stays an <see cref="ArgumentException"/>.
     /// </summary>
     /// <remarks>
-    /// <paramref name="whileWaiting"/> runs on this thread once the request is sent, before the wait for the answer.
+    /// <paramref name="whileWaiting"/> runs on this thread once the request is sent, while another reads the answer; it is
+    /// given a function that says whether the answer (or its first progress report) has come, so it can stop then.
     /// <paramref name="asker"/> is who asks (see <see cref="EndedAsking"/>).
     /// </remarks>
-    public byte[] Invoke(string operation, Action<BinaryWriter>? writeArguments, IProgress<WorkProgress>? progress, CancellationToken cancellationToken, (string Path, string Operation)? about = null, Action? whileWaiting = null, object? asker = null)
+    public byte[] Invoke(string operation, Action<BinaryWriter>? writeArguments, IProgress<WorkProgress>? progress, CancellationToken cancellationToken, (string Path, string Operation)? about = null, Action<Func<bool>>? whileWaiting = null, object? asker = null)
     {
         _gate.Wait(cancellationToken);
         try
@@ -194,14 +195,37 @@ internal sealed class EngineWorker : IDisposable
             _currentAsker = asker;
             _current = id;
             using var onCancel = cancellationToken.Register(() => CancelRequest(id));
-            whileWaiting?.Invoke();
+            // an answer cannot be larger than the heap the worker made it in
+            long largest = _start.MemoryLimitBytes + (1 << 20);
+            Task<Frame?>? firstFrame = null;
+            if (whileWaiting is not null)
+            {
+                firstFrame = Task.Run(() => WorkerProtocol.Read(_fromWorker, largest), CancellationToken.None);
+                try
+                {
+                    whileWaiting(() => firstFrame.IsCompleted);
+                }
+                catch (Exception)
+                {
+                    // what the session does meanwhile only saves time later; the answer is read all the same (and
+                    // must be: the task reads this worker's output)
+                }
+            }
+
             while (true)
             {
                 Frame? frame;
                 try
                 {
-                    // an answer cannot be larger than the heap the worker made it in
-                    frame = WorkerProtocol.Read(_fromWorker, _start.MemoryLimitBytes + (1 << 20));
+                    if (firstFrame is not null)
+                    {
+                        frame = firstFrame.GetAwaiter().GetResult();
+                        firstFrame = null;
+                    }
+                    else
+                    {
+                        frame = WorkerProtocol.Read(_fromWorker, largest);
+                    }
                 }
                 catch (Exception e) when (e is IOException or InvalidDataException or EndOfStreamException or ObjectDisposedException)
                 {
