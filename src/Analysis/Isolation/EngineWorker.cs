@@ -174,7 +174,7 @@ internal sealed class EngineWorker : IDisposable
     /// </summary>
     /// <remarks>
     /// <paramref name="whileWaiting"/> runs on this thread once the request is sent, while another reads the answer; it is
-    /// given a function that says whether the answer (or its first progress report) has come, so it can stop then.
+    /// given a function that says whether the answer has come, so it can stop then.
     /// <paramref name="asker"/> is who asks (see <see cref="EndedAsking"/>).
     /// </remarks>
     public byte[] Invoke(string operation, Action<BinaryWriter>? writeArguments, IProgress<WorkProgress>? progress, CancellationToken cancellationToken, (string Path, string Operation)? about = null, Action<Func<bool>>? whileWaiting = null, object? asker = null)
@@ -197,35 +197,39 @@ internal sealed class EngineWorker : IDisposable
             using var onCancel = cancellationToken.Register(() => CancelRequest(id));
             // an answer cannot be larger than the heap the worker made it in
             long largest = _start.MemoryLimitBytes + (1 << 20);
-            Task<Frame?>? firstFrame = null;
+            Task<List<Frame?>>? reading = null;
             if (whileWaiting is not null)
             {
-                firstFrame = Task.Run(() => WorkerProtocol.Read(_fromWorker, largest), CancellationToken.None);
+                // another thread reads the frames (progress is kept for this thread) until the answer comes, or until
+                // what this thread does meanwhile is done; then this thread reads on
+                bool done = false;
+                reading = Task.Run(() => ReadUntilAnswer(largest, () => Volatile.Read(ref done)), CancellationToken.None);
                 try
                 {
-                    whileWaiting(() => firstFrame.IsCompleted);
+                    whileWaiting(() => reading.IsCompleted);
                 }
                 catch (Exception)
                 {
                     // what the session does meanwhile only saves time later; the answer is read all the same (and
                     // must be: the task reads this worker's output)
                 }
+
+                Volatile.Write(ref done, true);
             }
 
+            Queue<Frame?>? early = null;
             while (true)
             {
                 Frame? frame;
                 try
                 {
-                    if (firstFrame is not null)
+                    if (reading is not null)
                     {
-                        frame = firstFrame.GetAwaiter().GetResult();
-                        firstFrame = null;
+                        early = new Queue<Frame?>(reading.GetAwaiter().GetResult());
+                        reading = null;
                     }
-                    else
-                    {
-                        frame = WorkerProtocol.Read(_fromWorker, largest);
-                    }
+
+                    frame = early is { Count: > 0 } ? early.Dequeue() : WorkerProtocol.Read(_fromWorker, largest);
                 }
                 catch (Exception e) when (e is IOException or InvalidDataException or EndOfStreamException or ObjectDisposedException)
                 {
@@ -258,6 +262,19 @@ internal sealed class EngineWorker : IDisposable
             _current = 0;
             _currentAsker = null;
             _gate.Release();
+        }
+    }
+
+    /// <summary>Reads frames until one is not progress (the answer, an error, the end), or until <paramref name="stop"/> says so after a frame.</summary>
+    private List<Frame?> ReadUntilAnswer(long largest, Func<bool> stop)
+    {
+        var frames = new List<Frame?>();
+        while (true)
+        {
+            var frame = WorkerProtocol.Read(_fromWorker, largest);
+            frames.Add(frame);
+            if (frame is not { Kind: FrameKind.Progress } || stop())
+                return frames;
         }
     }
 

@@ -186,6 +186,37 @@ public class TraceIsolationTests
     }
 
     [Fact]
+    public void WhatTheSessionDoesWhileItWaits_IsToldWhenTheAnswerHasCome_NotAtItsProgress_AndTheProgressIsReportedAfter()
+    {
+        using var worker = EngineWorker.Start(Host, new WorkerStart("none", "sleeping", 256L << 20) { TestOperations = true });
+        var seen = new List<(WorkProgress Progress, int Thread)>();
+        var clock = new Stopwatch();
+        TimeSpan? answeredAt = null;
+        int waitingThread = 0;
+        var answer = worker.Invoke("worker.sleep", w =>
+        {
+            w.Write(400);
+            w.Write(false);
+        }, new SyncProgress(p => seen.Add((p, Environment.CurrentManagedThreadId))), default, whileWaiting: answered =>
+        {
+            // the worker reports progress at once, and answers 400 ms later
+            waitingThread = Environment.CurrentManagedThreadId;
+            clock.Start();
+            while (!answered() && clock.Elapsed < TimeSpan.FromSeconds(30))
+                Thread.Sleep(5);
+            answeredAt = clock.Elapsed;
+            Assert.Empty(seen); // kept for this thread until it is done
+        });
+
+        Assert.Equal([1], answer);
+        Assert.InRange(answeredAt!.Value, TimeSpan.FromMilliseconds(300), TimeSpan.FromSeconds(29));
+        var (progress, thread) = Assert.Single(seen);
+        Assert.Equal("Sleeping", progress.Activity);
+        Assert.Equal(waitingThread, thread); // reported on the caller's thread, as without anything done meanwhile
+        Assert.Equal(0, AllocationWarmup.Run(() => true)); // and touching the allocation area stops when told
+    }
+
+    [Fact]
     public void Cancellation_OfAStuckWorker_EndsItAfterTheGracePeriod()
     {
         using var worker = EngineWorker.Start(Host, new WorkerStart("stuck.nettrace", "reading the trace", 256L << 20) { TestOperations = true, CancelGrace = TimeSpan.FromSeconds(1) });
