@@ -8,6 +8,10 @@
 //       thread stacks, around the frames' stack pointers, in GC heap segments, in the note segments or anywhere in the
 //       file; the same case as `Analysis.Fuzz case dump <seed> <i> <file> <dump>` writes), runs the questions, puts the
 //       bytes back. The bytes in flight are kept in <work copy>.pending so the next run restores them if this one was killed.
+//   Analysis.DumpProbe beside <source dump> <work copy> <seed> <first case> <cases> [<seconds>]
+//       as flips, but each damaged dump is read in a new shared worker in which <source dump> was opened first: after
+//       each case, "BESIDE <case> <outcome> reopened=<n>" says whether the undamaged dump still answers a new question,
+//       and whether it had to open its dump again (the case ended the worker they shared).
 //
 // Lines: "START <case> <what was flipped>", "ASK <question>" before each question, then "END <case> <question>=<outcome>
 // ..." with outcome OK, AE:<kind>(<cause>), CANCELLED (the per-case time ran out and the question observed it) or
@@ -22,6 +26,7 @@ return args switch
 {
     ["questions", var dump, ..] => Probe.Questions(dump, Seconds(args, 2)),
     ["flips", var source, var work, var seed, var first, var count, ..] => Probe.Flips(source, work, Int(seed), Int(first), Int(count), Seconds(args, 6)),
+    ["beside", var source, var work, var seed, var first, var count, ..] => Probe.Flips(source, work, Int(seed), Int(first), Int(count), Seconds(args, 6), beside: true),
     _ => Usage(),
 };
 
@@ -31,7 +36,7 @@ static TimeSpan Seconds(string[] args, int at) => TimeSpan.FromSeconds(args.Leng
 
 static int Usage()
 {
-    Console.Error.WriteLine("usage: Analysis.DumpProbe questions <dump> [<seconds>] | flips <source> <work copy> <seed> <first> <count> [<seconds>]");
+    Console.Error.WriteLine("usage: Analysis.DumpProbe questions <dump> [<seconds>] | (flips|beside) <source> <work copy> <seed> <first> <count> [<seconds>]");
     return 2;
 }
 
@@ -44,7 +49,7 @@ internal static class Probe
         return 0;
     }
 
-    public static int Flips(string source, string work, int seed, int first, int count, TimeSpan budget)
+    public static int Flips(string source, string work, int seed, int first, int count, TimeSpan budget, bool beside = false)
     {
         DumpDamage.PrepareCopy(source, work);
         DumpDamage damage;
@@ -52,17 +57,42 @@ internal static class Probe
             damage = DumpDamage.Find(source, session.GetClrRuntime());
         for (int i = first; i < first + count; i++)
         {
+            // beside: a new shared worker per case, the undamaged dump opened in it first, so the damaged one shares it
+            DumpSession? good = null;
+            if (beside)
+            {
+                Analysis.Isolation.SharedWorker.Drop();
+                good = DumpSession.Open(source, new DumpOpenOptions { NoCache = true });
+            }
+
             var flipped = damage.Damage(work, seed, i);
             Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"START {i} {flipped}"));
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"END {i} {Ask(work, budget)}"));
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"END {i} {Ask(work, budget, shared: beside)}"));
             DumpDamage.Restore(work);
+            if (good is not null)
+            {
+                // a question the undamaged dump's session has not asked before, so the worker must answer it
+                string outcome;
+                try
+                {
+                    _ = good.GetThreadPool().ToString();
+                    outcome = "OK";
+                }
+                catch (Exception e)
+                {
+                    outcome = "FAILED:" + e.GetType().Name + ":" + e.Message.ReplaceLineEndings(" ");
+                }
+
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"BESIDE {i} {outcome} reopened={good.Warnings.Count(w => w.Contains("worker process reading this dump ended", StringComparison.Ordinal))}"));
+                good.Dispose();
+            }
         }
 
         return 0;
     }
 
     /// <summary>Opens the dump and asks every question; one "name=outcome" per question.</summary>
-    private static string Ask(string dump, TimeSpan budget)
+    private static string Ask(string dump, TimeSpan budget, bool shared = false)
     {
         using var cts = new CancellationTokenSource(budget);
         var ct = cts.Token;
@@ -95,8 +125,9 @@ internal static class Probe
             return outcome;
         }
 
-        // every case in a new worker: the last case's, kept warm after its close, would carry what that dump did to it
-        Analysis.Isolation.SharedWorker.Drop();
+        // every case in a new worker (the last case's would carry what that dump did to it), unless read beside another
+        if (!shared)
+            Analysis.Isolation.SharedWorker.Drop();
         if (Run("open", () => session = DumpSession.Open(dump, new DumpOpenOptions { NoCache = true }, ct)) != "OK" || session is null)
             return string.Join(' ', outcomes);
         using (session)

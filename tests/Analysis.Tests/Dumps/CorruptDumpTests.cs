@@ -157,7 +157,9 @@ public sealed partial class CorruptDumpTests(ITestOutputHelper output)
     /// <summary>
     /// Seeded bit flips in a real createdump dump's frames, heap, notes and anywhere in the file (DumpDamage case n of the
     /// seed, the same damage as the fuzz harness's dump case n); each case opens the damaged dump and asks every question
-    /// in the helper process. More cases: ANALYSIS_FLIP_CASES (and ANALYSIS_FLIP_SEED).
+    /// in the helper process. More cases: ANALYSIS_FLIP_CASES (and ANALYSIS_FLIP_SEED). Each damaged dump is read in a
+    /// worker shared with the undamaged dump, opened first (as dumps open side by side in one pwsh share it): after every
+    /// case, that one answers a new question, from a new worker when the case ended the one they shared.
     /// </summary>
     [Fact]
     public void Questions_OnBitFlippedDumps_AreAnswersOrAnalysisExceptions()
@@ -169,7 +171,7 @@ public sealed partial class CorruptDumpTests(ITestOutputHelper output)
         FlipCampaign.Report report;
         try
         {
-            report = FlipCampaign.Run(Dumps[CapturedDump.CreateDumpWithHeap], work, seed, cases, TimeSpan.FromSeconds(20));
+            report = FlipCampaign.Run(Dumps[CapturedDump.CreateDumpWithHeap], work, seed, cases, TimeSpan.FromSeconds(20), mode: "beside");
         }
         finally
         {
@@ -184,6 +186,11 @@ public sealed partial class CorruptDumpTests(ITestOutputHelper output)
             output.WriteLine("  killed: " + kill);
         foreach (string hang in report.Hangs)
             output.WriteLine("  hung: " + hang);
+        output.WriteLine($"  the undamaged dump beside: {report.Beside.Count(b => b.Contains("reopened=1", StringComparison.Ordinal))} cases ended the worker it shared and it opened its dump again");
+
+        // the dump read beside answered after every case, whatever the damaged one did to the worker they shared
+        Assert.Equal(report.Finished, report.Beside.Count);
+        Assert.All(report.Beside, b => Assert.Matches(@"^\d+ OK reopened=[01]$", b));
 
         Assert.Empty(report.Others);
         // a crash inside the DAC (SIGSEGV) ends the session's worker, not the session: the helper is never killed; a
@@ -257,10 +264,13 @@ public sealed partial class CorruptDumpTests(ITestOutputHelper output)
 /// <summary>Drives Analysis.DumpProbe over a range of flip cases, starting it again after it is killed.</summary>
 internal static partial class FlipCampaign
 {
-    public sealed record Report(int Finished, Dictionary<string, int> Outcomes, List<string> Others, List<string> Kills, List<string> Hangs);
+    /// <param name="Beside">The undamaged dump's answer after each case it was read beside ("beside" mode): "OK reopened=n" or a failure.</param>
+    public sealed record Report(int Finished, Dictionary<string, int> Outcomes, List<string> Others, List<string> Kills, List<string> Hangs, List<string> Beside);
 
-    public static Report Run(string source, string work, int seed, int cases, TimeSpan budget)
+    /// <summary>Runs the cases; <paramref name="mode"/> "flips" (each damaged dump alone) or "beside" (each in a worker shared with the undamaged source).</summary>
+    public static Report Run(string source, string work, int seed, int cases, TimeSpan budget, string mode = "flips")
     {
+        var beside = new List<string>();
         var outcomes = new Dictionary<string, int>(StringComparer.Ordinal);
         var others = new List<string>();
         var kills = new List<string>();
@@ -272,7 +282,7 @@ internal static partial class FlipCampaign
         while (next < cases)
         {
             var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (string a in new[] { RepoPaths.TargetDll("Analysis.DumpProbe"), "flips", source, work, Str(seed), Str(next), Str(cases - next), Str((int)budget.TotalSeconds) })
+            foreach (string a in new[] { RepoPaths.TargetDll("Analysis.DumpProbe"), mode, source, work, Str(seed), Str(next), Str(cases - next), Str((int)budget.TotalSeconds) })
                 psi.ArgumentList.Add(a);
             using var probe = Process.Start(psi)!;
             probe.ErrorDataReceived += (_, _) => { };
@@ -322,6 +332,10 @@ internal static partial class FlipCampaign
                 {
                     asking = line["ASK ".Length..];
                 }
+                else if (line.StartsWith("BESIDE ", StringComparison.Ordinal))
+                {
+                    beside.Add(line["BESIDE ".Length..]);
+                }
                 else if (line.StartsWith("END ", StringComparison.Ordinal))
                 {
                     finished++;
@@ -343,7 +357,7 @@ internal static partial class FlipCampaign
             }
         }
 
-        return new Report(finished, outcomes, others, kills, hangs);
+        return new Report(finished, outcomes, others, kills, hangs, beside);
     }
 
     private static int CaseOf(string? started) => started is null ? 0 : int.Parse(started.Split(' ')[0], CultureInfo.InvariantCulture);
