@@ -14,6 +14,7 @@ internal sealed partial class DumpWorkerReader : DumpReader
     private readonly string _path;
     private readonly DumpOpenOptions _options;
     private readonly object _gate = new();
+    private readonly SemaphoreSlim _asking = new(1, 1); // one question at a time in the engine (other dumps' go beside)
     private Connection? _connection;
     private bool _ownWorker; // reads alone: asked to, or since a question about it ended a shared worker
     private DumpEngine? _localForClrMD; // GetClrRuntime reads in this process
@@ -112,6 +113,7 @@ internal sealed partial class DumpWorkerReader : DumpReader
             }
 
             byte[] answer;
+            _asking.Wait(cancellationToken);
             try
             {
                 answer = connection.Worker.Invoke(operation, w =>
@@ -127,12 +129,23 @@ internal sealed partial class DumpWorkerReader : DumpReader
             }
             catch (AnalysisException e) when (!IsAnswer(e.Kind))
             {
-                if (attempt == 0 && connection.Shared is not null && !connection.Worker.IsAlive && !ReferenceEquals(connection.Worker.EndedAsking, this))
-                    continue; // another dump's question ended the shared worker: this one is asked of a new worker
+                if (attempt == 0 && connection.Shared is not null && !connection.Worker.IsAlive)
+                {
+                    var enders = connection.Worker.EndedAsking;
+                    if (!enders.Contains(this))
+                        continue; // another dump's question ended the shared worker: this one is asked of a new worker
+                    if (enders.Count > 1)
+                        continue; // ended while questions about other dumps ran too: asked again alone (Reconnect), it tells
+                }
+
                 _readCleanly = false;
                 if (connection.Shared is { } shared)
                     SharedWorker.Retire(shared);
                 throw;
+            }
+            finally
+            {
+                _asking.Release();
             }
 
             return WorkerProtocol.DecodeAnswer(answer, _path, what + " in dump", r =>
@@ -155,18 +168,23 @@ internal sealed partial class DumpWorkerReader : DumpReader
         string why = "see the error of that question";
         if (ended is not null)
         {
-            object? asking = ended.Worker.EndedAsking;
+            var asking = ended.Worker.EndedAsking;
             if (ended.Shared is { } shared)
             {
                 SharedWorker.Leave(shared, clean: false);
-                if (ReferenceEquals(asking, this))
+                if (asking.Contains(this))
                 {
+                    // its question ended the worker, or ran when it ended beside another dump's: which one did cannot be
+                    // told, and a question that ends a worker again ends only its own
                     _ownWorker = true;
-                    why = "see the error of that question; this dump now reads in a worker process of its own, which the other dumps open do not share";
+                    why = (asking.OfType<DumpWorkerReader>().FirstOrDefault(r => r != this) is { } beside
+                        ? $"it ended while questions about this dump and another it read, '{beside._path}', ran"
+                        : "see the error of that question")
+                        + "; this dump now reads in a worker process of its own, which the other dumps open do not share";
                 }
                 else
                 {
-                    why = asking is DumpWorkerReader other
+                    why = asking.OfType<DumpWorkerReader>().FirstOrDefault() is { } other
                         ? $"a question about another dump it read, '{other._path}', ended it"
                         : "it was ended while it answered no question about this dump";
                 }
@@ -335,6 +353,7 @@ internal sealed partial class DumpWorkerReader : DumpReader
             // the engine in the worker finishes writing the object-graph index before it closes
             if (connection is { Worker.IsAlive: true })
             {
+                _asking.Wait(); // the question running finishes first
                 try
                 {
                     connection.Worker.Invoke(DumpService.Close, w => w.Write(connection.Handle), null, CancellationToken.None, (_path, "closing the dump"));
@@ -343,6 +362,10 @@ internal sealed partial class DumpWorkerReader : DumpReader
                 catch (AnalysisException)
                 {
                     // a worker that fails while closing is not given another dump
+                }
+                finally
+                {
+                    _asking.Release();
                 }
             }
 

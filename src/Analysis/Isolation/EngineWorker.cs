@@ -11,7 +11,9 @@ namespace Analysis.Isolation;
 /// Requests and answers are frames on the worker's stdin/stdout (<see cref="WorkerProtocol"/>); progress is forwarded;
 /// cancellation is a Cancel frame, then the end of the process after <see cref="WorkerStart.CancelGrace"/>. Memory is
 /// bounded twice: the worker's GC heap by DOTNET_GCHeapHardLimit, its whole resident set by a watchdog here.
-/// One request at a time; many per worker. Dispose ends the worker.
+/// Many requests per worker, and several at a time (the dumps that share a worker ask side by side): the thread of one
+/// waiting request reads the worker's frames and hands each to the request it answers, so a lone request is read by its
+/// own thread, with no hand-off. Dispose ends the worker.
 /// </summary>
 internal sealed class EngineWorker : IDisposable
 {
@@ -22,7 +24,6 @@ internal sealed class EngineWorker : IDisposable
     private readonly long _startCeiling;
     private readonly Stream _toWorker;
     private readonly Stream _fromWorker;
-    private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly object _writeGate = new();
     private readonly StringBuilder _stderr = new();
     private readonly Thread _stderrReader;
@@ -32,17 +33,18 @@ internal sealed class EngineWorker : IDisposable
     private volatile bool _disposed;
     private long _peakRss;
     private int _nextId;
-    private volatile int _current;
-    private object? _currentAsker;
-    private object? _endedAsker;
-    private (string Path, string Operation) _about;
+    private readonly object _frames = new(); // the requests waiting, the reading role, the end
+    private readonly Dictionary<int, Pending> _pending = [];
+    private bool _reading;
+    private bool _readEnded;
+    private Exception? _readFailure;
+    private readonly List<object> _endedAskers = [];
 
     private EngineWorker(Process process, WorkerStart start, long rssLimit)
     {
         _process = process;
         _start = start;
         _startCeiling = start.MemoryLimitBytes;
-        _about = (start.Path, start.Operation);
         _rssLimit = rssLimit;
         _toWorker = process.StandardInput.BaseStream;
         _fromWorker = process.StandardOutput.BaseStream;
@@ -63,10 +65,17 @@ internal sealed class EngineWorker : IDisposable
     public WorkerHost? Host { get; private init; }
 
     /// <summary>
-    /// Who asked the request that was running when the worker ended (the <c>asker</c> given to <see cref="Invoke"/>), or
-    /// null: it ended while idle, or has not ended. A worker shared by several dumps tells by it which one ended it.
+    /// Who asked the requests that were running when the worker ended (each the <c>asker</c> given to <see cref="Invoke"/>):
+    /// empty when it ended while idle, or has not ended. A worker shared by several dumps tells by it which ended it.
     /// </summary>
-    public object? EndedAsking => Volatile.Read(ref _endedAsker);
+    public IReadOnlyList<object> EndedAsking
+    {
+        get
+        {
+            lock (_frames)
+                return [.. _endedAskers];
+        }
+    }
 
     /// <summary>Whether it can take another request: not ended, not killed.</summary>
     public bool IsAlive => !_disposed && _endedBecause is null && !_process.HasExited;
@@ -163,7 +172,6 @@ internal sealed class EngineWorker : IDisposable
             throw new InvalidOperationException("a worker can only take on a ceiling up to the one it was started with, and the same operations");
         Invoke(WorkerServer.MemoryLimitOperation, w => w.Write(start.MemoryLimitBytes), null, CancellationToken.None, (start.Path, start.Operation));
         _start = start;
-        _about = (start.Path, start.Operation);
         Interlocked.Exchange(ref _rssLimit, ResidentCeiling(start));
     }
 
@@ -179,67 +187,42 @@ internal sealed class EngineWorker : IDisposable
     /// </remarks>
     public byte[] Invoke(string operation, Action<BinaryWriter>? writeArguments, IProgress<WorkProgress>? progress, CancellationToken cancellationToken, (string Path, string Operation)? about = null, Action<Func<bool>>? whileWaiting = null, object? asker = null)
     {
-        _gate.Wait(cancellationToken);
+        cancellationToken.ThrowIfCancellationRequested();
+        var what = about ?? (_start.Path, _start.Operation);
+        ThrowIfEnded(what);
+        int id = Interlocked.Increment(ref _nextId);
+        byte[] request = WorkerProtocol.Encode(w =>
+        {
+            w.Write(operation);
+            writeArguments?.Invoke(w);
+        });
+        var me = new Pending(asker);
+        lock (_frames)
+            _pending[id] = me;
         try
         {
-            _about = about ?? (_start.Path, _start.Operation);
-            ThrowIfEnded();
-            int id = Interlocked.Increment(ref _nextId);
-            byte[] request = WorkerProtocol.Encode(w =>
-            {
-                w.Write(operation);
-                writeArguments?.Invoke(w);
-            });
             // a worker found gone while sending ended before this request: it ended nobody's question (EndedAsking)
-            Send(FrameKind.Request, id, request);
-            _currentAsker = asker;
-            _current = id;
+            Send(FrameKind.Request, id, request, what);
+            lock (_frames)
+                me.Sent = true;
             using var onCancel = cancellationToken.Register(() => CancelRequest(id));
-            // an answer cannot be larger than the heap the worker made it in
-            long largest = _start.MemoryLimitBytes + (1 << 20);
-            Task<List<Frame?>>? reading = null;
             if (whileWaiting is not null)
-            {
-                // another thread reads the frames (progress is kept for this thread) until the answer comes, or until
-                // what this thread does meanwhile is done; then this thread reads on
-                bool done = false;
-                reading = Task.Run(() => ReadUntilAnswer(largest, () => Volatile.Read(ref done)), CancellationToken.None);
-                try
-                {
-                    whileWaiting(() => reading.IsCompleted);
-                }
-                catch (Exception)
-                {
-                    // what the session does meanwhile only saves time later; the answer is read all the same (and
-                    // must be: the task reads this worker's output)
-                }
+                WhileWaiting(me, whileWaiting);
 
-                Volatile.Write(ref done, true);
-            }
-
-            Queue<Frame?>? early = null;
             while (true)
             {
                 Frame? frame;
-                try
+                lock (_frames)
+                    frame = me.Frames.Count > 0 ? me.Frames.Dequeue() : null;
+                if (frame is null)
                 {
-                    if (reading is not null)
-                    {
-                        early = new Queue<Frame?>(reading.GetAwaiter().GetResult());
-                        reading = null;
-                    }
-
-                    frame = early is { Count: > 0 } ? early.Dequeue() : WorkerProtocol.Read(_fromWorker, largest);
-                }
-                catch (Exception e) when (e is IOException or InvalidDataException or EndOfStreamException or ObjectDisposedException)
-                {
-                    throw Ended(e);
+                    Pump(me, () => me.Frames.Count > 0);
+                    continue;
                 }
 
-                if (frame is not { } f)
-                    throw Ended(null);
-                if (f.Id != id)
-                    continue; // an answer to an earlier, abandoned request
+                var f = frame.Value;
+                if (f.Kind == FrameKind.Ready) // the end of the output, queued as such (see ReadOne)
+                    throw Ended(Volatile.Read(ref _readFailure), what);
                 switch (f.Kind)
                 {
                     case FrameKind.Progress:
@@ -250,31 +233,179 @@ internal sealed class EngineWorker : IDisposable
                     case FrameKind.Error:
                         var error = WorkerError.Decode(f.Payload);
                         if (error.Cancelled)
-                            throw new OperationCanceledException($"{_about.Operation} '{_about.Path}' was cancelled.", new EngineFaultException(error.ExceptionType, error.Message, error.Detail), cancellationToken);
-                        throw Failed(error);
+                            throw new OperationCanceledException($"{what.Operation} '{what.Path}' was cancelled.", new EngineFaultException(error.ExceptionType, error.Message, error.Detail), cancellationToken);
+                        throw Failed(error, what);
                     default:
-                        throw Ended(new InvalidDataException($"unexpected {f.Kind} frame"));
+                        throw Ended(new InvalidDataException($"unexpected {f.Kind} frame"), what);
                 }
             }
         }
         finally
         {
-            _current = 0;
-            _currentAsker = null;
-            _gate.Release();
+            lock (_frames)
+            {
+                _pending.Remove(id);
+                if (!_reading)
+                    WakeOneWaiter(); // a request that waits for its answer reads on
+            }
         }
     }
 
-    /// <summary>Reads frames until one is not progress (the answer, an error, the end), or until <paramref name="stop"/> says so after a frame.</summary>
-    private List<Frame?> ReadUntilAnswer(long largest, Func<bool> stop)
+    /// <summary>A request waiting for its answer: the frames read for it, and a signal when one comes or the reading role is free.</summary>
+    private sealed class Pending(object? asker)
     {
-        var frames = new List<Frame?>();
+        public readonly Queue<Frame> Frames = new();
+        public readonly SemaphoreSlim Signal = new(0);
+        public readonly object? Asker = asker;
+        public bool Sent;
+        public bool Answered; // a frame other than progress is queued (or the end)
+    }
+
+    /// <summary>
+    /// Runs <paramref name="whileWaiting"/> on this thread while a pool thread waits for the answer in its place (reading
+    /// frames when no other request does), telling it when the answer has come; progress stays queued for this thread.
+    /// </summary>
+    private void WhileWaiting(Pending me, Action<Func<bool>> whileWaiting)
+    {
+        bool done = false;
+        var helper = Task.Run(() => Pump(me, () => me.Answered || Volatile.Read(ref done)), CancellationToken.None);
+        try
+        {
+            whileWaiting(() => Volatile.Read(ref me.Answered));
+        }
+        catch (Exception)
+        {
+            // what the session does meanwhile only saves time later; the answer is read all the same
+        }
+
+        Volatile.Write(ref done, true);
+        me.Signal.Release(); // the helper, should it wait for a frame instead of reading
+        helper.GetAwaiter().GetResult();
+    }
+
+    /// <summary>
+    /// Waits until <paramref name="until"/> holds (checked under the lock), reading the worker's frames for every request
+    /// while no other thread does.
+    /// </summary>
+    private void Pump(Pending me, Func<bool> until)
+    {
         while (true)
         {
-            var frame = WorkerProtocol.Read(_fromWorker, largest);
-            frames.Add(frame);
-            if (frame is not { Kind: FrameKind.Progress } || stop())
-                return frames;
+            lock (_frames)
+            {
+                if (until())
+                    return;
+                if (_reading)
+                {
+                    Monitor.Exit(_frames);
+                    try
+                    {
+                        me.Signal.Wait();
+                    }
+                    finally
+                    {
+                        Monitor.Enter(_frames);
+                    }
+
+                    continue;
+                }
+
+                _reading = true;
+            }
+
+            try
+            {
+                // the reading role: frames for this request and the others, until this one has what it waits for
+                while (true)
+                {
+                    ReadOne();
+                    lock (_frames)
+                    {
+                        if (until())
+                            return;
+                    }
+                }
+            }
+            finally
+            {
+                lock (_frames)
+                {
+                    _reading = false;
+                    WakeOneWaiter();
+                }
+            }
+        }
+    }
+
+    /// <summary>Under the lock: lets one waiting request take the reading role (when one waits).</summary>
+    private void WakeOneWaiter()
+    {
+        foreach (var pending in _pending.Values)
+        {
+            if (!pending.Answered)
+            {
+                pending.Signal.Release();
+                return;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Reads one frame and queues it for its request (a frame of a request no longer waiting is dropped). The end of the
+    /// output, or output that is not frames, ends every request: each is queued an end marker, and those sent are named
+    /// in <see cref="EndedAsking"/>.
+    /// </summary>
+    private void ReadOne()
+    {
+        Frame? frame;
+        Exception? failure = null;
+        if (Volatile.Read(ref _readEnded))
+        {
+            frame = null;
+        }
+        else
+        {
+            try
+            {
+                // an answer cannot be larger than the heap the worker made it in
+                frame = WorkerProtocol.Read(_fromWorker, _start.MemoryLimitBytes + (1 << 20));
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or EndOfStreamException or ObjectDisposedException)
+            {
+                frame = null;
+                failure = e;
+            }
+        }
+
+        lock (_frames)
+        {
+            if (frame is { } f)
+            {
+                if (_pending.TryGetValue(f.Id, out var pending))
+                {
+                    pending.Frames.Enqueue(f);
+                    if (f.Kind != FrameKind.Progress)
+                        pending.Answered = true;
+                    pending.Signal.Release();
+                }
+
+                return;
+            }
+
+            if (!_readEnded)
+            {
+                _readEnded = true;
+                _readFailure = failure;
+                foreach (var pending in _pending.Values.Where(p => p.Sent))
+                    _endedAskers.Add(pending.Asker ?? pending);
+            }
+
+            foreach (var pending in _pending.Values)
+            {
+                pending.Frames.Enqueue(new Frame(FrameKind.Ready, 0, [])); // the end (Ready never comes twice)
+                pending.Answered = true;
+                pending.Signal.Release();
+            }
         }
     }
 
@@ -320,24 +451,24 @@ internal sealed class EngineWorker : IDisposable
         }
         catch (AggregateException e)
         {
-            throw Ended(e.InnerException);
+            throw Ended(e.InnerException, (_start.Path, _start.Operation));
         }
 
         if (!done)
         {
             Kill($"it did not start within {_start.StartTimeout.TotalSeconds:F0} s");
-            throw Ended(null);
+            throw Ended(null, (_start.Path, _start.Operation));
         }
 
         if (ready.Result is not { Kind: FrameKind.Ready } frame)
-            throw Ended(new InvalidDataException("the worker did not say it was ready"));
+            throw Ended(new InvalidDataException("the worker did not say it was ready"), (_start.Path, _start.Operation));
         using var r = WorkerProtocol.Decode(frame.Payload);
         int version = r.ReadInt32();
         if (version != WorkerProtocol.Version)
-            throw new AnalysisException(AnalysisErrorKind.EngineFailed, _about.Path, $"The worker process speaks protocol {version}, this session {WorkerProtocol.Version}: the module or package is of mixed builds. Reinstall it.");
+            throw new AnalysisException(AnalysisErrorKind.EngineFailed, _start.Path, $"The worker process speaks protocol {version}, this session {WorkerProtocol.Version}: the module or package is of mixed builds. Reinstall it.");
     }
 
-    private void Send(FrameKind kind, int id, byte[] payload)
+    private void Send(FrameKind kind, int id, byte[] payload, (string Path, string Operation) about)
     {
         try
         {
@@ -346,7 +477,7 @@ internal sealed class EngineWorker : IDisposable
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException)
         {
-            throw Ended(e);
+            throw Ended(e, about);
         }
     }
 
@@ -365,7 +496,10 @@ internal sealed class EngineWorker : IDisposable
         // a worker stuck in the engine cannot be stopped from inside: after the grace period it is ended
         _ = Task.Delay(_start.CancelGrace).ContinueWith(_ =>
         {
-            if (_current == id)
+            bool waiting;
+            lock (_frames)
+                waiting = _pending.ContainsKey(id);
+            if (waiting)
                 Kill($"it did not stop within {_start.CancelGrace.TotalSeconds:F0} s of being cancelled");
         }, TaskScheduler.Default);
     }
@@ -400,17 +534,15 @@ internal sealed class EngineWorker : IDisposable
         }
     }
 
-    private void ThrowIfEnded()
+    private void ThrowIfEnded((string Path, string Operation) about)
     {
-        if (_endedBecause is not null || _process.HasExited)
-            throw Ended(null);
+        if (_endedBecause is not null || Volatile.Read(ref _readEnded) || _process.HasExited)
+            throw Ended(null, about);
     }
 
     /// <summary>The worker is gone (or speaks garbage): why, from what we did to it, its exit code and what it said on stderr.</summary>
-    private AnalysisException Ended(Exception? cause)
+    private AnalysisException Ended(Exception? cause, (string Path, string Operation) about)
     {
-        if (_current != 0)
-            Interlocked.CompareExchange(ref _endedAsker, _currentAsker ?? this, null);
         if (!_process.WaitForExit(5000))
             Kill("its answer was garbled");
         _process.WaitForExit(5000);
@@ -429,33 +561,33 @@ internal sealed class EngineWorker : IDisposable
             || stderr.Contains("0x8007000E", StringComparison.OrdinalIgnoreCase); // E_OUTOFMEMORY: the runtime could not start under the ceiling
         if (memory)
         {
-            return new AnalysisException(AnalysisErrorKind.MemoryLimitExceeded, _about.Path,
-                $"{Capitalize(_about.Operation)} '{_about.Path}' needed more memory than its ceiling of {Bytes.Format(_start.MemoryLimitBytes)} (GC heap), so its worker process (pid {_process.Id}) was ended: {why}.{reportText} " +
+            return new AnalysisException(AnalysisErrorKind.MemoryLimitExceeded, about.Path,
+                $"{Capitalize(about.Operation)} '{about.Path}' needed more memory than its ceiling of {Bytes.Format(_start.MemoryLimitBytes)} (GC heap), so its worker process (pid {_process.Id}) was ended: {why}.{reportText} " +
                 "The file is probably damaged (a size field asks for too much); if it is a genuinely large input, raise the ceiling (ANALYSIS_ENGINE_MEMORY_MB). This session is unaffected.", inner);
         }
 
-        return new AnalysisException(AnalysisErrorKind.EngineFailed, _about.Path,
-            $"{Capitalize(_about.Operation)} '{_about.Path}' failed in its worker process (pid {_process.Id}): {why}.{reportText} " +
+        return new AnalysisException(AnalysisErrorKind.EngineFailed, about.Path,
+            $"{Capitalize(about.Operation)} '{about.Path}' failed in its worker process (pid {_process.Id}): {why}.{reportText} " +
             "The engine cannot survive something in this file; this session is unaffected. Capture the input again, or report the file.", cause ?? inner);
     }
 
-    private Exception Failed(WorkerError error)
+    private Exception Failed(WorkerError error, (string Path, string Operation) about)
     {
         var inner = new EngineFaultException(error.ExceptionType, error.Kind is null ? error.Message : FirstLine(error.Detail), error.Detail);
         if (error.Kind is { } kind)
-            return new AnalysisException(kind, error.Path ?? _about.Path, error.Message, inner);
+            return new AnalysisException(kind, error.Path ?? about.Path, error.Message, inner);
         // a caller's bad argument, found by our own checks in the worker (what the engines throw comes wrapped, with a kind)
         if (error.ExceptionType is "System.ArgumentException" or "System.ArgumentOutOfRangeException")
             return new ArgumentException(error.Message, inner);
         if (error.ExceptionType == typeof(OutOfMemoryException).FullName)
         {
-            return new AnalysisException(AnalysisErrorKind.MemoryLimitExceeded, _about.Path,
-                $"{Capitalize(_about.Operation)} '{_about.Path}' needed more memory than its ceiling of {Bytes.Format(_start.MemoryLimitBytes)}: {error.Message} " +
+            return new AnalysisException(AnalysisErrorKind.MemoryLimitExceeded, about.Path,
+                $"{Capitalize(about.Operation)} '{about.Path}' needed more memory than its ceiling of {Bytes.Format(_start.MemoryLimitBytes)}: {error.Message} " +
                 "The file is probably damaged (a size field asks for too much); if it is a genuinely large input, raise the ceiling (ANALYSIS_ENGINE_MEMORY_MB).", inner);
         }
 
-        return new AnalysisException(AnalysisErrorKind.EngineFailed, _about.Path,
-            $"{Capitalize(_about.Operation)} '{_about.Path}' failed in its worker process: {error.ExceptionType}: {error.Message}", inner);
+        return new AnalysisException(AnalysisErrorKind.EngineFailed, about.Path,
+            $"{Capitalize(about.Operation)} '{about.Path}' failed in its worker process: {error.ExceptionType}: {error.Message}", inner);
     }
 
     private static string DescribeExit(int code)

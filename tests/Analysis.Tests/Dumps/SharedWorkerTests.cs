@@ -106,37 +106,93 @@ public class SharedWorkerTests
     }
 
     [Fact]
-    public async Task AQuestionWaitingForTheSharedWorker_WhenAnotherDumpsQuestionEndsIt_IsAskedAgainInANewWorker()
+    public async Task QuestionsRunningSideBySide_WhenTheSharedWorkerEnds_AreEachAskedAgainInAWorkerOfItsOwn()
     {
         SharedWorker.Drop();
         string bulk = DumpSet.Bulk[CapturedDump.ClientWithHeap], facts = DumpSet.FactsLite[CapturedDump.ClientWithHeap];
-        using var culprit = DumpSession.Open(bulk, Shared);
-        using var waiting = DumpSession.Open(facts, Shared);
+        using var walking = DumpSession.Open(bulk, Shared);
+        using var beside = DumpSession.Open(facts, Shared);
         using var local = DumpSession.Open(facts, new DumpOpenOptions { NoCache = true, Isolation = EngineIsolation.InProcess });
-        int first = culprit.WorkerProcessId!.Value;
+        int first = walking.WorkerProcessId!.Value;
         Task<string>? asked = null;
-        bool waitedForTheWorker = false;
         var killer = new KillOnFirstReport(first);
         var progress = new SyncProgress(p =>
         {
             if (asked is not null)
                 return;
-            // the worker is stopped in the walk (SIGSTOP), the other dump asks: its question waits for the worker; then
-            // the worker is ended
+            // the worker is stopped in the walk (SIGSTOP), the other dump asks beside it (both questions are in the
+            // worker: which one ends it cannot be told); then the worker is ended, as the OOM killer would
             using (var stop = System.Diagnostics.Process.Start("kill", ["-STOP", first.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
                 stop.WaitForExit();
-            asked = Task.Run(() => Threads(waiting));
+            asked = Task.Run(() => Threads(beside));
             Thread.Sleep(300);
-            waitedForTheWorker = !asked.IsCompleted;
             killer.Report(p);
         });
 
-        Assert.Equal(AnalysisErrorKind.EngineFailed, Assert.Throws<AnalysisException>(() => culprit.GetHeapStatistics(progress)).Kind);
+        // neither question is an error: each is asked again, alone, and answered
+        var heap = walking.GetHeapStatistics(progress);
+        Assert.Equal(DumpSet.BulkObjectCount, Assert.Single(heap.Types, t => t.TypeName == TargetFacts.BulkNodeType).Count);
         Assert.NotNull(asked);
-        Assert.True(waitedForTheWorker);
-        Assert.Equal(Threads(local), await asked.WaitAsync(TimeSpan.FromMinutes(2))); // not an error: asked again of a new worker
-        Assert.NotEqual(first, waiting.WorkerProcessId);
-        Assert.Contains(waiting.Warnings, w => w.Contains(bulk, StringComparison.Ordinal));
+        Assert.Equal(Threads(local), await asked.WaitAsync(TimeSpan.FromMinutes(2)));
+        Assert.True(KillOnFirstReport.HasEnded(first, TimeSpan.FromSeconds(10)), $"worker {first} still runs");
+        Assert.NotEqual(walking.WorkerProcessId, beside.WorkerProcessId);
+        Assert.NotEqual(first, walking.WorkerProcessId);
+        Assert.Contains(walking.Warnings, w => w.Contains("worker process of its own", StringComparison.Ordinal) && w.Contains(facts, StringComparison.Ordinal));
+        Assert.Contains(beside.Warnings, w => w.Contains("worker process of its own", StringComparison.Ordinal) && w.Contains(bulk, StringComparison.Ordinal));
+
+        // a dump opened now gets a new shared worker, neither of theirs
+        using var next = DumpSession.Open(DumpSet.FactsLite[CapturedDump.ClientMini], Shared);
+        Assert.Equal(SharedWorker.ProcessId, next.WorkerProcessId);
+        Assert.NotEqual(walking.WorkerProcessId, next.WorkerProcessId);
+        Assert.NotEqual(beside.WorkerProcessId, next.WorkerProcessId);
+    }
+
+    [Fact]
+    public async Task RequestsToOneWorker_AreAnsweredSideBySide_EachWithItsOwnProgress()
+    {
+        // the dumps sharing a worker ask side by side: three requests of 600 ms take 600 ms, not 1.8 s
+        using var worker = EngineWorker.Start(Host, new WorkerStart("shared", "sleeping", 256L << 20) { TestOperations = true });
+        var seen = new System.Collections.Concurrent.ConcurrentBag<(int Request, string? Status)>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var requests = Enumerable.Range(0, 3).Select(i => Task.Run(() => worker.Invoke("worker.sleep", w =>
+        {
+            w.Write(600 + i);
+            w.Write(false);
+        }, new SyncProgress(p => seen.Add((i, p.Status))), default))).ToArray();
+        await Task.WhenAll(requests).WaitAsync(TimeSpan.FromMinutes(1));
+        Assert.True(clock.Elapsed < TimeSpan.FromMilliseconds(1500), $"took {clock.Elapsed}");
+        Assert.All(requests, r => Assert.Equal([1], r.Result));
+        Assert.Equal(["0:600 ms", "1:601 ms", "2:602 ms"], seen.Select(s => $"{s.Request}:{s.Status}").Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task AWorkerEndedWithRequestsRunning_EndsEachOfThem_AndNamesTheirAskers()
+    {
+        using var worker = EngineWorker.Start(Host, new WorkerStart("shared", "sleeping", 256L << 20) { TestOperations = true });
+        object first = new(), second = new();
+        Task Sleep(object asker) => Task.Run(() => worker.Invoke("worker.sleep", w =>
+        {
+            w.Write(60_000);
+            w.Write(false);
+        }, null, default, asker: asker));
+        var requests = new[] { Sleep(first), Sleep(second) };
+        await Task.Delay(500);
+        Assert.Empty(worker.EndedAsking);
+        using (var process = System.Diagnostics.Process.GetProcessById(worker.ProcessId))
+            process.Kill();
+
+        foreach (var request in requests)
+            Assert.Equal(AnalysisErrorKind.EngineFailed, (await Assert.ThrowsAsync<AnalysisException>(() => request.WaitAsync(TimeSpan.FromMinutes(1)))).Kind);
+        Assert.Equal(2, worker.EndedAsking.Count);
+        Assert.Contains(first, worker.EndedAsking);
+        Assert.Contains(second, worker.EndedAsking);
+        // a request after the end ended nobody's question
+        Assert.Equal(AnalysisErrorKind.EngineFailed, Assert.Throws<AnalysisException>(() => worker.Invoke("worker.sleep", w =>
+        {
+            w.Write(1);
+            w.Write(false);
+        }, null, default, asker: new object())).Kind);
+        Assert.Equal(2, worker.EndedAsking.Count);
     }
 
     [Fact]
