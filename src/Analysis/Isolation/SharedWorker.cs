@@ -14,16 +14,18 @@ namespace Analysis.Isolation;
 /// its own would have had), at most the one it was started with, the largest a default start can have.
 /// </para>
 /// <para>
-/// Isolation stays what the issue asks: an engine fault ends the worker, never this process. The dumps it also read
+/// An engine fault ends the worker, never this process, and costs the other dumps one reopen. The dumps it also read
 /// live on: their sessions keep every answer they had and open their dump again in a new worker on their next
-/// question (a question of theirs waiting for the worker is asked there again), with a note. The dump whose question
-/// ended it reads in a worker of its own from then on, so it cannot end a shared worker twice. A question that fails
-/// in reading (a damaged dump may have damaged the DAC's state in the worker) retires the worker: it serves the dumps
-/// it has until they close, and the next dump opened gets a new one. A dump asked to read alone
-/// (<see cref="EngineIsolation.OwnWorker"/>) or with a ceiling of its own never shares.
+/// question (a question of theirs sent after it ended is asked there again), with a note. The dump whose question
+/// ended it reads in a worker of its own from then on, so it cannot end a shared worker twice; when questions about
+/// several dumps were running as it ended, which one did cannot be told, and each is asked again in a worker of its
+/// own (<see cref="EngineWorker.EndedAsking"/>). A question that fails in reading (a damaged dump may have damaged
+/// the DAC's state in the worker) retires the worker: it serves the dumps it has until they close, and the next dump
+/// opened gets a new one. A dump asked to read alone (<see cref="EngineIsolation.OwnWorker"/>) or with a ceiling of its
+/// own never shares.
 /// </para>
-/// Questions about dumps that share the worker are answered one at a time. The worker ends a minute after its last dump
-/// closed, or with this process (its stdin closes).
+/// The dumps that share the worker are answered side by side, each dump's questions one at a time. The worker ends a
+/// minute after its last dump closed, or with this process (its stdin closes).
 /// </summary>
 public static class SharedWorker
 {
