@@ -35,7 +35,10 @@ public static class SharedWorker
     private static Task? s_starting;
     private static Timer? s_idleTimer; // while the current worker holds no dump
 
-    /// <summary>A shared worker and the dumps it holds (the fields under the class's lock).</summary>
+    /// <summary>
+    /// A shared worker and the dumps it holds (the fields under the class's lock). Only the current one takes new dumps;
+    /// one that is not (retired) ends with its last.
+    /// </summary>
     internal sealed class Member(EngineWorker worker)
     {
         public EngineWorker Worker { get; } = worker;
@@ -45,9 +48,6 @@ public static class SharedWorker
 
         /// <summary>The sum of their ceilings, at most the worker's start ceiling.</summary>
         public long Ceiling;
-
-        /// <summary>Takes no new dump: it ends with its last.</summary>
-        public bool Retired;
     }
 
     /// <summary>
@@ -72,18 +72,9 @@ public static class SharedWorker
     /// </summary>
     public static void Drop()
     {
-        Member? idle = null;
+        Member? idle;
         lock (s_gate)
-        {
-            if (s_current is { } current)
-            {
-                current.Retired = true;
-                if (current.Dumps == 0)
-                    idle = current;
-                RemoveCurrent();
-            }
-        }
-
+            idle = RetireCurrent();
         idle?.Worker.Dispose();
     }
 
@@ -100,20 +91,14 @@ public static class SharedWorker
             Member? member = null, unfit = null;
             lock (s_gate)
             {
-                if (s_current is { } current)
+                if (s_current is { } current && current.Worker.IsAlive && Fits(current.Worker, host, start))
                 {
-                    if (current.Worker.IsAlive && Fits(current.Worker, host, start))
-                    {
-                        member = current;
-                        AddDump(member, start);
-                    }
-                    else
-                    {
-                        current.Retired = true;
-                        if (current.Dumps == 0)
-                            unfit = current;
-                        RemoveCurrent();
-                    }
+                    member = current;
+                    AddDump(member, start);
+                }
+                else
+                {
+                    unfit = RetireCurrent();
                 }
             }
 
@@ -125,15 +110,8 @@ public static class SharedWorker
                 {
                     member = new Member(started);
                     AddDump(member, start);
-                    if (s_current is { } other)
-                    {
-                        // another dump's start won the race: that worker keeps its dumps, this one takes the new ones
-                        other.Retired = true;
-                        if (other.Dumps == 0)
-                            unfit = other;
-                    }
-
-                    RemoveCurrent();
+                    // when another dump's start won the race, that worker keeps its dumps, this one takes the new ones
+                    unfit = RetireCurrent();
                     s_current = member;
                 }
 
@@ -190,7 +168,6 @@ public static class SharedWorker
     {
         lock (s_gate)
         {
-            member.Retired = true;
             if (member == s_current)
                 RemoveCurrent();
         }
@@ -236,13 +213,7 @@ public static class SharedWorker
         if (!worker.IsAlive || worker.Started.TestOperations)
             return false;
         lock (s_gate)
-        {
-            if (s_current is not null)
-                return false;
-            s_current = new Member(worker);
-            StartIdleTimer(s_current);
-            return true;
-        }
+            return TryHoldIdle(worker);
     }
 
     /// <summary>The shared worker's process id while it runs (tests).</summary>
@@ -302,6 +273,24 @@ public static class SharedWorker
         s_idleTimer = null;
     }
 
+    /// <summary>Under the lock: retires the current worker (it takes no new dump); returns it when it holds none, for the caller to end outside the lock.</summary>
+    private static Member? RetireCurrent()
+    {
+        var current = s_current;
+        RemoveCurrent();
+        return current is { Dumps: 0 } ? current : null;
+    }
+
+    /// <summary>Under the lock: makes <paramref name="worker"/>, holding no dump, the current one when there is none; returns whether it did.</summary>
+    private static bool TryHoldIdle(EngineWorker worker)
+    {
+        if (s_current is not null)
+            return false;
+        s_current = new Member(worker);
+        StartIdleTimer(s_current);
+        return true;
+    }
+
     /// <summary>Under the lock: no current worker (new dumps start one).</summary>
     private static void RemoveCurrent()
     {
@@ -340,16 +329,11 @@ public static class SharedWorker
             // left to the next real start to report (it starts its own worker)
         }
 
-        bool kept = false;
+        bool kept;
         lock (s_gate)
         {
             s_starting = null;
-            if (started is not null && s_current is null)
-            {
-                s_current = new Member(started);
-                StartIdleTimer(s_current);
-                kept = true;
-            }
+            kept = started is not null && TryHoldIdle(started);
         }
 
         if (!kept)
