@@ -42,7 +42,21 @@ internal sealed partial class DumpWorkerReader : DumpReader
     }
 
     /// <summary>The worker reading the dump, the dump's handle in it, and its place in the shared worker (null: a worker of its own).</summary>
-    private sealed record Connection(EngineWorker Worker, int Handle, SharedWorker.Member? Shared);
+    private sealed record Connection(EngineWorker Worker, int Handle, SharedWorker.Member? Shared)
+    {
+        /// <summary>
+        /// The dump leaves the worker: the shared one goes on with its other dumps (and the next ones, when
+        /// <paramref name="clean"/>: no question failed in reading); one of its own becomes the shared one when clean
+        /// (<see cref="SharedWorker.Keep"/>), else it ends.
+        /// </summary>
+        public void Release(bool clean)
+        {
+            if (Shared is not null)
+                SharedWorker.Leave(Shared, clean);
+            else if (!clean || !SharedWorker.Keep(Worker))
+                Worker.Dispose();
+        }
+    }
 
     /// <summary>What the worker said when it opened the dump.</summary>
     internal sealed record Opened(int Handle, string Path, DumpFormat Format, string RuntimeVersion, string DacPath, int ProcessId, bool HasHeap, DumpService.EngineState State);
@@ -79,10 +93,8 @@ internal sealed partial class DumpWorkerReader : DumpReader
         }
         catch (Exception e)
         {
-            if (shared is not null)
-                SharedWorker.Leave(shared, clean: e is OperationCanceledException && worker.IsAlive);
-            else
-                worker.Dispose();
+            // a shared worker whose open was cancelled takes the next dumps; one of its own ends
+            new Connection(worker, 0, shared).Release(clean: shared is not null && e is OperationCanceledException && worker.IsAlive);
             throw;
         }
     }
@@ -169,9 +181,9 @@ internal sealed partial class DumpWorkerReader : DumpReader
         if (ended is not null)
         {
             var asking = ended.Worker.EndedAsking;
-            if (ended.Shared is { } shared)
+            ended.Release(clean: false);
+            if (ended.Shared is not null)
             {
-                SharedWorker.Leave(shared, clean: false);
                 if (asking.Contains(this))
                 {
                     // its question ended the worker, or ran when it ended beside another dump's: which one did cannot be
@@ -188,10 +200,6 @@ internal sealed partial class DumpWorkerReader : DumpReader
                         ? $"a question about another dump it read, '{other._path}', ended it"
                         : "it was ended while it answered no question about this dump";
                 }
-            }
-            else
-            {
-                ended.Worker.Dispose();
             }
         }
 
@@ -373,14 +381,8 @@ internal sealed partial class DumpWorkerReader : DumpReader
             _localForClrMD?.Dispose();
         }
 
-        if (connection is null)
-            return;
         // the dump read without a failure and closed, its worker serves the next dumps (SharedWorker); else it ends
-        bool clean = closed && _readCleanly;
-        if (connection.Shared is { } shared)
-            SharedWorker.Leave(shared, clean);
-        else if (!clean || !SharedWorker.Keep(connection.Worker))
-            connection.Worker.Dispose();
+        connection?.Release(clean: closed && _readCleanly);
     }
 
     private void ThrowIfClosed()
