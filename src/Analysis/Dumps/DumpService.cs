@@ -90,7 +90,7 @@ internal static class DumpService
 
     /// <summary>
     /// When the worker was started to (<see cref="WorkerStart.CompileDumpEngine"/>): compiles the dump engine on a pool
-    /// thread while the worker waits for its file (a spare). Otherwise the open does it beside itself (<see cref="ServeOpen"/>).
+    /// thread while the worker waits for its first dump (the shared worker, started ahead). Otherwise the open does it beside itself (<see cref="ServeOpen"/>).
     /// </summary>
     public static void CompileEngineIfAsked()
     {
@@ -137,7 +137,7 @@ internal static class DumpService
         string path = arguments.ReadString();
         var options = ReadOptions(arguments);
         // the answers' writers and the engine compile beside the open (another core), not in the first question of each
-        // kind (a spare worker has done it already while it waited)
+        // kind (a worker started ahead has done it already while it waited)
         CompileEngineOnce();
         var engine = DumpEngine.Open(path, options);
         int handle = Interlocked.Increment(ref s_nextHandle);

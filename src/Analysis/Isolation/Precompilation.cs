@@ -9,8 +9,8 @@ namespace Analysis.Isolation;
 /// a worker, each kind of answer otherwise paid the JIT of its writer and its reader the first time it was asked: the
 /// readers alone 8 ms over a triage's first questions (threads 3.2 ms, heap statistics 1.7 ms, thread pool 1.0 ms…;
 /// 5 ms with the readers compiled ahead, the rest being type loads), the writers 2–5 ms per first question (measured on
-/// the bench's dump with <c>Analysis.Bench dump-isolation-detail</c>). A spare worker compiles the whole dump engine
-/// while it waits for a file (<see cref="Dumps.DumpService.CompileEngineIfAsked"/>). The code is what the
+/// the bench's dump with <c>Analysis.Bench dump-isolation-detail</c>). The shared dump worker compiles the whole dump
+/// engine while it waits for a file (<see cref="Dumps.DumpService.CompileEngineIfAsked"/>). The code is what the
 /// first call would compile (the tiered JIT's first tier); the runtime promotes it later as usual. Generic methods are
 /// compiled in their shared form (for reference types). Each type is compiled once per process.
 /// </summary>

@@ -197,7 +197,7 @@ internal static class WorkerServer
         return result.ToArray();
     }
 
-    /// <summary>Lowers this worker's GC heap ceiling (a worker taking on a file, or another dump: <see cref="EngineWorker.Adopt"/>).</summary>
+    /// <summary>Sets this worker's GC heap ceiling, up to the one it started with (a worker taking on a file, or another dump: <see cref="EngineWorker.Adopt"/>).</summary>
     internal const string MemoryLimitOperation = "limit.memory";
 
     private static byte[] SetMemoryLimit(long bytes)
