@@ -159,7 +159,7 @@ internal static class DumpService
             engine.Dispose(); // waits for the object-graph index being written
         // the last dump closed, the worker may wait for the next (SharedWorker): what the engines held goes back to the system now
         if (s_engines.IsEmpty)
-            GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+            WorkerServer.ReleaseMemory();
         result.WriteByte(1);
     }
 

@@ -13,6 +13,9 @@ namespace Analysis.Isolation;
 /// when the answer comes, so a quick answer (a dump opened by a warm worker: 3 ms) is not delayed by it (16–24 MB
 /// touched: ~5 ms).
 /// </para>
+/// <para>
+/// The worker does the same while it waits after giving its memory back (<see cref="WorkerServer.WarmWhileIdle"/>).
+/// </para>
 /// </summary>
 internal static class AllocationWarmup
 {

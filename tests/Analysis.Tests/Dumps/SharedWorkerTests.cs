@@ -285,6 +285,64 @@ public class SharedWorkerTests
     }
 
     [Fact]
+    public void AWorkerThatGaveItsMemoryBack_TouchesItsYoungGenerationAgainWhileItWaits()
+    {
+        // a question's short-lived arrays, 8 MB: on pages never touched, each 4 KB is a first-touch fault (~3 µs)
+        using var worker = EngineWorker.Start(Host, new WorkerStart("released", "touching", 1L << 30) { TestOperations = true });
+        long pages = (8L << 20) / Environment.SystemPageSize;
+        long Touch() => BitConverter.ToInt64(worker.Invoke("worker.touch", w => w.Write(8), null, default));
+        long fresh = Touch();
+        Assert.True(fresh > pages / 2, $"a new worker's first 8 MB took {fresh} faults ({pages} pages): the probe does not see first touches");
+
+        // the last dump's close: a full compacting collection gives the pages back; then, while no request comes, the
+        // worker touches its young generation's area again, so the next question's arrays land on touched pages
+        worker.Invoke("worker.release", null, null, default);
+        WaitUntilNoFaults(worker.ProcessId);
+        long after = Touch();
+        Assert.True(after < pages / 4, $"after giving its memory back, 8 MB took {after} faults ({pages} pages; {fresh} in a new worker)");
+    }
+
+    [Fact]
+    public void ClosingTheLastDumpInTheSharedWorker_GivesItsMemoryBack_AndTouchesTheYoungGenerationAgain()
+    {
+        SharedWorker.Drop();
+        var session = DumpSession.Open(DumpSet.FactsLite[CapturedDump.ClientWithHeap], Shared);
+        int pid = session.WorkerProcessId!.Value;
+        Assert.True(session.GetHeapStatistics().TotalCount > 0);
+        WaitUntilNoFaults(pid);
+        long before = ProcessMinorFaults(pid);
+        session.Dispose();
+
+        // no request comes after the close: what faults now is the worker touching its allocation area (MBs of pages)
+        WaitUntilNoFaults(pid);
+        long touched = (ProcessMinorFaults(pid) - before) * Environment.SystemPageSize;
+        Assert.True(touched >= 4L << 20, $"the worker touched {touched >> 10} KB after the close");
+        Assert.Equal(pid, SharedWorker.ProcessId);
+    }
+
+    /// <summary>The minor page faults of a process so far (the tenth field of /proc/pid/stat).</summary>
+    private static long ProcessMinorFaults(int pid)
+    {
+        string stat = File.ReadAllText($"/proc/{pid}/stat");
+        return long.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[7], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Waits until a process has taken no page fault for half a second (what it does while idle has ended).</summary>
+    private static void WaitUntilNoFaults(int pid)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        long last = ProcessMinorFaults(pid);
+        while (DateTime.UtcNow < deadline)
+        {
+            Thread.Sleep(500);
+            long now = ProcessMinorFaults(pid);
+            if (now == last)
+                return;
+            last = now;
+        }
+    }
+
+    [Fact]
     public void AClosedDumpsWorkerOfItsOwn_BecomesTheSharedOne_WhenThereIsNone()
     {
         SharedWorker.Drop();
