@@ -200,10 +200,9 @@ internal static class WorkerServer
         return result.ToArray();
     }
 
-    /// <summary>How many requests have come to this process so far: what stops <see cref="WarmWhileIdle"/>.</summary>
     private static long s_requestsArrived;
 
-    /// <summary>How many requests have come to this process so far.</summary>
+    /// <summary>How many requests have come to this process so far (a new one stops <see cref="WarmWhileIdle"/>).</summary>
     internal static long RequestsArrived => Interlocked.Read(ref s_requestsArrived);
 
     /// <summary>
