@@ -29,6 +29,29 @@ public class ModuleTests
     }
 
     [Fact]
+    public void TheEngines_ShipCompiledAheadForThisMachine_FromTheSameIL()
+    {
+        // the core, ClrMD and TraceEvent carry native code for the building machine (ReadyToRun) beside their IL, which is
+        // the build's own (same module version id): another runtime or machine JIT-compiles them as before
+        string lib = Path.Combine(Path.GetDirectoryName(RepoPaths.ModuleManifest)!, "lib");
+        string built = Path.Combine(RepoPaths.Root, "artifacts", "bin", "Analysis.PowerShell", RepoPaths.Configuration);
+        foreach (string name in new[] { "Analysis.dll", "Microsoft.Diagnostics.Runtime.dll", "Microsoft.Diagnostics.Tracing.TraceEvent.dll" })
+        {
+            using var shipped = new System.Reflection.PortableExecutable.PEReader(File.OpenRead(Path.Combine(lib, name)));
+            using var il = new System.Reflection.PortableExecutable.PEReader(File.OpenRead(Path.Combine(built, name)));
+            Assert.True(shipped.PEHeaders.CorHeader!.ManagedNativeHeaderDirectory.Size > 0, $"{name} in the module is not compiled ahead");
+            Assert.Equal(0, il.PEHeaders.CorHeader!.ManagedNativeHeaderDirectory.Size);
+            Assert.Equal(Mvid(il), Mvid(shipped));
+        }
+
+        static Guid Mvid(System.Reflection.PortableExecutable.PEReader pe)
+        {
+            var metadata = System.Reflection.Metadata.PEReaderExtensions.GetMetadataReader(pe);
+            return metadata.GetGuid(metadata.GetModuleDefinition().Mvid);
+        }
+    }
+
+    [Fact]
     public void ModuleFolder_HasTheLoaderAndCmdletsOnTop_AndEveryOtherBinaryInLib()
     {
         string dir = Path.GetDirectoryName(RepoPaths.ModuleManifest)!;
