@@ -14,13 +14,13 @@ namespace Analysis.Isolation;
 /// touched: ~5 ms).
 /// </para>
 /// <para>
-/// The worker does the same while it waits after giving its memory back (<see cref="WorkerServer.WarmWhileIdle"/>).
+/// The worker does the same while it waits after giving its memory back (<see cref="WorkerServer.ReleaseMemory"/>).
 /// </para>
 /// </summary>
 internal static class AllocationWarmup
 {
     /// <summary>Below the large-object threshold, so the arrays come from the young generation's area.</summary>
-    private const int Chunk = 64_000;
+    internal const int Chunk = 64_000;
 
     /// <summary>The most it allocates: more than any young-generation budget we measured (16–24 MB).</summary>
     public const long Ceiling = 64L << 20;

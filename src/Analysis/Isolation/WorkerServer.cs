@@ -200,32 +200,24 @@ internal static class WorkerServer
         return result.ToArray();
     }
 
+    /// <summary>How many requests have come to this process so far: a new one stops the touching in <see cref="ReleaseMemory"/>.</summary>
     private static long s_requestsArrived;
-
-    /// <summary>How many requests have come to this process so far (a new one stops <see cref="WarmWhileIdle"/>).</summary>
-    internal static long RequestsArrived => Interlocked.Read(ref s_requestsArrived);
 
     /// <summary>
     /// What the worker holds goes back to the system while it waits (the last dump closed in it, <see cref="SharedWorker"/>):
-    /// a full compacting collection, then <see cref="WarmWhileIdle"/>, since that collection leaves the young
-    /// generation's area untouched.
+    /// a full compacting collection. That collection also leaves the young generation's area untouched, so a pool thread
+    /// then touches it again (<see cref="AllocationWarmup"/>) until the next request comes. Why: otherwise the first
+    /// questions about the next dump paid a first-touch page fault (~3 µs on this project's machine) per 4 KB they
+    /// allocated: 300–1,200 more per question than in process (1–4 ms on questions of 2–20 ms, measured in pwsh on the
+    /// bench's dump), where a session that read its dumps in its own process reuses pages. The touching happens while
+    /// the worker would only wait, and gives way to the next request.
     /// </summary>
     internal static void ReleaseMemory()
     {
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
-        WarmWhileIdle(RequestsArrived);
+        ThreadPool.UnsafeQueueUserWorkItem(
+            static arrived => AllocationWarmup.Run(() => Interlocked.Read(ref s_requestsArrived) != arrived), Interlocked.Read(ref s_requestsArrived), preferLocal: false);
     }
-
-    /// <summary>
-    /// Touches the young generation's area on a pool thread (<see cref="AllocationWarmup"/>) until a request comes after
-    /// the <paramref name="arrived"/>th. Why: a worker that has just given its memory back (<see cref="ReleaseMemory"/>)
-    /// hands its next allocations fresh pages, and the first questions about the next dump paid a first-touch page fault
-    /// (~3 µs on this project's machine) per 4 KB allocated: 300–1,200 more per question than in process (1–4 ms on
-    /// questions of 2–20 ms, measured in pwsh on the bench's dump), where a session that read its dumps in its own
-    /// process reuses pages. The touching happens while the worker would only wait, and gives way to the next request.
-    /// </summary>
-    internal static void WarmWhileIdle(long arrived) =>
-        ThreadPool.UnsafeQueueUserWorkItem(static a => AllocationWarmup.Run(() => RequestsArrived != a), arrived, preferLocal: false);
 
     /// <summary>Sets this worker's GC heap ceiling, up to the one it started with (a worker taking on a file, or another dump: <see cref="EngineWorker.Adopt"/>).</summary>
     internal const string MemoryLimitOperation = "limit.memory";
@@ -305,24 +297,17 @@ internal static class WorkerServer
     {
         long bytes = (long)arguments.ReadInt32() << 20;
         int page = Environment.SystemPageSize;
-        long before = ThreadMinorFaults();
+        long before = ProcStat.MinorFaults("thread-self");
         byte[]? last = null;
-        for (long allocated = 0; allocated < bytes; allocated += 64_000)
+        for (long allocated = 0; allocated < bytes; allocated += AllocationWarmup.Chunk)
         {
-            last = new byte[64_000];
+            last = new byte[AllocationWarmup.Chunk];
             for (int i = 0; i < last.Length; i += page)
                 last[i] = 1;
         }
 
         GC.KeepAlive(last);
-        result.Write(BitConverter.GetBytes(ThreadMinorFaults() - before));
-    }
-
-    /// <summary>The minor page faults of the calling thread (the tenth field of /proc/thread-self/stat).</summary>
-    private static long ThreadMinorFaults()
-    {
-        string stat = File.ReadAllText("/proc/thread-self/stat");
-        return long.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[7], System.Globalization.CultureInfo.InvariantCulture);
+        result.Write(BitConverter.GetBytes(ProcStat.MinorFaults("thread-self") - before));
     }
 
     /// <summary>How many methods this process has compiled so far (what compiling ahead did).</summary>
