@@ -66,20 +66,13 @@ internal static partial class BenchProcess
         return line.Trim().Split(' ');
     }
 
-    /// <summary>The fields of /proc/&lt;pid&gt;/stat after the command name ("self" for this process): field k is the line's field k + 3.</summary>
-    private static string[] Stat(string pid)
-    {
-        string stat = File.ReadAllText($"/proc/{pid}/stat");
-        return stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-    }
-
     /// <summary>A process's minor page faults (first touches of memory) so far ("self" for this process).</summary>
-    public static long MinorFaults(string pid = "self") => long.Parse(Stat(pid)[7], CultureInfo.InvariantCulture); // minflt
+    public static long MinorFaults(string pid = "self") => Analysis.Isolation.ProcStat.MinorFaults(pid);
 
     /// <summary>A process's CPU time so far (user + system), in ms; the kernel counts it in 10 ms ticks.</summary>
     public static double CpuMs(int pid)
     {
-        var f = Stat(pid.ToString(CultureInfo.InvariantCulture));
+        var f = Analysis.Isolation.ProcStat.Fields(pid.ToString(CultureInfo.InvariantCulture));
         return (long.Parse(f[11], CultureInfo.InvariantCulture) + long.Parse(f[12], CultureInfo.InvariantCulture)) * 10.0; // utime + stime
     }
 }

@@ -310,32 +310,25 @@ public class SharedWorkerTests
         int pid = session.WorkerProcessId!.Value;
         Assert.True(session.GetHeapStatistics().TotalCount > 0);
         WaitUntilNoFaults(pid);
-        long before = ProcessMinorFaults(pid);
+        long before = ProcStat.MinorFaults(pid);
         session.Dispose();
 
         // no request comes after the close: what faults now is the worker touching its allocation area (MBs of pages)
         WaitUntilNoFaults(pid);
-        long touched = (ProcessMinorFaults(pid) - before) * Environment.SystemPageSize;
+        long touched = (ProcStat.MinorFaults(pid) - before) * Environment.SystemPageSize;
         Assert.True(touched >= 4L << 20, $"the worker touched {touched >> 10} KB after the close");
         Assert.Equal(pid, SharedWorker.ProcessId);
-    }
-
-    /// <summary>The minor page faults of a process so far (the tenth field of /proc/pid/stat).</summary>
-    private static long ProcessMinorFaults(int pid)
-    {
-        string stat = File.ReadAllText($"/proc/{pid}/stat");
-        return long.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[7], System.Globalization.CultureInfo.InvariantCulture);
     }
 
     /// <summary>Waits until a process has taken no page fault for half a second (what it does while idle has ended).</summary>
     private static void WaitUntilNoFaults(int pid)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        long last = ProcessMinorFaults(pid);
+        long last = ProcStat.MinorFaults(pid);
         while (DateTime.UtcNow < deadline)
         {
             Thread.Sleep(500);
-            long now = ProcessMinorFaults(pid);
+            long now = ProcStat.MinorFaults(pid);
             if (now == last)
                 return;
             last = now;
