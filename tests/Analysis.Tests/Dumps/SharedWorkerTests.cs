@@ -154,11 +154,7 @@ public class SharedWorkerTests
         using var worker = EngineWorker.Start(Host, new WorkerStart("shared", "sleeping", 256L << 20) { TestOperations = true });
         var seen = new System.Collections.Concurrent.ConcurrentBag<(int Request, string? Status)>();
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var requests = Enumerable.Range(0, 3).Select(i => Task.Run(() => worker.Invoke("worker.sleep", w =>
-        {
-            w.Write(600 + i);
-            w.Write(false);
-        }, new SyncProgress(p => seen.Add((i, p.Status))), default))).ToArray();
+        var requests = Enumerable.Range(0, 3).Select(i => Task.Run(() => worker.Sleep(600 + i, false, new SyncProgress(p => seen.Add((i, p.Status))), default))).ToArray();
         await Task.WhenAll(requests).WaitAsync(TimeSpan.FromMinutes(1));
         Assert.True(clock.Elapsed < TimeSpan.FromMilliseconds(1500), $"took {clock.Elapsed}");
         Assert.All(requests, r => Assert.Equal([1], r.Result));
@@ -170,11 +166,7 @@ public class SharedWorkerTests
     {
         using var worker = EngineWorker.Start(Host, new WorkerStart("shared", "sleeping", 256L << 20) { TestOperations = true });
         object first = new(), second = new();
-        Task Sleep(object asker) => Task.Run(() => worker.Invoke("worker.sleep", w =>
-        {
-            w.Write(60_000);
-            w.Write(false);
-        }, null, default, asker: asker));
+        Task Sleep(object asker) => Task.Run(() => worker.Sleep(60_000, false, null, default, asker: asker));
         var requests = new[] { Sleep(first), Sleep(second) };
         await Task.Delay(500);
         Assert.Empty(worker.EndedAsking);
@@ -187,11 +179,7 @@ public class SharedWorkerTests
         Assert.Contains(first, worker.EndedAsking);
         Assert.Contains(second, worker.EndedAsking);
         // a request after the end ended nobody's question
-        Assert.Equal(AnalysisErrorKind.EngineFailed, Assert.Throws<AnalysisException>(() => worker.Invoke("worker.sleep", w =>
-        {
-            w.Write(1);
-            w.Write(false);
-        }, null, default, asker: new object())).Kind);
+        Assert.Equal(AnalysisErrorKind.EngineFailed, Assert.Throws<AnalysisException>(() => worker.Sleep(1, false, null, default, asker: new object())).Kind);
         Assert.Equal(2, worker.EndedAsking.Count);
     }
 
@@ -244,18 +232,21 @@ public class SharedWorkerTests
         Assert.Null(SharedWorker.ProcessId);
     }
 
+    /// <summary>A worker started with a 4 GB ceiling that took on a 64 MB file's (adopted.bin).</summary>
+    private static EngineWorker AdoptedSmallCeiling()
+    {
+        var worker = EngineWorker.Start(Host, new WorkerStart("spare", "waiting", 4L << 30) { TestOperations = true });
+        worker.Adopt(new WorkerStart("adopted.bin", "allocating", 64L << 20) { TestOperations = true });
+        return worker;
+    }
+
     [Fact]
     public void AdoptedWorker_KeepsTheLowerGcHeapCeiling_AndNamesTheNewFile()
     {
-        using var worker = EngineWorker.Start(Host, new WorkerStart("spare", "waiting", 4L << 30) { TestOperations = true });
-        worker.Adopt(new WorkerStart("adopted.bin", "allocating", 64L << 20) { TestOperations = true });
+        using var worker = AdoptedSmallCeiling();
 
         // 512 MB fits the ceiling it was started with, not the one it took on
-        var e = Assert.Throws<AnalysisException>(() => worker.Invoke("worker.allocate", w =>
-        {
-            w.Write(512);
-            w.Write(false);
-        }, null, default));
+        var e = Assert.Throws<AnalysisException>(() => worker.Allocate(512, false));
         Assert.Equal(AnalysisErrorKind.MemoryLimitExceeded, e.Kind);
         Assert.Contains("adopted.bin", e.Message, StringComparison.Ordinal);
     }
@@ -388,11 +379,7 @@ public class SharedWorkerTests
         worker.Adopt(new WorkerStart("large.bin", "allocating", 2L << 30) { TestOperations = true });
 
         // 512 MB: over the ceiling it had, under the one it took on
-        byte[] answer = worker.Invoke("worker.allocate", w =>
-        {
-            w.Write(512);
-            w.Write(false);
-        }, null, default);
+        byte[] answer = worker.Allocate(512, false);
         Assert.Equal(512, BitConverter.ToInt32(answer));
         Assert.Throws<InvalidOperationException>(() => worker.Adopt(new WorkerStart("larger.bin", "allocating", 5L << 30) { TestOperations = true }));
     }
@@ -425,15 +412,10 @@ public class SharedWorkerTests
     [Fact]
     public void AdoptedWorker_KeepsTheLowerResidentCeiling()
     {
-        using var worker = EngineWorker.Start(Host, new WorkerStart("spare", "waiting", 4L << 30) { TestOperations = true });
-        worker.Adopt(new WorkerStart("adopted.bin", "allocating", 64L << 20) { TestOperations = true });
+        using var worker = AdoptedSmallCeiling();
 
         // native memory the GC ceiling does not see: 1 GB is under the started ceiling's resident limit (7 GB), over the taken one's
-        var e = Assert.Throws<AnalysisException>(() => worker.Invoke("worker.allocate", w =>
-        {
-            w.Write(1024);
-            w.Write(true);
-        }, null, default));
+        var e = Assert.Throws<AnalysisException>(() => worker.Allocate(1024, true));
         Assert.Equal(AnalysisErrorKind.MemoryLimitExceeded, e.Kind);
         Assert.Contains("over the ceiling", e.Message, StringComparison.Ordinal);
     }

@@ -138,11 +138,7 @@ public class TraceIsolationTests
     public void MemoryCeiling_ManagedAllocationPastIt_IsMemoryLimitExceeded_AndThisProcessLivesOn()
     {
         using var worker = EngineWorker.Start(Host, new WorkerStart("managed.bin", "allocating", 64L << 20) { TestOperations = true });
-        var e = Assert.Throws<AnalysisException>(() => worker.Invoke("worker.allocate", w =>
-        {
-            w.Write(512);
-            w.Write(false);
-        }, null, default));
+        var e = Assert.Throws<AnalysisException>(() => worker.Allocate(512, false));
         Assert.Equal(AnalysisErrorKind.MemoryLimitExceeded, e.Kind);
         Assert.Contains("managed.bin", e.Message, StringComparison.Ordinal);
         Assert.Equal(TraceCaptures.FactsAnalysis.EventCount, TraceAnalysis.Read(TraceCaptures.Facts, Worker).EventCount);
@@ -152,11 +148,7 @@ public class TraceIsolationTests
     public void MemoryCeiling_NativeMemoryPastIt_EndsTheWorkerThroughTheWatchdog()
     {
         using var worker = EngineWorker.Start(Host, new WorkerStart("native.bin", "allocating", 64L << 20) { TestOperations = true });
-        var e = Assert.Throws<AnalysisException>(() => worker.Invoke("worker.allocate", w =>
-        {
-            w.Write(2048);
-            w.Write(true);
-        }, null, default));
+        var e = Assert.Throws<AnalysisException>(() => worker.Allocate(2048, true));
         Assert.Equal(AnalysisErrorKind.MemoryLimitExceeded, e.Kind);
         Assert.Contains("over the ceiling", e.Message, StringComparison.Ordinal);
     }
@@ -167,20 +159,12 @@ public class TraceIsolationTests
         using var worker = EngineWorker.Start(Host, new WorkerStart("none", "sleeping", 256L << 20) { TestOperations = true });
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
         var clock = Stopwatch.StartNew();
-        Assert.ThrowsAny<OperationCanceledException>(() => worker.Invoke("worker.sleep", w =>
-        {
-            w.Write(60_000);
-            w.Write(false);
-        }, null, cts.Token));
+        Assert.ThrowsAny<OperationCanceledException>(() => worker.Sleep(60_000, false, null, cts.Token));
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(10), clock.Elapsed.ToString());
 
         // long-lived: many requests per worker
         var seen = new List<WorkProgress>();
-        var answer = worker.Invoke("worker.sleep", w =>
-        {
-            w.Write(10);
-            w.Write(false);
-        }, new SyncProgress(seen.Add), default);
+        var answer = worker.Sleep(10, false, new SyncProgress(seen.Add), default);
         Assert.Equal([1], answer);
         Assert.Equal("Sleeping", Assert.Single(seen).Activity);
     }
@@ -193,11 +177,7 @@ public class TraceIsolationTests
         var clock = new Stopwatch();
         TimeSpan? answeredAt = null;
         int waitingThread = 0;
-        var answer = worker.Invoke("worker.sleep", w =>
-        {
-            w.Write(400);
-            w.Write(false);
-        }, new SyncProgress(p => seen.Add((p, Environment.CurrentManagedThreadId))), default, whileWaiting: answered =>
+        var answer = worker.Sleep(400, false, new SyncProgress(p => seen.Add((p, Environment.CurrentManagedThreadId))), default, whileWaiting: answered =>
         {
             // the worker reports progress at once, and answers 400 ms later
             waitingThread = Environment.CurrentManagedThreadId;
@@ -223,11 +203,8 @@ public class TraceIsolationTests
         int pid = worker.ProcessId;
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
         var clock = Stopwatch.StartNew();
-        var e = Assert.Throws<AnalysisException>(() => worker.Invoke("worker.sleep", w =>
-        {
-            w.Write(600_000);
-            w.Write(true); // ignores the Cancel frame, like an engine looping in native code
-        }, null, cts.Token));
+        // ignores the Cancel frame, like an engine looping in native code
+        var e = Assert.Throws<AnalysisException>(() => worker.Sleep(600_000, true, null, cts.Token));
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(15), clock.Elapsed.ToString());
         Assert.Equal(AnalysisErrorKind.EngineFailed, e.Kind);
         Assert.Contains("did not stop within 1 s of being cancelled", e.Message, StringComparison.Ordinal);
@@ -244,11 +221,7 @@ public class TraceIsolationTests
         Assert.Contains("exit code 134", e.Message, StringComparison.Ordinal);
         Assert.Contains("on purpose", e.Message, StringComparison.Ordinal);
         // a dead worker refuses further requests with the same error, it does not hang
-        Assert.Equal(AnalysisErrorKind.EngineFailed, Assert.Throws<AnalysisException>(() => worker.Invoke("worker.sleep", w =>
-        {
-            w.Write(1);
-            w.Write(false);
-        }, null, default)).Kind);
+        Assert.Equal(AnalysisErrorKind.EngineFailed, Assert.Throws<AnalysisException>(() => worker.Sleep(1, false, null, default)).Kind);
     }
 
     [Fact]
