@@ -99,11 +99,11 @@ internal sealed partial class DumpWorkerReader : DumpReader
         }
     }
 
-    /// <summary>What the session does while its worker opens the dump: compiles the answers' readers, touches its allocation area (until the answer comes).</summary>
+    /// <summary>What the session does while its worker opens the dump: compiles the answers' readers, touches its allocation area (until the answer comes, the first time).</summary>
     private static void WhileOpening(Func<bool> answered)
     {
         Precompilation.Compile([typeof(DumpWorkerReader), .. DumpService.Codecs]);
-        AllocationWarmup.Run(answered);
+        AllocationWarmup.RunInSession(answered);
     }
 
     /// <summary>

@@ -9,9 +9,14 @@ namespace Analysis.Isolation;
 /// Why: reading in this process allocates hundreds of MB, so its allocation area is already touched when the questions
 /// come. A session whose worker did the reading has allocated little; its first questions after an open each paid
 /// ~1,500 first-touch page faults (2–3 ms, measured with <c>Analysis.Bench isolation-detail</c>) until the GC had
-/// cycled once. The cost moves here, into time spent waiting anyway (another core, while the worker reads). It stops
-/// when the answer comes, so a quick answer (a dump opened by a warm worker: 3 ms) is not delayed by it (16–24 MB
-/// touched: ~5 ms).
+/// cycled once. The cost moves here, into time spent waiting anyway (another core, while the worker reads).
+/// </para>
+/// <para>
+/// Once per session (<see cref="RunInSession"/>): a process that has collected its young generation has written its
+/// allocation area already. Touching it again on each open cost more than it saved: a dump opened by the warm shared
+/// worker (its answer in 3–5 ms) was answered after 9–12 ms, since on two cores the touching slowed the worker and the
+/// thread that reads its answer, so the answer was seen late (measured in pwsh on the bench's dump; Open-Dump of a
+/// second dump 14 ms against 5 in process, 6.5 ms without it).
 /// </para>
 /// <para>
 /// The worker does the same while it waits after giving its memory back (<see cref="WorkerServer.ReleaseMemory"/>).
@@ -27,6 +32,12 @@ internal static class AllocationWarmup
 
     /// <summary>The last array, kept reachable so the allocations cannot be optimised away.</summary>
     private static byte[]? s_last;
+
+    /// <summary>
+    /// <see cref="Run"/> for a session waiting for its worker, while this process has never collected its young
+    /// generation; nothing afterwards. Returns the bytes allocated.
+    /// </summary>
+    public static long RunInSession(Func<bool> answered) => GC.CollectionCount(0) == 0 ? Run(answered) : 0;
 
     /// <summary>
     /// Allocates and touches until one young-generation collection, <see cref="Ceiling"/>, or <paramref name="answered"/>

@@ -139,7 +139,7 @@ public sealed partial class TraceAnalysis
             {
                 w.Write(full);
                 w.Write(length);
-            }, progress, cancellationToken, (full, start.Operation), answered => Isolation.AllocationWarmup.Run(answered));
+            }, progress, cancellationToken, (full, start.Operation), answered => Isolation.AllocationWarmup.RunInSession(answered));
         }
         catch
         {
