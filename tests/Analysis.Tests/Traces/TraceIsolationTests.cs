@@ -235,6 +235,15 @@ public class TraceIsolationTests
     }
 
     [Fact]
+    public void Worker_CompilesItsHotPrecompiledCodeOptimizedAtOnce()
+    {
+        // its hot ReadyToRun code is not left in an instrumented form between questions (EngineWorker.TieringVariable)
+        using var worker = EngineWorker.Start(Host, new WorkerStart("none", "testing", 256L << 20));
+        string[] environment = File.ReadAllText($"/proc/{worker.ProcessId}/environ").Split('\0');
+        Assert.Contains(EngineWorker.TieringVariable + "=0", environment);
+    }
+
+    [Fact]
     public void AWorkerStartedForUsers_DoesNotServeTheTestsMisbehavingOperations()
     {
         using var worker = EngineWorker.Start(Host, new WorkerStart("crash.bin", "testing", 256L << 20));
