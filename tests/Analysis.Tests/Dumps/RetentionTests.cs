@@ -125,6 +125,22 @@ public class RetentionTests
     }
 
     [Fact]
+    public void AllRootPaths_AskedInAnyOrder_AreTheSame()
+    {
+        // the search's work array is kept between questions (GcRoots._allPathsNext): nothing one search marks may be
+        // seen by the next, whatever the order
+        using var forward = DumpSession.Open(GrowthDumps.Instance.After);
+        using var backward = DumpSession.Open(GrowthDumps.Instance.After);
+        ulong[] addresses = forward.FindRootPaths("Contoso.*", top: 5).Paths.SelectMany(p => p.Addresses).Distinct().Take(12).ToArray();
+        Assert.True(addresses.Length >= 6, $"{addresses.Length} addresses");
+
+        var inOrder = addresses.Select(a => string.Join("\n", forward.FindAllRootPaths(a, 5))).ToArray();
+        var reversed = addresses.Reverse().Select(a => string.Join("\n", backward.FindAllRootPaths(a, 5))).Reverse().ToArray();
+        Assert.Equal(inOrder, reversed);
+        Assert.All(inOrder, paths => Assert.NotEmpty(paths));
+    }
+
+    [Fact]
     public void RootPath_OfOneAddress_IsARealChainOfReferences_NoLongerThanClrMdsGcRoot()
     {
         using var session = Open();
