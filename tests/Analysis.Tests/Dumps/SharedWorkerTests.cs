@@ -53,6 +53,32 @@ public class SharedWorkerTests
     }
 
     [Fact]
+    public void ATraceRead_TakesTheWaitingDumpWorker_AndAnotherIsStartedAheadForTheDumps()
+    {
+        WorkerPool.Drop(); // no trace worker kept from another test
+        SharedWorker.Drop();
+        SharedWorker.Start();
+        SharedWorker.WaitStarted();
+        int? waiting = SharedWorker.ProcessId;
+        Assert.NotNull(waiting);
+
+        var worker = WorkerPool.Rent(Host, new WorkerStart("read.nettrace", "reading the trace", 256L << 20));
+        try
+        {
+            Assert.Equal(waiting, worker.ProcessId);
+            Assert.Equal(256L << 20, worker.Started.MemoryLimitBytes); // it took on the trace's ceiling
+            SharedWorker.WaitStarted();
+            Assert.NotNull(SharedWorker.ProcessId);
+            Assert.NotEqual(waiting, SharedWorker.ProcessId);
+            Assert.Equal(0, SharedWorker.OpenDumps);
+        }
+        finally
+        {
+            worker.Dispose();
+        }
+    }
+
+    [Fact]
     public void ADumpAskedToReadAlone_GetsAWorkerOfItsOwn_AndLeavesTheSharedOneWaiting()
     {
         SharedWorker.Drop();
