@@ -46,6 +46,9 @@ public static class SharedWorker
         /// <summary>The dumps open in it.</summary>
         public int Dumps;
 
+        /// <summary>Whether it has read a dump (it was started ahead and has not, or it has: <see cref="AddDump"/>, <see cref="Keep"/>).</summary>
+        public bool HasRead;
+
         /// <summary>The sum of their ceilings, at most the worker's start ceiling.</summary>
         public long Ceiling;
     }
@@ -175,15 +178,17 @@ public static class SharedWorker
 
     /// <summary>
     /// For a dump that reads alone: the shared worker when it waits with no dump (then it is no longer shared), given
-    /// <paramref name="start"/>'s ceiling and names; null otherwise (the caller starts a worker of its own).
+    /// <paramref name="start"/>'s ceiling and names; null otherwise (the caller starts a worker of its own). With
+    /// <paramref name="unread"/>, only a worker that has not read a dump yet (one for a trace: no dump's damage is carried
+    /// into another engine's work).
     /// </summary>
-    internal static EngineWorker? TakeIdle(WorkerHost host, WorkerStart start)
+    internal static EngineWorker? TakeIdle(WorkerHost host, WorkerStart start, bool unread = false)
     {
         WaitStarted();
         Member? idle = null;
         lock (s_gate)
         {
-            if (s_current is { Dumps: 0 } current && current.Worker.IsAlive && Fits(current.Worker, host, start))
+            if (s_current is { Dumps: 0 } current && !(unread && current.HasRead) && current.Worker.IsAlive && Fits(current.Worker, host, start))
             {
                 idle = current;
                 RemoveCurrent();
@@ -213,7 +218,7 @@ public static class SharedWorker
         if (!worker.IsAlive || worker.Started.TestOperations)
             return false;
         lock (s_gate)
-            return TryHoldIdle(worker);
+            return TryHoldIdle(worker, hasRead: true);
     }
 
     /// <summary>The shared worker's process id while it runs (tests).</summary>
@@ -269,6 +274,7 @@ public static class SharedWorker
     {
         member.Ceiling = member.Dumps == 0 ? start.MemoryLimitBytes : Math.Min(member.Worker.StartCeiling, member.Ceiling + start.MemoryLimitBytes);
         member.Dumps++;
+        member.HasRead = true;
         s_idleTimer?.Dispose();
         s_idleTimer = null;
     }
@@ -282,11 +288,11 @@ public static class SharedWorker
     }
 
     /// <summary>Under the lock: makes <paramref name="worker"/>, holding no dump, the current one when there is none; returns whether it did.</summary>
-    private static bool TryHoldIdle(EngineWorker worker)
+    private static bool TryHoldIdle(EngineWorker worker, bool hasRead)
     {
         if (s_current is not null)
             return false;
-        s_current = new Member(worker);
+        s_current = new Member(worker) { HasRead = hasRead };
         StartIdleTimer(s_current);
         return true;
     }
@@ -338,7 +344,7 @@ public static class SharedWorker
         lock (s_gate)
         {
             s_starting = null;
-            kept = started is not null && TryHoldIdle(started);
+            kept = started is not null && TryHoldIdle(started, hasRead: false);
         }
 
         if (!kept)

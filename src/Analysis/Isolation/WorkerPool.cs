@@ -26,10 +26,10 @@ internal static class WorkerPool
             idle.Dispose();
         }
 
-        // the dump worker started ahead and waiting with no dump: its start overlapped with what the session did meanwhile
-        // (a new worker's start was 25-35 ms of a first Import-Trace's extra 70 ms in pwsh); the dumps get another,
-        // started ahead now
-        if (SharedWorker.TakeIdle(host, start) is { } ahead)
+        // the dump worker started ahead, waiting and never given a dump: its start overlapped with what the session did
+        // meanwhile (a new worker's start was 25-35 ms of a first Import-Trace's extra 70 ms in pwsh); the dumps get
+        // another, started ahead now
+        if (SharedWorker.TakeIdle(host, start, unread: true) is { } ahead)
         {
             SharedWorker.Start();
             return ahead;

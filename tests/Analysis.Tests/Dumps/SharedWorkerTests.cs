@@ -53,7 +53,7 @@ public class SharedWorkerTests
     }
 
     [Fact]
-    public void ATraceRead_TakesTheWaitingDumpWorker_AndAnotherIsStartedAheadForTheDumps()
+    public void ATraceRead_TakesTheWaitingDumpWorker_AndAnotherIsStartedAheadForTheDumps_ButNotOneThatReadADump()
     {
         WorkerPool.Drop(); // no trace worker kept from another test
         SharedWorker.Drop();
@@ -75,6 +75,22 @@ public class SharedWorkerTests
         finally
         {
             worker.Dispose();
+        }
+
+        // one that has read a dump waits for the next dump, not a trace: what a dump did to it stays with the dumps
+        using (var session = DumpSession.Open(DumpSet.FactsLite[CapturedDump.ClientMini], Shared))
+            Assert.Equal(SharedWorker.ProcessId, session.WorkerProcessId);
+        int? readADump = SharedWorker.ProcessId;
+        Assert.NotNull(readADump);
+        var other = WorkerPool.Rent(Host, new WorkerStart("read.nettrace", "reading the trace", 256L << 20));
+        try
+        {
+            Assert.NotEqual(readADump, other.ProcessId);
+            Assert.Equal(readADump, SharedWorker.ProcessId);
+        }
+        finally
+        {
+            other.Dispose();
         }
     }
 
