@@ -45,19 +45,25 @@ internal static class AllocationWarmup
     /// </summary>
     public static long Run(Func<bool>? answered = null)
     {
-        int page = Environment.SystemPageSize;
         int collections = GC.CollectionCount(0);
         long allocated = 0;
         while (GC.CollectionCount(0) == collections && allocated < Ceiling && answered?.Invoke() != true)
         {
-            var chunk = new byte[Chunk];
-            for (int i = 0; i < chunk.Length; i += page)
-                chunk[i] = 1;
-            s_last = chunk;
+            s_last = TouchedChunk();
             allocated += Chunk;
         }
 
         s_last = null;
         return allocated;
+    }
+
+    /// <summary>A new short-lived array of <see cref="Chunk"/> bytes, one byte written per page (as a question's arrays are).</summary>
+    internal static byte[] TouchedChunk()
+    {
+        int page = Environment.SystemPageSize;
+        var chunk = new byte[Chunk];
+        for (int i = 0; i < chunk.Length; i += page)
+            chunk[i] = 1;
+        return chunk;
     }
 }

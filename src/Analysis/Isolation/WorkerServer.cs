@@ -296,16 +296,10 @@ internal static class WorkerServer
     private static void Touch(BinaryReader arguments, Stream result, IProgress<WorkProgress> progress, CancellationToken cancellationToken)
     {
         long bytes = (long)arguments.ReadInt32() << 20;
-        int page = Environment.SystemPageSize;
         long before = ProcStat.MinorFaults("thread-self");
         byte[]? last = null;
         for (long allocated = 0; allocated < bytes; allocated += AllocationWarmup.Chunk)
-        {
-            last = new byte[AllocationWarmup.Chunk];
-            for (int i = 0; i < last.Length; i += page)
-                last[i] = 1;
-        }
-
+            last = AllocationWarmup.TouchedChunk();
         GC.KeepAlive(last);
         result.Write(BitConverter.GetBytes(ProcStat.MinorFaults("thread-self") - before));
     }
