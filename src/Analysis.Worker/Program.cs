@@ -31,8 +31,12 @@ internal static class Program
         int read = Array.IndexOf(args, "--read-trace");
         if (read >= 0 && read + 1 < args.Length)
             return ReadTrace(args[read + 1]);
-        return Serve();
+        return Serve(StartJitProfile());
     }
+
+    /// <summary>The methods the last dump worker compiled, compiled again on a spare core from now on (once Analysis.dll can be found).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static Analysis.Isolation.WorkerJitProfile? StartJitProfile() => Analysis.Isolation.WorkerJitProfile.Start();
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static int ReadTrace(string path)
@@ -53,7 +57,7 @@ internal static class Program
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static int Serve()
+    private static int Serve(Analysis.Isolation.WorkerJitProfile? jit)
     {
         var input = Console.OpenStandardInput();
         var output = Console.OpenStandardOutput();
@@ -65,6 +69,11 @@ internal static class Program
             [Analysis.Traces.TraceAnalysis.ReadOperation] = Analysis.Traces.TraceAnalysis.ServeRead,
         };
         Analysis.Dumps.DumpService.CompileEngineIfAsked();
-        return Analysis.Isolation.WorkerServer.Serve(input, output, operations);
+        if (jit is null)
+            return Analysis.Isolation.WorkerServer.Serve(input, output, operations);
+        // a worker started ahead for dumps may read a trace instead: that ends the replay, and keeps no list
+        int code = Analysis.Isolation.WorkerServer.Serve(input, output, jit.Watch(operations, Analysis.Dumps.DumpService.Open, Analysis.Traces.TraceAnalysis.ReadOperation));
+        jit.Finish();
+        return code;
     }
 }

@@ -11,8 +11,11 @@ namespace Analysis.Bench;
 /// rounds; a digest of every answer's text must be equal in both modes. A dump's session goes on with another dump (a
 /// copy of the first) after closing the first, then the first again beside it: in process the engine's code is warm
 /// by then; through workers, the shared worker (SharedWorker) reads the copy after the close, and the first again beside
-/// it. With --own, a third mode reads each dump in a worker of its own (ANALYSIS_ENGINE_ISOLATION=own): there the first
-/// again gets a new worker.
+/// it. The worker mode runs as on a machine where the module was used before: the workers replay the list of methods
+/// the last worker of their kind compiled (WorkerJitProfile; one unmeasured session records it first, in the bench's
+/// own cache folder); the "first" mode runs each session with an empty cache folder, as the first session on a
+/// machine. With --own, another mode reads each dump in a worker of its own (ANALYSIS_ENGINE_ISOLATION=own): there the
+/// first again gets a new worker.
 ///   Analysis.Bench session-isolation &lt;Analysis.psd1&gt; &lt;dump&gt; &lt;trace&gt;... [--rounds N] [--own]
 /// </summary>
 internal static class SessionIsolationBench
@@ -38,7 +41,28 @@ internal static class SessionIsolationBench
         "Import-Trace", "6 trace cmdlets, first time", "the same, a second later", "the same at steady state (rounds 4-6)",
     ];
 
+    /// <summary>The modes and their column titles: the engine in pwsh's process first (the ratios' base).</summary>
+    private static readonly Dictionary<string, string> ModeTitles = new()
+    {
+        ["inprocess"] = "in-process", ["worker"] = "worker", ["first"] = "no JIT list", ["own"] = "own worker",
+    };
+
     public static int Run(string manifest, IReadOnlyList<string> files, int rounds, bool own = false)
+    {
+        // the cache folder of every session but the "first" ones (Open-Dump -NoCache: only the workers' JIT lists go there)
+        string cache = Path.Combine(Path.GetTempPath(), $"analysis-session-bench-cache-{Environment.ProcessId}");
+        Directory.CreateDirectory(cache);
+        try
+        {
+            return Run(manifest, files, rounds, own, cache) ? 0 : 1;
+        }
+        finally
+        {
+            Directory.Delete(cache, recursive: true);
+        }
+    }
+
+    private static bool Run(string manifest, IReadOnlyList<string> files, int rounds, bool own, string cache)
     {
         bool agree = true;
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -55,12 +79,14 @@ internal static class SessionIsolationBench
                 string script = isDump ? DumpScript(manifest, file, second) : TraceScript(manifest, file);
                 string[] steps = isDump ? DumpSteps : TraceSteps;
                 var samples = new List<(string Mode, double[] Ms, string Digest)>();
-                string[] modes = own && isDump ? ["inprocess", "worker", "own"] : ["inprocess", "worker"];
+                string[] modes = own && isDump ? ["inprocess", "worker", "first", "own"] : ["inprocess", "worker", "first"];
+                RunPwsh(script, "worker", cache); // records the workers' JIT list for this kind of file (not measured)
+                Thread.Sleep(1000); // the workers write it as they end, a moment after pwsh
                 for (int i = 0; i < rounds; i++)
                 {
                     foreach (string mode in modes)
                     {
-                        var r = RunPwsh(script, mode);
+                        var r = RunPwsh(script, mode, cache);
                         var ms = r.Skip(1).Take(steps.Length).Select(v => double.Parse(v, CultureInfo.InvariantCulture)).ToArray();
                         samples.Add((mode, ms, r[steps.Length + 1]));
                         Console.WriteLine($"  round {i + 1} {mode,-9}: " + string.Join(", ", steps.Select((s, k) => string.Create(CultureInfo.InvariantCulture, $"{s} {ms[k]:F1}"))));
@@ -69,17 +95,16 @@ internal static class SessionIsolationBench
 
                 Console.WriteLine();
                 Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{Path.GetFileName(file)} ({Bytes.Format(new FileInfo(file).Length)}), in pwsh"));
-                Console.WriteLine($"  {"",-70} {"in-process",12} {"worker",12} {"ratio",8}" + (modes.Length > 2 ? $" {"own worker",12} {"ratio",8}" : ""));
+                Console.WriteLine($"  {"",-70} {ModeTitles[modes[0]],12}" + string.Concat(modes.Skip(1).Select(m => $" {ModeTitles[m],12} {"ratio",8}")));
                 string[] names = isDump ? DumpNames : TraceNames;
                 for (int k = 0; k < steps.Length; k++)
                 {
-                    double a = BenchProcess.Median(samples.Where(s => s.Mode == "inprocess").Select(s => s.Ms[k]));
-                    double b = BenchProcess.Median(samples.Where(s => s.Mode == "worker").Select(s => s.Ms[k]));
-                    string line = string.Create(CultureInfo.InvariantCulture, $"  {names[k],-70} {a,9:F1} ms {b,9:F1} ms {(a > 0 ? b / a : double.NaN),8:F2}");
-                    if (modes.Length > 2)
+                    double a = BenchProcess.Median(samples.Where(s => s.Mode == modes[0]).Select(s => s.Ms[k]));
+                    string line = string.Create(CultureInfo.InvariantCulture, $"  {names[k],-70} {a,9:F1} ms");
+                    foreach (string mode in modes.Skip(1))
                     {
-                        double c = BenchProcess.Median(samples.Where(s => s.Mode == "own").Select(s => s.Ms[k]));
-                        line += string.Create(CultureInfo.InvariantCulture, $" {c,9:F1} ms {(a > 0 ? c / a : double.NaN),8:F2}");
+                        double b = BenchProcess.Median(samples.Where(s => s.Mode == mode).Select(s => s.Ms[k]));
+                        line += string.Create(CultureInfo.InvariantCulture, $" {b,9:F1} ms {(a > 0 ? b / a : double.NaN),8:F2}");
                     }
 
                     Console.WriteLine(line);
@@ -96,7 +121,7 @@ internal static class SessionIsolationBench
             }
         }
 
-        return agree ? 0 : 1;
+        return agree;
     }
 
     private static string Quote(string s) => "'" + s.Replace("'", "''", StringComparison.Ordinal) + "'";
@@ -197,14 +222,18 @@ internal static class SessionIsolationBench
         "RESULT $(F $open) $(F $rounds[0]) $(F $rounds[1]) $(F $steady) $(Digest)"
         """;
 
-    private static string[] RunPwsh(string script, string mode)
+    private static string[] RunPwsh(string script, string mode, string cache)
     {
         string file = Path.Combine(Path.GetTempPath(), $"analysis-session-bench-{Environment.ProcessId}.ps1");
         File.WriteAllText(file, script);
+        // "first": a cache folder of its own, empty, so the workers find no JIT list (and leave theirs there)
+        string? empty = mode == "first" ? Path.Combine(Path.GetTempPath(), $"analysis-session-bench-empty-{Guid.NewGuid():N}") : null;
         var psi = new ProcessStartInfo("dotnet");
         foreach (string a in new[] { "pwsh", "-NoProfile", "-NonInteractive", "-File", file })
             psi.ArgumentList.Add(a);
-        psi.Environment["ANALYSIS_ENGINE_ISOLATION"] = mode;
+        psi.Environment["ANALYSIS_ENGINE_ISOLATION"] = mode == "first" ? "worker" : mode;
+        psi.Environment["ANALYSIS_CACHE_DIR"] = empty ?? cache;
+        psi.Environment.Remove("ANALYSIS_JIT_PROFILE");
         try
         {
             return BenchProcess.RunForResult($"pwsh session ({mode})", psi);
@@ -212,6 +241,24 @@ internal static class SessionIsolationBench
         finally
         {
             File.Delete(file);
+            if (empty is not null)
+                RemoveLater(empty);
+        }
+    }
+
+    /// <summary>Removes a "first" session's cache folder once its workers, which outlive pwsh by a moment, have left it.</summary>
+    private static void RemoveLater(string folder)
+    {
+        for (int attempt = 0; attempt < 20 && Directory.Exists(folder); attempt++)
+        {
+            try
+            {
+                Directory.Delete(folder, recursive: true);
+            }
+            catch (IOException)
+            {
+                Thread.Sleep(100);
+            }
         }
     }
 }

@@ -77,7 +77,7 @@ internal sealed partial class DumpWorkerReader : DumpReader
     private static (Connection Connection, Opened Opened) Connect(WorkerHost host, string path, DumpOpenOptions options, bool own, CancellationToken cancellationToken)
     {
         long length = new FileInfo(path).Length;
-        var start = new WorkerStart(path, "reading the dump", EngineIsolationPolicy.MemoryLimit(length, options.MemoryLimitBytes));
+        var start = new WorkerStart(path, "reading the dump", EngineIsolationPolicy.MemoryLimit(length, options.MemoryLimitBytes)) { DumpJitProfile = true };
         // alone: the shared worker when it waits with no dump (its start overlapped with what the session did meanwhile)
         var shared = own ? null : SharedWorker.Join(host, start);
         var worker = shared?.Worker ?? SharedWorker.TakeIdle(host, start) ?? EngineWorker.Start(host, start);

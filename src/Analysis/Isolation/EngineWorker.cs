@@ -145,6 +145,10 @@ internal sealed class EngineWorker : IDisposable
             psi.Environment[WorkerStart.CompileDumpEngineVariable] = "1";
         else
             psi.Environment.Remove(WorkerStart.CompileDumpEngineVariable);
+        if (start.DumpJitProfile && WorkerJitProfile.Enabled)
+            psi.Environment[WorkerJitProfile.WorkerVariable] = "1";
+        else
+            psi.Environment.Remove(WorkerJitProfile.WorkerVariable);
         Process process;
         try
         {

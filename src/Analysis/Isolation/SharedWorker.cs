@@ -267,7 +267,7 @@ public static class SharedWorker
 
     /// <summary>How a shared worker starts: with the largest ceiling a default start can have, so later dumps fit; compiling the dump engine.</summary>
     private static WorkerStart StartFor(WorkerStart start) =>
-        start with { MemoryLimitBytes = Math.Max(start.MemoryLimitBytes, EngineIsolationPolicy.MemoryLimit(long.MaxValue)), CompileDumpEngine = true };
+        start with { MemoryLimitBytes = Math.Max(start.MemoryLimitBytes, EngineIsolationPolicy.MemoryLimit(long.MaxValue)), CompileDumpEngine = true, DumpJitProfile = true };
 
     /// <summary>Under the lock: one more dump in <paramref name="member"/>, its ceiling added.</summary>
     private static void AddDump(Member member, WorkerStart start)

@@ -18,6 +18,12 @@ internal sealed record WorkerStart(string Path, string Operation, long MemoryLim
     /// <summary>The environment variable that tells the worker process to (<see cref="CompileDumpEngine"/>).</summary>
     internal const string CompileDumpEngineVariable = "ANALYSIS_WORKER_COMPILE_DUMP_ENGINE";
 
+    /// <summary>
+    /// Whether the worker is started for dumps: it compiles the methods the last dump worker compiled in the background
+    /// as it starts, and keeps its own list for the next (<see cref="WorkerJitProfile"/>).
+    /// </summary>
+    public bool DumpJitProfile { get; init; }
+
     /// <summary>How long the worker may take to start (a cold runtime on a loaded machine).</summary>
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(60);
 }

@@ -1,0 +1,168 @@
+using System.Runtime;
+using Analysis.Dumps;
+
+namespace Analysis.Isolation;
+
+/// <summary>
+/// The list of methods a dump worker had to compile, kept in the cache folder (<c>jit/</c> beside the object-graph
+/// indexes) and compiled again by the next dump worker on a spare core as it starts, before the questions need them
+/// (the runtime's multicore JIT, <see cref="ProfileOptimization"/>). The engine's code that cannot be compiled ahead
+/// (generic code over the framework's types, ClrMD's interop stubs, the framework's LINQ) is otherwise compiled on the
+/// thread that answers during the first questions: on the bench's dump, ~170 methods and ~20 ms of a first triage.
+/// <para>
+/// The runtime checks the modules the list names and skips what no longer matches; a damaged file is ignored. One file
+/// per build of the module (named by Analysis.dll's MVID), replaced whole (recorded under a name of this process, then
+/// renamed) by each dump worker that ends cleanly after opening a dump; a worker that crashed or was killed, or opened
+/// none, leaves it as it was. A worker started ahead for dumps that reads a trace instead stops compiling the list and
+/// keeps none: a list of the trace reader's methods gained nothing (measured in pwsh on the bench's 7 MB trace, 10
+/// runs each: a first Import-Trace 195 ms with one replayed from the moment of the read, 187 ms without; a second,
+/// in a new worker replaying it from its start, 73 ms against 75). ANALYSIS_JIT_PROFILE=off keeps no list and compiles
+/// none ahead.
+/// </para>
+/// </summary>
+internal sealed class WorkerJitProfile
+{
+    /// <summary>The user's switch: <c>off</c> (or <c>0</c>) keeps no list and replays none.</summary>
+    internal const string SwitchVariable = "ANALYSIS_JIT_PROFILE";
+
+    /// <summary>Set by the session (to 1) for a worker it starts for dumps.</summary>
+    internal const string WorkerVariable = "ANALYSIS_WORKER_JIT_PROFILE";
+
+    /// <summary>A recording left by a worker that was killed before it could rename it goes after this long.</summary>
+    private static readonly TimeSpan LeftoverAge = TimeSpan.FromDays(1);
+
+    /// <summary>The lists of other builds of the module go when unused for this long.</summary>
+    private static readonly TimeSpan OtherBuildAge = TimeSpan.FromDays(7);
+
+    private readonly object _gate = new();
+    private readonly string _directory;
+    private readonly string _recording;
+    private bool _opened;
+    private bool _ended;
+
+    private WorkerJitProfile(string directory)
+    {
+        _directory = directory;
+        _recording = $"worker-{BuildKey()}.{Environment.ProcessId}.jitprofile";
+    }
+
+    /// <summary>Whether dump workers keep and replay the list (not when the user set ANALYSIS_JIT_PROFILE=off or 0).</summary>
+    public static bool Enabled => Environment.GetEnvironmentVariable(SwitchVariable)?.Trim().ToLowerInvariant() is not ("off" or "0" or "false" or "no");
+
+    /// <summary>Where the list is: <c>jit/</c> in the object-graph index cache's default folder (ANALYSIS_CACHE_DIR, …).</summary>
+    public static string DefaultDirectory() => Path.Combine(HeapGraphCache.DefaultDirectory(), "jit");
+
+    /// <summary>The list of this build of the module in <paramref name="directory"/>.</summary>
+    public static string FileIn(string directory) => Path.Combine(directory, $"dump-{BuildKey()}.jitprofile");
+
+    /// <summary>
+    /// In the worker, first thing: starts compiling the list in the background and recording a new one, when the
+    /// session started this worker for dumps (ANALYSIS_WORKER_JIT_PROFILE=1). Null (nothing done) otherwise, when the
+    /// user turned it off, or when the folder cannot be made.
+    /// </summary>
+    public static WorkerJitProfile? Start()
+    {
+        if (!Enabled || Environment.GetEnvironmentVariable(WorkerVariable) != "1")
+            return null;
+        try
+        {
+            string directory = DefaultDirectory();
+            Directory.CreateDirectory(directory);
+            var profile = new WorkerJitProfile(directory);
+            profile.RemoveOld();
+            string list = FileIn(directory), recording = Path.Combine(directory, profile._recording);
+            if (File.Exists(list))
+                File.Copy(list, recording, overwrite: true); // replayed from this copy, which the recording replaces
+            else
+                File.Delete(recording);
+            ProfileOptimization.SetProfileRoot(directory);
+            ProfileOptimization.StartProfile(profile._recording);
+            return profile;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            return null; // the worker compiles as it goes, as without a list
+        }
+    }
+
+    /// <summary>
+    /// <paramref name="operations"/>, with <paramref name="openDump"/> marking this worker as one that read a dump (its
+    /// recording becomes the list when it ends) and <paramref name="others"/> (reading a trace) ending the replay
+    /// and the recording.
+    /// </summary>
+    public IReadOnlyDictionary<string, WorkerOperation> Watch(IReadOnlyDictionary<string, WorkerOperation> operations, string openDump, params string[] others)
+    {
+        var watched = new Dictionary<string, WorkerOperation>(operations, StringComparer.Ordinal);
+        if (operations.TryGetValue(openDump, out var open))
+        {
+            watched[openDump] = (arguments, result, progress, cancellationToken) =>
+            {
+                Volatile.Write(ref _opened, true);
+                open(arguments, result, progress, cancellationToken);
+            };
+        }
+
+        foreach (string name in others)
+        {
+            if (operations.TryGetValue(name, out var other))
+            {
+                watched[name] = (arguments, result, progress, cancellationToken) =>
+                {
+                    End(keep: false);
+                    other(arguments, result, progress, cancellationToken);
+                };
+            }
+        }
+
+        return watched;
+    }
+
+    /// <summary>When the worker ends cleanly: its recording becomes the list if it opened a dump (a rename: a worker starting meanwhile reads the old list or the new one, whole).</summary>
+    public void Finish() => End(keep: Volatile.Read(ref _opened));
+
+    private void End(bool keep)
+    {
+        lock (_gate)
+        {
+            if (_ended)
+                return;
+            _ended = true;
+            string recording = Path.Combine(_directory, _recording);
+            try
+            {
+                ProfileOptimization.StartProfile(null); // ends the replay, writes the recording
+                if (keep && File.Exists(recording) && new FileInfo(recording).Length > 0)
+                    File.Move(recording, FileIn(_directory), overwrite: true);
+                else
+                    File.Delete(recording);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // the folder went away (a test's scratch folder) or is read-only now: the list stays as it was
+            }
+        }
+    }
+
+    /// <summary>Removes recordings left by killed workers, and other builds' lists unused for a week.</summary>
+    private void RemoveOld()
+    {
+        var now = DateTime.UtcNow;
+        string ours = Path.GetFileName(FileIn(_directory));
+        foreach (var file in new DirectoryInfo(_directory).EnumerateFiles("*.jitprofile"))
+        {
+            try
+            {
+                bool recording = file.Name.StartsWith("worker-", StringComparison.Ordinal);
+                if (recording ? now - file.LastWriteTimeUtc > LeftoverAge : file.Name != ours && now - file.LastWriteTimeUtc > OtherBuildAge)
+                    file.Delete();
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // another worker removed or replaced it
+            }
+        }
+    }
+
+    /// <summary>This build of the module: another build's list names methods that may no longer be there.</summary>
+    private static string BuildKey() => typeof(WorkerJitProfile).Assembly.ManifestModule.ModuleVersionId.ToString("N")[..12];
+}
