@@ -97,16 +97,19 @@ internal sealed class EngineWorker : IDisposable
     public static WorkerHost? FindHost(out string? whyNot) => WorkerHost.Find(out whyNot);
 
     /// <summary>
-    /// How the worker's JIT tiers its code. With 0, code compiled ahead (ReadyToRun: the module's engines, the framework)
-    /// that turns hot is compiled optimized at once, instead of first to an optimized but instrumented form that must be
-    /// called 30 times more before the final code replaces it; code with no precompiled form is instrumented from its
-    /// first compile instead. Why: a worker idles between questions, so its hot code is promoted in bursts, and the next
-    /// dump's first questions ran with ~500 engine and framework methods in their instrumented form (seen in the
-    /// runtime's JIT events). Measured in pwsh on the bench's dump (Analysis.Bench session-isolation, worker against in
-    /// process): a dump opened after another was closed answered its first questions 8–58% slower (+0.6 to +5.7 ms),
-    /// −19% to +24% with this (+0.6 ms at most); a large dump's (293 MB) first questions changed by −4% to +4%.
+    /// The worker's JIT compiles without dynamic PGO (0): hot code compiled ahead (ReadyToRun: the module's engines, the
+    /// framework) is compiled optimized at once, and code with no precompiled form goes from its quick first form to
+    /// the optimized one, neither through an instrumented form. With PGO on, a worker's hot ReadyToRun code waited in an
+    /// optimized but instrumented form for 30 more calls, and a worker idles between questions, so the next dump's first
+    /// questions ran with ~500 engine and framework methods in that form (seen in the runtime's JIT events); code with
+    /// no precompiled form ran instrumented (TraceEvent's reading pass over every event). Measured in pwsh with the
+    /// bench's files (Analysis.Bench session-isolation, median of 5 or 3): a dump opened after another was closed
+    /// answered its first questions 8–58% slower than in process with PGO on, within 0.6 ms of it without; a first
+    /// Import-Trace took 185 ms with PGO on (143 in process), 173 ms with only hot code instrumented, 166 ms without;
+    /// the first questions about a 293 MB dump (graph index, dominators, triage) were not slower without it (0.89–1.15
+    /// of in process against 0.95–1.06 with hot code instrumented, within the runs' spread).
     /// </summary>
-    internal const string TieringVariable = "DOTNET_TieredPGO_InstrumentOnlyHotCode";
+    internal const string TieringVariable = "DOTNET_TieredPGO";
 
     /// <summary>Starts a worker and waits until it is ready. Throws <see cref="AnalysisException"/> (EngineFailed) when it cannot.</summary>
     public static EngineWorker Start(WorkerHost host, WorkerStart start)

@@ -235,12 +235,12 @@ public class TraceIsolationTests
     }
 
     [Fact]
-    public void Worker_CompilesItsHotPrecompiledCodeOptimizedAtOnce()
+    public void Worker_CompilesItsHotCodeOptimizedAtOnce_WithoutDynamicPgo()
     {
-        // its hot ReadyToRun code is not left in an instrumented form between questions (EngineWorker.TieringVariable)
+        // no code of the worker is left in an instrumented form between questions (EngineWorker.TieringVariable)
         using var worker = EngineWorker.Start(Host, new WorkerStart("none", "testing", 256L << 20));
         string[] environment = File.ReadAllText($"/proc/{worker.ProcessId}/environ").Split('\0');
-        Assert.Contains(EngineWorker.TieringVariable + "=0", environment);
+        Assert.Contains("DOTNET_TieredPGO=0", environment);
     }
 
     [Fact]
