@@ -13,11 +13,11 @@ namespace Analysis.Isolation;
 /// The runtime checks the modules the list names and skips what no longer matches; a damaged file is ignored. One file
 /// per build of the module (named by Analysis.dll's MVID), replaced whole (recorded under a name of this process, then
 /// renamed) by each dump worker that ends cleanly after opening a dump; a worker that crashed or was killed, or opened
-/// none, leaves it as it was. A worker started ahead for dumps that reads a trace instead keeps no list: traces have
-/// none, as a list of the trace reader's methods gained nothing (measured in pwsh on the bench's 7 MB trace, 10 runs
-/// each: a first Import-Trace 195 ms with one replayed from the moment of the read, 187 ms without; a second, in a new
-/// worker replaying it from its start, 73 ms against 75). ANALYSIS_JIT_PROFILE=off keeps no list and compiles none
-/// ahead.
+/// none, leaves it as it was. A worker started ahead for dumps that reads a trace instead stops compiling the list and
+/// keeps none: a list of the trace reader's methods gained nothing (measured in pwsh on the bench's 7 MB trace, 10
+/// runs each: a first Import-Trace 195 ms with one replayed from the moment of the read, 187 ms without; a second,
+/// in a new worker replaying it from its start, 73 ms against 75). ANALYSIS_JIT_PROFILE=off keeps no list and compiles
+/// none ahead.
 /// </para>
 /// </summary>
 internal sealed class WorkerJitProfile
@@ -38,7 +38,6 @@ internal sealed class WorkerJitProfile
     private readonly string _directory;
     private readonly string _recording;
     private bool _opened;
-    private bool _other;
     private bool _ended;
 
     private WorkerJitProfile(string directory)
@@ -88,9 +87,8 @@ internal sealed class WorkerJitProfile
 
     /// <summary>
     /// <paramref name="operations"/>, with <paramref name="openDump"/> marking this worker as one that read a dump (its
-    /// recording becomes the list when it ends) and <paramref name="others"/> (reading a trace) as one whose recording
-    /// is not the dumps' (none is kept). Stopping the replay there would cost the read the recording's write (6 ms,
-    /// under the runtime's lock that its compiles take too), for a replay that has ended by then as a rule.
+    /// recording becomes the list when it ends) and <paramref name="others"/> (reading a trace) ending the replay
+    /// and the recording.
     /// </summary>
     public IReadOnlyDictionary<string, WorkerOperation> Watch(IReadOnlyDictionary<string, WorkerOperation> operations, string openDump, params string[] others)
     {
@@ -110,7 +108,7 @@ internal sealed class WorkerJitProfile
             {
                 watched[name] = (arguments, result, progress, cancellationToken) =>
                 {
-                    Volatile.Write(ref _other, true);
+                    End(keep: false);
                     other(arguments, result, progress, cancellationToken);
                 };
             }
@@ -119,10 +117,11 @@ internal sealed class WorkerJitProfile
         return watched;
     }
 
-    /// <summary>When the worker ends cleanly: its recording becomes the list if it opened a dump and read nothing else (a rename: a worker starting meanwhile reads the old list or the new one, whole).</summary>
-    public void Finish()
+    /// <summary>When the worker ends cleanly: its recording becomes the list if it opened a dump (a rename: a worker starting meanwhile reads the old list or the new one, whole).</summary>
+    public void Finish() => End(keep: Volatile.Read(ref _opened));
+
+    private void End(bool keep)
     {
-        bool keep = Volatile.Read(ref _opened) && !Volatile.Read(ref _other);
         lock (_gate)
         {
             if (_ended)
