@@ -13,11 +13,19 @@ namespace Analysis.Isolation;
 /// The runtime checks the modules the list names and skips what no longer matches; a damaged file is ignored. One file
 /// per build of the module (named by Analysis.dll's MVID), replaced whole (recorded under a name of this process, then
 /// renamed) by each dump worker that ends cleanly after opening a dump; a worker that crashed or was killed, or opened
-/// none, leaves it as it was. A worker started ahead for dumps that reads a trace instead stops compiling the list and
-/// keeps none: a list of the trace reader's methods gained nothing (measured in pwsh on the bench's 7 MB trace, 10
-/// runs each: a first Import-Trace 195 ms with one replayed from the moment of the read, 187 ms without; a second,
-/// in a new worker replaying it from its start, 73 ms against 75). ANALYSIS_JIT_PROFILE=off keeps no list and compiles
-/// none ahead.
+/// none, leaves it as it was. ANALYSIS_JIT_PROFILE=off keeps no list and compiles none ahead.
+/// </para>
+/// <para>
+/// A worker started ahead for dumps that reads a trace instead stops compiling the list, beside the read, and keeps
+/// none. Traces have no list: one of the trace reader's methods gained nothing (measured in pwsh on the bench's 7 MB
+/// trace, 10 runs each: a first Import-Trace 195 ms with one replayed from the moment of the read, 187 ms without; a
+/// second, in a new worker replaying it from its start, 73 ms against 75). The dumps' list must stop: replayed on
+/// beside the read, it made a first Import-Trace 317 ms (176 with no list). Stopped, the replay before the read still
+/// costs a first Import-Trace right after Import-Module (a script) 12–19 ms: 181 ms against 161 with no list, 168 with
+/// the replay started only by the first dump (12 runs each, 141 in process); that start instead made a first Open-Dump
+/// 8 ms slower (84 ms against 76). The replay starts with the worker: typed interactively, the next command comes
+/// after it has ended. Stopping it writes the recording under the runtime's lock that the read's compiles take too:
+/// it stops on another thread.
 /// </para>
 /// </summary>
 internal sealed class WorkerJitProfile
@@ -38,6 +46,7 @@ internal sealed class WorkerJitProfile
     private readonly string _directory;
     private readonly string _recording;
     private bool _opened;
+    private bool _other;
     private bool _ended;
 
     private WorkerJitProfile(string directory)
@@ -87,8 +96,8 @@ internal sealed class WorkerJitProfile
 
     /// <summary>
     /// <paramref name="operations"/>, with <paramref name="openDump"/> marking this worker as one that read a dump (its
-    /// recording becomes the list when it ends) and <paramref name="others"/> (reading a trace) ending the replay
-    /// and the recording.
+    /// recording becomes the list when it ends) and <paramref name="others"/> (reading a trace) ending the replay and
+    /// the recording, on another thread.
     /// </summary>
     public IReadOnlyDictionary<string, WorkerOperation> Watch(IReadOnlyDictionary<string, WorkerOperation> operations, string openDump, params string[] others)
     {
@@ -108,7 +117,8 @@ internal sealed class WorkerJitProfile
             {
                 watched[name] = (arguments, result, progress, cancellationToken) =>
                 {
-                    End(keep: false);
+                    Volatile.Write(ref _other, true);
+                    _ = Task.Run(() => End(keep: false));
                     other(arguments, result, progress, cancellationToken);
                 };
             }
@@ -117,8 +127,8 @@ internal sealed class WorkerJitProfile
         return watched;
     }
 
-    /// <summary>When the worker ends cleanly: its recording becomes the list if it opened a dump (a rename: a worker starting meanwhile reads the old list or the new one, whole).</summary>
-    public void Finish() => End(keep: Volatile.Read(ref _opened));
+    /// <summary>When the worker ends cleanly: its recording becomes the list if it opened a dump and read no trace (a rename: a worker starting meanwhile reads the old list or the new one, whole).</summary>
+    public void Finish() => End(keep: Volatile.Read(ref _opened) && !Volatile.Read(ref _other));
 
     private void End(bool keep)
     {
