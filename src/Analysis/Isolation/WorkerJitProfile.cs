@@ -5,8 +5,8 @@ namespace Analysis.Isolation;
 
 /// <summary>
 /// The list of methods a dump worker had to compile, kept in the cache folder (<c>jit/</c> beside the object-graph
-/// indexes) and compiled again by the next dump worker on a spare core as it starts, before the questions need them
-/// (the runtime's multicore JIT, <see cref="ProfileOptimization"/>). The engine's code that cannot be compiled ahead
+/// indexes) and compiled again by the next dump worker on a spare core, from its first dump or while it waits for
+/// one, before the questions need them (the runtime's multicore JIT, <see cref="ProfileOptimization"/>). The engine's code that cannot be compiled ahead
 /// (generic code over the framework's types, ClrMD's interop stubs, the framework's LINQ) is otherwise compiled on the
 /// thread that answers during the first questions: on the bench's dump, ~170 methods and ~20 ms of a first triage.
 /// <para>
@@ -20,12 +20,13 @@ namespace Analysis.Isolation;
 /// none. Traces have no list: one of the trace reader's methods gained nothing (measured in pwsh on the bench's 7 MB
 /// trace, 10 runs each: a first Import-Trace 195 ms with one replayed from the moment of the read, 187 ms without; a
 /// second, in a new worker replaying it from its start, 73 ms against 75). The dumps' list must stop: replayed on
-/// beside the read, it made a first Import-Trace 317 ms (176 with no list). Stopped, the replay before the read still
-/// costs a first Import-Trace right after Import-Module (a script) 12–19 ms: 181 ms against 161 with no list, 168 with
-/// the replay started only by the first dump (12 runs each, 141 in process); that start instead made a first Open-Dump
-/// 8 ms slower (84 ms against 76). The replay starts with the worker: typed interactively, the next command comes
-/// after it has ended. Stopping it writes the recording under the runtime's lock that the read's compiles take too:
-/// it stops on another thread.
+/// beside the read, it made a first Import-Trace 317 ms (176 with no list). Stopped, a replay started with the worker
+/// still cost a first Import-Trace right after Import-Module (a script) 12–20 ms: 181 ms against 161 with no list,
+/// 168 with the replay started by the first dump instead (12 runs each, 141 in process); that start made a first
+/// Open-Dump in a script 8 ms slower (84 ms against 76). So the replay starts with the first dump, or once the worker
+/// has waited <see cref="IdleDelay"/> without one: a script's first command comes sooner (the worker starts during
+/// Import-Module), a command typed at the prompt later, when the list is compiled already. Stopping it writes the
+/// recording under the runtime's lock that the read's compiles take too: it stops on another thread.
 /// </para>
 /// </summary>
 internal sealed class WorkerJitProfile
@@ -36,6 +37,9 @@ internal sealed class WorkerJitProfile
     /// <summary>Set by the session (to 1) for a worker it starts for dumps.</summary>
     internal const string WorkerVariable = "ANALYSIS_WORKER_JIT_PROFILE";
 
+    /// <summary>How long the worker waits for its first dump before it compiles the list anyway (see the remarks above).</summary>
+    internal static readonly TimeSpan IdleDelay = TimeSpan.FromMilliseconds(500);
+
     /// <summary>A recording left by a worker that was killed before it could rename it goes after this long.</summary>
     private static readonly TimeSpan LeftoverAge = TimeSpan.FromDays(1);
 
@@ -45,6 +49,8 @@ internal sealed class WorkerJitProfile
     private readonly object _gate = new();
     private readonly string _directory;
     private readonly string _recording;
+    private Timer? _idle;
+    private bool _playing;
     private bool _opened;
     private bool _other;
     private bool _ended;
@@ -65,9 +71,9 @@ internal sealed class WorkerJitProfile
     public static string FileIn(string directory) => Path.Combine(directory, $"dump-{BuildKey()}.jitprofile");
 
     /// <summary>
-    /// In the worker, first thing: starts compiling the list in the background and recording a new one, when the
-    /// session started this worker for dumps (ANALYSIS_WORKER_JIT_PROFILE=1). Null (nothing done) otherwise, when the
-    /// user turned it off, or when the folder cannot be made.
+    /// In the worker, first thing, when the session started it for dumps (ANALYSIS_WORKER_JIT_PROFILE=1): compiles the
+    /// list in the background and records a new one, from its first dump or once it has waited <see cref="IdleDelay"/>.
+    /// Null (nothing done) otherwise, when the user turned it off, or when the folder cannot be made.
     /// </summary>
     public static WorkerJitProfile? Start()
     {
@@ -79,18 +85,38 @@ internal sealed class WorkerJitProfile
             Directory.CreateDirectory(directory);
             var profile = new WorkerJitProfile(directory);
             profile.RemoveOld();
-            string list = FileIn(directory), recording = Path.Combine(directory, profile._recording);
-            if (File.Exists(list))
-                File.Copy(list, recording, overwrite: true); // replayed from this copy, which the recording replaces
-            else
-                File.Delete(recording);
             ProfileOptimization.SetProfileRoot(directory);
-            ProfileOptimization.StartProfile(profile._recording);
+            profile._idle = new Timer(static p => ((WorkerJitProfile)p!).Play(), profile, IdleDelay, Timeout.InfiniteTimeSpan);
             return profile;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
         {
             return null; // the worker compiles as it goes, as without a list
+        }
+    }
+
+    /// <summary>Replays the list from a copy under this process's name, which records the new list; once.</summary>
+    private void Play()
+    {
+        lock (_gate)
+        {
+            if (_playing || _ended)
+                return;
+            _playing = true;
+            _idle?.Dispose();
+            string list = FileIn(_directory), recording = Path.Combine(_directory, _recording);
+            try
+            {
+                if (File.Exists(list))
+                    File.Copy(list, recording, overwrite: true);
+                else
+                    File.Delete(recording);
+                ProfileOptimization.StartProfile(_recording);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // compiled as it goes, as without a list
+            }
         }
     }
 
@@ -107,6 +133,7 @@ internal sealed class WorkerJitProfile
             watched[openDump] = (arguments, result, progress, cancellationToken) =>
             {
                 Volatile.Write(ref _opened, true);
+                Play();
                 open(arguments, result, progress, cancellationToken);
             };
         }
@@ -137,6 +164,9 @@ internal sealed class WorkerJitProfile
             if (_ended)
                 return;
             _ended = true;
+            _idle?.Dispose();
+            if (!_playing)
+                return;
             string recording = Path.Combine(_directory, _recording);
             try
             {

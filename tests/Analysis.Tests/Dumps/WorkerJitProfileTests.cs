@@ -65,6 +65,7 @@ public sealed class WorkerJitProfileTests : IDisposable
     private static int CompiledWhileWaiting(bool dumpJitProfile)
     {
         using var worker = EngineWorker.Start(Host, new WorkerStart("spare", "waiting", 1L << 30) { TestOperations = true, DumpJitProfile = dumpJitProfile });
+        Thread.Sleep(WorkerJitProfile.IdleDelay); // a worker asked nothing starts on the list after that
         int before = -1, now = Compiled(worker);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         while (now != before && clock.Elapsed < TimeSpan.FromSeconds(60))
