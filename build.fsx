@@ -244,8 +244,17 @@ let test () =
     printfn "%d passed, %d failed" passed (failed + crashed)
     if failed + crashed > 0 then exit 1
 
+/// The demo and the notebooks keep what the module caches (object-graph indexes, the dump worker's JIT list) in
+/// artifacts/cache, not in the user's ~/.cache, unless ANALYSIS_CACHE_DIR names a folder already.
+let useArtifactsCache () =
+    if String.IsNullOrEmpty(Environment.GetEnvironmentVariable "ANALYSIS_CACHE_DIR") then
+        let cache = Path.Combine(artifacts, "cache")
+        Environment.SetEnvironmentVariable("ANALYSIS_CACHE_DIR", cache)
+        log (sprintf "The module's cache (object-graph indexes, the dump worker's JIT list): %s (ANALYSIS_CACHE_DIR)" (Path.GetRelativePath(root, cache)))
+
 let demo () =
     build ()
+    useArtifactsCache ()
     let dir = Path.Combine(artifacts, "demo")
     Directory.CreateDirectory dir |> ignore
     // the demo writes its own files (the notebooks' demo.dmp/demo.nettrace are left alone); the scripts do not overwrite
@@ -299,6 +308,7 @@ let demoArtifacts () =
 /// Runs every notebook in notebooks/ headless into artifacts/notebooks (executed .ipynb + offline HTML).
 let notebooks () =
     build ()
+    useArtifactsCache ()
     demoArtifacts ()
     let outDir = Path.Combine(artifacts, "notebooks")
     Directory.CreateDirectory outDir |> ignore
