@@ -31,12 +31,8 @@ internal static class Program
         int read = Array.IndexOf(args, "--read-trace");
         if (read >= 0 && read + 1 < args.Length)
             return ReadTrace(args[read + 1]);
-        return Serve(StartJitProfile());
+        return Serve();
     }
-
-    /// <summary>The methods the last dump worker compiled, compiled again on a spare core from now on (once Analysis.dll can be found).</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private static Analysis.Isolation.WorkerJitProfile? StartJitProfile() => Analysis.Isolation.WorkerJitProfile.Start();
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static int ReadTrace(string path)
@@ -56,9 +52,15 @@ internal static class Program
         }
     }
 
+    /// <remarks>
+    /// Main names no type of Analysis.dll, not even in a signature it calls: compiling Main would load it before the
+    /// --lib folders are searched (the package keeps the worker in a folder of its own).
+    /// </remarks>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static int Serve(Analysis.Isolation.WorkerJitProfile? jit)
+    private static int Serve()
     {
+        // the methods the last dump worker compiled, compiled again on a spare core (WorkerJitProfile)
+        var jit = Analysis.Isolation.WorkerJitProfile.Start();
         var input = Console.OpenStandardInput();
         var output = Console.OpenStandardOutput();
         // stdout carries frames only: anything an engine prints goes to stderr
