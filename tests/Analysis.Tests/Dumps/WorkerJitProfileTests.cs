@@ -22,7 +22,10 @@ public sealed class WorkerJitProfileTests : IDisposable
 
     public WorkerJitProfileTests()
     {
-        SharedWorker.Drop(); // a worker started before the folder changed
+        // no worker started before the folder changed (it would write its list into the old one): one being started
+        // ahead by an earlier test is waited for, then dropped
+        SharedWorker.WaitStarted();
+        SharedWorker.Drop();
         WorkerPool.Drop();
         Environment.SetEnvironmentVariable("ANALYSIS_CACHE_DIR", _cache);
         Environment.SetEnvironmentVariable(WorkerJitProfile.SwitchVariable, null);
