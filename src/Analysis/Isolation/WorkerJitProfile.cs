@@ -84,7 +84,6 @@ internal sealed class WorkerJitProfile
             string directory = DefaultDirectory();
             Directory.CreateDirectory(directory);
             var profile = new WorkerJitProfile(directory);
-            profile.RemoveOld();
             ProfileOptimization.SetProfileRoot(directory);
             profile._idle = new Timer(static p => ((WorkerJitProfile)p!).Play(), profile, IdleDelay, Timeout.InfiniteTimeSpan);
             return profile;
@@ -172,9 +171,14 @@ internal sealed class WorkerJitProfile
             {
                 ProfileOptimization.StartProfile(null); // ends the replay, writes the recording
                 if (keep && File.Exists(recording) && new FileInfo(recording).Length > 0)
+                {
                     File.Move(recording, FileIn(_directory), overwrite: true);
+                    RemoveOld(); // as the folder gains a list, not on the worker's way to its first answer
+                }
                 else
+                {
                     File.Delete(recording);
+                }
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
@@ -183,7 +187,7 @@ internal sealed class WorkerJitProfile
         }
     }
 
-    /// <summary>Removes recordings left by killed workers, and other builds' lists unused for a week.</summary>
+    /// <summary>Removes recordings left by killed workers, and other builds' lists unused for a week (when a list is written).</summary>
     private void RemoveOld()
     {
         var now = DateTime.UtcNow;

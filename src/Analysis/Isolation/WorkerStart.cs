@@ -19,8 +19,9 @@ internal sealed record WorkerStart(string Path, string Operation, long MemoryLim
     internal const string CompileDumpEngineVariable = "ANALYSIS_WORKER_COMPILE_DUMP_ENGINE";
 
     /// <summary>
-    /// Whether the worker is started for dumps: it compiles the methods the last dump worker compiled in the background
-    /// as it starts, and keeps its own list for the next (<see cref="WorkerJitProfile"/>).
+    /// Whether the worker is started for dumps: it compiles the methods the last dump worker compiled in the background,
+    /// from its first dump or once it has waited for one a moment, and keeps its own list for the next
+    /// (<see cref="WorkerJitProfile"/>).
     /// </summary>
     public bool DumpJitProfile { get; init; }
 
