@@ -17,6 +17,30 @@ internal static class WorkerTestOperations
             w.Write(ignoreCancel);
         }, progress, cancellationToken, whileWaiting: whileWaiting, asker: asker);
 
+    /// <summary>
+    /// worker.answer: answers <paramref name="total"/> bytes (<see cref="WorkerServer.AnswerByte"/>), pausing
+    /// <paramref name="pauseMs"/> after the first <paramref name="pauseAfter"/>, then failing there if <paramref name="fail"/>.
+    /// </summary>
+    public static void WriteAnswerArguments(BinaryWriter w, int total, int pauseAfter = 0, int pauseMs = 0, bool fail = false)
+    {
+        w.Write(total);
+        w.Write(pauseAfter);
+        w.Write(pauseMs);
+        w.Write(fail);
+    }
+
+    /// <summary>Whether <paramref name="bytes"/> are what worker.answer writes from its first byte.</summary>
+    public static bool IsAnswer(ReadOnlySpan<byte> bytes, long from = 0)
+    {
+        for (int i = 0; i < bytes.Length; i++)
+        {
+            if (bytes[i] != WorkerServer.AnswerByte(from + i))
+                return false;
+        }
+
+        return true;
+    }
+
     /// <summary>worker.allocate: allocates and keeps <paramref name="megabytes"/> MB, GC arrays or, with <paramref name="native"/>, native memory.</summary>
     public static byte[] Allocate(this EngineWorker worker, int megabytes, bool native) =>
         worker.Invoke("worker.allocate", w =>

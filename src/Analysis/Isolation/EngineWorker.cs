@@ -48,12 +48,16 @@ internal sealed class EngineWorker : IDisposable
         _rssLimit = rssLimit;
         _toWorker = process.StandardInput.BaseStream;
         _fromWorker = process.StandardOutput.BaseStream;
+        AnswerPipeCapacity = PipeCapacity.Widen(_fromWorker);
         _stderrReader = new Thread(ReadStderr) { IsBackground = true, Name = "Analysis worker stderr" };
         _stderrReader.Start();
         _watchdog = new Timer(_ => Watch(), null, TimeSpan.FromMilliseconds(100), TimeSpan.FromMilliseconds(100));
     }
 
     public int ProcessId => _process.Id;
+
+    /// <summary>What the pipe the worker answers on holds (bytes; 0 when this system cannot tell): see <see cref="PipeCapacity"/>.</summary>
+    public int AnswerPipeCapacity { get; }
 
     /// <summary>What the worker was started with, or took on last (<see cref="Adopt"/>): its memory ceiling, the file its errors name.</summary>
     public WorkerStart Started => _start;
@@ -205,7 +209,72 @@ internal sealed class EngineWorker : IDisposable
     /// given a function that says whether the answer has come, so it can stop then.
     /// <paramref name="asker"/> is who asks (see <see cref="EndedAsking"/>).
     /// </remarks>
-    public byte[] Invoke(string operation, Action<BinaryWriter>? writeArguments, IProgress<WorkProgress>? progress, CancellationToken cancellationToken, (string Path, string Operation)? about = null, Action<Func<bool>>? whileWaiting = null, object? asker = null)
+    public byte[] Invoke(string operation, Action<BinaryWriter>? writeArguments, IProgress<WorkProgress>? progress, CancellationToken cancellationToken, (string Path, string Operation)? about = null, Action<Func<bool>>? whileWaiting = null, object? asker = null) =>
+        Ask(operation, writeArguments, progress, cancellationToken, about, whileWaiting, asker, (next, what) =>
+        {
+            var (first, last) = next();
+            if (last)
+                return first;
+            // an answer in pieces: put together (no larger than the heap the worker could have made it in, as a whole frame)
+            var pieces = new List<byte[]> { first };
+            long total = first.Length;
+            while (!last)
+            {
+                (var piece, last) = next();
+                total += piece.Length;
+                if (total > AnswerBound)
+                    throw Ended(new InvalidDataException($"an answer of more than {AnswerBound:N0} bytes"), what);
+                pieces.Add(piece);
+            }
+
+            var answer = new byte[total];
+            int at = 0;
+            foreach (var piece in pieces)
+            {
+                piece.CopyTo(answer, at);
+                at += piece.Length;
+            }
+
+            return answer;
+        });
+
+    /// <summary>
+    /// <see cref="Invoke"/>, reading the answer with <paramref name="read"/> while it comes: the worker sends a large answer in
+    /// pieces as it writes it (<see cref="FrameKind.Part"/>), and <paramref name="read"/> decodes each as it arrives, on
+    /// this thread. The answer must be read to its last byte. An answer that does not read is one AnalysisException
+    /// (EngineFailed) naming the file and what was asked, as <see cref="WorkerProtocol.DecodeAnswer"/> says; failures of
+    /// the worker or the request are what <see cref="Invoke"/> throws. The stream's length is an upper bound (what the
+    /// worker's heap could hold) until the last piece has come, so counts checked against it cannot ask for more.
+    /// </summary>
+    public T Invoke<T>(string operation, Action<BinaryWriter>? writeArguments, Func<BinaryReader, T> read, IProgress<WorkProgress>? progress, CancellationToken cancellationToken, (string Path, string Operation)? about = null, Action<Func<bool>>? whileWaiting = null, object? asker = null) =>
+        Ask(operation, writeArguments, progress, cancellationToken, about, whileWaiting, asker, (next, what) =>
+        {
+            var answer = new AnswerReader(next, AnswerBound);
+            try
+            {
+                using var r = new BinaryReader(answer, Encoding.UTF8, leaveOpen: true);
+                var result = read(r);
+                if (answer.ReadByte() >= 0)
+                    throw new InvalidDataException("bytes left over");
+                return result;
+            }
+            catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException or ArgumentException or OverflowException or IndexOutOfRangeException)
+            {
+                throw new AnalysisException(AnalysisErrorKind.EngineFailed, what.Path,
+                    $"{Capitalize(what.Operation)} '{what.Path}': the worker's answer is damaged near byte {answer.Position:N0} ({e.Message}); the session and the worker are probably of mixed builds. Reinstall the module or package.", e);
+            }
+        });
+
+    /// <summary>The largest answer a session takes: more than the worker's heap could hold would be garbled output.</summary>
+    private long AnswerBound => _start.MemoryLimitBytes + (1 << 20);
+
+    /// <summary>
+    /// Sends the request, then gives <paramref name="answer"/> a function that returns each piece of the answer as it
+    /// comes (the last one flagged), reporting progress on this thread in between; a failed request, the worker's end,
+    /// or cancellation are thrown from it.
+    /// </summary>
+    private T Ask<T>(string operation, Action<BinaryWriter>? writeArguments, IProgress<WorkProgress>? progress, CancellationToken cancellationToken, (string Path, string Operation)? about, Action<Func<bool>>? whileWaiting, object? asker,
+        Func<Func<(byte[] Piece, bool Last)>, (string Path, string Operation), T> answer)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var what = about ?? (_start.Path, _start.Operation);
@@ -228,37 +297,7 @@ internal sealed class EngineWorker : IDisposable
             using var onCancel = cancellationToken.Register(() => CancelRequest(id));
             if (whileWaiting is not null)
                 WhileWaiting(me, whileWaiting);
-
-            while (true)
-            {
-                Frame? frame;
-                lock (_frames)
-                    frame = me.Frames.Count > 0 ? me.Frames.Dequeue() : null;
-                if (frame is null)
-                {
-                    Pump(me, () => me.Frames.Count > 0);
-                    continue;
-                }
-
-                var f = frame.Value;
-                if (f.Kind == FrameKind.Ready) // the end of the output, queued as such (see ReadOne)
-                    throw Ended(Volatile.Read(ref _readFailure), what);
-                switch (f.Kind)
-                {
-                    case FrameKind.Progress:
-                        progress?.Report(WorkerProtocol.DecodeProgress(f.Payload));
-                        break;
-                    case FrameKind.Result:
-                        return f.Payload;
-                    case FrameKind.Error:
-                        var error = WorkerError.Decode(f.Payload);
-                        if (error.Cancelled)
-                            throw new OperationCanceledException($"{what.Operation} '{what.Path}' was cancelled.", new EngineFaultException(error.ExceptionType, error.Message, error.Detail), cancellationToken);
-                        throw Failed(error, what);
-                    default:
-                        throw Ended(new InvalidDataException($"unexpected {f.Kind} frame"), what);
-                }
-            }
+            return answer(() => NextPiece(me, progress, what, cancellationToken), what);
         }
         finally
         {
@@ -271,6 +310,100 @@ internal sealed class EngineWorker : IDisposable
         }
     }
 
+    /// <summary>The next piece of <paramref name="me"/>'s answer (reading the worker's frames when no other request does).</summary>
+    private (byte[] Piece, bool Last) NextPiece(Pending me, IProgress<WorkProgress>? progress, (string Path, string Operation) what, CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            Frame? frame;
+            lock (_frames)
+                frame = me.Frames.Count > 0 ? me.Frames.Dequeue() : null;
+            if (frame is null)
+            {
+                Pump(me, () => me.Frames.Count > 0);
+                continue;
+            }
+
+            var f = frame.Value;
+            if (f.Kind == FrameKind.Ready) // the end of the output, queued as such (see ReadOne)
+                throw Ended(Volatile.Read(ref _readFailure), what);
+            switch (f.Kind)
+            {
+                case FrameKind.Progress:
+                    progress?.Report(WorkerProtocol.DecodeProgress(f.Payload));
+                    break;
+                case FrameKind.Part:
+                    return (f.Payload, false);
+                case FrameKind.Result:
+                    return (f.Payload, true);
+                case FrameKind.Error:
+                    var error = WorkerError.Decode(f.Payload);
+                    if (error.Cancelled)
+                        throw new OperationCanceledException($"{what.Operation} '{what.Path}' was cancelled.", new EngineFaultException(error.ExceptionType, error.Message, error.Detail), cancellationToken);
+                    throw Failed(error, what);
+                default:
+                    throw Ended(new InvalidDataException($"unexpected {f.Kind} frame"), what);
+            }
+        }
+    }
+
+    /// <summary>An answer as it comes, piece by piece: the stream <see cref="Invoke{T}"/>'s reader reads.</summary>
+    private sealed class AnswerReader(Func<(byte[] Piece, bool Last)> next, long bound) : Stream
+    {
+        private byte[] _piece = [];
+        private int _at;
+        private long _before;
+        private bool _last;
+        private bool _started;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+
+        /// <summary>The answer's length once its last piece has come; until then the most it may be.</summary>
+        public override long Length => _last ? _before + _piece.Length : bound;
+
+        public override long Position { get => _before + _at; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            if (buffer.IsEmpty)
+                return 0;
+            while (_at == _piece.Length)
+            {
+                if (_last && _started)
+                    return 0;
+                _before += _piece.Length;
+                (_piece, _last) = next();
+                _at = 0;
+                _started = true;
+                if (_before + _piece.Length > bound)
+                    throw new InvalidDataException($"an answer of more than {bound:N0} bytes");
+            }
+
+            int n = Math.Min(buffer.Length, _piece.Length - _at);
+            _piece.AsSpan(_at, n).CopyTo(buffer);
+            _at += n;
+            return n;
+        }
+
+        public override int ReadByte()
+        {
+            Span<byte> one = stackalloc byte[1];
+            return Read(one) == 1 ? one[0] : -1;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
     /// <summary>A request waiting for its answer: the frames read for it, and a signal when one comes or the reading role is free.</summary>
     private sealed class Pending(object? asker)
     {
@@ -278,7 +411,8 @@ internal sealed class EngineWorker : IDisposable
         public readonly SemaphoreSlim Signal = new(0);
         public readonly object? Asker = asker;
         public bool Sent;
-        public bool Answered; // a frame other than progress is queued (or the end)
+        public bool Answered; // a frame other than progress is queued (or the end): the answer is coming
+        public bool Complete; // its last frame is queued (Result or Error), or the end
     }
 
     /// <summary>
@@ -362,7 +496,8 @@ internal sealed class EngineWorker : IDisposable
     {
         foreach (var pending in _pending.Values)
         {
-            if (!pending.Answered)
+            // one whose answer is coming in pieces may wait for the next
+            if (!pending.Complete)
             {
                 pending.Signal.Release();
                 return;
@@ -406,6 +541,8 @@ internal sealed class EngineWorker : IDisposable
                     pending.Frames.Enqueue(f);
                     if (f.Kind != FrameKind.Progress)
                         pending.Answered = true;
+                    if (f.Kind is not (FrameKind.Progress or FrameKind.Part))
+                        pending.Complete = true;
                     pending.Signal.Release();
                 }
 
@@ -424,6 +561,7 @@ internal sealed class EngineWorker : IDisposable
             {
                 pending.Frames.Enqueue(new Frame(FrameKind.Ready, 0, [])); // the end (Ready never comes twice)
                 pending.Answered = true;
+                pending.Complete = true;
                 pending.Signal.Release();
             }
         }

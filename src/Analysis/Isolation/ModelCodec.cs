@@ -13,6 +13,38 @@ internal static class ModelCodec
         return count;
     }
 
+    /// <summary>A row of a table as <see cref="ReadRows"/> hands it over.</summary>
+    public delegate void RowReader(ReadOnlySpan<byte> row);
+
+    /// <summary>
+    /// Reads <paramref name="count"/> rows of <paramref name="rowBytes"/> bytes each, as BinaryWriter wrote their fields
+    /// (packed, little-endian), a block of rows per read: one read per field cost ~0.4 µs a row on a worker's answer read
+    /// as it comes (the bench's trace: 19,480 exceptions, 8 ms), and the worker waited for the session meanwhile.
+    /// </summary>
+    public static void ReadRows(BinaryReader reader, int count, int rowBytes, RowReader read)
+    {
+        if (count == 0)
+            return;
+        int perBlock = Math.Clamp(16 * 1024 / rowBytes, 1, count);
+        byte[] block = System.Buffers.ArrayPool<byte>.Shared.Rent(perBlock * rowBytes);
+        try
+        {
+            for (int done = 0; done < count;)
+            {
+                int rows = Math.Min(perBlock, count - done);
+                var span = block.AsSpan(0, rows * rowBytes);
+                reader.BaseStream.ReadExactly(span);
+                for (int i = 0; i < rows; i++)
+                    read(span.Slice(i * rowBytes, rowBytes));
+                done += rows;
+            }
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(block);
+        }
+    }
+
     /// <summary>Writes a string that BinaryWriter's strict UTF-8 always accepts (lone surrogates become U+FFFD).</summary>
     public static void WriteText(this BinaryWriter writer, string text) => writer.Write(SafeText.Sanitize(text));
 

@@ -20,6 +20,11 @@ internal enum FrameKind : byte
     Cancel = 6,
     /// <summary>Session → worker: finish and exit.</summary>
     Shutdown = 7,
+    /// <summary>
+    /// Worker → session: a piece of the request's answer, sent as soon as the worker has written it (the Result frame
+    /// carries the last piece), so the session reads an answer while the worker is still writing it.
+    /// </summary>
+    Part = 8,
 }
 
 /// <summary>One frame: kind, request id (0 for none) and payload.</summary>
@@ -33,7 +38,8 @@ internal static class WorkerProtocol
 {
     // 2: root paths carry their tier; objects, collections, sizes, layout, handles, object batches, out-of-memory (issue 14)
     // 3: a worker holds several dumps; dump operations name theirs by the handle dump.open answered
-    public const int Version = 3;
+    // 4: answers of more than a piece come in Part frames, then the Result frame with the rest
+    public const int Version = 4;
     public const int HeaderSize = 9;
 
     /// <summary>The largest frame anyone may send: the largest array .NET makes.</summary>
@@ -72,6 +78,9 @@ internal static class WorkerProtocol
     /// <summary>The largest frame written in one piece (a pipe's buffer).</summary>
     private const int OneWrite = 64 * 1024;
 
+    /// <summary>The most an answer's frame carries: a Part frame is written in one piece.</summary>
+    public const int Piece = OneWrite - HeaderSize;
+
     /// <summary>
     /// The next frame, or null when the stream ended cleanly between frames. A length over <paramref name="maxPayload"/>
     /// is refused before anything is allocated for it (a garbled stream must not cost memory).
@@ -88,7 +97,7 @@ internal static class WorkerProtocol
         var kind = (FrameKind)header[4];
         if (length < 0 || length > Math.Min(maxPayload, MaxPayload) || !Enum.IsDefined(kind))
             throw new InvalidDataException($"garbled frame header (kind {header[4]}, length {length})");
-        var payload = length == 0 ? [] : new byte[length];
+        var payload = length == 0 ? [] : GC.AllocateUninitializedArray<byte>(length); // filled next
         input.ReadExactly(payload);
         return new Frame(kind, BinaryPrimitives.ReadInt32LittleEndian(header[5..]), payload);
     }

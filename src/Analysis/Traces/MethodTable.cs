@@ -11,6 +11,7 @@ internal sealed class MethodTable
     private readonly Dictionary<long, string> _modules = new();
     private readonly Dictionary<(string, long), int> _methodIds = new();
     private (ulong Start, ulong End, int Method)[]? _sorted;
+    private bool _unindexed;
 
     public int MethodCount => _methods.Count;
 
@@ -19,6 +20,14 @@ internal sealed class MethodTable
         if (start == 0 || size <= 0)
             return;
         string function = SafeText.Sanitize(FormatName(ns, name, signature));
+        if (_unindexed)
+        {
+            // read from a model (ReadFrom leaves the index out): index what is there first
+            for (int i = 0; i < _methods.Count; i++)
+                _methodIds.TryAdd(_methods[i], i);
+            _unindexed = false;
+        }
+
         if (!_methodIds.TryGetValue((function, moduleId), out int id))
         {
             id = _methods.Count;
@@ -59,11 +68,15 @@ internal sealed class MethodTable
 
     public string? ModuleOf(int method) => _modules.GetValueOrDefault(_methods[method].ModuleId);
 
-    /// <summary>Writes the table for <see cref="ReadFrom"/> (the worker ships it to the session): ranges in the order added.</summary>
+    /// <summary>
+    /// Writes the table for <see cref="ReadFrom"/> (the worker ships it to the session): ranges in the order
+    /// <see cref="Find"/> searches them, so the session searches the very same order without sorting again.
+    /// </summary>
     public void WriteTo(BinaryWriter writer)
     {
-        writer.Write(_ranges.Count);
-        foreach (var (start, end, method) in _ranges)
+        var sorted = _sorted ??= Sort();
+        writer.Write(sorted.Length);
+        foreach (var (start, end, method) in sorted)
         {
             writer.Write(start);
             writer.Write(end);
@@ -85,34 +98,48 @@ internal sealed class MethodTable
         }
     }
 
-    /// <summary>Fills an empty table with what <see cref="WriteTo"/> wrote.</summary>
+    /// <summary>
+    /// Fills an empty table with what <see cref="WriteTo"/> wrote: the ranges as sorted there, the methods without the
+    /// index by name that only adding uses (built if a method is added after all).
+    /// </summary>
     public void ReadFrom(BinaryReader reader)
     {
-        int ranges = ModelCodec.Count(reader, 20);
-        for (int i = 0; i < ranges; i++)
-            _ranges.Add((reader.ReadUInt64(), reader.ReadUInt64(), reader.ReadInt32()));
-        int methods = ModelCodec.Count(reader, 9);
-        for (int i = 0; i < methods; i++)
-        {
-            var key = (reader.ReadString(), reader.ReadInt64());
-            _methodIds[key] = _methods.Count;
-            _methods.Add(key);
-        }
+        var ranges = new (ulong Start, ulong End, int Method)[ModelCodec.Count(reader, 20)];
+        int at = 0;
+        ModelCodec.ReadRows(reader, ranges.Length, 20, row => ranges[at++] = (
+            System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(row),
+            System.Buffers.Binary.BinaryPrimitives.ReadUInt64LittleEndian(row[8..]),
+            System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(row[16..])));
+        bool sorted = true;
+        for (int i = 1; i < ranges.Length && sorted; i++)
+            sorted = ranges[i - 1].Start <= ranges[i].Start;
 
+        _ranges.AddRange(ranges);
+        int methods = ModelCodec.Count(reader, 9);
+        _methods.Capacity = methods;
+        for (int i = 0; i < methods; i++)
+            _methods.Add((reader.ReadString(), reader.ReadInt64()));
         int modules = ModelCodec.Count(reader, 9);
         for (int i = 0; i < modules; i++)
             _modules[reader.ReadInt64()] = reader.ReadString();
-        foreach (var (_, _, method) in _ranges)
+        foreach (var (_, _, method) in ranges)
         {
             if ((uint)method >= (uint)_methods.Count)
                 throw new InvalidDataException($"method id {method} out of range");
         }
+
+        _sorted = sorted ? ranges : null;
+        _unindexed = true;
     }
 
+    /// <summary>The ranges by start (where starts tie, in an order that depends only on the ranges as added).</summary>
     private (ulong, ulong, int)[] Sort()
     {
         var array = _ranges.ToArray();
-        Array.Sort(array, (a, b) => a.Item1.CompareTo(b.Item1));
+        var starts = new ulong[array.Length];
+        for (int i = 0; i < array.Length; i++)
+            starts[i] = array[i].Item1;
+        Array.Sort(starts, array);
         return array;
     }
 

@@ -23,6 +23,8 @@ internal sealed class StackTable
     {
         if (frames.IsEmpty)
             return -1;
+        if (_resolved is not null)
+            throw new InvalidOperationException("The table is sealed.");
         var lookup = _ids.GetAlternateLookup<ReadOnlySpan<ulong>>();
         if (lookup.TryGetValue(frames, out int id))
             return id;
@@ -88,17 +90,23 @@ internal sealed class StackTable
         }
     }
 
-    /// <summary>Fills an empty table with what <see cref="WriteTo"/> wrote, and seals it.</summary>
+    /// <summary>Fills an empty table with what <see cref="WriteTo"/> wrote, and seals it (no index for interning: a sealed table takes no more stacks).</summary>
     public void ReadFrom(BinaryReader reader)
     {
         int count = ModelCodec.Count(reader, 4);
+        _stacks.Capacity = count;
         for (int i = 0; i < count; i++)
         {
             var frames = new ulong[ModelCodec.Count(reader, 8)];
-            for (int f = 0; f < frames.Length; f++)
-                frames[f] = reader.ReadUInt64();
+            // one read for the stack: the frames as BinaryWriter wrote them (little-endian)
+            reader.BaseStream.ReadExactly(System.Runtime.InteropServices.MemoryMarshal.AsBytes(frames.AsSpan()));
+            if (!BitConverter.IsLittleEndian)
+            {
+                for (int f = 0; f < frames.Length; f++)
+                    frames[f] = System.Buffers.Binary.BinaryPrimitives.ReverseEndianness(frames[f]);
+            }
+
             _stacks.Add(frames);
-            _ids.TryAdd(frames, i);
         }
 
         Seal();

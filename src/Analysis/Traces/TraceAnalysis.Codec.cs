@@ -1,3 +1,4 @@
+using System.Buffers.Binary;
 using System.Text;
 
 namespace Analysis.Traces;
@@ -59,16 +60,7 @@ public sealed partial class TraceAnalysis
         }
 
         w.Write(_exceptions.Count);
-        for (int i = 0; i < _exceptions.Count; i++)
-        {
-            var e = _exceptions[i];
-            w.Write(e.TimeMs);
-            w.Write(e.Thread);
-            w.Write(e.Type);
-            w.Write(e.Message);
-            w.Write(e.HResult);
-            w.Write(e.Stack);
-        }
+        _exceptions.WriteItems(w); // as they lie in memory: the session that reads them is this build on this machine
 
         _messages.WriteTo(w);
         w.Write(_contention.Count);
@@ -147,29 +139,26 @@ public sealed partial class TraceAnalysis
         m.Strings.AddRange(ModelCodec.ReadStrings(r));
         m.Methods.ReadFrom(r);
         m.Stacks.ReadFrom(r);
+        // the tables' rows are read a block at a time (ModelCodec.ReadRows), in the layout BinaryWriter wrote them
         int samples = ModelCodec.Count(r, 17);
-        for (int i = 0; i < samples; i++)
-        {
-            var key = (Stack(r.ReadInt32(), m), r.ReadInt32(), r.ReadBoolean());
-            m.Samples[key] = r.ReadInt64();
-        }
-
-        int exceptions = ModelCodec.Count(r, 36);
-        for (int i = 0; i < exceptions; i++)
-            m.Exceptions.Add(new ExceptionRow(r.ReadDouble(), r.ReadInt32(), StringId(r.ReadInt32(), m), r.ReadInt64(), r.ReadInt32(), Stack(r.ReadInt32(), m)));
+        m.Samples.EnsureCapacity(samples);
+        ModelCodec.ReadRows(r, samples, 17, row =>
+            m.Samples[(Stack(I32(row, 0), m), I32(row, 4), row[8] != 0)] = I64(row, 9));
+        // exceptions can be millions: their rows come as they lie in memory (one copy), then each is checked
+        int exceptions = ModelCodec.Count(r, System.Runtime.CompilerServices.Unsafe.SizeOf<ExceptionRow>());
+        m.Exceptions.ReadItems(r.BaseStream, exceptions);
         m.Messages.ReadFrom(r);
-        int contention = ModelCodec.Count(r, 42);
-        for (int i = 0; i < contention; i++)
+        for (int i = 0; i < m.Exceptions.Count; i++)
         {
-            double time = r.ReadDouble();
-            int thread = r.ReadInt32();
-            bool native = r.ReadBoolean();
-            ulong lockAddress = r.ReadUInt64();
-            bool hasOwner = r.ReadBoolean();
-            long owner = r.ReadInt64();
-            m.Contention.Add(new ContentionRow(time, thread, native, lockAddress, hasOwner ? owner : null, Stack(r.ReadInt32(), m)) { DurationMs = r.ReadDouble() });
+            ref var e = ref m.Exceptions[i];
+            StringId(e.Type, m);
+            Stack(e.Stack, m);
+            if (!m.Messages.Holds(e.Message))
+                throw new InvalidDataException($"exception {i}'s message is outside the model's strings");
         }
-
+        int contention = ModelCodec.Count(r, 42);
+        ModelCodec.ReadRows(r, contention, 42, row =>
+            m.Contention.Add(new ContentionRow(F64(row, 0), I32(row, 8), row[12] != 0, (ulong)I64(row, 13), row[21] != 0 ? I64(row, 22) : null, Stack(I32(row, 30), m)) { DurationMs = F64(row, 34) }));
         long startTicks = r.ReadInt64();
         m.StartTimeUtc = startTicks < 0 ? null : new DateTimeOffset(startTicks, TimeSpan.Zero);
         for (int i = 0; i < m.Gcs.Count; i++)
@@ -185,6 +174,12 @@ public sealed partial class TraceAnalysis
             m.Stacks.Methods(stack, m.Methods);
         return new TraceAnalysis(m);
     }
+
+    private static int I32(ReadOnlySpan<byte> row, int at) => BinaryPrimitives.ReadInt32LittleEndian(row[at..]);
+
+    private static long I64(ReadOnlySpan<byte> row, int at) => BinaryPrimitives.ReadInt64LittleEndian(row[at..]);
+
+    private static double F64(ReadOnlySpan<byte> row, int at) => BinaryPrimitives.ReadDoubleLittleEndian(row[at..]);
 
     private static int Stack(int id, Reader m) =>
         id >= -1 && id < m.Stacks.Count ? id : throw new InvalidDataException($"stack id {id} out of range");
