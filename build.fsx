@@ -157,9 +157,80 @@ let ensureGoCores () =
         File.WriteAllText(failed, why + "\n")
         eprintfn "build.fsx: Go core dumps could not be made: %s; the Go core tests will be skipped" why
 
+/// The assembled module (the build leaves it here).
+let moduleDir = Path.Combine(artifacts, "module", "Analysis")
+let manifest = Path.Combine(moduleDir, "Analysis.psd1")
+
+/// Real pwsh 7.6.9 from the repository's tool manifest (.config/dotnet-tools.json): restored into the NuGet cache on
+/// first use (nothing is installed globally), then run as `dotnet pwsh`. Returns the exit code.
+let mutable private toolsRestored = false
+let pwsh (args: string list) =
+    if not toolsRestored then
+        log "Restoring the local tools (.config/dotnet-tools.json: PowerShell 7.6.9, run as 'dotnet pwsh')"
+        dotnet [ "tool"; "restore" ]
+        toolsRestored <- true
+    run "dotnet" ([ "pwsh"; "-NoProfile"; "-NonInteractive" ] @ args)
+
+/// Runs PowerShell commands in real pwsh with the built module imported; fails the build when they fail.
+let pwshCommand (script: string) =
+    let code = pwsh [ "-Command"; sprintf "$ErrorActionPreference = 'Stop'; Import-Module '%s'; %s" manifest script ]
+    if code <> 0 then fail (sprintf "pwsh exited with %d running: %s" code script)
+
+/// The dump workers' JIT list the module ships (lib/dump.jitprofile, WorkerJitProfile.Shipped): recorded by the worker
+/// that answered a session's first questions about a dump of the demo's target, so that a machine's first session
+/// compiles ahead what later sessions compile from the list a worker leaves in the cache folder. Recorded again only
+/// when Analysis.dll changed (~15 s: the target, its dump, a pwsh session); the dump and the session's cache are
+/// scratch (artifacts/obj/jit-seed), removed afterwards. When it cannot be made, the module works without it (the
+/// first session compiles as it goes) and the build says so.
+let jitSeed () =
+    let lib = Path.Combine(moduleDir, "lib")
+    let seed = Path.Combine(lib, "dump.jitprofile")
+    let analysis = Path.Combine(lib, "Analysis.dll")
+    if not (File.Exists seed && File.GetLastWriteTimeUtc seed >= File.GetLastWriteTimeUtc analysis) then
+        let dir = Path.Combine(artifacts, "obj", "jit-seed")
+        if Directory.Exists dir then Directory.Delete(dir, true)
+        Directory.CreateDirectory dir |> ignore
+        let clock = Stopwatch.StartNew()
+        log "Recording the dump workers' JIT list the module ships (lib/dump.jitprofile): a pwsh session's first questions about a dump of the DumpTarget"
+        let dump = Path.Combine(dir, "seed.dmp")
+        let created =
+            use target = new Target("DumpTarget", [ "facts" ])
+            let createdump = Path.Combine(Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), "createdump")
+            run createdump [ "--withheap"; "-f"; dump; string target.Id ] = 0
+        let cache = Path.Combine(dir, "cache")
+        let script =
+            String.Join("; ",
+                [ sprintf "$env:ANALYSIS_CACHE_DIR = '%s'" cache
+                  sprintf "Import-Module '%s'" manifest
+                  sprintf "$d = Open-Dump -Path '%s' -NoCache" dump
+                  "$null = Get-DumpThreads -Dump $d"
+                  "$null = Get-HeapTop -Dump $d -Top 50"
+                  "$type = (Get-HeapTop -Dump $d -Top 1).TypeName"
+                  "$paths = @(Get-GcRoot -Dump $d -TypeName $type -Top 10)"
+                  "$null = Get-HeapTop -Dump $d -Retained -Top 50"
+                  "$null = Get-DumpTriage -Dump $d"
+                  "foreach ($a in @($paths | ForEach-Object { $_.Addresses } | Select-Object -First 3)) { $null = Get-GcRoot -Dump $d -Address $a; $null = Measure-DumpObject -Dump $d -Address $a -Retained; $null = Get-GcRoot -Dump $d -Address $a -All -Top 3 }"
+                  "Close-Dump -Dump $d" ])
+        let recorded = created && pwsh [ "-Command"; "$ErrorActionPreference = 'Stop'; " + script ] = 0
+        // the worker writes its list as it ends with the session: wait for it a little
+        let listed () = if Directory.Exists(Path.Combine(cache, "jit")) then Directory.GetFiles(Path.Combine(cache, "jit"), "dump-*.jitprofile") else [||]
+        let waited = Stopwatch.StartNew()
+        while recorded && (listed ()).Length = 0 && waited.Elapsed < TimeSpan.FromSeconds 15.0 do
+            Threading.Thread.Sleep 100
+        let lists = listed ()
+        if recorded && lists.Length = 1 then
+            File.Copy(lists[0], seed, true)
+            log (sprintf "JIT list recorded in %.1f s (%d KB)" clock.Elapsed.TotalSeconds (FileInfo(seed).Length / 1024L))
+        else
+            if File.Exists seed then File.Delete seed
+            eprintfn "build.fsx: the dump workers' JIT list could not be recorded (%s); the module works without it, a machine's first session compiling as it goes"
+                (if not created then "createdump failed" elif not recorded then "the pwsh session failed" else sprintf "%d lists were written" lists.Length)
+        Directory.Delete(dir, true)
+
 let build () =
     log "Building Analysis.sln (Release)"
     dotnet [ "build"; Path.Combine(root, "Analysis.sln"); "-c"; config; "--nologo"; "-v"; "minimal" ]
+    jitSeed ()
     log (sprintf "Module ready: %s" (Path.Combine(artifacts, "module", "Analysis", "Analysis.psd1")))
     // Each pack is a new prerelease, 0.1.0-build.<UTC yyyyMMddHHmmss> (Analysis.Interactive.csproj), higher than the last,
     // so `#r "nuget: Analysis.Interactive, *-*"` never gets an older build from a NuGet cache; only the newest stays here.
@@ -179,25 +250,6 @@ let build () =
     for file in previous do
         if file <> package then File.Delete file
     log (sprintf "Notebook extension package: %s (load it with #i \"nuget: %s\" and #r \"nuget: Analysis.Interactive, *-*\")" package packageDir)
-
-/// The assembled module (the build leaves it here).
-let moduleDir = Path.Combine(artifacts, "module", "Analysis")
-let manifest = Path.Combine(moduleDir, "Analysis.psd1")
-
-/// Real pwsh 7.6.9 from the repository's tool manifest (.config/dotnet-tools.json): restored into the NuGet cache on
-/// first use (nothing is installed globally), then run as `dotnet pwsh`. Returns the exit code.
-let mutable private toolsRestored = false
-let pwsh (args: string list) =
-    if not toolsRestored then
-        log "Restoring the local tools (.config/dotnet-tools.json: PowerShell 7.6.9, run as 'dotnet pwsh')"
-        dotnet [ "tool"; "restore" ]
-        toolsRestored <- true
-    run "dotnet" ([ "pwsh"; "-NoProfile"; "-NonInteractive" ] @ args)
-
-/// Runs PowerShell commands in real pwsh with the built module imported; fails the build when they fail.
-let pwshCommand (script: string) =
-    let code = pwsh [ "-Command"; sprintf "$ErrorActionPreference = 'Stop'; Import-Module '%s'; %s" manifest script ]
-    if code <> 0 then fail (sprintf "pwsh exited with %d running: %s" code script)
 
 /// Counts outcomes in the TRX files of this run.
 let summarize (resultsDir: string) =

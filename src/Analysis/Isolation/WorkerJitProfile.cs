@@ -106,8 +106,10 @@ internal sealed class WorkerJitProfile
             string list = FileIn(_directory), recording = Path.Combine(_directory, _recording);
             try
             {
-                if (File.Exists(list))
-                    File.Copy(list, recording, overwrite: true);
+                // a machine's first dump worker: the list the build recorded (shipped beside Analysis.dll)
+                string? from = File.Exists(list) ? list : Shipped() is { } shipped && File.Exists(shipped) ? shipped : null;
+                if (from is not null)
+                    File.Copy(from, recording, overwrite: true);
                 else
                     File.Delete(recording);
                 ProfileOptimization.StartProfile(_recording);
@@ -206,6 +208,18 @@ internal sealed class WorkerJitProfile
             }
         }
     }
+
+    /// <summary>The name of the list the build ships beside Analysis.dll (see <see cref="Shipped"/>).</summary>
+    internal const string ShippedName = "dump.jitprofile";
+
+    /// <summary>
+    /// The list the build recorded (build.fsx: a worker answering a session's first questions about a dump of the
+    /// demo's target), beside Analysis.dll in the module and the notebook package: compiled ahead by a dump worker when
+    /// the cache folder has no list yet, a machine's first session, which otherwise compiled every such method on the
+    /// answering thread (the bench's "no JIT list" column). Null when Analysis.dll has no folder (loaded from bytes).
+    /// </summary>
+    internal static string? Shipped() =>
+        Path.GetDirectoryName(typeof(WorkerJitProfile).Assembly.Location) is { Length: > 0 } folder ? Path.Combine(folder, ShippedName) : null;
 
     /// <summary>This build of the module: another build's list names methods that may no longer be there.</summary>
     private static string BuildKey() => typeof(WorkerJitProfile).Assembly.ManifestModule.ModuleVersionId.ToString("N")[..12];

@@ -102,6 +102,29 @@ public sealed class WorkerJitProfileTests : IDisposable
     }
 
     [Fact]
+    public void WithNoListInTheCacheFolderYet_AWorkerForDumpsCompilesTheOneShippedBesideAnalysisDll()
+    {
+        // a machine's first session: the build ships a list beside Analysis.dll (build.fsx records it for the module);
+        // here one recorded by this test, moved there (the tests' workers load the tests' Analysis.dll)
+        ReadDump();
+        string shipped = WorkerJitProfile.Shipped()!;
+        Assert.Equal(Path.GetDirectoryName(typeof(WorkerJitProfile).Assembly.Location), Path.GetDirectoryName(shipped));
+        File.Move(List, shipped, overwrite: true);
+        try
+        {
+            int with = CompiledWhileWaiting(true);
+            Assert.False(File.Exists(List)); // read, not copied into the cache folder: a worker that reads a dump writes its own
+            File.Delete(shipped);
+            int without = CompiledWhileWaiting(true);
+            Assert.True(with - without > 300, $"a worker with the shipped list compiled {with} methods, {without} with none");
+        }
+        finally
+        {
+            File.Delete(shipped);
+        }
+    }
+
+    [Fact]
     public void ADamagedList_IsIgnored_AndReplacedByTheNextWorkerThatReadsADump()
     {
         Directory.CreateDirectory(Folder);
