@@ -14,7 +14,7 @@ namespace Analysis.Bench;
 /// it. The worker mode runs as on a machine where the module was used before: the workers replay the list of methods
 /// the last worker of their kind compiled (WorkerJitProfile; one unmeasured session records it first, in the bench's
 /// own cache folder); the "first" mode runs each session with an empty cache folder, as the first session on a
-/// machine. With --own, another mode reads each dump in a worker of its own (ANALYSIS_ENGINE_ISOLATION=own): there the
+/// machine, where a dump worker replays the list the build shipped with the module (lib/dump.jitprofile). With --own, another mode reads each dump in a worker of its own (ANALYSIS_ENGINE_ISOLATION=own): there the
 /// first again gets a new worker.
 ///   Analysis.Bench session-isolation &lt;Analysis.psd1&gt; &lt;dump&gt; &lt;trace&gt;... [--rounds N] [--own]
 /// </summary>
@@ -44,7 +44,7 @@ internal static class SessionIsolationBench
     /// <summary>The modes and their column titles: the engine in pwsh's process first (the ratios' base).</summary>
     private static readonly Dictionary<string, string> ModeTitles = new()
     {
-        ["inprocess"] = "in-process", ["worker"] = "worker", ["first"] = "no JIT list", ["own"] = "own worker",
+        ["inprocess"] = "in-process", ["worker"] = "worker", ["first"] = "first session", ["own"] = "own worker",
     };
 
     public static int Run(string manifest, IReadOnlyList<string> files, int rounds, bool own = false)
@@ -226,7 +226,7 @@ internal static class SessionIsolationBench
     {
         string file = Path.Combine(Path.GetTempPath(), $"analysis-session-bench-{Environment.ProcessId}.ps1");
         File.WriteAllText(file, script);
-        // "first": a cache folder of its own, empty, so the workers find no JIT list (and leave theirs there)
+        // "first": a cache folder of its own, empty, so the workers find no JIT list there (only the module's shipped one) and leave theirs there
         string? empty = mode == "first" ? Path.Combine(Path.GetTempPath(), $"analysis-session-bench-empty-{Guid.NewGuid():N}") : null;
         var psi = new ProcessStartInfo("dotnet");
         foreach (string a in new[] { "pwsh", "-NoProfile", "-NonInteractive", "-File", file })
