@@ -28,19 +28,43 @@ internal static class WorkerPool
 
         // the dump worker started ahead, waiting and never given a dump: its start overlapped with what the session did
         // meanwhile (a new worker's start was 25-35 ms of a first Import-Trace's extra 70 ms in pwsh); the dumps get
-        // another, started ahead now
+        // another, started ahead once this one is back (Return, Discard): started beside the read, its start and its
+        // compiling took a core from the read (a first Import-Trace 1.14-1.19 of in process in pwsh, 1.01-1.11 without;
+        // the cost: a script that opens a dump right after its first Import-Trace waits for that start, 95 ms against 55)
         if (SharedWorker.TakeIdle(host, start, unread: true) is { } ahead)
         {
-            SharedWorker.Start();
+            lock (s_gate)
+                s_owingShared.Add(ahead);
             return ahead;
         }
 
         return EngineWorker.Start(host, start);
     }
 
+    /// <summary>Rented workers that were the dumps' worker started ahead: the dumps get another when each comes back.</summary>
+    private static readonly HashSet<EngineWorker> s_owingShared = [];
+
+    /// <summary>Ends a rented worker that failed or was cancelled (never kept).</summary>
+    public static void Discard(EngineWorker worker)
+    {
+        worker.Dispose();
+        ReplaceShared(worker);
+    }
+
+    /// <summary>Starts the dumps' worker ahead again if <paramref name="worker"/> was it.</summary>
+    private static void ReplaceShared(EngineWorker worker)
+    {
+        bool owed;
+        lock (s_gate)
+            owed = s_owingShared.Remove(worker);
+        if (owed)
+            SharedWorker.Start();
+    }
+
     /// <summary>Keeps a worker that answered its request, if it is alive and small; ends it otherwise.</summary>
     public static void Return(EngineWorker worker)
     {
+        ReplaceShared(worker);
         if (!worker.IsAlive || worker.ResidentBytes > KeepBelowBytes)
         {
             worker.Dispose();

@@ -144,7 +144,7 @@ public sealed partial class TraceAnalysis
         }
         catch
         {
-            worker.Dispose();
+            Isolation.WorkerPool.Discard(worker);
             throw;
         }
 

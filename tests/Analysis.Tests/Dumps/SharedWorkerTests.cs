@@ -53,7 +53,7 @@ public class SharedWorkerTests
     }
 
     [Fact]
-    public void ATraceRead_TakesTheWaitingDumpWorker_AndAnotherIsStartedAheadForTheDumps_ButNotOneThatReadADump()
+    public void ATraceRead_TakesTheWaitingDumpWorker_AndAnotherIsStartedAheadForTheDumpsOnceTheReadIsDone_ButNotOneThatReadADump()
     {
         WorkerPool.Drop(); // no trace worker kept from another test
         SharedWorker.Drop();
@@ -67,15 +67,31 @@ public class SharedWorkerTests
         {
             Assert.Equal(waiting, worker.ProcessId);
             Assert.Equal(256L << 20, worker.Started.MemoryLimitBytes); // it took on the trace's ceiling
+            // none is started for the dumps while the trace is read: its start took a core from the read
             SharedWorker.WaitStarted();
-            Assert.NotNull(SharedWorker.ProcessId);
-            Assert.NotEqual(waiting, SharedWorker.ProcessId);
-            Assert.Equal(0, SharedWorker.OpenDumps);
+            Assert.Null(SharedWorker.ProcessId);
         }
         finally
         {
-            worker.Dispose();
+            WorkerPool.Return(worker); // kept for the next trace
         }
+
+        // once the read is done, the dumps get another
+        SharedWorker.WaitStarted();
+        int? replacement = SharedWorker.ProcessId;
+        Assert.NotNull(replacement);
+        Assert.NotEqual(waiting, replacement);
+        Assert.Equal(0, SharedWorker.OpenDumps);
+
+        // also when the read failed (the worker is ended, not kept)
+        WorkerPool.Drop();
+        var failed = WorkerPool.Rent(Host, new WorkerStart("read.nettrace", "reading the trace", 256L << 20));
+        Assert.Equal(replacement, failed.ProcessId);
+        WorkerPool.Discard(failed);
+        Assert.False(failed.IsAlive);
+        SharedWorker.WaitStarted();
+        Assert.NotNull(SharedWorker.ProcessId);
+        Assert.NotEqual(replacement, SharedWorker.ProcessId);
 
         // one that has read a dump waits for the next dump, not a trace: what a dump did to it stays with the dumps
         using (var session = DumpSession.Open(DumpSet.FactsLite[CapturedDump.ClientMini], Shared))
