@@ -210,7 +210,12 @@ let jitSeed () =
                   "$null = Get-HeapTop -Dump $d -Retained -Top 50"
                   "$null = Get-DumpTriage -Dump $d"
                   "foreach ($a in @($paths | ForEach-Object { $_.Addresses } | Select-Object -First 3)) { $null = Get-GcRoot -Dump $d -Address $a; $null = Measure-DumpObject -Dump $d -Address $a -Retained; $null = Get-GcRoot -Dump $d -Address $a -All -Top 3 }"
-                  "Close-Dump -Dump $d" ])
+                  // then as a session goes on: a dump opened after the first was closed, and another beside it
+                  "Close-Dump -Dump $d"
+                  "function Ask($x) { $null = Get-DumpThreads -Dump $x; $null = Get-HeapTop -Dump $x -Top 50; $null = Get-GcRoot -Dump $x -TypeName $type -Top 10; $null = Get-HeapTop -Dump $x -Retained -Top 50; $null = Get-DumpTriage -Dump $x }"
+                  sprintf "$d1 = Open-Dump -Path '%s' -NoCache; Ask $d1" dump
+                  sprintf "$d2 = Open-Dump -Path '%s' -NoCache; Ask $d2" dump
+                  "Close-Dump -Dump $d1; Close-Dump -Dump $d2" ])
         let recorded = created && pwsh [ "-Command"; "$ErrorActionPreference = 'Stop'; " + script ] = 0
         // the worker writes its list as it ends with the session: wait for it a little
         let listed () = if Directory.Exists(Path.Combine(cache, "jit")) then Directory.GetFiles(Path.Combine(cache, "jit"), "dump-*.jitprofile") else [||]
