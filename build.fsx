@@ -90,9 +90,15 @@ type Target(name: string, args: string list) =
                 proc.Kill true
                 proc.WaitForExit()
 
+let createdumpExe = Path.Combine(Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), "createdump")
+
+/// Dumps process `pid` with the runtime's createdump; returns its exit code.
+let runCreateDump (pid: int) (path: string) (kind: string) =
+    run createdumpExe [ kind; "-f"; path; string pid ]
+
 let createDump (pid: int) (path: string) (kind: string) =
-    let createdump = Path.Combine(Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), "createdump")
-    runOrFail createdump [ kind; "-f"; path; string pid ]
+    let code = runCreateDump pid path kind
+    if code <> 0 then fail (sprintf "%s %s exited with %d" createdumpExe (String.Join(" ", [ kind; "-f"; path; string pid ])) code)
 
 /// Reference tools the tests and benchmarks compare against, installed locally (artifacts/tools), not globally.
 let tools = Path.Combine(artifacts, "tools")
@@ -179,7 +185,7 @@ let pwshCommand (script: string) =
 /// The dump workers' JIT list the module ships (lib/dump.jitprofile, WorkerJitProfile.Shipped): recorded by the worker
 /// that answered a session's first questions about a dump of the demo's target, so that a machine's first session
 /// compiles ahead what later sessions compile from the list a worker leaves in the cache folder. Recorded again only
-/// when Analysis.dll changed (~15 s: the target, its dump, a pwsh session); the dump and the session's cache are
+/// when Analysis.dll changed (~5 s: the target, its dump, a pwsh session); the dump and the session's cache are
 /// scratch (artifacts/obj/jit-seed), removed afterwards. When it cannot be made, the module works without it (the
 /// first session compiles as it goes) and the build says so.
 let jitSeed () =
@@ -195,8 +201,7 @@ let jitSeed () =
         let dump = Path.Combine(dir, "seed.dmp")
         let created =
             use target = new Target("DumpTarget", [ "facts" ])
-            let createdump = Path.Combine(Runtime.InteropServices.RuntimeEnvironment.GetRuntimeDirectory(), "createdump")
-            run createdump [ "--withheap"; "-f"; dump; string target.Id ] = 0
+            runCreateDump target.Id dump "--withheap" = 0
         let cache = Path.Combine(dir, "cache")
         let script =
             String.Join("; ",

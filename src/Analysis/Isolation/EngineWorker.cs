@@ -248,22 +248,7 @@ internal sealed class EngineWorker : IDisposable
     /// </summary>
     public T Invoke<T>(string operation, Action<BinaryWriter>? writeArguments, Func<BinaryReader, T> read, IProgress<WorkProgress>? progress, CancellationToken cancellationToken, (string Path, string Operation)? about = null, Action<Func<bool>>? whileWaiting = null, object? asker = null) =>
         Ask(operation, writeArguments, progress, cancellationToken, about, whileWaiting, asker, (next, what) =>
-        {
-            var answer = new AnswerReader(next, AnswerBound);
-            try
-            {
-                using var r = new BinaryReader(answer, Encoding.UTF8, leaveOpen: true);
-                var result = read(r);
-                if (answer.ReadByte() >= 0)
-                    throw new InvalidDataException("bytes left over");
-                return result;
-            }
-            catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException or ArgumentException or OverflowException or IndexOutOfRangeException)
-            {
-                throw new AnalysisException(AnalysisErrorKind.EngineFailed, what.Path,
-                    $"{Capitalize(what.Operation)} '{what.Path}': the worker's answer is damaged near byte {answer.Position:N0} ({e.Message}); the session and the worker are probably of mixed builds. Reinstall the module or package.", e);
-            }
-        });
+            WorkerProtocol.ReadAnswer(new AnswerReader(next, AnswerBound), what.Path, what.Operation, read));
 
     /// <summary>The largest answer a session takes: more than the worker's heap could hold would be garbled output.</summary>
     private long AnswerBound => _start.MemoryLimitBytes + (1 << 20);

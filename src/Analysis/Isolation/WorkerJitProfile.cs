@@ -216,7 +216,7 @@ internal sealed class WorkerJitProfile
     /// The list the build recorded (build.fsx: a worker answering a session's first questions about a dump of the
     /// demo's target), beside Analysis.dll in the module and the notebook package: compiled ahead by a dump worker when
     /// the cache folder has no list yet, a machine's first session, which otherwise compiled every such method on the
-    /// answering thread (the bench's "no JIT list" column). Null when Analysis.dll has no folder (loaded from bytes).
+    /// answering thread (the bench's "first session" column, before the build shipped a list). Null when Analysis.dll has no folder (loaded from bytes).
     /// </summary>
     internal static string? Shipped() =>
         Path.GetDirectoryName(typeof(WorkerJitProfile).Assembly.Location) is { Length: > 0 } folder ? Path.Combine(folder, ShippedName) : null;

@@ -116,20 +116,30 @@ internal static class WorkerProtocol
     /// Reads a worker's answer to the last byte; an answer that does not read (or has bytes left over) is one
     /// AnalysisException (EngineFailed) naming the file and what was asked: the session and the worker are of mixed builds.
     /// </summary>
-    public static T DecodeAnswer<T>(byte[] answer, string path, string what, Func<BinaryReader, T> read)
+    public static T DecodeAnswer<T>(byte[] answer, string path, string what, Func<BinaryReader, T> read) =>
+        ReadAnswer(new MemoryStream(answer, writable: false), path, what, read);
+
+    /// <summary>
+    /// <see cref="DecodeAnswer"/> for an answer as a stream: a whole one (seekable), or one read as it comes
+    /// (<see cref="EngineWorker.Invoke{T}"/>), whose end is known only by reading past it.
+    /// </summary>
+    public static T ReadAnswer<T>(Stream answer, string path, string what, Func<BinaryReader, T> read)
     {
         try
         {
-            using var r = Decode(answer);
+            using var r = new BinaryReader(answer, Encoding.UTF8, leaveOpen: true);
             var result = read(r);
-            if (r.BaseStream.Position != r.BaseStream.Length)
-                throw new InvalidDataException($"{r.BaseStream.Length - r.BaseStream.Position} bytes left over");
+            if (answer.CanSeek ? answer.Position != answer.Length : answer.ReadByte() >= 0)
+                throw new InvalidDataException(answer.CanSeek ? $"{answer.Length - answer.Position} bytes left over" : "bytes left over");
             return result;
         }
         catch (Exception e) when (e is InvalidDataException or EndOfStreamException or IOException or ArgumentException or OverflowException or IndexOutOfRangeException)
         {
+            string damaged = answer.CanSeek
+                ? $"the worker's answer ({answer.Length:N0} bytes) is damaged"
+                : $"the worker's answer is damaged near byte {answer.Position:N0}";
             throw new AnalysisException(AnalysisErrorKind.EngineFailed, path,
-                $"{char.ToUpperInvariant(what[0])}{what[1..]} '{path}': the worker's answer ({answer.Length:N0} bytes) is damaged ({e.Message}); the session and the worker are probably of mixed builds. Reinstall the module or package.", e);
+                $"{char.ToUpperInvariant(what[0])}{what[1..]} '{path}': {damaged} ({e.Message}); the session and the worker are probably of mixed builds. Reinstall the module or package.", e);
         }
     }
 
